@@ -1,0 +1,57 @@
+/** One observation: a value at a point in time. */
+export interface Sample {
+  readonly timestampMs: number;
+  readonly value: number;
+}
+
+/**
+ * A series on a regular time grid: `values[i]` is the value at `startMs + i * stepSeconds * 1000`.
+ * Missing points are `NaN`, so gaps keep their place on the grid and seasonal lags stay aligned.
+ */
+export interface RegularSeries {
+  readonly startMs: number;
+  readonly stepSeconds: number;
+  readonly values: Float64Array;
+}
+
+/** Timestamp of the grid point at `index`. */
+export function gridTimeMs(series: RegularSeries, index: number): number {
+  return series.startMs + index * series.stepSeconds * 1000;
+}
+
+/**
+ * Puts irregular samples on a regular grid. Each sample goes to the nearest grid point at or before
+ * it (the latest sample wins), which is what Prometheus' `query_range` does with its lookback.
+ * Grid points with no sample stay `NaN`; they are never filled here, because filling is a modelling
+ * choice that belongs to each forecaster.
+ */
+export function toRegularSeries(
+  samples: readonly Sample[],
+  stepSeconds: number,
+  startMs: number,
+  endMs: number,
+): RegularSeries {
+  const stepMs = stepSeconds * 1000;
+  const length = endMs < startMs ? 0 : Math.floor((endMs - startMs) / stepMs) + 1;
+  const values = new Float64Array(length).fill(Number.NaN);
+  for (const sample of samples) {
+    if (!Number.isFinite(sample.value)) continue;
+    const index = Math.floor((sample.timestampMs - startMs) / stepMs);
+    if (index >= 0 && index < length) values[index] = sample.value;
+  }
+  return { startMs, stepSeconds, values };
+}
+
+/** The first `length` points of a series (a causal prefix). */
+export function prefix(series: RegularSeries, length: number): RegularSeries {
+  return { ...series, values: series.values.subarray(0, Math.max(0, Math.min(length, series.values.length))) };
+}
+
+/** The last finite value and its time, or undefined when the series has none. */
+export function lastFinite(series: RegularSeries): Sample | undefined {
+  for (let i = series.values.length - 1; i >= 0; i--) {
+    const value = series.values[i]!;
+    if (Number.isFinite(value)) return { timestampMs: gridTimeMs(series, i), value };
+  }
+  return undefined;
+}
