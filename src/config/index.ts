@@ -2,3 +2,9 @@
 // Owns: the schema, loading, environment overrides and hot reload.
 // May import: core (values); types only from the domain modules.
 export * from './schema.js';
+export { ConfigError, describeConfigError, formatConfigIssue, isConfigError, type ConfigIssue, type ConfigIssueCode } from './config-error.js';
+export { loadConfig, loadConfigFromText, type Environment, type LoadConfigOptions, type LoadConfigTextOptions } from './load.js';
+export { applyEnvironment, environmentVariables, type AppliedOverride, type EnvironmentResult, type EnvironmentVariable } from './env.js';
+export { ConfigWatcher, type ConfigListener, type ConfigWatcherOptions } from './watch.js';
+export { configKeyReference, renderConfigKeysMarkdown, renderEnvironmentMarkdown, type ConfigKeyReference } from './reference.js';
+export { isSecretConfigPath, redactConfig, redacted, secretConfigPaths } from './redact.js';

@@ -1,38 +1,55 @@
 import { z } from 'zod';
-import { parseDurationSeconds, performanceMetrics, queueMetrics, resources, systemMetrics } from '../core/index.js';
+import { formatDuration, parseDurationSeconds, performanceMetrics, queueMetrics, resources, systemMetrics } from '../core/index.js';
 
 /**
  * A duration: a Prometheus duration string ("30s", "15m", "1h30m") or a number of seconds.
  * Parsed to seconds here, at the boundary, so nothing inside ever parses a duration again.
+ * Exported so that the configuration reference can show duration defaults as "15m", not 900.
  */
-const duration = z
-  .union([z.number().positive(), z.string()])
+export const durationSchema = z
+  .union([z.number().positive(), z.string()], {
+    // Without this, a wrong type (true, a list) would read "Invalid input" with no hint of the format.
+    error: 'expected a duration such as "30s", "15m" or "1h30m", or a number of seconds',
+  })
   .transform((raw, ctx): number => {
     if (typeof raw === 'number') return raw;
     const seconds = parseDurationSeconds(raw);
-    if (seconds === undefined || seconds <= 0) {
+    if (seconds === undefined) {
       ctx.addIssue({ code: 'custom', message: `expected a duration such as "30s", "15m" or "1h30m", got "${raw}"` });
+      return z.NEVER;
+    }
+    if (seconds <= 0) {
+      ctx.addIssue({ code: 'custom', message: `expected a duration greater than zero, got "${raw}"` });
       return z.NEVER;
     }
     return seconds;
   });
+const duration = durationSchema;
 
 /** A name usable as a Prometheus label value and a Kubernetes selector value. */
 const queueName = z
   .string()
   .regex(/^[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$/, 'expected a Kubernetes label value (letters, digits, "-", "_", ".", at most 63 characters)');
 
-const range = (min: number, max: number) =>
+/** A replica (or pool size) range; `what` names the resource in the description. */
+const range = (min: number, max: number, what: string) =>
   z
     .strictObject({
       min: z.number().int().nonnegative().default(min).describe('Fewest replicas (or pool connections) ever recommended.'),
       max: z.number().int().positive().default(max).describe('Most replicas (or pool connections) ever recommended.'),
     })
     .prefault({})
-    .refine((r) => r.min <= r.max, { message: 'min must not be greater than max' });
+    .superRefine((r, ctx) => {
+      // The values go into the message: one of them may come from an environment variable.
+      if (r.min > r.max) ctx.addIssue({ code: 'custom', message: `min (${r.min}) must not be greater than max (${r.max})` });
+    })
+    .describe(what);
 
 /** A PromQL template; an empty string turns the input off. */
-const promql = z.string().describe('PromQL; "{{queue}}" is replaced by the queue name, escaped for a string literal.');
+const promql = z.string();
+const queueQueryText =
+  'PromQL; "{{queue}}" is replaced by the queue name, escaped for a string literal. Without "{{queue}}", one query returns a series per queue, told apart by queries.queueLabel. "" turns it off.';
+const seriesQueryText = 'PromQL returning one series. "" turns it off.';
 
 const queueQueryDefaults: Record<(typeof queueMetrics)[number], string> = {
   depth: 'sum(rabbitmq_queue_messages_ready{queue="{{queue}}"})',
@@ -71,8 +88,8 @@ const replicaQueryDefaults: Record<(typeof resources)[number], string> = {
 };
 
 /** Builds a strict object of PromQL templates whose every key defaults to the given query. */
-function queryMap<K extends string>(defaults: Record<K, string>) {
-  const shape = Object.fromEntries(Object.entries(defaults).map(([key, query]) => [key, promql.default(query as string)]));
+function queryMap<K extends string>(defaults: Record<K, string>, description: string) {
+  const shape = Object.fromEntries(Object.entries(defaults).map(([key, query]) => [key, promql.default(query as string).describe(description)]));
   const schema = z.strictObject(shape as Record<K, z.ZodDefault<z.ZodString>>);
   return schema.prefault({} as z.input<typeof schema>);
 }
@@ -102,21 +119,25 @@ export const configSchema = z
         host: z.string().default('0.0.0.0').describe('Address the HTTP server binds to.'),
         port: z.number().int().min(0).max(65535).default(8000).describe('HTTP port for /scaling/*, /metrics, health and the web view (PORT overrides).'),
       })
-      .prefault({}),
+      .prefault({})
+      .describe('The HTTP server.'),
     logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info').describe('Log level (LOG_LEVEL overrides).'),
     source: z
       .strictObject({
         type: z.enum(['replay', 'prometheus']).default('replay').describe('Where inputs come from: the bundled replay traces, or Prometheus.'),
         prometheus: z
           .strictObject({
-            url: z.url().default('http://127.0.0.1:9090').describe('Base URL of the Prometheus-compatible API (Prometheus, Thanos, Mimir, Cortex).'),
+            url: z
+              // Only http(s): "prometheus:9090" is a valid URL with the scheme "prometheus:", and a classic slip.
+              .url({ protocol: /^https?$/, error: 'expected an http:// or https:// URL such as "http://prometheus:9090"' })
+              .default('http://127.0.0.1:9090').describe('Base URL of the Prometheus-compatible API (Prometheus, Thanos, Mimir, Cortex).'),
             bearerToken: z.string().optional().describe('Bearer token sent as "Authorization: Bearer ...".'),
             bearerTokenFile: z.string().optional().describe('File to read the bearer token from (re-read on every query, so rotation works).'),
             basicAuth: z
               .strictObject({
-                username: z.string(),
-                password: z.string().optional(),
-                passwordFile: z.string().optional(),
+                username: z.string().describe('User name.'),
+                password: z.string().optional().describe('Password (prefer passwordFile, which keeps it out of the config).'),
+                passwordFile: z.string().optional().describe('File to read the password from (re-read on every query).'),
               })
               .optional()
               .describe('HTTP basic authentication.'),
@@ -135,25 +156,33 @@ export const configSchema = z
             if (p.basicAuth?.password !== undefined && p.basicAuth.passwordFile !== undefined) {
               ctx.addIssue({ code: 'custom', path: ['basicAuth', 'passwordFile'], message: 'set at most one of password and passwordFile' });
             }
-          }),
+          })
+          .describe('How to reach Prometheus (used when source.type is prometheus).'),
         replay: z
           .strictObject({
             dir: z.string().optional().describe('Folder of CSV traces (timestamp,value) named after input keys; default: the bundled demo workload.'),
             speed: z.number().positive().default(1).describe('Replay speed: 1 plays the trace in real time.'),
           })
-          .prefault({}),
+          .prefault({})
+          .describe('The recorded traces played when source.type is replay.'),
       })
-      .prefault({}),
-    queues: z.array(queueSchema).min(1).default(defaultQueues.map((q) => ({ ...q }))).describe('The queues to watch.'),
+      .prefault({})
+      .describe('Where the input series come from.'),
+    queues: z
+      .array(queueSchema)
+      .min(1)
+      .default(defaultQueues.map((q) => ({ ...q })))
+      .describe('The queues to watch; a list replaces the five default queues as a whole.'),
     queries: z
       .strictObject({
         queueLabel: z.string().default('queue').describe('Label that names the queue in results of templates without "{{queue}}" (one query serves all queues).'),
-        queue: queryMap(queueQueryDefaults),
-        system: queryMap(systemQueryDefaults),
-        performance: queryMap(performanceQueryDefaults),
-        replicas: queryMap(replicaQueryDefaults),
+        queue: queryMap(queueQueryDefaults, queueQueryText).describe('Per-queue inputs (RabbitMQ exporter names by default).'),
+        system: queryMap(systemQueryDefaults, seriesQueryText).describe('Node-level inputs (node_exporter by default).'),
+        performance: queryMap(performanceQueryDefaults, seriesQueryText).describe('Service-level inputs.'),
+        replicas: queryMap(replicaQueryDefaults, seriesQueryText).describe('Current replicas (or pool size) of each resource, from kube-state-metrics by default.'),
       })
-      .prefault({}),
+      .prefault({})
+      .describe('PromQL templates for every input; set one to "" to turn that input off.'),
     forecast: z
       .strictObject({
         model: z.enum(forecastModels).default('holt_winters').describe('Model used for published forecasts.'),
@@ -161,15 +190,21 @@ export const configSchema = z
         season: duration.default(86400).describe('Length of the seasonal cycle.'),
         history: duration.default(7 * 86400).describe('How much history to fit on.'),
         refitInterval: duration.default(3600).describe('How often model parameters are refitted (forecasts themselves are updated every cycle).'),
-        horizons: z.array(duration).min(1).default([900]).describe('Forecast horizons; the first is the default "horizon" label (SCALING_PREDICTION_HORIZON_MINUTES sets it).'),
+        horizons: z
+          .array(duration)
+          .min(1)
+          .default([900])
+          .describe('Forecast horizons; the first is the default "horizon" label (SCALING_PREDICTION_HORIZON_MINUTES replaces the list with one horizon).'),
       })
-      .prefault({}),
+      .prefault({})
+      .describe('How series are forecast.'),
     snapshot: z
       .strictObject({
         maxAge: duration.default(300).describe('A snapshot older than this is reported stale (and the external-metrics API answers 503).'),
         historyRetention: duration.default(86400).describe('How long past cycles are kept for /scaling/history.'),
       })
-      .prefault({}),
+      .prefault({})
+      .describe('The results of the latest cycles, which every API answer is served from.'),
     scaling: z
       .strictObject({
         enabled: z.boolean().default(true).describe('Master switch for recommendations (SCALING_ENABLED).'),
@@ -181,24 +216,29 @@ export const configSchema = z
         modelRetrainInterval: duration.default(24 * 3600).describe('How often learned models are retrained (SCALING_MODEL_RETRAIN_HOURS).'),
         resources: z
           .strictObject({
-            worker_processes: range(2, 20),
-            api_instances: range(2, 10),
-            batch_processors: range(1, 8),
-            ml_workers: range(1, 6),
-            db_connections: range(20, 200),
+            worker_processes: range(2, 20, 'Replica range of the queue workers (SCALING_WORKER_MIN, SCALING_WORKER_MAX).'),
+            api_instances: range(2, 10, 'Replica range of the API servers (SCALING_API_MIN, SCALING_API_MAX).'),
+            batch_processors: range(1, 8, 'Replica range of the batch processors (SCALING_BATCH_MIN, SCALING_BATCH_MAX).'),
+            ml_workers: range(1, 6, 'Replica range of the ML inference workers.'),
+            db_connections: range(20, 200, 'Size range of the database connection pool.'),
           })
-          .prefault({}),
+          .prefault({})
+          .describe('The least and most replicas recommended for each resource (design ranges by default).'),
         cooldowns: z
           .strictObject({
             scaleUp: duration.default(180).describe('Least time between two scale-ups of a resource (SCALING_COOLDOWN_SCALE_UP_MINUTES).'),
             scaleDown: duration.default(600).describe('Least time after any scaling before a scale-down (SCALING_COOLDOWN_SCALE_DOWN_MINUTES).'),
             emergency: duration.default(60).describe('Least time between emergency scale-ups (SCALING_COOLDOWN_EMERGENCY_MINUTES).'),
           })
-          .prefault({}),
+          .prefault({})
+          .describe('Least times between scaling actions, which damp oscillation.'),
       })
-      .prefault({}),
+      .prefault({})
+      .describe('Scaling recommendations.'),
   })
   .superRefine((config, ctx) => {
+    // Cross-field rules. Each issue lists the keys it involves in `params.related`, so that an error
+    // caused by an environment variable can name that variable even when the issue sits on another key.
     const seen = new Set<string>();
     config.queues.forEach((queue, index) => {
       if (seen.has(queue.name)) ctx.addIssue({ code: 'custom', path: ['queues', index, 'name'], message: `queue "${queue.name}" is listed twice` });
@@ -206,14 +246,46 @@ export const configSchema = z
     });
     const f = config.forecast;
     if (f.history < 2 * f.season) {
-      ctx.addIssue({ code: 'custom', path: ['forecast', 'history'], message: 'forecast.history must cover at least two forecast.season cycles' });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['forecast', 'history'],
+        message: `must cover at least two forecast.season cycles (2 × ${formatDuration(f.season)}), got ${formatDuration(f.history)}`,
+        params: { related: ['forecast.season'] },
+      });
     }
+    const seenHorizons = new Set<number>();
     for (const [index, horizon] of f.horizons.entries()) {
       if (horizon % f.step !== 0) {
-        ctx.addIssue({ code: 'custom', path: ['forecast', 'horizons', index], message: 'each horizon must be a whole number of forecast.step' });
+        ctx.addIssue({
+          code: 'custom',
+          path: ['forecast', 'horizons', index],
+          message: `must be a whole number of forecast.step (${formatDuration(f.step)}), got ${formatDuration(horizon)}`,
+          params: { related: ['forecast.step'] },
+        });
       }
+      // Horizons become label values of published series; a repeated one would publish the same series twice.
+      if (seenHorizons.has(horizon)) {
+        ctx.addIssue({ code: 'custom', path: ['forecast', 'horizons', index], message: `horizon ${formatDuration(horizon)} is listed twice` });
+      }
+      seenHorizons.add(horizon);
     }
-    if (f.season % f.step !== 0) ctx.addIssue({ code: 'custom', path: ['forecast', 'season'], message: 'forecast.season must be a whole number of forecast.step' });
+    if (f.season % f.step !== 0) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['forecast', 'season'],
+        message: `must be a whole number of forecast.step (${formatDuration(f.step)}), got ${formatDuration(f.season)}`,
+        params: { related: ['forecast.step'] },
+      });
+    }
+    // A snapshot is replaced once per cycle; a maximum age below the cycle would report every snapshot stale.
+    if (config.snapshot.maxAge <= config.scaling.monitoringInterval) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['snapshot', 'maxAge'],
+        message: `must be longer than scaling.monitoringInterval (${formatDuration(config.scaling.monitoringInterval)}), got ${formatDuration(config.snapshot.maxAge)}`,
+        params: { related: ['scaling.monitoringInterval'] },
+      });
+    }
   });
 
 /** The configuration file as written (before defaults). */
