@@ -20,10 +20,23 @@ export interface PointForecast {
   readonly p90: number;
 }
 
-/** Why a model could not be fitted. */
+/**
+ * Why a model could not be fitted: too little history for what the model needs (two seasons for
+ * Holt-Winters), no finite value at all, or a spec that makes no sense (a zero horizon).
+ */
 export interface FitFailure {
-  readonly reason: 'insufficient_history' | 'no_data';
+  readonly reason: 'insufficient_history' | 'no_data' | 'invalid_spec';
   readonly message: string;
+}
+
+/**
+ * Forecasts for every origin of a series: element `t` of each array is about index
+ * `t + horizonSteps`, made from `values[0..t]` only; NaN where the model cannot forecast yet.
+ */
+export interface EachOriginForecasts {
+  readonly value: Float64Array;
+  readonly p10: Float64Array;
+  readonly p90: Float64Array;
 }
 
 /**
@@ -34,14 +47,23 @@ export interface FitFailure {
 export interface FittedForecaster {
   /** The model's name, as in the registry ("holt_winters"). */
   readonly model: string;
-  /** The forecast made from all of `history`, for the step `spec.horizonSteps` after its last point. */
+  /** The spec the model was fitted for (its horizon, season and step). */
+  readonly spec: ForecastSpec;
+  /** The fitted parameters by name (smoothing weights, window, band quantiles), for logs and reports. */
+  readonly parameters?: Readonly<Record<string, number>>;
+  /**
+   * The forecast made from all of `history`, for the step `spec.horizonSteps` after its last point.
+   * All three numbers are NaN when the history does not allow a forecast (no finite value yet, less
+   * than the model's warm-up, or a history on another step): the caller falls back, see
+   * `withFallback`.
+   */
   forecast(history: RegularSeries): PointForecast;
   /**
    * Rolling-origin forecasts over a whole series in one pass: element `t` of each array is the
    * forecast for index `t + horizonSteps`, made from `values[0..t]` only. Equal to calling
    * `forecast` on each prefix, but linear in the series length.
    */
-  forecastEachOrigin(series: RegularSeries): { readonly value: Float64Array; readonly p10: Float64Array; readonly p90: Float64Array };
+  forecastEachOrigin(series: RegularSeries): EachOriginForecasts;
 }
 
 /**

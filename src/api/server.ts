@@ -1,0 +1,170 @@
+import express, { type NextFunction, type Request, type Response } from 'express';
+import type { Logger } from 'pino';
+import type { Registry } from 'prom-client';
+import type { Config } from '../config/index.js';
+import type { Clock } from '../core/index.js';
+import type { Snapshot, SnapshotStore } from '../engine/index.js';
+import { failureStatus } from '../publish/index.js';
+import { accuracyViews, freshnessView, inputViews, queueViews } from './views.js';
+
+/** What the HTTP API serves from. It never queries a source or a model itself. */
+export interface ApiDeps {
+  readonly store: SnapshotStore;
+  readonly registry: Registry;
+  readonly clock: Clock;
+  readonly config: () => Config;
+  /** Runs a reconcile cycle now (after any running one) and returns its snapshot. */
+  readonly evaluate: () => Promise<Snapshot>;
+  readonly build: { readonly version: string };
+  readonly logger: Logger;
+}
+
+/** A client error with the HTTP status to answer with. */
+class HttpError extends Error {
+  constructor(
+    readonly statusCode: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/** Parses `?hours=`: a positive number, at most the configured history retention. */
+function parseHours(raw: unknown, maxHours: number): number {
+  if (raw === undefined) return Math.min(24, maxHours);
+  if (typeof raw !== 'string' || !/^\d+(\.\d+)?$/.test(raw)) {
+    throw new HttpError(400, `query parameter "hours" must be a positive number, got ${JSON.stringify(raw)}`);
+  }
+  const hours = Number(raw);
+  if (hours <= 0 || hours > maxHours) throw new HttpError(400, `query parameter "hours" must be greater than 0 and at most ${maxHours} (snapshot.historyRetention), got ${raw}`);
+  return hours;
+}
+
+/** Refuses query parameters a route does not know, so that typos are not silently ignored. */
+function allowOnly(req: Request, names: readonly string[]): void {
+  for (const name of Object.keys(req.query)) {
+    if (!names.includes(name)) throw new HttpError(400, `unknown query parameter "${name}"${names.length > 0 ? `; allowed: ${names.join(', ')}` : ''}`);
+  }
+}
+
+/**
+ * Builds the HTTP API (no `listen()`): `/scaling/*` for operators, `/metrics`, `/healthz`,
+ * `/readyz`. Every answer is computed from the latest snapshot; every error is a Kubernetes
+ * `Status` body with a 4xx code (5xx only when the service itself cannot answer).
+ */
+export function buildApi(deps: ApiDeps): express.Express {
+  const { store, clock } = deps;
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('query parser', 'simple');
+
+  const requireSnapshot = (): Snapshot => {
+    const snapshot = store.latest();
+    if (snapshot === undefined) throw new HttpError(503, 'no forecast yet: the first reconcile cycle has not completed');
+    return snapshot;
+  };
+  const freshness = (snapshot: Snapshot | undefined) => freshnessView(snapshot, store.status(), clock.nowMs(), deps.config());
+
+  app.get('/healthz', (_req, res) => {
+    res.json({ status: 'ok' });
+  });
+  app.get('/livez', (_req, res) => {
+    res.json({ status: 'ok' });
+  });
+  // Ready once there is something to serve; a stale snapshot stays ready (answers say they are stale),
+  // so that a Prometheus outage does not take every replica out of the Service at once.
+  app.get('/readyz', (_req, res) => {
+    const snapshot = store.latest();
+    if (snapshot === undefined) res.status(503).json(failureStatus(503, 'not ready: no reconcile cycle has completed yet'));
+    else res.json({ status: 'ok', snapshot: freshness(snapshot) });
+  });
+
+  app.get('/metrics', async (_req, res) => {
+    res.set('Content-Type', deps.registry.contentType);
+    res.send(await deps.registry.metrics());
+  });
+
+  app.get('/scaling/status', (req, res) => {
+    allowOnly(req, []);
+    const snapshot = requireSnapshot();
+    const config = deps.config();
+    res.json({
+      version: deps.build.version,
+      scaling: {
+        enabled: config.scaling.enabled,
+        mlPredictionEnabled: config.scaling.mlPredictionEnabled,
+        anomalyDetectionEnabled: config.scaling.anomalyDetectionEnabled,
+        monitoringIntervalSeconds: config.scaling.monitoringInterval,
+      },
+      source: config.source.type,
+      snapshot: freshness(snapshot),
+      queues: queueViews(snapshot),
+      ...inputViews(snapshot),
+      problems: snapshot.problems,
+    });
+  });
+
+  app.get('/scaling/queues/metrics', (req, res) => {
+    allowOnly(req, []);
+    const snapshot = requireSnapshot();
+    res.json({ snapshot: freshness(snapshot), queues: queueViews(snapshot) });
+  });
+
+  app.get('/scaling/history', (req, res) => {
+    allowOnly(req, ['hours']);
+    const hours = parseHours(req.query['hours'], deps.config().snapshot.historyRetention / 3600);
+    const sinceMs = clock.nowMs() - hours * 3600 * 1000;
+    const entries = store.history(sinceMs).map((e) => ({
+      cycle: e.cycle,
+      completedAt: new Date(e.completedAtMs).toISOString(),
+      queues: e.queues,
+    }));
+    res.json({ hours, count: entries.length, entries });
+  });
+
+  app.get('/scaling/ml/accuracy', (req, res) => {
+    allowOnly(req, []);
+    const snapshot = requireSnapshot();
+    res.json({
+      definition: {
+        mase: 'mean absolute scaled error of rolling-origin forecasts on the last 30% of the history window; the scale is the in-sample seasonal-naive MAE, so below 1 beats seasonal naive',
+        wape: 'sum |actual - forecast| / sum |actual|, as a ratio',
+        accuracyPercent: '100 × (1 − WAPE)',
+        coverage: 'share of actual values inside the forecast p10–p90 band (0.8 is ideal)',
+      },
+      snapshot: freshness(snapshot),
+      series: accuracyViews(snapshot),
+    });
+  });
+
+  app.post('/scaling/evaluate', async (req, res) => {
+    allowOnly(req, []);
+    let snapshot: Snapshot;
+    try {
+      snapshot = await deps.evaluate();
+    } catch (error) {
+      throw new HttpError(503, `reconcile cycle failed: ${error instanceof Error ? error.message : String(error)}`);
+    }
+    res.json({ snapshot: freshness(snapshot), durationSeconds: snapshot.durationSeconds, queues: queueViews(snapshot), problems: snapshot.problems });
+  });
+
+  app.use((req, res) => {
+    res.status(404).json(failureStatus(404, `the server could not find the requested resource: ${req.method} ${req.path}`));
+  });
+
+  app.use((error: unknown, _req: Request, res: Response, _next: NextFunction) => {
+    if (error instanceof HttpError) {
+      res.status(error.statusCode).json(failureStatus(error.statusCode, error.message));
+      return;
+    }
+    // Body-parser and friends mark client errors with a status; anything else is our bug.
+    const status = (error as { status?: unknown }).status;
+    if (typeof status === 'number' && status >= 400 && status < 500) {
+      res.status(status).json(failureStatus(status, error instanceof Error ? error.message : 'bad request'));
+      return;
+    }
+    deps.logger.error({ err: error }, 'unexpected error while answering a request');
+    res.status(500).json(failureStatus(500, 'internal error'));
+  });
+  return app;
+}

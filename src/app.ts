@@ -1,0 +1,166 @@
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type express from 'express';
+import type { Logger } from 'pino';
+import { Registry } from 'prom-client';
+import { buildApi } from './api/index.js';
+import type { Config } from './config/index.js';
+import { allInputs, type Clock, type InputRef } from './core/index.js';
+import { nodeTimers, Reconciler, Scheduler, SnapshotStore, type Timers } from './engine/index.js';
+import { createMetrics, type ServiceMetrics } from './publish/index.js';
+import {
+  defaultReplayDir,
+  loadReplayDir,
+  type MetricSource,
+  PrometheusSource,
+  ReplaySource,
+  type TimeRange,
+} from './source/index.js';
+
+/** Everything the service is built from. Tests pass fakes for `source`, `clock` and `timers`. */
+export interface ServiceOptions {
+  /** The current configuration (a hot-reloading watcher in production). */
+  readonly config: () => Config;
+  readonly clock: Clock;
+  readonly logger: Logger;
+  readonly build: { readonly version: string; readonly revision: string };
+  /** Replaces the configured source (tests). */
+  readonly source?: MetricSource;
+  readonly timers?: Timers;
+}
+
+/**
+ * The composition root: builds every part, wires them and owns their lifetime. Nothing starts
+ * until `start()`.
+ */
+export class Service {
+  readonly api: express.Express;
+  readonly store: SnapshotStore;
+  readonly registry = new Registry();
+  readonly metrics: ServiceMetrics;
+  readonly reconciler: Reconciler;
+  readonly #scheduler: Scheduler;
+  readonly #options: ServiceOptions;
+  #server: Server | undefined;
+
+  constructor(options: ServiceOptions) {
+    this.#options = options;
+    const { config, clock, logger } = options;
+    this.store = new SnapshotStore({ historyRetentionSeconds: config().snapshot.historyRetention });
+    this.metrics = createMetrics({ registry: this.registry, store: this.store, clock, config, build: options.build });
+    const source = options.source ?? new ConfiguredSource(config, clock, this.metrics, logger.child({ module: 'source' }));
+    this.reconciler = new Reconciler({ source, clock, store: this.store, recorder: this.metrics.recorder, config });
+    const engineLog = logger.child({ module: 'engine' });
+    this.#scheduler = new Scheduler({
+      runCycle: async () => {
+        const snapshot = await this.reconciler.runCycle();
+        engineLog.debug({ cycle: snapshot.cycle, durationSeconds: snapshot.durationSeconds, problems: snapshot.problems.length }, 'cycle completed');
+      },
+      intervalSeconds: () => config().scaling.monitoringInterval,
+      timers: options.timers ?? nodeTimers,
+      onError: (err: unknown) => engineLog.warn({ err }, 'cycle failed; keeping the previous snapshot'),
+    });
+    this.api = buildApi({
+      store: this.store,
+      registry: this.registry,
+      clock,
+      config,
+      evaluate: () => this.reconciler.runCycle(),
+      build: options.build,
+      logger: logger.child({ module: 'api' }),
+    });
+  }
+
+  /** Starts the reconcile loop and the HTTP server; resolves once the server listens. */
+  async start(): Promise<void> {
+    const { host, port } = this.#options.config().server;
+    this.#scheduler.start();
+    this.#server = await new Promise<Server>((resolve, reject) => {
+      const server = this.api.listen(port, host, (error?: Error) => (error === undefined ? resolve(server) : reject(error)));
+    });
+  }
+
+  /** The HTTP base URL, once started. */
+  get url(): string {
+    const address = this.#server?.address() as AddressInfo | null | undefined;
+    if (address === undefined || address === null) throw new Error('the service is not listening');
+    const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+    return `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${address.port}`;
+  }
+
+  /** Stops accepting requests, waits for a running cycle, and closes the server. */
+  async stop(): Promise<void> {
+    await this.#scheduler.stop();
+    const server = this.#server;
+    this.#server = undefined;
+    if (server === undefined) return;
+    await new Promise<void>((resolve) => {
+      server.close(() => resolve());
+      server.closeIdleConnections();
+    });
+  }
+}
+
+/**
+ * The source named by the current configuration. It is rebuilt when the source settings,
+ * queries or queues change on reload, so a reload takes effect from the next cycle.
+ */
+class ConfiguredSource implements MetricSource {
+  #key = '';
+  #source: MetricSource | undefined;
+
+  constructor(
+    private readonly config: () => Config,
+    private readonly clock: Clock,
+    private readonly metrics: ServiceMetrics,
+    private readonly logger: Logger,
+  ) {}
+
+  readLatest(inputs: readonly InputRef[], atMs: number, signal?: AbortSignal) {
+    return this.#current().readLatest(inputs, atMs, signal);
+  }
+
+  readHistory(inputs: readonly InputRef[], range: TimeRange, signal?: AbortSignal) {
+    return this.#current().readHistory(inputs, range, signal);
+  }
+
+  #current(): MetricSource {
+    const config = this.config();
+    const key = JSON.stringify([config.source, config.queries, config.queues]);
+    if (this.#source === undefined || key !== this.#key) {
+      this.#source = createSource(config, this.clock, this.metrics, this.logger);
+      this.#key = key;
+    }
+    return this.#source;
+  }
+}
+
+/** Builds the source the configuration names. */
+export function createSource(config: Config, clock: Clock, metrics: ServiceMetrics, logger: Logger): MetricSource {
+  if (config.source.type === 'prometheus') {
+    const p = config.source.prometheus;
+    logger.info({ url: p.url }, 'reading inputs from Prometheus');
+    return new PrometheusSource({
+      url: p.url,
+      auth:
+        p.bearerToken !== undefined
+          ? { type: 'bearer', token: p.bearerToken }
+          : p.bearerTokenFile !== undefined
+            ? { type: 'bearerFile', tokenFile: p.bearerTokenFile }
+            : p.basicAuth !== undefined
+              ? { type: 'basic', username: p.basicAuth.username, ...(p.basicAuth.password === undefined ? {} : { password: p.basicAuth.password }), ...(p.basicAuth.passwordFile === undefined ? {} : { passwordFile: p.basicAuth.passwordFile }) }
+              : { type: 'none' },
+      headers: p.headers,
+      timeoutSeconds: p.timeout,
+      maxPointsPerQuery: p.maxPointsPerQuery,
+      queueLabel: config.queries.queueLabel,
+      queries: { queue: config.queries.queue, system: config.queries.system, performance: config.queries.performance, replicas: config.queries.replicas },
+      onQuery: (event) => metrics.observeQuery(event.kind, event.outcome, event.durationSeconds),
+    });
+  }
+  const dir = config.source.replay.dir ?? defaultReplayDir();
+  const loaded = loadReplayDir(dir, allInputs(config.queues.map((q) => q.name)));
+  for (const problem of loaded.problems) logger.warn({ problem }, 'skipped a bad row in a replay trace');
+  logger.info({ dir, series: loaded.traces.size }, 'replaying recorded traces (no Prometheus configured)');
+  return new ReplaySource({ traces: loaded.traces, clock, speed: config.source.replay.speed });
+}

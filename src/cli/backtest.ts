@@ -1,0 +1,341 @@
+import { writeFile } from 'node:fs/promises';
+import { formatDuration, parseDurationSeconds } from '../core/index.js';
+import type { RegularSeries, Result } from '../core/index.js';
+import {
+  createAllForecasters,
+  createForecaster,
+  fitForBacktest,
+  forecastEachOriginWithFallback,
+  forecasterNames,
+  horizonStepsFor,
+  isForecasterName,
+  maseScale,
+  scoreForecasts,
+  seasonStepsFor,
+  selectByValidation,
+} from '../forecast/index.js';
+import type { AccuracyReport, FitFailure, ForecastSpec, FittedWithFallback, HorizonSteps, PointForecast, ValidationSelection } from '../forecast/index.js';
+import { formatCsv, inferStepSeconds, readTimestampValueCsv, rowsToRegularSeries } from './csv.js';
+import type { ParsedTimestampValueCsv, TimestampValueRows } from './csv.js';
+import { exitUsage } from './io.js';
+import type { CliIo, Command } from './io.js';
+
+/** The default share of rows up to the default `--train-until`. */
+export const defaultTrainShare = 0.7;
+
+/** The default horizon: 15 minutes, the horizon the published `predicted_queue_depth` uses. */
+export const defaultHorizonSeconds = 900;
+
+const usage = `Usage: foresight backtest --input F.csv --out O.csv [--horizon 15m] [--train-until UNIX] [--model auto|NAME]
+
+Rolling-origin forecasts of a CSV trace. For every input row (origin t) writes the forecast of the
+value at t + horizon, made from rows with timestamp <= t only, with a p10-p90 band.
+
+Options:
+  --input F.csv        timestamp,value rows (unix seconds; header optional; gaps and irregular steps allowed)
+  --out O.csv          output: timestamp,forecast,p10,p90 (one row per usable input row)
+  --horizon D          how far ahead, a duration such as 15m, 1h or 900 (seconds); default 15m.
+                       Rounded to a whole number of the input's step (the median interval), at least one.
+  --train-until UNIX   model parameters are fitted only on rows with timestamp <= UNIX
+                       (default: the timestamp of the row at the 70 % point)
+  --model M            auto (default: the baseline with the lowest error on a validation split inside
+                       the training rows) or one of: ${forecasterNames.join(', ')}
+  --help               this text
+
+Where the model cannot forecast yet (before its warm-up, e.g. two days for holt_winters), the naive
+forecast (last value) is written instead. A summary (model, MASE, WAPE, p10-p90 coverage over the
+rows after --train-until) goes to stderr. The output is the same for the same input.
+`;
+
+/** What `foresight backtest` was asked to do. */
+export interface BacktestArgs {
+  readonly input: string;
+  readonly out: string;
+  readonly horizonSeconds: number;
+  /** Undefined: the 70 % point of the rows. */
+  readonly trainUntilSeconds: number | undefined;
+  /** 'auto' or a registered model name. */
+  readonly model: string;
+}
+
+/** Parses the command's arguments; 'help' when help was asked for, an error message for bad usage. */
+export function parseBacktestArgs(args: readonly string[]): Result<BacktestArgs | 'help', string> {
+  const given = new Map<string, string>();
+  const known = new Set(['--input', '--out', '--horizon', '--train-until', '--model']);
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i]!;
+    if (arg === '--help' || arg === '-h') return { ok: true, value: 'help' };
+    const equals = arg.indexOf('=');
+    const flag = arg.startsWith('--') && equals > 0 ? arg.slice(0, equals) : arg;
+    if (!known.has(flag)) return { ok: false, error: `unknown argument "${arg}"` };
+    let value: string | undefined;
+    if (flag !== arg) value = arg.slice(equals + 1);
+    else {
+      value = args[i + 1];
+      if (value === undefined || value.startsWith('--')) return { ok: false, error: `${flag} needs a value` };
+      i++;
+    }
+    if (given.has(flag)) return { ok: false, error: `${flag} is given twice` };
+    given.set(flag, value);
+  }
+  const input = given.get('--input');
+  const out = given.get('--out');
+  if (input === undefined || input === '') return { ok: false, error: '--input is required' };
+  if (out === undefined || out === '') return { ok: false, error: '--out is required' };
+  let horizonSeconds = defaultHorizonSeconds;
+  const horizonText = given.get('--horizon');
+  if (horizonText !== undefined) {
+    const parsed = /^\d+(\.\d+)?$/.test(horizonText) ? Number(horizonText) : parseDurationSeconds(horizonText);
+    if (parsed === undefined || !(parsed > 0)) {
+      return { ok: false, error: `--horizon "${horizonText}" is not a positive duration (examples: 15m, 1h, 900)` };
+    }
+    horizonSeconds = parsed;
+  }
+  let trainUntilSeconds: number | undefined;
+  const trainUntilText = given.get('--train-until');
+  if (trainUntilText !== undefined) {
+    trainUntilSeconds = /^[+-]?\d+(\.\d+)?$/.test(trainUntilText) ? Number(trainUntilText) : Number.NaN;
+    if (!Number.isFinite(trainUntilSeconds)) return { ok: false, error: `--train-until "${trainUntilText}" is not a unix timestamp in seconds` };
+  }
+  const model = given.get('--model') ?? 'auto';
+  if (model !== 'auto' && !isForecasterName(model)) {
+    return { ok: false, error: `--model "${model}" is not a model; use auto or one of: ${forecasterNames.join(', ')}` };
+  }
+  return { ok: true, value: { input, out, horizonSeconds, trainUntilSeconds, model } };
+}
+
+/** What {@link runBacktest} is asked to do. */
+export interface BacktestRunOptions {
+  readonly horizonSeconds: number;
+  readonly trainUntilSeconds?: number | undefined;
+  /** 'auto' or a registered model name. */
+  readonly model: string;
+}
+
+/** The outcome of a backtest over CSV rows. */
+export interface BacktestRun {
+  /** The model that produced the forecasts (naive where it could not forecast yet). */
+  readonly model: string;
+  /** The validation scores `auto` chose from (undefined when a model was named). */
+  readonly selection?: ValidationSelection;
+  /** Why the model could not be fitted at all (then naive answered at every row). */
+  readonly fitFailure?: FitFailure;
+  /** The grid step, seconds. */
+  readonly stepSeconds: number;
+  readonly horizon: HorizonSteps;
+  readonly spec: ForecastSpec;
+  readonly trainUntilSeconds: number;
+  /** Rows with timestamp <= trainUntilSeconds. */
+  readonly trainRows: number;
+  /** Per input row: the forecast for row time + horizon, and its band. */
+  readonly forecast: Float64Array;
+  readonly p10: Float64Array;
+  readonly p90: Float64Array;
+  /** Per input row: the actual the forecast is scored against (the grid value at the target; NaN if none). */
+  readonly actual: Float64Array;
+  /** Rows where the naive fallback answered (the model had no forecast yet). */
+  readonly fallbackRows: number;
+  /** Accuracy over the rows after trainUntilSeconds. */
+  readonly accuracy: AccuracyReport;
+  /** Things the user should know: rounding, fallbacks, scale choices. */
+  readonly notes: readonly string[];
+}
+
+/**
+ * The backtest behind `foresight backtest`, without I/O. Rows are put on a grid at the median
+ * interval; parameters are fitted on the rows up to `trainUntilSeconds` only; each row is an
+ * origin whose forecast is made from rows at or before it only (a row sharing its grid cell with a
+ * later row gets its own forecast from the grid as it stood at that row). Deterministic.
+ */
+export function runBacktest(rows: TimestampValueRows, options: BacktestRunOptions): Result<BacktestRun, string> {
+  const n = rows.values.length;
+  if (n === 0) return { ok: false, error: 'no usable rows' };
+  const notes: string[] = [];
+  const timestamps = rows.timestampsSeconds;
+  const inferred = inferStepSeconds(timestamps);
+  const stepSeconds = inferred ?? options.horizonSeconds;
+  if (inferred === undefined) notes.push(`one row only: the step is taken to be the horizon (${formatDuration(stepSeconds)})`);
+  const horizon = horizonStepsFor(options.horizonSeconds, stepSeconds);
+  if (!horizon.exact) {
+    notes.push(
+      `horizon ${formatDuration(options.horizonSeconds)} is not a whole number of ${formatDuration(stepSeconds)} steps; ` +
+        `forecasting ${horizon.steps} step(s) = ${formatDuration(horizon.effectiveSeconds)} ahead`,
+    );
+  }
+  const spec: ForecastSpec = { stepSeconds, seasonSteps: seasonStepsFor(stepSeconds), horizonSteps: horizon.steps };
+  const trainUntilSeconds = options.trainUntilSeconds ?? timestamps[Math.max(0, Math.ceil(defaultTrainShare * n) - 1)]!;
+  if (trainUntilSeconds < timestamps[0]!) {
+    return { ok: false, error: `--train-until ${trainUntilSeconds} is before the first row (${timestamps[0]!}); there is nothing to fit on` };
+  }
+  let trainRows = 0;
+  while (trainRows < n && timestamps[trainRows]! <= trainUntilSeconds) trainRows++;
+  const full = rowsToRegularSeries(rows, stepSeconds);
+  // The training grid is built from the training rows alone, so a later row in the same grid cell
+  // as the last training row cannot leak into the fit.
+  const train = rowsToRegularSeries(rows, stepSeconds, trainRows).series;
+
+  let modelName = options.model;
+  let selection: ValidationSelection | undefined;
+  if (modelName === 'auto') {
+    const selected = selectByValidation(createAllForecasters(), train, spec);
+    if (!selected.ok) return { ok: false, error: selected.error.message };
+    selection = selected.value;
+    modelName = selection.best;
+  }
+  const forecaster = createForecaster(modelName);
+  if (forecaster === undefined) return { ok: false, error: `unknown model "${modelName}"` };
+  const fitted = fitForBacktest(forecaster, train, spec);
+  if (!fitted.ok) return { ok: false, error: fitted.error.message };
+  const model = fitted.value;
+  if (model.primaryFailure !== undefined) notes.push(`${model.primaryFailure.message}; naive forecasts are written instead`);
+
+  const eachOrigin = forecastEachOriginWithFallback(model, full.series);
+  const forecast = new Float64Array(n);
+  const p10 = new Float64Array(n);
+  const p90 = new Float64Array(n);
+  const actual = new Float64Array(n).fill(Number.NaN);
+  let fallbackRows = 0;
+  const gridValues = full.series.values;
+  for (let r = 0; r < n; r++) {
+    const i = full.gridIndex[r]!;
+    const sharesCellWithLaterRow = r + 1 < n && full.gridIndex[r + 1] === i;
+    if (sharesCellWithLaterRow) {
+      const point = forecastAsOfRow(model, full.series, i, rows.values[r]!);
+      forecast[r] = point.forecast.value;
+      p10[r] = point.forecast.p10;
+      p90[r] = point.forecast.p90;
+      if (point.usedFallback) fallbackRows++;
+    } else {
+      forecast[r] = eachOrigin.forecasts.value[i]!;
+      p10[r] = eachOrigin.forecasts.p10[i]!;
+      p90[r] = eachOrigin.forecasts.p90[i]!;
+      if (eachOrigin.fallbackOrigins[i] === 1) fallbackRows++;
+    }
+    if (r >= trainRows && i + spec.horizonSteps < gridValues.length) actual[r] = gridValues[i + spec.horizonSteps]!;
+  }
+  const scale = maseScale(train.values, spec.seasonSteps);
+  if (scale.note !== undefined) notes.push(scale.note);
+  const accuracy = scoreForecasts(actual, { value: forecast, p10, p90 }, scale);
+  return {
+    ok: true,
+    value: {
+      model: modelName,
+      ...(selection !== undefined ? { selection } : {}),
+      ...(model.primaryFailure !== undefined ? { fitFailure: model.primaryFailure } : {}),
+      stepSeconds,
+      horizon,
+      spec,
+      trainUntilSeconds,
+      trainRows,
+      forecast,
+      p10,
+      p90,
+      actual,
+      fallbackRows,
+      accuracy,
+      notes,
+    },
+  };
+}
+
+/**
+ * The forecast at a row that is not the last in its grid cell: the grid up to that cell, with the
+ * cell holding this row's value (what the grid looked like at the row's time). O(i) per such row.
+ */
+function forecastAsOfRow(
+  model: FittedWithFallback,
+  series: RegularSeries,
+  gridIndex: number,
+  value: number,
+): { readonly forecast: PointForecast; readonly usedFallback: boolean } {
+  const values = series.values.slice(0, gridIndex + 1);
+  values[gridIndex] = value;
+  const history: RegularSeries = { ...series, values };
+  const primary = model.primary?.forecast(history);
+  if (primary !== undefined && Number.isFinite(primary.value)) return { forecast: primary, usedFallback: false };
+  return { forecast: model.fallback.forecast(history), usedFallback: true };
+}
+
+function percent(ratio: number): string {
+  return Number.isFinite(ratio) ? `${(100 * ratio).toFixed(1)} %` : 'n/a';
+}
+
+function fixed(value: number, digits = 3): string {
+  return Number.isFinite(value) ? value.toFixed(digits) : 'n/a';
+}
+
+/** The stderr summary of a run. */
+export function formatBacktestSummary(run: BacktestRun, rowCount: number, input: string): string {
+  const lines: string[] = [];
+  const h = run.horizon;
+  lines.push(
+    `foresight backtest: ${rowCount} rows from ${input}; step ${formatDuration(run.stepSeconds)} (median interval), ` +
+      `season ${run.spec.seasonSteps} steps, horizon ${formatDuration(h.effectiveSeconds)} = ${h.steps} step(s)`,
+  );
+  lines.push(`train-until ${run.trainUntilSeconds}: ${run.trainRows} training rows, ${rowCount - run.trainRows} test rows`);
+  if (run.selection !== undefined) {
+    const scores = run.selection.scores
+      .map((s) => `${s.model} ${s.fitted ? fixed(s.accuracy.mase) : `not fitted (${s.fitFailure?.reason ?? 'failed'})`}`)
+      .join(', ');
+    lines.push(`model: ${run.model} (auto: lowest validation MASE inside the training rows: ${scores})`);
+  } else {
+    lines.push(`model: ${run.model}`);
+  }
+  const a = run.accuracy;
+  lines.push(
+    `test rows: MASE ${fixed(a.mase)}, WAPE ${percent(a.wape)}, p10-p90 coverage ${percent(a.coverage80)}, ` +
+      `MAE ${fixed(a.mae, 4)} (${a.count} scored; MASE scale ${a.maseScale.kind} lag ${a.maseScale.lagSteps})`,
+  );
+  if (run.fallbackRows > 0) lines.push(`naive fallback at ${run.fallbackRows} row(s) where ${run.model} could not forecast yet`);
+  for (const note of run.notes) lines.push(`note: ${note}`);
+  return `${lines.join('\n')}\n`;
+}
+
+/** How many bad lines are listed one by one before the rest is only counted. */
+const badLinesShown = 10;
+
+/** `foresight backtest`: see the usage text and DESIGN.md "Command-line contracts". */
+export const backtestCommand: Command = async (args: readonly string[], io: CliIo): Promise<number> => {
+  const parsed = parseBacktestArgs(args);
+  if (!parsed.ok) {
+    io.stderr.write(`foresight backtest: ${parsed.error}\n\n${usage}`);
+    return exitUsage;
+  }
+  if (parsed.value === 'help') {
+    io.stdout.write(usage);
+    return 0;
+  }
+  const options = parsed.value;
+  let csv: ParsedTimestampValueCsv;
+  try {
+    csv = await readTimestampValueCsv(options.input);
+  } catch (error) {
+    io.stderr.write(`foresight backtest: cannot read --input ${options.input}: ${error instanceof Error ? error.message : String(error)}\n`);
+    return exitUsage;
+  }
+  for (const bad of csv.badLines.slice(0, badLinesShown)) io.stderr.write(`${bad.file}:${bad.line}: ${bad.reason}: ${bad.text}\n`);
+  if (csv.badLines.length > badLinesShown) io.stderr.write(`... and ${csv.badLines.length - badLinesShown} more bad line(s)\n`);
+  if (csv.badLines.length > 0) io.stderr.write(`${options.input}: skipped ${csv.badLines.length} bad line(s)\n`);
+  if (csv.reorderedRows > 0) io.stderr.write(`${options.input}: ${csv.reorderedRows} row(s) were out of time order; rows are used (and written) in time order\n`);
+  const rowCount = csv.rows.values.length;
+  if (rowCount === 0) {
+    io.stderr.write(`foresight backtest: ${options.input} has no usable timestamp,value rows\n`);
+    return exitUsage;
+  }
+  const run = runBacktest(csv.rows, options);
+  if (!run.ok) {
+    io.stderr.write(`foresight backtest: ${run.error}\n`);
+    return exitUsage;
+  }
+  const result = run.value;
+  const text = formatCsv(['timestamp', 'forecast', 'p10', 'p90'], [csv.rows.timestampsSeconds, result.forecast, result.p10, result.p90]);
+  try {
+    await writeFile(options.out, text);
+  } catch (error) {
+    io.stderr.write(`foresight backtest: cannot write --out ${options.out}: ${error instanceof Error ? error.message : String(error)}\n`);
+    return 1;
+  }
+  io.stderr.write(formatBacktestSummary(result, rowCount, options.input));
+  io.stderr.write(`wrote ${rowCount} rows to ${options.out}\n`);
+  return 0;
+};

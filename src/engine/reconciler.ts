@@ -1,0 +1,248 @@
+import type { Config } from '../config/index.js';
+import {
+  allInputs,
+  type Clock,
+  type InputRef,
+  inputKey,
+  lastFinite,
+  type RegularSeries,
+} from '../core/index.js';
+import { evaluateModels, type FittedForecaster, fitWithFallback } from '../forecast/index.js';
+import type { MetricSource, SourceProblem } from '../source/index.js';
+import type { Recorder } from './recorder.js';
+import type { CycleProblem, InputValue, ModelAccuracy, QueueState, SeriesForecast, Snapshot, SnapshotStore } from './snapshot.js';
+
+/** What the reconciler needs; all of it injected so that a test can drive a cycle with fakes. */
+export interface ReconcilerDeps {
+  readonly source: MetricSource;
+  readonly clock: Clock;
+  readonly store: SnapshotStore;
+  readonly recorder: Recorder;
+  /** The current configuration; read once at the start of each cycle, so a reload never lands mid-cycle. */
+  readonly config: () => Config;
+}
+
+/** The inputs the engine forecasts, besides every queue's depth. */
+const forecastedInputs: readonly InputRef[] = [
+  { kind: 'system', metric: 'cpu_percent' },
+  { kind: 'system', metric: 'memory_percent' },
+  { kind: 'performance', metric: 'response_time_p95_seconds' },
+];
+
+/** The inputs whose history is kept and forecast for a configuration. */
+export function forecastTargets(config: Config): InputRef[] {
+  return [...config.queues.map((q): InputRef => ({ kind: 'queue', queue: q.name, metric: 'depth' })), ...forecastedInputs];
+}
+
+interface FittedSeries {
+  readonly fittedAtMs: number;
+  readonly byHorizon: ReadonlyMap<number, { readonly fitted: FittedForecaster; readonly fallbackReason?: string }>;
+}
+
+/**
+ * One reconcile cycle: read the inputs, update each forecast series' history, refit models when
+ * due, forecast every horizon and publish an immutable snapshot.
+ *
+ * Cycles never overlap: `runCycle` called while one runs waits for it and then runs its own, so
+ * "evaluate now" from the API always returns a fresh result. A cycle whose source is down fails
+ * as a whole; the store keeps the previous snapshot (which then ages and is reported stale) and
+ * the next cycle simply tries again.
+ */
+export class Reconciler {
+  readonly #deps: ReconcilerDeps;
+  #tail: Promise<unknown> = Promise.resolve();
+  #cycle = 0;
+  /** History per forecast series, on the configured grid, trimmed to the configured window. */
+  #history = new Map<string, RegularSeries>();
+  /** Inputs whose whole window has been read once (with or without data). */
+  #windowRead = new Set<string>();
+  /** End of the grid read by the previous cycle. */
+  #lastGridEndMs = 0;
+  #fits = new Map<string, FittedSeries>();
+  #accuracy: ModelAccuracy[] = [];
+  /** The configuration the buffers and fits were built for; a new one invalidates them. */
+  #builtFor: Config | undefined;
+
+  constructor(deps: ReconcilerDeps) {
+    this.#deps = deps;
+  }
+
+  /** Runs a cycle after any running one finishes; resolves with its snapshot or rejects with its error. */
+  runCycle(): Promise<Snapshot> {
+    const run = this.#tail.then(() => this.#runOnce());
+    this.#tail = run.catch(() => undefined);
+    return run;
+  }
+
+  async #runOnce(): Promise<Snapshot> {
+    const { clock, store, recorder } = this.#deps;
+    const config = this.#deps.config();
+    const startedAtMs = clock.nowMs();
+    try {
+      const snapshot = await this.#collectAndForecast(config, startedAtMs);
+      store.publish(snapshot);
+      recorder.cycleFinished('success', snapshot.durationSeconds);
+      return snapshot;
+    } catch (error) {
+      const message = error instanceof Error ? error.message : String(error);
+      store.recordFailure(startedAtMs, message);
+      recorder.cycleFinished('failure', (clock.nowMs() - startedAtMs) / 1000);
+      throw error;
+    }
+  }
+
+  async #collectAndForecast(config: Config, startedAtMs: number): Promise<Snapshot> {
+    const { source, clock, recorder } = this.#deps;
+    if (this.#builtFor !== config) this.#reset(config);
+    const stepMs = config.forecast.step * 1000;
+    const gridEndMs = Math.floor(startedAtMs / stepMs) * stepMs;
+
+    const targets = forecastTargets(config);
+    // Inputs read before need only their recent past; new ones (first cycle, a queue added by a
+    // reload) get the whole window. Two reads at most, whatever the number of inputs.
+    const known = targets.filter((input) => this.#windowRead.has(inputKey(input)));
+    const fresh = targets.filter((input) => !this.#windowRead.has(inputKey(input)));
+    const windowStartMs = gridEndMs - config.forecast.history * 1000;
+    const recentStartMs = Math.max(windowStartMs, this.#lastGridEndMs - 5 * stepMs);
+    const range = (startMs: number) => ({ startMs, endMs: gridEndMs, stepSeconds: config.forecast.step });
+    const [latest, ...histories] = await Promise.all([
+      source.readLatest(allInputs(config.queues.map((q) => q.name)), startedAtMs),
+      ...(known.length > 0 ? [source.readHistory(known, range(recentStartMs))] : []),
+      ...(fresh.length > 0 ? [source.readHistory(fresh, range(windowStartMs))] : []),
+    ]);
+    const history = { history: histories.flatMap((h) => h.history), problems: histories.flatMap((h) => h.problems) };
+    for (const input of fresh) this.#windowRead.add(inputKey(input));
+    this.#lastGridEndMs = gridEndMs;
+    const problems = [...latest.problems, ...history.problems];
+    for (const problem of problems) recorder.sourceProblem(problem.reason);
+
+    for (const { input, series } of history.history) this.#merge(inputKey(input), series, config, gridEndMs);
+
+    const forecasts: SeriesForecast[] = [];
+    for (const input of targets) {
+      const key = inputKey(input);
+      const series = this.#history.get(key);
+      if (series === undefined || lastFinite(series) === undefined) continue;
+      const fitted = this.#fitIfDue(key, series, config, startedAtMs);
+      for (const [horizonSeconds, { fitted: model, fallbackReason }] of fitted.byHorizon) {
+        const point = model.forecast(series);
+        if (![point.value, point.p10, point.p90].every(Number.isFinite)) continue;
+        forecasts.push({
+          seriesKey: key,
+          input,
+          horizonSeconds,
+          originMs: gridEndMs,
+          model: model.model,
+          ...(fallbackReason === undefined ? {} : { fallbackReason }),
+          // A queue or a utilisation never goes below zero, whatever a linear model says.
+          value: Math.max(0, point.value),
+          p10: Math.max(0, point.p10),
+          p90: Math.max(0, point.p90),
+        });
+      }
+    }
+
+    const inputs: InputValue[] = latest.readings.map((r) => ({ input: r.input, key: inputKey(r.input), timestampMs: r.timestampMs, value: r.value }));
+    const completedAtMs = clock.nowMs();
+    this.#cycle += 1;
+    return {
+      cycle: this.#cycle,
+      startedAtMs,
+      completedAtMs,
+      durationSeconds: (completedAtMs - startedAtMs) / 1000,
+      inputs,
+      queues: buildQueues(config, inputs, forecasts),
+      forecasts,
+      accuracy: this.#accuracy,
+      problems: problems.map(toCycleProblem),
+    };
+  }
+
+  #reset(config: Config): void {
+    const previous = this.#builtFor;
+    this.#builtFor = config;
+    const gridChanged =
+      previous === undefined || previous.forecast.step !== config.forecast.step || previous.forecast.history !== config.forecast.history;
+    if (gridChanged) {
+      this.#history.clear();
+      this.#windowRead.clear();
+    }
+    // Model settings may have changed with the configuration: refit everything on the next cycle.
+    this.#fits.clear();
+  }
+
+  /** Merges newly read points into the buffer for `key`, re-gridded to the window ending at `gridEndMs`. */
+  #merge(key: string, fresh: RegularSeries, config: Config, gridEndMs: number): void {
+    const stepMs = config.forecast.step * 1000;
+    const length = Math.round((config.forecast.history * 1000) / stepMs) + 1;
+    const startMs = gridEndMs - (length - 1) * stepMs;
+    const values = new Float64Array(length).fill(Number.NaN);
+    const old = this.#history.get(key);
+    for (const part of old === undefined ? [fresh] : [old, fresh]) {
+      const offset = Math.round((part.startMs - startMs) / stepMs);
+      for (let i = 0; i < part.values.length; i++) {
+        const value = part.values[i]!;
+        const target = i + offset;
+        if (target >= 0 && target < length && !Number.isNaN(value)) values[target] = value;
+      }
+    }
+    this.#history.set(key, { startMs, stepSeconds: config.forecast.step, values });
+  }
+
+  #fitIfDue(key: string, series: RegularSeries, config: Config, nowMs: number): FittedSeries {
+    const existing = this.#fits.get(key);
+    if (existing !== undefined && nowMs - existing.fittedAtMs < config.forecast.refitInterval * 1000) return existing;
+    const seasonSteps = Math.round(config.forecast.season / config.forecast.step);
+    const byHorizon = new Map<number, { fitted: FittedForecaster; fallbackReason?: string }>();
+    for (const horizonSeconds of config.forecast.horizons) {
+      const spec = { stepSeconds: config.forecast.step, seasonSteps, horizonSteps: Math.round(horizonSeconds / config.forecast.step) };
+      const began = performance.now();
+      const outcome = fitWithFallback(config.forecast.model, series, spec);
+      if (outcome === undefined) continue;
+      this.#deps.recorder.modelFitted(key, outcome.fitted.model, (performance.now() - began) / 1000);
+      byHorizon.set(horizonSeconds, outcome);
+    }
+    const fitted = { fittedAtMs: nowMs, byHorizon };
+    this.#fits.set(key, fitted);
+    this.#refreshAccuracy(key, series, config, nowMs);
+    return fitted;
+  }
+
+  /** Backtests every model on the series at its first horizon; shown by /scaling/ml/accuracy. */
+  #refreshAccuracy(key: string, series: RegularSeries, config: Config, nowMs: number): void {
+    const horizonSeconds = config.forecast.horizons[0]!;
+    const spec = {
+      stepSeconds: config.forecast.step,
+      seasonSteps: Math.round(config.forecast.season / config.forecast.step),
+      horizonSteps: Math.round(horizonSeconds / config.forecast.step),
+    };
+    const scores = evaluateModels(series, spec).map(
+      (s): ModelAccuracy => ({ seriesKey: key, model: s.model, mase: s.mase, wape: s.wape, coverage: s.coverage, horizonSeconds, points: s.points, evaluatedAtMs: nowMs }),
+    );
+    this.#accuracy = [...this.#accuracy.filter((a) => a.seriesKey !== key), ...scores];
+  }
+}
+
+function seriesEndMs(series: RegularSeries): number {
+  return series.startMs + (series.values.length - 1) * series.stepSeconds * 1000;
+}
+
+function toCycleProblem(problem: SourceProblem): CycleProblem {
+  return { inputKey: inputKey(problem.input), reason: problem.reason, message: problem.message };
+}
+
+function buildQueues(config: Config, inputs: readonly InputValue[], forecasts: readonly SeriesForecast[]): QueueState[] {
+  return config.queues.map((queue) => {
+    const current: Record<string, number> = {};
+    for (const value of inputs) {
+      if (value.input.kind === 'queue' && value.input.queue === queue.name) current[value.input.metric] = value.value;
+    }
+    return {
+      queue: queue.name,
+      threshold: queue.threshold,
+      resource: queue.resource,
+      current,
+      depthForecasts: forecasts.filter((f) => f.input.kind === 'queue' && f.input.queue === queue.name),
+    };
+  });
+}

@@ -1,0 +1,21 @@
+import type { SourceProblemReason } from '../source/index.js';
+
+/**
+ * The events the engine emits, so that it can be observed without importing prom-client.
+ * Implemented in publish/ on top of the metric catalog; a no-op in tests that don't care.
+ */
+export interface Recorder {
+  /** A cycle finished; `outcome` says whether it produced a snapshot. */
+  cycleFinished(outcome: 'success' | 'failure', durationSeconds: number): void;
+  /** An input produced no usable value in a cycle (counted, then skipped). */
+  sourceProblem(reason: SourceProblemReason): void;
+  /** A model was (re)fitted for a series. */
+  modelFitted(seriesKey: string, model: string, durationSeconds: number): void;
+}
+
+/** A recorder that records nothing. */
+export const noopRecorder: Recorder = {
+  cycleFinished: () => undefined,
+  sourceProblem: () => undefined,
+  modelFitted: () => undefined,
+};

@@ -1,0 +1,157 @@
+import type { InputRef, Resource } from '../core/index.js';
+
+/** The latest value of one input in a cycle. */
+export interface InputValue {
+  readonly input: InputRef;
+  readonly key: string;
+  readonly timestampMs: number;
+  readonly value: number;
+}
+
+/** One forecast published by a cycle: the value of `seriesKey` at `originMs + horizonSeconds`. */
+export interface SeriesForecast {
+  readonly seriesKey: string;
+  readonly input: InputRef;
+  readonly horizonSeconds: number;
+  /** Time of the last history point the forecast was made from. */
+  readonly originMs: number;
+  /** The model that made it. */
+  readonly model: string;
+  /** Set when the configured model could not be used and a simpler one stood in. */
+  readonly fallbackReason?: string;
+  readonly value: number;
+  readonly p10: number;
+  readonly p90: number;
+}
+
+/** Backtest accuracy of one model on one series, measured at the last refit. */
+export interface ModelAccuracy {
+  readonly seriesKey: string;
+  readonly model: string;
+  /** Mean absolute scaled error (scale: in-sample seasonal naive); below 1 beats seasonal naive. */
+  readonly mase: number;
+  /** Weighted absolute percentage error as a ratio: Σ|y−ŷ| / Σ|y|. */
+  readonly wape: number;
+  /** Share of actual values inside [p10, p90]; 0.8 is ideal. */
+  readonly coverage: number;
+  readonly horizonSeconds: number;
+  /** Origins scored. */
+  readonly points: number;
+  readonly evaluatedAtMs: number;
+}
+
+/** What one queue looked like in a cycle. */
+export interface QueueState {
+  readonly queue: string;
+  readonly threshold: number;
+  readonly resource: Resource;
+  /** Latest readings by queue metric name ("depth", "consumers", ...). */
+  readonly current: Readonly<Record<string, number>>;
+  /** Forecasts of this queue's depth, one per configured horizon. */
+  readonly depthForecasts: readonly SeriesForecast[];
+}
+
+/** A source problem seen in a cycle, in a serialisable form. */
+export interface CycleProblem {
+  readonly inputKey: string;
+  readonly reason: string;
+  readonly message: string;
+}
+
+/**
+ * The immutable result of one successful reconcile cycle: everything every surface publishes.
+ * Readers never see a half-built snapshot: a new one replaces the old one in a single assignment.
+ */
+export interface Snapshot {
+  /** Sequence number of the cycle (1 for the first). */
+  readonly cycle: number;
+  readonly startedAtMs: number;
+  readonly completedAtMs: number;
+  readonly durationSeconds: number;
+  readonly inputs: readonly InputValue[];
+  readonly queues: readonly QueueState[];
+  readonly forecasts: readonly SeriesForecast[];
+  readonly accuracy: readonly ModelAccuracy[];
+  readonly problems: readonly CycleProblem[];
+}
+
+/** A compact record of a past cycle, kept for /scaling/history. */
+export interface HistoryEntry {
+  readonly cycle: number;
+  readonly completedAtMs: number;
+  readonly queues: readonly {
+    readonly queue: string;
+    readonly depth: number | null;
+    readonly predicted: readonly { readonly horizonSeconds: number; readonly value: number; readonly p10: number; readonly p90: number }[];
+  }[];
+}
+
+/** The outcome of the latest cycle attempt, successful or not. */
+export interface CycleStatus {
+  readonly lastAttemptAtMs: number;
+  readonly lastSuccessAtMs: number | undefined;
+  readonly lastError: string | undefined;
+  readonly consecutiveFailures: number;
+}
+
+/**
+ * Holds the latest snapshot and a bounded history. Written only by the engine; read by every
+ * surface. Reads are plain property reads, so serving never waits for a cycle.
+ */
+export class SnapshotStore {
+  #latest: Snapshot | undefined;
+  #history: HistoryEntry[] = [];
+  #status: CycleStatus = { lastAttemptAtMs: 0, lastSuccessAtMs: undefined, lastError: undefined, consecutiveFailures: 0 };
+  readonly #retentionMs: number;
+
+  constructor(options: { readonly historyRetentionSeconds: number }) {
+    this.#retentionMs = options.historyRetentionSeconds * 1000;
+  }
+
+  /** The latest successful snapshot, or undefined before the first success. */
+  latest(): Snapshot | undefined {
+    return this.#latest;
+  }
+
+  /** The outcome of the latest attempt. */
+  status(): CycleStatus {
+    return this.#status;
+  }
+
+  /** History entries completed at or after `sinceMs`, oldest first. */
+  history(sinceMs: number): readonly HistoryEntry[] {
+    return this.#history.filter((entry) => entry.completedAtMs >= sinceMs);
+  }
+
+  /** Publishes a new snapshot. */
+  publish(snapshot: Snapshot): void {
+    this.#latest = snapshot;
+    this.#status = { lastAttemptAtMs: snapshot.startedAtMs, lastSuccessAtMs: snapshot.completedAtMs, lastError: undefined, consecutiveFailures: 0 };
+    this.#history.push(toHistoryEntry(snapshot));
+    const oldestMs = snapshot.completedAtMs - this.#retentionMs;
+    const firstKept = this.#history.findIndex((entry) => entry.completedAtMs >= oldestMs);
+    if (firstKept > 0) this.#history = this.#history.slice(firstKept);
+  }
+
+  /** Records a failed attempt; the last snapshot stays in place and becomes stale with time. */
+  recordFailure(atMs: number, message: string): void {
+    this.#status = { ...this.#status, lastAttemptAtMs: atMs, lastError: message, consecutiveFailures: this.#status.consecutiveFailures + 1 };
+  }
+
+  /** Age of the latest snapshot at `nowMs`, in seconds (Infinity when there is none). */
+  ageSeconds(nowMs: number): number {
+    return this.#latest === undefined ? Number.POSITIVE_INFINITY : Math.max(0, (nowMs - this.#latest.completedAtMs) / 1000);
+  }
+}
+
+function toHistoryEntry(snapshot: Snapshot): HistoryEntry {
+  return {
+    cycle: snapshot.cycle,
+    completedAtMs: snapshot.completedAtMs,
+    queues: snapshot.queues.map((queue) => ({
+      queue: queue.queue,
+      depth: queue.current['depth'] ?? null,
+      predicted: queue.depthForecasts.map((f) => ({ horizonSeconds: f.horizonSeconds, value: f.value, p10: f.p10, p90: f.p90 })),
+    })),
+  };
+}

@@ -1,0 +1,17 @@
+// Module forecast: predicting a series `horizonSteps` ahead, and measuring how well that works.
+// Owns: the Forecaster port, the baseline models (one file each), the registry, accuracy measures,
+// rolling-origin backtests and validation-based model selection. Everything here is pure.
+// May import: core only (forecast/lstm/ may also import TensorFlow.js).
+export * from './accuracy.js';
+export * from './backtest.js';
+export * from './fallback.js';
+export * from './forecaster.js';
+export * from './holt-winters.js';
+export * from './linear-trend.js';
+export * from './naive.js';
+export * from './registry.js';
+export * from './residual-bands.js';
+export * from './seasonal-mean.js';
+export * from './seasonal-naive.js';
+export * from './select.js';
+export * from './spec.js';

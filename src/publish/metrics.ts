@@ -1,0 +1,261 @@
+import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+import type { Config } from '../config/index.js';
+import { type Clock, formatDuration, type InputRef } from '../core/index.js';
+import type { Recorder, SeriesForecast, Snapshot, SnapshotStore } from '../engine/index.js';
+
+/** One entry of the metric catalog: the contract dashboards, alerts, KEDA and users build on. */
+export interface MetricDefinition {
+  readonly name: string;
+  readonly type: 'gauge' | 'counter' | 'histogram';
+  readonly help: string;
+  readonly labelNames: readonly string[];
+}
+
+const def = (name: string, type: MetricDefinition['type'], help: string, labelNames: readonly string[] = []): MetricDefinition => ({
+  name,
+  type,
+  help,
+  labelNames,
+});
+
+/**
+ * The metric catalog: every series Foresight exposes on /metrics. README's "Metric catalog"
+ * lists the same names (a test keeps them in step). Design-given names come first; the service's
+ * own health uses the `foresight_` prefix.
+ */
+export const metricCatalog = {
+  predictedQueueDepth: def('predicted_queue_depth', 'gauge', 'Forecast queue depth (messages) at the horizon; quantile 0.5 is the point forecast, 0.1 and 0.9 bound the 80% band.', ['queue', 'horizon', 'quantile']),
+  queueDepthCurrent: def('queue_depth_current', 'gauge', 'Observed queue depth (messages) in the latest cycle.', ['queue']),
+  queueDepthThreshold: def('queue_depth_threshold', 'gauge', 'Configured queue depth (messages) above which the queue counts as overloaded.', ['queue']),
+  queueEnqueueRate: def('queue_enqueue_rate_per_second', 'gauge', 'Messages added to the queue per second.', ['queue']),
+  queueDequeueRate: def('queue_dequeue_rate_per_second', 'gauge', 'Messages taken from the queue per second.', ['queue']),
+  queueWaitAvg: def('queue_wait_time_avg_seconds', 'gauge', 'Average time a message waits in the queue, in seconds.', ['queue']),
+  queueWaitMax: def('queue_wait_time_max_seconds', 'gauge', 'Age of the oldest waiting message, in seconds.', ['queue']),
+  queueConsumers: def('queue_consumers', 'gauge', 'Consumers attached to the queue.', ['queue']),
+  queueFailedMessages: def('queue_failed_messages', 'gauge', 'Messages that failed in the last 5 minutes.', ['queue']),
+  cpuUtilization: def('cpu_utilization_percent', 'gauge', 'CPU utilisation of the nodes, 0-100.'),
+  memoryUtilization: def('memory_utilization_percent', 'gauge', 'Memory utilisation of the nodes, 0-100.'),
+  diskIo: def('disk_io_bytes_per_second', 'gauge', 'Disk reads plus writes, bytes per second.'),
+  networkIo: def('network_io_bytes_per_second', 'gauge', 'Network receive plus transmit, bytes per second.'),
+  loadAverage: def('load_average', 'gauge', 'Node load average over the window.', ['window']),
+  responseTimeP95: def('response_time_p95_seconds', 'gauge', '95th percentile response time, in seconds.'),
+  errorRate: def('error_rate_percent', 'gauge', 'Share of requests that failed, 0-100.'),
+  dbConnectionUtilization: def('db_connection_utilization_percent', 'gauge', 'Database connections in use as a share of the pool, 0-100.'),
+  currentReplicas: def('current_replicas', 'gauge', 'Observed replicas (or pool size for db_connections) of each resource.', ['resource']),
+  forecast: def('foresight_forecast', 'gauge', 'Forecast of an input series at the horizon, by quantile (0.5 = point forecast).', ['series', 'horizon', 'quantile']),
+  forecastModel: def('foresight_forecast_model_info', 'gauge', 'The model that made the published forecast of a series (1); fallback says why a simpler model stood in.', ['series', 'model', 'fallback']),
+  backtestMase: def('foresight_forecast_backtest_mase', 'gauge', 'Backtest mean absolute scaled error per model and series (below 1 beats seasonal naive).', ['series', 'model']),
+  backtestWape: def('foresight_forecast_backtest_wape_ratio', 'gauge', 'Backtest weighted absolute percentage error per model and series, as a ratio.', ['series', 'model']),
+  backtestCoverage: def('foresight_forecast_backtest_coverage_ratio', 'gauge', 'Backtest share of actual values inside the p10-p90 band per model and series (0.8 is ideal).', ['series', 'model']),
+  buildInfo: def('foresight_build_info', 'gauge', 'Build information (always 1).', ['version', 'revision', 'nodejs_version']),
+  sourceQueryDuration: def('foresight_source_query_duration_seconds', 'histogram', 'Duration of queries to the input source, in seconds.', ['kind', 'outcome']),
+  sourceProblems: def('foresight_source_problems_total', 'counter', 'Inputs that gave no usable value, by reason (counted and skipped).', ['reason']),
+  sourceUp: def('foresight_source_up', 'gauge', '1 when the latest cycle could read the input source, else 0.'),
+  snapshotAge: def('foresight_snapshot_age_seconds', 'gauge', 'Age of the snapshot every answer is served from, in seconds.'),
+  snapshotStale: def('foresight_snapshot_stale', 'gauge', '1 when the snapshot is older than snapshot.maxAge (the last cycles failed), else 0.'),
+  snapshotTimestamp: def('foresight_snapshot_timestamp_seconds', 'gauge', 'Unix time the current snapshot was completed.'),
+  cycleDuration: def('foresight_reconcile_duration_seconds', 'histogram', 'Duration of one reconcile cycle, in seconds.', ['outcome']),
+  cycles: def('foresight_reconcile_cycles_total', 'counter', 'Reconcile cycles by outcome.', ['outcome']),
+  lastSuccess: def('foresight_reconcile_last_success_timestamp_seconds', 'gauge', 'Unix time of the last successful reconcile cycle.'),
+  modelFitDuration: def('foresight_model_fit_duration_seconds', 'histogram', 'Time to fit one model on one series, in seconds.', ['model']),
+  configReloadSuccessful: def('foresight_config_last_reload_successful', 'gauge', '1 when the last configuration (re)load succeeded, 0 when it was refused and the previous one kept running.'),
+  configReloadTimestamp: def('foresight_config_last_reload_success_timestamp_seconds', 'gauge', 'Unix time of the last successful configuration load.'),
+} as const satisfies Record<string, MetricDefinition>;
+
+/** The values of one input, as published under its own name. */
+const inputGauges: Readonly<Record<string, { readonly metric: keyof typeof metricCatalog; readonly labels?: Record<string, string> }>> = {
+  'queue:depth': { metric: 'queueDepthCurrent' },
+  'queue:enqueue_rate_per_second': { metric: 'queueEnqueueRate' },
+  'queue:dequeue_rate_per_second': { metric: 'queueDequeueRate' },
+  'queue:wait_avg_seconds': { metric: 'queueWaitAvg' },
+  'queue:wait_max_seconds': { metric: 'queueWaitMax' },
+  'queue:consumers': { metric: 'queueConsumers' },
+  'queue:failed_messages': { metric: 'queueFailedMessages' },
+  'system:cpu_percent': { metric: 'cpuUtilization' },
+  'system:memory_percent': { metric: 'memoryUtilization' },
+  'system:disk_io_bytes_per_second': { metric: 'diskIo' },
+  'system:network_io_bytes_per_second': { metric: 'networkIo' },
+  'system:load1': { metric: 'loadAverage', labels: { window: '1m' } },
+  'system:load5': { metric: 'loadAverage', labels: { window: '5m' } },
+  'system:load15': { metric: 'loadAverage', labels: { window: '15m' } },
+  'performance:response_time_p95_seconds': { metric: 'responseTimeP95' },
+  'performance:error_rate_percent': { metric: 'errorRate' },
+  'performance:db_connection_utilization_percent': { metric: 'dbConnectionUtilization' },
+};
+
+function inputGaugeKey(input: InputRef): string {
+  switch (input.kind) {
+    case 'queue':
+      return `queue:${input.metric}`;
+    case 'system':
+    case 'performance':
+      return `${input.kind}:${input.metric}`;
+    case 'replicas':
+      return 'replicas';
+  }
+}
+
+/** The `quantile` label values, as Prometheus writes quantiles. */
+const quantiles = [
+  ['0.1', 'p10'],
+  ['0.5', 'value'],
+  ['0.9', 'p90'],
+] as const satisfies readonly (readonly [string, keyof SeriesForecast])[];
+
+/** What the metrics read at scrape time. */
+export interface MetricsDeps {
+  readonly registry: Registry;
+  readonly store: SnapshotStore;
+  readonly clock: Clock;
+  readonly config: () => Config;
+  readonly build: { readonly version: string; readonly revision: string };
+}
+
+/** The metrics that the rest of the service updates as events happen. */
+export interface ServiceMetrics {
+  /** The engine's recorder, backed by the catalog's counters and histograms. */
+  readonly recorder: Recorder;
+  /** Times one source query (the hook given to the source). */
+  observeQuery(kind: 'instant' | 'range', outcome: 'success' | 'error', durationSeconds: number): void;
+  /** Reports the outcome of a configuration (re)load. */
+  configReloaded(successful: boolean, atMs: number): void;
+}
+
+/**
+ * Registers the whole catalog on `registry`. Gauges that describe the snapshot are computed at
+ * scrape time from the latest snapshot, so /metrics always shows one consistent cycle, and series
+ * of queues removed from the configuration disappear with the next scrape.
+ */
+export function createMetrics(deps: MetricsDeps): ServiceMetrics {
+  const { registry, store, clock } = deps;
+  const registers = [registry];
+  const gauge = (d: MetricDefinition, collect?: (g: Gauge) => void): Gauge =>
+    new Gauge({
+      name: d.name,
+      help: d.help,
+      labelNames: d.labelNames,
+      registers,
+      ...(collect === undefined ? {} : { collect(this: Gauge) { this.reset(); collect(this); } }),
+    });
+  const fromSnapshot = (d: MetricDefinition, fill: (g: Gauge, snapshot: Snapshot) => void): Gauge =>
+    gauge(d, (g) => {
+      const snapshot = store.latest();
+      if (snapshot !== undefined) fill(g, snapshot);
+    });
+  const c = metricCatalog;
+
+  fromSnapshot(c.predictedQueueDepth, (g, s) => {
+    for (const q of s.queues) {
+      for (const f of q.depthForecasts) {
+        for (const [quantile, field] of quantiles) g.set({ queue: q.queue, horizon: formatDuration(f.horizonSeconds), quantile }, f[field] as number);
+      }
+    }
+  });
+  // Thresholds come from the configuration, so they show even before the first cycle.
+  gauge(c.queueDepthThreshold, (g) => {
+    for (const q of deps.config().queues) g.set({ queue: q.name }, q.threshold);
+  });
+  const byName = new Map<string, Gauge>();
+  for (const { metric } of Object.values(inputGauges)) {
+    const d = c[metric];
+    if (byName.has(d.name)) continue;
+    byName.set(
+      d.name,
+      fromSnapshot(d, (g, s) => {
+        for (const value of s.inputs) {
+          const mapping = inputGauges[inputGaugeKey(value.input)];
+          if (mapping === undefined || c[mapping.metric].name !== d.name) continue;
+          const labels = value.input.kind === 'queue' ? { queue: value.input.queue, ...mapping.labels } : { ...mapping.labels };
+          g.set(labels, value.value);
+        }
+      }),
+    );
+  }
+  fromSnapshot(c.currentReplicas, (g, s) => {
+    for (const value of s.inputs) if (value.input.kind === 'replicas') g.set({ resource: value.input.resource }, value.value);
+  });
+  fromSnapshot(c.forecast, (g, s) => {
+    for (const f of s.forecasts) {
+      for (const [quantile, field] of quantiles) g.set({ series: f.seriesKey, horizon: formatDuration(f.horizonSeconds), quantile }, f[field] as number);
+    }
+  });
+  fromSnapshot(c.forecastModel, (g, s) => {
+    for (const f of s.forecasts) g.set({ series: f.seriesKey, model: f.model, fallback: f.fallbackReason ?? '' }, 1);
+  });
+  fromSnapshot(c.backtestMase, (g, s) => {
+    for (const a of s.accuracy) if (Number.isFinite(a.mase)) g.set({ series: a.seriesKey, model: a.model }, a.mase);
+  });
+  fromSnapshot(c.backtestWape, (g, s) => {
+    for (const a of s.accuracy) if (Number.isFinite(a.wape)) g.set({ series: a.seriesKey, model: a.model }, a.wape);
+  });
+  fromSnapshot(c.backtestCoverage, (g, s) => {
+    for (const a of s.accuracy) if (Number.isFinite(a.coverage)) g.set({ series: a.seriesKey, model: a.model }, a.coverage);
+  });
+  gauge(c.buildInfo).set({ version: deps.build.version, revision: deps.build.revision, nodejs_version: process.version }, 1);
+  gauge(c.sourceUp, (g) => {
+    const status = store.status();
+    if (status.lastAttemptAtMs > 0) g.set(status.lastError === undefined ? 1 : 0);
+  });
+  gauge(c.snapshotAge, (g) => {
+    const age = store.ageSeconds(clock.nowMs());
+    if (Number.isFinite(age)) g.set(age);
+  });
+  gauge(c.snapshotStale, (g) => {
+    g.set(store.ageSeconds(clock.nowMs()) > deps.config().snapshot.maxAge ? 1 : 0);
+  });
+  fromSnapshot(c.snapshotTimestamp, (g, s) => g.set(s.completedAtMs / 1000));
+  gauge(c.lastSuccess, (g) => {
+    const at = store.status().lastSuccessAtMs;
+    if (at !== undefined) g.set(at / 1000);
+  });
+
+  const queryDuration = new Histogram({
+    name: c.sourceQueryDuration.name,
+    help: c.sourceQueryDuration.help,
+    labelNames: c.sourceQueryDuration.labelNames,
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+    registers,
+  });
+  const problems = new Counter({ name: c.sourceProblems.name, help: c.sourceProblems.help, labelNames: c.sourceProblems.labelNames, registers });
+  for (const reason of ['empty', 'multiple_series', 'not_finite', 'query_failed']) problems.inc({ reason }, 0);
+  const cycleDuration = new Histogram({
+    name: c.cycleDuration.name,
+    help: c.cycleDuration.help,
+    labelNames: c.cycleDuration.labelNames,
+    buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60],
+    registers,
+  });
+  const cycles = new Counter({ name: c.cycles.name, help: c.cycles.help, labelNames: c.cycles.labelNames, registers });
+  for (const outcome of ['success', 'failure']) cycles.inc({ outcome }, 0);
+  const fitDuration = new Histogram({
+    name: c.modelFitDuration.name,
+    help: c.modelFitDuration.help,
+    labelNames: c.modelFitDuration.labelNames,
+    buckets: [0.001, 0.01, 0.05, 0.1, 0.5, 1, 5, 30],
+    registers,
+  });
+  const reloadOk = gauge(c.configReloadSuccessful);
+  const reloadAt = gauge(c.configReloadTimestamp);
+
+  return {
+    recorder: {
+      cycleFinished(outcome, durationSeconds) {
+        cycles.inc({ outcome });
+        cycleDuration.observe({ outcome }, durationSeconds);
+      },
+      sourceProblem(reason) {
+        problems.inc({ reason });
+      },
+      modelFitted(_seriesKey, model, durationSeconds) {
+        fitDuration.observe({ model }, durationSeconds);
+      },
+    },
+    observeQuery(kind, outcome, durationSeconds) {
+      queryDuration.observe({ kind, outcome }, durationSeconds);
+    },
+    configReloaded(successful, atMs) {
+      reloadOk.set(successful ? 1 : 0);
+      if (successful) reloadAt.set(atMs / 1000);
+    },
+  };
+}

@@ -1,0 +1,7 @@
+// Module source: getting input series in (Prometheus, replayed traces).
+// Owns: the MetricSource port, its implementations, PromQL templating and the bundled demo traces.
+// May import: core only.
+export type * from './metric-source.js';
+export * from './promql.js';
+export * from './prometheus.js';
+export * from './replay.js';

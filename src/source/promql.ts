@@ -1,0 +1,166 @@
+import { ForesightError } from '../core/index.js';
+
+/**
+ * PromQL templates: the only way a user string (a queue name) enters a query.
+ *
+ * A template is PromQL with `{{queue}}` placeholders (`{{ queue }}` is accepted too). The queue name
+ * is always escaped for the string literal it stands in, so a hostile or merely odd name can never
+ * end the literal and inject PromQL. To make that guarantee checkable, a placeholder must sit inside
+ * a quoted string ("…" or '…'); a placeholder anywhere else is rejected when the template is compiled,
+ * as is any placeholder other than `{{queue}}`.
+ *
+ * The escaping follows the Prometheus lexer (promql/parser/lex.go `lexEscape`): inside a quoted
+ * string only `\a \b \f \n \r \t \v \\`, the opening quote, octal, `\x`, `\u` and `\U` escapes are
+ * valid, and a raw newline ends the string with an error.
+ */
+
+/** The quote character of a PromQL string literal that a value is escaped for. */
+export type PromqlQuote = '"' | "'";
+
+/** The values a template may refer to. */
+export interface TemplateVars {
+  /** The queue name; required by templates that use `{{queue}}`. */
+  readonly queue?: string;
+}
+
+/** A template checked once (at startup or on reload) and rendered many times. */
+export interface CompiledTemplate {
+  /** The template as written. */
+  readonly template: string;
+  /** True when the template contains `{{queue}}`, so it must run once per queue. */
+  readonly usesQueue: boolean;
+  /** Substitutes the placeholders; throws when the template uses `{{queue}}` and `vars.queue` is missing. */
+  render(vars: TemplateVars): string;
+}
+
+const namedEscapes: Readonly<Record<string, string>> = {
+  '\\': '\\\\',
+  '\n': '\\n',
+  '\r': '\\r',
+  '\t': '\\t',
+  '\u0007': '\\a',
+  '\b': '\\b',
+  '\f': '\\f',
+  '\v': '\\v',
+};
+
+/**
+ * Escapes `value` for use between the quotes of a PromQL string literal (double-quoted unless
+ * `quote` says otherwise): backslashes, the quote itself, newlines and every other control
+ * character are escaped; everything else (including non-ASCII text) is kept as it is.
+ *
+ * @example escapePromqlString('a"b\\c') === 'a\\"b\\\\c'
+ */
+export function escapePromqlString(value: string, quote: PromqlQuote = '"'): string {
+  let out = '';
+  for (const char of value) {
+    const named = namedEscapes[char];
+    if (named !== undefined) {
+      out += named;
+    } else if (char === quote) {
+      out += `\\${quote}`;
+    } else {
+      const code = char.codePointAt(0)!;
+      // Other C0 controls and DEL are legal raw, but invisible in logs and error messages.
+      out += code < 0x20 || code === 0x7f ? `\\x${code.toString(16).padStart(2, '0')}` : char;
+    }
+  }
+  return out;
+}
+
+// `{{ name }}`; the name is checked separately so that a typo gets its own message.
+const placeholderPattern = /\{\{([^{}]*)\}\}/g;
+
+type LexState = 'code' | 'double' | 'single' | 'backtick' | 'comment';
+
+interface Segment {
+  readonly text: string;
+  /** For a placeholder: the quote of the string literal it is inside. */
+  readonly quote?: PromqlQuote;
+}
+
+/** Advances the lexer state over literal template text (PromQL strings, raw strings and comments). */
+function lex(text: string, start: LexState): LexState {
+  let state = start;
+  for (let i = 0; i < text.length; i++) {
+    const char = text[i];
+    switch (state) {
+      case 'code':
+        if (char === '"') state = 'double';
+        else if (char === "'") state = 'single';
+        else if (char === '`') state = 'backtick';
+        else if (char === '#') state = 'comment';
+        break;
+      case 'double':
+      case 'single':
+        if (char === '\\') i++;
+        else if (char === (state === 'double' ? '"' : "'")) state = 'code';
+        break;
+      case 'backtick':
+        if (char === '`') state = 'code';
+        break;
+      case 'comment':
+        if (char === '\n') state = 'code';
+        break;
+    }
+  }
+  return state;
+}
+
+function templateError(template: string, problem: string): ForesightError {
+  return new ForesightError('FORESIGHT_ERR_CONFIG_INVALID', `PromQL template ${JSON.stringify(template)}: ${problem}`);
+}
+
+/**
+ * Checks a template and prepares it for rendering. Throws a `ForesightError`
+ * (`FORESIGHT_ERR_CONFIG_INVALID`) naming the template when it has an unknown placeholder
+ * (`{{queue_name}}`), an unterminated one (`{{queue}`), or a placeholder outside a quoted string.
+ */
+export function compileTemplate(template: string): CompiledTemplate {
+  const segments: Segment[] = [];
+  let state: LexState = 'code';
+  let last = 0;
+  for (const match of template.matchAll(placeholderPattern)) {
+    const literal = template.slice(last, match.index);
+    segments.push({ text: literal });
+    state = lex(literal, state);
+    const name = match[1]!.trim();
+    if (name !== 'queue') {
+      throw templateError(template, `unknown placeholder "${match[0]}"; the only placeholder is {{queue}}`);
+    }
+    if (state === 'double' || state === 'single') {
+      segments.push({ text: match[0], quote: state === 'double' ? '"' : "'" });
+    } else if (state === 'backtick') {
+      throw templateError(template, '{{queue}} is inside a `raw string`, which has no escapes; use double quotes: queue="{{queue}}"');
+    } else {
+      throw templateError(template, '{{queue}} must be inside a quoted string, e.g. queue="{{queue}}", so that the name is escaped');
+    }
+    last = match.index + match[0].length;
+  }
+  const tail = template.slice(last);
+  segments.push({ text: tail });
+  if (segments.some((s) => s.quote === undefined && s.text.includes('{{'))) {
+    throw templateError(template, 'unterminated placeholder: "{{" without a matching "}}"');
+  }
+  const usesQueue = segments.some((s) => s.quote !== undefined);
+  return {
+    template,
+    usesQueue,
+    render(vars: TemplateVars): string {
+      if (!usesQueue) return template;
+      const { queue } = vars;
+      if (queue === undefined) throw templateError(template, 'uses {{queue}}, but no queue was given');
+      return segments.map((s) => (s.quote === undefined ? s.text : escapePromqlString(queue, s.quote))).join('');
+    },
+  };
+}
+
+/**
+ * Renders a template in one step: `{{queue}}` (or `{{ queue }}`) becomes the escaped queue name.
+ * Throws like {@link compileTemplate}. Prefer compiling once when rendering repeatedly.
+ *
+ * @example renderTemplate('sum(x{queue="{{queue}}"})', { queue: 'a"b' }) === 'sum(x{queue="a\\"b"})'
+ */
+export function renderTemplate(template: string, vars: TemplateVars): string {
+  return compileTemplate(template).render(vars);
+}

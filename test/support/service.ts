@@ -1,0 +1,22 @@
+import { pino } from 'pino';
+import { Service, type ServiceOptions } from '../../src/app.js';
+import { type Config, loadConfigFromText } from '../../src/config/index.js';
+import { systemClock } from '../../src/core/index.js';
+
+/** Loads a configuration from YAML text, failing the test with the loader's own message. */
+export function configFromYaml(text: string, env: Readonly<Record<string, string | undefined>> = {}): Config {
+  const loaded = loadConfigFromText({ text, file: 'test-config.yaml', env });
+  if (!loaded.ok) throw new Error(loaded.error.message);
+  return loaded.value;
+}
+
+/** A Service for tests: silent logs, the system clock unless given, and overrides as given. */
+export function buildService(config: Config, overrides: Partial<Omit<ServiceOptions, 'config'>> & { config?: () => Config } = {}): Service {
+  return new Service({
+    config: () => config,
+    clock: systemClock,
+    logger: pino({ level: 'silent' }),
+    build: { version: '0.0.0-test', revision: 'test' },
+    ...overrides,
+  });
+}

@@ -1,0 +1,170 @@
+import { describe, expect, it } from 'vitest';
+import type { Config } from '../../../src/config/index.js';
+import type { InputRef, Sample } from '../../../src/core/index.js';
+import { type Recorder, Reconciler, SnapshotStore } from '../../../src/engine/index.js';
+import { FakeSource } from '../../support/fake-source.js';
+import { ManualClock } from '../../support/manual-clock.js';
+import { configFromYaml } from '../../support/service.js';
+
+const HOUR_MS = 3_600_000;
+const depth = (queue: string): InputRef => ({ kind: 'queue', queue, metric: 'depth' });
+const cpu: InputRef = { kind: 'system', metric: 'cpu_percent' };
+
+/** An hourly cycle, so that a three-hour window holds the two seasons Holt-Winters needs. */
+const hourly = (t: number, level: number) => level + 0.3 * level * Math.sin((2 * Math.PI * (t % HOUR_MS)) / HOUR_MS);
+
+function samples(fromMs: number, toMs: number, valueAt: (t: number) => number): Sample[] {
+  const out: Sample[] = [];
+  for (let t = fromMs; t <= toMs; t += 60_000) out.push({ timestampMs: t, value: valueAt(t) });
+  return out;
+}
+
+const baseYaml = `
+queues:
+  - { name: orders, threshold: 150 }
+  - { name: refunds, threshold: 50 }
+forecast: { step: 1m, season: 1h, history: 3h, horizons: [5m, 15m], refitInterval: 30m }
+scaling: { monitoringInterval: 30s }
+`;
+
+class CountingRecorder implements Recorder {
+  readonly cycles: string[] = [];
+  readonly problems: string[] = [];
+  fits = 0;
+  cycleFinished(outcome: 'success' | 'failure'): void {
+    this.cycles.push(outcome);
+  }
+  sourceProblem(reason: string): void {
+    this.problems.push(reason);
+  }
+  modelFitted(): void {
+    this.fits += 1;
+  }
+}
+
+function setup(yaml = baseYaml, dataStartMs?: number) {
+  const clock = new ManualClock(Date.UTC(2026, 10, 2, 12, 0, 20));
+  let config: Config = configFromYaml(yaml);
+  const from = dataStartMs ?? clock.nowMs() - 6 * HOUR_MS;
+  const to = clock.nowMs() + 6 * HOUR_MS;
+  // The fake serves only what is at or before the asked time, so future samples never leak.
+  const source = new FakeSource()
+    .set(depth('orders'), samples(from, to, (t) => hourly(t, 100)))
+    .set(depth('refunds'), samples(from, to, (t) => hourly(t, 20)))
+    .set(cpu, samples(from, to, (t) => hourly(t, 50)))
+    .set({ kind: 'queue', queue: 'orders', metric: 'consumers' }, new Error('bad_data: parse error at char 7'));
+  const store = new SnapshotStore({ historyRetentionSeconds: 3600 });
+  const recorder = new CountingRecorder();
+  const reconciler = new Reconciler({ source, clock, store, recorder, config: () => config });
+  return { clock, source, store, recorder, reconciler, setConfig: (c: Config) => (config = c) };
+}
+
+describe('Reconciler', () => {
+  it('forecasts every queue at every horizon from the whole window on the first cycle', async () => {
+    const { reconciler, source, clock, store } = setup();
+    const snapshot = await reconciler.runCycle();
+    expect(snapshot.cycle).toBe(1);
+    expect(store.latest()).toBe(snapshot);
+
+    const gridEndMs = Math.floor(clock.nowMs() / 60_000) * 60_000;
+    const history = source.calls.find((c) => c.method === 'readHistory');
+    expect(history?.method === 'readHistory' && history.range).toEqual({ startMs: gridEndMs - 3 * HOUR_MS, endMs: gridEndMs, stepSeconds: 60 });
+
+    for (const [queue, level] of [['orders', 100], ['refunds', 20]] as const) {
+      const state = snapshot.queues.find((q) => q.queue === queue)!;
+      expect(state.depthForecasts.map((f) => f.horizonSeconds)).toEqual([300, 900]);
+      for (const f of state.depthForecasts) {
+        expect(f.model).toBe('holt_winters');
+        expect(f.originMs).toBe(gridEndMs);
+        expect(Math.abs(f.value - hourly(gridEndMs + f.horizonSeconds * 1000, level))).toBeLessThan(0.03 * level);
+        expect(f.p10).toBeLessThanOrEqual(f.value);
+        expect(f.p90).toBeGreaterThanOrEqual(f.value);
+      }
+    }
+    expect(snapshot.forecasts.some((f) => f.seriesKey === 'system/cpu_percent')).toBe(true);
+    // Backtest accuracy of every baseline on every forecast series, for /scaling/ml/accuracy.
+    const models = new Set(snapshot.accuracy.filter((a) => a.seriesKey === 'queue/orders/depth').map((a) => a.model));
+    expect(models).toEqual(new Set(['naive', 'seasonal_naive', 'seasonal_mean', 'linear_trend', 'holt_winters']));
+  });
+
+  it('counts and skips bad query results without failing the cycle', async () => {
+    const { reconciler, recorder } = setup();
+    const snapshot = await reconciler.runCycle();
+    expect(snapshot.problems).toEqual([{ inputKey: 'queue/orders/consumers', reason: 'query_failed', message: 'bad_data: parse error at char 7' }]);
+    expect(recorder.problems).toEqual(['query_failed']);
+    expect(snapshot.queues[0]!.current['consumers']).toBeUndefined();
+    expect(snapshot.queues[0]!.current['depth']).toBeGreaterThan(0);
+  });
+
+  it('reads only the recent past after the first cycle and refits only when due', async () => {
+    const { reconciler, source, clock, recorder } = setup();
+    await reconciler.runCycle();
+    const fitsAfterFirst = recorder.fits;
+    expect(fitsAfterFirst).toBe(3 * 2); // three series, two horizons
+    clock.advance(30);
+    source.calls.length = 0;
+    const second = await reconciler.runCycle();
+    const history = source.calls.find((c) => c.method === 'readHistory');
+    const gridEndMs = Math.floor(clock.nowMs() / 60_000) * 60_000;
+    expect(history?.method === 'readHistory' && history.range.startMs).toBeGreaterThanOrEqual(gridEndMs - 6 * 60_000);
+    expect(recorder.fits).toBe(fitsAfterFirst);
+    expect(second.queues[0]!.depthForecasts).toHaveLength(2);
+    clock.advance(30 * 60);
+    await reconciler.runCycle();
+    expect(recorder.fits).toBe(2 * fitsAfterFirst);
+  });
+
+  it('keeps the last snapshot through an outage and recovers on the next cycle', async () => {
+    const { reconciler, source, store, clock, recorder } = setup();
+    const first = await reconciler.runCycle();
+    source.failAll();
+    clock.advance(30);
+    await expect(reconciler.runCycle()).rejects.toThrow(/unreachable/);
+    expect(store.latest()).toBe(first);
+    expect(store.status()).toMatchObject({ consecutiveFailures: 1, lastError: 'fake source: Prometheus is unreachable' });
+    expect(store.ageSeconds(clock.nowMs())).toBeGreaterThanOrEqual(30);
+    source.recover();
+    clock.advance(30);
+    const next = await reconciler.runCycle();
+    expect(next.cycle).toBe(2);
+    expect(store.status().consecutiveFailures).toBe(0);
+    expect(recorder.cycles).toEqual(['success', 'failure', 'success']);
+  });
+
+  it('falls back to a simpler model, with a reason, when history is shorter than two seasons', async () => {
+    const clock = new ManualClock(Date.UTC(2026, 10, 2, 12, 0, 20));
+    const { reconciler } = setup(baseYaml, clock.nowMs() - 40 * 60_000);
+    const snapshot = await reconciler.runCycle();
+    const f = snapshot.queues[0]!.depthForecasts[0]!;
+    expect(f.model).not.toBe('holt_winters');
+    expect(f.fallbackReason).toMatch(/holt_winters/);
+  });
+
+  it('never runs two cycles at once', async () => {
+    const { reconciler, source } = setup();
+    let active = 0;
+    let maxActive = 0;
+    const original = source.readLatest.bind(source);
+    source.readLatest = async (...args) => {
+      active += 1;
+      maxActive = Math.max(maxActive, active);
+      await new Promise((resolve) => setTimeout(resolve, 5));
+      active -= 1;
+      return original(...args);
+    };
+    const [a, b] = await Promise.all([reconciler.runCycle(), reconciler.runCycle()]);
+    expect([a.cycle, b.cycle]).toEqual([1, 2]);
+    expect(maxActive).toBe(1);
+  });
+
+  it('applies a reloaded configuration from the next cycle', async () => {
+    const { reconciler, source, clock, setConfig } = setup();
+    await reconciler.runCycle();
+    source.set(depth('audits'), samples(clock.nowMs() - 6 * HOUR_MS, clock.nowMs() + HOUR_MS, (t) => hourly(t, 10)));
+    setConfig(configFromYaml(baseYaml.replace('  - { name: refunds, threshold: 50 }', '  - { name: refunds, threshold: 50 }\n  - { name: audits, threshold: 5 }')));
+    clock.advance(30);
+    const snapshot = await reconciler.runCycle();
+    expect(snapshot.queues.map((q) => q.queue)).toEqual(['orders', 'refunds', 'audits']);
+    expect(snapshot.queues[2]!.depthForecasts).toHaveLength(2);
+  });
+});
