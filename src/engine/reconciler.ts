@@ -154,6 +154,8 @@ export class Reconciler {
       queues: buildQueues(config, inputs, forecasts),
       forecasts,
       accuracy: this.#accuracy,
+      anomalies: [],
+      decisions: [],
       problems: problems.map(toCycleProblem),
     };
   }

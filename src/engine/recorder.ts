@@ -1,4 +1,5 @@
 import type { SourceProblemReason } from '../source/index.js';
+import type { AnomalyState, ResourceDecision } from './snapshot.js';
 
 /**
  * The events the engine emits, so that it can be observed without importing prom-client.
@@ -11,6 +12,10 @@ export interface Recorder {
   sourceProblem(reason: SourceProblemReason): void;
   /** A model was (re)fitted for a series. */
   modelFitted(seriesKey: string, model: string, durationSeconds: number): void;
+  /** The decision stage ran; `decisions` holds one decision per resource. */
+  decided(decisions: readonly ResourceDecision[], durationSeconds: number): void;
+  /** Anomaly detection ran; only verdicts with `isAnomaly` count as detections. */
+  anomaliesScored(anomalies: readonly AnomalyState[]): void;
 }
 
 /** A recorder that records nothing. */
@@ -18,4 +23,6 @@ export const noopRecorder: Recorder = {
   cycleFinished: () => undefined,
   sourceProblem: () => undefined,
   modelFitted: () => undefined,
+  decided: () => undefined,
+  anomaliesScored: () => undefined,
 };

@@ -51,6 +51,55 @@ export interface QueueState {
   readonly depthForecasts: readonly SeriesForecast[];
 }
 
+/** Severity of an anomaly verdict: the design's warning, and critical beyond 1.5 × the threshold. */
+export type AnomalySeverity = 'none' | 'warning' | 'critical';
+
+/**
+ * The anomaly verdict on one monitored metric in a cycle. `metric` is one of the design's
+ * monitored metrics (`cpu`, `memory`, `queue_depth`, `response_time`, `error_rate`); queue depth
+ * verdicts also name their queue.
+ */
+export interface AnomalyState {
+  readonly metric: string;
+  readonly queue?: string;
+  /** The input the verdict is about ("queue/orders/depth"). */
+  readonly seriesKey: string;
+  /** The detector that produced it (the service's default unless configured). */
+  readonly detector: string;
+  /** Anomaly score in [0, 1]; `isAnomaly` is the detector's operating threshold applied to it. */
+  readonly score: number;
+  readonly isAnomaly: boolean;
+  readonly severity: AnomalySeverity;
+  /** min(0.99, z / threshold) for the z-score detector; the detector's own confidence otherwise. */
+  readonly confidence: number;
+  readonly value: number;
+  /** What the detector expected (baseline mean, seasonal median, forecast), when it has one. */
+  readonly expected?: number;
+  /** Why there is no verdict yet (e.g. "baseline not full"), when score is 0 for that reason. */
+  readonly reason?: string;
+}
+
+/** Direction of a scaling decision. */
+export type ScalingDirection = 'up' | 'down' | 'hold';
+
+/** The recommendation for one resource in a cycle, with the reasons that produced it. */
+export interface ResourceDecision {
+  readonly resource: Resource;
+  /** Observed replicas (pool size for db_connections); null when the source has none. */
+  readonly currentReplicas: number | null;
+  /** What Foresight recommends now, after rules, cooldowns, damping and clamps. */
+  readonly recommendedReplicas: number;
+  readonly direction: ScalingDirection;
+  /** Reason codes, in the order the stages applied them (a closed set, see decide/). */
+  readonly reasons: readonly string[];
+  /** Confidence in [0, 1]. */
+  readonly confidence: number;
+  /** The scaling rule that fired, if any. */
+  readonly rule?: string;
+  /** True when the action would be an emergency scale-up. */
+  readonly emergency?: boolean;
+}
+
 /** A source problem seen in a cycle, in a serialisable form. */
 export interface CycleProblem {
   readonly inputKey: string;
@@ -72,6 +121,10 @@ export interface Snapshot {
   readonly queues: readonly QueueState[];
   readonly forecasts: readonly SeriesForecast[];
   readonly accuracy: readonly ModelAccuracy[];
+  /** Anomaly verdicts (empty when anomaly detection is off). */
+  readonly anomalies: readonly AnomalyState[];
+  /** One decision per resource (empty when scaling is off). */
+  readonly decisions: readonly ResourceDecision[];
   readonly problems: readonly CycleProblem[];
 }
 
@@ -84,6 +137,8 @@ export interface HistoryEntry {
     readonly depth: number | null;
     readonly predicted: readonly { readonly horizonSeconds: number; readonly value: number; readonly p10: number; readonly p90: number }[];
   }[];
+  readonly decisions: readonly ResourceDecision[];
+  readonly anomalies: readonly AnomalyState[];
 }
 
 /** The outcome of the latest cycle attempt, successful or not. */
@@ -153,5 +208,7 @@ function toHistoryEntry(snapshot: Snapshot): HistoryEntry {
       depth: queue.current['depth'] ?? null,
       predicted: queue.depthForecasts.map((f) => ({ horizonSeconds: f.horizonSeconds, value: f.value, p10: f.p10, p90: f.p90 })),
     })),
+    decisions: snapshot.decisions,
+    anomalies: snapshot.anomalies.filter((a) => a.isAnomaly),
   };
 }

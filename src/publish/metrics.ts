@@ -42,6 +42,14 @@ export const metricCatalog = {
   errorRate: def('error_rate_percent', 'gauge', 'Share of requests that failed, 0-100.'),
   dbConnectionUtilization: def('db_connection_utilization_percent', 'gauge', 'Database connections in use as a share of the pool, 0-100.'),
   currentReplicas: def('current_replicas', 'gauge', 'Observed replicas (or pool size for db_connections) of each resource.', ['resource']),
+  recommendedReplicas: def('recommended_replicas', 'gauge', 'Replicas (pool size for db_connections) Foresight recommends for each resource now.', ['resource']),
+  decisionConfidence: def('foresight_decision_confidence_ratio', 'gauge', 'Confidence of the current recommendation per resource, 0-1.', ['resource']),
+  scalingActions: def('scaling_actions_total', 'counter', 'Recommendations that changed the replica count, by resource and direction.', ['resource', 'direction']),
+  decisionTime: def('scaling_decision_time_seconds', 'histogram', 'Time to evaluate rules and decide for all resources in one cycle, in seconds.'),
+  predictionAccuracy: def('scaling_prediction_accuracy_percent', 'gauge', 'Prediction accuracy of matured forecasts over the trailing window: 100 × (1 − WAPE).', ['series', 'horizon']),
+  anomalyScore: def('anomaly_score', 'gauge', 'Anomaly score in [0, 1] of each monitored metric (queue depth per queue).', ['metric', 'queue']),
+  anomaliesDetected: def('resource_anomalies_detected_total', 'counter', 'Anomalies detected, by metric and severity (one per metric and cycle while it lasts).', ['metric', 'severity']),
+  anomaliesCritical: def('resource_anomalies_critical', 'gauge', 'Critical anomalies in the latest cycle.'),
   forecast: def('foresight_forecast', 'gauge', 'Forecast of an input series at the horizon, by quantile (0.5 = point forecast).', ['series', 'horizon', 'quantile']),
   forecastModel: def('foresight_forecast_model_info', 'gauge', 'The model that made the published forecast of a series (1); fallback says why a simpler model stood in.', ['series', 'model', 'fallback']),
   backtestMase: def('foresight_forecast_backtest_mase', 'gauge', 'Backtest mean absolute scaled error per model and series (below 1 beats seasonal naive).', ['series', 'model']),
@@ -191,6 +199,16 @@ export function createMetrics(deps: MetricsDeps): ServiceMetrics {
   fromSnapshot(c.backtestCoverage, (g, s) => {
     for (const a of s.accuracy) if (Number.isFinite(a.coverage)) g.set({ series: a.seriesKey, model: a.model }, a.coverage);
   });
+  fromSnapshot(c.recommendedReplicas, (g, s) => {
+    for (const d of s.decisions) g.set({ resource: d.resource }, d.recommendedReplicas);
+  });
+  fromSnapshot(c.decisionConfidence, (g, s) => {
+    for (const d of s.decisions) g.set({ resource: d.resource }, d.confidence);
+  });
+  fromSnapshot(c.anomalyScore, (g, s) => {
+    for (const a of s.anomalies) g.set({ metric: a.metric, queue: a.queue ?? '' }, a.score);
+  });
+  fromSnapshot(c.anomaliesCritical, (g, s) => g.set(s.anomalies.filter((a) => a.isAnomaly && a.severity === 'critical').length));
   gauge(c.buildInfo).set({ version: deps.build.version, revision: deps.build.revision, nodejs_version: process.version }, 1);
   gauge(c.sourceUp, (g) => {
     const status = store.status();
@@ -234,6 +252,9 @@ export function createMetrics(deps: MetricsDeps): ServiceMetrics {
     buckets: [0.001, 0.01, 0.05, 0.1, 0.5, 1, 5, 30],
     registers,
   });
+  const actions = new Counter({ name: c.scalingActions.name, help: c.scalingActions.help, labelNames: c.scalingActions.labelNames, registers });
+  const decisionTime = new Histogram({ name: c.decisionTime.name, help: c.decisionTime.help, buckets: [0.0005, 0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1], registers });
+  const anomalies = new Counter({ name: c.anomaliesDetected.name, help: c.anomaliesDetected.help, labelNames: c.anomaliesDetected.labelNames, registers });
   const reloadOk = gauge(c.configReloadSuccessful);
   const reloadAt = gauge(c.configReloadTimestamp);
 
@@ -248,6 +269,13 @@ export function createMetrics(deps: MetricsDeps): ServiceMetrics {
       },
       modelFitted(_seriesKey, model, durationSeconds) {
         fitDuration.observe({ model }, durationSeconds);
+      },
+      decided(decisions, durationSeconds) {
+        decisionTime.observe(durationSeconds);
+        for (const d of decisions) if (d.direction !== 'hold') actions.inc({ resource: d.resource, direction: d.direction });
+      },
+      anomaliesScored(verdicts) {
+        for (const a of verdicts) if (a.isAnomaly) anomalies.inc({ metric: a.metric, severity: a.severity });
       },
     },
     observeQuery(kind, outcome, durationSeconds) {

@@ -197,9 +197,9 @@ export class PrometheusSource implements MetricSource {
     const readings: Reading[] = [];
     const problems: SourceProblem[] = [];
     plan.forEach(({ query, targets }, index) => {
-      const series = seriesOf(outcomes[index]!, query, 'instant');
+      const pick = this.#picker(seriesOf(outcomes[index]!, query, 'instant'), query);
       for (const target of targets) {
-        const picked = this.#pick(series, target, query);
+        const picked = pick(target);
         if ('problem' in picked) {
           problems.push(picked.problem);
           continue;
@@ -232,9 +232,9 @@ export class PrometheusSource implements MetricSource {
     const history: HistoryReading[] = [];
     const problems: SourceProblem[] = [];
     plan.forEach(({ query, targets }, index) => {
-      const series = seriesOf(outcomes[index]!, query, 'range');
+      const pick = this.#picker(seriesOf(outcomes[index]!, query, 'range'), query);
       for (const target of targets) {
-        const picked = this.#pick(series, target, query);
+        const picked = pick(target);
         if ('problem' in picked) {
           problems.push(picked.problem);
           continue;
@@ -250,9 +250,12 @@ export class PrometheusSource implements MetricSource {
   /** Groups the inputs by the query that serves them; inputs whose template is empty are left out. */
   #plan(inputs: readonly InputRef[]): PlannedQuery[] {
     const byQuery = new Map<string, PlannedQuery>();
+    const seen = new Set<string>();
     for (const input of inputs) {
       const template = this.#templates.get(templateKey(input));
-      if (template === undefined) continue;
+      const key = inputKey(input);
+      if (template === undefined || seen.has(key)) continue;
+      seen.add(key);
       let query: string;
       let target: Target;
       if (input.kind === 'queue' && !template.usesQueue) {
@@ -264,34 +267,28 @@ export class PrometheusSource implements MetricSource {
       }
       const planned = byQuery.get(query);
       if (planned === undefined) byQuery.set(query, { query, targets: [target] });
-      else if (!planned.targets.some((t) => inputKey(t.input) === inputKey(input))) planned.targets.push(target);
+      else planned.targets.push(target);
     }
     return [...byQuery.values()];
   }
 
-  /** Chooses the one series of a result that belongs to `target`, or says why there is none. */
-  #pick(
+  /**
+   * Returns a function that chooses the one series of `result` belonging to a target, or says why
+   * there is none. Series are indexed by queue once per result, so that a grouped template serving
+   * 1,000 queues costs one pass over its series, not one per queue.
+   */
+  #picker(
     result: { readonly series: readonly ResultSeries[] } | { readonly failure: string },
-    target: Target,
     query: string,
-  ): { readonly series: ResultSeries } | { readonly problem: SourceProblem } {
-    const { input } = target;
-    if ('failure' in result) return { problem: { input, reason: 'query_failed', message: result.failure } };
+  ): (target: Target) => { readonly series: ResultSeries } | { readonly problem: SourceProblem } {
+    if ('failure' in result) return ({ input }) => ({ problem: { input, reason: 'query_failed', message: result.failure } });
     const label = this.#queueLabel;
-    const candidates = target.queue === undefined ? result.series : result.series.filter((s) => s.labels[label] === target.queue);
-    const where = target.queue === undefined ? '' : ` with ${label}=${JSON.stringify(target.queue)}`;
-    if (candidates.length === 0) return { problem: { input, reason: 'empty', message: `no series${where}: ${query}` } };
-    if (candidates.length > 1) {
-      const shown = candidates.slice(0, 3).map((s) => formatLabels(s.labels)).join(', ');
-      return {
-        problem: {
-          input,
-          reason: 'multiple_series',
-          message: `${candidates.length} series${where} where one was expected (${shown}${candidates.length > 3 ? ', …' : ''}); aggregate them in the query: ${query}`,
-        },
-      };
-    }
-    return { series: candidates[0]! };
+    let byQueue: Map<string, ResultSeries[]> | undefined;
+    return ({ input, queue }) => {
+      if (queue === undefined) return pickOne(input, result.series, '', query);
+      byQueue ??= indexByLabel(result.series, label);
+      return pickOne(input, byQueue.get(queue) ?? [], ` with ${label}=${JSON.stringify(queue)}`, query);
+    };
   }
 
   #evaluationTimeout(): string {
@@ -417,6 +414,40 @@ export class PrometheusSource implements MetricSource {
       },
     });
   }
+}
+
+/** KEDA's policy for one input: exactly one candidate series, or the problem of none or of several. */
+function pickOne(
+  input: InputRef,
+  candidates: readonly ResultSeries[],
+  where: string,
+  query: string,
+): { readonly series: ResultSeries } | { readonly problem: SourceProblem } {
+  if (candidates.length === 0) return { problem: { input, reason: 'empty', message: `no series${where}: ${query}` } };
+  if (candidates.length > 1) {
+    const shown = candidates.slice(0, 3).map((s) => formatLabels(s.labels)).join(', ');
+    const more = candidates.length > 3 ? ', …' : '';
+    return {
+      problem: {
+        input,
+        reason: 'multiple_series',
+        message: `${candidates.length} series${where} where one was expected (${shown}${more}); aggregate them in the query: ${query}`,
+      },
+    };
+  }
+  return { series: candidates[0]! };
+}
+
+function indexByLabel(series: readonly ResultSeries[], label: string): Map<string, ResultSeries[]> {
+  const index = new Map<string, ResultSeries[]>();
+  for (const s of series) {
+    const value = s.labels[label];
+    if (value === undefined) continue;
+    const list = index.get(value);
+    if (list === undefined) index.set(value, [s]);
+    else list.push(s);
+  }
+  return index;
 }
 
 /** The key of the template that serves an input, as in the configuration: "queue/depth", "system/load1". */

@@ -40,6 +40,8 @@ class CountingRecorder implements Recorder {
   modelFitted(): void {
     this.fits += 1;
   }
+  decided(): void {}
+  anomaliesScored(): void {}
 }
 
 function setup(yaml = baseYaml, dataStartMs?: number) {
