@@ -52,7 +52,9 @@ export interface DemoOptions {
 
 /** Monday 2024-01-01 00:00 UTC. */
 export const demoStartMs = Date.UTC(2024, 0, 1);
+/** The seed of the bundled demo. */
 export const demoSeed = 20240101;
+/** Days in the bundled demo: two whole weeks, so a loop keeps the day of week. */
 export const demoDays = 14;
 const stepSeconds = 60;
 const stepsPerDay = 86_400 / stepSeconds;

@@ -7,6 +7,9 @@ const usage = `Usage: foresight [command] [options]
 Commands:
   serve      Run the service (default).
   backtest   Rolling-origin forecasts of a CSV trace (see README "foresight backtest").
+  detect     Causal anomaly scores of a CSV trace (see README "foresight detect").
+  simulate   Replay a trace through a queue under an autoscaling policy (see README "foresight simulate").
+  train      Train the learned models from Prometheus history or CSV files (see README "foresight train").
 
 Run "foresight <command> --help" for a command's options.
 `;
@@ -15,6 +18,9 @@ Run "foresight <command> --help" for a command's options.
 const commands: Readonly<Record<string, () => Promise<Command>>> = {
   serve: async () => (await import('./serve.js')).serveCommand,
   backtest: async () => (await import('./backtest.js')).backtestCommand,
+  detect: async () => (await import('./detect.js')).detectCommand,
+  simulate: async () => (await import('./simulate.js')).simulateCommand,
+  train: async () => (await import('./train.js')).trainCommand,
 };
 
 /** Runs the command named by `argv` and returns its exit code. */

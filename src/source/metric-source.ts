@@ -2,22 +2,25 @@ import type { InputRef, RegularSeries } from '../core/index.js';
 
 /** Why one input produced no usable value. Each reason has its own counter; none is fatal. */
 export type SourceProblemReason =
-  | 'empty' // The query returned no series (KEDA's "empty upstream response").
-  | 'multiple_series' // A per-queue query returned more than one series; we never guess which one.
-  | 'not_finite' // NaN or ±Inf.
-  | 'query_failed'; // Prometheus answered with an error, or could not be reached.
+  | 'empty' // The query returned no series (KEDA's "empty upstream response"); for a replay, no sample.
+  | 'multiple_series' // A query returned more than one series for one input; we never guess which one.
+  | 'not_finite' // The latest value is NaN or ±Inf; for history, no finite point in the whole range.
+  | 'query_failed'; // Prometheus answered with an error, or this query could not be sent.
 
 /** A problem with one input in one read. */
 export interface SourceProblem {
   readonly input: InputRef;
   readonly reason: SourceProblemReason;
+  /** For people: what went wrong, ending with the query (or trace) concerned. Never a metric label. */
   readonly message: string;
 }
 
 /** The latest value of one input. */
 export interface Reading {
   readonly input: InputRef;
+  /** When the value holds: the evaluation time for Prometheus, the sample's own time for a replay. */
   readonly timestampMs: number;
+  /** Always finite (NaN and ±Inf are `not_finite` problems instead). */
   readonly value: number;
 }
 
@@ -52,14 +55,19 @@ export interface TimeRange {
  * Contract:
  * - Per-input trouble (an empty result, NaN, several series where one was expected, one failed
  *   query) is reported in `problems` and never thrown: the other inputs are still returned.
- * - A method rejects only when the source as a whole is unusable (Prometheus unreachable for
- *   every query, aborted by `signal`); the engine then keeps its last snapshot and marks it stale.
+ * - A method rejects only when the source as a whole is unusable: with a `ForesightError` coded
+ *   `FORESIGHT_ERR_SOURCE_QUERY` (or `FORESIGHT_ERR_SOURCE_TIMEOUT` when every query timed out)
+ *   when Prometheus could not be reached for any query, or with `signal.reason` when aborted. The
+ *   engine then keeps its last snapshot and marks it stale.
  * - Inputs the source has no query for are simply absent from the answer, not problems.
  * - Implementations hold no per-call state, so calls may overlap.
  */
 export interface MetricSource {
   /** Reads the value of each input at `atMs` (the newest sample at or before it). */
   readLatest(inputs: readonly InputRef[], atMs: number, signal?: AbortSignal): Promise<LatestReadings>;
-  /** Reads each input over `range`. */
+  /**
+   * Reads each input over `range`, on exactly the grid of `range` (NaN where there is no data).
+   * An input whose range holds no finite value at all is a problem rather than an all-NaN series.
+   */
   readHistory(inputs: readonly InputRef[], range: TimeRange, signal?: AbortSignal): Promise<HistoryReadings>;
 }

@@ -54,8 +54,11 @@ export interface PrometheusQueries {
 
 /** One HTTP request to Prometheus, for timing it without the source depending on prom-client. */
 export interface QueryEvent {
+  /** `instant` for `/api/v1/query`, `range` for one chunk of `/api/v1/query_range`. */
   readonly kind: 'instant' | 'range';
+  /** From sending the request to its answer or failure (monotonic time). */
   readonly durationSeconds: number;
+  /** `error` for any failure: an HTTP error, a network error or a timeout. */
   readonly outcome: 'success' | 'error';
 }
 
@@ -78,6 +81,7 @@ export interface PrometheusSourceOptions {
   readonly queueLabel?: string;
   /** At most this many requests are in flight at once. Default 8. */
   readonly concurrency?: number;
+  /** The PromQL template of every input (`queries.*` in the configuration). */
   readonly queries: PrometheusQueries;
   /** Called after every HTTP request. It must not throw; whatever it throws is ignored. */
   readonly onQuery?: (event: QueryEvent) => void;

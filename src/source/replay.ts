@@ -188,9 +188,10 @@ export interface ReplayProblem {
 
 /** What {@link parseReplayCsv} read from one file. */
 export interface ParsedReplayCsv {
-  readonly samples: Sample[];
+  /** The good rows, in file order. */
+  readonly samples: readonly Sample[];
   /** The first {@link maxProblemsPerFile} bad rows. */
-  readonly problems: ReplayProblem[];
+  readonly problems: readonly ReplayProblem[];
   /** Every bad row, including those not listed in `problems`. */
   readonly badRows: number;
 }
@@ -198,7 +199,7 @@ export interface ParsedReplayCsv {
 /** What {@link loadReplayDir} read from a folder. */
 export interface LoadedReplay {
   /** Samples per `inputKey`; inputs without a file are absent. */
-  readonly traces: Map<string, Sample[]>;
+  readonly traces: ReadonlyMap<string, readonly Sample[]>;
   /** Bad rows (at most {@link maxProblemsPerFile} per file) and unreadable files. */
   readonly problems: readonly ReplayProblem[];
   /** All bad rows, listed or not. */
@@ -272,7 +273,7 @@ export function loadReplayDir(dir: string, inputs: readonly InputRef[]): LoadedR
     throw new ForesightError('FORESIGHT_ERR_CONFIG_INVALID', `replay folder ${dir} does not exist or is not a folder`);
   }
   const present = new Set(readdirSync(dir));
-  const traces = new Map<string, Sample[]>();
+  const traces = new Map<string, readonly Sample[]>();
   const problems: ReplayProblem[] = [];
   const missing: string[] = [];
   let badRows = 0;

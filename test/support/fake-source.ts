@@ -22,8 +22,8 @@ export type FakeSourceCall =
 /**
  * Serves what `data` holds: `readLatest` gives the newest sample at or before `atMs`;
  * `readHistory` puts the samples within the range on its grid. Inputs absent from `data` are absent
- * from answers (the source "has no query for them"); an empty sample list is the problem `empty`,
- * a NaN latest value `not_finite`, an Error `query_failed` with the error's message.
+ * from answers (the source "has no query for them"); no sample is the problem `empty`, a NaN latest
+ * value (or a range with no finite value) `not_finite`, an Error `query_failed` with its message.
  */
 export class FakeSource implements MetricSource {
   /** Samples (any order) or an Error, by `inputKey`. Tests may change it between calls. */
@@ -92,6 +92,7 @@ export class FakeSource implements MetricSource {
       }
       const inRange = [...entry].filter((s) => s.timestampMs >= range.startMs && s.timestampMs <= range.endMs).sort((a, b) => a.timestampMs - b.timestampMs);
       if (inRange.length === 0) problems.push({ input, reason: 'empty', message: `fake source: no sample of ${inputKey(input)} in the range` });
+      else if (!inRange.some((s) => Number.isFinite(s.value))) problems.push({ input, reason: 'not_finite', message: `fake source: ${inputKey(input)} has no finite value in the range` });
       else history.push({ input, series: toRegularSeries(inRange, range.stepSeconds, range.startMs, range.endMs) });
     }
     return { history, problems };

@@ -13,7 +13,7 @@ import { demoQueues, demoStartMs, generateDemo, toCsv } from '../../../scripts/g
 const rowsPerTrace = 14 * 1440;
 const hourMs = 3_600_000;
 
-let traces: Map<string, Sample[]>;
+let traces: ReadonlyMap<string, readonly Sample[]>;
 beforeAll(() => {
   const loaded = loadReplayDir(defaultReplayDir(), allInputs(demoQueues));
   expect(loaded.problems).toEqual([]);
