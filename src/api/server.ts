@@ -57,6 +57,8 @@ export function buildApi(deps: ApiDeps): express.Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('query parser', 'simple');
+  // Bodies are small JSON documents at most; a malformed one is a 400, never ignored.
+  app.use(express.json({ limit: '64kb' }));
 
   const requireSnapshot = (): Snapshot => {
     const snapshot = store.latest();

@@ -1,5 +1,7 @@
 #!/usr/bin/env node
+import { realpathSync } from 'node:fs';
 import process from 'node:process';
+import { pathToFileURL } from 'node:url';
 import type { Command, CliIo } from './io.js';
 
 const usage = `Usage: foresight [command] [options]
@@ -41,7 +43,8 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
   return command(named ? rest : argv, io);
 }
 
-const isEntryPoint = process.argv[1] !== undefined && import.meta.url === new URL(`file://${process.argv[1]}`).href;
+// npm's bin link is a symlink: compare real paths, so `foresight` from node_modules/.bin runs too.
+const isEntryPoint = process.argv[1] !== undefined && import.meta.url === pathToFileURL(realpathSync(process.argv[1])).href;
 if (isEntryPoint) {
   main(process.argv.slice(2), { stdout: process.stdout, stderr: process.stderr, env: process.env }).then(
     (code) => {

@@ -24,7 +24,9 @@ export const serveCommand: Command = async (args, io) => {
       io.stdout.write(usage);
       return 0;
     }
-    file = values.config ?? io.env['FORESIGHT_CONFIG'];
+    // An empty FORESIGHT_CONFIG means "not set", as for every other variable.
+    const fromEnv = io.env['FORESIGHT_CONFIG'];
+    file = values.config ?? (fromEnv === '' ? undefined : fromEnv);
   } catch (error) {
     io.stderr.write(`foresight serve: ${error instanceof Error ? error.message : String(error)}\n\n${usage}`);
     return exitUsage;

@@ -6,7 +6,7 @@ import type { Recorder, SeriesForecast, Snapshot, SnapshotStore } from '../engin
 /** One entry of the metric catalog: the contract dashboards, alerts, KEDA and users build on. */
 export interface MetricDefinition {
   readonly name: string;
-  readonly type: 'gauge' | 'counter' | 'histogram';
+  readonly type: 'gauge' | 'counter' | 'histogram' | 'summary';
   readonly help: string;
   readonly labelNames: readonly string[];
 }
@@ -24,7 +24,7 @@ const def = (name: string, type: MetricDefinition['type'], help: string, labelNa
  * own health uses the `foresight_` prefix.
  */
 export const metricCatalog = {
-  predictedQueueDepth: def('predicted_queue_depth', 'gauge', 'Forecast queue depth (messages) at the horizon; quantile 0.5 is the point forecast, 0.1 and 0.9 bound the 80% band.', ['queue', 'horizon', 'quantile']),
+  predictedQueueDepth: def('predicted_queue_depth', 'summary', 'Forecast queue depth (messages) at the horizon; quantile 0.5 is the point forecast, 0.1 and 0.9 bound the 80% band.', ['queue', 'horizon', 'quantile']),
   queueDepthCurrent: def('queue_depth_current', 'gauge', 'Observed queue depth (messages) in the latest cycle.', ['queue']),
   queueDepthThreshold: def('queue_depth_threshold', 'gauge', 'Configured queue depth (messages) above which the queue counts as overloaded.', ['queue']),
   queueEnqueueRate: def('queue_enqueue_rate_per_second', 'gauge', 'Messages added to the queue per second.', ['queue']),
@@ -50,7 +50,7 @@ export const metricCatalog = {
   anomalyScore: def('anomaly_score', 'gauge', 'Anomaly score in [0, 1] of each monitored metric (queue depth per queue).', ['metric', 'queue']),
   anomaliesDetected: def('resource_anomalies_detected_total', 'counter', 'Anomalies detected, by metric and severity (one per metric and cycle while it lasts).', ['metric', 'severity']),
   anomaliesCritical: def('resource_anomalies_critical', 'gauge', 'Critical anomalies in the latest cycle.'),
-  forecast: def('foresight_forecast', 'gauge', 'Forecast of an input series at the horizon, by quantile (0.5 = point forecast).', ['series', 'horizon', 'quantile']),
+  forecast: def('foresight_forecast', 'summary', 'Forecast of an input series at the horizon, by quantile (0.5 = point forecast).', ['series', 'horizon', 'quantile']),
   forecastModel: def('foresight_forecast_model_info', 'gauge', 'The model that made the published forecast of a series (1); fallback says why a simpler model stood in.', ['series', 'model', 'fallback']),
   backtestMase: def('foresight_forecast_backtest_mase', 'gauge', 'Backtest mean absolute scaled error per model and series (below 1 beats seasonal naive).', ['series', 'model']),
   backtestWape: def('foresight_forecast_backtest_wape_ratio', 'gauge', 'Backtest weighted absolute percentage error per model and series, as a ratio.', ['series', 'model']),
@@ -110,6 +110,21 @@ const quantiles = [
   ['0.9', 'p90'],
 ] as const satisfies readonly (readonly [string, keyof SeriesForecast])[];
 
+/**
+ * A gauge family exposed with `# TYPE … summary`. Forecast quantiles carry the label `quantile`
+ * (the published contract), and the exposition format reserves that label for summaries: this
+ * keeps `promtool check metrics` clean while every PromQL query stays the same. The values are
+ * quantiles of the forecast distribution, which is what a summary's quantiles mean.
+ */
+class QuantileGauge extends Gauge {
+  override async get() {
+    const metric = await super.get();
+    // prom-client's typings declare `type` as a numeric enum it never exports; at run time the
+    // registry prints the string it finds here.
+    return { ...metric, type: 'summary' as unknown as typeof metric.type };
+  }
+}
+
 /** What the metrics read at scrape time. */
 export interface MetricsDeps {
   readonly registry: Registry;
@@ -138,7 +153,7 @@ export function createMetrics(deps: MetricsDeps): ServiceMetrics {
   const { registry, store, clock } = deps;
   const registers = [registry];
   const gauge = (d: MetricDefinition, collect?: (g: Gauge) => void): Gauge =>
-    new Gauge({
+    new (d.type === 'summary' ? QuantileGauge : Gauge)({
       name: d.name,
       help: d.help,
       labelNames: d.labelNames,
@@ -208,6 +223,8 @@ export function createMetrics(deps: MetricsDeps): ServiceMetrics {
   fromSnapshot(c.anomalyScore, (g, s) => {
     for (const a of s.anomalies) g.set({ metric: a.metric, queue: a.queue ?? '' }, a.score);
   });
+  // Filled from matured-forecast tracking (issue 4); registered now so the family is always present.
+  gauge(c.predictionAccuracy);
   fromSnapshot(c.anomaliesCritical, (g, s) => g.set(s.anomalies.filter((a) => a.isAnomaly && a.severity === 'critical').length));
   gauge(c.buildInfo).set({ version: deps.build.version, revision: deps.build.revision, nodejs_version: process.version }, 1);
   gauge(c.sourceUp, (g) => {
