@@ -52,6 +52,26 @@ module.exports = {
       to: { path: '^src/(source|forecast|anomaly|decide|cli)/', dependencyTypesNot: ['type-only'] },
     },
     {
+      name: 'actuate-imports-core-only',
+      comment: 'actuate writes to the cluster: it imports core, and only types from engine and config.',
+      severity: 'error',
+      from: { path: '^src/actuate/' },
+      to: { path: '^src/(?!core/|actuate/|engine/|config/)' },
+    },
+    {
+      name: 'actuate-engine-config-types-only',
+      severity: 'error',
+      from: { path: '^src/actuate/' },
+      to: { path: '^src/(engine|config)/', dependencyTypesNot: ['type-only'] },
+    },
+    {
+      name: 'actuate-wired-by-app-only',
+      comment: 'Only the composition root (app.ts, cli/) builds the actuator; others may use its types (status).',
+      severity: 'error',
+      from: { path: '^src/(core|config|source|forecast|anomaly|decide|engine|publish|api)/' },
+      to: { path: '^src/actuate/', dependencyTypesNot: ['type-only'] },
+    },
+    {
       name: 'through-index-only',
       comment: 'Other modules are imported through their index.ts, never their internals.',
       severity: 'error',
@@ -59,6 +79,19 @@ module.exports = {
       to: { path: '^src/([^/]+)/.+', pathNot: ['^src/$1/', '^src/[^/]+/index\\.ts$'] },
     },
     { name: 'no-circular', severity: 'error', from: {}, to: { circular: true } },
+    {
+      name: 'training-imports-core-forecast',
+      comment: 'training (model store, worker runner, lifecycle) imports core and forecast, and only types from source and config.',
+      severity: 'error',
+      from: { path: '^src/training/' },
+      to: { path: '^src/(?!core/|forecast/|training/|source/|config/)' },
+    },
+    {
+      name: 'training-source-config-types-only',
+      severity: 'error',
+      from: { path: '^src/training/' },
+      to: { path: '^src/(source|config)/', dependencyTypesNot: ['type-only'] },
+    },
     {
       name: 'tfjs-only-in-lstm',
       severity: 'error',

@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import type express from 'express';
 import type { Logger } from 'pino';
 import { Registry } from 'prom-client';
+import { type Actuator, createActuator } from './actuate/index.js';
 import { buildApi } from './api/index.js';
 import type { Config } from './config/index.js';
 import { allInputs, type Clock, type InputRef } from './core/index.js';
@@ -39,6 +40,8 @@ export class Service {
   readonly registry = new Registry();
   readonly metrics: ServiceMetrics;
   readonly reconciler: Reconciler;
+  /** Patches workloads from decisions when actuation is enabled (dry-run first); a no-op otherwise. */
+  readonly actuator: Actuator;
   readonly #scheduler: Scheduler;
   readonly #options: ServiceOptions;
   #server: Server | undefined;
@@ -48,6 +51,7 @@ export class Service {
     const { config, clock, logger } = options;
     this.store = new SnapshotStore({ historyRetentionSeconds: config().snapshot.historyRetention });
     this.metrics = createMetrics({ registry: this.registry, store: this.store, clock, config, build: options.build });
+    this.actuator = createActuator({ config, clock, logger: logger.child({ module: 'actuate' }), metrics: this.metrics.actuation, ...(options.timers === undefined ? {} : { timers: options.timers }) });
     const source = options.source ?? new ConfiguredSource(config, clock, this.metrics, logger.child({ module: 'source' }));
     this.reconciler = new Reconciler({ source, clock, store: this.store, recorder: this.metrics.recorder, config });
     const engineLog = logger.child({ module: 'engine' });
@@ -55,6 +59,8 @@ export class Service {
       runCycle: async () => {
         const snapshot = await this.reconciler.runCycle();
         engineLog.debug({ cycle: snapshot.cycle, durationSeconds: snapshot.durationSeconds, problems: snapshot.problems.length }, 'cycle completed');
+        // Only scheduled cycles act; "evaluate now" from the API only computes.
+        await this.actuator.apply(snapshot);
       },
       intervalSeconds: () => config().scaling.monitoringInterval,
       timers: options.timers ?? nodeTimers,
@@ -74,6 +80,7 @@ export class Service {
   /** Starts the reconcile loop and the HTTP server; resolves once the server listens. */
   async start(): Promise<void> {
     const { host, port } = this.#options.config().server;
+    this.actuator.start();
     this.#scheduler.start();
     this.#server = await new Promise<Server>((resolve, reject) => {
       const server = this.api.listen(port, host, (error?: Error) => (error === undefined ? resolve(server) : reject(error)));
@@ -91,6 +98,8 @@ export class Service {
   /** Stops accepting requests, waits for a running cycle, and closes the server. */
   async stop(): Promise<void> {
     await this.#scheduler.stop();
+    // Releases the Lease so another replica can take over at once.
+    await this.actuator.stop();
     const server = this.#server;
     this.#server = undefined;
     if (server === undefined) return;

@@ -111,6 +111,22 @@ const defaultQueues = [
 
 const forecastModels = ['holt_winters', 'seasonal_naive', 'seasonal_mean', 'naive', 'linear_trend'] as const;
 
+/** A Kubernetes object name (DNS-1123 subdomain), checked here because it becomes part of an API path. */
+const kubernetesName = z
+  .string()
+  .max(253)
+  .regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/, 'expected a Kubernetes object name (lower-case letters, digits, "-" and ".")');
+/** A Kubernetes namespace (DNS-1123 label). */
+const kubernetesNamespace = z
+  .string()
+  .regex(/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/, 'expected a Kubernetes namespace (lower-case letters, digits and "-", at most 63 characters)');
+/** A Deployment or StatefulSet whose scale subresource actuation patches. */
+const workloadTarget = z.strictObject({
+  kind: z.enum(['Deployment', 'StatefulSet']).default('Deployment').describe('Kind of the workload.'),
+  name: kubernetesName.describe('Name of the workload.'),
+  namespace: kubernetesNamespace.describe('Namespace of the workload.'),
+});
+
 /** The whole configuration file. Every key is optional; unknown keys are errors. */
 export const configSchema = z
   .strictObject({
@@ -235,6 +251,133 @@ export const configSchema = z
       })
       .prefault({})
       .describe('Scaling recommendations.'),
+    actuation: z
+      .strictObject({
+        enabled: z.boolean().default(false).describe('Write recommendations to the mapped Kubernetes objects (off by default; see docs/actuation.md).'),
+        dryRun: z.boolean().default(true).describe('Only log and count the patches that would be made; set false to make them.'),
+        minPatchInterval: duration.default(60).describe('Least time between two patches of the same resource.'),
+        targets: z
+          .strictObject({
+            worker_processes: workloadTarget.optional().describe('The workload whose replicas follow worker_processes.'),
+            api_instances: workloadTarget.optional().describe('The workload whose replicas follow api_instances.'),
+            batch_processors: workloadTarget.optional().describe('The workload whose replicas follow batch_processors.'),
+            ml_workers: workloadTarget.optional().describe('The workload whose replicas follow ml_workers.'),
+            db_connections: z
+              .strictObject({
+                name: kubernetesName.describe('Name of the ConfigMap that holds the pool size.'),
+                namespace: kubernetesNamespace.describe('Namespace of the ConfigMap.'),
+                key: z.string().regex(/^[-._a-zA-Z0-9]{1,253}$/, 'expected a ConfigMap key (letters, digits, "-", "_", ".")').describe('The data key whose value is the pool size.'),
+              })
+              .optional()
+              .describe('The ConfigMap whose data key holds the database connection pool size.'),
+          })
+          .prefault({})
+          .describe('The object each resource is written to; resources without one are left alone.'),
+        leaderElection: z
+          .strictObject({
+            leaseName: kubernetesName.default('foresight-actuator').describe('Name of the coordination.k8s.io/v1 Lease that elects the one replica that patches.'),
+            leaseNamespace: kubernetesNamespace.optional().describe("Namespace of the Lease; default: the pod's own namespace, else the kubeconfig context's, else default."),
+            identity: z.string().min(1).max(128).optional().describe("This replica's name in the Lease; default: POD_NAME or the hostname, plus a random suffix."),
+            leaseDuration: duration.default(15).describe('How long others wait after the last renewal they saw before taking the lease over (client-go default).'),
+            renewDeadline: duration.default(10).describe('The leader stops patching when it could not renew for this long (client-go default).'),
+            retryPeriod: duration.default(2).describe('Time between two attempts to acquire or renew the lease (client-go default).'),
+          })
+          .prefault({})
+          .superRefine((l, ctx) => {
+            // client-go's own checks: without them two replicas could both believe they lead.
+            if (l.renewDeadline >= l.leaseDuration) {
+              ctx.addIssue({ code: 'custom', path: ['renewDeadline'], message: `must be shorter than leaseDuration (${formatDuration(l.leaseDuration)}), got ${formatDuration(l.renewDeadline)}`, params: { related: ['actuation.leaderElection.leaseDuration'] } });
+            }
+            if (l.renewDeadline <= 1.2 * l.retryPeriod) {
+              ctx.addIssue({ code: 'custom', path: ['retryPeriod'], message: `must be shorter than renewDeadline (${formatDuration(l.renewDeadline)}) / 1.2, got ${formatDuration(l.retryPeriod)}`, params: { related: ['actuation.leaderElection.renewDeadline'] } });
+            }
+          })
+          .describe('Leader election, so that only one replica ever patches.'),
+      })
+      .prefault({})
+      .describe('Optional actuation: patch the scale subresource of mapped Deployments and StatefulSets, and the pool size ConfigMap.'),
+    externalMetrics: z
+      .strictObject({
+        enabled: z.boolean().default(true).describe('Serve the Kubernetes external.metrics.k8s.io/v1beta1 API over HTTPS (docs/external-metrics.md).'),
+        host: z.string().default('0.0.0.0').describe('Address the external-metrics HTTPS server binds to.'),
+        port: z.number().int().min(0).max(65535).default(6443).describe('HTTPS port of the external-metrics API (0 picks a free port).'),
+        tls: z
+          .strictObject({
+            certFile: z.string().optional().describe('PEM serving certificate (with its chain), reloaded when it changes. Without certFile and keyFile a certificate is generated at start.'),
+            keyFile: z.string().optional().describe('PEM private key of tls.certFile, reloaded with it.'),
+            generatedHosts: z
+              .array(z.string().min(1))
+              .default([])
+              .describe('Extra DNS names or IP addresses of a generated serving certificate, e.g. "foresight.monitoring.svc" (localhost, 127.0.0.1 and ::1 are always in it).'),
+          })
+          .prefault({})
+          .superRefine((t, ctx) => {
+            if ((t.certFile === undefined) !== (t.keyFile === undefined)) {
+              ctx.addIssue({ code: 'custom', path: [t.certFile === undefined ? 'certFile' : 'keyFile'], message: 'set both tls.certFile and tls.keyFile, or neither (then a certificate is generated)' });
+            }
+          })
+          .describe('The serving certificate.'),
+        clientCAFile: z.string().optional().describe('PEM CA bundle for client certificates (user = CN, groups = O), like kube-apiserver --client-ca-file; reloaded when it changes.'),
+        requestHeader: z
+          .strictObject({
+            clientCAFile: z.string().optional().describe('PEM CA bundle of the front proxy (the kube-apiserver aggregator) client certificate; X-Remote-* headers are trusted only on connections that present a certificate from it.'),
+            allowedNames: z.array(z.string().min(1)).default([]).describe('Common names the front-proxy certificate may have (empty: any certificate from requestHeader.clientCAFile).'),
+            usernameHeaders: z.array(z.string().min(1)).min(1).default(['X-Remote-User']).describe('Headers that carry the user name, first one present wins.'),
+            uidHeaders: z.array(z.string().min(1)).default(['X-Remote-Uid']).describe('Headers that carry the user UID.'),
+            groupHeaders: z.array(z.string().min(1)).default(['X-Remote-Group']).describe('Headers that carry the groups (every value counts).'),
+            extraHeaderPrefixes: z.array(z.string().min(1)).default(['X-Remote-Extra-']).describe('Header prefixes that carry extra user attributes.'),
+          })
+          .prefault({})
+          .describe('Front-proxy (aggregation layer) authentication, like the kube-apiserver --requestheader-* flags.'),
+        authenticationConfigMap: z
+          .enum(['auto', 'on', 'off'])
+          .default('auto')
+          .describe('Take the client CA, the front-proxy CA and header names from kube-system/extension-apiserver-authentication (auto: when a Kubernetes API is reachable, in a cluster or through externalMetrics.kubeconfig).'),
+        tokenReview: z.enum(['auto', 'on', 'off']).default('auto').describe('Authenticate bearer tokens with a TokenReview (auto: when a Kubernetes API is reachable).'),
+        subjectAccessReview: z
+          .enum(['auto', 'on', 'off'])
+          .default('auto')
+          .describe('Authorize every request with a SubjectAccessReview (auto: when a Kubernetes API is reachable; off: every authenticated user may read).'),
+        authCacheTTL: duration.default(10).describe('How long TokenReview and SubjectAccessReview answers are cached.'),
+        kubeconfig: z.string().optional().describe('Kubeconfig for TokenReview, SubjectAccessReview and the ConfigMap when running outside a cluster (in a cluster the service account is used).'),
+        pkiDir: z.string().default('.foresight').describe('Folder for the generated local CA, serving and client certificates and kubeconfig (used when no authentication is configured outside a cluster).'),
+        reloadInterval: duration.default(30).describe('How often certificate and CA files, and the extension-apiserver-authentication ConfigMap, are checked for changes.'),
+        defaultHorizon: duration.optional().describe('The horizon label assumed when a selector names none; one of forecast.horizons (default: the first).'),
+        defaultQuantile: z.enum(['0.1', '0.5', '0.9']).default('0.5').describe('The quantile label assumed when a selector names none (0.9 scales for the bad case).'),
+        exposure: z
+          .array(
+            z.strictObject({
+              namespaces: z.array(z.string().regex(/^[-A-Za-z0-9._*]{1,253}$/, 'expected a name or a pattern with "*" (letters, digits, "-", "_", ".", "*")')).min(1).describe('Namespaces the rule applies to ("*" matches any run of characters).'),
+              queues: z.array(z.string().regex(/^[-A-Za-z0-9._*]{1,253}$/, 'expected a name or a pattern with "*" (letters, digits, "-", "_", ".", "*")')).default([]).describe('Queues they may read (predicted_queue_depth, queue_depth, and anomaly_score of a queue).'),
+              resources: z.array(z.string().regex(/^[-A-Za-z0-9._*]{1,253}$/, 'expected a name or a pattern with "*" (letters, digits, "-", "_", ".", "*")')).default([]).describe('Resources whose recommended_replicas they may read.'),
+              systemMetrics: z.boolean().default(false).describe('Whether they may read anomaly scores that belong to no queue (cpu, memory, response_time, error_rate).'),
+            }),
+          )
+          .default([])
+          .describe('Which queues each namespace may read. Empty: every namespace reads everything. Otherwise a namespace reads what the rules naming it allow, and nothing when none does.'),
+      })
+      .prefault({})
+      .describe('The Kubernetes external-metrics API that a HorizontalPodAutoscaler reads.'),
+    keda: z
+      .strictObject({
+        metricsApi: z
+          .strictObject({
+            enabled: z.boolean().default(true).describe('Serve GET /keda/metrics on the HTTP port, the JSON endpoint of the KEDA metrics-api trigger.'),
+          })
+          .prefault({})
+          .describe('The JSON endpoint for the KEDA metrics-api trigger (docs/keda.md).'),
+        grpc: z
+          .strictObject({
+            enabled: z.boolean().default(true).describe('Serve the KEDA external scaler over gRPC, for "external" and "external-push" triggers.'),
+            host: z.string().default('0.0.0.0').describe('Address the gRPC server binds to.'),
+            port: z.number().int().min(0).max(65535).default(9000).describe('gRPC port of the external scaler (0 picks a free port).'),
+            pushCheckInterval: duration.default(1).describe('How often open external-push streams look for a new snapshot (a check is one comparison; a new snapshot is pushed within this time).'),
+          })
+          .prefault({})
+          .describe('The KEDA external scaler (docs/keda.md).'),
+      })
+      .prefault({})
+      .describe('The KEDA surfaces besides the Prometheus series: the metrics-api JSON endpoint and the external scaler.'),
   })
   .superRefine((config, ctx) => {
     // Cross-field rules. Each issue lists the keys it involves in `params.related`, so that an error

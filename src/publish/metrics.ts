@@ -1,6 +1,6 @@
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import type { Config } from '../config/index.js';
-import { type Clock, formatDuration, type InputRef } from '../core/index.js';
+import { type Clock, formatDuration, type InputRef, type Resource } from '../core/index.js';
 import type { Recorder, SeriesForecast, Snapshot, SnapshotStore } from '../engine/index.js';
 
 /** One entry of the metric catalog: the contract dashboards, alerts, KEDA and users build on. */
@@ -68,6 +68,14 @@ export const metricCatalog = {
   modelFitDuration: def('foresight_model_fit_duration_seconds', 'histogram', 'Time to fit one model on one series, in seconds.', ['model']),
   configReloadSuccessful: def('foresight_config_last_reload_successful', 'gauge', '1 when the last configuration (re)load succeeded, 0 when it was refused and the previous one kept running.'),
   configReloadTimestamp: def('foresight_config_last_reload_success_timestamp_seconds', 'gauge', 'Unix time of the last successful configuration load.'),
+  kedaRequests: def('foresight_keda_requests_total', 'counter', 'KEDA requests answered, by surface (metrics_api, grpc), method (metrics, IsActive, StreamIsActive, GetMetricSpec, GetMetrics) and outcome (ok, invalid_argument, not_found, unavailable).', ['surface', 'method', 'outcome']),
+  kedaPushStreams: def('foresight_keda_push_streams', 'gauge', 'Open StreamIsActive streams of KEDA external-push triggers.'),
+  kedaPushMessages: def('foresight_keda_push_messages_total', 'counter', 'IsActive messages pushed on external-push streams, by the activity they announce (true wakes a workload).', ['active']),
+  actuationPatches: def('foresight_actuation_patches_total', 'counter', 'Patches of a scale subresource or the pool ConfigMap by resource and outcome (applied, dry_run, failed, skipped_not_leader).', ['resource', 'outcome']),
+  leader: def('foresight_leader', 'gauge', '1 when this replica holds the actuation Lease, else 0.'),
+  externalMetricsRequests: def('foresight_external_metrics_requests_total', 'counter', 'Requests to the external-metrics API by metric (a served metric name, "discovery" or "other") and HTTP status code.', ['metric', 'code']),
+  externalMetricsRequestDuration: def('foresight_external_metrics_request_duration_seconds', 'histogram', 'Time to answer an external-metrics API request (authentication included), in seconds.', ['metric']),
+  externalMetricsFreshness: def('foresight_external_metrics_freshness_seconds', 'histogram', 'Age of the snapshot behind each served external metric value at the time it was served, in seconds.', ['metric']),
 } as const satisfies Record<string, MetricDefinition>;
 
 /** The values of one input, as published under its own name. */
@@ -142,6 +150,11 @@ export interface ServiceMetrics {
   observeQuery(kind: 'instant' | 'range', outcome: 'success' | 'error', durationSeconds: number): void;
   /** Reports the outcome of a configuration (re)load. */
   configReloaded(successful: boolean, atMs: number): void;
+  /** Actuation events (the shape of actuate's ActuationMetrics, so publish needn't import it). */
+  readonly actuation: {
+    patched(resource: Resource, outcome: 'applied' | 'dry_run' | 'failed' | 'skipped_not_leader'): void;
+    setLeader(isLeader: boolean): void;
+  };
 }
 
 /**
@@ -272,6 +285,9 @@ export function createMetrics(deps: MetricsDeps): ServiceMetrics {
   const actions = new Counter({ name: c.scalingActions.name, help: c.scalingActions.help, labelNames: c.scalingActions.labelNames, registers });
   const decisionTime = new Histogram({ name: c.decisionTime.name, help: c.decisionTime.help, buckets: [0.0005, 0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1], registers });
   const anomalies = new Counter({ name: c.anomaliesDetected.name, help: c.anomaliesDetected.help, labelNames: c.anomaliesDetected.labelNames, registers });
+  const actuationPatches = new Counter({ name: c.actuationPatches.name, help: c.actuationPatches.help, labelNames: c.actuationPatches.labelNames, registers });
+  const leader = gauge(c.leader);
+  leader.set(0);
   const reloadOk = gauge(c.configReloadSuccessful);
   const reloadAt = gauge(c.configReloadTimestamp);
 
@@ -297,6 +313,14 @@ export function createMetrics(deps: MetricsDeps): ServiceMetrics {
     },
     observeQuery(kind, outcome, durationSeconds) {
       queryDuration.observe({ kind, outcome }, durationSeconds);
+    },
+    actuation: {
+      patched(resource, outcome) {
+        actuationPatches.inc({ resource, outcome });
+      },
+      setLeader(isLeader) {
+        leader.set(isLeader ? 1 : 0);
+      },
     },
     configReloaded(successful, atMs) {
       reloadOk.set(successful ? 1 : 0);
