@@ -8,7 +8,7 @@ import { buildApi } from './api/index.js';
 import type { Config } from './config/index.js';
 import { allInputs, type Clock, type InputRef } from './core/index.js';
 import { nodeTimers, Reconciler, Scheduler, SnapshotStore, type Timers } from './engine/index.js';
-import { createMetrics, type ServiceMetrics } from './publish/index.js';
+import { createKedaGrpcServer, createKedaMetrics, type KedaGrpcServer, type KedaMetrics, createMetrics, type ServiceMetrics } from './publish/index.js';
 import {
   defaultReplayDir,
   loadReplayDir,
@@ -42,6 +42,10 @@ export class Service {
   readonly reconciler: Reconciler;
   /** Patches workloads from decisions when actuation is enabled (dry-run first); a no-op otherwise. */
   readonly actuator: Actuator;
+  readonly kedaMetrics: KedaMetrics;
+  /** The port of the KEDA external-scaler gRPC server once started (undefined when disabled). */
+  kedaGrpcPort: number | undefined;
+  readonly #keda: KedaGrpcServer;
   readonly #scheduler: Scheduler;
   readonly #options: ServiceOptions;
   #server: Server | undefined;
@@ -51,6 +55,8 @@ export class Service {
     const { config, clock, logger } = options;
     this.store = new SnapshotStore({ historyRetentionSeconds: config().snapshot.historyRetention });
     this.metrics = createMetrics({ registry: this.registry, store: this.store, clock, config, build: options.build });
+    this.kedaMetrics = createKedaMetrics(this.registry);
+    this.#keda = createKedaGrpcServer({ store: this.store, clock, config, logger: logger.child({ module: 'keda' }), metrics: this.kedaMetrics, ...(options.timers === undefined ? {} : { timers: options.timers }) });
     this.actuator = createActuator({ config, clock, logger: logger.child({ module: 'actuate' }), metrics: this.metrics.actuation, ...(options.timers === undefined ? {} : { timers: options.timers }) });
     const source = options.source ?? new ConfiguredSource(config, clock, this.metrics, logger.child({ module: 'source' }));
     this.reconciler = new Reconciler({ source, clock, store: this.store, recorder: this.metrics.recorder, config });
@@ -74,6 +80,7 @@ export class Service {
       evaluate: () => this.reconciler.runCycle(),
       build: options.build,
       logger: logger.child({ module: 'api' }),
+      kedaMetrics: this.kedaMetrics,
     });
   }
 
@@ -82,6 +89,7 @@ export class Service {
     const { host, port } = this.#options.config().server;
     this.actuator.start();
     this.#scheduler.start();
+    if (this.#options.config().keda.grpc.enabled) this.kedaGrpcPort = await this.#keda.start();
     this.#server = await new Promise<Server>((resolve, reject) => {
       const server = this.api.listen(port, host, (error?: Error) => (error === undefined ? resolve(server) : reject(error)));
     });
@@ -100,6 +108,7 @@ export class Service {
     await this.#scheduler.stop();
     // Releases the Lease so another replica can take over at once.
     await this.actuator.stop();
+    await this.#keda.stop();
     const server = this.#server;
     this.#server = undefined;
     if (server === undefined) return;

@@ -4,8 +4,10 @@ import type { Registry } from 'prom-client';
 import type { Config } from '../config/index.js';
 import type { Clock } from '../core/index.js';
 import type { Snapshot, SnapshotStore } from '../engine/index.js';
-import { failureStatus } from '../publish/index.js';
+import { failureStatus, type KedaMetrics } from '../publish/index.js';
+import { buildKedaRouter } from './keda-routes.js';
 import { accuracyViews, freshnessView, inputViews, queueViews } from './views.js';
+import { webViewRouter } from './web-view.js';
 
 /** What the HTTP API serves from. It never queries a source or a model itself. */
 export interface ApiDeps {
@@ -17,6 +19,7 @@ export interface ApiDeps {
   readonly evaluate: () => Promise<Snapshot>;
   readonly build: { readonly version: string };
   readonly logger: Logger;
+  readonly kedaMetrics?: KedaMetrics;
 }
 
 /** A client error with the HTTP status to answer with. */
@@ -149,6 +152,11 @@ export function buildApi(deps: ApiDeps): express.Express {
     }
     res.json({ snapshot: freshness(snapshot), durationSeconds: snapshot.durationSeconds, queues: queueViews(snapshot), problems: snapshot.problems });
   });
+
+  // The web view at / and the JSON it reads (/scaling/series, /scaling/recommendations).
+  app.use(webViewRouter({ store, clock, config: deps.config, build: deps.build }));
+
+  app.use(buildKedaRouter({ store, clock, config: deps.config, ...(deps.kedaMetrics === undefined ? {} : { metrics: deps.kedaMetrics }) }));
 
   app.use((req, res) => {
     res.status(404).json(failureStatus(404, `the server could not find the requested resource: ${req.method} ${req.path}`));

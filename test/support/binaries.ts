@@ -20,6 +20,9 @@ export const APT_PACKAGES = {
   // `kubernetes-client` is 1.20, too old for aggregated discovery. See environment.md §1.
   kubectl: 'kubectl (preinstalled; Debian kubernetes-client is too old)',
   chromium: 'chromium',
+  // helm-lite, the chart renderer (tools/helm-lite), also needs golang-github-masterminds-sprig-dev
+  // and golang-k8s-sigs-yaml-dev; its build error says so when they are missing.
+  go: 'golang-go',
 } as const satisfies Record<string, string>;
 
 /** A program the tests know how to install. */

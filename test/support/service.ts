@@ -1,11 +1,15 @@
 import { pino } from 'pino';
+import { parse, stringify } from 'yaml';
 import { Service, type ServiceOptions } from '../../src/app.js';
 import { type Config, loadConfigFromText } from '../../src/config/index.js';
 import { systemClock } from '../../src/core/index.js';
 
 /** Loads a configuration from YAML text, failing the test with the loader's own message. */
 export function configFromYaml(text: string, env: Readonly<Record<string, string | undefined>> = {}): Config {
-  const loaded = loadConfigFromText({ text, file: 'test-config.yaml', env });
+  // Tests run in parallel: the KEDA gRPC server takes a free port unless a test names one.
+  const raw = (parse(text) ?? {}) as { keda?: { grpc?: { port?: number } } };
+  raw.keda = { ...raw.keda, grpc: { port: 0, ...raw.keda?.grpc } };
+  const loaded = loadConfigFromText({ text: stringify(raw), file: 'test-config.yaml', env });
   if (!loaded.ok) throw new Error(loaded.error.message);
   return loaded.value;
 }
