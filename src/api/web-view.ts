@@ -110,7 +110,7 @@ export function buildQueueSeries(snapshot: Snapshot, entries: readonly HistoryEn
       actual.push({ timestampMs: entry.completedAtMs, value: state.depth });
       for (const p of state.predicted) {
         const points = byHorizon.get(p.horizonSeconds) ?? [];
-        points.push({ originMs: entry.completedAtMs, targetMs: entry.completedAtMs + p.horizonSeconds * 1000, value: p.value, p10: p.p10, p90: p.p90 });
+        points.push({ originMs: p.originMs, targetMs: p.originMs + p.horizonSeconds * 1000, value: p.value, p10: p.p10, p90: p.p90 });
         byHorizon.set(p.horizonSeconds, points);
       }
     }

@@ -135,7 +135,14 @@ export interface HistoryEntry {
   readonly queues: readonly {
     readonly queue: string;
     readonly depth: number | null;
-    readonly predicted: readonly { readonly horizonSeconds: number; readonly value: number; readonly p10: number; readonly p90: number }[];
+    readonly predicted: readonly {
+      readonly horizonSeconds: number;
+      /** Time of the last history point the forecast was made from (the grid point, not the cycle's end). */
+      readonly originMs: number;
+      readonly value: number;
+      readonly p10: number;
+      readonly p90: number;
+    }[];
   }[];
   readonly decisions: readonly ResourceDecision[];
   readonly anomalies: readonly AnomalyState[];
@@ -206,7 +213,7 @@ function toHistoryEntry(snapshot: Snapshot): HistoryEntry {
     queues: snapshot.queues.map((queue) => ({
       queue: queue.queue,
       depth: queue.current['depth'] ?? null,
-      predicted: queue.depthForecasts.map((f) => ({ horizonSeconds: f.horizonSeconds, value: f.value, p10: f.p10, p90: f.p90 })),
+      predicted: queue.depthForecasts.map((f) => ({ horizonSeconds: f.horizonSeconds, originMs: f.originMs, value: f.value, p10: f.p10, p90: f.p90 })),
     })),
     decisions: snapshot.decisions,
     anomalies: snapshot.anomalies.filter((a) => a.isAnomaly),

@@ -203,7 +203,7 @@ describe('web view', () => {
     const entries = Array.from({ length: 2000 }, (_, i) => ({
       cycle: i + 1,
       completedAtMs: i * 30_000,
-      queues: [{ queue: 'orders', depth: i, predicted: [{ horizonSeconds: 900, value: i, p10: i, p90: i }] }],
+      queues: [{ queue: 'orders', depth: i, predicted: [{ horizonSeconds: 900, originMs: i * 30_000, value: i, p10: i, p90: i }] }],
       decisions: [],
       anomalies: i === 1001 ? [anomaly({ value: 5 })] : [],
     }));
