@@ -19,6 +19,8 @@ import { forecasterNames, geometricMean } from '../src/forecast/index.js';
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const horizonSeconds = 900;
+/** The learned single models, shown beside the baselines (they are candidates of auto, not baselines). */
+const learnedNames = ['lag_regression', 'random_forest'] as const;
 /** Synthetic NAB series: listed, but kept out of every aggregate (they are not workloads). */
 const syntheticPattern = /(^|\/)nab\/artificial/;
 
@@ -78,7 +80,7 @@ async function benchSeries(path: string, dataDir: string): Promise<SeriesResult 
   // Steps longer than the horizon forecast one step ahead (the shortest horizon they allow).
   const horizon = step > horizonSeconds ? step : horizonSeconds;
   const runs = new Map<string, BacktestRun>();
-  for (const model of ['auto', ...forecasterNames]) {
+  for (const model of ['auto', ...forecasterNames, ...learnedNames]) {
     const run = runBacktest(csv.rows, { horizonSeconds: horizon, model });
     if (!run.ok) throw new Error(`${series} ${model}: ${run.error}`);
     runs.set(model, run.value);
@@ -124,7 +126,7 @@ interface Summary {
 }
 
 function summarise(results: readonly SeriesResult[]): Summary {
-  const models = [...forecasterNames, 'auto'];
+  const models = [...forecasterNames, ...learnedNames, 'auto'];
   const per = (f: (r: SeriesResult, m: string) => number, agg: (v: number[]) => number): Record<string, number> =>
     Object.fromEntries(models.map((m) => [m, agg(results.map((r) => f(r, m)))]));
   const geomeanValidationMase = Object.fromEntries(
@@ -145,7 +147,7 @@ function summarise(results: readonly SeriesResult[]): Summary {
 }
 
 function table(results: readonly SeriesResult[], summary: Summary | undefined): string {
-  const models = [...forecasterNames];
+  const models = [...forecasterNames, ...learnedNames];
   const lines: string[] = [];
   lines.push(`| series | rows | step | horizon | ${models.join(' | ')} | auto (choice) |`);
   lines.push(`|---|---:|---:|---|${models.map(() => '---:').join('|')}|---|`);

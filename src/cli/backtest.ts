@@ -2,19 +2,35 @@ import { writeFile } from 'node:fs/promises';
 import { formatDuration, parseDurationSeconds } from '../core/index.js';
 import type { RegularSeries, Result } from '../core/index.js';
 import {
-  createAllForecasters,
+  createAutoForecaster,
   createForecaster,
+  createLagRegressionForecaster,
+  createNaiveForecaster,
+  createRandomForestForecaster,
   fitForBacktest,
+  fitLstmCandidate,
+  trainLstm,
   forecastEachOriginWithFallback,
   forecasterNames,
   horizonStepsFor,
-  isForecasterName,
   maseScale,
   scoreForecasts,
   seasonStepsFor,
-  selectByValidation,
+  validationSplitIndex,
 } from '../forecast/index.js';
-import type { AccuracyReport, FitFailure, ForecastSpec, FittedWithFallback, HorizonSteps, PointForecast, ValidationSelection } from '../forecast/index.js';
+import type {
+  AccuracyReport,
+  AutoSelection,
+  CandidateFit,
+  FitFailure,
+  Forecaster,
+  ForecastSpec,
+  FittedWithFallback,
+  HorizonSteps,
+  LstmOptions,
+  PointForecast,
+  ValidationSelection,
+} from '../forecast/index.js';
 import { formatCsv, inferStepSeconds, readTimestampValueCsv, rowsToRegularSeries } from './csv.js';
 import type { ParsedTimestampValueCsv, TimestampValueRows } from './csv.js';
 import { exitUsage } from './io.js';
@@ -26,7 +42,27 @@ export const defaultTrainShare = 0.7;
 /** The default horizon: 15 minutes, the horizon the published `predicted_queue_depth` uses. */
 export const defaultHorizonSeconds = 900;
 
-const usage = `Usage: foresight backtest --input F.csv --out O.csv [--horizon 15m] [--train-until UNIX] [--model auto|NAME]
+/** Models `--model` accepts besides `auto`: the baselines, the learned models, and the LSTM. */
+export const backtestModelNames: readonly string[] = [...forecasterNames, 'lag_regression', 'random_forest', 'lstm'];
+
+/**
+ * The LSTM a backtest trains: smaller than the service's default network (which trains for minutes
+ * per series on two cores), so that `--lstm` stays usable on long traces.
+ */
+export const backtestLstmOptions: Partial<LstmOptions> = Object.freeze({
+  lookbackSteps: 48,
+  units: [32],
+  denseUnits: 16,
+  dropout: 0,
+  epochs: 8,
+  batchSize: 64,
+  learningRate: 0.003,
+  maxWindows: 1024,
+});
+
+const backtestLstmSummary = 'one LSTM layer of 32 units over 48 steps, 8 epochs on up to 1,024 windows';
+
+const usage = `Usage: foresight backtest --input F.csv --out O.csv [--horizon 15m] [--train-until UNIX] [--model auto|NAME] [--lstm] [--seed N]
 
 Rolling-origin forecasts of a CSV trace. For every input row (origin t) writes the forecast of the
 value at t + horizon, made from rows with timestamp <= t only, with a p10-p90 band.
@@ -38,8 +74,15 @@ Options:
                        Rounded to a whole number of the input's step (the median interval), at least one.
   --train-until UNIX   model parameters are fitted only on rows with timestamp <= UNIX
                        (default: the timestamp of the row at the 70 % point)
-  --model M            auto (default: the baseline with the lowest error on a validation split inside
-                       the training rows) or one of: ${forecasterNames.join(', ')}
+  --model M            auto (default) or one of: ${backtestModelNames.join(', ')}.
+                       auto fits every candidate (the baselines, lag_regression, random_forest, and
+                       the LSTM with --lstm) on the first 70 % of the training rows, scores them on
+                       the rest, and forecasts with the combination (the best one alone, or the
+                       median or mean of the best few) that had the lowest validation error; its
+                       p10-p90 band is the quantiles of that combination's validation errors.
+  --lstm               let auto consider an LSTM too (trained on the training rows before the
+                       validation split: ${backtestLstmSummary}); slower
+  --seed N             seed of the learned models (default 1)
   --help               this text
 
 Where the model cannot forecast yet (before its warm-up, e.g. two days for holt_winters), the naive
@@ -54,17 +97,25 @@ export interface BacktestArgs {
   readonly horizonSeconds: number;
   /** Undefined: the 70 % point of the rows. */
   readonly trainUntilSeconds: number | undefined;
-  /** 'auto' or a registered model name. */
+  /** 'auto' or a name of {@link backtestModelNames}. */
   readonly model: string;
+  /** Whether auto also considers an LSTM. */
+  readonly lstm: boolean;
+  readonly seed: number;
 }
 
 /** Parses the command's arguments; 'help' when help was asked for, an error message for bad usage. */
 export function parseBacktestArgs(args: readonly string[]): Result<BacktestArgs | 'help', string> {
   const given = new Map<string, string>();
-  const known = new Set(['--input', '--out', '--horizon', '--train-until', '--model']);
+  const known = new Set(['--input', '--out', '--horizon', '--train-until', '--model', '--seed']);
+  let lstm = false;
   for (let i = 0; i < args.length; i++) {
     const arg = args[i]!;
     if (arg === '--help' || arg === '-h') return { ok: true, value: 'help' };
+    if (arg === '--lstm') {
+      lstm = true;
+      continue;
+    }
     const equals = arg.indexOf('=');
     const flag = arg.startsWith('--') && equals > 0 ? arg.slice(0, equals) : arg;
     if (!known.has(flag)) return { ok: false, error: `unknown argument "${arg}"` };
@@ -98,18 +149,33 @@ export function parseBacktestArgs(args: readonly string[]): Result<BacktestArgs 
     if (!Number.isFinite(trainUntilSeconds)) return { ok: false, error: `--train-until "${trainUntilText}" is not a unix timestamp in seconds` };
   }
   const model = given.get('--model') ?? 'auto';
-  if (model !== 'auto' && !isForecasterName(model)) {
-    return { ok: false, error: `--model "${model}" is not a model; use auto or one of: ${forecasterNames.join(', ')}` };
+  if (model !== 'auto' && !backtestModelNames.includes(model)) {
+    return { ok: false, error: `--model "${model}" is not a model; use auto or one of: ${backtestModelNames.join(', ')}` };
   }
-  return { ok: true, value: { input, out, horizonSeconds, trainUntilSeconds, model } };
+  const seedText = given.get('--seed') ?? '1';
+  if (!/^-?\d+$/.test(seedText)) return { ok: false, error: `--seed "${seedText}" is not a whole number` };
+  return { ok: true, value: { input, out, horizonSeconds, trainUntilSeconds, model, lstm, seed: Number(seedText) } };
+}
+
+/** A synchronous forecaster by `--model` name (the LSTM trains asynchronously, see {@link runBacktestAsync}). */
+function syncForecaster(name: string, seed: number): Forecaster | undefined {
+  if (name === 'lag_regression') return createLagRegressionForecaster();
+  if (name === 'random_forest') return createRandomForestForecaster({ seed });
+  return createForecaster(name);
 }
 
 /** What {@link runBacktest} is asked to do. */
 export interface BacktestRunOptions {
   readonly horizonSeconds: number;
   readonly trainUntilSeconds?: number | undefined;
-  /** 'auto' or a registered model name. */
+  /** 'auto' or a name of {@link backtestModelNames}. */
   readonly model: string;
+  /** Seed of the learned models (default 1). The output is a function of the input and the seed. */
+  readonly seed?: number;
+  /** For `auto`: candidates fitted elsewhere (the LSTM), on the same training rows and split. */
+  readonly extraCandidates?: readonly CandidateFit[];
+  /** For a named model: an already fitted model to use instead of fitting one (the LSTM). */
+  readonly prefitted?: { readonly model: FittedWithFallback['primary']; readonly failure?: FitFailure };
 }
 
 /** The outcome of a backtest over CSV rows. */
@@ -118,6 +184,8 @@ export interface BacktestRun {
   readonly model: string;
   /** The validation scores `auto` chose from (undefined when a model was named). */
   readonly selection?: ValidationSelection;
+  /** For `auto`: the combinations tried, the one chosen, and its band. */
+  readonly autoSelection?: AutoSelection;
   /** Why the model could not be fitted at all (then naive answered at every row). */
   readonly fitFailure?: FitFailure;
   /** The grid step, seconds. */
@@ -141,13 +209,28 @@ export interface BacktestRun {
   readonly notes: readonly string[];
 }
 
+/** The grid, spec and training part of a backtest: what every model is fitted and scored on. */
+export interface BacktestSetup {
+  readonly stepSeconds: number;
+  readonly horizon: HorizonSteps;
+  readonly spec: ForecastSpec;
+  readonly trainUntilSeconds: number;
+  readonly trainRows: number;
+  /** All rows on the grid, and each row's cell. */
+  readonly full: ReturnType<typeof rowsToRegularSeries>;
+  /** The grid of the training rows alone. */
+  readonly train: RegularSeries;
+  /** The last index of the part before the validation split of `train` (for `auto`). */
+  readonly splitIndex: number;
+  readonly notes: readonly string[];
+}
+
 /**
- * The backtest behind `foresight backtest`, without I/O. Rows are put on a grid at the median
- * interval; parameters are fitted on the rows up to `trainUntilSeconds` only; each row is an
- * origin whose forecast is made from rows at or before it only (a row sharing its grid cell with a
- * later row gets its own forecast from the grid as it stood at that row). Deterministic.
+ * Puts rows on a grid at the median interval and cuts the training part at `trainUntilSeconds`
+ * (default: the row at the 70 % point). The training grid is built from the training rows alone,
+ * so a later row in the same grid cell as the last training row cannot leak into the fit.
  */
-export function runBacktest(rows: TimestampValueRows, options: BacktestRunOptions): Result<BacktestRun, string> {
+export function prepareBacktest(rows: TimestampValueRows, options: Pick<BacktestRunOptions, 'horizonSeconds' | 'trainUntilSeconds'>): Result<BacktestSetup, string> {
   const n = rows.values.length;
   if (n === 0) return { ok: false, error: 'no usable rows' };
   const notes: string[] = [];
@@ -170,23 +253,61 @@ export function runBacktest(rows: TimestampValueRows, options: BacktestRunOption
   let trainRows = 0;
   while (trainRows < n && timestamps[trainRows]! <= trainUntilSeconds) trainRows++;
   const full = rowsToRegularSeries(rows, stepSeconds);
-  // The training grid is built from the training rows alone, so a later row in the same grid cell
-  // as the last training row cannot leak into the fit.
   const train = rowsToRegularSeries(rows, stepSeconds, trainRows).series;
+  return {
+    ok: true,
+    value: { stepSeconds, horizon, spec, trainUntilSeconds, trainRows, full, train, splitIndex: validationSplitIndex(train.values.length), notes },
+  };
+}
+
+/** The model `auto` chose, as one line ("median_top3 of random_forest, lag_regression, holt_winters"). */
+export function describeChoice(selection: AutoSelection): string {
+  const c = selection.chosen;
+  return c.kind === 'best' ? c.members[0]! : `${c.kind}(${c.members.join(', ')})`;
+}
+
+/**
+ * The backtest behind `foresight backtest`, without I/O. Rows are put on a grid at the median
+ * interval; parameters are fitted on the rows up to `trainUntilSeconds` only; each row is an
+ * origin whose forecast is made from rows at or before it only (a row sharing its grid cell with a
+ * later row gets its own forecast from the grid as it stood at that row). Deterministic.
+ */
+export function runBacktest(rows: TimestampValueRows, options: BacktestRunOptions): Result<BacktestRun, string> {
+  const prepared = prepareBacktest(rows, options);
+  if (!prepared.ok) return prepared;
+  const setup = prepared.value;
+  const { spec, train, full, trainRows } = setup;
+  const notes = [...setup.notes];
+  const n = rows.values.length;
+  const seed = options.seed ?? 1;
 
   let modelName = options.model;
   let selection: ValidationSelection | undefined;
+  let autoSelection: AutoSelection | undefined;
+  let model: FittedWithFallback;
+  const naive = createNaiveForecaster().fit(train, spec);
+  if (!naive.ok) return { ok: false, error: naive.error.message };
   if (modelName === 'auto') {
-    const selected = selectByValidation(createAllForecasters(), train, spec);
-    if (!selected.ok) return { ok: false, error: selected.error.message };
-    selection = selected.value;
-    modelName = selection.best;
+    const auto = createAutoForecaster({ forecasters: () => autoCandidates(seed), ...(options.extraCandidates !== undefined ? { extraCandidates: options.extraCandidates } : {}) });
+    const fitted = auto.fitWithReport(train, spec);
+    if (fitted.ok) {
+      autoSelection = fitted.value.selection;
+      selection = { best: describeChoice(autoSelection), splitIndex: autoSelection.splitIndex, scores: autoSelection.candidates };
+      model = { primary: fitted.value.fitted, fallback: naive.value };
+      modelName = `auto: ${describeChoice(autoSelection)}`;
+    } else {
+      model = { primary: undefined, primaryFailure: fitted.error, fallback: naive.value };
+    }
+  } else if (options.prefitted !== undefined) {
+    const { model: primary, failure } = options.prefitted;
+    model = primary !== undefined ? { primary, fallback: naive.value } : { primary: undefined, ...(failure !== undefined ? { primaryFailure: failure } : {}), fallback: naive.value };
+  } else {
+    const forecaster = syncForecaster(modelName, seed);
+    if (forecaster === undefined) return { ok: false, error: `unknown model "${modelName}"` };
+    const fitted = fitForBacktest(forecaster, train, spec);
+    if (!fitted.ok) return { ok: false, error: fitted.error.message };
+    model = fitted.value;
   }
-  const forecaster = createForecaster(modelName);
-  if (forecaster === undefined) return { ok: false, error: `unknown model "${modelName}"` };
-  const fitted = fitForBacktest(forecaster, train, spec);
-  if (!fitted.ok) return { ok: false, error: fitted.error.message };
-  const model = fitted.value;
   if (model.primaryFailure !== undefined) notes.push(`${model.primaryFailure.message}; naive forecasts are written instead`);
 
   const eachOrigin = forecastEachOriginWithFallback(model, full.series);
@@ -221,11 +342,12 @@ export function runBacktest(rows: TimestampValueRows, options: BacktestRunOption
     value: {
       model: modelName,
       ...(selection !== undefined ? { selection } : {}),
+      ...(autoSelection !== undefined ? { autoSelection } : {}),
       ...(model.primaryFailure !== undefined ? { fitFailure: model.primaryFailure } : {}),
-      stepSeconds,
-      horizon,
+      stepSeconds: setup.stepSeconds,
+      horizon: setup.horizon,
       spec,
-      trainUntilSeconds,
+      trainUntilSeconds: setup.trainUntilSeconds,
       trainRows,
       forecast,
       p10,
@@ -236,6 +358,50 @@ export function runBacktest(rows: TimestampValueRows, options: BacktestRunOption
       notes,
     },
   };
+}
+
+/** What {@link runBacktestAsync} is asked to do: a backtest that may train an LSTM. */
+export interface AsyncBacktestRunOptions extends BacktestRunOptions {
+  /** LSTM settings when auto should consider an LSTM, or the model is 'lstm' (default {@link backtestLstmOptions}). */
+  readonly lstm?: Partial<LstmOptions>;
+}
+
+/**
+ * {@link runBacktest} with the LSTM: for `auto` with `lstm` set, the LSTM is trained on the
+ * training rows before the validation split and joins the candidates; for the model `lstm`, it is
+ * trained on all training rows and forecasts alone (naive before its first full window). Training
+ * is asynchronous; everything else is the same code path, so the contract holds unchanged.
+ */
+export async function runBacktestAsync(rows: TimestampValueRows, options: AsyncBacktestRunOptions): Promise<Result<BacktestRun, string>> {
+  const wantsLstm = options.model === 'lstm' || (options.model === 'auto' && options.lstm !== undefined);
+  if (!wantsLstm) return runBacktest(rows, options);
+  const prepared = prepareBacktest(rows, options);
+  if (!prepared.ok) return prepared;
+  const { train, spec, splitIndex } = prepared.value;
+  const lstmOptions = { ...backtestLstmOptions, ...options.lstm, seed: options.seed ?? 1 };
+  if (options.model === 'auto') {
+    const fitted = await fitLstmCandidate(train, spec, splitIndex, lstmOptions);
+    try {
+      return runBacktest(rows, { ...options, extraCandidates: [...(options.extraCandidates ?? []), fitted.candidate] });
+    } finally {
+      fitted.trained?.dispose();
+    }
+  }
+  const trained = await trainLstm({ target: train }, spec, lstmOptions);
+  try {
+    return runBacktest(rows, { ...options, prefitted: trained.ok ? { model: trained.value } : { model: undefined, failure: trained.error } });
+  } finally {
+    if (trained.ok) trained.value.dispose();
+  }
+}
+
+/** The synchronous candidates of `auto` in the CLI (the LSTM joins through `extraCandidates`). */
+function autoCandidates(seed: number): Forecaster[] {
+  return [
+    ...forecasterNames.map((name) => createForecaster(name)),
+    createLagRegressionForecaster(),
+    createRandomForestForecaster({ seed }),
+  ];
 }
 
 /**
@@ -277,7 +443,14 @@ export function formatBacktestSummary(run: BacktestRun, rowCount: number, input:
     const scores = run.selection.scores
       .map((s) => `${s.model} ${s.fitted ? fixed(s.accuracy.mase) : `not fitted (${s.fitFailure?.reason ?? 'failed'})`}`)
       .join(', ');
-    lines.push(`model: ${run.model} (auto: lowest validation MASE inside the training rows: ${scores})`);
+    lines.push(`model: ${run.model} (the combination with the lowest validation error inside the training rows)`);
+    lines.push(`  candidates, validation MASE: ${scores}`);
+    if (run.autoSelection !== undefined) {
+      const combos = run.autoSelection.combinations.map((c) => `${c.kind} ${fixed(c.validationMase)}`).join(', ');
+      const band = run.autoSelection.band;
+      lines.push(`  combinations, validation MASE: ${combos}`);
+      lines.push(`  p10/p90 band: ${band.source === 'validation' ? `validation residual quantiles (${band.count} residuals)` : "the members' own bands (too few validation residuals)"}`);
+    }
   } else {
     lines.push(`model: ${run.model}`);
   }
@@ -322,7 +495,8 @@ export const backtestCommand: Command = async (args: readonly string[], io: CliI
     io.stderr.write(`foresight backtest: ${options.input} has no usable timestamp,value rows\n`);
     return exitUsage;
   }
-  const run = runBacktest(csv.rows, options);
+  const { lstm, ...rest } = options;
+  const run = await runBacktestAsync(csv.rows, { ...rest, ...(lstm ? { lstm: {} } : {}) });
   if (!run.ok) {
     io.stderr.write(`foresight backtest: ${run.error}\n`);
     return exitUsage;

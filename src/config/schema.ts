@@ -111,6 +111,14 @@ const defaultQueues = [
 
 const forecastModels = ['holt_winters', 'seasonal_naive', 'seasonal_mean', 'naive', 'linear_trend'] as const;
 
+/** The LSTM's per-step features (forecast/features/catalog.ts; a test keeps the two lists equal). */
+const lstmFeatureNames = [
+  'value', 'growth', 'cpu_percent', 'memory_percent', 'disk_io', 'network_io', 'load1', 'load5', 'load15',
+  'wait_avg_seconds', 'processing_rate', 'enqueue_rate', 'failed_messages',
+  'hour_sin', 'hour_cos', 'dow_sin', 'dow_cos', 'dom_sin', 'dom_cos', 'month_sin', 'month_cos', 'business_hours', 'peak_time',
+  'value_1h_ago', 'value_24h_ago', 'value_7d_avg', 'processing_rate_1h_avg', 'processing_rate_24h_ago',
+] as const;
+
 /** A Kubernetes object name (DNS-1123 subdomain), checked here because it becomes part of an API path. */
 const kubernetesName = z
   .string()
@@ -378,6 +386,39 @@ export const configSchema = z
       })
       .prefault({})
       .describe('The KEDA surfaces besides the Prometheus series: the metrics-api JSON endpoint and the external scaler.'),
+    ml: z
+      .strictObject({
+        lstm: z
+          .strictObject({
+            enabled: z.boolean().default(true).describe('Train and serve an LSTM per forecast series; without one (or until it is trained) the baselines serve.'),
+            lookbackSteps: z.number().int().positive().default(60).describe('Steps of history each forecast sees.'),
+            features: z.array(z.enum(lstmFeatureNames)).min(1).default(['value', 'growth', 'hour_sin', 'hour_cos', 'dow_sin', 'dow_cos', 'value_24h_ago', 'value_7d_avg']).describe('Per-step input features (docs/ml-models.md lists them).'),
+            units: z.array(z.number().int().positive()).min(1).default([64, 32]).describe('Units of the stacked LSTM layers, first to last.'),
+            dropout: z.number().min(0).lt(1).default(0.2).describe('Dropout after each LSTM layer.'),
+            denseUnits: z.number().int().positive().default(16).describe('Units of the ReLU layer before the output.'),
+            epochs: z.number().int().positive().default(20).describe('Passes over the training windows.'),
+            batchSize: z.number().int().positive().default(64).describe('Windows per gradient step.'),
+            learningRate: z.number().positive().default(0.001).describe('Adam learning rate.'),
+            maxWindows: z.number().int().positive().default(4096).describe('Most training windows per model (a random sample above it bounds training time).'),
+            seed: z.number().int().default(1).describe('Seed of weights and window sampling (same data and seed, same model).'),
+            backend: z.enum(['auto', 'wasm', 'cpu', 'tensorflow']).default('auto').describe('TensorFlow.js backend: auto uses @tensorflow/tfjs-node when installed, else wasm.'),
+          })
+          .prefault({})
+          .describe('The LSTM forecaster (the design shape by default).'),
+        randomForest: z
+          .strictObject({
+            trees: z.number().int().positive().default(25).describe('Trees of the resource optimizer forest.'),
+            minSaturatedSamples: z.number().int().positive().default(30).describe('Saturated observations (work waiting) needed before its recommendations can be trusted.'),
+            headroom: z.number().min(1).default(1.2).describe('Capacity provisioned per unit of predicted load (1.2 keeps replicas at most 83 % busy).'),
+            seed: z.number().int().default(1).describe('Seed of the forest.'),
+          })
+          .prefault({})
+          .describe('The Random Forest resource optimizer.'),
+        accuracyThresholdPercent: z.number().min(0).max(100).default(70).describe('Retrain a learned model early when its matured-forecast accuracy, 100 × (1 − WAPE), falls under this.'),
+        accuracyWindow: duration.default(86400).describe('Trailing window of matured forecasts that accuracy is computed over.'),
+      })
+      .prefault({})
+      .describe('Learned models: the LSTM, the Random Forest optimizer, and when they are retrained (the interval is scaling.modelRetrainInterval).'),
   })
   .superRefine((config, ctx) => {
     // Cross-field rules. Each issue lists the keys it involves in `params.related`, so that an error

@@ -73,6 +73,10 @@ export const metricCatalog = {
   kedaPushMessages: def('foresight_keda_push_messages_total', 'counter', 'IsActive messages pushed on external-push streams, by the activity they announce (true wakes a workload).', ['active']),
   actuationPatches: def('foresight_actuation_patches_total', 'counter', 'Patches of a scale subresource or the pool ConfigMap by resource and outcome (applied, dry_run, failed, skipped_not_leader).', ['resource', 'outcome']),
   leader: def('foresight_leader', 'gauge', '1 when this replica holds the actuation Lease, else 0.'),
+  tfjsTensors: def('foresight_tfjs_tensors', 'gauge', 'Tensors held by TensorFlow.js (tf.memory().numTensors); a count that grows from cycle to cycle is a leak.'),
+  modelTrainedTimestamp: def('foresight_model_trained_timestamp_seconds', 'gauge', 'Unix time the serving learned model of a series was trained.', ['series', 'model']),
+  modelTrainingDuration: def('foresight_model_training_duration_seconds', 'histogram', 'Wall time of one learned-model training run (in a worker thread), in seconds.', ['model']),
+  modelTrainingFailures: def('foresight_model_training_failures_total', 'counter', 'Training runs that produced no model, and stored models that could not be loaded, by model and reason.', ['model', 'reason']),
   externalMetricsRequests: def('foresight_external_metrics_requests_total', 'counter', 'Requests to the external-metrics API by metric (a served metric name, "discovery" or "other") and HTTP status code.', ['metric', 'code']),
   externalMetricsRequestDuration: def('foresight_external_metrics_request_duration_seconds', 'histogram', 'Time to answer an external-metrics API request (authentication included), in seconds.', ['metric']),
   externalMetricsFreshness: def('foresight_external_metrics_freshness_seconds', 'histogram', 'Age of the snapshot behind each served external metric value at the time it was served, in seconds.', ['metric']),
@@ -140,6 +144,8 @@ export interface MetricsDeps {
   readonly clock: Clock;
   readonly config: () => Config;
   readonly build: { readonly version: string; readonly revision: string };
+  /** Tensors alive in TensorFlow.js (forecast's `tensorCount`); the gauge reads 0 without it. */
+  readonly tensorCount?: () => number;
 }
 
 /** The metrics that the rest of the service updates as events happen. */
@@ -154,6 +160,12 @@ export interface ServiceMetrics {
   readonly actuation: {
     patched(resource: Resource, outcome: 'applied' | 'dry_run' | 'failed' | 'skipped_not_leader'): void;
     setLeader(isLeader: boolean): void;
+  };
+  /** Learned-model lifecycle events (training's ModelLifecycle events map onto these). */
+  readonly learned: {
+    trained(seriesKey: string, model: string, trainedAtMs: number, durationSeconds: number): void;
+    failed(model: string, reason: string): void;
+    forget(seriesKey: string, model: string): void;
   };
 }
 
@@ -290,6 +302,16 @@ export function createMetrics(deps: MetricsDeps): ServiceMetrics {
   leader.set(0);
   const reloadOk = gauge(c.configReloadSuccessful);
   const reloadAt = gauge(c.configReloadTimestamp);
+  gauge(c.tfjsTensors, (g) => g.set(deps.tensorCount?.() ?? 0));
+  const trainedAt = gauge(c.modelTrainedTimestamp);
+  const trainingDuration = new Histogram({
+    name: c.modelTrainingDuration.name,
+    help: c.modelTrainingDuration.help,
+    labelNames: c.modelTrainingDuration.labelNames,
+    buckets: [1, 5, 15, 30, 60, 120, 300, 600, 1800, 3600],
+    registers,
+  });
+  const trainingFailures = new Counter({ name: c.modelTrainingFailures.name, help: c.modelTrainingFailures.help, labelNames: c.modelTrainingFailures.labelNames, registers });
 
   return {
     recorder: {
@@ -320,6 +342,18 @@ export function createMetrics(deps: MetricsDeps): ServiceMetrics {
       },
       setLeader(isLeader) {
         leader.set(isLeader ? 1 : 0);
+      },
+    },
+    learned: {
+      trained(seriesKey, model, trainedAtMs, durationSeconds) {
+        trainedAt.set({ series: seriesKey, model }, trainedAtMs / 1000);
+        trainingDuration.observe({ model }, durationSeconds);
+      },
+      failed(model, reason) {
+        trainingFailures.inc({ model, reason });
+      },
+      forget(seriesKey, model) {
+        trainedAt.remove({ series: seriesKey, model });
       },
     },
     configReloaded(successful, atMs) {

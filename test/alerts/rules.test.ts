@@ -26,7 +26,7 @@ const testFiles = readdirSync(join(root, 'test', 'alerts'))
   .filter((name) => name.endsWith('.test.yaml'))
   .map((name) => join('test', 'alerts', name));
 /** Where the runbook sections live until the lead pastes them into README (same anchors). */
-const runbookDoc = 'docs/runbooks.md';
+const runbookDoc = 'README.md';
 const runbookBase = 'https://github.com/foresight-autoscaler/foresight#';
 
 const ruleSchema = z.union([

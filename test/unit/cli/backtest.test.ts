@@ -113,7 +113,7 @@ describe('foresight backtest: end to end', () => {
     const result = await run(['--input', input, '--out', out]);
     expect(result.code).toBe(0);
     expect(result.stderr).toMatch(/trace\.csv:\d+: expected 2 fields/);
-    expect(result.stderr).toMatch(/model: \w+ \(auto: lowest validation MASE/);
+    expect(result.stderr).toMatch(/model: auto: \S+ \(the combination with the lowest validation error/);
     expect(result.stderr).toMatch(/MASE \d+\.\d+, WAPE \d+\.\d %, p10-p90 coverage \d+\.\d %/);
     const rows = parseOutput(await readFile(out, 'utf8'));
     expect(rows[0]).toEqual(['timestamp', 'forecast', 'p10', 'p90']);
