@@ -4,11 +4,11 @@ import type express from 'express';
 import type { Logger } from 'pino';
 import { Registry } from 'prom-client';
 import { type Actuator, createActuator } from './actuate/index.js';
-import { buildApi } from './api/index.js';
+import { buildApi, createExternalMetricsServer, type ExternalMetricsServer } from './api/index.js';
 import type { Config } from './config/index.js';
 import { allInputs, type Clock, type InputRef } from './core/index.js';
 import { nodeTimers, Reconciler, Scheduler, SnapshotStore, type Timers } from './engine/index.js';
-import { createKedaGrpcServer, createKedaMetrics, type KedaGrpcServer, type KedaMetrics, createMetrics, type ServiceMetrics } from './publish/index.js';
+import { createExternalMetricsInstruments, createKedaGrpcServer, createKedaMetrics, type KedaGrpcServer, type KedaMetrics, createMetrics, type ServiceMetrics } from './publish/index.js';
 import {
   defaultReplayDir,
   loadReplayDir,
@@ -28,6 +28,8 @@ export interface ServiceOptions {
   /** Replaces the configured source (tests). */
   readonly source?: MetricSource;
   readonly timers?: Timers;
+  /** The environment, for in-cluster detection (default: process.env). */
+  readonly env?: Readonly<Record<string, string | undefined>>;
 }
 
 /**
@@ -43,6 +45,8 @@ export class Service {
   /** Patches workloads from decisions when actuation is enabled (dry-run first); a no-op otherwise. */
   readonly actuator: Actuator;
   readonly kedaMetrics: KedaMetrics;
+  /** The external.metrics.k8s.io server on its own HTTPS port (a no-op when disabled). */
+  readonly externalMetrics: ExternalMetricsServer;
   /** The port of the KEDA external-scaler gRPC server once started (undefined when disabled). */
   kedaGrpcPort: number | undefined;
   readonly #keda: KedaGrpcServer;
@@ -57,6 +61,15 @@ export class Service {
     this.metrics = createMetrics({ registry: this.registry, store: this.store, clock, config, build: options.build });
     this.kedaMetrics = createKedaMetrics(this.registry);
     this.#keda = createKedaGrpcServer({ store: this.store, clock, config, logger: logger.child({ module: 'keda' }), metrics: this.kedaMetrics, ...(options.timers === undefined ? {} : { timers: options.timers }) });
+    this.externalMetrics = createExternalMetricsServer({
+      store: this.store,
+      clock,
+      config,
+      logger: logger.child({ module: 'external-metrics' }),
+      build: options.build,
+      metrics: createExternalMetricsInstruments(this.registry),
+      ...(options.env === undefined ? {} : { env: options.env }),
+    });
     this.actuator = createActuator({ config, clock, logger: logger.child({ module: 'actuate' }), metrics: this.metrics.actuation, ...(options.timers === undefined ? {} : { timers: options.timers }) });
     const source = options.source ?? new ConfiguredSource(config, clock, this.metrics, logger.child({ module: 'source' }));
     this.reconciler = new Reconciler({ source, clock, store: this.store, recorder: this.metrics.recorder, config });
@@ -90,6 +103,7 @@ export class Service {
     this.actuator.start();
     this.#scheduler.start();
     if (this.#options.config().keda.grpc.enabled) this.kedaGrpcPort = await this.#keda.start();
+    await this.externalMetrics.start();
     this.#server = await new Promise<Server>((resolve, reject) => {
       const server = this.api.listen(port, host, (error?: Error) => (error === undefined ? resolve(server) : reject(error)));
     });
@@ -109,6 +123,7 @@ export class Service {
     // Releases the Lease so another replica can take over at once.
     await this.actuator.stop();
     await this.#keda.stop();
+    await this.externalMetrics.stop();
     const server = this.#server;
     this.#server = undefined;
     if (server === undefined) return;

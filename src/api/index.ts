@@ -1,5 +1,7 @@
 // Module api: the HTTP server for operators and Prometheus.
-// Owns: /scaling/*, /metrics, health endpoints (and later the web view).
+// Owns: /scaling/*, /metrics, health endpoints, the web view, KEDA's metrics-api route and the
+// external-metrics HTTPS server (an extension API server).
 // May import: core, publish; types only from engine and config.
 export * from './keda-routes.js';
 export * from './server.js';
+export * from './extension-server/index.js';

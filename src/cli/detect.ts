@@ -1,7 +1,155 @@
-import type { Command } from './io.js';
+import { writeFile } from 'node:fs/promises';
+import {
+  createDetector,
+  defaultDetectorName,
+  detectorNames,
+  detectorSettings,
+  isDetectorName,
+  isMonitoredMetric,
+  monitoredMetrics,
+} from '../anomaly/index.js';
+import type { AnomalyDetector, AnomalyPoint, DetectorName, MonitoredMetric } from '../anomaly/index.js';
+import type { Result } from '../core/index.js';
+import { formatCsv, readTimestampValueCsv } from './csv.js';
+import type { ParsedTimestampValueCsv, TimestampValueRows } from './csv.js';
+import { exitUsage } from './io.js';
+import type { CliIo, Command } from './io.js';
 
-/** `foresight detect`: placeholder until its implementation lands (being written now). */
-export const detectCommand: Command = async (_args, io) => {
-  io.stderr.write('foresight detect: not implemented yet\n');
-  return 1;
+const usage = `Usage: foresight detect --input F.csv --out O.csv [--detector NAME] [--metric METRIC]
+
+Causal anomaly scores of a CSV trace. For every input row t writes a score in [0, 1] made from
+rows with timestamp <= t only, and whether it is an anomaly at the detector's operating threshold
+(the one the service uses).
+
+Options:
+  --input F.csv      timestamp,value rows (unix seconds; header optional; gaps and irregular steps allowed)
+  --out O.csv        output: timestamp,score,anomaly (one row per usable input row; anomaly is 0 or 1)
+  --detector NAME    ${defaultDetectorName} (default, the service's default) or one of: ${detectorNames.join(', ')}
+  --metric METRIC    use that metric's threshold (${monitoredMetrics.join(', ')});
+                     default: the reference threshold 2.5 standard deviations
+  --help             this text
+
+Rows before a detector has a baseline (24 h of history for zscore and mad) get score 0. A summary
+goes to stderr. The output is the same for the same input.
+`;
+
+/** What `foresight detect` was asked to do. */
+export interface DetectArgs {
+  readonly input: string;
+  readonly out: string;
+  readonly detector: DetectorName;
+  readonly metric: MonitoredMetric | undefined;
+}
+
+/** Parses the command's arguments; 'help' when help was asked for, an error message for bad usage. */
+export function parseDetectArgs(args: readonly string[]): Result<DetectArgs | 'help', string> {
+  const given = new Map<string, string>();
+  const known = new Set(['--input', '--out', '--detector', '--metric']);
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i]!;
+    if (arg === '--help' || arg === '-h') return { ok: true, value: 'help' };
+    const equals = arg.indexOf('=');
+    const flag = arg.startsWith('--') && equals > 0 ? arg.slice(0, equals) : arg;
+    if (!known.has(flag)) return { ok: false, error: `unknown argument "${arg}"` };
+    let value: string | undefined;
+    if (flag !== arg) value = arg.slice(equals + 1);
+    else {
+      value = args[i + 1];
+      if (value === undefined || value.startsWith('--')) return { ok: false, error: `${flag} needs a value` };
+      i++;
+    }
+    if (given.has(flag)) return { ok: false, error: `${flag} is given twice` };
+    given.set(flag, value);
+  }
+  const input = given.get('--input');
+  const out = given.get('--out');
+  if (input === undefined || input === '') return { ok: false, error: '--input is required' };
+  if (out === undefined || out === '') return { ok: false, error: '--out is required' };
+  const detector = given.get('--detector') ?? defaultDetectorName;
+  if (!isDetectorName(detector)) return { ok: false, error: `--detector "${detector}" is not a detector; use one of: ${detectorNames.join(', ')}` };
+  const metricText = given.get('--metric');
+  if (metricText !== undefined && !isMonitoredMetric(metricText)) {
+    return { ok: false, error: `--metric "${metricText}" is not a monitored metric; use one of: ${monitoredMetrics.join(', ')}` };
+  }
+  return { ok: true, value: { input, out, detector, metric: metricText as MonitoredMetric | undefined } };
+}
+
+/** The outcome of scoring CSV rows. */
+export interface DetectRun {
+  readonly detector: AnomalyDetector;
+  /** One verdict per row, in row order. */
+  readonly points: readonly AnomalyPoint[];
+}
+
+/** Scores CSV rows (in time order) with the named detector; no I/O. Deterministic. */
+export function runDetect(rows: TimestampValueRows, detector: DetectorName, metric?: MonitoredMetric): DetectRun {
+  const chosen = createDetector(detector, detectorSettings(metric));
+  const timestampsMs = rows.timestampsSeconds.map((t) => t * 1000);
+  return { detector: chosen, points: chosen.scoreSeries(rows.values, timestampsMs) };
+}
+
+/** The output CSV: timestamp,score,anomaly. */
+export function formatDetectCsv(rows: TimestampValueRows, points: readonly AnomalyPoint[]): string {
+  return formatCsv(
+    ['timestamp', 'score', 'anomaly'],
+    [rows.timestampsSeconds, Float64Array.from(points, (p) => p.score), Uint8Array.from(points, (p) => (p.isAnomaly ? 1 : 0))],
+  );
+}
+
+/** The stderr summary of a run. */
+export function formatDetectSummary(run: DetectRun, input: string, metric: MonitoredMetric | undefined): string {
+  const { detector, points } = run;
+  const anomalies = points.filter((p) => p.isAnomaly);
+  const critical = anomalies.filter((p) => p.severity === 'critical').length;
+  const unscored = points.filter((p) => p.reason !== undefined && p.score === 0);
+  const lines = [
+    `foresight detect: ${points.length} rows from ${input}; detector ${detector.name}, operating threshold ${Number(detector.operatingThreshold.toFixed(4))}; ` +
+      `${metric === undefined ? 'reference threshold' : `metric ${metric}, threshold`} ${detector.settings.thresholdSigmas} standard deviations`,
+    `${anomalies.length} anomalous row(s): ${anomalies.length - critical} warning, ${critical} critical`,
+  ];
+  if (unscored.length > 0) lines.push(`${unscored.length} row(s) without a verdict (score 0); the first because: ${unscored[0]!.reason}`);
+  return `${lines.join('\n')}\n`;
+}
+
+/** How many bad lines are listed one by one before the rest is only counted. */
+const badLinesShown = 10;
+
+/** `foresight detect`: see the usage text and DESIGN.md "Command-line contracts". */
+export const detectCommand: Command = async (args: readonly string[], io: CliIo): Promise<number> => {
+  const parsed = parseDetectArgs(args);
+  if (!parsed.ok) {
+    io.stderr.write(`foresight detect: ${parsed.error}\n\n${usage}`);
+    return exitUsage;
+  }
+  if (parsed.value === 'help') {
+    io.stdout.write(usage);
+    return 0;
+  }
+  const options = parsed.value;
+  let csv: ParsedTimestampValueCsv;
+  try {
+    csv = await readTimestampValueCsv(options.input);
+  } catch (error) {
+    io.stderr.write(`foresight detect: cannot read --input ${options.input}: ${error instanceof Error ? error.message : String(error)}\n`);
+    return exitUsage;
+  }
+  for (const bad of csv.badLines.slice(0, badLinesShown)) io.stderr.write(`${bad.file}:${bad.line}: ${bad.reason}: ${bad.text}\n`);
+  if (csv.badLines.length > badLinesShown) io.stderr.write(`... and ${csv.badLines.length - badLinesShown} more bad line(s)\n`);
+  if (csv.badLines.length > 0) io.stderr.write(`${options.input}: skipped ${csv.badLines.length} bad line(s)\n`);
+  if (csv.reorderedRows > 0) io.stderr.write(`${options.input}: ${csv.reorderedRows} row(s) were out of time order; rows are used (and written) in time order\n`);
+  const rowCount = csv.rows.values.length;
+  if (rowCount === 0) {
+    io.stderr.write(`foresight detect: ${options.input} has no usable timestamp,value rows\n`);
+    return exitUsage;
+  }
+  const run = runDetect(csv.rows, options.detector, options.metric);
+  try {
+    await writeFile(options.out, formatDetectCsv(csv.rows, run.points));
+  } catch (error) {
+    io.stderr.write(`foresight detect: cannot write --out ${options.out}: ${error instanceof Error ? error.message : String(error)}\n`);
+    return 1;
+  }
+  io.stderr.write(formatDetectSummary(run, options.input, options.metric));
+  io.stderr.write(`wrote ${rowCount} rows to ${options.out}\n`);
+  return 0;
 };

@@ -47,7 +47,7 @@ export const serveCommand: Command = async (args, io) => {
   });
   const watcher = new ConfigWatcher({ ...(file === undefined ? {} : { file }), env: io.env, clock: systemClock, initial: config });
   const build = buildInfo(io.env);
-  const service = new Service({ config: () => watcher.current(), clock: systemClock, logger, build });
+  const service = new Service({ config: () => watcher.current(), clock: systemClock, logger, build, env: io.env });
   service.metrics.configReloaded(true, systemClock.nowMs());
   watcher.subscribe({
     onReload: () => {
@@ -61,7 +61,16 @@ export const serveCommand: Command = async (args, io) => {
   });
 
   watcher.start();
-  await service.start();
+  try {
+    await service.start();
+  } catch (error) {
+    // Certificates, trust or the Kubernetes API for delegated auth are unusable: say which, and stop.
+    logger.fatal({ err: error }, 'cannot start');
+    io.stderr.write(`foresight serve: cannot start: ${error instanceof Error ? error.message : String(error)}\n`);
+    watcher.stop();
+    await service.stop();
+    return exitUsage;
+  }
   logger.info({ url: service.url, version: build.version, source: config.source.type, queues: config.queues.length }, 'foresight is serving');
 
   const stop = async (signal: string) => {

@@ -419,6 +419,43 @@ export const configSchema = z
       })
       .prefault({})
       .describe('Learned models: the LSTM, the Random Forest optimizer, and when they are retrained (the interval is scaling.modelRetrainInterval).'),
+    anomaly: z
+      .strictObject({
+        detector: z
+          .enum(['zscore', 'mad', 'seasonal', 'adaptive'])
+          .default('adaptive')
+          .describe('Detector of every monitored metric: adaptive (the best on the NAB benchmark), or zscore (the design\'s), mad or seasonal (docs/anomaly-detection.md).'),
+        thresholds: z
+          .strictObject({
+            cpu: z.number().positive().default(2.5).describe('CPU threshold, in standard deviations.'),
+            memory: z.number().positive().default(2.0).describe('Memory threshold, in standard deviations.'),
+            queue_depth: z.number().positive().default(3.0).describe('Queue depth threshold (every queue), in standard deviations.'),
+            response_time: z.number().positive().default(2.5).describe('p95 response time threshold, in standard deviations.'),
+            error_rate: z.number().positive().default(4.0).describe('Error rate threshold, in standard deviations.'),
+          })
+          .prefault({})
+          .describe('Per-metric thresholds: how unusual a value must be to count (critical from 1.5 ×); the adaptive detector scales its minimum deviations by threshold / 2.5.'),
+        baselineWindow: duration.default(86400).describe('Baseline window of the zscore and mad detectors (the design: 24h); no verdict before a series covers it.'),
+      })
+      .prefault({})
+      .describe('Anomaly detection, when scaling.anomalyDetectionEnabled is on.'),
+    decisions: z
+      .strictObject({
+        rulesFile: z.string().default('rules/scaling.rules.yaml').describe('The scaling rules file (docs/scaling-decisions.md); its min/max can only narrow scaling.resources.'),
+        tolerance: z.number().min(0).max(0.99).default(0.1).describe('Changes of at most this share of the replicas are not made (the HPA\'s tolerance).'),
+        stabilization: z
+          .strictObject({
+            scaleUp: duration.optional().describe('Scale up no further than the lowest recommendation of this window (unset: no window, the HPA default).'),
+            scaleDown: duration.default(300).describe('Scale down no further than the highest recommendation of this window (the HPA default).'),
+          })
+          .prefault({})
+          .describe('HPA-style stabilization windows.'),
+        oscillationWindow: duration.default(1800).describe('Four scaling events alternating within this window count as oscillation, and a further reversal is held.'),
+        reactiveFloor: z.boolean().default(true).describe('Never recommend less than the observed load needs now (the rules file\'s demand.observed).'),
+        useUpperQuantile: z.boolean().default(true).describe('Scale up on the forecast\'s 90th percentile rather than its median (scale-down always needs the 90th percentile to agree).'),
+      })
+      .prefault({})
+      .describe('How scaling recommendations are decided (rules, damping, forecasts).'),
   })
   .superRefine((config, ctx) => {
     // Cross-field rules. Each issue lists the keys it involves in `params.related`, so that an error

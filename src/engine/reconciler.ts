@@ -7,10 +7,11 @@ import {
   lastFinite,
   type RegularSeries,
 } from '../core/index.js';
+import { AnomalyTracker, monitoredMetricOf, toAnomalyVerdict } from '../anomaly/index.js';
 import { evaluateModels, type FittedForecaster, fitWithFallback } from '../forecast/index.js';
 import type { MetricSource, SourceProblem } from '../source/index.js';
 import type { Recorder } from './recorder.js';
-import type { CycleProblem, InputValue, ModelAccuracy, QueueState, SeriesForecast, Snapshot, SnapshotStore } from './snapshot.js';
+import type { AnomalyState, CycleProblem, InputValue, ModelAccuracy, QueueState, SeriesForecast, Snapshot, SnapshotStore } from './snapshot.js';
 
 /** What the reconciler needs; all of it injected so that a test can drive a cycle with fakes. */
 export interface ReconcilerDeps {
@@ -60,6 +61,8 @@ export class Reconciler {
   #lastGridEndMs = 0;
   #fits = new Map<string, FittedSeries>();
   #accuracy: ModelAccuracy[] = [];
+  /** Per-series anomaly state; kept across reloads unless the anomaly settings change. */
+  #anomalies: AnomalyTracker | undefined;
   /** The configuration the buffers and fits were built for; a new one invalidates them. */
   #builtFor: Config | undefined;
 
@@ -143,6 +146,8 @@ export class Reconciler {
     }
 
     const inputs: InputValue[] = latest.readings.map((r) => ({ input: r.input, key: inputKey(r.input), timestampMs: r.timestampMs, value: r.value }));
+    const anomalies = config.scaling.anomalyDetectionEnabled ? this.#scoreAnomalies(config, inputs) : [];
+    recorder.anomaliesScored(anomalies);
     const completedAtMs = clock.nowMs();
     this.#cycle += 1;
     return {
@@ -154,15 +159,40 @@ export class Reconciler {
       queues: buildQueues(config, inputs, forecasts),
       forecasts,
       accuracy: this.#accuracy,
-      anomalies: [],
+      anomalies,
       decisions: [],
       problems: problems.map(toCycleProblem),
     };
   }
 
+  /**
+   * Scores each monitored input. Series with a history buffer are scored on it (the tracker only
+   * looks at points it has not seen); the others get one reading per cycle.
+   */
+  #scoreAnomalies(config: Config, inputs: readonly InputValue[]): AnomalyState[] {
+    const tracker = this.#anomalies;
+    if (tracker === undefined) return [];
+    const verdicts: AnomalyState[] = [];
+    for (const v of inputs) {
+      const metric = monitoredMetricOf(v.input);
+      if (metric === undefined) continue;
+      const history = this.#history.get(v.key);
+      const tracked = history !== undefined ? tracker.observeSeries(v.key, metric, history) : tracker.observePoint(v.key, metric, v.timestampMs, v.value);
+      if (tracked === undefined) continue;
+      const subject = { metric, ...(v.input.kind === 'queue' ? { queue: v.input.queue } : {}), seriesKey: v.key, detector: config.anomaly.detector, value: tracked.value };
+      verdicts.push(toAnomalyVerdict(subject, tracked.point));
+    }
+    return verdicts;
+  }
+
   #reset(config: Config): void {
     const previous = this.#builtFor;
     this.#builtFor = config;
+    if (previous === undefined || JSON.stringify(previous.anomaly) !== JSON.stringify(config.anomaly)) {
+      this.#anomalies = new AnomalyTracker({ detector: config.anomaly.detector, thresholdSigmas: config.anomaly.thresholds, baselineSeconds: config.anomaly.baselineWindow });
+    } else {
+      this.#anomalies?.retain(new Set(allInputs(config.queues.map((q) => q.name)).map(inputKey)));
+    }
     const gridChanged =
       previous === undefined || previous.forecast.step !== config.forecast.step || previous.forecast.history !== config.forecast.history;
     if (gridChanged) {
@@ -193,7 +223,10 @@ export class Reconciler {
 
   #fitIfDue(key: string, series: RegularSeries, config: Config, nowMs: number): FittedSeries {
     const existing = this.#fits.get(key);
-    if (existing !== undefined && nowMs - existing.fittedAtMs < config.forecast.refitInterval * 1000) return existing;
+    // Refits happen once per refit-interval bucket of wall time, not "interval after the last one",
+    // so replicas reading the same Prometheus refit in the same bucket and publish the same forecasts.
+    const bucket = (ms: number) => Math.floor(ms / (config.forecast.refitInterval * 1000));
+    if (existing !== undefined && bucket(existing.fittedAtMs) === bucket(nowMs)) return existing;
     const seasonSteps = Math.round(config.forecast.season / config.forecast.step);
     const byHorizon = new Map<number, { fitted: FittedForecaster; fallbackReason?: string }>();
     for (const horizonSeconds of config.forecast.horizons) {

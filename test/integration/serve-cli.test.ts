@@ -7,6 +7,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { requireBinaries } from '../support/binaries.js';
 
 const tsx = join(process.cwd(), 'node_modules', '.bin', 'tsx');
 const main = join(process.cwd(), 'src', 'cli', 'main.ts');
@@ -40,9 +41,18 @@ describe('foresight serve (a real process)', () => {
     child?.kill('SIGKILL');
   });
 
-  it('serves forecasts for the demo workload with no Prometheus, and stops cleanly on SIGTERM', async () => {
-    child = spawn(tsx, [main, 'serve'], { env: { ...process.env, PORT: '0', LOG_LEVEL: 'info', FORESIGHT_CONFIG: '' }, stdio: ['ignore', 'pipe', 'pipe'] });
-    const serving = await waitForLine(child, (l) => l['msg'] === 'foresight is serving', 30_000);
+  it.skipIf(!requireBinaries('kubectl'))('serves forecasts for the demo workload with no Prometheus, secure by default for kubectl, and stops on SIGTERM', async () => {
+    // Only the ports and the PKI folder differ from a bare `npm start`, so that tests can run side by side.
+    const dir = mkdtempSync(join(tmpdir(), 'foresight-serve-'));
+    const config = join(dir, 'config.yaml');
+    writeFileSync(config, `externalMetrics: { port: 0, pkiDir: ${JSON.stringify(join(dir, 'pki'))} }\nkeda: { grpc: { port: 0 } }\n`);
+    child = spawn(tsx, [main, 'serve', '--config', config], { env: { ...process.env, PORT: '0', LOG_LEVEL: 'info' }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const lines: Record<string, unknown>[] = [];
+    const serving = await waitForLine(child, (l) => (lines.push(l), l['msg'] === 'foresight is serving'), 30_000);
+    const external = lines.find((l) => l['msg'] === 'external metrics API listening');
+    expect(external?.['authMode']).toBe('local');
+    const kubeconfig = external?.['kubeconfig'] as string;
+    expect(kubeconfig).toBe(join(dir, 'pki', 'kubeconfig'));
     expect(serving['source']).toBe('replay');
     const url = serving['url'] as string;
     let status: { queues: { queue: string; forecasts: unknown[] }[] } | undefined;
@@ -53,6 +63,19 @@ describe('foresight serve (a real process)', () => {
     }
     expect(status?.queues.map((q) => q.queue)).toEqual(['batch_processing', 'ml_inference', 'validation', 'failed_claims', 'priority_claims']);
     for (const q of status!.queues) expect(q.forecasts).toHaveLength(1);
+
+    // The kubeconfig written at start is all kubectl needs; without its client certificate, no entry.
+    const kubectl = (args: string[], env: Record<string, string>) =>
+      spawnSync('kubectl', [...args, `--cache-dir=${join(dir, 'kube-cache')}`], { encoding: 'utf8', input: '', env: { ...process.env, ...env } });
+    const path = '/apis/external.metrics.k8s.io/v1beta1/namespaces/default/predicted_queue_depth?labelSelector=queue%3Dml_inference';
+    const ok = kubectl(['get', '--raw', path], { KUBECONFIG: kubeconfig });
+    expect(ok.stderr).toBe('');
+    const list = JSON.parse(ok.stdout) as { kind: string; items: { metricName: string; metricLabels: Record<string, string> }[] };
+    expect(list.kind).toBe('ExternalMetricValueList');
+    expect(list.items).toEqual([expect.objectContaining({ metricName: 'predicted_queue_depth', metricLabels: expect.objectContaining({ queue: 'ml_inference' }) })]);
+    const server = String(external?.['url']);
+    const refused = kubectl(['get', '--raw', path, `--server=${server}`, '--insecure-skip-tls-verify', '--token=not-a-real-token'], { KUBECONFIG: '/dev/null' });
+    expect(refused.status).not.toBe(0);
     const exited = new Promise<number | null>((resolve) => child!.once('exit', (code) => resolve(code)));
     child.kill('SIGTERM');
     expect(await exited).toBe(0);

@@ -7,8 +7,10 @@ import { systemClock } from '../../src/core/index.js';
 /** Loads a configuration from YAML text, failing the test with the loader's own message. */
 export function configFromYaml(text: string, env: Readonly<Record<string, string | undefined>> = {}): Config {
   // Tests run in parallel: the KEDA gRPC server takes a free port unless a test names one.
-  const raw = (parse(text) ?? {}) as { keda?: { grpc?: { port?: number } } };
+  // The external-metrics server (port 6443, PKI written under .foresight/) is off unless a test turns it on.
+  const raw = (parse(text) ?? {}) as { keda?: { grpc?: { port?: number } }; externalMetrics?: { enabled?: boolean } };
   raw.keda = { ...raw.keda, grpc: { port: 0, ...raw.keda?.grpc } };
+  raw.externalMetrics = { enabled: false, ...raw.externalMetrics };
   const loaded = loadConfigFromText({ text: stringify(raw), file: 'test-config.yaml', env });
   if (!loaded.ok) throw new Error(loaded.error.message);
   return loaded.value;

@@ -170,3 +170,27 @@ describe('Reconciler', () => {
     expect(snapshot.queues[2]!.depthForecasts).toHaveLength(2);
   });
 });
+
+describe('Reconciler anomaly scoring', () => {
+  const zscoreYaml = `${baseYaml}anomaly: { detector: zscore, baselineWindow: 1h }\n`;
+
+  it('flags a spike in a queue as a critical anomaly and leaves the calm queue alone', async () => {
+    const { reconciler, source, clock } = setup(zscoreYaml);
+    const gridEndMs = Math.floor(clock.nowMs() / 60_000) * 60_000;
+    // Samples fall 20 s after each minute: the last one before the grid end carries the spike.
+    const spiky = samples(clock.nowMs() - 6 * HOUR_MS, gridEndMs, (t) => (t > gridEndMs - 60_000 ? 1000 : hourly(t, 100)));
+    source.set(depth('orders'), spiky);
+    const snapshot = await reconciler.runCycle();
+    const orders = snapshot.anomalies.find((a) => a.seriesKey === 'queue/orders/depth');
+    expect(orders).toMatchObject({ metric: 'queue_depth', queue: 'orders', detector: 'zscore', isAnomaly: true, severity: 'critical', value: 1000 });
+    const refunds = snapshot.anomalies.find((a) => a.seriesKey === 'queue/refunds/depth');
+    expect(refunds?.isAnomaly).toBe(false);
+    expect(snapshot.anomalies.find((a) => a.seriesKey === 'system/cpu_percent')?.metric).toBe('cpu');
+  });
+
+  it('scores nothing when anomaly detection is off', async () => {
+    const { reconciler } = setup(`${zscoreYaml}scaling: { monitoringInterval: 30s, anomalyDetectionEnabled: false }\n`.replace('scaling: { monitoringInterval: 30s }\n', ''));
+    const snapshot = await reconciler.runCycle();
+    expect(snapshot.anomalies).toEqual([]);
+  });
+});

@@ -1,0 +1,265 @@
+/**
+ * The small data structures every streaming detector is built from: a time window with
+ * quantiles, a time window maximum, and a bounded history for "same time last week" look-ups.
+ * All of them are updated in O(log w) or amortised O(1) per point (plus an O(w) typed-array
+ * shift for the sorted window, which is a memmove and cheap at the window sizes used here).
+ */
+
+/** A sorted multiset of numbers with exact quantiles. */
+export class SortedValues {
+  #values: Float64Array;
+  #size = 0;
+
+  constructor(initialCapacity = 64) {
+    this.#values = new Float64Array(Math.max(4, initialCapacity));
+  }
+
+  /** How many values it holds. */
+  get size(): number {
+    return this.#size;
+  }
+
+  /** Adds one value. */
+  add(value: number): void {
+    if (this.#size === this.#values.length) {
+      const grown = new Float64Array(this.#values.length * 2);
+      grown.set(this.#values);
+      this.#values = grown;
+    }
+    const at = this.#lowerBound(value);
+    this.#values.copyWithin(at + 1, at, this.#size);
+    this.#values[at] = value;
+    this.#size++;
+  }
+
+  /** Removes one occurrence of `value` (a no-op when it is not there). */
+  remove(value: number): void {
+    const at = this.#lowerBound(value);
+    if (at < this.#size && this.#values[at] === value) {
+      this.#values.copyWithin(at, at + 1, this.#size);
+      this.#size--;
+    }
+  }
+
+  /** Linear-interpolation quantile (type 7, as numpy); NaN when empty. */
+  quantile(q: number): number {
+    if (this.#size === 0) return Number.NaN;
+    const position = (this.#size - 1) * q;
+    const below = Math.floor(position);
+    const above = Math.min(this.#size - 1, below + 1);
+    return this.#values[below]! + (position - below) * (this.#values[above]! - this.#values[below]!);
+  }
+
+  #lowerBound(value: number): number {
+    let lo = 0;
+    let hi = this.#size;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (this.#values[mid]! < value) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  }
+}
+
+/** A first-in first-out queue of (time, value) pairs over two growable typed arrays. */
+class TimedQueue {
+  #times = new Float64Array(64);
+  #values = new Float64Array(64);
+  #head = 0;
+  #tail = 0;
+
+  get length(): number {
+    return this.#tail - this.#head;
+  }
+
+  push(timeMs: number, value: number): void {
+    if (this.#tail === this.#times.length) this.#compactOrGrow();
+    this.#times[this.#tail] = timeMs;
+    this.#values[this.#tail] = value;
+    this.#tail++;
+  }
+
+  /** Time of the oldest entry (NaN when empty). */
+  oldestTime(): number {
+    return this.#head < this.#tail ? this.#times[this.#head]! : Number.NaN;
+  }
+
+  /** Removes and returns the oldest value. */
+  shift(): number {
+    const value = this.#values[this.#head]!;
+    this.#head++;
+    return value;
+  }
+
+  #compactOrGrow(): void {
+    const length = this.length;
+    // Reuse the space before the head when at least half of it is free; otherwise double.
+    const capacity = length * 2 <= this.#times.length ? this.#times.length : this.#times.length * 2;
+    const times = new Float64Array(capacity);
+    const values = new Float64Array(capacity);
+    times.set(this.#times.subarray(this.#head, this.#tail));
+    values.set(this.#values.subarray(this.#head, this.#tail));
+    this.#times = times;
+    this.#values = values;
+    this.#head = 0;
+    this.#tail = length;
+  }
+}
+
+/**
+ * The values of the last `spanMs` milliseconds, with quantiles. A value added at time t is dropped
+ * by `advance(nowMs)` once t <= nowMs − spanMs, so after `advance(t)` the window holds exactly the
+ * values from (t − span, t) that were added before: "the previous span, excluding now".
+ */
+export class TimeWindowQuantiles {
+  readonly spanMs: number;
+  readonly #queue = new TimedQueue();
+  readonly #sorted = new SortedValues();
+
+  constructor(spanMs: number) {
+    this.spanMs = spanMs;
+  }
+
+  /** How many values the window holds. */
+  get size(): number {
+    return this.#sorted.size;
+  }
+
+  /** Drops the values that are too old at `nowMs`. */
+  advance(nowMs: number): void {
+    while (this.#queue.length > 0 && this.#queue.oldestTime() <= nowMs - this.spanMs) this.#sorted.remove(this.#queue.shift());
+  }
+
+  /** Adds a value observed at `timeMs` (times must not decrease). */
+  add(timeMs: number, value: number): void {
+    this.#queue.push(timeMs, value);
+    this.#sorted.add(value);
+  }
+
+  /** A quantile of the values in the window (NaN when empty). */
+  quantile(q: number): number {
+    return this.#sorted.quantile(q);
+  }
+}
+
+/**
+ * The maximum of the values of the last `spanMs` milliseconds (a monotonic deque: amortised O(1)).
+ * The same "previous span, excluding now" convention as {@link TimeWindowQuantiles}.
+ */
+export class TimeWindowMax {
+  readonly spanMs: number;
+  #times: number[] = [];
+  #values: number[] = [];
+  #head = 0;
+
+  constructor(spanMs: number) {
+    this.spanMs = spanMs;
+  }
+
+  /** The maximum at `nowMs` of the values added before (NaN when there is none). */
+  max(nowMs: number): number {
+    while (this.#head < this.#times.length && this.#times[this.#head]! <= nowMs - this.spanMs) this.#head++;
+    if (this.#head > 1024 && this.#head * 2 > this.#times.length) {
+      this.#times = this.#times.slice(this.#head);
+      this.#values = this.#values.slice(this.#head);
+      this.#head = 0;
+    }
+    return this.#head < this.#values.length ? this.#values[this.#head]! : Number.NaN;
+  }
+
+  /** Adds a value observed at `timeMs` (times must not decrease; NaN is ignored). */
+  add(timeMs: number, value: number): void {
+    if (Number.isNaN(value)) return;
+    // Older values that are not larger can never be the maximum again.
+    while (this.#values.length > this.#head && this.#values[this.#values.length - 1]! <= value) {
+      this.#values.pop();
+      this.#times.pop();
+    }
+    this.#times.push(timeMs);
+    this.#values.push(value);
+  }
+}
+
+/**
+ * The points of the last `spanMs` milliseconds in time order, for look-ups such as "the value at
+ * this time last week". Look-ups are binary searches.
+ */
+export class PointHistory {
+  readonly spanMs: number;
+  #times = new Float64Array(256);
+  #values = new Float64Array(256);
+  #head = 0;
+  #tail = 0;
+
+  constructor(spanMs: number) {
+    this.spanMs = spanMs;
+  }
+
+  /** Appends a point (times must increase) and forgets points older than the span. */
+  add(timeMs: number, value: number): void {
+    while (this.#head < this.#tail && this.#times[this.#head]! < timeMs - this.spanMs) this.#head++;
+    if (this.#tail === this.#times.length) {
+      const length = this.#tail - this.#head;
+      const capacity = length * 2 <= this.#times.length ? this.#times.length : this.#times.length * 2;
+      const times = new Float64Array(capacity);
+      const values = new Float64Array(capacity);
+      times.set(this.#times.subarray(this.#head, this.#tail));
+      values.set(this.#values.subarray(this.#head, this.#tail));
+      this.#times = times;
+      this.#values = values;
+      this.#head = 0;
+      this.#tail = length;
+    }
+    this.#times[this.#tail] = timeMs;
+    this.#values[this.#tail] = value;
+    this.#tail++;
+  }
+
+  /**
+   * The value of the last point at or before `targetMs`, if that point is at most `toleranceMs`
+   * older than the target; NaN otherwise (no data near that time).
+   */
+  valueAt(targetMs: number, toleranceMs: number): number {
+    let lo = this.#head;
+    let hi = this.#tail;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (this.#times[mid]! <= targetMs) lo = mid + 1;
+      else hi = mid;
+    }
+    const index = lo - 1;
+    if (index < this.#head) return Number.NaN;
+    return targetMs - this.#times[index]! <= toleranceMs ? this.#values[index]! : Number.NaN;
+  }
+}
+
+/**
+ * The typical interval between points: the median of the last `count` positive intervals. Used
+ * as the tolerance of seasonal look-ups, so that a gap is not bridged by a stale value.
+ */
+export class TypicalInterval {
+  readonly #recent: number[] = [];
+  readonly #sorted = new SortedValues(32);
+  readonly #count: number;
+  #lastMs = Number.NaN;
+
+  constructor(count = 31) {
+    this.#count = count;
+  }
+
+  /** Records the time of a new point. */
+  add(timeMs: number): void {
+    const interval = timeMs - this.#lastMs;
+    this.#lastMs = timeMs;
+    if (!(interval > 0)) return;
+    this.#recent.push(interval);
+    this.#sorted.add(interval);
+    if (this.#recent.length > this.#count) this.#sorted.remove(this.#recent.shift()!);
+  }
+
+  /** The median interval so far (NaN before the second point). */
+  get medianMs(): number {
+    return this.#sorted.quantile(0.5);
+  }
+}

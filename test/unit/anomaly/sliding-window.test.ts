@@ -1,0 +1,77 @@
+import { describe, expect, it } from 'vitest';
+import { PointHistory, SortedValues, TimeWindowMax, TimeWindowQuantiles, TypicalInterval } from '../../../src/anomaly/index.js';
+import { lcg } from './synthetic.js';
+
+/** Type-7 quantile of an array, computed the slow way. */
+function bruteQuantile(values: readonly number[], q: number): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  if (sorted.length === 0) return Number.NaN;
+  const position = (sorted.length - 1) * q;
+  const below = Math.floor(position);
+  const above = Math.min(sorted.length - 1, below + 1);
+  return sorted[below]! + (position - below) * (sorted[above]! - sorted[below]!);
+}
+
+describe('sliding windows', () => {
+  it('SortedValues keeps exact quantiles through adds and removes (with repeated values)', () => {
+    const random = lcg(1);
+    const sorted = new SortedValues(4);
+    const kept: number[] = [];
+    let mismatches = 0;
+    for (let i = 0; i < 2000; i++) {
+      const value = Math.floor(random() * 50);
+      sorted.add(value);
+      kept.push(value);
+      if (i % 3 === 0) sorted.remove(kept.shift()!);
+      if (sorted.size !== kept.length || !Object.is(sorted.quantile(0.5), bruteQuantile(kept, 0.5))) mismatches++;
+    }
+    expect(mismatches).toBe(0);
+    expect(sorted.quantile(0.9)).toBeCloseTo(bruteQuantile(kept, 0.9), 12);
+    sorted.remove(1234.5); // absent: no-op
+    expect(sorted.size).toBe(kept.length);
+  });
+
+  it('time windows hold exactly the values of the previous span, excluding the current time', () => {
+    const random = lcg(2);
+    const spanMs = 1000;
+    const quantiles = new TimeWindowQuantiles(spanMs);
+    const max = new TimeWindowMax(spanMs);
+    const all: { t: number; v: number }[] = [];
+    let t = 0;
+    const mismatches: string[] = [];
+    for (let i = 0; i < 2000; i++) {
+      t += 1 + Math.floor(random() * 60);
+      const inWindow = all.filter((p) => p.t > t - spanMs).map((p) => p.v);
+      quantiles.advance(t);
+      const median = bruteQuantile(inWindow, 0.5);
+      const got = quantiles.quantile(0.5);
+      if (quantiles.size !== inWindow.length || !Object.is(got, median)) mismatches.push(`quantile at ${t}`);
+      const m = max.max(t);
+      const expectedMax = inWindow.length === 0 ? Number.NaN : Math.max(...inWindow);
+      if (!Object.is(m, expectedMax)) mismatches.push(`max at ${t}`);
+      const v = random() * 100 - 50;
+      quantiles.add(t, v);
+      max.add(t, v);
+      all.push({ t, v });
+      if (all.length > 200) all.shift(); // far older than the span
+    }
+    expect(mismatches).toEqual([]);
+  });
+
+  it('PointHistory finds the value at a past time within a tolerance and forgets what is older than its span', () => {
+    const history = new PointHistory(10_000);
+    for (let t = 0; t <= 20_000; t += 1000) history.add(t, t / 1000);
+    expect(history.valueAt(15_000, 500)).toBe(15);
+    expect(history.valueAt(15_400, 500)).toBe(15);
+    expect(history.valueAt(15_600, 500)).toBeNaN();
+    expect(history.valueAt(9_000, 500)).toBeNaN(); // forgotten
+    expect(history.valueAt(-5, 1000)).toBeNaN();
+  });
+
+  it('TypicalInterval is the median of recent intervals, robust to a gap', () => {
+    const interval = new TypicalInterval(5);
+    expect(interval.medianMs).toBeNaN();
+    for (const t of [0, 300, 600, 900, 50_000, 50_300]) interval.add(t);
+    expect(interval.medianMs).toBe(300);
+  });
+});
