@@ -33,9 +33,7 @@ const pending: Readonly<Record<string, Readonly<Record<string, string>>>> = {
   'Decision time p95': { A: 'decisions: scaling_decision_time_seconds is observed only when the decision stage runs (issue 5)' },
   'Anomalies detected': { A: 'anomalies: resource_anomalies_detected_total counts only once the anomaly engine (issue 5) fills Snapshot.anomalies' },
   'Anomalies by metric': { A: 'anomalies: resource_anomalies_detected_total (issue 5)' },
-  'Anomaly score': { A: 'anomalies: anomaly_score (issue 5)' },
   'Prediction accuracy of matured forecasts': { A: 'matured-forecast accuracy: scaling_prediction_accuracy_percent is registered but filled by the accuracy tracker of issue 4' },
-  'External-metrics API requests': { A: 'external-metrics API: no HPA sends requests in this test, so the request counter has no series' },
   'External-metrics API latency p99': { A: 'external-metrics API: no requests in this test, so the latency histogram has no series' },
 };
 

@@ -73,7 +73,8 @@ describe.skipIf(!requireBinaries('chromium'))('web view in headless Chromium', (
 server: { host: 127.0.0.1, port: 0 }
 source: { type: replay }
 forecast: { history: 3d }
-scaling: { monitoringInterval: 5s }
+# Off, so that the only anomaly on the page is the one this test publishes.
+scaling: { monitoringInterval: 5s, anomalyDetectionEnabled: false }
 snapshot: { maxAge: 1h }
 `),
       { clock, timers: new ManualTimers(clock) },

@@ -10,7 +10,7 @@ export function configFromYaml(text: string, env: Readonly<Record<string, string
   // The external-metrics server (port 6443, PKI written under .foresight/) is off unless a test turns it on.
   const raw = (parse(text) ?? {}) as { keda?: { grpc?: { port?: number } }; externalMetrics?: { enabled?: boolean } };
   raw.keda = { ...raw.keda, grpc: { port: 0, ...raw.keda?.grpc } };
-  raw.externalMetrics = { enabled: false, ...raw.externalMetrics };
+  if (raw.externalMetrics === undefined) raw.externalMetrics = { enabled: false };
   const loaded = loadConfigFromText({ text: stringify(raw), file: 'test-config.yaml', env });
   if (!loaded.ok) throw new Error(loaded.error.message);
   return loaded.value;
