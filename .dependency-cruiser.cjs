@@ -19,6 +19,13 @@ module.exports = {
       from: { path: '^src/(anomaly|decide)/' },
       to: { path: '^src/forecast/', dependencyTypesNot: ['type-only'] },
     },
+    {
+      name: 'simulate-imports-domain-only',
+      comment: 'The simulator is pure: it composes core, forecast, decide and anomaly, and reaches nothing outward.',
+      severity: 'error',
+      from: { path: '^src/simulate/' },
+      to: { path: '^src/(source|engine|publish|api|config|cli)/' },
+    },
     { name: 'source-imports-core-only', severity: 'error', from: { path: '^src/source/' }, to: { path: '^src/(?!core/|source/)' } },
     {
       name: 'config-imports-types-only',

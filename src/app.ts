@@ -1,5 +1,6 @@
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { fileURLToPath } from 'node:url';
 import type express from 'express';
 import type { Logger } from 'pino';
 import { Registry } from 'prom-client';
@@ -7,7 +8,7 @@ import { type Actuator, createActuator } from './actuate/index.js';
 import { buildApi, createExternalMetricsServer, type ExternalMetricsServer } from './api/index.js';
 import type { Config } from './config/index.js';
 import { allInputs, type Clock, type InputRef } from './core/index.js';
-import { nodeTimers, Reconciler, Scheduler, SnapshotStore, type Timers } from './engine/index.js';
+import { createPolicyProvider, nodeTimers, Reconciler, Scheduler, SnapshotStore, type Timers } from './engine/index.js';
 import { createExternalMetricsInstruments, createKedaGrpcServer, createKedaMetrics, type KedaGrpcServer, type KedaMetrics, createMetrics, type ServiceMetrics } from './publish/index.js';
 import {
   defaultReplayDir,
@@ -17,6 +18,9 @@ import {
   ReplaySource,
   type TimeRange,
 } from './source/index.js';
+
+/** Where a relative `decisions.rulesFile` is looked up: the working directory, then the package root. */
+export const rulesBaseDirs: readonly string[] = [process.cwd(), fileURLToPath(new URL('..', import.meta.url))];
 
 /** Everything the service is built from. Tests pass fakes for `source`, `clock` and `timers`. */
 export interface ServiceOptions {
@@ -72,7 +76,9 @@ export class Service {
     });
     this.actuator = createActuator({ config, clock, logger: logger.child({ module: 'actuate' }), metrics: this.metrics.actuation, ...(options.timers === undefined ? {} : { timers: options.timers }) });
     const source = options.source ?? new ConfiguredSource(config, clock, this.metrics, logger.child({ module: 'source' }));
-    this.reconciler = new Reconciler({ source, clock, store: this.store, recorder: this.metrics.recorder, config });
+    const rulesLog = logger.child({ module: 'decide' });
+    const policy = createPolicyProvider(config, rulesBaseDirs, (message) => rulesLog.error({ problems: message }, 'scaling rules refused; the previous rules keep deciding'));
+    this.reconciler = new Reconciler({ source, clock, store: this.store, recorder: this.metrics.recorder, config, policy });
     const engineLog = logger.child({ module: 'engine' });
     this.#scheduler = new Scheduler({
       runCycle: async () => {

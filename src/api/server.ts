@@ -105,6 +105,8 @@ export function buildApi(deps: ApiDeps): express.Express {
       snapshot: freshness(snapshot),
       queues: queueViews(snapshot),
       ...inputViews(snapshot),
+      decisions: snapshot.decisions,
+      anomalies: snapshot.anomalies,
       problems: snapshot.problems,
     });
   });
@@ -119,10 +121,13 @@ export function buildApi(deps: ApiDeps): express.Express {
     allowOnly(req, ['hours']);
     const hours = parseHours(req.query['hours'], deps.config().snapshot.historyRetention / 3600);
     const sinceMs = clock.nowMs() - hours * 3600 * 1000;
+    // Each entry keeps the cycle's decisions with their reasons, and the anomalies it flagged.
     const entries = store.history(sinceMs).map((e) => ({
       cycle: e.cycle,
       completedAt: new Date(e.completedAtMs).toISOString(),
       queues: e.queues,
+      decisions: e.decisions,
+      anomalies: e.anomalies,
     }));
     res.json({ hours, count: entries.length, entries });
   });
@@ -150,7 +155,14 @@ export function buildApi(deps: ApiDeps): express.Express {
     } catch (error) {
       throw new HttpError(503, `reconcile cycle failed: ${error instanceof Error ? error.message : String(error)}`);
     }
-    res.json({ snapshot: freshness(snapshot), durationSeconds: snapshot.durationSeconds, queues: queueViews(snapshot), problems: snapshot.problems });
+    res.json({
+      snapshot: freshness(snapshot),
+      durationSeconds: snapshot.durationSeconds,
+      queues: queueViews(snapshot),
+      decisions: snapshot.decisions,
+      anomalies: snapshot.anomalies,
+      problems: snapshot.problems,
+    });
   });
 
   // The web view at / and the JSON it reads (/scaling/series, /scaling/recommendations).

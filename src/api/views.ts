@@ -41,6 +41,8 @@ export function queueViews(snapshot: Snapshot) {
     threshold: q.threshold,
     current: q.current,
     forecasts: q.depthForecasts.map(forecastView),
+    // Linear trend over the last 30 measurements (slope in messages/s, r², volatility, class).
+    trend: q.trend ?? null,
     // "Will it overflow within the horizon?" with the pessimistic band, which is what capacity planning needs.
     overThresholdWithinHorizon: q.depthForecasts.some((f) => f.p90 > q.threshold),
   }));

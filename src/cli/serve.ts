@@ -1,8 +1,9 @@
 import { parseArgs } from 'node:util';
 import { pino } from 'pino';
-import { Service } from '../app.js';
+import { rulesBaseDirs, Service } from '../app.js';
 import { ConfigWatcher, loadConfig } from '../config/index.js';
 import { systemClock } from '../core/index.js';
+import { loadDecisionPolicy } from '../engine/index.js';
 import { buildInfo } from '../version.js';
 import { type Command, exitUsage } from './io.js';
 
@@ -40,6 +41,11 @@ export const serveCommand: Command = async (args, io) => {
     return exitUsage;
   }
   const config = initial.value;
+  const rules = loadDecisionPolicy(config, rulesBaseDirs);
+  if (!rules.ok) {
+    io.stderr.write(`foresight serve: refusing to start, the scaling rules are invalid:\n${rules.error}\n`);
+    return exitUsage;
+  }
   const logger = pino({
     level: config.logLevel,
     base: { service: 'foresight' },

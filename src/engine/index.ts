@@ -2,6 +2,7 @@
 // Owns: orchestration of source → forecast → (anomaly → decide) per cycle, and the read model.
 // May import: core, forecast, anomaly, decide; types only from source and config.
 export * from './reconciler.js';
+export * from './policy-loader.js';
 export * from './recorder.js';
 export * from './scheduler.js';
 export * from './snapshot.js';

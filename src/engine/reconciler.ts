@@ -8,10 +8,11 @@ import {
   type RegularSeries,
 } from '../core/index.js';
 import { AnomalyTracker, monitoredMetricOf, toAnomalyVerdict } from '../anomaly/index.js';
+import { decide, type DecisionPolicy, type DecisionState, initialDecisionState, type QueueTrendReport } from '../decide/index.js';
 import { evaluateModels, type FittedForecaster, fitWithFallback } from '../forecast/index.js';
 import type { MetricSource, SourceProblem } from '../source/index.js';
 import type { Recorder } from './recorder.js';
-import type { AnomalyState, CycleProblem, InputValue, ModelAccuracy, QueueState, SeriesForecast, Snapshot, SnapshotStore } from './snapshot.js';
+import type { AnomalyState, CycleProblem, InputValue, ModelAccuracy, QueueState, ResourceDecision, SeriesForecast, Snapshot, SnapshotStore } from './snapshot.js';
 
 /** What the reconciler needs; all of it injected so that a test can drive a cycle with fakes. */
 export interface ReconcilerDeps {
@@ -21,6 +22,8 @@ export interface ReconcilerDeps {
   readonly recorder: Recorder;
   /** The current configuration; read once at the start of each cycle, so a reload never lands mid-cycle. */
   readonly config: () => Config;
+  /** The decision policy of the current configuration (compiled scaling rules); none → no decisions. */
+  readonly policy?: () => DecisionPolicy | undefined;
 }
 
 /** The inputs the engine forecasts, besides every queue's depth. */
@@ -61,6 +64,8 @@ export class Reconciler {
   #lastGridEndMs = 0;
   #fits = new Map<string, FittedSeries>();
   #accuracy: ModelAccuracy[] = [];
+  /** Decision memory (cooldowns, stabilization windows, trends); kept across reloads on purpose. */
+  #decisionState: DecisionState = initialDecisionState;
   /** Per-series anomaly state; kept across reloads unless the anomaly settings change. */
   #anomalies: AnomalyTracker | undefined;
   /** The configuration the buffers and fits were built for; a new one invalidates them. */
@@ -148,6 +153,8 @@ export class Reconciler {
     const inputs: InputValue[] = latest.readings.map((r) => ({ input: r.input, key: inputKey(r.input), timestampMs: r.timestampMs, value: r.value }));
     const anomalies = config.scaling.anomalyDetectionEnabled ? this.#scoreAnomalies(config, inputs) : [];
     recorder.anomaliesScored(anomalies);
+    const policy = config.scaling.enabled ? this.#deps.policy?.() : undefined;
+    const decided = policy === undefined ? undefined : this.#decide(config, policy, inputs, forecasts, anomalies, startedAtMs);
     const completedAtMs = clock.nowMs();
     this.#cycle += 1;
     return {
@@ -156,13 +163,67 @@ export class Reconciler {
       completedAtMs,
       durationSeconds: (completedAtMs - startedAtMs) / 1000,
       inputs,
-      queues: buildQueues(config, inputs, forecasts),
+      queues: buildQueues(config, inputs, forecasts, decided?.trends ?? []),
       forecasts,
       accuracy: this.#accuracy,
       anomalies,
-      decisions: [],
+      decisions: decided?.decisions ?? [],
       problems: problems.map(toCycleProblem),
     };
+  }
+
+  /**
+   * Runs the decision stages on this cycle's readings, forecasts (with the serving model's backtest
+   * accuracy as their confidence) and anomalies.
+   */
+  #decide(
+    config: Config,
+    policy: DecisionPolicy,
+    inputs: readonly InputValue[],
+    forecasts: readonly SeriesForecast[],
+    anomalies: readonly AnomalyState[],
+    nowMs: number,
+  ): { decisions: ResourceDecision[]; trends: readonly QueueTrendReport[] } {
+    const began = performance.now();
+    const accuracy = new Map(this.#accuracy.map((a) => [`${a.seriesKey}|${a.model}`, a]));
+    const out = decide(
+      {
+        readings: new Map(inputs.map((i) => [i.key, i.value])),
+        forecasts: forecasts.map((f) => {
+          const a = accuracy.get(`${f.seriesKey}|${f.model}`);
+          return {
+            seriesKey: f.seriesKey,
+            horizonSeconds: f.horizonSeconds,
+            value: f.value,
+            p10: f.p10,
+            p90: f.p90,
+            ...(a !== undefined && Number.isFinite(a.wape) ? { confidence: Math.max(0, 1 - a.wape) } : {}),
+          };
+        }),
+        anomalies,
+        queues: config.queues.map((q) => ({ queue: q.name, resource: q.resource, threshold: q.threshold })),
+      },
+      this.#decisionState,
+      policy,
+      nowMs,
+    );
+    this.#decisionState = out.nextState;
+    const decisions = out.decisions.map(
+      (d): ResourceDecision => ({
+        resource: d.resource,
+        currentReplicas: d.currentReplicas,
+        recommendedReplicas: d.recommendedReplicas,
+        direction: d.direction,
+        reasons: d.reasons,
+        confidence: d.confidence,
+        ...(d.rule === undefined ? {} : { rule: d.rule }),
+        ...(d.emergency === undefined ? {} : { emergency: d.emergency }),
+        baselineReplicas: d.baselineReplicas,
+        changed: d.changed,
+      }),
+    );
+    this.#deps.recorder.decided(decisions, (performance.now() - began) / 1000);
+    return { decisions, trends: out.queueTrends };
   }
 
   /**
@@ -266,8 +327,9 @@ function toCycleProblem(problem: SourceProblem): CycleProblem {
   return { inputKey: inputKey(problem.input), reason: problem.reason, message: problem.message };
 }
 
-function buildQueues(config: Config, inputs: readonly InputValue[], forecasts: readonly SeriesForecast[]): QueueState[] {
+function buildQueues(config: Config, inputs: readonly InputValue[], forecasts: readonly SeriesForecast[], trends: readonly QueueTrendReport[]): QueueState[] {
   return config.queues.map((queue) => {
+    const t = trends.find((r) => r.queue === queue.name);
     const current: Record<string, number> = {};
     for (const value of inputs) {
       if (value.input.kind === 'queue' && value.input.queue === queue.name) current[value.input.metric] = value.value;
@@ -278,6 +340,9 @@ function buildQueues(config: Config, inputs: readonly InputValue[], forecasts: r
       resource: queue.resource,
       current,
       depthForecasts: forecasts.filter((f) => f.input.kind === 'queue' && f.input.queue === queue.name),
+      ...(t === undefined || t.measurements === 0
+        ? {}
+        : { trend: { trend: t.trend, slopePerSecond: t.slopePerSecond, r2: t.r2, volatility: t.volatility, confidence: t.confidence, measurements: t.measurements } }),
     };
   });
 }

@@ -49,6 +49,8 @@ export interface QueueState {
   readonly current: Readonly<Record<string, number>>;
   /** Forecasts of this queue's depth, one per configured horizon. */
   readonly depthForecasts: readonly SeriesForecast[];
+  /** The queue's trend, once the decision stage has seen enough measurements. */
+  readonly trend?: QueueTrendState;
 }
 
 /** Severity of an anomaly verdict: the design's warning, and critical beyond 1.5 × the threshold. */
@@ -98,6 +100,22 @@ export interface ResourceDecision {
   readonly rule?: string;
   /** True when the action would be an emergency scale-up. */
   readonly emergency?: boolean;
+  /** What the change is measured against: the previous recommendation (current replicas at first). */
+  readonly baselineReplicas?: number | null;
+  /** True when the recommendation differs from the baseline: a scaling action. */
+  readonly changed?: boolean;
+}
+
+/** The trend of one queue over the last measurements (decide's queue trend analysis). */
+export interface QueueTrendState {
+  /** The trend class: increasing_rapidly, increasing, stable, volatile, decreasing, decreasing_rapidly. */
+  readonly trend: string;
+  /** Slope of the least-squares line over the window, messages per second. */
+  readonly slopePerSecond: number;
+  readonly r2: number;
+  readonly volatility: number;
+  readonly confidence: number;
+  readonly measurements: number;
 }
 
 /** A source problem seen in a cycle, in a serialisable form. */

@@ -327,7 +327,12 @@ export function createMetrics(deps: MetricsDeps): ServiceMetrics {
       },
       decided(decisions, durationSeconds) {
         decisionTime.observe(durationSeconds);
-        for (const d of decisions) if (d.direction !== 'hold') actions.inc({ resource: d.resource, direction: d.direction });
+        // A recommendation the cluster has not followed yet repeats every cycle: count changes only.
+        for (const d of decisions) {
+          if (d.changed !== true) continue;
+          const up = d.baselineReplicas === null || d.baselineReplicas === undefined || d.recommendedReplicas > d.baselineReplicas;
+          actions.inc({ resource: d.resource, direction: up ? 'up' : 'down' });
+        }
       },
       anomaliesScored(verdicts) {
         for (const a of verdicts) if (a.isAnomaly) anomalies.inc({ metric: a.metric, severity: a.severity });

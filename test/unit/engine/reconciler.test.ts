@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Config } from '../../../src/config/index.js';
 import type { InputRef, Sample } from '../../../src/core/index.js';
-import { type Recorder, Reconciler, SnapshotStore } from '../../../src/engine/index.js';
+import { loadDecisionPolicy, type Recorder, Reconciler, SnapshotStore } from '../../../src/engine/index.js';
 import { FakeSource } from '../../support/fake-source.js';
 import { ManualClock } from '../../support/manual-clock.js';
 import { configFromYaml } from '../../support/service.js';
@@ -192,5 +192,42 @@ describe('Reconciler anomaly scoring', () => {
     const { reconciler } = setup(`${zscoreYaml}scaling: { monitoringInterval: 30s, anomalyDetectionEnabled: false }\n`.replace('scaling: { monitoringInterval: 30s }\n', ''));
     const snapshot = await reconciler.runCycle();
     expect(snapshot.anomalies).toEqual([]);
+  });
+});
+
+describe('Reconciler decisions', () => {
+  const repoRoot = new URL('../../..', import.meta.url).pathname;
+
+  it('decides every resource with the shipped rules, and scales workers up on a backlog with reasons', async () => {
+    const { reconciler, source, clock, setConfig } = setup();
+    const config = configFromYaml(baseYaml);
+    setConfig(config);
+    const loaded = loadDecisionPolicy(config, [repoRoot]);
+    if (!loaded.ok) throw new Error(loaded.error);
+    const withPolicy = new Reconciler({ source, clock, store: new SnapshotStore({ historyRetentionSeconds: 3600 }), recorder: new CountingRecorder(), config: () => config, policy: () => loaded.value });
+    const from = clock.nowMs() - 6 * HOUR_MS;
+    source.set(depth('orders'), samples(from, clock.nowMs(), () => 3000));
+    source.set({ kind: 'replicas', resource: 'worker_processes' }, samples(from, clock.nowMs(), () => 4));
+    const snapshot = await withPolicy.runCycle();
+    expect(snapshot.decisions.map((d) => d.resource)).toEqual(['worker_processes', 'api_instances', 'batch_processors', 'ml_workers', 'db_connections']);
+    const workers = snapshot.decisions[0]!;
+    expect(workers.currentReplicas).toBe(4);
+    expect(workers.direction).toBe('up');
+    expect(workers.recommendedReplicas).toBeGreaterThan(4);
+    expect(workers.recommendedReplicas).toBeLessThanOrEqual(20);
+    expect(workers.rule).toBe('queue_backlog');
+    expect(workers.reasons.length).toBeGreaterThan(0);
+    expect(workers.changed).toBe(true);
+    // Without a policy (scaling off, or no rules) there are no decisions; the old reconciler has none.
+    expect((await reconciler.runCycle()).decisions).toEqual([]);
+  });
+
+  it('makes no decisions when scaling is disabled', async () => {
+    const { source, clock } = setup();
+    const config = configFromYaml(`${baseYaml.replace('scaling: { monitoringInterval: 30s }', 'scaling: { monitoringInterval: 30s, enabled: false }')}`);
+    const loaded = loadDecisionPolicy(config, [repoRoot]);
+    if (!loaded.ok) throw new Error(loaded.error);
+    const r = new Reconciler({ source, clock, store: new SnapshotStore({ historyRetentionSeconds: 3600 }), recorder: new CountingRecorder(), config: () => config, policy: () => loaded.value });
+    expect((await r.runCycle()).decisions).toEqual([]);
   });
 });
