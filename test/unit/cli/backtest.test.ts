@@ -87,7 +87,7 @@ describe('foresight backtest: usage', () => {
     const parsed = parseBacktestArgs(['--input=a.csv', '--out=o.csv', '--horizon=1800', '--model=naive', '--train-until', '1700000000']);
     expect(parsed).toEqual({
       ok: true,
-      value: { input: 'a.csv', out: 'o.csv', horizonSeconds: 1800, trainUntilSeconds: 1700000000, model: 'naive' },
+      value: { input: 'a.csv', out: 'o.csv', horizonSeconds: 1800, trainUntilSeconds: 1700000000, model: 'naive', lstm: false, seed: 1 },
     });
   });
 

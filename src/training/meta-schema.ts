@@ -1,0 +1,97 @@
+import { z } from 'zod';
+import { featureNames, lstmFormat } from '../forecast/index.js';
+import type { LstmMeta } from '../forecast/index.js';
+
+/** JSON has no NaN: a number that may be undefined is written as null and read back as NaN. */
+const maybeNumber = z
+  .number()
+  .nullable()
+  .transform((value) => (value === null ? Number.NaN : value));
+
+const positiveInt = z.number().int().positive();
+
+const specSchema = z.strictObject({
+  stepSeconds: z.number().positive(),
+  seasonSteps: positiveInt,
+  horizonSteps: positiveInt,
+});
+
+const optionsSchema = z.strictObject({
+  lookbackSteps: positiveInt,
+  features: z.array(z.enum(featureNames)).min(1),
+  units: z.array(positiveInt).min(1),
+  dropout: z.number().min(0).lt(1),
+  denseUnits: positiveInt,
+  epochs: positiveInt,
+  batchSize: positiveInt,
+  learningRate: z.number().positive(),
+  maxWindows: positiveInt,
+  validationFraction: z.number().gt(0).lt(1),
+  seed: z.number().int(),
+});
+
+/**
+ * meta.json of a stored LSTM: everything `restoreLstm` needs besides the weights, plus where the
+ * model came from (series, creation time, training time); `validation` holds its backtest scores
+ * on the held-out newest origins it never trained on. Parsed with zod at
+ * load time, so a hand-edited or truncated file is reported, never trusted.
+ */
+export const storedMetaSchema = z.strictObject({
+  format: z.literal(lstmFormat),
+  model: z.literal('lstm'),
+  seriesKey: z.string().min(1),
+  createdAtMs: z.number().int().nonnegative(),
+  trainingDurationSeconds: z.number().nonnegative(),
+  /** SHA-256 of weights.bin, hex: catches a weights file that was cut short or altered. */
+  weightsSha256: z.string().regex(/^[0-9a-f]{64}$/),
+  spec: specSchema,
+  options: optionsSchema,
+  normalization: z.strictObject({ names: z.array(z.string()), mean: z.array(z.number()), std: z.array(z.number()) }),
+  targetScale: z.number().positive(),
+  trainingWindow: z.strictObject({ startMs: z.number(), endMs: z.number(), points: positiveInt, windows: positiveInt }),
+  validation: z.strictObject({
+    mae: maybeNumber,
+    wape: maybeNumber,
+    mase: maybeNumber,
+    coverage: maybeNumber,
+    count: z.number().int().nonnegative(),
+    q10: z.number(),
+    q90: z.number(),
+    firstOrigin: z.number().int().nonnegative(),
+  }),
+  finalLoss: maybeNumber,
+  backend: z.enum(['tensorflow', 'wasm', 'cpu']),
+});
+
+/** A parsed meta.json. */
+export type StoredMeta = z.output<typeof storedMetaSchema>;
+
+/** The LSTM part of a stored meta (what `restoreLstm` takes). */
+export function lstmMetaOf(meta: StoredMeta): LstmMeta {
+  return {
+    format: meta.format,
+    model: meta.model,
+    spec: meta.spec,
+    options: meta.options,
+    normalization: meta.normalization,
+    targetScale: meta.targetScale,
+    trainingWindow: meta.trainingWindow,
+    validation: meta.validation,
+    finalLoss: meta.finalLoss,
+    backend: meta.backend,
+  };
+}
+
+/** model.json as TensorFlow.js writes it (a layers model with one weights file). */
+export const modelJsonSchema = z.object({
+  format: z.literal('layers-model'),
+  modelTopology: z.record(z.string(), z.unknown()),
+  weightsManifest: z
+    .array(
+      z.object({
+        paths: z.array(z.string()).length(1),
+        weights: z.array(z.object({ name: z.string(), shape: z.array(z.number().int().nonnegative()), dtype: z.enum(['float32', 'int32', 'bool']) }).loose()),
+      }),
+    )
+    .length(1),
+});

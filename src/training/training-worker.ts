@@ -1,0 +1,62 @@
+/**
+ * The worker-thread entry point of LSTM training: receives a TrainingJob in `workerData`, trains
+ * with TensorFlow.js (loaded only here and in forecast/lstm), posts progress after every epoch and
+ * the outcome at the end, then lets the thread exit. The main thread's event loop never runs a
+ * training step, so serving (/metrics, the external-metrics API) is not held up by training.
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import { restoreLstm, shadowEvaluate, trainLstm } from '../forecast/index.js';
+import type { FittedForecaster, TrainedLstm } from '../forecast/index.js';
+import type { TrainingJob, TrainingOutcome, WorkerMessage } from './training-job.js';
+
+async function run(job: TrainingJob): Promise<void> {
+  const port = parentPort;
+  if (port === null) throw new Error('training-worker.ts must run in a worker thread');
+  const began = performance.now();
+  const seconds = () => (performance.now() - began) / 1000;
+  let outcome: TrainingOutcome;
+  try {
+    const trained = await trainLstm(job.inputs, job.spec, job.options, {
+      onProgress: (progress) => port.postMessage({ type: 'progress', progress } satisfies WorkerMessage),
+      ...(job.backend !== undefined ? { backend: job.backend } : {}),
+    });
+    if (trained.ok) {
+      const candidate = trained.value;
+      let current: TrainedLstm | undefined;
+      if (job.current !== undefined) {
+        const restored = await restoreLstm(job.current.artifacts, job.current.meta, job.backend);
+        // A serving model that no longer loads cannot win the comparison: the new one replaces it.
+        if (restored.ok) current = restored.value;
+      }
+      // The newest held-out origins (at most shadowOrigins of them): data the new model never trained on.
+      const n = job.inputs.target.values.length;
+      const fromOrigin = Math.max(candidate.meta.validation.firstOrigin, n - job.spec.horizonSteps - shadowOrigins);
+      const shadow = shadowEvaluate(
+        current === undefined ? undefined : withInputs(current, job, fromOrigin),
+        withInputs(candidate, job, fromOrigin),
+        job.inputs.target,
+        fromOrigin,
+      );
+      current?.dispose();
+      const artifacts = await candidate.exportArtifacts();
+      outcome = { ok: true, seriesKey: job.seriesKey, artifacts, meta: candidate.meta, shadow, durationSeconds: seconds() };
+      candidate.dispose();
+      port.postMessage({ type: 'done', outcome } satisfies WorkerMessage, [artifacts.weightData]);
+      return;
+    }
+    outcome = { ok: false, seriesKey: job.seriesKey, failure: trained.error, durationSeconds: seconds() };
+  } catch (error) {
+    outcome = { ok: false, seriesKey: job.seriesKey, failure: { reason: 'worker_error', message: error instanceof Error ? error.message : String(error) }, durationSeconds: seconds() };
+  }
+  port.postMessage({ type: 'done', outcome } satisfies WorkerMessage);
+}
+
+/** Origins a shadow evaluation scores at most: enough for a stable MAE, few enough to stay cheap. */
+const shadowOrigins = 2048;
+
+/** The model as a FittedForecaster that forecasts from the job's inputs (covariates included), from `fromOrigin` on. */
+function withInputs(model: TrainedLstm, job: TrainingJob, fromOrigin: number): FittedForecaster {
+  return { ...model, forecastEachOrigin: () => model.forecastInputsEachOrigin(job.inputs, fromOrigin) };
+}
+
+await run(workerData as TrainingJob);

@@ -1,0 +1,75 @@
+import { describe, expect, it } from 'vitest';
+import { MaturedAccuracyTracker, retrainDecision, shadowEvaluate } from '../../../src/forecast/index.js';
+import type { FittedForecaster, RetrainInputs } from '../../../src/forecast/index.js';
+import { seriesOf } from './series-helpers.js';
+
+const minute = 60_000;
+
+describe('matured-forecast accuracy', () => {
+  it('scores forecasts once their target time has an actual: 100 × (1 − WAPE), MASE and coverage', () => {
+    const tracker = new MaturedAccuracyTracker({ windowSeconds: 3600, toleranceSeconds: 30 });
+    const base = { seriesKey: 'queue/q/depth', horizonSeconds: 900, model: 'auto', maseScale: 5 };
+    tracker.record({ ...base, originMs: 0, targetMs: 15 * minute, value: 100, p10: 90, p90: 110 });
+    tracker.record({ ...base, originMs: minute, targetMs: 16 * minute, value: 100, p10: 95, p90: 105 });
+    tracker.record({ ...base, originMs: 2 * minute, targetMs: 30 * minute, value: 50, p10: 40, p90: 60 });
+    expect(tracker.observe('queue/q/depth', [{ timestampMs: 15 * minute, value: 110 }, { timestampMs: 16 * minute + 10_000, value: 90 }])).toBe(2);
+    const [a] = tracker.accuracy(20 * minute);
+    // |110−100| + |90−100| = 20 over Σ|y| = 200: WAPE 0.1, accuracy 90 %.
+    expect(a!.wape).toBeCloseTo(0.1, 12);
+    expect(a!.accuracyPercent).toBeCloseTo(90, 12);
+    expect(a!.mase).toBeCloseTo(2, 12);
+    expect(a!.coverage).toBe(0.5);
+    expect(a!.points).toBe(2);
+    expect(a!.pending).toBe(1);
+  });
+
+  it('drops forecasts whose actual never came and matured ones that left the window', () => {
+    const tracker = new MaturedAccuracyTracker({ windowSeconds: 600, toleranceSeconds: 30 });
+    const base = { seriesKey: 's', horizonSeconds: 60, model: 'm', maseScale: Number.NaN, p10: 0, p90: 0 };
+    tracker.record({ ...base, originMs: 0, targetMs: minute, value: 1 });
+    tracker.record({ ...base, originMs: 0, targetMs: 2 * minute, value: 1 });
+    tracker.observe('s', [{ timestampMs: 2 * minute, value: 2 }]);
+    let [a] = tracker.accuracy(3 * minute);
+    expect(a!.points).toBe(1);
+    expect(a!.pending).toBe(0);
+    expect(Number.isNaN(a!.mase)).toBe(true);
+    [a] = tracker.accuracy(30 * minute);
+    expect(a!.points).toBe(0);
+    expect(Number.isNaN(a!.accuracyPercent)).toBe(true);
+  });
+});
+
+describe('retrain decision', () => {
+  const base: RetrainInputs = { nowMs: 10 * 3_600_000, trainedAtMs: 9 * 3_600_000, retrainIntervalSeconds: 86_400, accuracyPercent: 90, accuracyThresholdPercent: 70, trainingInProgress: false };
+  const cases: { name: string; change: Partial<RetrainInputs>; retrain: boolean; reason: string }[] = [
+    { name: 'fresh and accurate', change: {}, retrain: false, reason: 'not_due' },
+    { name: 'no model', change: { trainedAtMs: undefined }, retrain: true, reason: 'no_model' },
+    { name: 'interval elapsed', change: { trainedAtMs: 0, nowMs: 86_400_000 }, retrain: true, reason: 'interval_elapsed' },
+    { name: 'accuracy under the threshold', change: { accuracyPercent: 60, trainedAtMs: 0 }, retrain: true, reason: 'accuracy_below_threshold' },
+    { name: 'accuracy under the threshold but just retrained', change: { accuracyPercent: 60, trainedAtMs: 10 * 3_600_000 - 1000 }, retrain: false, reason: 'not_due' },
+    { name: 'accuracy unknown', change: { accuracyPercent: undefined }, retrain: false, reason: 'not_due' },
+    { name: 'training already running', change: { trainedAtMs: undefined, trainingInProgress: true }, retrain: false, reason: 'training_in_progress' },
+  ];
+  it.each(cases)('$name → $reason', ({ change, retrain, reason }) => {
+    expect(retrainDecision({ ...base, ...change } as RetrainInputs)).toEqual({ retrain, reason });
+  });
+});
+
+describe('shadow evaluation', () => {
+  const series = seriesOf(200, (i) => i);
+  const spec = { stepSeconds: 300, seasonSteps: 288, horizonSteps: 2 };
+  const model = (name: string, bias: number): FittedForecaster => ({
+    model: name,
+    spec,
+    forecast: () => ({ value: 0, p10: 0, p90: 0 }),
+    forecastEachOrigin: (s) => {
+      const value = Float64Array.from(s.values, (v) => v + 2 + bias);
+      return { value, p10: value, p90: value };
+    },
+  });
+  it('deploys a candidate only when it beats the current model on the held-out window', () => {
+    expect(shadowEvaluate(model('old', 5), model('new', 0), series, 150)).toMatchObject({ deploy: true, reason: 'candidate_better', candidateMae: 0, currentMae: 5 });
+    expect(shadowEvaluate(model('old', 0), model('new', 1), series, 150)).toMatchObject({ deploy: false, reason: 'current_better_or_equal' });
+    expect(shadowEvaluate(undefined, model('new', 1), series, 150)).toMatchObject({ deploy: true, reason: 'no_current_model', points: 48 });
+  });
+});
