@@ -9,7 +9,7 @@ import { horizonStepsFor, seasonStepsFor } from '../forecast/index.js';
 import type { ForecastSpec, LstmOptions, LstmProgress, TfBackendPreference } from '../forecast/index.js';
 import { defaultReplayDir, loadReplayDir, PrometheusSource, ReplaySource } from '../source/index.js';
 import type { MetricSource } from '../source/index.js';
-import { lstmMetaOf, ModelStore, runTrainingInWorker } from '../training/index.js';
+import { lstmMetaOf, lstmOptionsFromConfig, ModelStore, runTrainingInWorker } from '../training/index.js';
 import type { TrainingJob } from '../training/index.js';
 import { allInputs } from '../core/index.js';
 import { inferStepSeconds, readTimestampValueCsv, rowsToRegularSeries } from './csv.js';
@@ -60,19 +60,7 @@ function positiveInt(text: string | undefined, flag: string): number | undefined
 
 /** The LSTM options of the configuration, with command-line overrides. */
 function lstmOptionsOf(config: Config, overrides: { epochs?: number; maxWindows?: number; seed?: number }): Partial<LstmOptions> {
-  const l = config.ml.lstm;
-  return {
-    lookbackSteps: l.lookbackSteps,
-    features: l.features,
-    units: l.units,
-    dropout: l.dropout,
-    denseUnits: l.denseUnits,
-    epochs: overrides.epochs ?? l.epochs,
-    batchSize: l.batchSize,
-    learningRate: l.learningRate,
-    maxWindows: overrides.maxWindows ?? l.maxWindows,
-    seed: overrides.seed ?? l.seed,
-  };
+  return { ...lstmOptionsFromConfig(config.ml.lstm), ...overrides };
 }
 
 /** The configured source, built the way the service builds it (without metrics). */
