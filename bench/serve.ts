@@ -83,7 +83,7 @@ function bigSnapshot(nowMs: number): Snapshot {
     confidence: 0.9,
   }));
   const anomalies: AnomalyState[] = queues.map((q, i) => ({ metric: 'queue_depth', queue: q.queue, seriesKey: `queue/${q.queue}/depth`, detector: 'zscore', score: (i % 100) / 100, isAnomaly: false, severity: 'none', confidence: 0.5, value: 1 }));
-  return { cycle: 1, startedAtMs: nowMs, completedAtMs: nowMs, durationSeconds: 0.5, inputs: [], queues, forecasts: queues.flatMap((q) => q.depthForecasts), accuracy: [], anomalies, decisions, problems: [] };
+  return { cycle: 1, startedAtMs: nowMs, completedAtMs: nowMs, durationSeconds: 0.5, inputs: [], queues, forecasts: queues.flatMap((q) => q.depthForecasts), accuracy: [], maturedAccuracy: [], anomalies, decisions, problems: [] };
 }
 
 /** The HPA-like request mix: 200 queues, a few selector forms and metrics. */

@@ -2,7 +2,7 @@ import express, { type NextFunction, type Request, type Response } from 'express
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import type { Config } from '../config/index.js';
-import type { Clock } from '../core/index.js';
+import { type Clock, formatDuration } from '../core/index.js';
 import type { Snapshot, SnapshotStore } from '../engine/index.js';
 import { failureStatus, type KedaMetrics } from '../publish/index.js';
 import { buildKedaRouter } from './keda-routes.js';
@@ -144,6 +144,17 @@ export function buildApi(deps: ApiDeps): express.Express {
       },
       snapshot: freshness(snapshot),
       series: accuracyViews(snapshot),
+      // What was published, scored against what happened (trailing 24 h): the design's accuracy.
+      matured: snapshot.maturedAccuracy.map((m) => ({
+        series: m.seriesKey,
+        horizon: formatDuration(m.horizonSeconds),
+        accuracyPercent: Number.isFinite(m.accuracyPercent) ? m.accuracyPercent : null,
+        wape: Number.isFinite(m.wape) ? m.wape : null,
+        mase: Number.isFinite(m.mase) ? m.mase : null,
+        coverage: Number.isFinite(m.coverage) ? m.coverage : null,
+        points: m.points,
+        pending: m.pending,
+      })),
     });
   });
 

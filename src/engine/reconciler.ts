@@ -9,7 +9,7 @@ import {
 } from '../core/index.js';
 import { AnomalyTracker, monitoredMetricOf, toAnomalyVerdict } from '../anomaly/index.js';
 import { decide, type DecisionPolicy, type DecisionState, initialDecisionState, type QueueTrendReport } from '../decide/index.js';
-import { evaluateModels, type FittedForecaster, fitWithFallback } from '../forecast/index.js';
+import { evaluateModels, type FittedForecaster, fitWithFallback, MaturedAccuracyTracker, maseScale } from '../forecast/index.js';
 import type { MetricSource, SourceProblem } from '../source/index.js';
 import type { Recorder } from './recorder.js';
 import type { AnomalyState, CycleProblem, InputValue, ModelAccuracy, QueueState, ResourceDecision, SeriesForecast, Snapshot, SnapshotStore } from './snapshot.js';
@@ -40,6 +40,8 @@ export function forecastTargets(config: Config): InputRef[] {
 
 interface FittedSeries {
   readonly fittedAtMs: number;
+  /** In-sample seasonal-naive MAE of the fit's history: the scale of matured-forecast MASE. */
+  readonly maseScale: number;
   readonly byHorizon: ReadonlyMap<number, { readonly fitted: FittedForecaster; readonly fallbackReason?: string }>;
 }
 
@@ -64,6 +66,8 @@ export class Reconciler {
   #lastGridEndMs = 0;
   #fits = new Map<string, FittedSeries>();
   #accuracy: ModelAccuracy[] = [];
+  /** Published forecasts waiting for their actuals, and the scores of those that matured. */
+  #matured = new MaturedAccuracyTracker();
   /** Decision memory (cooldowns, stabilization windows, trends); kept across reloads on purpose. */
   #decisionState: DecisionState = initialDecisionState;
   /** Per-series anomaly state; kept across reloads unless the anomaly settings change. */
@@ -124,7 +128,11 @@ export class Reconciler {
     const problems = [...latest.problems, ...history.problems];
     for (const problem of problems) recorder.sourceProblem(problem.reason);
 
-    for (const { input, series } of history.history) this.#merge(inputKey(input), series, config, gridEndMs);
+    for (const { input, series } of history.history) {
+      const key = inputKey(input);
+      this.#merge(key, series, config, gridEndMs);
+      this.#matured.observe(key, finiteSamples(series));
+    }
 
     const forecasts: SeriesForecast[] = [];
     for (const input of targets) {
@@ -135,6 +143,17 @@ export class Reconciler {
       for (const [horizonSeconds, { fitted: model, fallbackReason }] of fitted.byHorizon) {
         const point = model.forecast(series);
         if (![point.value, point.p10, point.p90].every(Number.isFinite)) continue;
+        this.#matured.record({
+          seriesKey: key,
+          horizonSeconds,
+          model: model.model,
+          originMs: gridEndMs,
+          targetMs: gridEndMs + horizonSeconds * 1000,
+          value: Math.max(0, point.value),
+          p10: Math.max(0, point.p10),
+          p90: Math.max(0, point.p90),
+          maseScale: fitted.maseScale,
+        });
         forecasts.push({
           seriesKey: key,
           input,
@@ -166,6 +185,16 @@ export class Reconciler {
       queues: buildQueues(config, inputs, forecasts, decided?.trends ?? []),
       forecasts,
       accuracy: this.#accuracy,
+      maturedAccuracy: this.#matured.accuracy(completedAtMs).map((m) => ({
+        seriesKey: m.seriesKey,
+        horizonSeconds: m.horizonSeconds,
+        accuracyPercent: m.accuracyPercent,
+        wape: m.wape,
+        mase: m.mase,
+        coverage: m.coverage,
+        points: m.points,
+        pending: m.pending,
+      })),
       anomalies,
       decisions: decided?.decisions ?? [],
       problems: problems.map(toCycleProblem),
@@ -298,7 +327,7 @@ export class Reconciler {
       this.#deps.recorder.modelFitted(key, outcome.fitted.model, (performance.now() - began) / 1000);
       byHorizon.set(horizonSeconds, outcome);
     }
-    const fitted = { fittedAtMs: nowMs, byHorizon };
+    const fitted = { fittedAtMs: nowMs, maseScale: maseScale(series.values, seasonSteps).scale, byHorizon };
     this.#fits.set(key, fitted);
     this.#refreshAccuracy(key, series, config, nowMs);
     return fitted;
@@ -317,6 +346,15 @@ export class Reconciler {
     );
     this.#accuracy = [...this.#accuracy.filter((a) => a.seriesKey !== key), ...scores];
   }
+}
+
+function finiteSamples(series: RegularSeries): { timestampMs: number; value: number }[] {
+  const out: { timestampMs: number; value: number }[] = [];
+  for (let i = 0; i < series.values.length; i++) {
+    const value = series.values[i]!;
+    if (Number.isFinite(value)) out.push({ timestampMs: series.startMs + i * series.stepSeconds * 1000, value });
+  }
+  return out;
 }
 
 function seriesEndMs(series: RegularSeries): number {

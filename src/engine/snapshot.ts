@@ -40,6 +40,23 @@ export interface ModelAccuracy {
   readonly evaluatedAtMs: number;
 }
 
+/**
+ * Accuracy of the forecasts that have matured (their target time has passed and its actual is
+ * known), per series and horizon over a trailing 24 h: the design's "prediction accuracy".
+ */
+export interface MaturedAccuracyState {
+  readonly seriesKey: string;
+  readonly horizonSeconds: number;
+  /** 100 × (1 − WAPE); NaN when nothing matured yet. */
+  readonly accuracyPercent: number;
+  readonly wape: number;
+  readonly mase: number;
+  /** Share of actuals inside [p10, p90]. */
+  readonly coverage: number;
+  readonly points: number;
+  readonly pending: number;
+}
+
 /** What one queue looked like in a cycle. */
 export interface QueueState {
   readonly queue: string;
@@ -139,6 +156,8 @@ export interface Snapshot {
   readonly queues: readonly QueueState[];
   readonly forecasts: readonly SeriesForecast[];
   readonly accuracy: readonly ModelAccuracy[];
+  /** Accuracy of matured forecasts (what was published, scored against what happened). */
+  readonly maturedAccuracy: readonly MaturedAccuracyState[];
   /** Anomaly verdicts (empty when anomaly detection is off). */
   readonly anomalies: readonly AnomalyState[];
   /** One decision per resource (empty when scaling is off). */

@@ -248,8 +248,11 @@ export function createMetrics(deps: MetricsDeps): ServiceMetrics {
   fromSnapshot(c.anomalyScore, (g, s) => {
     for (const a of s.anomalies) g.set({ metric: a.metric, queue: a.queue ?? '' }, a.score);
   });
-  // Filled from matured-forecast tracking (issue 4); registered now so the family is always present.
-  gauge(c.predictionAccuracy);
+  fromSnapshot(c.predictionAccuracy, (g, s) => {
+    for (const m of s.maturedAccuracy) {
+      if (Number.isFinite(m.accuracyPercent)) g.set({ series: m.seriesKey, horizon: formatDuration(m.horizonSeconds) }, m.accuracyPercent);
+    }
+  });
   fromSnapshot(c.anomaliesCritical, (g, s) => g.set(s.anomalies.filter((a) => a.isAnomaly && a.severity === 'critical').length));
   gauge(c.buildInfo).set({ version: deps.build.version, revision: deps.build.revision, nodejs_version: process.version }, 1);
   gauge(c.sourceUp, (g) => {

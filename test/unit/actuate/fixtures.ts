@@ -13,6 +13,7 @@ export function snapshotWith(decisions: readonly ResourceDecision[], cycle = 1):
     queues: [],
     forecasts: [],
     accuracy: [],
+    maturedAccuracy: [],
     anomalies: [],
     decisions,
     problems: [],

@@ -65,6 +65,7 @@ function snapshotAt(cycle: number, atMs: number, depth: number, anomalies: reado
     ],
     forecasts: [...ordersForecasts, ...refundsForecasts],
     accuracy: [],
+    maturedAccuracy: [],
     anomalies,
     decisions,
     problems: [],

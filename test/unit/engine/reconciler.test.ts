@@ -231,3 +231,28 @@ describe('Reconciler decisions', () => {
     expect((await r.runCycle()).decisions).toEqual([]);
   });
 });
+
+describe('Reconciler matured-forecast accuracy', () => {
+  it('scores published forecasts once their target time has passed: 100 × (1 − WAPE)', async () => {
+    const { reconciler, clock } = setup();
+    const first = await reconciler.runCycle();
+    expect(first.maturedAccuracy.find((m) => m.seriesKey === 'queue/orders/depth' && m.horizonSeconds === 300)).toMatchObject({ points: 0, pending: 1 });
+    for (let i = 0; i < 8; i++) {
+      clock.advance(60);
+      await reconciler.runCycle();
+    }
+    const snapshot = await reconciler.runCycle();
+    const fiveMinutes = snapshot.maturedAccuracy.find((m) => m.seriesKey === 'queue/orders/depth' && m.horizonSeconds === 300)!;
+    // Forecasts made in the first four minutes have matured; the rest wait for their actuals.
+    expect(fiveMinutes.points).toBeGreaterThanOrEqual(4);
+    expect(fiveMinutes.pending).toBeGreaterThan(0);
+    expect(fiveMinutes.accuracyPercent).toBeCloseTo(100 * (1 - fiveMinutes.wape), 9);
+    // A clean hourly cycle: Holt-Winters is within a few percent.
+    expect(fiveMinutes.accuracyPercent).toBeGreaterThan(95);
+    // The noiseless cycle repeats exactly, so the seasonal-naive scale is 0 and MASE falls back to lag-1.
+    expect(fiveMinutes.mase).toBeGreaterThan(0);
+    expect(Number.isFinite(fiveMinutes.mase)).toBe(true);
+    const fifteen = snapshot.maturedAccuracy.find((m) => m.seriesKey === 'queue/orders/depth' && m.horizonSeconds === 900)!;
+    expect(fifteen.points).toBe(0);
+  });
+});

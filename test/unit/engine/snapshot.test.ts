@@ -11,6 +11,7 @@ function snapshot(cycle: number, completedAtMs: number, depth: number): Snapshot
     queues: [{ queue: 'q', threshold: 10, resource: 'worker_processes', current: { depth }, depthForecasts: [] }],
     forecasts: [],
     accuracy: [],
+    maturedAccuracy: [],
     anomalies: [],
     decisions: [],
     problems: [],

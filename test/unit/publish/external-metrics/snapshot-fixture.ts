@@ -45,6 +45,7 @@ export function makeSnapshot(options: FixtureOptions): Snapshot {
     queues,
     forecasts: queues.flatMap((q) => q.depthForecasts),
     accuracy: [],
+    maturedAccuracy: [],
     anomalies: options.anomalies ?? [],
     decisions: options.decisions ?? [],
     problems: [],

@@ -48,6 +48,7 @@ export function fixtureSnapshot(cycle: number, completedAtMs: number, queues: re
     queues: states,
     forecasts: states.flatMap((s) => s.depthForecasts),
     accuracy: [],
+    maturedAccuracy: [],
     anomalies: [],
     decisions: [],
     problems: [],
