@@ -109,7 +109,7 @@ const defaultQueues = [
   { name: 'priority_claims', threshold: 1000, resource: 'worker_processes' },
 ] as const;
 
-const forecastModels = ['holt_winters', 'seasonal_naive', 'seasonal_mean', 'naive', 'linear_trend'] as const;
+const forecastModels = ['holt_winters', 'seasonal_naive', 'seasonal_mean', 'naive', 'linear_trend', 'lag_regression', 'random_forest', 'auto'] as const;
 
 /** The LSTM's per-step features (forecast/features/catalog.ts; a test keeps the two lists equal). */
 const lstmFeatureNames = [
@@ -209,7 +209,10 @@ export const configSchema = z
       .describe('PromQL templates for every input; set one to "" to turn that input off.'),
     forecast: z
       .strictObject({
-        model: z.enum(forecastModels).default('holt_winters').describe('Model used for published forecasts.'),
+        model: z
+          .enum(forecastModels)
+          .default('holt_winters')
+          .describe('Model used for published forecasts. "auto" picks or combines models per series on a validation split (best on the benchmark; its refits cost about 2 s of CPU per series).'),
         step: duration.default(60).describe('Grid step of the history the models are fitted on.'),
         season: duration.default(86400).describe('Length of the seasonal cycle.'),
         history: duration.default(7 * 86400).describe('How much history to fit on.'),

@@ -9,7 +9,7 @@ import {
 } from '../core/index.js';
 import { AnomalyTracker, monitoredMetricOf, toAnomalyVerdict } from '../anomaly/index.js';
 import { decide, type DecisionPolicy, type DecisionState, initialDecisionState, type QueueTrendReport } from '../decide/index.js';
-import { evaluateModels, type FittedForecaster, fitWithFallback, MaturedAccuracyTracker, maseScale } from '../forecast/index.js';
+import { createServingForecaster, evaluateModels, type FittedForecaster, fitWithFallback, MaturedAccuracyTracker, maseScale } from '../forecast/index.js';
 import type { MetricSource, SourceProblem } from '../source/index.js';
 import type { Recorder } from './recorder.js';
 import type { AnomalyState, CycleProblem, InputValue, ModelAccuracy, QueueState, ResourceDecision, SeriesForecast, Snapshot, SnapshotStore } from './snapshot.js';
@@ -322,7 +322,7 @@ export class Reconciler {
     for (const horizonSeconds of config.forecast.horizons) {
       const spec = { stepSeconds: config.forecast.step, seasonSteps, horizonSteps: Math.round(horizonSeconds / config.forecast.step) };
       const began = performance.now();
-      const outcome = fitWithFallback(config.forecast.model, series, spec);
+      const outcome = fitWithFallback(createServingForecaster(config.forecast.model), series, spec);
       if (outcome === undefined) continue;
       this.#deps.recorder.modelFitted(key, outcome.fitted.model, (performance.now() - began) / 1000);
       byHorizon.set(horizonSeconds, outcome);

@@ -14,6 +14,7 @@ export * from './residual-bands.js';
 export * from './seasonal-mean.js';
 export * from './seasonal-naive.js';
 export * from './select.js';
+export * from './serving.js';
 export * from './spec.js';
 export * from './direct-model.js';
 export * from './ensemble.js';

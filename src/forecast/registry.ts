@@ -10,7 +10,7 @@ import { createSeasonalNaiveForecaster } from './seasonal-naive.js';
  * the ones the configuration file accepts (`forecast.model`). The order is the order of preference
  * when two models score the same: simpler first.
  */
-const factories = {
+export const baselineFactories = {
   naive: createNaiveForecaster,
   seasonal_naive: createSeasonalNaiveForecaster,
   seasonal_mean: createSeasonalMeanForecaster,
@@ -19,14 +19,14 @@ const factories = {
 } as const satisfies Readonly<Record<string, () => Forecaster>>;
 
 /** The name of a registered model. */
-export type ForecasterName = keyof typeof factories;
+export type ForecasterName = keyof typeof baselineFactories;
 
 /** All registered model names, simplest first. */
-export const forecasterNames: readonly ForecasterName[] = Object.freeze(Object.keys(factories) as ForecasterName[]);
+export const forecasterNames: readonly ForecasterName[] = Object.freeze(Object.keys(baselineFactories) as ForecasterName[]);
 
 /** True when `name` is a registered model. */
 export function isForecasterName(name: string): name is ForecasterName {
-  return Object.hasOwn(factories, name);
+  return Object.hasOwn(baselineFactories, name);
 }
 
 /** A new forecaster of the named model with its default options. */
@@ -34,10 +34,10 @@ export function createForecaster(name: ForecasterName): Forecaster;
 /** A new forecaster of the named model, or undefined for an unknown name. */
 export function createForecaster(name: string): Forecaster | undefined;
 export function createForecaster(name: string): Forecaster | undefined {
-  return isForecasterName(name) ? factories[name]() : undefined;
+  return isForecasterName(name) ? baselineFactories[name]() : undefined;
 }
 
 /** One forecaster of every registered model, simplest first. */
 export function createAllForecasters(): Forecaster[] {
-  return forecasterNames.map((name) => factories[name]());
+  return forecasterNames.map((name) => baselineFactories[name]());
 }

@@ -1,6 +1,6 @@
 import { describe, expect, expectTypeOf, it } from 'vitest';
 import type { ForecastModelName } from '../../../src/config/index.js';
-import { createAllForecasters, createForecaster, forecasterNames, isForecasterName } from '../../../src/forecast/index.js';
+import { createAllForecasters, createForecaster, createServingForecaster, forecasterNames, isForecasterName, type ServingModelName, servingModelNames } from '../../../src/forecast/index.js';
 import type { ForecasterName } from '../../../src/forecast/index.js';
 
 describe('registry', () => {
@@ -9,7 +9,8 @@ describe('registry', () => {
   });
 
   it('has exactly the model names the configuration accepts', () => {
-    expectTypeOf<ForecasterName>().toEqualTypeOf<ForecastModelName>();
+    expectTypeOf<ServingModelName>().toEqualTypeOf<ForecastModelName>();
+    for (const name of servingModelNames) expect(createServingForecaster(name).name).toBe(name);
   });
 
   it('creates each model under its own name, and nothing for unknown names', () => {
