@@ -123,10 +123,15 @@ snapshot: { maxAge: 1h }
       expect(q.latestMarkers, q.queue).toBe(1);
       expect(q.thresholdLabel, q.queue).toMatch(/^threshold \d/);
     }
-    // The accuracy table lists every forecast series; no decision or anomaly exists yet.
+    // The accuracy table lists every forecast series; the decisions table has one row per resource,
+    // as the engine decided them, with its reasons.
     const accuracyRows = await page.$$eval('#accuracy tbody tr', (rows) => rows.map((r) => r.querySelector('td')?.textContent));
     expect(accuracyRows).toEqual(expect.arrayContaining(queues.map((q) => `queue/${q}/depth`)));
-    await expect(page.textContent('#decisions')).resolves.toContain('No recommendations yet');
+    const decided = service.store.latest()!.decisions;
+    expect(decided.map((d) => d.resource)).toEqual(['worker_processes', 'api_instances', 'batch_processors', 'ml_workers', 'db_connections']);
+    const decisionRows = await page.$$eval('#decisions tbody tr', (trs) => trs.map((tr) => [...tr.querySelectorAll('td')].map((td) => td.textContent)));
+    expect(decisionRows.map((r) => [r[0], r[2]])).toEqual(decided.map((d) => [d.resource, String(d.recommendedReplicas)]));
+    expect(decisionRows.every((r) => (r[5] ?? '').length > 0)).toBe(true);
     await expect(page.textContent('#freshness')).resolves.toMatch(/^fresh cycle \d+ · snapshot \d+ s old · refreshing every 5 s$/);
     await page.screenshot({ path: join(artifacts, 'web-view.png'), fullPage: true });
     expect(browserErrors).toEqual([]);
