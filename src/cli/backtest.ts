@@ -31,8 +31,8 @@ import type {
   PointForecast,
   ValidationSelection,
 } from '../forecast/index.js';
-import { formatCsv, inferStepSeconds, readTimestampValueCsv, rowsToRegularSeries } from './csv.js';
-import type { ParsedTimestampValueCsv, TimestampValueRows } from './csv.js';
+import { formatCsv, inferStepSeconds, rowsToRegularSeries, readInputCsv } from './csv.js';
+import type { TimestampValueRows } from './csv.js';
 import { exitUsage } from './io.js';
 import type { CliIo, Command } from './io.js';
 
@@ -464,9 +464,6 @@ export function formatBacktestSummary(run: BacktestRun, rowCount: number, input:
   return `${lines.join('\n')}\n`;
 }
 
-/** How many bad lines are listed one by one before the rest is only counted. */
-const badLinesShown = 10;
-
 /** `foresight backtest`: see the usage text and DESIGN.md "Command-line contracts". */
 export const backtestCommand: Command = async (args: readonly string[], io: CliIo): Promise<number> => {
   const parsed = parseBacktestArgs(args);
@@ -479,22 +476,9 @@ export const backtestCommand: Command = async (args: readonly string[], io: CliI
     return 0;
   }
   const options = parsed.value;
-  let csv: ParsedTimestampValueCsv;
-  try {
-    csv = await readTimestampValueCsv(options.input);
-  } catch (error) {
-    io.stderr.write(`foresight backtest: cannot read --input ${options.input}: ${error instanceof Error ? error.message : String(error)}\n`);
-    return exitUsage;
-  }
-  for (const bad of csv.badLines.slice(0, badLinesShown)) io.stderr.write(`${bad.file}:${bad.line}: ${bad.reason}: ${bad.text}\n`);
-  if (csv.badLines.length > badLinesShown) io.stderr.write(`... and ${csv.badLines.length - badLinesShown} more bad line(s)\n`);
-  if (csv.badLines.length > 0) io.stderr.write(`${options.input}: skipped ${csv.badLines.length} bad line(s)\n`);
-  if (csv.reorderedRows > 0) io.stderr.write(`${options.input}: ${csv.reorderedRows} row(s) were out of time order; rows are used (and written) in time order\n`);
+  const csv = await readInputCsv('backtest', options.input, io.stderr);
+  if (csv === undefined) return exitUsage;
   const rowCount = csv.rows.values.length;
-  if (rowCount === 0) {
-    io.stderr.write(`foresight backtest: ${options.input} has no usable timestamp,value rows\n`);
-    return exitUsage;
-  }
   const { lstm, ...rest } = options;
   const run = await runBacktestAsync(csv.rows, { ...rest, ...(lstm ? { lstm: {} } : {}) });
   if (!run.ok) {

@@ -190,3 +190,34 @@ export function formatCsv(header: readonly string[], columns: readonly ArrayLike
   for (let i = 0; i < length; i++) lines.push(columns.map((column) => formatCsvNumber(column[i]!)).join(','));
   return `${lines.join('\n')}\n`;
 }
+
+/** How many bad lines a command lists one by one before it only counts the rest. */
+const badLinesShown = 10;
+
+/**
+ * Reads a command's `--input` CSV the way every command reports it: bad lines listed (the first
+ * ten) and counted on stderr, reordered rows noted. Undefined, after saying why on stderr, when the
+ * file cannot be read or holds no usable row: the caller then exits with the usage code.
+ */
+export async function readInputCsv(
+  command: string,
+  input: string,
+  stderr: { write(text: string): unknown },
+): Promise<ParsedTimestampValueCsv | undefined> {
+  let csv: ParsedTimestampValueCsv;
+  try {
+    csv = await readTimestampValueCsv(input);
+  } catch (error) {
+    stderr.write(`foresight ${command}: cannot read --input ${input}: ${error instanceof Error ? error.message : String(error)}\n`);
+    return undefined;
+  }
+  for (const bad of csv.badLines.slice(0, badLinesShown)) stderr.write(`${bad.file}:${bad.line}: ${bad.reason}: ${bad.text}\n`);
+  if (csv.badLines.length > badLinesShown) stderr.write(`... and ${csv.badLines.length - badLinesShown} more bad line(s)\n`);
+  if (csv.badLines.length > 0) stderr.write(`${input}: skipped ${csv.badLines.length} bad line(s)\n`);
+  if (csv.reorderedRows > 0) stderr.write(`${input}: ${csv.reorderedRows} row(s) were out of time order; rows are used (and written) in time order\n`);
+  if (csv.rows.values.length === 0) {
+    stderr.write(`foresight ${command}: ${input} has no usable timestamp,value rows\n`);
+    return undefined;
+  }
+  return csv;
+}

@@ -10,8 +10,8 @@ import {
 } from '../anomaly/index.js';
 import type { AnomalyDetector, AnomalyPoint, DetectorName, MonitoredMetric } from '../anomaly/index.js';
 import type { Result } from '../core/index.js';
-import { formatCsv, readTimestampValueCsv } from './csv.js';
-import type { ParsedTimestampValueCsv, TimestampValueRows } from './csv.js';
+import { formatCsv, readInputCsv } from './csv.js';
+import type { TimestampValueRows } from './csv.js';
 import { exitUsage } from './io.js';
 import type { CliIo, Command } from './io.js';
 
@@ -111,9 +111,6 @@ export function formatDetectSummary(run: DetectRun, input: string, metric: Monit
   return `${lines.join('\n')}\n`;
 }
 
-/** How many bad lines are listed one by one before the rest is only counted. */
-const badLinesShown = 10;
-
 /** `foresight detect`: see the usage text and DESIGN.md "Command-line contracts". */
 export const detectCommand: Command = async (args: readonly string[], io: CliIo): Promise<number> => {
   const parsed = parseDetectArgs(args);
@@ -126,22 +123,9 @@ export const detectCommand: Command = async (args: readonly string[], io: CliIo)
     return 0;
   }
   const options = parsed.value;
-  let csv: ParsedTimestampValueCsv;
-  try {
-    csv = await readTimestampValueCsv(options.input);
-  } catch (error) {
-    io.stderr.write(`foresight detect: cannot read --input ${options.input}: ${error instanceof Error ? error.message : String(error)}\n`);
-    return exitUsage;
-  }
-  for (const bad of csv.badLines.slice(0, badLinesShown)) io.stderr.write(`${bad.file}:${bad.line}: ${bad.reason}: ${bad.text}\n`);
-  if (csv.badLines.length > badLinesShown) io.stderr.write(`... and ${csv.badLines.length - badLinesShown} more bad line(s)\n`);
-  if (csv.badLines.length > 0) io.stderr.write(`${options.input}: skipped ${csv.badLines.length} bad line(s)\n`);
-  if (csv.reorderedRows > 0) io.stderr.write(`${options.input}: ${csv.reorderedRows} row(s) were out of time order; rows are used (and written) in time order\n`);
+  const csv = await readInputCsv('detect', options.input, io.stderr);
+  if (csv === undefined) return exitUsage;
   const rowCount = csv.rows.values.length;
-  if (rowCount === 0) {
-    io.stderr.write(`foresight detect: ${options.input} has no usable timestamp,value rows\n`);
-    return exitUsage;
-  }
   const run = runDetect(csv.rows, options.detector, options.metric);
   try {
     await writeFile(options.out, formatDetectCsv(csv.rows, run.points));

@@ -17,7 +17,7 @@ import {
   type SimulationOptions,
   type SimulationResult,
 } from '../simulate/index.js';
-import { inferStepSeconds, readTimestampValueCsv } from './csv.js';
+import { inferStepSeconds, readInputCsv } from './csv.js';
 import type { TimestampValueRows } from './csv.js';
 import { exitUsage } from './io.js';
 import type { CliIo, Command } from './io.js';
@@ -384,20 +384,9 @@ export const simulateCommand: Command = async (args: readonly string[], io: CliI
       return exitUsage;
     }
   }
-  let csv;
-  try {
-    csv = await readTimestampValueCsv(options.input);
-  } catch (error) {
-    io.stderr.write(`foresight simulate: cannot read --input ${options.input}: ${error instanceof Error ? error.message : String(error)}\n`);
-    return exitUsage;
-  }
-  for (const bad of csv.badLines.slice(0, 10)) io.stderr.write(`${bad.file}:${bad.line}: ${bad.reason}: ${bad.text}\n`);
-  if (csv.badLines.length > 10) io.stderr.write(`... and ${csv.badLines.length - 10} more bad line(s)\n`);
+  const csv = await readInputCsv('simulate', options.input, io.stderr);
+  if (csv === undefined) return exitUsage;
   const rowCount = csv.rows.values.length;
-  if (rowCount === 0) {
-    io.stderr.write(`foresight simulate: ${options.input} has no usable timestamp,value rows\n`);
-    return exitUsage;
-  }
   const run = runSimulation(csv.rows, { ...options, rulesText, rulesFile: options.rules, keepSeries: options.plot !== undefined });
   if (!run.ok) {
     io.stderr.write(`foresight simulate: ${run.error}\n`);
