@@ -8,7 +8,8 @@ import { type Actuator, createActuator } from './actuate/index.js';
 import { buildApi, createExternalMetricsServer, type ExternalMetricsServer } from './api/index.js';
 import type { Config } from './config/index.js';
 import { allInputs, type Clock, type InputRef } from './core/index.js';
-import { createPolicyProvider, nodeTimers, Reconciler, Scheduler, SnapshotStore, type Timers } from './engine/index.js';
+import { createPolicyProvider, type LearnedModels, nodeTimers, Reconciler, Scheduler, SnapshotStore, type Timers } from './engine/index.js';
+import { tensorCount } from './forecast/index.js';
 import { createExternalMetricsInstruments, createKedaGrpcServer, createKedaMetrics, type KedaGrpcServer, type KedaMetrics, createMetrics, type ServiceMetrics } from './publish/index.js';
 import {
   defaultReplayDir,
@@ -18,6 +19,7 @@ import {
   ReplaySource,
   type TimeRange,
 } from './source/index.js';
+import { type LifecycleEvents, lstmOptionsFromConfig, ModelLifecycle, ModelStore } from './training/index.js';
 
 /** Where a relative `decisions.rulesFile` is looked up: the working directory, then the package root. */
 export const rulesBaseDirs: readonly string[] = [process.cwd(), fileURLToPath(new URL('..', import.meta.url))];
@@ -51,6 +53,8 @@ export class Service {
   readonly kedaMetrics: KedaMetrics;
   /** The external.metrics.k8s.io server on its own HTTPS port (a no-op when disabled). */
   readonly externalMetrics: ExternalMetricsServer;
+  /** Loads, retrains (in a worker thread) and serves the LSTM of every forecast series. */
+  readonly models: ModelLifecycle;
   /** The port of the KEDA external-scaler gRPC server once started (undefined when disabled). */
   kedaGrpcPort: number | undefined;
   readonly #keda: KedaGrpcServer;
@@ -62,7 +66,7 @@ export class Service {
     this.#options = options;
     const { config, clock, logger } = options;
     this.store = new SnapshotStore({ historyRetentionSeconds: config().snapshot.historyRetention });
-    this.metrics = createMetrics({ registry: this.registry, store: this.store, clock, config, build: options.build });
+    this.metrics = createMetrics({ registry: this.registry, store: this.store, clock, config, build: options.build, tensorCount });
     this.kedaMetrics = createKedaMetrics(this.registry);
     this.#keda = createKedaGrpcServer({ store: this.store, clock, config, logger: logger.child({ module: 'keda' }), metrics: this.kedaMetrics, ...(options.timers === undefined ? {} : { timers: options.timers }) });
     this.externalMetrics = createExternalMetricsServer({
@@ -78,7 +82,16 @@ export class Service {
     const source = options.source ?? new ConfiguredSource(config, clock, this.metrics, logger.child({ module: 'source' }));
     const rulesLog = logger.child({ module: 'decide' });
     const policy = createPolicyProvider(config, rulesBaseDirs, (message) => rulesLog.error({ problems: message }, 'scaling rules refused; the previous rules keep deciding'));
-    this.reconciler = new Reconciler({ source, clock, store: this.store, recorder: this.metrics.recorder, config, policy });
+    // The model folder is read once: moving it needs a restart (models already loaded keep serving).
+    this.models = new ModelLifecycle({
+      store: new ModelStore(config().scaling.modelPath),
+      lstm: () => lstmOptionsFromConfig(config().ml.lstm),
+      retrainIntervalSeconds: () => config().scaling.modelRetrainInterval,
+      accuracyThresholdPercent: () => config().ml.accuracyThresholdPercent,
+      backend: config().ml.lstm.backend,
+      events: lifecycleEvents(this.metrics, logger.child({ module: 'training' })),
+    });
+    this.reconciler = new Reconciler({ source, clock, store: this.store, recorder: this.metrics.recorder, config, policy, learned: learnedModelsOf(this.models) });
     const engineLog = logger.child({ module: 'engine' });
     this.#scheduler = new Scheduler({
       runCycle: async () => {
@@ -126,6 +139,8 @@ export class Service {
   /** Stops accepting requests, waits for a running cycle, and closes the server. */
   async stop(): Promise<void> {
     await this.#scheduler.stop();
+    // Aborts running trainings (their workers end) and frees the models' tensors.
+    await this.models.close();
     // Releases the Lease so another replica can take over at once.
     await this.actuator.stop();
     await this.#keda.stop();
@@ -138,6 +153,53 @@ export class Service {
       server.closeIdleConnections();
     });
   }
+}
+
+/** Adapts training's ModelLifecycle onto the engine's LearnedModels port. */
+export function learnedModelsOf(lifecycle: ModelLifecycle): LearnedModels {
+  return {
+    load: (seriesKey) => lifecycle.load(seriesKey),
+    tick: (seriesKey, history, spec, nowMs, accuracyPercent) => {
+      lifecycle.tick(seriesKey, { target: history }, spec, nowMs, accuracyPercent);
+    },
+    serving: (seriesKey) => lifecycle.serving(seriesKey),
+    status: () =>
+      lifecycle.status().map((s) => {
+        const report = s.lastReport;
+        const reason =
+          s.unavailableReason ??
+          report?.failure ??
+          (report !== undefined && !report.deployed ? 'the last trained model did not beat the serving one on held-out data (current_better_or_equal)' : undefined);
+        return {
+          seriesKey: s.seriesKey,
+          model: 'lstm',
+          ...(s.meta !== undefined && s.trainedAtMs !== undefined ? { trainedAtMs: s.trainedAtMs } : {}),
+          state: s.training ? 'training' : s.meta !== undefined ? 'serving' : 'unavailable',
+          ...(reason === undefined ? {} : { reason }),
+        } as const;
+      }),
+  };
+}
+
+/** Logs the lifecycle's events and turns them into the learned-model metrics. */
+function lifecycleEvents(metrics: ServiceMetrics, log: Logger): LifecycleEvents {
+  return {
+    modelUnusable: (seriesKey, failure) => {
+      log.warn({ seriesKey, reason: failure.reason, message: failure.message }, 'stored model unusable; it will be retrained');
+      metrics.learned.failed('lstm', failure.reason);
+    },
+    trainingStarted: (seriesKey, reason) => log.info({ seriesKey, reason }, 'training started in a worker thread'),
+    trainingProgress: (seriesKey, progress) => log.debug({ seriesKey, progress }, 'training progress'),
+    trainingFinished: (seriesKey, report) => {
+      if (report.failure !== undefined) {
+        log.warn({ seriesKey, failure: report.failure, durationSeconds: report.durationSeconds }, 'training failed; the baselines keep serving');
+        metrics.learned.failed('lstm', report.failure.split(':')[0] ?? 'unknown');
+        return;
+      }
+      log.info({ seriesKey, deployed: report.deployed, shadow: report.shadow, durationSeconds: report.durationSeconds }, 'training finished');
+      if (report.deployed && report.createdAtMs !== undefined) metrics.learned.trained(seriesKey, 'lstm', report.createdAtMs, report.durationSeconds);
+    },
+  };
 }
 
 /**

@@ -6,7 +6,7 @@ import { type Clock, formatDuration } from '../core/index.js';
 import type { Snapshot, SnapshotStore } from '../engine/index.js';
 import { failureStatus, type KedaMetrics } from '../publish/index.js';
 import { buildKedaRouter } from './keda-routes.js';
-import { accuracyViews, freshnessView, inputViews, queueViews } from './views.js';
+import { accuracyViews, freshnessView, inputViews, learnedModelViews, queueViews } from './views.js';
 import { webViewRouter } from './web-view.js';
 
 /** What the HTTP API serves from. It never queries a source or a model itself. */
@@ -107,6 +107,7 @@ export function buildApi(deps: ApiDeps): express.Express {
       ...inputViews(snapshot),
       decisions: snapshot.decisions,
       anomalies: snapshot.anomalies,
+      learnedModels: learnedModelViews(snapshot),
       problems: snapshot.problems,
     });
   });
@@ -144,6 +145,7 @@ export function buildApi(deps: ApiDeps): express.Express {
       },
       snapshot: freshness(snapshot),
       series: accuracyViews(snapshot),
+      learnedModels: learnedModelViews(snapshot),
       // What was published, scored against what happened (trailing 24 h): the design's accuracy.
       matured: snapshot.maturedAccuracy.map((m) => ({
         series: m.seriesKey,

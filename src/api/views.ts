@@ -86,6 +86,29 @@ export function accuracyViews(snapshot: Snapshot) {
   });
 }
 
+/**
+ * Learned models (LSTM) per series: lifecycle state, training time, and whether it serves (it does
+ * only when it beat the baseline on the newest 30 % of the buffer). `enabled: false` when off.
+ */
+export function learnedModelViews(snapshot: Snapshot) {
+  const models = snapshot.learnedModels;
+  if (models === undefined) return { enabled: false, series: [] };
+  return {
+    enabled: true,
+    series: models.map((m) => ({
+      series: m.seriesKey,
+      model: m.model,
+      state: m.state,
+      trainedAt: m.trainedAtMs === undefined ? null : new Date(m.trainedAtMs).toISOString(),
+      servesForecasts: m.servesForecasts ?? false,
+      validationMase: m.validationMase ?? null,
+      baselineValidationMase: m.baselineValidationMase ?? null,
+      ...(m.reason === undefined ? {} : { reason: m.reason }),
+      ...(m.notServingReason === undefined ? {} : { notServingReason: m.notServingReason }),
+    })),
+  };
+}
+
 function finiteOrNull(value: number): number | null {
   return Number.isFinite(value) ? value : null;
 }

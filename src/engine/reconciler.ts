@@ -9,8 +9,20 @@ import {
 } from '../core/index.js';
 import { AnomalyTracker, monitoredMetricOf, toAnomalyVerdict } from '../anomaly/index.js';
 import { decide, type DecisionPolicy, type DecisionState, initialDecisionState, type QueueTrendReport } from '../decide/index.js';
-import { createServingForecaster, evaluateModels, type FittedForecaster, fitWithFallback, MaturedAccuracyTracker, maseScale } from '../forecast/index.js';
+import {
+  actualsAtOrigins,
+  backtest,
+  createServingForecaster,
+  evaluateModels,
+  type FittedForecaster,
+  type ForecastSpec,
+  fitWithFallback,
+  MaturedAccuracyTracker,
+  maseScale,
+  scoreForecasts,
+} from '../forecast/index.js';
 import type { MetricSource, SourceProblem } from '../source/index.js';
+import type { LearnedModels, LearnedModelStatus } from './learned-models.js';
 import type { Recorder } from './recorder.js';
 import type { AnomalyState, CycleProblem, InputValue, ModelAccuracy, QueueState, ResourceDecision, SeriesForecast, Snapshot, SnapshotStore } from './snapshot.js';
 
@@ -24,6 +36,27 @@ export interface ReconcilerDeps {
   readonly config: () => Config;
   /** The decision policy of the current configuration (compiled scaling rules); none → no decisions. */
   readonly policy?: () => DecisionPolicy | undefined;
+  /** The learned-model lifecycle (LSTM); used when `ml.lstm.enabled` and `scaling.mlPredictionEnabled`. */
+  readonly learned?: LearnedModels;
+}
+
+/** The share of the newest history a learned model and the baseline are compared on. */
+const learnedValidationFraction = 0.3;
+
+/** Whether a series' learned model serves one horizon, decided by a backtest at refit time. */
+interface LearnedChoice {
+  /** The learned model compared (a new one from training is compared again). */
+  readonly model: FittedForecaster;
+  /** The baseline fit it was compared against. */
+  readonly fittedAtMs: number;
+  readonly horizonSeconds?: number;
+  readonly use: boolean;
+  readonly learnedMase: number;
+  readonly baselineMase: number;
+  /** Why the learned model does not serve. */
+  readonly reason?: string;
+  /** The learned model's validation scores, shown beside the baselines' in /scaling/ml/accuracy. */
+  readonly scores?: ModelAccuracy;
 }
 
 /** The inputs the engine forecasts, besides every queue's depth. */
@@ -74,6 +107,9 @@ export class Reconciler {
   #anomalies: AnomalyTracker | undefined;
   /** The configuration the buffers and fits were built for; a new one invalidates them. */
   #builtFor: Config | undefined;
+  /** Series whose stored learned model has been loaded (or found missing). */
+  #learnedLoaded = new Set<string>();
+  #learnedChoices = new Map<string, LearnedChoice>();
 
   constructor(deps: ReconcilerDeps) {
     this.#deps = deps;
@@ -134,14 +170,28 @@ export class Reconciler {
       this.#matured.observe(key, finiteSamples(series));
     }
 
+    const learned = config.ml.lstm.enabled && config.scaling.mlPredictionEnabled ? this.#deps.learned : undefined;
+    const maturedPercent = learned === undefined ? new Map<string, number>() : this.#maturedPercentByKey(config, startedAtMs);
     const forecasts: SeriesForecast[] = [];
     for (const input of targets) {
       const key = inputKey(input);
       const series = this.#history.get(key);
       if (series === undefined || lastFinite(series) === undefined) continue;
       const fitted = this.#fitIfDue(key, series, config, startedAtMs);
-      for (const [horizonSeconds, { fitted: model, fallbackReason }] of fitted.byHorizon) {
-        const point = model.forecast(series);
+      const choice = learned === undefined ? undefined : await this.#learnedChoice(learned, key, series, fitted, config, startedAtMs);
+      for (const [horizonSeconds, baseline] of fitted.byHorizon) {
+        let model = baseline.fitted;
+        let fallbackReason = baseline.fallbackReason;
+        let point = model.forecast(series);
+        if (choice?.use === true && choice.horizonSeconds === horizonSeconds) {
+          const learnedPoint = choice.model.forecast(series);
+          // A learned model that cannot forecast this history (too short a tail, a gap) leaves the baseline serving.
+          if ([learnedPoint.value, learnedPoint.p10, learnedPoint.p90].every(Number.isFinite)) {
+            model = choice.model;
+            fallbackReason = undefined;
+            point = learnedPoint;
+          }
+        }
         if (![point.value, point.p10, point.p90].every(Number.isFinite)) continue;
         this.#matured.record({
           seriesKey: key,
@@ -167,6 +217,8 @@ export class Reconciler {
           p90: Math.max(0, point.p90),
         });
       }
+      // After this cycle's forecasts: training starts in the background and never delays them.
+      if (learned !== undefined) learned.tick(key, series, this.#learnedSpec(config), startedAtMs, maturedPercent.get(key));
     }
 
     const inputs: InputValue[] = latest.readings.map((r) => ({ input: r.input, key: inputKey(r.input), timestampMs: r.timestampMs, value: r.value }));
@@ -198,7 +250,99 @@ export class Reconciler {
       anomalies,
       decisions: decided?.decisions ?? [],
       problems: problems.map(toCycleProblem),
+      ...(learned === undefined ? {} : { learnedModels: this.#learnedStatus(learned) }),
     };
+  }
+
+  /** The spec learned models are trained for: the first configured horizon. */
+  #learnedSpec(config: Config): ForecastSpec {
+    return {
+      stepSeconds: config.forecast.step,
+      seasonSteps: Math.round(config.forecast.season / config.forecast.step),
+      horizonSteps: Math.round(config.forecast.horizons[0]! / config.forecast.step),
+    };
+  }
+
+  /** Matured-forecast accuracy per series at the learned models' horizon (what triggers early retraining). */
+  #maturedPercentByKey(config: Config, nowMs: number): Map<string, number> {
+    const horizonSeconds = config.forecast.horizons[0]!;
+    const out = new Map<string, number>();
+    for (const m of this.#matured.accuracy(nowMs)) {
+      if (m.horizonSeconds === horizonSeconds && m.points > 0 && Number.isFinite(m.accuracyPercent)) out.set(m.seriesKey, m.accuracyPercent);
+    }
+    return out;
+  }
+
+  /**
+   * Loads a series' learned model once, and decides whether it serves: only if its backtest on the
+   * newest 30 % of the buffer beats the serving baseline's (fitted on the older 70 %) by MASE.
+   * Decided again after each baseline refit and whenever training deploys a new model.
+   */
+  async #learnedChoice(learned: LearnedModels, key: string, series: RegularSeries, fitted: FittedSeries, config: Config, nowMs: number): Promise<LearnedChoice | undefined> {
+    if (!this.#learnedLoaded.has(key)) {
+      this.#learnedLoaded.add(key);
+      await learned.load(key);
+    }
+    const model = learned.serving(key);
+    if (model === undefined) {
+      this.#learnedChoices.delete(key);
+      return undefined;
+    }
+    const cached = this.#learnedChoices.get(key);
+    if (cached !== undefined && cached.model === model && cached.fittedAtMs === fitted.fittedAtMs) return cached;
+    const choice = this.#compareLearned(key, model, series, fitted, config, nowMs);
+    this.#learnedChoices.set(key, choice);
+    const scores = choice.scores;
+    if (scores !== undefined) this.#accuracy = [...this.#accuracy.filter((a) => !(a.seriesKey === key && a.model === model.model)), scores];
+    return choice;
+  }
+
+  #compareLearned(key: string, model: FittedForecaster, series: RegularSeries, fitted: FittedSeries, config: Config, nowMs: number): LearnedChoice {
+    const none = (reason: string): LearnedChoice => ({ model, fittedAtMs: fitted.fittedAtMs, use: false, learnedMase: Number.NaN, baselineMase: Number.NaN, reason });
+    const spec = model.spec;
+    const horizonSeconds = config.forecast.horizons.find(
+      (h) => spec.stepSeconds === config.forecast.step && spec.horizonSteps === Math.round(h / config.forecast.step) && fitted.byHorizon.has(h),
+    );
+    if (horizonSeconds === undefined) return none(`the learned model's spec (step ${spec.stepSeconds}s, ${spec.horizonSteps} steps ahead) matches no configured horizon`);
+    const trainEndIndex = Math.floor(series.values.length * (1 - learnedValidationFraction)) - 1;
+    const base = backtest(createServingForecaster(config.forecast.model), series, { spec, trainEndIndex });
+    const actual = actualsAtOrigins(series.values, spec.horizonSteps, trainEndIndex + 1);
+    const score = scoreForecasts(actual, model.forecastEachOrigin(series), maseScale(series.values.subarray(0, trainEndIndex + 1), spec.seasonSteps));
+    const baselineMase = base.ok ? base.value.accuracy.mase : Number.NaN;
+    const learnedMase = score.count > 0 ? score.mase : Number.NaN;
+    const use = Number.isFinite(learnedMase) && Number.isFinite(baselineMase) && learnedMase < baselineMase;
+    const reason = use
+      ? undefined
+      : !Number.isFinite(learnedMase)
+        ? 'the learned model has no scored forecasts on the validation window'
+        : !Number.isFinite(baselineMase)
+          ? 'the baseline could not be backtested, so the learned model cannot be compared'
+          : `baseline ${config.forecast.model} is better or equal on the newest ${learnedValidationFraction * 100} % (MASE ${baselineMase.toFixed(3)} vs ${learnedMase.toFixed(3)})`;
+    return {
+      model,
+      fittedAtMs: fitted.fittedAtMs,
+      horizonSeconds,
+      use,
+      learnedMase,
+      baselineMase,
+      ...(reason === undefined ? {} : { reason }),
+      ...(score.count > 0 ? { scores: { seriesKey: key, model: model.model, mase: score.mase, wape: score.wape, coverage: score.coverage80, horizonSeconds, points: score.count, evaluatedAtMs: nowMs } } : {}),
+    };
+  }
+
+  /** The lifecycle's status, with whether each series' learned model serves and why not. */
+  #learnedStatus(learned: LearnedModels): LearnedModelStatus[] {
+    return learned.status().map((s) => {
+      const choice = this.#learnedChoices.get(s.seriesKey);
+      if (choice === undefined) return { ...s, servesForecasts: false };
+      return {
+        ...s,
+        servesForecasts: choice.use,
+        ...(Number.isFinite(choice.learnedMase) ? { validationMase: choice.learnedMase } : {}),
+        ...(Number.isFinite(choice.baselineMase) ? { baselineValidationMase: choice.baselineMase } : {}),
+        ...(choice.reason === undefined ? {} : { notServingReason: choice.reason }),
+      };
+    });
   }
 
   /**
@@ -291,6 +435,7 @@ export class Reconciler {
     }
     // Model settings may have changed with the configuration: refit everything on the next cycle.
     this.#fits.clear();
+    this.#learnedChoices.clear();
   }
 
   /** Merges newly read points into the buffer for `key`, re-gridded to the window ending at `gridEndMs`. */

@@ -1,3 +1,4 @@
+import type { LearnedModelStatus } from './learned-models.js';
 import type { InputRef, Resource } from '../core/index.js';
 
 /** The latest value of one input in a cycle. */
@@ -163,6 +164,8 @@ export interface Snapshot {
   /** One decision per resource (empty when scaling is off). */
   readonly decisions: readonly ResourceDecision[];
   readonly problems: readonly CycleProblem[];
+  /** Learned models (LSTM) per series, when they are enabled; absent otherwise. */
+  readonly learnedModels?: readonly LearnedModelStatus[];
 }
 
 /** A compact record of a past cycle, kept for /scaling/history. */

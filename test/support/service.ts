@@ -8,9 +8,11 @@ import { systemClock } from '../../src/core/index.js';
 export function configFromYaml(text: string, env: Readonly<Record<string, string | undefined>> = {}): Config {
   // Tests run in parallel: the KEDA gRPC server takes a free port unless a test names one.
   // The external-metrics server (port 6443, PKI written under .foresight/) is off unless a test turns it on.
-  const raw = (parse(text) ?? {}) as { keda?: { grpc?: { port?: number } }; externalMetrics?: { enabled?: boolean } };
+  // Learned models (LSTM training in worker threads) are off unless a test sets `ml`: they would slow every test.
+  const raw = (parse(text) ?? {}) as { keda?: { grpc?: { port?: number } }; externalMetrics?: { enabled?: boolean }; ml?: unknown };
   raw.keda = { ...raw.keda, grpc: { port: 0, ...raw.keda?.grpc } };
   if (raw.externalMetrics === undefined) raw.externalMetrics = { enabled: false };
+  if (raw.ml === undefined) raw.ml = { lstm: { enabled: false } };
   const loaded = loadConfigFromText({ text: stringify(raw), file: 'test-config.yaml', env });
   if (!loaded.ok) throw new Error(loaded.error.message);
   return loaded.value;

@@ -1,0 +1,40 @@
+import type { RegularSeries } from '../core/index.js';
+import type { FittedForecaster, ForecastSpec } from '../forecast/index.js';
+
+/** The state of one series' learned model, as the engine publishes it in the snapshot. */
+export interface LearnedModelStatus {
+  readonly seriesKey: string;
+  /** The learned model's name ("lstm"). */
+  readonly model: string;
+  /** When the serving model was trained (unix ms); absent while there is none. */
+  readonly trainedAtMs?: number;
+  /** `serving`: a model exists; `training`: a run is in progress; `unavailable`: neither (see `reason`). */
+  readonly state: 'serving' | 'training' | 'unavailable';
+  /** Why there is no model, or why the last run deployed nothing. */
+  readonly reason?: string;
+  /** Set by the engine: whether the learned model serves the forecasts of its horizon. */
+  readonly servesForecasts?: boolean;
+  /** Set by the engine: the learned model's MASE on the newest 30 % of the buffer. */
+  readonly validationMase?: number;
+  /** Set by the engine: the serving baseline's MASE on the same origins (fitted on the older 70 %). */
+  readonly baselineValidationMase?: number;
+  /** Set by the engine: why the learned model does not serve (baseline better, spec mismatch). */
+  readonly notServingReason?: string;
+}
+
+/**
+ * The engine's view of the learned-model lifecycle (loading, background retraining, serving).
+ * A port: the engine may not import the training module, so the composition root adapts
+ * training's ModelLifecycle onto this. Every method returns at once or with the store's I/O
+ * only; training never runs on the cycle's path.
+ */
+export interface LearnedModels {
+  /** Loads the stored model of a series, once; never throws (an unusable model is retrained). */
+  load(seriesKey: string): Promise<void>;
+  /** One cycle for a series: may start a background retraining on `history` for `spec`. */
+  tick(seriesKey: string, history: RegularSeries, spec: ForecastSpec, nowMs: number, accuracyPercent?: number): void;
+  /** The model serving a series, if there is one. */
+  serving(seriesKey: string): FittedForecaster | undefined;
+  /** The state of every series seen. */
+  status(): readonly LearnedModelStatus[];
+}

@@ -1,0 +1,136 @@
+import { describe, expect, it } from 'vitest';
+import type { InputRef, RegularSeries, Sample } from '../../../src/core/index.js';
+import { type LearnedModels, type LearnedModelStatus, type Recorder, Reconciler, SnapshotStore } from '../../../src/engine/index.js';
+import type { EachOriginForecasts, FittedForecaster, ForecastSpec, PointForecast } from '../../../src/forecast/index.js';
+import { FakeSource } from '../../support/fake-source.js';
+import { ManualClock } from '../../support/manual-clock.js';
+import { configFromYaml } from '../../support/service.js';
+
+const HOUR_MS = 3_600_000;
+const depth: InputRef = { kind: 'queue', queue: 'orders', metric: 'depth' };
+const key = 'queue/orders/depth';
+/** An hourly cycle with a half-hour ripple: neither the baseline nor a constant gets it exactly. */
+const truth = (t: number) => 100 + 30 * Math.sin((2 * Math.PI * t) / HOUR_MS) + 10 * Math.sin((4 * Math.PI * t) / (0.7 * HOUR_MS));
+
+const yaml = `
+queues: [{ name: orders, threshold: 150 }]
+forecast: { step: 1m, season: 1h, history: 3h, horizons: [5m, 15m], refitInterval: 30m }
+ml: { lstm: { enabled: true } }
+`;
+
+/** A stand-in learned model: forecasts `valueAt(target time)` from any history, for the given spec. */
+function fakeModel(spec: ForecastSpec, valueAt: (t: number) => number): FittedForecaster {
+  const at = (series: RegularSeries, origin: number): PointForecast => {
+    const v = valueAt(series.startMs + (origin + spec.horizonSteps) * series.stepSeconds * 1000);
+    return { value: v, p10: v - 1, p90: v + 1 };
+  };
+  return {
+    model: 'lstm',
+    spec,
+    forecast: (history) => at(history, history.values.length - 1),
+    forecastEachOrigin: (series): EachOriginForecasts => {
+      const n = series.values.length;
+      const out = { value: new Float64Array(n), p10: new Float64Array(n), p90: new Float64Array(n) };
+      for (let t = 0; t < n; t++) {
+        const p = at(series, t);
+        out.value[t] = p.value;
+        out.p10[t] = p.p10;
+        out.p90[t] = p.p90;
+      }
+      return out;
+    },
+  };
+}
+
+class FakeLearned implements LearnedModels {
+  readonly loads: string[] = [];
+  readonly ticks: { key: string; spec: ForecastSpec; points: number; accuracyPercent?: number }[] = [];
+  constructor(private readonly model: (spec: ForecastSpec) => FittedForecaster | undefined) {}
+  async load(seriesKey: string): Promise<void> {
+    this.loads.push(seriesKey);
+  }
+  tick(seriesKey: string, history: RegularSeries, spec: ForecastSpec, _nowMs: number, accuracyPercent?: number): void {
+    this.ticks.push({ key: seriesKey, spec, points: history.values.length, ...(accuracyPercent === undefined ? {} : { accuracyPercent }) });
+  }
+  serving(seriesKey: string): FittedForecaster | undefined {
+    return seriesKey === key ? this.model({ stepSeconds: 60, seasonSteps: 60, horizonSteps: 5 }) : undefined;
+  }
+  status(): readonly LearnedModelStatus[] {
+    return [{ seriesKey: key, model: 'lstm', state: 'serving', trainedAtMs: 1 }];
+  }
+}
+
+const silent: Recorder = { cycleFinished() {}, sourceProblem() {}, modelFitted() {}, decided() {}, anomaliesScored() {} };
+
+function setup(learned: LearnedModels, text = yaml) {
+  const clock = new ManualClock(Date.UTC(2026, 10, 2, 12, 0, 20));
+  const config = configFromYaml(text);
+  const samples: Sample[] = [];
+  for (let t = clock.nowMs() - 6 * HOUR_MS; t <= clock.nowMs() + 6 * HOUR_MS; t += 60_000) samples.push({ timestampMs: t, value: truth(t) });
+  const source = new FakeSource().set(depth, samples);
+  const reconciler = new Reconciler({ source, clock, store: new SnapshotStore({ historyRetentionSeconds: 3600 }), recorder: silent, config: () => config, learned });
+  return { clock, reconciler };
+}
+
+describe('Reconciler with learned models', () => {
+  it('serves a learned model that beats the baseline on the newest 30 %, at its horizon only', async () => {
+    const oracle = fakeModel({ stepSeconds: 60, seasonSteps: 60, horizonSteps: 5 }, truth);
+    const learned = new FakeLearned(() => oracle);
+    const { reconciler } = setup(learned);
+    const snapshot = await reconciler.runCycle();
+    const five = snapshot.forecasts.find((f) => f.seriesKey === key && f.horizonSeconds === 300)!;
+    const fifteen = snapshot.forecasts.find((f) => f.seriesKey === key && f.horizonSeconds === 900)!;
+    expect(five.model).toBe('lstm');
+    expect(five.value).toBeCloseTo(truth(five.originMs + 300_000), 6);
+    expect(fifteen.model).toBe('holt_winters');
+    const status = snapshot.learnedModels!.find((s) => s.seriesKey === key)!;
+    expect(status.servesForecasts).toBe(true);
+    expect(status.validationMase!).toBeLessThan(status.baselineValidationMase!);
+    // Its validation scores stand beside the baselines' backtests.
+    expect(snapshot.accuracy.find((a) => a.seriesKey === key && a.model === 'lstm')?.points).toBeGreaterThan(0);
+  });
+
+  it('keeps the baseline when the learned model is worse, and says why', async () => {
+    const constant = fakeModel({ stepSeconds: 60, seasonSteps: 60, horizonSteps: 5 }, () => 0);
+    const { reconciler } = setup(new FakeLearned(() => constant));
+    const snapshot = await reconciler.runCycle();
+    expect(snapshot.forecasts.filter((f) => f.seriesKey === key).map((f) => f.model)).toEqual(['holt_winters', 'holt_winters']);
+    const status = snapshot.learnedModels!.find((s) => s.seriesKey === key)!;
+    expect(status.servesForecasts).toBe(false);
+    expect(status.notServingReason).toMatch(/baseline holt_winters is better or equal/);
+    expect(status.validationMase!).toBeGreaterThan(status.baselineValidationMase!);
+  });
+
+  it('ignores a learned model whose spec matches no horizon', async () => {
+    const other = fakeModel({ stepSeconds: 60, seasonSteps: 60, horizonSteps: 7 }, truth);
+    const { reconciler } = setup(new FakeLearned(() => other));
+    const snapshot = await reconciler.runCycle();
+    expect(snapshot.forecasts.every((f) => f.model !== 'lstm')).toBe(true);
+    expect(snapshot.learnedModels![0]!.notServingReason).toMatch(/matches no configured horizon/);
+  });
+
+  it('loads each series once, ticks every series every cycle with the first horizon, and passes matured accuracy', async () => {
+    const learned = new FakeLearned(() => undefined);
+    const { reconciler, clock } = setup(learned);
+    await reconciler.runCycle();
+    clock.advance(600);
+    await reconciler.runCycle();
+    expect(learned.loads.filter((k) => k === key)).toHaveLength(1);
+    const mine = learned.ticks.filter((t) => t.key === key);
+    expect(mine).toHaveLength(2);
+    expect(mine[0]!.spec).toEqual({ stepSeconds: 60, seasonSteps: 60, horizonSteps: 5 });
+    expect(mine[0]!.accuracyPercent).toBeUndefined();
+    // The first cycle's 5-minute forecast has matured by the second.
+    expect(mine[1]!.accuracyPercent).toEqual(expect.any(Number));
+  });
+
+  it('does nothing with learned models when ml.lstm is disabled', async () => {
+    const learned = new FakeLearned(() => fakeModel({ stepSeconds: 60, seasonSteps: 60, horizonSteps: 5 }, truth));
+    const { reconciler } = setup(learned, yaml.replace('enabled: true', 'enabled: false'));
+    const snapshot = await reconciler.runCycle();
+    expect(learned.loads).toEqual([]);
+    expect(learned.ticks).toEqual([]);
+    expect(snapshot.learnedModels).toBeUndefined();
+    expect(snapshot.forecasts.every((f) => f.model !== 'lstm')).toBe(true);
+  });
+});
