@@ -236,11 +236,14 @@ class ConfiguredSource implements MetricSource {
   }
 }
 
-/** Builds the source the configuration names. */
-export function createSource(config: Config, clock: Clock, metrics: ServiceMetrics, logger: Logger): MetricSource {
+/**
+ * Builds the source the configuration names (the service and `foresight train` both use it).
+ * `metrics` times the queries and `logger` reports bad replay rows; both are optional.
+ */
+export function createSource(config: Config, clock: Clock, metrics?: ServiceMetrics, logger?: Logger): MetricSource {
   if (config.source.type === 'prometheus') {
     const p = config.source.prometheus;
-    logger.info({ url: p.url }, 'reading inputs from Prometheus');
+    logger?.info({ url: p.url }, 'reading inputs from Prometheus');
     return new PrometheusSource({
       url: p.url,
       auth:
@@ -256,12 +259,12 @@ export function createSource(config: Config, clock: Clock, metrics: ServiceMetri
       maxPointsPerQuery: p.maxPointsPerQuery,
       queueLabel: config.queries.queueLabel,
       queries: { queue: config.queries.queue, system: config.queries.system, performance: config.queries.performance, replicas: config.queries.replicas },
-      onQuery: (event) => metrics.observeQuery(event.kind, event.outcome, event.durationSeconds),
+      ...(metrics === undefined ? {} : { onQuery: (event) => metrics.observeQuery(event.kind, event.outcome, event.durationSeconds) }),
     });
   }
   const dir = config.source.replay.dir ?? defaultReplayDir();
   const loaded = loadReplayDir(dir, allInputs(config.queues.map((q) => q.name)));
-  for (const problem of loaded.problems) logger.warn({ problem }, 'skipped a bad row in a replay trace');
-  logger.info({ dir, series: loaded.traces.size }, 'replaying recorded traces (no Prometheus configured)');
+  for (const problem of loaded.problems) logger?.warn({ problem }, 'skipped a bad row in a replay trace');
+  logger?.info({ dir, series: loaded.traces.size }, 'replaying recorded traces (no Prometheus configured)');
   return new ReplaySource({ traces: loaded.traces, clock, speed: config.source.replay.speed });
 }

@@ -7,11 +7,9 @@ import type { RegularSeries } from '../core/index.js';
 import { forecastTargets } from '../engine/index.js';
 import { horizonStepsFor, seasonStepsFor } from '../forecast/index.js';
 import type { ForecastSpec, LstmOptions, LstmProgress, TfBackendPreference } from '../forecast/index.js';
-import { defaultReplayDir, loadReplayDir, PrometheusSource, ReplaySource } from '../source/index.js';
-import type { MetricSource } from '../source/index.js';
+import { createSource } from '../app.js';
 import { lstmMetaOf, lstmOptionsFromConfig, ModelStore, runTrainingInWorker } from '../training/index.js';
 import type { TrainingJob } from '../training/index.js';
-import { allInputs } from '../core/index.js';
 import { inferStepSeconds, readTimestampValueCsv, rowsToRegularSeries } from './csv.js';
 import { exitUsage } from './io.js';
 import type { CliIo, Command } from './io.js';
@@ -63,30 +61,6 @@ function lstmOptionsOf(config: Config, overrides: { epochs?: number; maxWindows?
   return { ...lstmOptionsFromConfig(config.ml.lstm), ...overrides };
 }
 
-/** The configured source, built the way the service builds it (without metrics). */
-function sourceOf(config: Config): MetricSource {
-  if (config.source.type === 'prometheus') {
-    const p = config.source.prometheus;
-    return new PrometheusSource({
-      url: p.url,
-      auth:
-        p.bearerToken !== undefined
-          ? { type: 'bearer', token: p.bearerToken }
-          : p.bearerTokenFile !== undefined
-            ? { type: 'bearerFile', tokenFile: p.bearerTokenFile }
-            : p.basicAuth !== undefined
-              ? { type: 'basic', username: p.basicAuth.username, ...(p.basicAuth.password === undefined ? {} : { password: p.basicAuth.password }), ...(p.basicAuth.passwordFile === undefined ? {} : { passwordFile: p.basicAuth.passwordFile }) }
-              : { type: 'none' },
-      headers: p.headers,
-      timeoutSeconds: p.timeout,
-      maxPointsPerQuery: p.maxPointsPerQuery,
-      queueLabel: config.queries.queueLabel,
-      queries: { queue: config.queries.queue, system: config.queries.system, performance: config.queries.performance, replicas: config.queries.replicas },
-    });
-  }
-  const loaded = loadReplayDir(config.source.replay.dir ?? defaultReplayDir(), allInputs(config.queues.map((q) => q.name)));
-  return new ReplaySource({ traces: loaded.traces, clock: systemClock, speed: config.source.replay.speed });
-}
 
 /** Draws progress: a redrawn bar on a terminal, a log line per epoch elsewhere (logs, CI). */
 function progressReporter(io: CliIo): { update(key: string, p: LstmProgress, seconds: number): void; done(): void } {
@@ -133,7 +107,7 @@ async function sourceTargets(config: Config, horizonSeconds: number): Promise<Tr
   const stepMs = step * 1000;
   const endMs = Math.floor(systemClock.nowMs() / stepMs) * stepMs;
   const startMs = endMs - config.forecast.history * 1000;
-  const history = await sourceOf(config).readHistory(forecastTargets(config), { startMs, endMs, stepSeconds: step });
+  const history = await createSource(config, systemClock).readHistory(forecastTargets(config), { startMs, endMs, stepSeconds: step });
   const spec: ForecastSpec = { stepSeconds: step, seasonSteps: Math.round(config.forecast.season / step), horizonSteps: horizonStepsFor(horizonSeconds, step).steps };
   return history.history.map((h) => ({ seriesKey: inputKey(h.input), series: h.series, spec }));
 }

@@ -502,10 +502,6 @@ function finiteSamples(series: RegularSeries): { timestampMs: number; value: num
   return out;
 }
 
-function seriesEndMs(series: RegularSeries): number {
-  return series.startMs + (series.values.length - 1) * series.stepSeconds * 1000;
-}
-
 function toCycleProblem(problem: SourceProblem): CycleProblem {
   return { inputKey: inputKey(problem.input), reason: problem.reason, message: problem.message };
 }
