@@ -91,7 +91,7 @@ class ZScoreStream implements AnomalyStream {
     const sd = Math.sqrt(Math.max(0, this.#sumSquares / count - meanShifted * meanShifted));
     const scale = Math.max(1, Math.abs(mean));
     let z: number;
-    // A flat baseline has no spread: any visible change from it is infinitely unusual, and
+    // A flat baseline has no spread, so every visible change from it is infinitely unusual, and
     // rounding noise (1e-16 of the level) is no change at all.
     if (sd <= 1e-12 * scale) z = deviation <= 1e-9 * scale ? 0 : Number.POSITIVE_INFINITY;
     else z = deviation / sd;

@@ -11,7 +11,7 @@ export type ForecastDemandState = 'usable' | 'unavailable' | 'disabled' | 'none'
 /** What the optimise stage needs besides the draft. */
 export interface OptimiseContext {
   readonly evaluation: RuleEvaluation;
-  /** True when the resource has any scaling rule. */
+  /** True when the resource has at least one scaling rule. */
   readonly hasRules: boolean;
   readonly forecastDemand: ForecastDemandState;
   /** Confidence of the forecasts the resource reads (NaN: none). */

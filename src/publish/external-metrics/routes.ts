@@ -81,7 +81,7 @@ function decodeSegment(segment: string): string | undefined {
 }
 
 /**
- * Decides where a request goes. Pure and total: any method and any URL give a target, and a bad
+ * Decides where a request goes. Pure and total: every method and every URL gives a target, and a bad
  * one is an `error` target carrying the Status to answer with.
  */
 export function resolveRoute(method: string, url: string): RouteTarget {

@@ -50,7 +50,7 @@ export function quoteForMessage(value: string): string {
 }
 
 /**
- * Parses a quantile written as the `quantile` label does ("0.9"), or as any decimal spelling of
+ * Parses a quantile written as the `quantile` label does ("0.9"), or as another decimal spelling of
  * the same number ("0.90", ".9"). Returns undefined for anything else.
  */
 export function parseQuantile(raw: string): ForecastQuantile | undefined {
