@@ -108,6 +108,8 @@ export function buildApi(deps: ApiDeps): express.Express {
       decisions: snapshot.decisions,
       anomalies: snapshot.anomalies,
       learnedModels: learnedModelViews(snapshot),
+      // The resource optimizer's recommendations; only `trusted` ones feed `learned_replicas` in the rules.
+      optimizer: snapshot.optimizer ?? [],
       problems: snapshot.problems,
     });
   });

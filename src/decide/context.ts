@@ -66,6 +66,12 @@ export const contextVariables = [
   { name: 'current_replicas', unit: 'replicas', description: 'Observed replicas (pool size for db_connections).' },
   { name: 'min_replicas', unit: 'replicas', description: 'Fewest replicas allowed.' },
   { name: 'max_replicas', unit: 'replicas', description: 'Most replicas allowed.' },
+  // The Random Forest resource optimizer (docs/ml-models.md).
+  {
+    name: 'learned_replicas',
+    unit: 'replicas',
+    description: 'Replicas the resource optimizer learned the predicted load needs; missing unless its recommendation is trusted.',
+  },
 ] as const satisfies readonly ContextVariable[];
 
 /** The name of a catalog variable. */

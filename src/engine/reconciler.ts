@@ -6,6 +6,7 @@ import {
   inputKey,
   lastFinite,
   type RegularSeries,
+  type Resource,
 } from '../core/index.js';
 import { AnomalyTracker, monitoredMetricOf, toAnomalyVerdict } from '../anomaly/index.js';
 import { decide, type DecisionPolicy, type DecisionState, initialDecisionState, type QueueTrendReport } from '../decide/index.js';
@@ -19,12 +20,26 @@ import {
   fitWithFallback,
   MaturedAccuracyTracker,
   maseScale,
+  type ResourceModel,
+  type ResourceObservation,
   scoreForecasts,
+  trainResourceOptimizer,
 } from '../forecast/index.js';
 import type { MetricSource, SourceProblem } from '../source/index.js';
 import type { LearnedModels, LearnedModelStatus } from './learned-models.js';
 import type { Recorder } from './recorder.js';
-import type { AnomalyState, CycleProblem, InputValue, ModelAccuracy, QueueState, ResourceDecision, SeriesForecast, Snapshot, SnapshotStore } from './snapshot.js';
+import type {
+  AnomalyState,
+  CycleProblem,
+  InputValue,
+  ModelAccuracy,
+  OptimizerState,
+  QueueState,
+  ResourceDecision,
+  SeriesForecast,
+  Snapshot,
+  SnapshotStore,
+} from './snapshot.js';
 
 /** What the reconciler needs; all of it injected so that a test can drive a cycle with fakes. */
 export interface ReconcilerDeps {
@@ -57,6 +72,15 @@ interface LearnedChoice {
   readonly reason?: string;
   /** The learned model's validation scores, shown beside the baselines' in /scaling/ml/accuracy. */
   readonly scores?: ModelAccuracy;
+}
+
+/** Most resource-optimizer observations kept per resource: one per cycle, a day of 30 s cycles. */
+const maxOptimizerObservations = 2880;
+
+/** A resource's optimizer model and when it was trained (absent until enough saturated history was seen). */
+interface OptimizerFit {
+  readonly fittedAtMs: number;
+  readonly model: ResourceModel;
 }
 
 /** The inputs the engine forecasts, besides every queue's depth. */
@@ -110,6 +134,9 @@ export class Reconciler {
   /** Series whose stored learned model has been loaded (or found missing). */
   #learnedLoaded = new Set<string>();
   #learnedChoices = new Map<string, LearnedChoice>();
+  /** One observation per cycle per queue-consuming resource: what the resource optimizer learns from. */
+  #observations = new Map<Resource, ResourceObservation[]>();
+  #optimizerFits = new Map<Resource, OptimizerFit>();
 
   constructor(deps: ReconcilerDeps) {
     this.#deps = deps;
@@ -224,8 +251,9 @@ export class Reconciler {
     const inputs: InputValue[] = latest.readings.map((r) => ({ input: r.input, key: inputKey(r.input), timestampMs: r.timestampMs, value: r.value }));
     const anomalies = config.scaling.anomalyDetectionEnabled ? this.#scoreAnomalies(config, inputs) : [];
     recorder.anomaliesScored(anomalies);
+    const optimizer = this.#optimize(config, inputs, startedAtMs);
     const policy = config.scaling.enabled ? this.#deps.policy?.() : undefined;
-    const decided = policy === undefined ? undefined : this.#decide(config, policy, inputs, forecasts, anomalies, startedAtMs);
+    const decided = policy === undefined ? undefined : this.#decide(config, policy, inputs, forecasts, anomalies, optimizer, startedAtMs);
     const completedAtMs = clock.nowMs();
     this.#cycle += 1;
     return {
@@ -250,6 +278,7 @@ export class Reconciler {
       anomalies,
       decisions: decided?.decisions ?? [],
       problems: problems.map(toCycleProblem),
+      optimizer,
       ...(learned === undefined ? {} : { learnedModels: this.#learnedStatus(learned) }),
     };
   }
@@ -355,13 +384,17 @@ export class Reconciler {
     inputs: readonly InputValue[],
     forecasts: readonly SeriesForecast[],
     anomalies: readonly AnomalyState[],
+    optimizer: readonly OptimizerState[],
     nowMs: number,
   ): { decisions: ResourceDecision[]; trends: readonly QueueTrendReport[] } {
     const began = performance.now();
     const accuracy = new Map(this.#accuracy.map((a) => [`${a.seriesKey}|${a.model}`, a]));
+    const readings = new Map(inputs.map((i) => [i.key, i.value]));
+    // Only trusted recommendations reach the rules (as `learned_replicas`); an untrusted one is shown, not acted on.
+    for (const o of optimizer) if (o.trusted) readings.set(optimizerReadingKey(o.resource), o.recommendedReplicas);
     const out = decide(
       {
-        readings: new Map(inputs.map((i) => [i.key, i.value])),
+        readings,
         forecasts: forecasts.map((f) => {
           const a = accuracy.get(`${f.seriesKey}|${f.model}`);
           return {
@@ -397,6 +430,78 @@ export class Reconciler {
     );
     this.#deps.recorder.decided(decisions, (performance.now() - began) / 1000);
     return { decisions, trends: out.queueTrends };
+  }
+
+  /**
+   * The resource optimizer's cycle: records one observation per queue-consuming resource from this
+   * cycle's readings, (re)trains its Random Forest once per refit-interval bucket (every cycle
+   * until a first model could be learned), and recommends replicas for the load arriving now.
+   */
+  #optimize(config: Config, inputs: readonly InputValue[], nowMs: number): OptimizerState[] {
+    const values = new Map(inputs.map((i) => [i.key, i.value]));
+    const read = (key: string): number | undefined => {
+      const value = values.get(key);
+      return value !== undefined && Number.isFinite(value) ? value : undefined;
+    };
+    const bucket = (ms: number) => Math.floor(ms / (config.forecast.refitInterval * 1000));
+    const cpuPercent = read('system/cpu_percent');
+    const out: OptimizerState[] = [];
+    for (const resource of [...new Set(config.queues.map((q) => q.resource))]) {
+      const queues = config.queues.filter((q) => q.resource === resource);
+      // A sum over the resource's queues; undefined when any queue lacks the value (a partial sum understates).
+      const sum = (metric: string): number | undefined => {
+        let total = 0;
+        for (const q of queues) {
+          const value = read(`queue/${q.name}/${metric}`);
+          if (value === undefined) return undefined;
+          total += value;
+        }
+        return total;
+      };
+      // The worst queue's wait; unknown when any queue's is.
+      const waits = queues.map((q) => read(`queue/${q.name}/wait_avg_seconds`)).filter((w): w is number => w !== undefined);
+      const latencySeconds = waits.length === queues.length ? Math.max(...waits) : undefined;
+      const replicas = read(`replicas/${resource}`);
+      const load = sum('enqueue_rate_per_second');
+      const throughput = sum('dequeue_rate_per_second');
+      const history = this.#observations.get(resource) ?? [];
+      this.#observations.set(resource, history);
+      if (replicas !== undefined && load !== undefined && throughput !== undefined && (history.at(-1)?.timestampMs ?? Number.NEGATIVE_INFINITY) < nowMs) {
+        history.push({
+          timestampMs: nowMs,
+          replicas,
+          load,
+          throughput,
+          // Unknown depth: NaN, which the trainer skips rather than reading as "nothing waiting".
+          backlog: sum('depth') ?? Number.NaN,
+          ...(latencySeconds === undefined ? {} : { latencySeconds }),
+          ...(cpuPercent === undefined ? {} : { cpuPercent }),
+        });
+        if (history.length > maxOptimizerObservations) history.splice(0, history.length - maxOptimizerObservations);
+      }
+      let fit = this.#optimizerFits.get(resource);
+      if (fit === undefined || bucket(fit.fittedAtMs) !== bucket(nowMs)) {
+        const maxBacklog = queues.reduce((total, q) => total + q.threshold, 0);
+        const trained = trainResourceOptimizer(resource, history, { maxBacklog });
+        // Without enough saturated history the previous model (if any) keeps serving.
+        if (trained.ok) {
+          fit = { fittedAtMs: nowMs, model: trained.value };
+          this.#optimizerFits.set(resource, fit);
+        }
+      }
+      if (fit === undefined || load === undefined) continue;
+      const r = fit.model.recommend(load, nowMs, config.scaling.resources[resource], config.scaling.predictionConfidenceThreshold, cpuPercent);
+      out.push({
+        resource,
+        recommendedReplicas: r.recommendedReplicas,
+        confidence: r.confidence,
+        trusted: r.trusted,
+        capacityPerReplica: r.capacityPerReplica,
+        predictedLoad: r.predictedLoad,
+        reasons: r.reasons,
+      });
+    }
+    return out;
   }
 
   /**
@@ -436,6 +541,8 @@ export class Reconciler {
     // Model settings may have changed with the configuration: refit everything on the next cycle.
     this.#fits.clear();
     this.#learnedChoices.clear();
+    // Thresholds (the optimizer's targets) may have changed; the observations stay valid.
+    this.#optimizerFits.clear();
   }
 
   /** Merges newly read points into the buffer for `key`, re-gridded to the window ending at `gridEndMs`. */
@@ -500,6 +607,11 @@ function finiteSamples(series: RegularSeries): { timestampMs: number; value: num
     if (Number.isFinite(value)) out.push({ timestampMs: series.startMs + i * series.stepSeconds * 1000, value });
   }
   return out;
+}
+
+/** The decision-input reading a trusted optimizer recommendation is passed as (decide's `learned_replicas`). */
+export function optimizerReadingKey(resource: Resource): string {
+  return `optimizer/${resource}`;
 }
 
 function toCycleProblem(problem: SourceProblem): CycleProblem {

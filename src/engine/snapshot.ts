@@ -166,6 +166,29 @@ export interface Snapshot {
   readonly problems: readonly CycleProblem[];
   /** Learned models (LSTM) per series, when they are enabled; absent otherwise. */
   readonly learnedModels?: readonly LearnedModelStatus[];
+  /**
+   * The Random Forest resource optimizer's recommendation per queue-consuming resource that has a
+   * trained model this cycle; only `trusted` ones reach the decisions (as `learned_replicas`).
+   * Absent in snapshots not built by the reconciler.
+   */
+  readonly optimizer?: readonly OptimizerState[];
+}
+
+/** One resource optimizer recommendation, as served (see docs/ml-models.md "Random Forest resource optimizer"). */
+export interface OptimizerState {
+  readonly resource: Resource;
+  /** Replicas that cover `predictedLoad` × headroom with the learned per-replica capacity. */
+  readonly recommendedReplicas: number;
+  /** 0–1. */
+  readonly confidence: number;
+  /** Confidence reached `scaling.predictionConfidenceThreshold`: the decision engine reads it. */
+  readonly trusted: boolean;
+  /** Learned work per replica per second at the recommended count. */
+  readonly capacityPerReplica: number;
+  /** Work per second the recommendation is for (messages/s arriving). */
+  readonly predictedLoad: number;
+  /** Reason codes of the confidence (learned_capacity, few_saturated_samples, …). */
+  readonly reasons: readonly string[];
 }
 
 /** A compact record of a past cycle, kept for /scaling/history. */

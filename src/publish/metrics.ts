@@ -44,6 +44,8 @@ export const metricCatalog = {
   currentReplicas: def('current_replicas', 'gauge', 'Observed replicas (or pool size for db_connections) of each resource.', ['resource']),
   recommendedReplicas: def('recommended_replicas', 'gauge', 'Replicas (pool size for db_connections) Foresight recommends for each resource now.', ['resource']),
   decisionConfidence: def('foresight_decision_confidence_ratio', 'gauge', 'Confidence of the current recommendation per resource, 0-1.', ['resource']),
+  optimizerRecommendedReplicas: def('foresight_optimizer_recommended_replicas', 'gauge', 'Replicas the Random Forest resource optimizer learned the current load needs, per queue-consuming resource with a trained model.', ['resource']),
+  optimizerConfidence: def('foresight_optimizer_confidence_ratio', 'gauge', 'Confidence of the resource optimizer recommendation, 0-1; decisions read it only at or above scaling.predictionConfidenceThreshold.', ['resource']),
   scalingActions: def('scaling_actions_total', 'counter', 'Recommendations that changed the replica count, by resource and direction.', ['resource', 'direction']),
   decisionTime: def('scaling_decision_time_seconds', 'histogram', 'Time to evaluate rules and decide for all resources in one cycle, in seconds.'),
   predictionAccuracy: def('scaling_prediction_accuracy_percent', 'gauge', 'Prediction accuracy of matured forecasts over the trailing window: 100 × (1 − WAPE).', ['series', 'horizon']),
@@ -244,6 +246,12 @@ export function createMetrics(deps: MetricsDeps): ServiceMetrics {
   });
   fromSnapshot(c.decisionConfidence, (g, s) => {
     for (const d of s.decisions) g.set({ resource: d.resource }, d.confidence);
+  });
+  fromSnapshot(c.optimizerRecommendedReplicas, (g, s) => {
+    for (const o of s.optimizer ?? []) g.set({ resource: o.resource }, o.recommendedReplicas);
+  });
+  fromSnapshot(c.optimizerConfidence, (g, s) => {
+    for (const o of s.optimizer ?? []) g.set({ resource: o.resource }, o.confidence);
   });
   fromSnapshot(c.anomalyScore, (g, s) => {
     for (const a of s.anomalies) g.set({ metric: a.metric, queue: a.queue ?? '' }, a.score);

@@ -18,6 +18,9 @@ export const functionArity = {
   abs: { min: 1, max: 1 },
   ceil: { min: 1, max: 1 },
   floor: { min: 1, max: 1 },
+  // The first finite argument (NaN when none is): lets a rule read an optional input, such as
+  // `learned_replicas`, without a missing one making the whole expression missing.
+  coalesce: { min: 1, max: Number.POSITIVE_INFINITY },
 } as const;
 
 /** A whitelisted function name. */

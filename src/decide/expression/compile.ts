@@ -206,6 +206,17 @@ class Compiler {
             return { type: 'number', fn: (values) => Math.ceil(args[0]!(values)) };
           case 'floor':
             return { type: 'number', fn: (values) => Math.floor(args[0]!(values)) };
+          case 'coalesce':
+            return {
+              type: 'number',
+              fn: (values) => {
+                for (const arg of args) {
+                  const value = arg(values);
+                  if (Number.isFinite(value)) return value;
+                }
+                return Number.NaN;
+              },
+            };
         }
       }
     }

@@ -98,6 +98,9 @@ export function collectContext(
   set('current_replicas', current);
   set('min_replicas', range.min, false);
   set('max_replicas', range.max, false);
+  // Present only when the engine passed a trusted optimizer recommendation; not counted as a
+  // reading, so that its presence changes nothing but the expressions that read it.
+  set('learned_replicas', reading(input, `optimizer/${resource}`), false);
   let scoreMax = Number.NaN;
   let critical = 0;
   for (const anomaly of input.anomalies) {

@@ -88,6 +88,27 @@ describe('evaluation', () => {
     expect(condition(text).evaluate(ctx)).toBe(expected);
   });
 
+  // coalesce: the first argument that is not missing, so an optional input (learned_replicas)
+  // can be read without its absence making the whole demand missing.
+  it.each([
+    ['coalesce(learned_replicas, 0)', { learned_replicas: 7 }, 7],
+    ['coalesce(learned_replicas, 0)', {}, 0],
+    ['coalesce(learned_replicas, memory_percent, 3)', {}, 3],
+    ['coalesce(learned_replicas, queue_depth / 0, 4)', { queue_depth: 10 }, 4],
+    ['coalesce(learned_replicas, 0)', { learned_replicas: 0 }, 0],
+    ['max(queue_depth / 100, coalesce(learned_replicas, 0))', { queue_depth: 50 }, 0.5],
+    ['max(queue_depth / 100, coalesce(learned_replicas, 0))', { queue_depth: 50, learned_replicas: 9 }, 9],
+    ['max(queue_depth / 100, coalesce(learned_replicas, 0))', { queue_depth: 900, learned_replicas: 4 }, 9],
+  ])('%s with %j is %s', (text, named, expected) => {
+    expect(number(text).evaluate(values(named))).toBe(expected);
+  });
+
+  it('coalesce of only missing values is missing, and a missing forecast still makes the demand missing', () => {
+    expect(number('coalesce(learned_replicas, memory_percent)').evaluate(values({}))).toBeNaN();
+    expect(number('max(predicted_queue_depth / 100, coalesce(learned_replicas, 0))').evaluate(values({ learned_replicas: 9 }))).toBeNaN();
+    expect(condition('coalesce(learned_replicas) > 0').evaluate(values({}))).toBeUndefined();
+  });
+
   it('lists the variables an expression reads', () => {
     expect(condition('queue_depth > backlog_per_worker and queue_depth < 5 or cpu_percent > 1').variables).toEqual(['queue_depth', 'backlog_per_worker', 'cpu_percent']);
   });
@@ -116,6 +137,7 @@ describe('rejects everything outside the grammar, at its position', () => {
     ['(queue_depth)(1) > 0', 14, /unexpected "\("/],
     ['min() > 0', 1, /min takes at least 1 argument/],
     ['abs(1, 2) > 0', 1, /abs takes 1 argument/],
+    ['coalesce() > 0', 1, /coalesce takes at least 1 argument/],
     // Property access, indexing, strings, assignment and other syntax.
     ['queue_depth.constructor > 0', 12, /property access/],
     ['queue_depth.__proto__ > 0', 12, /property access/],
