@@ -92,7 +92,12 @@ const forecastedInputs: readonly InputRef[] = [
 
 /** The inputs whose history is kept and forecast for a configuration. */
 export function forecastTargets(config: Config): InputRef[] {
-  return [...config.queues.map((q): InputRef => ({ kind: 'queue', queue: q.name, metric: 'depth' })), ...forecastedInputs];
+  return [
+    ...config.queues.map((q): InputRef => ({ kind: 'queue', queue: q.name, metric: 'depth' })),
+    // Arrival rates: the load the resource optimizer sizes replicas for, and predicted_enqueue_rate_* in rules.
+    ...config.queues.map((q): InputRef => ({ kind: 'queue', queue: q.name, metric: 'enqueue_rate_per_second' })),
+    ...forecastedInputs,
+  ];
 }
 
 interface FittedSeries {
@@ -251,7 +256,7 @@ export class Reconciler {
     const inputs: InputValue[] = latest.readings.map((r) => ({ input: r.input, key: inputKey(r.input), timestampMs: r.timestampMs, value: r.value }));
     const anomalies = config.scaling.anomalyDetectionEnabled ? this.#scoreAnomalies(config, inputs) : [];
     recorder.anomaliesScored(anomalies);
-    const optimizer = this.#optimize(config, inputs, startedAtMs);
+    const optimizer = this.#optimize(config, inputs, forecasts, startedAtMs);
     const policy = config.scaling.enabled ? this.#deps.policy?.() : undefined;
     const decided = policy === undefined ? undefined : this.#decide(config, policy, inputs, forecasts, anomalies, optimizer, startedAtMs);
     const completedAtMs = clock.nowMs();
@@ -435,9 +440,11 @@ export class Reconciler {
   /**
    * The resource optimizer's cycle: records one observation per queue-consuming resource from this
    * cycle's readings, (re)trains its Random Forest once per refit-interval bucket (every cycle
-   * until a first model could be learned), and recommends replicas for the load arriving now.
+   * until a first model could be learned), and recommends replicas for the predicted load: the sum
+   * of the queues' arrival-rate forecasts at the first horizon (their p90 when decisions scale on the
+   * upper quantile), or the load arriving now when a queue has no such forecast.
    */
-  #optimize(config: Config, inputs: readonly InputValue[], nowMs: number): OptimizerState[] {
+  #optimize(config: Config, inputs: readonly InputValue[], forecasts: readonly SeriesForecast[], nowMs: number): OptimizerState[] {
     const values = new Map(inputs.map((i) => [i.key, i.value]));
     const read = (key: string): number | undefined => {
       const value = values.get(key);
@@ -490,7 +497,17 @@ export class Reconciler {
         }
       }
       if (fit === undefined || load === undefined) continue;
-      const r = fit.model.recommend(load, nowMs, config.scaling.resources[resource], config.scaling.predictionConfidenceThreshold, cpuPercent);
+      const horizonSeconds = config.forecast.horizons[0]!;
+      let predictedLoad: number | undefined = 0;
+      for (const q of queues) {
+        const f = forecasts.find((x) => x.seriesKey === `queue/${q.name}/enqueue_rate_per_second` && x.horizonSeconds === horizonSeconds);
+        if (f === undefined) {
+          predictedLoad = undefined;
+          break;
+        }
+        predictedLoad += config.decisions.useUpperQuantile ? f.p90 : f.value;
+      }
+      const r = fit.model.recommend(predictedLoad ?? load, nowMs, config.scaling.resources[resource], config.scaling.predictionConfidenceThreshold, cpuPercent);
       out.push({
         resource,
         recommendedReplicas: r.recommendedReplicas,
@@ -630,7 +647,7 @@ function buildQueues(config: Config, inputs: readonly InputValue[], forecasts: r
       threshold: queue.threshold,
       resource: queue.resource,
       current,
-      depthForecasts: forecasts.filter((f) => f.input.kind === 'queue' && f.input.queue === queue.name),
+      depthForecasts: forecasts.filter((f) => f.input.kind === 'queue' && f.input.queue === queue.name && f.input.metric === 'depth'),
       ...(t === undefined || t.measurements === 0
         ? {}
         : { trend: { trend: t.trend, slopePerSecond: t.slopePerSecond, r2: t.r2, volatility: t.volatility, confidence: t.confidence, measurements: t.measurements } }),

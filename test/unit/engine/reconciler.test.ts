@@ -256,3 +256,13 @@ describe('Reconciler matured-forecast accuracy', () => {
     expect(fifteen.points).toBe(0);
   });
 });
+
+describe('Reconciler arrival-rate forecasts', () => {
+  it('forecasts each queue\'s enqueue rate too, without mixing it into the depth forecasts', async () => {
+    const { reconciler, source, clock } = setup();
+    source.set({ kind: 'queue', queue: 'orders', metric: 'enqueue_rate_per_second' }, samples(clock.nowMs() - 6 * HOUR_MS, clock.nowMs(), (t) => hourly(t, 5)));
+    const snapshot = await reconciler.runCycle();
+    expect(snapshot.forecasts.filter((f) => f.seriesKey === 'queue/orders/enqueue_rate_per_second').map((f) => f.horizonSeconds)).toEqual([300, 900]);
+    for (const q of snapshot.queues) for (const f of q.depthForecasts) expect(f.seriesKey).toBe(`queue/${q.queue}/depth`);
+  });
+});
