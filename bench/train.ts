@@ -12,6 +12,10 @@
  *
  * Usage: tsx bench/train.ts [--counts 1,10,100] [--epochs N] [--windows N] [--requests N] [--json]
  */
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import https from 'node:https';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import process from 'node:process';
 import { horizonStepsFor, seasonStepsFor } from '../src/forecast/index.js';
 import type { ForecastSpec, LstmOptions } from '../src/forecast/index.js';
@@ -187,13 +191,52 @@ async function measure(url: string, path: string, state: LatencyRow['state'], re
   return { path, state, requests: times.length, p50Ms: quantile(times, 0.5), p99Ms: quantile(times, 0.99), maxMs: times[times.length - 1]! };
 }
 
+/** The external-metrics request an HPA makes, over mTLS with the local client certificate. */
+const externalMetricsPath = '/apis/external.metrics.k8s.io/v1beta1/namespaces/default/predicted_queue_depth?labelSelector=queue%3Dbatch_processing';
+
+/** Like {@link measure}, over HTTPS with a client certificate on one keep-alive connection. */
+async function measureHttps(url: string, path: string, pkiDir: string, state: LatencyRow['state'], requests: number, until?: () => boolean): Promise<LatencyRow> {
+  const agent = new https.Agent({
+    keepAlive: true,
+    maxSockets: 1,
+    ca: readFileSync(join(pkiDir, 'ca.crt')),
+    cert: readFileSync(join(pkiDir, 'client.crt')),
+    key: readFileSync(join(pkiDir, 'client.key')),
+  });
+  const get = () =>
+    new Promise<number>((resolve, reject) => {
+      const req = https.get(`${url}${path}`, { agent }, (res) => {
+        res.resume();
+        res.on('end', () => resolve(res.statusCode ?? 0));
+      });
+      req.on('error', reject);
+    });
+  const times: number[] = [];
+  try {
+    for (let i = 0; i < requests && (until === undefined || !until()); i++) {
+      const began = performance.now();
+      const status = await get();
+      if (status !== 200) throw new Error(`${path} answered ${status}`);
+      times.push(performance.now() - began);
+    }
+  } finally {
+    agent.destroy();
+  }
+  times.sort((a, b) => a - b);
+  return { path: 'external metrics (HTTPS, client cert)', state, requests: times.length, p50Ms: quantile(times, 0.5), p99Ms: quantile(times, 0.99), maxMs: times[times.length - 1]! };
+}
+
 async function servingLatency(requests: number): Promise<LatencyRow[]> {
-  const service = buildService(configFromYaml('server:\n  host: 127.0.0.1\n  port: 0\n'));
+  const pkiDir = mkdtempSync(join(tmpdir(), 'foresight-bench-pki-'));
+  const service = buildService(
+    configFromYaml(`server:\n  host: 127.0.0.1\n  port: 0\nexternalMetrics:\n  host: 127.0.0.1\n  port: 0\n  pkiDir: ${JSON.stringify(pkiDir)}\n`),
+  );
   await service.start();
   try {
     await service.reconciler.runCycle();
     const rows: LatencyRow[] = [];
     for (const path of ['/metrics', '/scaling/status']) rows.push(await measure(service.url, path, 'idle', requests));
+    rows.push(await measureHttps(service.externalMetrics.url, externalMetricsPath, pkiDir, 'idle', requests));
     // One full-size epoch of the design network on 14 days of 1-minute data keeps the worker busy long enough.
     let finished = false;
     const training = runTrainingInWorker({
@@ -207,11 +250,13 @@ async function servingLatency(requests: number): Promise<LatencyRow[]> {
     // Let the worker get past TensorFlow.js start-up into training proper.
     await new Promise((resolve) => setTimeout(resolve, 3000));
     for (const path of ['/metrics', '/scaling/status']) rows.push(await measure(service.url, path, 'training', requests, () => finished));
+    rows.push(await measureHttps(service.externalMetrics.url, externalMetricsPath, pkiDir, 'training', requests, () => finished));
     const outcome = await training;
     if (!outcome.ok) throw new Error(`the background training failed: ${outcome.failure.message}`);
     return rows;
   } finally {
     await service.stop();
+    rmSync(pkiDir, { recursive: true, force: true });
   }
 }
 
