@@ -2,7 +2,7 @@
  * `npm run bench:train`: what LSTM training costs, and what it costs serving.
  *
  * 1. Training time and peak memory for 14 days of 1-minute history (20,160 points per series) for
- *    1, 10 and 100 series, on this machine (2 cores), through the real path: one worker thread per
+ *    1, 10 and 100 series, on this machine (2 cores), through the real path: one low-priority child process per
  *    series (`runTrainingInWorker`), one training at a time (the lifecycle never runs two), the
  *    design network (LSTM 64 → 32, 60 steps × 8 features). Full training (20 epochs of up to 4,096
  *    windows per series) would take hours for 100 series, so the runs use fewer epochs and windows
@@ -284,7 +284,7 @@ async function main(): Promise<void> {
   out.push(
     `Produced by \`npm run bench:train\` (\`tsx bench/train.ts\`) in ${f(seconds, 0)} s on ${navigatorCores()} cores. ` +
       `Each series: 14 days of 1-minute history (20,160 points), horizon 15 min, the design network (LSTM 64 → 32, 60 steps × 8 features), ` +
-      `trained in its own worker thread, one series at a time. The extrapolation adds the per-series overhead measured here to ` +
+      `trained in its own low-priority child process, one series at a time. The extrapolation adds the per-series overhead measured here to ` +
       `20 epochs × 4,096 windows at the measured cost of one epoch (epochs after the first, scaled by windows).`,
   );
   out.push('');
@@ -296,7 +296,7 @@ async function main(): Promise<void> {
     );
   }
   out.push('');
-  out.push('Serving latency while idle and while an LSTM trains in a worker thread (sequential requests on 127.0.0.1):');
+  out.push('Serving latency while idle and while an LSTM trains in a low-priority child process (sequential requests on 127.0.0.1):');
   out.push('');
   out.push('| endpoint | state | requests | p50 | p99 | max | p99 vs idle |');
   out.push('|---|---|---:|---:|---:|---:|---:|');

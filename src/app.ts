@@ -53,7 +53,7 @@ export class Service {
   readonly kedaMetrics: KedaMetrics;
   /** The external.metrics.k8s.io server on its own HTTPS port (a no-op when disabled). */
   readonly externalMetrics: ExternalMetricsServer;
-  /** Loads, retrains (in a worker thread) and serves the LSTM of every forecast series. */
+  /** Loads, retrains (in a low-priority child process) and serves the LSTM of every forecast series. */
   readonly models: ModelLifecycle;
   /** The port of the KEDA external-scaler gRPC server once started (undefined when disabled). */
   kedaGrpcPort: number | undefined;
@@ -188,7 +188,7 @@ function lifecycleEvents(metrics: ServiceMetrics, log: Logger): LifecycleEvents 
       log.warn({ seriesKey, reason: failure.reason, message: failure.message }, 'stored model unusable; it will be retrained');
       metrics.learned.failed('lstm', failure.reason);
     },
-    trainingStarted: (seriesKey, reason) => log.info({ seriesKey, reason }, 'training started in a worker thread'),
+    trainingStarted: (seriesKey, reason) => log.info({ seriesKey, reason }, 'training started in a low-priority child process'),
     trainingProgress: (seriesKey, progress) => log.debug({ seriesKey, progress }, 'training progress'),
     trainingFinished: (seriesKey, report) => {
       if (report.failure !== undefined) {

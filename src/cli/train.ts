@@ -16,7 +16,7 @@ import type { CliIo, Command } from './io.js';
 
 const usage = `Usage: foresight train [--config FILE] [--input F.csv ...] [options]
 
-Trains the LSTM of each series in a worker thread and saves it atomically under the model path
+Trains the LSTM of each series in a low-priority child process and saves it atomically under the model path
 (scaling.modelPath / SCALING_ML_MODEL_PATH, default models/) as model.json + weights.bin + meta.json.
 A series that already has a model keeps it unless the new one is better on the held-out newest
 data (shadow evaluation), or --force is given.

@@ -393,7 +393,7 @@ export const configSchema = z
       .strictObject({
         lstm: z
           .strictObject({
-            enabled: z.boolean().default(false).describe('Train an LSTM per forecast series in a worker thread and serve it where it beats the baseline on recent history. Off by default: on the benchmark it gains little at a 15-minute horizon, and the default shape trains for about 30 minutes per series on 2 cores.'),
+            enabled: z.boolean().default(false).describe('Train an LSTM per forecast series in a low-priority child process and serve it where it beats the baseline on recent history. Off by default: on the benchmark it gains little at a 15-minute horizon, and the default shape trains for 0.5–1 h per series on 2 cores.'),
             lookbackSteps: z.number().int().positive().default(60).describe('Steps of history each forecast sees.'),
             features: z.array(z.enum(lstmFeatureNames)).min(1).default(['value', 'growth', 'hour_sin', 'hour_cos', 'dow_sin', 'dow_cos', 'value_24h_ago', 'value_7d_avg']).describe('Per-step input features (docs/ml-models.md lists them).'),
             units: z.array(z.number().int().positive()).min(1).default([64, 32]).describe('Units of the stacked LSTM layers, first to last.'),

@@ -77,7 +77,7 @@ export const metricCatalog = {
   leader: def('foresight_leader', 'gauge', '1 when this replica holds the actuation Lease, else 0.'),
   tfjsTensors: def('foresight_tfjs_tensors', 'gauge', 'Tensors held by TensorFlow.js (tf.memory().numTensors); a count that grows from cycle to cycle is a leak.'),
   modelTrainedTimestamp: def('foresight_model_trained_timestamp_seconds', 'gauge', 'Unix time the serving learned model of a series was trained.', ['series', 'model']),
-  modelTrainingDuration: def('foresight_model_training_duration_seconds', 'histogram', 'Wall time of one learned-model training run (in a worker thread), in seconds.', ['model']),
+  modelTrainingDuration: def('foresight_model_training_duration_seconds', 'histogram', 'Wall time of one learned-model training run (in a low-priority child process), in seconds.', ['model']),
   modelTrainingFailures: def('foresight_model_training_failures_total', 'counter', 'Training runs that produced no model, and stored models that could not be loaded, by model and reason.', ['model', 'reason']),
   externalMetricsRequests: def('foresight_external_metrics_requests_total', 'counter', 'Requests to the external-metrics API by metric (a served metric name, "discovery" or "other") and HTTP status code.', ['metric', 'code']),
   externalMetricsRequestDuration: def('foresight_external_metrics_request_duration_seconds', 'histogram', 'Time to answer an external-metrics API request (authentication included), in seconds.', ['metric']),

@@ -60,7 +60,7 @@ export interface ModelLifecycleOptions {
   readonly accuracyThresholdPercent: () => number;
   readonly backend?: TfBackendPreference;
   readonly events?: LifecycleEvents;
-  /** Runs a training job (default: in a worker thread). Tests inject a fake. */
+  /** Runs a training job (default: in a low-priority child process). Tests inject a fake. */
   readonly train?: (job: TrainingJob, options: WorkerRunOptions) => Promise<TrainingOutcome>;
 }
 
@@ -76,7 +76,7 @@ interface SeriesState {
 
 /**
  * Holds, loads, retrains and swaps the LSTM of every series. The engine calls `tick` once per
- * cycle per series with that series' history; training runs in a worker thread and never blocks
+ * cycle per series with that series' history; training runs in a low-priority child process and never blocks
  * the cycle; a new model replaces the serving one only if it beats it on held-out data (shadow
  * evaluation), and is saved to the store before it serves. Until a series has a model, `serving`
  * returns undefined and the engine keeps forecasting with the baselines (with that reason).

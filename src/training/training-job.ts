@@ -1,6 +1,6 @@
 import type { FeatureInputs, FitFailure, ForecastSpec, LstmArtifacts, LstmMeta, LstmOptions, LstmProgress, ShadowResult, TfBackendPreference } from '../forecast/index.js';
 
-/** One LSTM training run, as sent to a worker thread (structured-cloneable: typed arrays and plain data). */
+/** One LSTM training run, as sent to the training process (structured-cloneable: typed arrays and plain data). */
 export interface TrainingJob {
   /** The series the model is for ("queue/orders/depth"); names the model in the store. */
   readonly seriesKey: string;

@@ -1,17 +1,24 @@
 /**
- * The worker-thread entry point of LSTM training: receives a TrainingJob in `workerData`, trains
- * with TensorFlow.js (loaded only here and in forecast/lstm), posts progress after every epoch and
- * the outcome at the end, then lets the thread exit. The main thread's event loop never runs a
- * training step, so serving (/metrics, the external-metrics API) is not held up by training.
+ * The entry point of LSTM training, run in a child process (see worker-runner.ts): receives a
+ * TrainingJob as its first IPC message, trains with TensorFlow.js (loaded only here and in
+ * forecast/lstm), sends progress after every epoch and the outcome at the end, then exits. The
+ * service's event loop never runs a training step, and the process runs at a low OS priority, so
+ * serving (/metrics, the external-metrics API) keeps the CPU it needs.
  */
-import { parentPort, workerData } from 'node:worker_threads';
+import process from 'node:process';
 import { restoreLstm, shadowEvaluate, trainLstm } from '../forecast/index.js';
 import type { FittedForecaster, TrainedLstm } from '../forecast/index.js';
 import type { TrainingJob, TrainingOutcome, WorkerMessage } from './training-job.js';
 
+/** The IPC channel to the service; messages use the advanced (structured clone) serialization. */
+const port = {
+  postMessage(message: WorkerMessage): void {
+    process.send?.(message);
+  },
+};
+
 async function run(job: TrainingJob): Promise<void> {
-  const port = parentPort;
-  if (port === null) throw new Error('training-worker.ts must run in a worker thread');
+  if (process.send === undefined) throw new Error('training-worker.ts must run as a child process with an IPC channel');
   const began = performance.now();
   const seconds = () => (performance.now() - began) / 1000;
   let outcome: TrainingOutcome;
@@ -41,7 +48,7 @@ async function run(job: TrainingJob): Promise<void> {
       const artifacts = await candidate.exportArtifacts();
       outcome = { ok: true, seriesKey: job.seriesKey, artifacts, meta: candidate.meta, shadow, durationSeconds: seconds() };
       candidate.dispose();
-      port.postMessage({ type: 'done', outcome } satisfies WorkerMessage, [artifacts.weightData]);
+      port.postMessage({ type: 'done', outcome } satisfies WorkerMessage);
       return;
     }
     outcome = { ok: false, seriesKey: job.seriesKey, failure: trained.error, durationSeconds: seconds() };
@@ -59,4 +66,7 @@ function withInputs(model: TrainedLstm, job: TrainingJob, fromOrigin: number): F
   return { ...model, forecastEachOrigin: () => model.forecastInputsEachOrigin(job.inputs, fromOrigin) };
 }
 
-await run(workerData as TrainingJob);
+process.once('message', (job: TrainingJob) => {
+  // Exit once the outcome has been flushed to the service, freeing TensorFlow.js memory with the process.
+  void run(job).finally(() => process.disconnect?.());
+});

@@ -1,8 +1,7 @@
+import { type ChildProcess, fork } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
-import { Worker } from 'node:worker_threads';
+import { setPriority } from 'node:os';
+import { fileURLToPath } from 'node:url';
 import type { LstmProgress } from '../forecast/index.js';
 import type { TrainingJob, TrainingOutcome, WorkerMessage } from './training-job.js';
 
@@ -10,29 +9,30 @@ import type { TrainingJob, TrainingOutcome, WorkerMessage } from './training-job
 export interface WorkerRunOptions {
   /** Called in the main thread after every epoch. */
   readonly onProgress?: (progress: LstmProgress) => void;
-  /** Aborting terminates the worker; the run resolves with an `aborted` failure. */
+  /** Aborting kills the training process; the run resolves with an `aborted` failure. */
   readonly signal?: AbortSignal;
 }
 
 /**
- * How to start the worker: the compiled `training-worker.js` next to this file in a build; when
- * Foresight runs from source (tests, `npm run dev`) there is no .js file, so a two-line bootstrap
- * registers tsx's loader inside the worker and then imports `training-worker.ts`.
+ * How to start the training process: the compiled `training-worker.js` next to this file in a
+ * build; when Foresight runs from source (tests, `npm run dev`) there is no .js file, so the child
+ * runs `training-worker.ts` through tsx's loader.
  */
-export function trainingWorkerScript(): { readonly script: string | URL; readonly eval: boolean } {
+export function trainingWorkerScript(): { readonly script: string; readonly execArgv: readonly string[] } {
   const compiled = new URL('./training-worker.js', import.meta.url);
-  if (existsSync(fileURLToPath(compiled))) return { script: compiled, eval: false };
-  const source = new URL('./training-worker.ts', import.meta.url);
-  // tsx's ESM API entry, resolved from this file so that the worker finds the same copy.
-  const tsxPackage = createRequire(import.meta.url).resolve('tsx/package.json');
-  const tsxApi = pathToFileURL(join(dirname(tsxPackage), 'dist/esm/api/index.mjs')).href;
-  const bootstrap = `import(${JSON.stringify(tsxApi)}).then((api) => { api.register(); return import(${JSON.stringify(source.href)}); });`;
-  return { script: bootstrap, eval: true };
+  if (existsSync(fileURLToPath(compiled))) return { script: fileURLToPath(compiled), execArgv: [] };
+  return { script: fileURLToPath(new URL('./training-worker.ts', import.meta.url)), execArgv: ['--import', 'tsx'] };
 }
 
+/** The OS priority of training processes: the lowest, so that serving always runs first. */
+const trainingNiceness = 19;
+
 /**
- * Trains one LSTM in a worker thread and resolves with the outcome; never rejects. The worker
- * exits when the run is over, which frees its TensorFlow.js memory with it.
+ * Trains one LSTM in a child process at the lowest OS priority and resolves with the outcome; never
+ * rejects. A process rather than a worker thread because a thread cannot be given a lower priority
+ * than the service: on two cores, a worker thread training at full speed raised the tail latency
+ * of the external-metrics API (bench:train). The process exits when the run is over, which frees
+ * its TensorFlow.js memory with it.
  */
 export function runTrainingInWorker(job: TrainingJob, options: WorkerRunOptions = {}): Promise<TrainingOutcome> {
   const began = performance.now();
@@ -47,15 +47,20 @@ export function runTrainingInWorker(job: TrainingJob, options: WorkerRunOptions 
       resolve(outcome);
     };
     const fail = (reason: 'worker_error' | 'aborted', message: string) => settle({ ok: false, seriesKey: job.seriesKey, failure: { reason, message }, durationSeconds: seconds() });
-    let worker: Worker;
+    let child: ChildProcess;
     try {
-      worker = new Worker(script.script, { workerData: job, eval: script.eval });
+      child = fork(script.script, [], { execArgv: [...script.execArgv], serialization: 'advanced', stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
     } catch (error) {
-      fail('worker_error', `could not start the training worker: ${error instanceof Error ? error.message : String(error)}`);
+      fail('worker_error', `could not start the training process: ${error instanceof Error ? error.message : String(error)}`);
       return;
     }
+    try {
+      if (child.pid !== undefined) setPriority(child.pid, trainingNiceness);
+    } catch {
+      // Not permitted on this system: training still runs, at normal priority.
+    }
     const onAbort = () => {
-      void worker.terminate();
+      child.kill('SIGKILL');
       fail('aborted', 'training was aborted');
     };
     if (options.signal?.aborted === true) {
@@ -63,11 +68,12 @@ export function runTrainingInWorker(job: TrainingJob, options: WorkerRunOptions 
       return;
     }
     options.signal?.addEventListener('abort', onAbort, { once: true });
-    worker.on('message', (message: WorkerMessage) => {
+    child.on('message', (message: WorkerMessage) => {
       if (message.type === 'progress') options.onProgress?.(message.progress);
       else settle(message.outcome);
     });
-    worker.on('error', (error) => fail('worker_error', `training worker failed: ${error.message}`));
-    worker.on('exit', (code) => fail('worker_error', `training worker exited with code ${code} before reporting`));
+    child.on('error', (error) => fail('worker_error', `training process failed: ${error.message}`));
+    child.on('exit', (code, signal) => fail('worker_error', `training process exited with ${signal ?? `code ${code}`} before reporting`));
+    child.send(job);
   });
 }
