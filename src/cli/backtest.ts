@@ -32,6 +32,7 @@ import type {
   ValidationSelection,
 } from '../forecast/index.js';
 import { formatCsv, inferStepSeconds, rowsToRegularSeries, readInputCsv } from './csv.js';
+import { parseFlags } from './flags.js';
 import type { TimestampValueRows } from './csv.js';
 import { exitUsage } from './io.js';
 import type { CliIo, Command } from './io.js';
@@ -106,29 +107,11 @@ export interface BacktestArgs {
 
 /** Parses the command's arguments; 'help' when help was asked for, an error message for bad usage. */
 export function parseBacktestArgs(args: readonly string[]): Result<BacktestArgs | 'help', string> {
-  const given = new Map<string, string>();
-  const known = new Set(['--input', '--out', '--horizon', '--train-until', '--model', '--seed']);
-  let lstm = false;
-  for (let i = 0; i < args.length; i++) {
-    const arg = args[i]!;
-    if (arg === '--help' || arg === '-h') return { ok: true, value: 'help' };
-    if (arg === '--lstm') {
-      lstm = true;
-      continue;
-    }
-    const equals = arg.indexOf('=');
-    const flag = arg.startsWith('--') && equals > 0 ? arg.slice(0, equals) : arg;
-    if (!known.has(flag)) return { ok: false, error: `unknown argument "${arg}"` };
-    let value: string | undefined;
-    if (flag !== arg) value = arg.slice(equals + 1);
-    else {
-      value = args[i + 1];
-      if (value === undefined || value.startsWith('--')) return { ok: false, error: `${flag} needs a value` };
-      i++;
-    }
-    if (given.has(flag)) return { ok: false, error: `${flag} is given twice` };
-    given.set(flag, value);
-  }
+  const flags = parseFlags(args, ['--input', '--out', '--horizon', '--train-until', '--model', '--seed'], ['--lstm']);
+  if (!flags.ok) return flags;
+  if (flags.value === 'help') return { ok: true, value: 'help' };
+  const given = flags.value.values;
+  const lstm = flags.value.switches.has('--lstm');
   const input = given.get('--input');
   const out = given.get('--out');
   if (input === undefined || input === '') return { ok: false, error: '--input is required' };

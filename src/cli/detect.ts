@@ -11,6 +11,7 @@ import {
 import type { AnomalyDetector, AnomalyPoint, DetectorName, MonitoredMetric } from '../anomaly/index.js';
 import type { Result } from '../core/index.js';
 import { formatCsv, readInputCsv } from './csv.js';
+import { parseFlags } from './flags.js';
 import type { TimestampValueRows } from './csv.js';
 import { exitUsage } from './io.js';
 import type { CliIo, Command } from './io.js';
@@ -43,24 +44,10 @@ export interface DetectArgs {
 
 /** Parses the command's arguments; 'help' when help was asked for, an error message for bad usage. */
 export function parseDetectArgs(args: readonly string[]): Result<DetectArgs | 'help', string> {
-  const given = new Map<string, string>();
-  const known = new Set(['--input', '--out', '--detector', '--metric']);
-  for (let i = 0; i < args.length; i++) {
-    const arg = args[i]!;
-    if (arg === '--help' || arg === '-h') return { ok: true, value: 'help' };
-    const equals = arg.indexOf('=');
-    const flag = arg.startsWith('--') && equals > 0 ? arg.slice(0, equals) : arg;
-    if (!known.has(flag)) return { ok: false, error: `unknown argument "${arg}"` };
-    let value: string | undefined;
-    if (flag !== arg) value = arg.slice(equals + 1);
-    else {
-      value = args[i + 1];
-      if (value === undefined || value.startsWith('--')) return { ok: false, error: `${flag} needs a value` };
-      i++;
-    }
-    if (given.has(flag)) return { ok: false, error: `${flag} is given twice` };
-    given.set(flag, value);
-  }
+  const flags = parseFlags(args, ['--input', '--out', '--detector', '--metric']);
+  if (!flags.ok) return flags;
+  if (flags.value === 'help') return { ok: true, value: 'help' };
+  const given = flags.value.values;
   const input = given.get('--input');
   const out = given.get('--out');
   if (input === undefined || input === '') return { ok: false, error: '--input is required' };

@@ -18,6 +18,7 @@ import {
   type SimulationResult,
 } from '../simulate/index.js';
 import { inferStepSeconds, readInputCsv } from './csv.js';
+import { parseFlags } from './flags.js';
 import type { TimestampValueRows } from './csv.js';
 import { exitUsage } from './io.js';
 import type { CliIo, Command } from './io.js';
@@ -116,24 +117,10 @@ function parsePositive(text: string, flag: string, integer: boolean): Result<num
 
 /** Parses the command's arguments; 'help' when help was asked for, an error message for bad usage. */
 export function parseSimulateArgs(args: readonly string[]): Result<SimulateArgs | 'help', string> {
-  const given = new Map<string, string>();
-  const known = new Set<string>(flags);
-  for (let i = 0; i < args.length; i++) {
-    const arg = args[i]!;
-    if (arg === '--help' || arg === '-h') return { ok: true, value: 'help' };
-    const equals = arg.indexOf('=');
-    const flag = arg.startsWith('--') && equals > 0 ? arg.slice(0, equals) : arg;
-    if (!known.has(flag)) return { ok: false, error: `unknown argument "${arg}"` };
-    let value: string | undefined;
-    if (flag !== arg) value = arg.slice(equals + 1);
-    else {
-      value = args[i + 1];
-      if (value === undefined || value.startsWith('--')) return { ok: false, error: `${flag} needs a value` };
-      i++;
-    }
-    if (given.has(flag)) return { ok: false, error: `${flag} is given twice` };
-    given.set(flag, value);
-  }
+  const parsed = parseFlags(args, flags);
+  if (!parsed.ok) return parsed;
+  if (parsed.value === 'help') return { ok: true, value: 'help' };
+  const given = parsed.value.values;
   const input = given.get('--input');
   if (input === undefined || input === '') return { ok: false, error: '--input is required' };
   const policy = given.get('--policy');
