@@ -1,9 +1,11 @@
-import type { RegularSeries } from '../core/index.js';
+import { err, ok } from '../core/index.js';
+import type { RegularSeries, Result } from '../core/index.js';
 import { lagFeatureCount, lagFeatureMatrix, lagFeatureRow, lagTrainingOrigins } from './features/index.js';
 import type { LagFeatureGrid } from './features/index.js';
-import type { EachOriginForecasts, FittedForecaster, ForecastSpec, PointForecast } from './forecaster.js';
+import type { EachOriginForecasts, FitFailure, FittedForecaster, ForecastSpec, PointForecast } from './forecaster.js';
 import { residualQuantiles } from './residual-bands.js';
 import type { ResidualQuantiles } from './residual-bands.js';
+import { fitPrecondition } from './spec.js';
 
 /**
  * A fitted direct h-step model on lag features: given the feature row of an origin (relative to
@@ -110,4 +112,26 @@ export function directForecaster(
 /** Residual quantiles of a direct model on its own training series (in-sample h-step errors). */
 export function directResidualBands(train: RegularSeries, spec: ForecastSpec, predict: ChangePredictor): ResidualQuantiles {
   return residualQuantiles(train.values, directEachOrigin(train, spec, predict), spec.horizonSteps);
+}
+
+/**
+ * The training set of a direct lag model, or why there is none: such a model needs two seasons of
+ * history (the seasonal features need a season of past to mean anything) plus the horizon, and at
+ * least `minRows` origins with a finite target.
+ */
+export function directTrainingSetFor(
+  name: string,
+  train: RegularSeries,
+  spec: ForecastSpec,
+  maxRows: number,
+  minRows: number,
+): Result<DirectTrainingSet, FitFailure> {
+  const need = Math.max(minRows, 2 * spec.seasonSteps) + spec.horizonSteps + 1;
+  const problem = fitPrecondition(name, train.values, spec, need, `two seasons (and at least ${minRows} origins) plus the horizon`);
+  if (problem !== undefined) return err(problem);
+  const set = directTrainingSet(train, spec, maxRows);
+  if (set.targets.length < minRows) {
+    return err({ reason: 'insufficient_history', message: `${name} needs ${minRows} origins with a finite target, got ${set.targets.length}` });
+  }
+  return ok(set);
 }

@@ -1,9 +1,8 @@
-import { err, ok } from '../../core/index.js';
+import { ok } from '../../core/index.js';
 import type { RegularSeries, Result } from '../../core/index.js';
-import { directForecaster, directResidualBands, directTrainingSet } from '../direct-model.js';
+import { directForecaster, directResidualBands, directTrainingSetFor } from '../direct-model.js';
 import { lagFeatureCount } from '../features/index.js';
 import type { FitFailure, FittedForecaster, ForecastSpec, Forecaster } from '../forecaster.js';
-import { fitPrecondition } from '../spec.js';
 import { predictHistogramForest, trainHistogramForest } from './histogram-forest.js';
 import type { HistogramForestOptions } from './histogram-forest.js';
 
@@ -29,14 +28,9 @@ export function createRandomForestForecaster(options: RandomForestForecasterOpti
   return {
     name,
     fit(train: RegularSeries, spec: ForecastSpec): Result<FittedForecaster, FitFailure> {
-      // Two seasons, like Holt-Winters: the seasonal features need a season of past to mean anything.
-      const need = Math.max(minRows, 2 * spec.seasonSteps) + spec.horizonSteps + 1;
-      const problem = fitPrecondition(name, train.values, spec, need, `two seasons (and at least ${minRows} origins) plus the horizon`);
-      if (problem !== undefined) return err(problem);
-      const set = directTrainingSet(train, spec, maxRows);
-      if (set.targets.length < minRows) {
-        return err({ reason: 'insufficient_history', message: `${name} needs ${minRows} origins with a finite target, got ${set.targets.length}` });
-      }
+      const training = directTrainingSetFor(name, train, spec, maxRows, minRows);
+      if (!training.ok) return training;
+      const set = training.value;
       const forest = trainHistogramForest(set.rows, set.targets, lagFeatureCount, options);
       const scratch = new Float64Array(forest.trees.length);
       const predict = (row: Float64Array): number => predictHistogramForest(forest, row, scratch);
