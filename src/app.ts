@@ -1,4 +1,5 @@
 import type { Server } from 'node:http';
+import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import type express from 'express';
@@ -8,7 +9,19 @@ import { type Actuator, createActuator } from './actuate/index.js';
 import { buildApi, createExternalMetricsServer, type ExternalMetricsServer } from './api/index.js';
 import type { Config } from './config/index.js';
 import { allInputs, type Clock, type InputRef } from './core/index.js';
-import { createPolicyProvider, type LearnedModels, nodeTimers, Reconciler, Scheduler, SnapshotStore, type Timers } from './engine/index.js';
+import {
+  createPolicyProvider,
+  inlineModelHost,
+  type LearnedModels,
+  type ModelHostPort,
+  type ObservationStore,
+  nodeTimers,
+  ProcessModelHost,
+  Reconciler,
+  Scheduler,
+  SnapshotStore,
+  type Timers,
+} from './engine/index.js';
 import { tensorCount } from './forecast/index.js';
 import { createExternalMetricsInstruments, createKedaGrpcServer, createKedaMetrics, type KedaGrpcServer, type KedaMetrics, createMetrics, type ServiceMetrics } from './publish/index.js';
 import {
@@ -19,7 +32,7 @@ import {
   ReplaySource,
   type TimeRange,
 } from './source/index.js';
-import { type LifecycleEvents, lstmOptionsFromConfig, ModelLifecycle, ModelStore } from './training/index.js';
+import { createFileObservationLog, type LifecycleEvents, lstmOptionsFromConfig, ModelLifecycle, ModelStore } from './training/index.js';
 
 /** Where a relative `decisions.rulesFile` is looked up: the working directory, then the package root. */
 export const rulesBaseDirs: readonly string[] = [process.cwd(), fileURLToPath(new URL('..', import.meta.url))];
@@ -55,6 +68,8 @@ export class Service {
   readonly externalMetrics: ExternalMetricsServer;
   /** Loads, retrains (in a low-priority child process) and serves the LSTM of every forecast series. */
   readonly models: ModelLifecycle;
+  /** Where the baselines, `auto` and the resource optimizer are fitted and run (a child process unless `forecast.modelProcess` is false). */
+  readonly modelHost: ModelHostPort;
   /** The port of the KEDA external-scaler gRPC server once started (undefined when disabled). */
   kedaGrpcPort: number | undefined;
   readonly #keda: KedaGrpcServer;
@@ -88,11 +103,26 @@ export class Service {
       lstm: () => lstmOptionsFromConfig(config().ml.lstm),
       retrainIntervalSeconds: () => config().scaling.modelRetrainInterval,
       accuracyThresholdPercent: () => config().ml.accuracyThresholdPercent,
+      maxConcurrentTrainings: () => config().ml.maxConcurrentTrainings,
       backend: config().ml.lstm.backend,
       events: lifecycleEvents(this.metrics, logger.child({ module: 'training' })),
     });
-    this.reconciler = new Reconciler({ source, clock, store: this.store, recorder: this.metrics.recorder, config, policy, learned: learnedModelsOf(this.models) });
     const engineLog = logger.child({ module: 'engine' });
+    // Read once: switching between a child process and the event loop needs a restart.
+    this.modelHost = config().forecast.modelProcess
+      ? new ProcessModelHost({ onExit: (reason) => engineLog.error({ reason }, 'the model process ended; the next cycle starts a new one and refits every series') })
+      : inlineModelHost();
+    this.reconciler = new Reconciler({
+      source,
+      clock,
+      store: this.store,
+      recorder: this.metrics.recorder,
+      config,
+      policy,
+      learned: learnedModelsOf(this.models),
+      models: this.modelHost,
+      observations: observationStore(join(config().scaling.modelPath, 'optimizer'), engineLog),
+    });
     this.#scheduler = new Scheduler({
       runCycle: async () => {
         const snapshot = await this.reconciler.runCycle();
@@ -141,6 +171,7 @@ export class Service {
     await this.#scheduler.stop();
     // Aborts running trainings (their workers end) and frees the models' tensors.
     await this.models.close();
+    await this.modelHost.close();
     // Releases the Lease so another replica can take over at once.
     await this.actuator.stop();
     await this.#keda.stop();
@@ -162,11 +193,15 @@ export function learnedModelsOf(lifecycle: ModelLifecycle): LearnedModels {
     tick: (seriesKey, history, spec, nowMs, accuracyPercent) => {
       lifecycle.tick(seriesKey, { target: history }, spec, nowMs, accuracyPercent);
     },
-    serving: (seriesKey) => lifecycle.serving(seriesKey),
+    serving: (seriesKey) => {
+      const model = lifecycle.serving(seriesKey);
+      return model === undefined ? undefined : { model, trainedThroughMs: model.meta.trainingWindow.endMs };
+    },
     status: () =>
       lifecycle.status().map((s) => {
         const report = s.lastReport;
         const reason =
+          (s.queued && s.meta === undefined ? 'waiting for a training slot (ml.maxConcurrentTrainings)' : undefined) ??
           s.unavailableReason ??
           report?.failure ??
           (report !== undefined && !report.deployed ? 'the last trained model did not beat the serving one on held-out data (current_better_or_equal)' : undefined);
@@ -181,12 +216,30 @@ export function learnedModelsOf(lifecycle: ModelLifecycle): LearnedModels {
   };
 }
 
+/**
+ * The optimizer's observations as JSON Lines files beside the learned models (read once at start,
+ * like the model folder). A write that fails is logged and the cycle goes on: the observation is
+ * still used from memory, only a restart would miss it.
+ */
+function observationStore(dir: string, log: Logger): ObservationStore {
+  const file = createFileObservationLog(dir, (problem) => log.warn(problem, 'stored optimizer observation skipped'));
+  return {
+    load: (resource, max) => file.load(resource, max),
+    append: (resource, observations, max) =>
+      file.append(resource, observations, max).catch((error: unknown) => log.warn({ resource, err: error }, 'could not store an optimizer observation')),
+  };
+}
+
 /** Logs the lifecycle's events and turns them into the learned-model metrics. */
 function lifecycleEvents(metrics: ServiceMetrics, log: Logger): LifecycleEvents {
   return {
     modelUnusable: (seriesKey, failure) => {
       log.warn({ seriesKey, reason: failure.reason, message: failure.message }, 'stored model unusable; it will be retrained');
       metrics.learned.failed('lstm', failure.reason);
+    },
+    modelLoaded: (seriesKey, _meta, trainedAtMs) => {
+      log.info({ seriesKey, trainedAtMs }, 'stored model loaded');
+      metrics.learned.loaded(seriesKey, 'lstm', trainedAtMs);
     },
     trainingStarted: (seriesKey, reason) => log.info({ seriesKey, reason }, 'training started in a low-priority child process'),
     trainingProgress: (seriesKey, progress) => log.debug({ seriesKey, progress }, 'training progress'),

@@ -217,6 +217,10 @@ export const configSchema = z
         season: duration.default(86400).describe('Length of the seasonal cycle.'),
         history: duration.default(7 * 86400).describe('How much history to fit on.'),
         refitInterval: duration.default(3600).describe('How often model parameters are refitted (forecasts themselves are updated every cycle).'),
+        modelProcess: z
+          .boolean()
+          .default(true)
+          .describe('Fit and run the models (refits, backtests, the resource optimizer) in a child process at a lower OS priority, so a slow refit never delays an HTTP answer; false runs them on the service\'s event loop. Read at start.'),
         horizons: z
           .array(duration)
           .min(1)
@@ -419,6 +423,7 @@ export const configSchema = z
           .describe('The Random Forest resource optimizer.'),
         accuracyThresholdPercent: z.number().min(0).max(100).default(70).describe('Retrain a learned model early when its matured-forecast accuracy, 100 × (1 − WAPE), falls under this.'),
         accuracyWindow: duration.default(86400).describe('Trailing window of matured forecasts that accuracy is computed over.'),
+        maxConcurrentTrainings: z.number().int().min(1).default(1).describe('Most LSTM trainings running at once (each is a child process using a CPU core); series due beyond it wait their turn in a first-in, first-out queue.'),
       })
       .prefault({})
       .describe('Learned models: the LSTM, the Random Forest optimizer, and when they are retrained (the interval is scaling.modelRetrainInterval).'),

@@ -14,9 +14,9 @@ export interface LearnedModelStatus {
   readonly reason?: string;
   /** Set by the engine: whether the learned model serves the forecasts of its horizon. */
   readonly servesForecasts?: boolean;
-  /** Set by the engine: the learned model's MASE on the newest 30 % of the buffer. */
+  /** Set by the engine: the learned model's MASE on the newest 30 % of the buffer (only origins after its training data). */
   readonly validationMase?: number;
-  /** Set by the engine: the serving baseline's MASE on the same origins (fitted on the older 70 %). */
+  /** Set by the engine: the serving baseline's MASE on the same origins (fitted on the data before them). */
   readonly baselineValidationMase?: number;
   /** Set by the engine: why the learned model does not serve (baseline better, spec mismatch). */
   readonly notServingReason?: string;
@@ -33,8 +33,11 @@ export interface LearnedModels {
   load(seriesKey: string): Promise<void>;
   /** One cycle for a series: may start a background retraining on `history` for `spec`. */
   tick(seriesKey: string, history: RegularSeries, spec: ForecastSpec, nowMs: number, accuracyPercent?: number): void;
-  /** The model serving a series, if there is one. */
-  serving(seriesKey: string): FittedForecaster | undefined;
+  /**
+   * The model serving a series, if there is one, and the end of the data it was trained on (unix
+   * ms): it is compared with the baseline only on later origins, which it has never seen.
+   */
+  serving(seriesKey: string): { readonly model: FittedForecaster; readonly trainedThroughMs: number } | undefined;
   /** The state of every series seen. */
   status(): readonly LearnedModelStatus[];
 }

@@ -12,21 +12,17 @@ import { AnomalyTracker, monitoredMetricOf, toAnomalyVerdict } from '../anomaly/
 import { decide, type DecisionPolicy, type DecisionState, initialDecisionState, type QueueTrendReport } from '../decide/index.js';
 import {
   actualsAtOrigins,
-  backtest,
-  createServingForecaster,
-  evaluateModels,
   type FittedForecaster,
   type ForecastSpec,
-  fitWithFallback,
   MaturedAccuracyTracker,
   maseScale,
-  type ResourceModel,
   type ResourceObservation,
   scoreForecasts,
-  trainResourceOptimizer,
 } from '../forecast/index.js';
 import type { MetricSource, SourceProblem } from '../source/index.js';
 import type { LearnedModels, LearnedModelStatus } from './learned-models.js';
+import type { ObservationStore } from './observation-store.js';
+import { type HostForecastSettings, type HostOptimizeRequest, type HostSeriesReply, inlineModelHost, type ModelHostPort } from './model-host.js';
 import type { Recorder } from './recorder.js';
 import type {
   AnomalyState,
@@ -53,16 +49,26 @@ export interface ReconcilerDeps {
   readonly policy?: () => DecisionPolicy | undefined;
   /** The learned-model lifecycle (LSTM); used when `ml.lstm.enabled` and `scaling.mlPredictionEnabled`. */
   readonly learned?: LearnedModels;
+  /** Where fits, forecasts, backtests and the resource optimizer run; default: on this event loop. */
+  readonly models?: ModelHostPort;
+  /** Where the resource optimizer's observations survive restarts; default: memory only. */
+  readonly observations?: ObservationStore;
 }
 
 /** The share of the newest history a learned model and the baseline are compared on. */
 const learnedValidationFraction = 0.3;
 
+/**
+ * Fewest origins a learned model is scored on before it may serve: with fewer, a comparison with the
+ * baseline is noise (a model trained moments ago has almost no unseen data to be judged on).
+ */
+const minLearnedComparisonOrigins = 120;
+
 /** Whether a series' learned model serves one horizon, decided by a backtest at refit time. */
 interface LearnedChoice {
   /** The learned model compared (a new one from training is compared again). */
   readonly model: FittedForecaster;
-  /** The baseline fit it was compared against. */
+  /** The baseline fit it was compared against (a refit compares again). */
   readonly fittedAtMs: number;
   readonly horizonSeconds?: number;
   readonly use: boolean;
@@ -76,12 +82,6 @@ interface LearnedChoice {
 
 /** Most resource-optimizer observations kept per resource: one per cycle, a day of 30 s cycles. */
 const maxOptimizerObservations = 2880;
-
-/** A resource's optimizer model and when it was trained (absent until enough saturated history was seen). */
-interface OptimizerFit {
-  readonly fittedAtMs: number;
-  readonly model: ResourceModel;
-}
 
 /** The inputs the engine forecasts, besides every queue's depth. */
 const forecastedInputs: readonly InputRef[] = [
@@ -100,13 +100,6 @@ export function forecastTargets(config: Config): InputRef[] {
   ];
 }
 
-interface FittedSeries {
-  readonly fittedAtMs: number;
-  /** In-sample seasonal-naive MAE of the fit's history: the scale of matured-forecast MASE. */
-  readonly maseScale: number;
-  readonly byHorizon: ReadonlyMap<number, { readonly fitted: FittedForecaster; readonly fallbackReason?: string }>;
-}
-
 /**
  * One reconcile cycle: read the inputs, update each forecast series' history, refit models when
  * due, forecast every horizon and publish an immutable snapshot.
@@ -118,6 +111,7 @@ interface FittedSeries {
  */
 export class Reconciler {
   readonly #deps: ReconcilerDeps;
+  readonly #models: ModelHostPort;
   #tail: Promise<unknown> = Promise.resolve();
   #cycle = 0;
   /** History per forecast series, on the configured grid, trimmed to the configured window. */
@@ -126,7 +120,8 @@ export class Reconciler {
   #windowRead = new Set<string>();
   /** End of the grid read by the previous cycle. */
   #lastGridEndMs = 0;
-  #fits = new Map<string, FittedSeries>();
+  /** Bumped with every new configuration: the model host then drops its fits and refits. */
+  #generation = 0;
   #accuracy: ModelAccuracy[] = [];
   /** Published forecasts waiting for their actuals, and the scores of those that matured. */
   #matured = new MaturedAccuracyTracker();
@@ -141,10 +136,10 @@ export class Reconciler {
   #learnedChoices = new Map<string, LearnedChoice>();
   /** One observation per cycle per queue-consuming resource: what the resource optimizer learns from. */
   #observations = new Map<Resource, ResourceObservation[]>();
-  #optimizerFits = new Map<Resource, OptimizerFit>();
 
   constructor(deps: ReconcilerDeps) {
     this.#deps = deps;
+    this.#models = deps.models ?? inlineModelHost();
   }
 
   /** Runs a cycle after any running one finishes; resolves with its snapshot or rejects with its error. */
@@ -204,22 +199,29 @@ export class Reconciler {
 
     const learned = config.ml.lstm.enabled && config.scaling.mlPredictionEnabled ? this.#deps.learned : undefined;
     const maturedPercent = learned === undefined ? new Map<string, number>() : this.#maturedPercentByKey(config, startedAtMs);
-    const forecasts: SeriesForecast[] = [];
-    for (const input of targets) {
+    const withData = targets.flatMap((input) => {
       const key = inputKey(input);
       const series = this.#history.get(key);
-      if (series === undefined || lastFinite(series) === undefined) continue;
-      const fitted = this.#fitIfDue(key, series, config, startedAtMs);
-      const choice = learned === undefined ? undefined : await this.#learnedChoice(learned, key, series, fitted, config, startedAtMs);
-      for (const [horizonSeconds, baseline] of fitted.byHorizon) {
-        let model = baseline.fitted;
+      return series === undefined || lastFinite(series) === undefined ? [] : [{ input, key, series }];
+    });
+    const settings = hostSettings(config);
+    const replies = await this.#models.forecast({ generation: this.#generation, nowMs: startedAtMs, settings, series: withData.map(({ key, series }) => ({ key, series })) });
+    for (const reply of replies) this.#recordFit(reply, config, startedAtMs);
+    const choices = learned === undefined ? new Map<string, LearnedChoice>() : await this.#chooseLearned(learned, withData, replies, settings, startedAtMs);
+    const forecasts: SeriesForecast[] = [];
+    withData.forEach(({ input, key, series }, index) => {
+      const reply = replies[index]!;
+      const choice = choices.get(key);
+      for (const baseline of reply.forecasts) {
+        const { horizonSeconds } = baseline;
+        let model = baseline.model;
         let fallbackReason = baseline.fallbackReason;
-        let point = model.forecast(series);
+        let point = { value: baseline.value, p10: baseline.p10, p90: baseline.p90 };
         if (choice?.use === true && choice.horizonSeconds === horizonSeconds) {
           const learnedPoint = choice.model.forecast(series);
           // A learned model that cannot forecast this history (too short a tail, a gap) leaves the baseline serving.
           if ([learnedPoint.value, learnedPoint.p10, learnedPoint.p90].every(Number.isFinite)) {
-            model = choice.model;
+            model = choice.model.model;
             fallbackReason = undefined;
             point = learnedPoint;
           }
@@ -228,20 +230,20 @@ export class Reconciler {
         this.#matured.record({
           seriesKey: key,
           horizonSeconds,
-          model: model.model,
+          model,
           originMs: gridEndMs,
           targetMs: gridEndMs + horizonSeconds * 1000,
           value: Math.max(0, point.value),
           p10: Math.max(0, point.p10),
           p90: Math.max(0, point.p90),
-          maseScale: fitted.maseScale,
+          maseScale: reply.maseScale,
         });
         forecasts.push({
           seriesKey: key,
           input,
           horizonSeconds,
           originMs: gridEndMs,
-          model: model.model,
+          model,
           ...(fallbackReason === undefined ? {} : { fallbackReason }),
           // A queue or a utilisation never goes below zero, whatever a linear model says.
           value: Math.max(0, point.value),
@@ -251,12 +253,12 @@ export class Reconciler {
       }
       // After this cycle's forecasts: training starts in the background and never delays them.
       if (learned !== undefined) learned.tick(key, series, this.#learnedSpec(config), startedAtMs, maturedPercent.get(key));
-    }
+    });
 
     const inputs: InputValue[] = latest.readings.map((r) => ({ input: r.input, key: inputKey(r.input), timestampMs: r.timestampMs, value: r.value }));
     const anomalies = config.scaling.anomalyDetectionEnabled ? this.#scoreAnomalies(config, inputs) : [];
     recorder.anomaliesScored(anomalies);
-    const optimizer = this.#optimize(config, inputs, forecasts, startedAtMs);
+    const optimizer = await this.#optimize(config, inputs, forecasts, startedAtMs);
     const policy = config.scaling.enabled ? this.#deps.policy?.() : undefined;
     const decided = policy === undefined ? undefined : this.#decide(config, policy, inputs, forecasts, anomalies, optimizer, startedAtMs);
     const completedAtMs = clock.nowMs();
@@ -308,41 +310,75 @@ export class Reconciler {
   }
 
   /**
-   * Loads a series' learned model once, and decides whether it serves: only if its backtest on the
-   * newest 30 % of the buffer beats the serving baseline's (fitted on the older 70 %) by MASE.
-   * Decided again after each baseline refit and whenever training deploys a new model.
+   * Loads each series' learned model once, and decides whether it serves: only if it beats the
+   * serving baseline by MASE on the newest 30 % of the buffer, scored only on origins after the
+   * data it was trained on (the baseline fitted on the points before them). Decided again after
+   * each baseline refit and whenever training deploys a new model; the baselines' backtests run in
+   * the model host, in one call for every series that needs one.
    */
-  async #learnedChoice(learned: LearnedModels, key: string, series: RegularSeries, fitted: FittedSeries, config: Config, nowMs: number): Promise<LearnedChoice | undefined> {
-    if (!this.#learnedLoaded.has(key)) {
-      this.#learnedLoaded.add(key);
-      await learned.load(key);
+  async #chooseLearned(
+    learned: LearnedModels,
+    items: readonly { readonly key: string; readonly series: RegularSeries }[],
+    replies: readonly HostSeriesReply[],
+    settings: HostForecastSettings,
+    nowMs: number,
+  ): Promise<Map<string, LearnedChoice>> {
+    const out = new Map<string, LearnedChoice>();
+    const settle = (key: string, choice: LearnedChoice) => {
+      this.#learnedChoices.set(key, choice);
+      out.set(key, choice);
+    };
+    const pending: { key: string; series: RegularSeries; model: FittedForecaster; fittedAtMs: number; horizonSeconds: number; fromIndex: number }[] = [];
+    for (const [index, { key, series }] of items.entries()) {
+      const reply = replies[index]!;
+      if (!this.#learnedLoaded.has(key)) {
+        this.#learnedLoaded.add(key);
+        await learned.load(key);
+      }
+      const serving = learned.serving(key);
+      if (serving === undefined) {
+        this.#learnedChoices.delete(key);
+        continue;
+      }
+      const { model } = serving;
+      const cached = this.#learnedChoices.get(key);
+      if (cached !== undefined && cached.model === model && cached.fittedAtMs === reply.fittedAtMs) {
+        out.set(key, cached);
+        continue;
+      }
+      const none = (reason: string): LearnedChoice => ({ model, fittedAtMs: reply.fittedAtMs, use: false, learnedMase: Number.NaN, baselineMase: Number.NaN, reason });
+      const spec = model.spec;
+      const horizonSeconds = reply.forecasts.find((f) => spec.stepSeconds === settings.stepSeconds && spec.horizonSteps === Math.round(f.horizonSeconds / settings.stepSeconds))?.horizonSeconds;
+      const stepMs = series.stepSeconds * 1000;
+      // The first origin whose inputs and target the learned model never saw.
+      const unseenIndex = Math.max(0, Math.floor((serving.trainedThroughMs - series.startMs) / stepMs) + 1);
+      const fromIndex = Math.max(Math.floor(series.values.length * (1 - learnedValidationFraction)), unseenIndex);
+      const origins = series.values.length - spec.horizonSteps - fromIndex;
+      if (horizonSeconds === undefined) settle(key, none(`the learned model's spec (step ${spec.stepSeconds}s, ${spec.horizonSteps} steps ahead) matches no configured horizon`));
+      else if (origins < minLearnedComparisonOrigins) {
+        settle(key, none(`only ${Math.max(0, origins)} origins after the learned model's training data; it is compared with the baseline from ${minLearnedComparisonOrigins} on`));
+      } else pending.push({ key, series, model, fittedAtMs: reply.fittedAtMs, horizonSeconds, fromIndex });
     }
-    const model = learned.serving(key);
-    if (model === undefined) {
-      this.#learnedChoices.delete(key);
-      return undefined;
-    }
-    const cached = this.#learnedChoices.get(key);
-    if (cached !== undefined && cached.model === model && cached.fittedAtMs === fitted.fittedAtMs) return cached;
-    const choice = this.#compareLearned(key, model, series, fitted, config, nowMs);
-    this.#learnedChoices.set(key, choice);
-    const scores = choice.scores;
-    if (scores !== undefined) this.#accuracy = [...this.#accuracy.filter((a) => !(a.seriesKey === key && a.model === model.model)), scores];
-    return choice;
+    if (pending.length === 0) return out;
+    const baselineMases = await this.#models.validate({ settings, items: pending.map(({ key, series, horizonSeconds, fromIndex }) => ({ key, series, horizonSeconds, fromIndex })) });
+    pending.forEach((p, index) => {
+      const choice = this.#compareLearned(p, baselineMases[index]!, settings.model, nowMs);
+      settle(p.key, choice);
+      const scores = choice.scores;
+      if (scores !== undefined) this.#accuracy = [...this.#accuracy.filter((a) => !(a.seriesKey === p.key && a.model === p.model.model)), scores];
+    });
+    return out;
   }
 
-  #compareLearned(key: string, model: FittedForecaster, series: RegularSeries, fitted: FittedSeries, config: Config, nowMs: number): LearnedChoice {
-    const none = (reason: string): LearnedChoice => ({ model, fittedAtMs: fitted.fittedAtMs, use: false, learnedMase: Number.NaN, baselineMase: Number.NaN, reason });
-    const spec = model.spec;
-    const horizonSeconds = config.forecast.horizons.find(
-      (h) => spec.stepSeconds === config.forecast.step && spec.horizonSteps === Math.round(h / config.forecast.step) && fitted.byHorizon.has(h),
-    );
-    if (horizonSeconds === undefined) return none(`the learned model's spec (step ${spec.stepSeconds}s, ${spec.horizonSteps} steps ahead) matches no configured horizon`);
-    const trainEndIndex = Math.floor(series.values.length * (1 - learnedValidationFraction)) - 1;
-    const base = backtest(createServingForecaster(config.forecast.model), series, { spec, trainEndIndex });
-    const actual = actualsAtOrigins(series.values, spec.horizonSteps, trainEndIndex + 1);
-    const score = scoreForecasts(actual, model.forecastEachOrigin(series), maseScale(series.values.subarray(0, trainEndIndex + 1), spec.seasonSteps));
-    const baselineMase = base.ok ? base.value.accuracy.mase : Number.NaN;
+  #compareLearned(
+    p: { readonly key: string; readonly series: RegularSeries; readonly model: FittedForecaster; readonly fittedAtMs: number; readonly horizonSeconds: number; readonly fromIndex: number },
+    baselineMase: number,
+    baselineModel: string,
+    nowMs: number,
+  ): LearnedChoice {
+    const { key, series, model, fittedAtMs, horizonSeconds, fromIndex } = p;
+    const actual = actualsAtOrigins(series.values, model.spec.horizonSteps, fromIndex);
+    const score = scoreForecasts(actual, model.forecastEachOrigin(series), maseScale(series.values.subarray(0, fromIndex), model.spec.seasonSteps));
     const learnedMase = score.count > 0 ? score.mase : Number.NaN;
     const use = Number.isFinite(learnedMase) && Number.isFinite(baselineMase) && learnedMase < baselineMase;
     const reason = use
@@ -351,10 +387,10 @@ export class Reconciler {
         ? 'the learned model has no scored forecasts on the validation window'
         : !Number.isFinite(baselineMase)
           ? 'the baseline could not be backtested, so the learned model cannot be compared'
-          : `baseline ${config.forecast.model} is better or equal on the newest ${learnedValidationFraction * 100} % (MASE ${baselineMase.toFixed(3)} vs ${learnedMase.toFixed(3)})`;
+          : `baseline ${baselineModel} is better or equal on the newest origins it was not trained on (MASE ${baselineMase.toFixed(3)} vs ${learnedMase.toFixed(3)}, ${score.count} origins)`;
     return {
       model,
-      fittedAtMs: fitted.fittedAtMs,
+      fittedAtMs,
       horizonSeconds,
       use,
       learnedMase,
@@ -439,20 +475,20 @@ export class Reconciler {
 
   /**
    * The resource optimizer's cycle: records one observation per queue-consuming resource from this
-   * cycle's readings, (re)trains its Random Forest once per refit-interval bucket (every cycle
-   * until a first model could be learned), and recommends replicas for the predicted load: the sum
+   * cycle's readings; the model host (re)trains its Random Forest once per refit-interval bucket
+   * (every cycle until a first model could be learned) and recommends replicas for the predicted load: the sum
    * of the queues' arrival-rate forecasts at the first horizon (their p90 when decisions scale on the
    * upper quantile), or the load arriving now when a queue has no such forecast.
    */
-  #optimize(config: Config, inputs: readonly InputValue[], forecasts: readonly SeriesForecast[], nowMs: number): OptimizerState[] {
+  async #optimize(config: Config, inputs: readonly InputValue[], forecasts: readonly SeriesForecast[], nowMs: number): Promise<OptimizerState[]> {
     const values = new Map(inputs.map((i) => [i.key, i.value]));
     const read = (key: string): number | undefined => {
       const value = values.get(key);
       return value !== undefined && Number.isFinite(value) ? value : undefined;
     };
-    const bucket = (ms: number) => Math.floor(ms / (config.forecast.refitInterval * 1000));
     const cpuPercent = read('system/cpu_percent');
-    const out: OptimizerState[] = [];
+    const horizonSeconds = config.forecast.horizons[0]!;
+    const requests: HostOptimizeRequest['resources'][number][] = [];
     for (const resource of [...new Set(config.queues.map((q) => q.resource))]) {
       const queues = config.queues.filter((q) => q.resource === resource);
       // A sum over the resource's queues; undefined when any queue lacks the value (a partial sum understates).
@@ -471,10 +507,9 @@ export class Reconciler {
       const replicas = read(`replicas/${resource}`);
       const load = sum('enqueue_rate_per_second');
       const throughput = sum('dequeue_rate_per_second');
-      const history = this.#observations.get(resource) ?? [];
-      this.#observations.set(resource, history);
+      const history = await this.#observationsOf(resource);
       if (replicas !== undefined && load !== undefined && throughput !== undefined && (history.at(-1)?.timestampMs ?? Number.NEGATIVE_INFINITY) < nowMs) {
-        history.push({
+        const observation: ResourceObservation = {
           timestampMs: nowMs,
           replicas,
           load,
@@ -483,21 +518,11 @@ export class Reconciler {
           backlog: sum('depth') ?? Number.NaN,
           ...(latencySeconds === undefined ? {} : { latencySeconds }),
           ...(cpuPercent === undefined ? {} : { cpuPercent }),
-        });
+        };
+        history.push(observation);
         if (history.length > maxOptimizerObservations) history.splice(0, history.length - maxOptimizerObservations);
+        await this.#deps.observations?.append(resource, [observation], maxOptimizerObservations);
       }
-      let fit = this.#optimizerFits.get(resource);
-      if (fit === undefined || bucket(fit.fittedAtMs) !== bucket(nowMs)) {
-        const maxBacklog = queues.reduce((total, q) => total + q.threshold, 0);
-        const trained = trainResourceOptimizer(resource, history, { maxBacklog });
-        // Without enough saturated history the previous model (if any) keeps serving.
-        if (trained.ok) {
-          fit = { fittedAtMs: nowMs, model: trained.value };
-          this.#optimizerFits.set(resource, fit);
-        }
-      }
-      if (fit === undefined || load === undefined) continue;
-      const horizonSeconds = config.forecast.horizons[0]!;
       let predictedLoad: number | undefined = 0;
       for (const q of queues) {
         const f = forecasts.find((x) => x.seriesKey === `queue/${q.name}/enqueue_rate_per_second` && x.horizonSeconds === horizonSeconds);
@@ -507,18 +532,48 @@ export class Reconciler {
         }
         predictedLoad += config.decisions.useUpperQuantile ? f.p90 : f.value;
       }
-      const r = fit.model.recommend(predictedLoad ?? load, nowMs, config.scaling.resources[resource], config.scaling.predictionConfidenceThreshold, cpuPercent);
-      out.push({
+      requests.push({
         resource,
-        recommendedReplicas: r.recommendedReplicas,
-        confidence: r.confidence,
-        trusted: r.trusted,
-        capacityPerReplica: r.capacityPerReplica,
-        predictedLoad: r.predictedLoad,
-        reasons: r.reasons,
+        observations: history,
+        maxBacklog: queues.reduce((total, q) => total + q.threshold, 0),
+        ...(load === undefined
+          ? {}
+          : {
+              recommend: {
+                predictedLoad: predictedLoad ?? load,
+                range: config.scaling.resources[resource],
+                confidenceThreshold: config.scaling.predictionConfidenceThreshold,
+                ...(cpuPercent === undefined ? {} : { cpuPercent }),
+              },
+            }),
       });
     }
-    return out;
+    const replies = await this.#models.optimize({ generation: this.#generation, nowMs, refitIntervalSeconds: config.forecast.refitInterval, resources: requests });
+    return replies.flatMap(({ resource, recommendation: r }) =>
+      r === undefined
+        ? []
+        : [
+            {
+              resource,
+              recommendedReplicas: r.recommendedReplicas,
+              confidence: r.confidence,
+              trusted: r.trusted,
+              capacityPerReplica: r.capacityPerReplica,
+              predictedLoad: r.predictedLoad,
+              reasons: r.reasons,
+            },
+          ],
+    );
+  }
+
+  /** A resource's observations: on first use, those stored by earlier runs (older than any of this run's). */
+  async #observationsOf(resource: Resource): Promise<ResourceObservation[]> {
+    let history = this.#observations.get(resource);
+    if (history === undefined) {
+      history = (await this.#deps.observations?.load(resource, maxOptimizerObservations)) ?? [];
+      this.#observations.set(resource, history);
+    }
+    return history;
   }
 
   /**
@@ -555,11 +610,10 @@ export class Reconciler {
       this.#history.clear();
       this.#windowRead.clear();
     }
-    // Model settings may have changed with the configuration: refit everything on the next cycle.
-    this.#fits.clear();
+    // Model settings and thresholds may have changed with the configuration: the model host refits
+    // every series and retrains the optimizer on the next cycle (the observations stay valid).
+    this.#generation += 1;
     this.#learnedChoices.clear();
-    // Thresholds (the optimizer's targets) may have changed; the observations stay valid.
-    this.#optimizerFits.clear();
   }
 
   /** Merges newly read points into the buffer for `key`, re-gridded to the window ending at `gridEndMs`. */
@@ -580,41 +634,25 @@ export class Reconciler {
     this.#history.set(key, { startMs, stepSeconds: config.forecast.step, values });
   }
 
-  #fitIfDue(key: string, series: RegularSeries, config: Config, nowMs: number): FittedSeries {
-    const existing = this.#fits.get(key);
-    // Refits happen once per refit-interval bucket of wall time, not "interval after the last one",
-    // so replicas reading the same Prometheus refit in the same bucket and publish the same forecasts.
-    const bucket = (ms: number) => Math.floor(ms / (config.forecast.refitInterval * 1000));
-    if (existing !== undefined && bucket(existing.fittedAtMs) === bucket(nowMs)) return existing;
-    const seasonSteps = Math.round(config.forecast.season / config.forecast.step);
-    const byHorizon = new Map<number, { fitted: FittedForecaster; fallbackReason?: string }>();
-    for (const horizonSeconds of config.forecast.horizons) {
-      const spec = { stepSeconds: config.forecast.step, seasonSteps, horizonSteps: Math.round(horizonSeconds / config.forecast.step) };
-      const began = performance.now();
-      const outcome = fitWithFallback(createServingForecaster(config.forecast.model), series, spec);
-      if (outcome === undefined) continue;
-      this.#deps.recorder.modelFitted(key, outcome.fitted.model, (performance.now() - began) / 1000);
-      byHorizon.set(horizonSeconds, outcome);
-    }
-    const fitted = { fittedAtMs: nowMs, maseScale: maseScale(series.values, seasonSteps).scale, byHorizon };
-    this.#fits.set(key, fitted);
-    this.#refreshAccuracy(key, series, config, nowMs);
-    return fitted;
-  }
-
-  /** Backtests every model on the series at its first horizon; shown by /scaling/ml/accuracy. */
-  #refreshAccuracy(key: string, series: RegularSeries, config: Config, nowMs: number): void {
+  /** Records a refit's durations and backtest scores (shown by /scaling/ml/accuracy); nothing on other cycles. */
+  #recordFit(reply: HostSeriesReply, config: Config, nowMs: number): void {
+    for (const fit of reply.fits ?? []) this.#deps.recorder.modelFitted(reply.key, fit.model, fit.seconds);
+    if (reply.scores === undefined) return;
     const horizonSeconds = config.forecast.horizons[0]!;
-    const spec = {
-      stepSeconds: config.forecast.step,
-      seasonSteps: Math.round(config.forecast.season / config.forecast.step),
-      horizonSteps: Math.round(horizonSeconds / config.forecast.step),
-    };
-    const scores = evaluateModels(series, spec).map(
-      (s): ModelAccuracy => ({ seriesKey: key, model: s.model, mase: s.mase, wape: s.wape, coverage: s.coverage, horizonSeconds, points: s.points, evaluatedAtMs: nowMs }),
-    );
-    this.#accuracy = [...this.#accuracy.filter((a) => a.seriesKey !== key), ...scores];
+    const scores = reply.scores.map((s): ModelAccuracy => ({ seriesKey: reply.key, horizonSeconds, evaluatedAtMs: nowMs, ...s }));
+    this.#accuracy = [...this.#accuracy.filter((a) => a.seriesKey !== reply.key), ...scores];
   }
+}
+
+/** The forecast section as the model host takes it. */
+function hostSettings(config: Config): HostForecastSettings {
+  return {
+    model: config.forecast.model,
+    stepSeconds: config.forecast.step,
+    seasonSeconds: config.forecast.season,
+    horizonsSeconds: config.forecast.horizons,
+    refitIntervalSeconds: config.forecast.refitInterval,
+  };
 }
 
 function finiteSamples(series: RegularSeries): { timestampMs: number; value: number }[] {

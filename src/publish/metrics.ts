@@ -166,6 +166,8 @@ export interface ServiceMetrics {
   /** Learned-model lifecycle events (training's ModelLifecycle events map onto these). */
   readonly learned: {
     trained(seriesKey: string, model: string, trainedAtMs: number, durationSeconds: number): void;
+    /** A stored model was loaded at start-up: its training time, without a training duration (none ran). */
+    loaded(seriesKey: string, model: string, trainedAtMs: number): void;
     failed(model: string, reason: string): void;
     forget(seriesKey: string, model: string): void;
   };
@@ -364,6 +366,9 @@ export function createMetrics(deps: MetricsDeps): ServiceMetrics {
       trained(seriesKey, model, trainedAtMs, durationSeconds) {
         trainedAt.set({ series: seriesKey, model }, trainedAtMs / 1000);
         trainingDuration.observe({ model }, durationSeconds);
+      },
+      loaded(seriesKey, model, trainedAtMs) {
+        trainedAt.set({ series: seriesKey, model }, trainedAtMs / 1000);
       },
       failed(model, reason) {
         trainingFailures.inc({ model, reason });

@@ -20,6 +20,9 @@ import type { WorkerRunOptions } from './worker-runner.js';
 export interface LifecycleEvents {
   /** A stored model could not be used; it was moved aside and will be retrained. Never fatal. */
   readonly modelUnusable?: (seriesKey: string, failure: StoreFailure | { readonly reason: 'incompatible' | 'corrupt'; readonly message: string }) => void;
+  /** A stored model was restored at start-up and serves now; `trainedAtMs` is when it was created (unix ms). */
+  readonly modelLoaded?: (seriesKey: string, meta: LstmMeta, trainedAtMs: number) => void;
+  /** A training actually begins (a queued one: when its turn comes, not when it was decided). */
   readonly trainingStarted?: (seriesKey: string, reason: RetrainDecision['reason']) => void;
   readonly trainingProgress?: (seriesKey: string, progress: LstmProgress) => void;
   /** A training run ended: deployed or not (and the shadow comparison), or failed with a reason. */
@@ -44,6 +47,8 @@ export interface SeriesModelStatus {
   readonly meta?: LstmMeta;
   readonly trainedAtMs?: number;
   readonly training: boolean;
+  /** Due for training but waiting for a free slot (`maxConcurrentTrainings`). */
+  readonly queued: boolean;
   readonly lastReport?: TrainingReport;
   /** Why there is no model (load failure or training failure), if there is none. */
   readonly unavailableReason?: string;
@@ -60,14 +65,31 @@ export interface ModelLifecycleOptions {
   readonly accuracyThresholdPercent: () => number;
   readonly backend?: TfBackendPreference;
   readonly events?: LifecycleEvents;
+  /**
+   * Most trainings running at once (`ml.maxConcurrentTrainings`; default 1): each is a child
+   * process using a core, so 20 series must not mean 20 processes on a 2-core machine. Series due
+   * beyond it wait in a first-in, first-out queue. Read whenever a slot could be filled.
+   */
+  readonly maxConcurrentTrainings?: () => number;
   /** Runs a training job (default: in a low-priority child process). Tests inject a fake. */
   readonly train?: (job: TrainingJob, options: WorkerRunOptions) => Promise<TrainingOutcome>;
+}
+
+/** A training that is due but waits for a slot: the newest data it will train on. */
+interface QueuedTraining {
+  inputs: FeatureInputs;
+  spec: ForecastSpec;
+  nowMs: number;
+  /** Why it was decided (reported when it starts). */
+  readonly reason: RetrainDecision['reason'];
 }
 
 interface SeriesState {
   model?: TrainedLstm;
   trainedAtMs?: number;
   training?: Promise<void>;
+  /** Set while the series waits in the queue; it then also has exactly one entry in `#queue`. */
+  queued?: QueuedTraining;
   lastAccuracyRetrainAtMs?: number;
   lastReport?: TrainingReport;
   unavailableReason?: string;
@@ -80,11 +102,17 @@ interface SeriesState {
  * the cycle; a new model replaces the serving one only if it beats it on held-out data (shadow
  * evaluation), and is saved to the store before it serves. Until a series has a model, `serving`
  * returns undefined and the engine keeps forecasting with the baselines (with that reason).
+ * At most `maxConcurrentTrainings` run at once; a series due beyond that waits in a FIFO queue
+ * (one entry per series, refreshed with the newest data on every tick) and counts as training in
+ * progress meanwhile, so its retrain is decided once, not every cycle.
  */
 export class ModelLifecycle {
   readonly #options: ModelLifecycleOptions;
   readonly #series = new Map<string, SeriesState>();
   readonly #abort = new AbortController();
+  /** Series keys waiting for a slot, oldest first. */
+  #queue: string[] = [];
+  #running = 0;
 
   constructor(options: ModelLifecycleOptions) {
     this.#options = options;
@@ -102,6 +130,7 @@ export class ModelLifecycle {
       ...(s.model !== undefined ? { meta: s.model.meta } : {}),
       ...(s.trainedAtMs !== undefined ? { trainedAtMs: s.trainedAtMs } : {}),
       training: s.training !== undefined,
+      queued: s.queued !== undefined,
       ...(s.lastReport !== undefined ? { lastReport: s.lastReport } : {}),
       ...(s.unavailableReason !== undefined ? { unavailableReason: s.unavailableReason } : {}),
     }));
@@ -135,11 +164,15 @@ export class ModelLifecycle {
     state.model = restored.value;
     state.trainedAtMs = stored.value.meta.createdAtMs;
     delete state.unavailableReason;
+    this.#options.events?.modelLoaded?.(seriesKey, restored.value.meta, stored.value.meta.createdAtMs);
   }
 
   /**
    * One cycle for a series: decides whether to retrain (no model, interval elapsed, accuracy under
-   * the threshold) and, if so, starts training in the background. Returns at once with the decision.
+   * the threshold) and, if so, starts training in the background, or queues it when
+   * `maxConcurrentTrainings` are running. Returns at once with the decision. A queued series
+   * decides `training_in_progress`, and its queue entry takes this tick's inputs, spec and time, so
+   * it trains on the newest data when its turn comes.
    * `accuracyPercent` is the serving model's matured-forecast accuracy, when known.
    */
   tick(seriesKey: string, inputs: FeatureInputs, spec: ForecastSpec, nowMs: number, accuracyPercent?: number): RetrainDecision {
@@ -151,25 +184,44 @@ export class ModelLifecycle {
       accuracyPercent,
       accuracyThresholdPercent: this.#options.accuracyThresholdPercent(),
       ...(state.lastAccuracyRetrainAtMs !== undefined ? { lastAccuracyRetrainAtMs: state.lastAccuracyRetrainAtMs } : {}),
-      trainingInProgress: state.training !== undefined,
+      trainingInProgress: state.training !== undefined || state.queued !== undefined,
     });
-    if (!decision.retrain || this.#abort.signal.aborted) return decision;
+    if (state.queued !== undefined) {
+      state.queued.inputs = inputs;
+      state.queued.spec = spec;
+      state.queued.nowMs = nowMs;
+    }
+    if (!decision.retrain || this.#abort.signal.aborted) {
+      // The cap may have been raised since the last training ended.
+      this.#drain();
+      return decision;
+    }
     if (decision.reason === 'accuracy_below_threshold') state.lastAccuracyRetrainAtMs = nowMs;
-    this.#options.events?.trainingStarted?.(seriesKey, decision.reason);
-    state.training = this.#retrain(seriesKey, state, inputs, spec, nowMs).finally(() => {
-      delete state.training;
-    });
+    state.queued = { inputs, spec, nowMs, reason: decision.reason };
+    this.#queue.push(seriesKey);
+    this.#drain();
     return decision;
   }
 
-  /** Resolves when no training is running (tests, shutdown). */
+  /**
+   * Resolves when no training is running and none is queued (tests, shutdown). Queued trainings
+   * start as running ones finish, so this waits for all of them; after `close()` the queue is
+   * empty and it waits only for the running ones to stop.
+   */
   async whenIdle(): Promise<void> {
-    await Promise.all([...this.#series.values()].map((s) => s.training ?? Promise.resolve()));
+    for (;;) {
+      this.#drain();
+      const running = [...this.#series.values()].flatMap((s) => (s.training !== undefined ? [s.training] : []));
+      if (running.length === 0) return;
+      await Promise.all(running);
+    }
   }
 
-  /** Stops running trainings and frees every model. */
+  /** Stops running trainings, drops queued ones (they never start), and frees every model. */
   async close(): Promise<void> {
     this.#abort.abort();
+    for (const key of this.#queue) delete this.#series.get(key)?.queued;
+    this.#queue = [];
     await this.whenIdle();
     for (const state of this.#series.values()) {
       state.model?.dispose();
@@ -184,6 +236,39 @@ export class ModelLifecycle {
       this.#series.set(seriesKey, state);
     }
     return state;
+  }
+
+  /** The cap, as a whole number ≥ 1 whatever the option returns. */
+  #cap(): number {
+    const cap = Math.floor(this.#options.maxConcurrentTrainings?.() ?? 1);
+    return Number.isFinite(cap) && cap >= 1 ? cap : 1;
+  }
+
+  /** Starts queued trainings, oldest first, while slots are free. */
+  #drain(): void {
+    while (!this.#abort.signal.aborted && this.#running < this.#cap() && this.#queue.length > 0) {
+      const seriesKey = this.#queue.shift()!;
+      const state = this.#series.get(seriesKey);
+      const queued = state?.queued;
+      if (state === undefined || queued === undefined) continue;
+      delete state.queued;
+      this.#running++;
+      this.#options.events?.trainingStarted?.(seriesKey, queued.reason);
+      state.training = this.#retrain(seriesKey, state, queued.inputs, queued.spec, queued.nowMs)
+        .catch((error: unknown) => {
+          // A training that throws (rather than reporting a failure) must not become an unhandled
+          // rejection that ends the process: it is a failed run like any other.
+          const report: TrainingReport = { deployed: false, durationSeconds: 0, failure: `worker_error: ${error instanceof Error ? error.message : String(error)}` };
+          state.lastReport = report;
+          if (state.model === undefined) state.unavailableReason = report.failure!;
+          this.#options.events?.trainingFinished?.(seriesKey, report);
+        })
+        .finally(() => {
+          delete state.training;
+          this.#running--;
+          this.#drain();
+        });
+    }
   }
 
   async #retrain(seriesKey: string, state: SeriesState, inputs: FeatureInputs, spec: ForecastSpec, nowMs: number): Promise<void> {

@@ -1,9 +1,10 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdir, open, readFile, readdir, rename, rm } from 'node:fs/promises';
+import { mkdir, readFile, readdir, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { err, ok } from '../core/index.js';
 import type { Result } from '../core/index.js';
 import type { LstmArtifacts, LstmMeta } from '../forecast/index.js';
+import { writeDurably } from './durable-file.js';
 import { modelJsonSchema, storedMetaSchema } from './meta-schema.js';
 import type { StoredMeta } from './meta-schema.js';
 
@@ -45,17 +46,6 @@ export function seriesFolderName(seriesKey: string): string {
 }
 
 const bytesPerValue: Readonly<Record<string, number>> = { float32: 4, int32: 4, bool: 1 };
-
-/** Writes a file and flushes it to disk before resolving, so a rename after it publishes complete data. */
-async function writeDurably(path: string, data: string | Uint8Array): Promise<void> {
-  const handle = await open(path, 'w');
-  try {
-    await handle.writeFile(data);
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
-}
 
 function sha256(data: Uint8Array): string {
   return createHash('sha256').update(data).digest('hex');

@@ -42,10 +42,10 @@ describe('foresight serve (a real process)', () => {
   });
 
   it.skipIf(!requireBinaries('kubectl'))('serves forecasts for the demo workload with no Prometheus, secure by default for kubectl, and stops on SIGTERM', async () => {
-    // Only the ports and the PKI folder differ from a bare `npm start`, so that tests can run side by side.
+    // Only the ports, the PKI and the model folders differ from a bare `npm start`, so that tests can run side by side.
     const dir = mkdtempSync(join(tmpdir(), 'foresight-serve-'));
     const config = join(dir, 'config.yaml');
-    writeFileSync(config, `externalMetrics: { port: 0, pkiDir: ${JSON.stringify(join(dir, 'pki'))} }\nkeda: { grpc: { port: 0 } }\n`);
+    writeFileSync(config, `externalMetrics: { port: 0, pkiDir: ${JSON.stringify(join(dir, 'pki'))} }\nkeda: { grpc: { port: 0 } }\nscaling: { modelPath: ${JSON.stringify(join(dir, 'models'))} }\n`);
     child = spawn(tsx, [main, 'serve', '--config', config], { env: { ...process.env, PORT: '0', LOG_LEVEL: 'info' }, stdio: ['ignore', 'pipe', 'pipe'] });
     const lines: Record<string, unknown>[] = [];
     const serving = await waitForLine(child, (l) => (lines.push(l), l['msg'] === 'foresight is serving'), 30_000);

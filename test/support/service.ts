@@ -1,3 +1,6 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { pino } from 'pino';
 import { parse, stringify } from 'yaml';
 import { Service, type ServiceOptions } from '../../src/app.js';
@@ -9,8 +12,12 @@ export function configFromYaml(text: string, env: Readonly<Record<string, string
   // Tests run in parallel: the KEDA gRPC server takes a free port unless a test names one.
   // The external-metrics server (port 6443, PKI written under .foresight/) is off unless a test turns it on.
   // Learned models (LSTM training in worker threads) are off unless a test sets `ml`: they would slow every test.
-  const raw = (parse(text) ?? {}) as { keda?: { grpc?: { port?: number } }; externalMetrics?: { enabled?: boolean }; ml?: unknown };
+  // Models run on the test's event loop unless a test sets forecast.modelProcess: a child process per Service would slow every test.
+  const raw = (parse(text) ?? {}) as { keda?: { grpc?: { port?: number } }; externalMetrics?: { enabled?: boolean }; ml?: unknown; forecast?: Record<string, unknown>; scaling?: Record<string, unknown> };
   raw.keda = { ...raw.keda, grpc: { port: 0, ...raw.keda?.grpc } };
+  raw.forecast = { modelProcess: false, ...raw.forecast };
+  // Stored models and optimizer observations go to a fresh folder per configuration, so tests never see each other's.
+  raw.scaling = { modelPath: mkdtempSync(join(tmpdir(), 'foresight-models-')), ...raw.scaling };
   if (raw.externalMetrics === undefined) raw.externalMetrics = { enabled: false };
   if (raw.ml === undefined) raw.ml = { lstm: { enabled: false } };
   const loaded = loadConfigFromText({ text: stringify(raw), file: 'test-config.yaml', env });

@@ -14,7 +14,7 @@ const truth = (t: number) => 100 + 30 * Math.sin((2 * Math.PI * t) / HOUR_MS) + 
 
 const yaml = `
 queues: [{ name: orders, threshold: 150 }]
-forecast: { step: 1m, season: 1h, history: 3h, horizons: [5m, 15m], refitInterval: 30m }
+forecast: { step: 1m, season: 1h, history: 10h, horizons: [5m, 15m], refitInterval: 30m }
 ml: { lstm: { enabled: true } }
 `;
 
@@ -45,15 +45,20 @@ function fakeModel(spec: ForecastSpec, valueAt: (t: number) => number): FittedFo
 class FakeLearned implements LearnedModels {
   readonly loads: string[] = [];
   readonly ticks: { key: string; spec: ForecastSpec; points: number; accuracyPercent?: number }[] = [];
-  constructor(private readonly model: (spec: ForecastSpec) => FittedForecaster | undefined) {}
+  /** By default the model was trained on data older than any buffer: every validation origin is unseen. */
+  constructor(
+    private readonly model: (spec: ForecastSpec) => FittedForecaster | undefined,
+    private readonly trainedThroughMs = 0,
+  ) {}
   async load(seriesKey: string): Promise<void> {
     this.loads.push(seriesKey);
   }
   tick(seriesKey: string, history: RegularSeries, spec: ForecastSpec, _nowMs: number, accuracyPercent?: number): void {
     this.ticks.push({ key: seriesKey, spec, points: history.values.length, ...(accuracyPercent === undefined ? {} : { accuracyPercent }) });
   }
-  serving(seriesKey: string): FittedForecaster | undefined {
-    return seriesKey === key ? this.model({ stepSeconds: 60, seasonSteps: 60, horizonSteps: 5 }) : undefined;
+  serving(seriesKey: string): { model: FittedForecaster; trainedThroughMs: number } | undefined {
+    const model = seriesKey === key ? this.model({ stepSeconds: 60, seasonSteps: 60, horizonSteps: 5 }) : undefined;
+    return model === undefined ? undefined : { model, trainedThroughMs: this.trainedThroughMs };
   }
   status(): readonly LearnedModelStatus[] {
     return [{ seriesKey: key, model: 'lstm', state: 'serving', trainedAtMs: 1 }];
@@ -62,13 +67,14 @@ class FakeLearned implements LearnedModels {
 
 const silent: Recorder = { cycleFinished() {}, sourceProblem() {}, modelFitted() {}, decided() {}, anomaliesScored() {} };
 
-function setup(learned: LearnedModels, text = yaml) {
+function setup(learned: LearnedModels | ((nowMs: number) => LearnedModels), text = yaml) {
   const clock = new ManualClock(Date.UTC(2026, 10, 2, 12, 0, 20));
   const config = configFromYaml(text);
   const samples: Sample[] = [];
-  for (let t = clock.nowMs() - 6 * HOUR_MS; t <= clock.nowMs() + 6 * HOUR_MS; t += 60_000) samples.push({ timestampMs: t, value: truth(t) });
+  for (let t = clock.nowMs() - 12 * HOUR_MS; t <= clock.nowMs() + 6 * HOUR_MS; t += 60_000) samples.push({ timestampMs: t, value: truth(t) });
   const source = new FakeSource().set(depth, samples);
-  const reconciler = new Reconciler({ source, clock, store: new SnapshotStore({ historyRetentionSeconds: 3600 }), recorder: silent, config: () => config, learned });
+  const models = typeof learned === 'function' ? learned(clock.nowMs()) : learned;
+  const reconciler = new Reconciler({ source, clock, store: new SnapshotStore({ historyRetentionSeconds: 3600 }), recorder: silent, config: () => config, learned: models });
   return { clock, reconciler };
 }
 
@@ -99,6 +105,24 @@ describe('Reconciler with learned models', () => {
     expect(status.servesForecasts).toBe(false);
     expect(status.notServingReason).toMatch(/baseline holt_winters is better or equal/);
     expect(status.validationMase!).toBeGreaterThan(status.baselineValidationMase!);
+  });
+
+  it('scores the learned model only on origins after its training data, and waits until there are enough', async () => {
+    const oracle = fakeModel({ stepSeconds: 60, seasonSteps: 60, horizonSteps: 5 }, truth);
+    // Trained through 2.5 h ago, inside the newest 30 % (3 h) of the 10 h buffer: only later origins are scored,
+    // from the first grid point after it to the last one with a matured 5-minute target.
+    const recent = await setup((nowMs) => new FakeLearned(() => oracle, nowMs - 2.5 * HOUR_MS)).reconciler.runCycle();
+    const old = await setup(new FakeLearned(() => oracle)).reconciler.runCycle();
+    const lstmPoints = (s: typeof old) => s.accuracy.find((a) => a.seriesKey === key && a.model === 'lstm')!.points;
+    // The 30 % window starts 3 h before the grid's end (09:00); the first unseen origin is 09:31 (trained through 09:30:20).
+    expect(lstmPoints(old)).toBeGreaterThan(150);
+    expect(lstmPoints(recent)).toBe(lstmPoints(old) - 31);
+    expect(recent.learnedModels![0]!.servesForecasts).toBe(true);
+    // Trained through the cycle itself: nothing unseen, so it does not serve and says why.
+    const fresh = await setup((nowMs) => new FakeLearned(() => oracle, nowMs)).reconciler.runCycle();
+    expect(fresh.learnedModels![0]!.servesForecasts).toBe(false);
+    expect(fresh.learnedModels![0]!.notServingReason).toMatch(/only 0 origins after the learned model's training data/);
+    expect(fresh.forecasts.every((f) => f.model !== 'lstm')).toBe(true);
   });
 
   it('ignores a learned model whose spec matches no horizon', async () => {

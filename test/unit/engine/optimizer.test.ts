@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { InputRef, Sample } from '../../../src/core/index.js';
-import { loadDecisionPolicy, type Recorder, Reconciler, type Snapshot, SnapshotStore } from '../../../src/engine/index.js';
+import { loadDecisionPolicy, type ObservationStore, type Recorder, Reconciler, type Snapshot, SnapshotStore } from '../../../src/engine/index.js';
+import { createFileObservationLog } from '../../../src/training/index.js';
 import { FakeSource } from '../../support/fake-source.js';
 import { ManualClock } from '../../support/manual-clock.js';
 import { configFromYaml } from '../../support/service.js';
@@ -42,8 +43,8 @@ function samples(fromMs: number, toMs: number, valueAt: (t: number) => number): 
   return out;
 }
 
-/** Two reconcilers on the same data and clock: the shipped rules, and the control rules. */
-function setup() {
+/** Two reconcilers on the same data and clock: the shipped rules (storing observations in `observations`, if given), and the control rules. */
+function setup(observations?: ObservationStore) {
   const clock = new ManualClock(Date.UTC(2026, 10, 2, 12, 0, 0));
   const from = clock.nowMs() - 4 * 3_600_000;
   const to = clock.nowMs() + 3 * 3_600_000;
@@ -56,13 +57,21 @@ function setup() {
     .set(queue('enqueue_rate_per_second'), samples(from, to, () => arrivalsPerSecond))
     .set(queue('dequeue_rate_per_second'), samples(from, to, (t) => replicasAt(t) * capacityPerReplica))
     .set({ kind: 'replicas', resource: 'worker_processes' }, samples(from, to, replicasAt));
-  const make = (rulesFile: string) => {
+  const make = (rulesFile: string, observations?: ObservationStore) => {
     const config = configFromYaml(yaml(rulesFile));
     const policy = loadDecisionPolicy(config, [repoRoot]);
     if (!policy.ok) throw new Error(policy.error);
-    return new Reconciler({ source, clock, store: new SnapshotStore({ historyRetentionSeconds: 3600 }), recorder: silent, config: () => config, policy: () => policy.value });
+    return new Reconciler({
+      source,
+      clock,
+      store: new SnapshotStore({ historyRetentionSeconds: 3600 }),
+      recorder: silent,
+      config: () => config,
+      policy: () => policy.value,
+      ...(observations === undefined ? {} : { observations }),
+    });
   };
-  return { clock, withOptimizer: make(join(repoRoot, 'rules/scaling.rules.yaml')), control: make(controlRules) };
+  return { clock, withOptimizer: make(join(repoRoot, 'rules/scaling.rules.yaml'), observations), control: make(controlRules) };
 }
 
 describe('Reconciler resource optimizer', () => {
@@ -105,5 +114,29 @@ describe('Reconciler resource optimizer', () => {
     expect(cycles.some((c) => worker(c.optimized).reasons.includes('forecast_scale_up'))).toBe(true);
     // Resources without queues have no optimizer entry.
     expect(last.optimized.optimizer?.map((o) => o.resource)).toEqual(['worker_processes']);
+  }, 30_000);
+
+  it('keeps its observations across a restart: a new reconciler recommends from the first cycle', async () => {
+    const store = createFileObservationLog(join(dir, 'observations'));
+    const first = setup(store);
+    for (let i = 0; i < 50; i++) {
+      await first.withOptimizer.runCycle();
+      first.clock.advance(60);
+    }
+    const stored = await store.load('worker_processes', 10_000);
+    expect(stored).toHaveLength(50);
+    expect(stored.every((o) => o.load === arrivalsPerSecond && o.throughput === o.replicas * capacityPerReplica)).toBe(true);
+    // A restart: new reconcilers on the same store, same data and time. Without the store, the
+    // first cycle has nothing to learn from.
+    const restarted = setup(store);
+    restarted.clock.advance(50 * 60);
+    const fresh = setup();
+    fresh.clock.advance(50 * 60);
+    const recovered = (await restarted.withOptimizer.runCycle()).optimizer?.find((o) => o.resource === 'worker_processes');
+    expect(recovered?.trusted).toBe(true);
+    expect(recovered?.recommendedReplicas).toBe(Math.ceil((arrivalsPerSecond * headroom) / capacityPerReplica));
+    expect((await fresh.withOptimizer.runCycle()).optimizer).toEqual([]);
+    // The restarted run appended its own observation after the stored ones.
+    expect(await store.load('worker_processes', 10_000)).toHaveLength(51);
   }, 30_000);
 });

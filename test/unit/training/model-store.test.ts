@@ -145,6 +145,32 @@ describe('ModelLifecycle', () => {
     await lifecycle.close();
   }, 60_000);
 
+  it('reports a model restored from disk through modelLoaded (once), and not a corrupt one', async () => {
+    const store = new ModelStore(join(root, 'loaded'));
+    await store.save(key, await trained.exportArtifacts(), metaOf(trained, 1_700_000_123_000));
+    const corruptKey = 'queue/other/depth';
+    const { dir } = await store.save(corruptKey, await trained.exportArtifacts(), { ...metaOf(trained), seriesKey: corruptKey });
+    await writeFile(join(dir, 'weights.bin'), 'garbage');
+    const loaded: { seriesKey: string; trainedAtMs: number; lookbackSteps: number; servingMeta: boolean }[] = [];
+    const lifecycle = new ModelLifecycle({
+      store,
+      lstm: () => small,
+      retrainIntervalSeconds: () => 86_400,
+      accuracyThresholdPercent: () => 70,
+      train: inProcess,
+      events: {
+        modelLoaded: (seriesKey, meta, trainedAtMs) =>
+          loaded.push({ seriesKey, trainedAtMs, lookbackSteps: meta.options.lookbackSteps, servingMeta: meta === lifecycle.serving(seriesKey)?.meta }),
+      },
+    });
+    await lifecycle.load(key);
+    await lifecycle.load(key);
+    await lifecycle.load(corruptKey);
+    expect(loaded).toEqual([{ seriesKey: key, trainedAtMs: 1_700_000_123_000, lookbackSteps: small.lookbackSteps, servingMeta: true }]);
+    expect(lifecycle.status().find((s) => s.seriesKey === key)).toMatchObject({ trainedAtMs: 1_700_000_123_000, training: false, queued: false });
+    await lifecycle.close();
+  }, 60_000);
+
   it('keeps the serving model when the new one does not beat it on the held-out window', async () => {
     const store = new ModelStore(join(root, 'shadow'));
     await store.save(key, await trained.exportArtifacts(), metaOf(trained));

@@ -1,0 +1,248 @@
+import type { RegularSeries, Resource } from '../core/index.js';
+import {
+  backtest,
+  createServingForecaster,
+  evaluateModels,
+  type FittedForecaster,
+  type ForecastSpec,
+  fitWithFallback,
+  maseScale,
+  type ResourceModel,
+  type ResourceObservation,
+  type ResourceRecommendation,
+  type ServingModelName,
+  trainResourceOptimizer,
+} from '../forecast/index.js';
+
+/** The forecast settings a host fits with (the `forecast` config section, in seconds). */
+export interface HostForecastSettings {
+  readonly model: ServingModelName;
+  readonly stepSeconds: number;
+  readonly seasonSeconds: number;
+  readonly horizonsSeconds: readonly number[];
+  readonly refitIntervalSeconds: number;
+}
+
+/** One cycle's forecasting work: every series with data, on the same grid. */
+export interface HostForecastRequest {
+  /**
+   * Bumped by the engine whenever the configuration changes: a host seeing a new generation drops
+   * every fit and optimizer model, because model settings, horizons or thresholds may have changed.
+   */
+  readonly generation: number;
+  readonly nowMs: number;
+  readonly settings: HostForecastSettings;
+  readonly series: readonly { readonly key: string; readonly series: RegularSeries }[];
+}
+
+/** One horizon's point forecast from the serving baseline. */
+export interface HostPointForecast {
+  readonly horizonSeconds: number;
+  readonly model: string;
+  readonly fallbackReason?: string;
+  readonly value: number;
+  readonly p10: number;
+  readonly p90: number;
+}
+
+/** A backtest score of one model, as /scaling/ml/accuracy shows it. */
+export interface HostModelScore {
+  readonly model: string;
+  readonly mase: number;
+  readonly wape: number;
+  readonly coverage: number;
+  readonly points: number;
+}
+
+/** What a host answers for one series. */
+export interface HostSeriesReply {
+  readonly key: string;
+  /** When the serving fit was made (unix ms); the same for every cycle until the next refit. */
+  readonly fittedAtMs: number;
+  /** In-sample seasonal-naive MAE of the fit's history: the scale of matured-forecast MASE. */
+  readonly maseScale: number;
+  /** Every configured horizon the serving model could forecast. */
+  readonly forecasts: readonly HostPointForecast[];
+  /** Set on the cycle that refitted: each horizon's fit and how long it took. */
+  readonly fits?: readonly { readonly horizonSeconds: number; readonly model: string; readonly seconds: number }[];
+  /** Set on the cycle that refitted: every baseline's backtest at the first horizon. */
+  readonly scores?: readonly HostModelScore[];
+}
+
+/** Backtests of the serving model that a learned model is compared against. */
+export interface HostValidateRequest {
+  readonly settings: HostForecastSettings;
+  /** Per item: the series, the horizon, and the first origin scored (the model is fitted on the points before it). */
+  readonly items: readonly { readonly key: string; readonly series: RegularSeries; readonly horizonSeconds: number; readonly fromIndex: number }[];
+}
+
+/** The optimizer work of one cycle: per resource, its observations and the load to size for. */
+export interface HostOptimizeRequest {
+  readonly generation: number;
+  readonly nowMs: number;
+  readonly refitIntervalSeconds: number;
+  readonly resources: readonly {
+    readonly resource: Resource;
+    readonly observations: readonly ResourceObservation[];
+    /** The most work that may wait while targets are kept (the sum of the resource's queue thresholds). */
+    readonly maxBacklog: number;
+    /** What to recommend for; absent when the load is unknown this cycle. */
+    readonly recommend?: {
+      readonly predictedLoad: number;
+      readonly range: { readonly min: number; readonly max: number };
+      readonly confidenceThreshold: number;
+      readonly cpuPercent?: number;
+    };
+  }[];
+}
+
+/** What a host answers for one resource: the recommendation, once a model could be learned. */
+export interface HostOptimizeReply {
+  readonly resource: Resource;
+  readonly recommendation?: ResourceRecommendation;
+}
+
+/**
+ * Where a cycle's model work runs: fitting (once per refit bucket), forecasting, backtests, and the
+ * resource optimizer. The engine talks to it asynchronously so that the work can run in another
+ * process (see model-process.ts) and never hold up the event loop that serves HTTP.
+ */
+export interface ModelHostPort {
+  forecast(request: HostForecastRequest): Promise<HostSeriesReply[]>;
+  /** Per item, the serving model's backtest MASE from `fromIndex` on, fitted on the points before (NaN when it cannot be backtested). */
+  validate(request: HostValidateRequest): Promise<number[]>;
+  optimize(request: HostOptimizeRequest): Promise<HostOptimizeReply[]>;
+  close(): Promise<void>;
+}
+
+interface SeriesFit {
+  readonly fittedAtMs: number;
+  readonly maseScale: number;
+  readonly byHorizon: ReadonlyMap<number, { readonly fitted: FittedForecaster; readonly fallbackReason?: string }>;
+}
+
+/**
+ * The models themselves: one fit per series per refit bucket and one Random Forest per resource,
+ * kept between cycles. Synchronous and deterministic (no clock: times come in the requests), so the
+ * same requests give the same answers in the service's process or in a child.
+ */
+export class ModelHost {
+  #generation: number | undefined;
+  #fits = new Map<string, SeriesFit>();
+  #optimizers = new Map<Resource, { readonly fittedAtMs: number; readonly model: ResourceModel }>();
+
+  forecast(request: HostForecastRequest): HostSeriesReply[] {
+    this.#checkGeneration(request.generation);
+    const { settings, nowMs } = request;
+    const seasonSteps = Math.round(settings.seasonSeconds / settings.stepSeconds);
+    // Refits happen once per refit-interval bucket of wall time, not "interval after the last one",
+    // so replicas reading the same Prometheus refit in the same bucket and publish the same forecasts.
+    const bucket = (ms: number) => Math.floor(ms / (settings.refitIntervalSeconds * 1000));
+    const keys = new Set(request.series.map((s) => s.key));
+    // A series that disappeared (a queue removed, no data any more) is refitted if it comes back.
+    for (const key of this.#fits.keys()) if (!keys.has(key)) this.#fits.delete(key);
+    return request.series.map(({ key, series }) => {
+      let fit = this.#fits.get(key);
+      let fits: { horizonSeconds: number; model: string; seconds: number }[] | undefined;
+      let scores: HostModelScore[] | undefined;
+      if (fit === undefined || bucket(fit.fittedAtMs) !== bucket(nowMs)) {
+        fits = [];
+        const byHorizon = new Map<number, { fitted: FittedForecaster; fallbackReason?: string }>();
+        for (const horizonSeconds of settings.horizonsSeconds) {
+          const spec = specOf(settings, seasonSteps, horizonSeconds);
+          const began = performance.now();
+          const outcome = fitWithFallback(createServingForecaster(settings.model), series, spec);
+          if (outcome === undefined) continue;
+          fits.push({ horizonSeconds, model: outcome.fitted.model, seconds: (performance.now() - began) / 1000 });
+          byHorizon.set(horizonSeconds, outcome);
+        }
+        fit = { fittedAtMs: nowMs, maseScale: maseScale(series.values, seasonSteps).scale, byHorizon };
+        this.#fits.set(key, fit);
+        scores = evaluateModels(series, specOf(settings, seasonSteps, settings.horizonsSeconds[0]!)).map((s) => ({
+          model: s.model,
+          mase: s.mase,
+          wape: s.wape,
+          coverage: s.coverage,
+          points: s.points,
+        }));
+      }
+      const forecasts: HostPointForecast[] = [];
+      for (const [horizonSeconds, serving] of fit.byHorizon) {
+        const point = serving.fitted.forecast(series);
+        forecasts.push({
+          horizonSeconds,
+          model: serving.fitted.model,
+          ...(serving.fallbackReason === undefined ? {} : { fallbackReason: serving.fallbackReason }),
+          value: point.value,
+          p10: point.p10,
+          p90: point.p90,
+        });
+      }
+      return {
+        key,
+        fittedAtMs: fit.fittedAtMs,
+        maseScale: fit.maseScale,
+        forecasts,
+        ...(fits === undefined ? {} : { fits }),
+        ...(scores === undefined ? {} : { scores }),
+      };
+    });
+  }
+
+  /** See {@link ModelHostPort.validate}: a fresh fit per item on its older part; nothing is kept. */
+  validate(request: HostValidateRequest): number[] {
+    const { settings } = request;
+    const seasonSteps = Math.round(settings.seasonSeconds / settings.stepSeconds);
+    return request.items.map(({ series, horizonSeconds, fromIndex }) => {
+      const result = backtest(createServingForecaster(settings.model), series, { spec: specOf(settings, seasonSteps, horizonSeconds), trainEndIndex: fromIndex - 1 });
+      return result.ok ? result.value.accuracy.mase : Number.NaN;
+    });
+  }
+
+  /**
+   * Trains each resource's Random Forest once per refit-interval bucket (every cycle until a first
+   * model could be learned; without enough saturated history the previous model keeps serving) and
+   * recommends replicas for the predicted load.
+   */
+  optimize(request: HostOptimizeRequest): HostOptimizeReply[] {
+    this.#checkGeneration(request.generation);
+    const bucket = (ms: number) => Math.floor(ms / (request.refitIntervalSeconds * 1000));
+    return request.resources.map(({ resource, observations, maxBacklog, recommend }) => {
+      let fit = this.#optimizers.get(resource);
+      if (fit === undefined || bucket(fit.fittedAtMs) !== bucket(request.nowMs)) {
+        const trained = trainResourceOptimizer(resource, observations, { maxBacklog });
+        if (trained.ok) {
+          fit = { fittedAtMs: request.nowMs, model: trained.value };
+          this.#optimizers.set(resource, fit);
+        }
+      }
+      if (fit === undefined || recommend === undefined) return { resource };
+      return {
+        resource,
+        recommendation: fit.model.recommend(recommend.predictedLoad, request.nowMs, recommend.range, recommend.confidenceThreshold, recommend.cpuPercent),
+      };
+    });
+  }
+
+  #checkGeneration(generation: number): void {
+    if (this.#generation === generation) return;
+    this.#generation = generation;
+    this.#fits.clear();
+    this.#optimizers.clear();
+  }
+}
+
+function specOf(settings: HostForecastSettings, seasonSteps: number, horizonSeconds: number): ForecastSpec {
+  return { stepSeconds: settings.stepSeconds, seasonSteps, horizonSteps: Math.round(horizonSeconds / settings.stepSeconds) };
+}
+
+/** Runs the models on the caller's event loop: for tests, backtests and anyone who wants one process. */
+export function inlineModelHost(): ModelHostPort {
+  const host = new ModelHost();
+  return {
+    forecast: (request) => Promise.resolve().then(() => host.forecast(request)),
+    validate: (request) => Promise.resolve().then(() => host.validate(request)),
+    optimize: (request) => Promise.resolve().then(() => host.optimize(request)),
+    close: () => Promise.resolve(),
+  };
+}

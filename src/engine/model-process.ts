@@ -1,0 +1,137 @@
+import { type ChildProcess, fork } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { setPriority } from 'node:os';
+import { fileURLToPath } from 'node:url';
+import type {
+  HostForecastRequest,
+  HostOptimizeReply,
+  HostOptimizeRequest,
+  HostSeriesReply,
+  HostValidateRequest,
+  ModelHostPort,
+} from './model-host.js';
+
+/** Each method of the host protocol: its request and its answer. */
+interface HostMethods {
+  forecast: [HostForecastRequest, HostSeriesReply[]];
+  validate: [HostValidateRequest, number[]];
+  optimize: [HostOptimizeRequest, HostOptimizeReply[]];
+}
+type HostMethod = keyof HostMethods;
+
+/** A message from the service to the model process. */
+export type HostCall = { [M in HostMethod]: { readonly id: number; readonly method: M; readonly request: HostMethods[M][0] } }[HostMethod];
+
+/** The model process's answer to the call with the same id. */
+export type HostAnswer = { readonly id: number; readonly ok: true; readonly value: unknown } | { readonly id: number; readonly ok: false; readonly message: string };
+
+/**
+ * The model process's OS priority: below the service, so that a refit never delays an HTTP answer,
+ * and above LSTM training (19), so that a cycle's forecasts are not held up by a training epoch.
+ */
+const modelProcessNiceness = 10;
+
+/** Options of {@link ProcessModelHost}. */
+export interface ProcessModelHostOptions {
+  /** Called when the process ends unexpectedly (it is started again by the next call). */
+  readonly onExit?: (reason: string) => void;
+}
+
+interface Pending {
+  readonly resolve: (value: unknown) => void;
+  readonly reject: (error: Error) => void;
+}
+
+/**
+ * Runs the cycle's model work (fits, forecasts, backtests, the resource optimizer) in a child
+ * process, so that a refit of `auto` (seconds per series) or of the optimizer's forest never holds
+ * the event loop that answers /metrics, the external-metrics API and KEDA. The child keeps the fits
+ * between cycles; if it dies, the calls in flight fail (that cycle fails, the previous snapshot
+ * keeps serving), and the next call starts a fresh process, which refits everything.
+ */
+export class ProcessModelHost implements ModelHostPort {
+  readonly #options: ProcessModelHostOptions;
+  #child: ChildProcess | undefined;
+  readonly #pending = new Map<number, Pending>();
+  #nextId = 1;
+  #closed = false;
+
+  constructor(options: ProcessModelHostOptions = {}) {
+    this.#options = options;
+  }
+
+  forecast(request: HostForecastRequest): Promise<HostSeriesReply[]> {
+    return this.#call('forecast', request);
+  }
+
+  validate(request: HostValidateRequest): Promise<number[]> {
+    return this.#call('validate', request);
+  }
+
+  optimize(request: HostOptimizeRequest): Promise<HostOptimizeReply[]> {
+    return this.#call('optimize', request);
+  }
+
+  /** Ends the process; calls still in flight reject. */
+  async close(): Promise<void> {
+    this.#closed = true;
+    const child = this.#child;
+    if (child === undefined) return;
+    const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+    child.kill('SIGTERM');
+    await exited;
+  }
+
+  #call<M extends HostMethod>(method: M, request: HostMethods[M][0]): Promise<HostMethods[M][1]> {
+    if (this.#closed) return Promise.reject(new Error('the model process is closed'));
+    const child = this.#child ?? this.#start();
+    const id = this.#nextId++;
+    return new Promise<HostMethods[M][1]>((resolve, reject) => {
+      // The answer comes from our own child, which ran the same method: its shape is the method's reply.
+      this.#pending.set(id, { resolve: (value) => resolve(value as HostMethods[M][1]), reject });
+      child.send({ id, method, request } as HostCall, (error) => {
+        if (error === null) return;
+        this.#pending.delete(id);
+        reject(new Error(`could not send the ${method} call to the model process: ${error.message}`));
+      });
+    });
+  }
+
+  #start(): ChildProcess {
+    const script = modelProcessScript();
+    const child = fork(script.script, [], { execArgv: [...script.execArgv], serialization: 'advanced', stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    try {
+      if (child.pid !== undefined) setPriority(child.pid, modelProcessNiceness);
+    } catch {
+      // Not permitted here: the models still run, at the service's priority.
+    }
+    child.on('message', (answer: HostAnswer) => {
+      const pending = this.#pending.get(answer.id);
+      if (pending === undefined) return;
+      this.#pending.delete(answer.id);
+      if (answer.ok) pending.resolve(answer.value);
+      else pending.reject(new Error(`model process: ${answer.message}`));
+    });
+    const ended = (reason: string) => {
+      if (this.#child !== child) return;
+      this.#child = undefined;
+      for (const pending of this.#pending.values()) pending.reject(new Error(`the model process ${reason}; its fits are lost and are redone next cycle`));
+      this.#pending.clear();
+      if (!this.#closed) this.#options.onExit?.(reason);
+    };
+    child.on('error', (error) => ended(`failed: ${error.message}`));
+    child.on('exit', (code, signal) => ended(`exited with ${signal ?? `code ${code}`}`));
+    this.#child = child;
+    return child;
+  }
+}
+
+/**
+ * The child's entry: the compiled `model-process-entry.js` beside this file in a build; from source
+ * (tests, `npm run dev`) there is no .js file, so the child runs the .ts entry through tsx's loader.
+ */
+function modelProcessScript(): { readonly script: string; readonly execArgv: readonly string[] } {
+  const compiled = new URL('./model-process-entry.js', import.meta.url);
+  if (existsSync(fileURLToPath(compiled))) return { script: fileURLToPath(compiled), execArgv: [] };
+  return { script: fileURLToPath(new URL('./model-process-entry.ts', import.meta.url)), execArgv: ['--import', 'tsx'] };
+}

@@ -1,0 +1,209 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import type { RegularSeries } from '../../../src/core/index.js';
+import {
+  type HostForecastRequest,
+  type HostForecastSettings,
+  type HostOptimizeRequest,
+  ModelHost,
+  ProcessModelHost,
+} from '../../../src/engine/index.js';
+import type { ResourceObservation } from '../../../src/forecast/index.js';
+import { startStallMonitor } from '../../support/stall-monitor.js';
+
+const MINUTE_MS = 60_000;
+const startMs = Date.UTC(2026, 10, 1);
+
+/** 3 days of 1-minute points with a daily cycle: long enough for `auto` to fit every candidate. */
+function series(days = 3, phase = 0): RegularSeries {
+  const n = days * 1440 + 1;
+  const values = new Float64Array(n);
+  for (let i = 0; i < n; i++) values[i] = 200 + 80 * Math.sin((2 * Math.PI * (i + phase)) / 1440) + 15 * Math.sin(i / 7) + ((i * 7919) % 13);
+  return { startMs, stepSeconds: 60, values };
+}
+
+const settings = (model: HostForecastSettings['model'] = 'holt_winters'): HostForecastSettings => ({
+  model,
+  stepSeconds: 60,
+  seasonSeconds: 86_400,
+  horizonsSeconds: [900, 1800],
+  refitIntervalSeconds: 3600,
+});
+
+const nowMs = startMs + 3 * 86_400_000;
+const request = (overrides: Partial<HostForecastRequest> = {}): HostForecastRequest => ({
+  generation: 1,
+  nowMs,
+  settings: settings(),
+  series: [
+    { key: 'queue/a/depth', series: series() },
+    { key: 'queue/b/depth', series: series(3, 300) },
+  ],
+  ...overrides,
+});
+
+/** A resource that is always saturated: throughput = replicas × 10/s, so capacity is learnable. */
+function observations(count: number): ResourceObservation[] {
+  return Array.from({ length: count }, (_, i) => {
+    // The replicas hold for 10 minutes at a time: capacity is learnt between two observations with the same count.
+    const replicas = 2 + (Math.floor(i / 10) % 4);
+    return { timestampMs: nowMs - (count - i) * MINUTE_MS, replicas, load: 60, throughput: replicas * 10, backlog: 500 };
+  });
+}
+
+const optimizeRequest = (at: number, count = 120): HostOptimizeRequest => ({
+  generation: 1,
+  nowMs: at,
+  refitIntervalSeconds: 3600,
+  resources: [
+    {
+      resource: 'worker_processes',
+      observations: observations(count),
+      maxBacklog: 100,
+      recommend: { predictedLoad: 60, range: { min: 1, max: 20 }, confidenceThreshold: 0.5 },
+    },
+  ],
+});
+
+describe('ModelHost', () => {
+  it('fits once per refit bucket and forecasts every cycle from the kept fit', () => {
+    const host = new ModelHost();
+    const first = host.forecast(request());
+    expect(first.map((r) => r.key)).toEqual(['queue/a/depth', 'queue/b/depth']);
+    for (const reply of first) {
+      expect(reply.fittedAtMs).toBe(nowMs);
+      expect(reply.fits?.map((f) => f.horizonSeconds)).toEqual([900, 1800]);
+      expect(reply.scores?.length).toBeGreaterThan(3);
+      expect(reply.forecasts.map((f) => f.model)).toEqual(['holt_winters', 'holt_winters']);
+      expect(reply.maseScale).toBeGreaterThan(0);
+    }
+    // Ten minutes later, same bucket: no refit, the forecasts move with the new data.
+    const later = { ...request(), nowMs: nowMs + 10 * MINUTE_MS, series: [{ key: 'queue/a/depth', series: series(3, 10) }] };
+    const second = host.forecast(later);
+    expect(second[0]!.fittedAtMs).toBe(nowMs);
+    expect(second[0]!.fits).toBeUndefined();
+    expect(second[0]!.scores).toBeUndefined();
+    expect(second[0]!.forecasts[0]!.value).not.toBe(first[0]!.forecasts[0]!.value);
+    // The next bucket refits.
+    const next = host.forecast({ ...later, nowMs: nowMs + 61 * MINUTE_MS });
+    expect(next[0]!.fittedAtMs).toBe(nowMs + 61 * MINUTE_MS);
+    expect(next[0]!.fits).toHaveLength(2);
+  });
+
+  it('drops every fit when the generation changes, and forgets series that are gone', () => {
+    const host = new ModelHost();
+    host.forecast(request());
+    const onlyA = host.forecast({ ...request(), nowMs: nowMs + MINUTE_MS, series: [{ key: 'queue/a/depth', series: series() }] });
+    expect(onlyA[0]!.fits).toBeUndefined();
+    // b came back: refitted, although the bucket is the same.
+    const bAgain = host.forecast({ ...request(), nowMs: nowMs + 2 * MINUTE_MS });
+    expect(bAgain.find((r) => r.key === 'queue/b/depth')!.fits).toHaveLength(2);
+    expect(bAgain.find((r) => r.key === 'queue/a/depth')!.fits).toBeUndefined();
+    const reloaded = host.forecast({ ...request({ generation: 2, settings: settings('seasonal_naive') }), nowMs: nowMs + 3 * MINUTE_MS });
+    for (const reply of reloaded) expect(reply.forecasts.map((f) => f.model)).toEqual(['seasonal_naive', 'seasonal_naive']);
+  });
+
+  it('backtests the serving model from the origin it is asked for, and says NaN when it cannot', () => {
+    const host = new ModelHost();
+    const s = series();
+    const [late, early, impossible] = host.validate({
+      settings: settings(),
+      items: [
+        { key: 'a', series: s, horizonSeconds: 900, fromIndex: s.values.length - 300 },
+        { key: 'a', series: s, horizonSeconds: 900, fromIndex: Math.floor(s.values.length * 0.7) },
+        { key: 'a', series: s, horizonSeconds: 900, fromIndex: 0 },
+      ],
+    });
+    expect(late).toBeGreaterThan(0);
+    expect(early).toBeGreaterThan(0);
+    expect(late).not.toBe(early);
+    expect(impossible).toBeNaN();
+  });
+
+  it('trains the resource optimizer once per bucket and recommends from the kept model', () => {
+    const host = new ModelHost();
+    const none = host.optimize(optimizeRequest(nowMs, 5));
+    expect(none[0]!.recommendation).toBeUndefined();
+    const [first] = host.optimize(optimizeRequest(nowMs + MINUTE_MS));
+    // 60/s with headroom 1.2 at 10/s per replica: 7.2 → 8 replicas.
+    expect(first!.recommendation?.recommendedReplicas).toBe(8);
+    expect(first!.recommendation?.capacityPerReplica).toBeCloseTo(10, 0);
+    // Within the bucket, the model is kept even if the observations no longer teach anything.
+    const [kept] = host.optimize({ ...optimizeRequest(nowMs + 2 * MINUTE_MS, 5) });
+    expect(kept!.recommendation?.recommendedReplicas).toBe(8);
+    // Without a load to size for, nothing is recommended.
+    const { recommend: _dropped, ...withoutLoad } = optimizeRequest(nowMs).resources[0]!;
+    const [noLoad] = host.optimize({ ...optimizeRequest(nowMs + 3 * MINUTE_MS), resources: [withoutLoad] });
+    expect(noLoad!.recommendation).toBeUndefined();
+  });
+});
+
+describe('ProcessModelHost (a real child process)', () => {
+  const hosts: ProcessModelHost[] = [];
+  afterEach(async () => {
+    await Promise.all(hosts.splice(0).map((h) => h.close()));
+  });
+
+  it('answers exactly what the in-process host answers', async () => {
+    const child = new ProcessModelHost();
+    hosts.push(child);
+    const inline = new ModelHost();
+    const cycles = [request(), { ...request(), nowMs: nowMs + 5 * MINUTE_MS }, { ...request(), nowMs: nowMs + 65 * MINUTE_MS }];
+    for (const r of cycles) {
+      const remote = await child.forecast(r);
+      const local = inline.forecast(r);
+      // Fit durations differ between runs; everything else is the same model arithmetic.
+      const strip = (replies: typeof local) => replies.map(({ fits, ...rest }) => ({ ...rest, fits: fits?.map((f) => ({ horizonSeconds: f.horizonSeconds, model: f.model })) }));
+      expect(strip(remote)).toEqual(strip(local));
+    }
+    const s = series();
+    const validate = { settings: settings(), items: [{ key: 'a', series: s, horizonSeconds: 900, fromIndex: 3000 }] };
+    expect(await child.validate(validate)).toEqual(inline.validate(validate));
+    expect(await child.optimize(optimizeRequest(nowMs))).toEqual(inline.optimize(optimizeRequest(nowMs)));
+  }, 60_000);
+
+  it('keeps the event loop free while a slow `auto` refit runs in the child', async () => {
+    const child = new ProcessModelHost();
+    hosts.push(child);
+    await child.forecast({ ...request(), series: [] }); // start-up (tsx compiles the entry) is not what is measured
+    const heavy = request({ settings: settings('auto') });
+    const stalls = startStallMonitor();
+    const began = performance.now();
+    const replies = await child.forecast(heavy);
+    const childMs = performance.now() - began;
+    const stallMs = stalls.stop();
+    expect(replies.every((r) => r.forecasts.length === 2)).toBe(true);
+    // Measured after the child, so that this fit's garbage is not collected during the measurement.
+    const inlineBegan = performance.now();
+    new ModelHost().forecast(heavy);
+    const inlineMs = performance.now() - inlineBegan;
+    // The same fit on this thread blocks it for the whole fit; in the child, the loop never stalls
+    // for more than a small fraction of it (the answer's deserialization is all that runs here).
+    expect(inlineMs).toBeGreaterThan(1000);
+    expect(childMs).toBeGreaterThan(inlineMs / 3);
+    expect(stallMs).toBeLessThan(Math.min(200, inlineMs / 10));
+  }, 120_000);
+
+  it('fails the calls in flight when the child dies, and starts a fresh one on the next call', async () => {
+    const exits: string[] = [];
+    const child = new ProcessModelHost({ onExit: (reason) => exits.push(reason) });
+    hosts.push(child);
+    await child.forecast(request());
+    const inFlight = child.forecast(request({ settings: settings('auto'), generation: 2 }));
+    // Kill the child while it fits: found through the OS, since the host does not expose it.
+    const { execFileSync } = await import('node:child_process');
+    const pids = execFileSync('pgrep', ['-P', String(process.pid), '-f', 'model-process-entry'], { encoding: 'utf8' }).trim().split('\n');
+    for (const pid of pids) process.kill(Number(pid), 'SIGKILL');
+    await expect(inFlight).rejects.toThrow(/model process exited with SIGKILL/);
+    expect(exits).toEqual(['exited with SIGKILL']);
+    const again = await child.forecast({ ...request(), nowMs: nowMs + MINUTE_MS });
+    // A fresh process: it has no fits, so it refits in the same bucket.
+    expect(again[0]!.fits).toHaveLength(2);
+  }, 60_000);
+
+  it('rejects calls after close', async () => {
+    const child = new ProcessModelHost();
+    await child.forecast({ ...request(), series: [] });
+    await child.close();
+    await expect(child.forecast(request())).rejects.toThrow(/closed/);
+  }, 30_000);
+});
