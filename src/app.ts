@@ -22,7 +22,7 @@ import {
   SnapshotStore,
   type Timers,
 } from './engine/index.js';
-import { tensorCount } from './forecast/index.js';
+import { tensorCount, type TfBackendPreference } from './forecast/index.js';
 import { createExternalMetricsInstruments, createKedaGrpcServer, createKedaMetrics, type KedaGrpcServer, type KedaMetrics, createMetrics, type ServiceMetrics } from './publish/index.js';
 import {
   defaultReplayDir,
@@ -119,7 +119,7 @@ export class Service {
       recorder: this.metrics.recorder,
       config,
       policy,
-      learned: learnedModelsOf(this.models),
+      learned: learnedModelsOf(this.models, this.modelHost, () => config().ml.lstm.backend),
       models: this.modelHost,
       observations: observationStore(join(config().scaling.modelPath, 'optimizer'), engineLog),
     });
@@ -186,8 +186,12 @@ export class Service {
   }
 }
 
-/** Adapts training's ModelLifecycle onto the engine's LearnedModels port. */
-export function learnedModelsOf(lifecycle: ModelLifecycle): LearnedModels {
+/**
+ * Adapts training's ModelLifecycle onto the engine's LearnedModels port. A model's comparison with
+ * the baseline (its forecasts at thousands of origins) runs in the model host: its weights travel
+ * there, it is restored, run and freed.
+ */
+export function learnedModelsOf(lifecycle: ModelLifecycle, host: ModelHostPort, backend: () => TfBackendPreference): LearnedModels {
   return {
     load: (seriesKey) => lifecycle.load(seriesKey),
     tick: (seriesKey, history, spec, nowMs, accuracyPercent) => {
@@ -195,7 +199,13 @@ export function learnedModelsOf(lifecycle: ModelLifecycle): LearnedModels {
     },
     serving: (seriesKey) => {
       const model = lifecycle.serving(seriesKey);
-      return model === undefined ? undefined : { model, trainedThroughMs: model.meta.trainingWindow.endMs };
+      if (model === undefined) return undefined;
+      return {
+        model,
+        trainedThroughMs: model.meta.trainingWindow.endMs,
+        forecastsFrom: async (series, fromIndex) =>
+          host.learnedForecasts({ learned: { artifacts: await model.exportArtifacts(), meta: model.meta }, series, fromIndex, backend: backend() }),
+      };
     },
     status: () =>
       lifecycle.status().map((s) => {

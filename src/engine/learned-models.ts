@@ -1,5 +1,5 @@
 import type { RegularSeries } from '../core/index.js';
-import type { FittedForecaster, ForecastSpec } from '../forecast/index.js';
+import type { EachOriginForecasts, FittedForecaster, ForecastSpec } from '../forecast/index.js';
 
 /** The state of one series' learned model, as the engine publishes it in the snapshot. */
 export interface LearnedModelStatus {
@@ -22,6 +22,19 @@ export interface LearnedModelStatus {
   readonly notServingReason?: string;
 }
 
+/** A series' serving learned model, as the engine uses it. */
+export interface LearnedServing {
+  /** Forecasts each cycle (a few milliseconds for an LSTM). */
+  readonly model: FittedForecaster;
+  /** The end of the data it was trained on (unix ms): it is compared with the baseline only on later origins, which it never saw. */
+  readonly trainedThroughMs: number;
+  /**
+   * Its forecasts at every origin of `series` from `fromIndex` on (NaN before): the comparison with
+   * the baseline. Seconds of work for an LSTM, so the service runs it in the model process.
+   */
+  forecastsFrom(series: RegularSeries, fromIndex: number): Promise<EachOriginForecasts>;
+}
+
 /**
  * The engine's view of the learned-model lifecycle (loading, background retraining, serving).
  * A port: the engine may not import the training module, so the composition root adapts
@@ -34,10 +47,9 @@ export interface LearnedModels {
   /** One cycle for a series: may start a background retraining on `history` for `spec`. */
   tick(seriesKey: string, history: RegularSeries, spec: ForecastSpec, nowMs: number, accuracyPercent?: number): void;
   /**
-   * The model serving a series, if there is one, and the end of the data it was trained on (unix
-   * ms): it is compared with the baseline only on later origins, which it has never seen.
+   * The model serving a series, if there is one.
    */
-  serving(seriesKey: string): { readonly model: FittedForecaster; readonly trainedThroughMs: number } | undefined;
+  serving(seriesKey: string): LearnedServing | undefined;
   /** The state of every series seen. */
   status(): readonly LearnedModelStatus[];
 }

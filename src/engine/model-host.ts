@@ -2,15 +2,20 @@ import type { RegularSeries, Resource } from '../core/index.js';
 import {
   backtest,
   createServingForecaster,
+  type EachOriginForecasts,
   evaluateModels,
   type FittedForecaster,
   type ForecastSpec,
   fitWithFallback,
+  type LstmArtifacts,
+  type LstmMeta,
   maseScale,
   type ResourceModel,
   type ResourceObservation,
   type ResourceRecommendation,
+  restoreLstm,
   type ServingModelName,
+  type TfBackendPreference,
   trainResourceOptimizer,
 } from '../forecast/index.js';
 
@@ -69,11 +74,26 @@ export interface HostSeriesReply {
   readonly scores?: readonly HostModelScore[];
 }
 
+/** A learned model as it travels to the model process: what `restoreLstm` needs. */
+export interface LearnedArtifacts {
+  readonly artifacts: LstmArtifacts;
+  readonly meta: LstmMeta;
+}
+
 /** Backtests of the serving model that a learned model is compared against. */
 export interface HostValidateRequest {
   readonly settings: HostForecastSettings;
   /** Per item: the series, the horizon, and the first origin scored (the model is fitted on the points before it). */
   readonly items: readonly { readonly key: string; readonly series: RegularSeries; readonly horizonSeconds: number; readonly fromIndex: number }[];
+}
+
+/** A learned model's forecasts at every origin from `fromIndex` on. */
+export interface HostLearnedRequest {
+  readonly learned: LearnedArtifacts;
+  readonly series: RegularSeries;
+  readonly fromIndex: number;
+  /** The TensorFlow.js backend to restore it on (`ml.lstm.backend`). */
+  readonly backend?: TfBackendPreference;
 }
 
 /** The optimizer work of one cycle: per resource, its observations and the load to size for. */
@@ -111,6 +131,12 @@ export interface ModelHostPort {
   forecast(request: HostForecastRequest): Promise<HostSeriesReply[]>;
   /** Per item, the serving model's backtest MASE from `fromIndex` on, fitted on the points before (NaN when it cannot be backtested). */
   validate(request: HostValidateRequest): Promise<number[]>;
+  /**
+   * A learned model's forecasts at every origin from `fromIndex` on (NaN before), to compare it with
+   * the baseline: an LSTM over thousands of origins takes seconds, which must not run on the event
+   * loop that serves. Rejects when the model cannot be restored.
+   */
+  learnedForecasts(request: HostLearnedRequest): Promise<EachOriginForecasts>;
   optimize(request: HostOptimizeRequest): Promise<HostOptimizeReply[]>;
   close(): Promise<void>;
 }
@@ -199,6 +225,17 @@ export class ModelHost {
     });
   }
 
+  /** See {@link ModelHostPort.learnedForecasts}: restored, run and freed; nothing is kept (it runs once per refit per series). */
+  async learnedForecasts(request: HostLearnedRequest): Promise<EachOriginForecasts> {
+    const restored = await restoreLstm(request.learned.artifacts, request.learned.meta, request.backend);
+    if (!restored.ok) throw new Error(`the learned model could not be restored: ${restored.error.message}`);
+    try {
+      return restored.value.forecastInputsEachOrigin({ target: request.series }, request.fromIndex);
+    } finally {
+      restored.value.dispose();
+    }
+  }
+
   /**
    * Trains each resource's Random Forest once per refit-interval bucket (every cycle until a first
    * model could be learned; without enough saturated history the previous model keeps serving) and
@@ -242,6 +279,7 @@ export function inlineModelHost(): ModelHostPort {
   return {
     forecast: (request) => Promise.resolve().then(() => host.forecast(request)),
     validate: (request) => Promise.resolve().then(() => host.validate(request)),
+    learnedForecasts: (request) => host.learnedForecasts(request),
     optimize: (request) => Promise.resolve().then(() => host.optimize(request)),
     close: () => Promise.resolve(),
   };

@@ -9,13 +9,15 @@ import type { HostAnswer, HostCall } from './model-process.js';
 
 const host = new ModelHost();
 
-function answer(call: HostCall): HostAnswer {
+async function answer(call: HostCall): Promise<HostAnswer> {
   try {
     switch (call.method) {
       case 'forecast':
         return { id: call.id, ok: true, value: host.forecast(call.request) };
       case 'validate':
         return { id: call.id, ok: true, value: host.validate(call.request) };
+      case 'learnedForecasts':
+        return { id: call.id, ok: true, value: await host.learnedForecasts(call.request) };
       case 'optimize':
         return { id: call.id, ok: true, value: host.optimize(call.request) };
     }
@@ -25,5 +27,9 @@ function answer(call: HostCall): HostAnswer {
 }
 
 if (process.send === undefined) throw new Error('model-process-entry.ts must run as a child process with an IPC channel');
-process.on('message', (call: HostCall) => process.send?.(answer(call)));
+// Calls are answered one at a time, in order: the engine never has two in flight (cycles never overlap).
+let queue: Promise<unknown> = Promise.resolve();
+process.on('message', (call: HostCall) => {
+  queue = queue.then(async () => process.send?.(await answer(call)));
+});
 process.on('disconnect', () => process.exit(0));

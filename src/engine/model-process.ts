@@ -2,11 +2,13 @@ import { type ChildProcess, fork } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { setPriority } from 'node:os';
 import { fileURLToPath } from 'node:url';
+import type { EachOriginForecasts } from '../forecast/index.js';
 import type {
   HostForecastRequest,
   HostOptimizeReply,
   HostOptimizeRequest,
   HostSeriesReply,
+  HostLearnedRequest,
   HostValidateRequest,
   ModelHostPort,
 } from './model-host.js';
@@ -15,6 +17,7 @@ import type {
 interface HostMethods {
   forecast: [HostForecastRequest, HostSeriesReply[]];
   validate: [HostValidateRequest, number[]];
+  learnedForecasts: [HostLearnedRequest, EachOriginForecasts];
   optimize: [HostOptimizeRequest, HostOptimizeReply[]];
 }
 type HostMethod = keyof HostMethods;
@@ -66,6 +69,10 @@ export class ProcessModelHost implements ModelHostPort {
 
   validate(request: HostValidateRequest): Promise<number[]> {
     return this.#call('validate', request);
+  }
+
+  learnedForecasts(request: HostLearnedRequest): Promise<EachOriginForecasts> {
+    return this.#call('learnedForecasts', request);
   }
 
   optimize(request: HostOptimizeRequest): Promise<HostOptimizeReply[]> {

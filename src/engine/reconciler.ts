@@ -12,6 +12,7 @@ import { AnomalyTracker, monitoredMetricOf, toAnomalyVerdict } from '../anomaly/
 import { decide, type DecisionPolicy, type DecisionState, initialDecisionState, type QueueTrendReport } from '../decide/index.js';
 import {
   actualsAtOrigins,
+  type EachOriginForecasts,
   type FittedForecaster,
   type ForecastSpec,
   MaturedAccuracyTracker,
@@ -20,7 +21,7 @@ import {
   scoreForecasts,
 } from '../forecast/index.js';
 import type { MetricSource, SourceProblem } from '../source/index.js';
-import type { LearnedModels, LearnedModelStatus } from './learned-models.js';
+import type { LearnedModels, LearnedModelStatus, LearnedServing } from './learned-models.js';
 import type { ObservationStore } from './observation-store.js';
 import { type HostForecastSettings, type HostOptimizeRequest, type HostSeriesReply, inlineModelHost, type ModelHostPort } from './model-host.js';
 import type { Recorder } from './recorder.js';
@@ -78,6 +79,17 @@ interface LearnedChoice {
   readonly reason?: string;
   /** The learned model's validation scores, shown beside the baselines' in /scaling/ml/accuracy. */
   readonly scores?: ModelAccuracy;
+}
+
+/** A learned model waiting to be compared with the serving baseline on one series. */
+interface PendingComparison {
+  readonly key: string;
+  readonly series: RegularSeries;
+  readonly model: FittedForecaster;
+  readonly fittedAtMs: number;
+  readonly horizonSeconds: number;
+  /** The first origin scored: in the newest 30 %, and after the learned model's training data. */
+  readonly fromIndex: number;
 }
 
 /** Most resource-optimizer observations kept per resource: one per cycle, a day of 30 s cycles. */
@@ -328,7 +340,7 @@ export class Reconciler {
       this.#learnedChoices.set(key, choice);
       out.set(key, choice);
     };
-    const pending: { key: string; series: RegularSeries; model: FittedForecaster; fittedAtMs: number; horizonSeconds: number; fromIndex: number }[] = [];
+    const pending: (PendingComparison & { readonly serving: LearnedServing })[] = [];
     for (const [index, { key, series }] of items.entries()) {
       const reply = replies[index]!;
       if (!this.#learnedLoaded.has(key)) {
@@ -357,28 +369,31 @@ export class Reconciler {
       if (horizonSeconds === undefined) settle(key, none(`the learned model's spec (step ${spec.stepSeconds}s, ${spec.horizonSteps} steps ahead) matches no configured horizon`));
       else if (origins < minLearnedComparisonOrigins) {
         settle(key, none(`only ${Math.max(0, origins)} origins after the learned model's training data; it is compared with the baseline from ${minLearnedComparisonOrigins} on`));
-      } else pending.push({ key, series, model, fittedAtMs: reply.fittedAtMs, horizonSeconds, fromIndex });
+      } else pending.push({ key, series, model, serving, fittedAtMs: reply.fittedAtMs, horizonSeconds, fromIndex });
     }
     if (pending.length === 0) return out;
     const baselineMases = await this.#models.validate({ settings, items: pending.map(({ key, series, horizonSeconds, fromIndex }) => ({ key, series, horizonSeconds, fromIndex })) });
-    pending.forEach((p, index) => {
-      const choice = this.#compareLearned(p, baselineMases[index]!, settings.model, nowMs);
+    for (const [index, p] of pending.entries()) {
+      let forecasts: EachOriginForecasts;
+      try {
+        forecasts = await p.serving.forecastsFrom(p.series, p.fromIndex);
+      } catch (error) {
+        settle(p.key, { model: p.model, fittedAtMs: p.fittedAtMs, use: false, learnedMase: Number.NaN, baselineMase: baselineMases[index]!, reason: `the learned model could not be scored: ${error instanceof Error ? error.message : String(error)}` });
+        continue;
+      }
+      const choice = this.#compareLearned(p, forecasts, baselineMases[index]!, settings.model, nowMs);
       settle(p.key, choice);
       const scores = choice.scores;
       if (scores !== undefined) this.#accuracy = [...this.#accuracy.filter((a) => !(a.seriesKey === p.key && a.model === p.model.model)), scores];
-    });
+    }
     return out;
   }
 
-  #compareLearned(
-    p: { readonly key: string; readonly series: RegularSeries; readonly model: FittedForecaster; readonly fittedAtMs: number; readonly horizonSeconds: number; readonly fromIndex: number },
-    baselineMase: number,
-    baselineModel: string,
-    nowMs: number,
-  ): LearnedChoice {
+  /** Scores the learned model's forecasts from the first unseen origin on, against the baseline's MASE on the same origins. */
+  #compareLearned(p: PendingComparison, forecasts: EachOriginForecasts, baselineMase: number, baselineModel: string, nowMs: number): LearnedChoice {
     const { key, series, model, fittedAtMs, horizonSeconds, fromIndex } = p;
     const actual = actualsAtOrigins(series.values, model.spec.horizonSteps, fromIndex);
-    const score = scoreForecasts(actual, model.forecastEachOrigin(series), maseScale(series.values.subarray(0, fromIndex), model.spec.seasonSteps));
+    const score = scoreForecasts(actual, forecasts, maseScale(series.values.subarray(0, fromIndex), model.spec.seasonSteps));
     const learnedMase = score.count > 0 ? score.mase : Number.NaN;
     const use = Number.isFinite(learnedMase) && Number.isFinite(baselineMase) && learnedMase < baselineMase;
     const reason = use

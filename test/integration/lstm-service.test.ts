@@ -13,10 +13,13 @@ import { buildService, configFromYaml } from '../support/service.js';
 const key = 'queue/orders/depth';
 const SEASON_MS = 4 * 3_600_000;
 
-/** A tiny LSTM (one 8-unit layer, 3 epochs) on two days of 5-minute history: trains in a few seconds. */
+/**
+ * A tiny LSTM (one 8-unit layer, 3 epochs) on two days of 5-minute history: trains in a few seconds.
+ * The models run in the model process, as in production: the LSTM's weights travel there to be compared.
+ */
 const yaml = (modelPath: string) => `
 queues: [{ name: orders, threshold: 500 }]
-forecast: { step: 5m, season: 4h, history: 2d, horizons: [15m], refitInterval: 30m }
+forecast: { step: 5m, season: 4h, history: 2d, horizons: [15m], refitInterval: 30m, modelProcess: true }
 scaling: { modelPath: ${JSON.stringify(modelPath)}, modelRetrainInterval: 24h }
 ml:
   lstm: { enabled: true, lookbackSteps: 24, units: [8], denseUnits: 4, epochs: 3, batchSize: 32, maxWindows: 256, learningRate: 0.01, features: [value, growth, hour_sin, hour_cos], backend: wasm }

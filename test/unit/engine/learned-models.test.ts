@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { InputRef, RegularSeries, Sample } from '../../../src/core/index.js';
-import { type LearnedModels, type LearnedModelStatus, type Recorder, Reconciler, SnapshotStore } from '../../../src/engine/index.js';
+import { type LearnedModels, type LearnedModelStatus, type LearnedServing, type Recorder, Reconciler, SnapshotStore } from '../../../src/engine/index.js';
 import type { EachOriginForecasts, FittedForecaster, ForecastSpec, PointForecast } from '../../../src/forecast/index.js';
 import { FakeSource } from '../../support/fake-source.js';
 import { ManualClock } from '../../support/manual-clock.js';
@@ -56,9 +56,19 @@ class FakeLearned implements LearnedModels {
   tick(seriesKey: string, history: RegularSeries, spec: ForecastSpec, _nowMs: number, accuracyPercent?: number): void {
     this.ticks.push({ key: seriesKey, spec, points: history.values.length, ...(accuracyPercent === undefined ? {} : { accuracyPercent }) });
   }
-  serving(seriesKey: string): { model: FittedForecaster; trainedThroughMs: number } | undefined {
+  serving(seriesKey: string): LearnedServing | undefined {
     const model = seriesKey === key ? this.model({ stepSeconds: 60, seasonSteps: 60, horizonSteps: 5 }) : undefined;
-    return model === undefined ? undefined : { model, trainedThroughMs: this.trainedThroughMs };
+    if (model === undefined) return undefined;
+    return {
+      model,
+      trainedThroughMs: this.trainedThroughMs,
+      // Like the LSTM's: NaN before the first origin asked for.
+      forecastsFrom: async (series, fromIndex) => {
+        const all = model.forecastEachOrigin(series);
+        for (const band of [all.value, all.p10, all.p90]) band.fill(Number.NaN, 0, fromIndex);
+        return all;
+      },
+    };
   }
   status(): readonly LearnedModelStatus[] {
     return [{ seriesKey: key, model: 'lstm', state: 'serving', trainedAtMs: 1 }];
@@ -123,6 +133,20 @@ describe('Reconciler with learned models', () => {
     expect(fresh.learnedModels![0]!.servesForecasts).toBe(false);
     expect(fresh.learnedModels![0]!.notServingReason).toMatch(/only 0 origins after the learned model's training data/);
     expect(fresh.forecasts.every((f) => f.model !== 'lstm')).toBe(true);
+  });
+
+  it('keeps the baseline, and says why, when the learned model cannot be scored', async () => {
+    const oracle = fakeModel({ stepSeconds: 60, seasonSteps: 60, horizonSteps: 5 }, truth);
+    const broken = new FakeLearned(() => oracle);
+    const serving = broken.serving.bind(broken);
+    broken.serving = (k) => {
+      const s = serving(k);
+      return s === undefined ? undefined : { ...s, forecastsFrom: () => Promise.reject(new Error('weights.bin is truncated')) };
+    };
+    const snapshot = await setup(broken).reconciler.runCycle();
+    expect(snapshot.learnedModels![0]!.servesForecasts).toBe(false);
+    expect(snapshot.learnedModels![0]!.notServingReason).toBe('the learned model could not be scored: weights.bin is truncated');
+    expect(snapshot.forecasts.every((f) => f.model !== 'lstm')).toBe(true);
   });
 
   it('ignores a learned model whose spec matches no horizon', async () => {

@@ -7,7 +7,7 @@ import {
   ModelHost,
   ProcessModelHost,
 } from '../../../src/engine/index.js';
-import type { ResourceObservation } from '../../../src/forecast/index.js';
+import { type ResourceObservation, trainLstm } from '../../../src/forecast/index.js';
 import { startStallMonitor } from '../../support/stall-monitor.js';
 
 const MINUTE_MS = 60_000;
@@ -198,6 +198,26 @@ describe('ProcessModelHost (a real child process)', () => {
     const again = await child.forecast({ ...request(), nowMs: nowMs + MINUTE_MS });
     // A fresh process: it has no fits, so it refits in the same bucket.
     expect(again[0]!.fits).toHaveLength(2);
+  }, 60_000);
+
+  it('runs a learned model sent as weights, exactly as this process would, and rejects one that cannot be restored', async () => {
+    const spec = { stepSeconds: 300, seasonSteps: 48, horizonSteps: 3 };
+    const target: RegularSeries = { startMs, stepSeconds: 300, values: Float64Array.from({ length: 48 * 8 }, (_, i) => 100 + 40 * Math.sin((2 * Math.PI * i) / 48)) };
+    const trained = await trainLstm({ target }, spec, { lookbackSteps: 24, units: [8], denseUnits: 4, epochs: 2, maxWindows: 128, seed: 3 }, { backend: 'wasm' });
+    if (!trained.ok) throw new Error(trained.error.message);
+    const learned = { artifacts: await trained.value.exportArtifacts(), meta: trained.value.meta };
+    const fromIndex = 300;
+    const local = trained.value.forecastInputsEachOrigin({ target }, fromIndex);
+    trained.value.dispose();
+    const child = new ProcessModelHost();
+    hosts.push(child);
+    const remote = await child.learnedForecasts({ learned, series: target, fromIndex, backend: 'wasm' });
+    expect(Number.isNaN(remote.value[fromIndex - 1]!)).toBe(true);
+    expect(remote.value.slice(fromIndex, target.values.length - 1).every(Number.isFinite)).toBe(true);
+    expect(Array.from(remote.value)).toEqual(Array.from(local.value));
+    expect(Array.from(remote.p90)).toEqual(Array.from(local.p90));
+    const broken = { ...learned, artifacts: { ...learned.artifacts, weightData: new ArrayBuffer(8) } };
+    await expect(child.learnedForecasts({ learned: broken, series: target, fromIndex, backend: 'wasm' })).rejects.toThrow(/could not be restored/);
   }, 60_000);
 
   it('rejects calls after close', async () => {
