@@ -11,7 +11,7 @@ import { systemClock } from '../../src/core/index.js';
 export function configFromYaml(text: string, env: Readonly<Record<string, string | undefined>> = {}): Config {
   // Tests run in parallel: the KEDA gRPC server takes a free port unless a test names one.
   // The external-metrics server (port 6443, PKI written under .foresight/) is off unless a test turns it on.
-  // Learned models (LSTM training in worker threads) are off unless a test sets `ml`: they would slow every test.
+  // Learned models (LSTM training in child processes) are off unless a test sets `ml`: they would slow every test.
   // Models run on the test's event loop unless a test sets forecast.modelProcess: a child process per Service would slow every test.
   const raw = (parse(text) ?? {}) as { keda?: { grpc?: { port?: number } }; externalMetrics?: { enabled?: boolean }; ml?: unknown; forecast?: Record<string, unknown>; scaling?: Record<string, unknown> };
   raw.keda = { ...raw.keda, grpc: { port: 0, ...raw.keda?.grpc } };

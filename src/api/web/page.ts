@@ -43,6 +43,7 @@ export function renderWebPage(options: WebPageOptions): string {
   </section>
   <section aria-labelledby="decisions-title">
     <h2 id="decisions-title">Current recommendations</h2>
+    <p class="hint">Direction compares the recommendation with the replicas observed now; the reasons explain the step from the previous recommendation. So "down" with <code>cooldown_scale_down</code> means the workload still runs more replicas than already recommended, and a further step down is held by the cooldown.</p>
     <div id="decisions"></div>
   </section>
   <section aria-labelledby="anomalies-title">

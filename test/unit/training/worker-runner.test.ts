@@ -12,7 +12,7 @@ const series: RegularSeries = {
   values: Float64Array.from({ length: 48 * 12 }, (_, i) => 100 + 40 * Math.sin((2 * Math.PI * i) / 48)),
 };
 
-describe('training in a worker thread', () => {
+describe('training in a low-priority child process', () => {
   it('trains off the event loop: the main thread stays responsive while epochs run', async () => {
     const progress: LstmProgress[] = [];
     const stalls = startStallMonitor();
