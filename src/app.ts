@@ -110,7 +110,10 @@ export class Service {
     const engineLog = logger.child({ module: 'engine' });
     // Read once: switching between a child process and the event loop needs a restart.
     this.modelHost = config().forecast.modelProcess
-      ? new ProcessModelHost({ onExit: (reason) => engineLog.error({ reason }, 'the model process ended; the next cycle starts a new one and refits every series') })
+      ? new ProcessModelHost({
+          onExit: (reason) => engineLog.error({ reason }, 'the model process ended; the next cycle starts a new one and refits every series'),
+          callTimeoutSeconds: () => config().forecast.modelProcessTimeout,
+        })
       : inlineModelHost();
     this.reconciler = new Reconciler({
       source,

@@ -221,6 +221,9 @@ export const configSchema = z
           .boolean()
           .default(true)
           .describe('Fit and run the models (refits, backtests, the resource optimizer) in a child process at a lower OS priority, so a slow refit never delays an HTTP answer; false runs them on the service\'s event loop. Read at start.'),
+        modelProcessTimeout: duration
+          .default(1800)
+          .describe('A model-process call (one cycle\'s fits and forecasts) that takes longer is abandoned: the process is killed, that cycle fails and the next starts a fresh process. Raise it if refits of many series with `auto` take longer.'),
         horizons: z
           .array(duration)
           .min(1)

@@ -38,11 +38,17 @@ const modelProcessNiceness = 10;
 export interface ProcessModelHostOptions {
   /** Called when the process ends unexpectedly (it is started again by the next call). */
   readonly onExit?: (reason: string) => void;
+  /**
+   * Longest a call may take (`forecast.modelProcessTimeout`); a process that has not answered by
+   * then is killed, so that a stuck one cannot hold every later cycle. Default 30 minutes.
+   */
+  readonly callTimeoutSeconds?: () => number;
 }
 
 interface Pending {
   readonly resolve: (value: unknown) => void;
   readonly reject: (error: Error) => void;
+  readonly timer: NodeJS.Timeout;
 }
 
 /**
@@ -58,6 +64,8 @@ export class ProcessModelHost implements ModelHostPort {
   readonly #pending = new Map<number, Pending>();
   #nextId = 1;
   #closed = false;
+  /** Why the running process was killed by a timeout, reported when it exits. */
+  #stuck: string | undefined;
 
   constructor(options: ProcessModelHostOptions = {}) {
     this.#options = options;
@@ -93,11 +101,17 @@ export class ProcessModelHost implements ModelHostPort {
     if (this.#closed) return Promise.reject(new Error('the model process is closed'));
     const child = this.#child ?? this.#start();
     const id = this.#nextId++;
+    const timeoutSeconds = this.#options.callTimeoutSeconds?.() ?? 1800;
     return new Promise<HostMethods[M][1]>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.#stuck = `did not answer a ${method} call within ${timeoutSeconds} s and was killed (forecast.modelProcessTimeout)`;
+        child.kill('SIGKILL');
+      }, timeoutSeconds * 1000);
       // The answer comes from our own child, which ran the same method: its shape is the method's reply.
-      this.#pending.set(id, { resolve: (value) => resolve(value as HostMethods[M][1]), reject });
+      this.#pending.set(id, { resolve: (value) => resolve(value as HostMethods[M][1]), reject, timer });
       child.send({ id, method, request } as HostCall, (error) => {
         if (error === null) return;
+        clearTimeout(timer);
         this.#pending.delete(id);
         reject(new Error(`could not send the ${method} call to the model process: ${error.message}`));
       });
@@ -115,14 +129,20 @@ export class ProcessModelHost implements ModelHostPort {
     child.on('message', (answer: HostAnswer) => {
       const pending = this.#pending.get(answer.id);
       if (pending === undefined) return;
+      clearTimeout(pending.timer);
       this.#pending.delete(answer.id);
       if (answer.ok) pending.resolve(answer.value);
       else pending.reject(new Error(`model process: ${answer.message}`));
     });
-    const ended = (reason: string) => {
+    const ended = (exit: string) => {
       if (this.#child !== child) return;
       this.#child = undefined;
-      for (const pending of this.#pending.values()) pending.reject(new Error(`the model process ${reason}; its fits are lost and are redone next cycle`));
+      const reason = this.#stuck ?? exit;
+      this.#stuck = undefined;
+      for (const pending of this.#pending.values()) {
+        clearTimeout(pending.timer);
+        pending.reject(new Error(`the model process ${reason}; its fits are lost and are redone next cycle`));
+      }
       this.#pending.clear();
       if (!this.#closed) this.#options.onExit?.(reason);
     };
