@@ -1,5 +1,5 @@
 import type { RegularSeries } from '../core/index.js';
-import type { EachOriginForecasts, FittedForecaster, ForecastSpec } from '../forecast/index.js';
+import type { EachOriginForecasts, FittedForecaster, ForecastSpec, PointForecast } from '../forecast/index.js';
 
 /** The state of one series' learned model, as the engine publishes it in the snapshot. */
 export interface LearnedModelStatus {
@@ -24,7 +24,7 @@ export interface LearnedModelStatus {
 
 /** A series' serving learned model, as the engine uses it. */
 export interface LearnedServing {
-  /** Forecasts each cycle (a few milliseconds for an LSTM). */
+  /** The model (its name and spec; its forecasts come through `latest` and `forecastsFrom`). */
   readonly model: FittedForecaster;
   /** The end of the data it was trained on (unix ms): it is compared with the baseline only on later origins, which it never saw. */
   readonly trainedThroughMs: number;
@@ -50,6 +50,12 @@ export interface LearnedModels {
    * The model serving a series, if there is one.
    */
   serving(seriesKey: string): LearnedServing | undefined;
+  /**
+   * The latest forecast of the serving model of each series listed (undefined where it cannot be
+   * made). Called once per cycle with every series whose learned model serves, so an
+   * implementation may free the models of series no longer listed.
+   */
+  latest(items: readonly { readonly seriesKey: string; readonly series: RegularSeries }[]): Promise<(PointForecast | undefined)[]>;
   /** The state of every series seen. */
   status(): readonly LearnedModelStatus[];
 }

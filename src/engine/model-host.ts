@@ -10,12 +10,14 @@ import {
   type LstmArtifacts,
   type LstmMeta,
   maseScale,
+  type PointForecast,
   type ResourceModel,
   type ResourceObservation,
   type ResourceRecommendation,
   restoreLstm,
   type ServingModelName,
   type TfBackendPreference,
+  type TrainedLstm,
   trainResourceOptimizer,
 } from '../forecast/index.js';
 
@@ -87,6 +89,20 @@ export interface HostValidateRequest {
   readonly items: readonly { readonly key: string; readonly series: RegularSeries; readonly horizonSeconds: number; readonly fromIndex: number }[];
 }
 
+/** The latest forecast of each series' learned model, by the id the caller gave it. */
+export interface HostLearnedPointsRequest {
+  /** The TensorFlow.js backend to restore models on (`ml.lstm.backend`). */
+  readonly backend?: TfBackendPreference;
+  /**
+   * Per series: the model's id (a new id replaces the series' model), the history, and the
+   * weights — needed only the first time the host sees an id (it answers `missing` otherwise).
+   */
+  readonly items: readonly { readonly key: string; readonly id: string; readonly series: RegularSeries; readonly learned?: LearnedArtifacts }[];
+}
+
+/** A learned model's latest forecast, or why there is none. */
+export type HostLearnedPoint = PointForecast | { readonly missing: true } | { readonly error: string };
+
 /** A learned model's forecasts at every origin from `fromIndex` on. */
 export interface HostLearnedRequest {
   readonly learned: LearnedArtifacts;
@@ -137,6 +153,11 @@ export interface ModelHostPort {
    * loop that serves. Rejects when the model cannot be restored.
    */
   learnedForecasts(request: HostLearnedRequest): Promise<EachOriginForecasts>;
+  /**
+   * The latest forecast of each serving learned model; the host keeps the restored models (one per
+   * series), so the service sends the weights once per model and never runs TensorFlow.js itself.
+   */
+  learnedPoints(request: HostLearnedPointsRequest): Promise<HostLearnedPoint[]>;
   optimize(request: HostOptimizeRequest): Promise<HostOptimizeReply[]>;
   close(): Promise<void>;
 }
@@ -156,6 +177,8 @@ export class ModelHost {
   #generation: number | undefined;
   #fits = new Map<string, SeriesFit>();
   #optimizers = new Map<Resource, { readonly fittedAtMs: number; readonly model: ResourceModel }>();
+  /** The restored learned model of each series that has one serving, by the caller's id. */
+  #learned = new Map<string, { readonly id: string; readonly model: TrainedLstm }>();
 
   forecast(request: HostForecastRequest): HostSeriesReply[] {
     this.#checkGeneration(request.generation);
@@ -236,6 +259,36 @@ export class ModelHost {
     }
   }
 
+  /** See {@link ModelHostPort.learnedPoints}. Series not in the request drop their model. */
+  async learnedPoints(request: HostLearnedPointsRequest): Promise<HostLearnedPoint[]> {
+    const keys = new Set(request.items.map((i) => i.key));
+    for (const [key, held] of this.#learned) {
+      if (keys.has(key)) continue;
+      held.model.dispose();
+      this.#learned.delete(key);
+    }
+    const out: HostLearnedPoint[] = [];
+    for (const { key, id, series, learned } of request.items) {
+      let held = this.#learned.get(key);
+      if (held?.id !== id) {
+        if (learned === undefined) {
+          out.push({ missing: true });
+          continue;
+        }
+        const restored = await restoreLstm(learned.artifacts, learned.meta, request.backend);
+        if (!restored.ok) {
+          out.push({ error: `the learned model could not be restored: ${restored.error.message}` });
+          continue;
+        }
+        held?.model.dispose();
+        held = { id, model: restored.value };
+        this.#learned.set(key, held);
+      }
+      out.push(held.model.forecast(series));
+    }
+    return out;
+  }
+
   /**
    * Trains each resource's Random Forest once per refit-interval bucket (every cycle until a first
    * model could be learned; without enough saturated history the previous model keeps serving) and
@@ -267,6 +320,12 @@ export class ModelHost {
     this.#fits.clear();
     this.#optimizers.clear();
   }
+
+  /** Frees the learned models' tensors. */
+  close(): void {
+    for (const held of this.#learned.values()) held.model.dispose();
+    this.#learned.clear();
+  }
 }
 
 function specOf(settings: HostForecastSettings, seasonSteps: number, horizonSeconds: number): ForecastSpec {
@@ -280,7 +339,8 @@ export function inlineModelHost(): ModelHostPort {
     forecast: (request) => Promise.resolve().then(() => host.forecast(request)),
     validate: (request) => Promise.resolve().then(() => host.validate(request)),
     learnedForecasts: (request) => host.learnedForecasts(request),
+    learnedPoints: (request) => host.learnedPoints(request),
     optimize: (request) => Promise.resolve().then(() => host.optimize(request)),
-    close: () => Promise.resolve(),
+    close: () => Promise.resolve(host.close()),
   };
 }

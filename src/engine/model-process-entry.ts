@@ -18,6 +18,8 @@ async function answer(call: HostCall): Promise<HostAnswer> {
         return { id: call.id, ok: true, value: host.validate(call.request) };
       case 'learnedForecasts':
         return { id: call.id, ok: true, value: await host.learnedForecasts(call.request) };
+      case 'learnedPoints':
+        return { id: call.id, ok: true, value: await host.learnedPoints(call.request) };
       case 'optimize':
         return { id: call.id, ok: true, value: host.optimize(call.request) };
     }

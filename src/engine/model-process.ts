@@ -8,6 +8,8 @@ import type {
   HostOptimizeReply,
   HostOptimizeRequest,
   HostSeriesReply,
+  HostLearnedPoint,
+  HostLearnedPointsRequest,
   HostLearnedRequest,
   HostValidateRequest,
   ModelHostPort,
@@ -18,6 +20,7 @@ interface HostMethods {
   forecast: [HostForecastRequest, HostSeriesReply[]];
   validate: [HostValidateRequest, number[]];
   learnedForecasts: [HostLearnedRequest, EachOriginForecasts];
+  learnedPoints: [HostLearnedPointsRequest, HostLearnedPoint[]];
   optimize: [HostOptimizeRequest, HostOptimizeReply[]];
 }
 type HostMethod = keyof HostMethods;
@@ -81,6 +84,10 @@ export class ProcessModelHost implements ModelHostPort {
 
   learnedForecasts(request: HostLearnedRequest): Promise<EachOriginForecasts> {
     return this.#call('learnedForecasts', request);
+  }
+
+  learnedPoints(request: HostLearnedPointsRequest): Promise<HostLearnedPoint[]> {
+    return this.#call('learnedPoints', request);
   }
 
   optimize(request: HostOptimizeRequest): Promise<HostOptimizeReply[]> {

@@ -16,6 +16,7 @@ import {
   type FittedForecaster,
   type ForecastSpec,
   MaturedAccuracyTracker,
+  type PointForecast,
   maseScale,
   type ResourceObservation,
   scoreForecasts,
@@ -220,23 +221,22 @@ export class Reconciler {
     const replies = await this.#models.forecast({ generation: this.#generation, nowMs: startedAtMs, settings, series: withData.map(({ key, series }) => ({ key, series })) });
     for (const reply of replies) this.#recordFit(reply, config, startedAtMs);
     const choices = learned === undefined ? new Map<string, LearnedChoice>() : await this.#chooseLearned(learned, withData, replies, settings, startedAtMs);
+    const learnedPoints = learned === undefined ? new Map<string, PointForecast>() : await this.#learnedPoints(learned, withData, choices);
     const forecasts: SeriesForecast[] = [];
     withData.forEach(({ input, key, series }, index) => {
       const reply = replies[index]!;
       const choice = choices.get(key);
+      const learnedPoint = learnedPoints.get(key);
       for (const baseline of reply.forecasts) {
         const { horizonSeconds } = baseline;
         let model = baseline.model;
         let fallbackReason = baseline.fallbackReason;
         let point = { value: baseline.value, p10: baseline.p10, p90: baseline.p90 };
-        if (choice?.use === true && choice.horizonSeconds === horizonSeconds) {
-          const learnedPoint = choice.model.forecast(series);
-          // A learned model that cannot forecast this history (too short a tail, a gap) leaves the baseline serving.
-          if ([learnedPoint.value, learnedPoint.p10, learnedPoint.p90].every(Number.isFinite)) {
-            model = choice.model.model;
-            fallbackReason = undefined;
-            point = learnedPoint;
-          }
+        // A learned model that cannot forecast this history (too short a tail, a gap) leaves the baseline serving.
+        if (choice?.use === true && choice.horizonSeconds === horizonSeconds && learnedPoint !== undefined && [learnedPoint.value, learnedPoint.p10, learnedPoint.p90].every(Number.isFinite)) {
+          model = choice.model.model;
+          fallbackReason = undefined;
+          point = learnedPoint;
         }
         if (![point.value, point.p10, point.p90].every(Number.isFinite)) continue;
         this.#matured.record({
@@ -386,6 +386,22 @@ export class Reconciler {
       const scores = choice.scores;
       if (scores !== undefined) this.#accuracy = [...this.#accuracy.filter((a) => !(a.seriesKey === p.key && a.model === p.model.model)), scores];
     }
+    return out;
+  }
+
+  /** The latest forecast of every learned model that serves, in one call (made every cycle, so unused models can be freed). */
+  async #learnedPoints(
+    learned: LearnedModels,
+    items: readonly { readonly key: string; readonly series: RegularSeries }[],
+    choices: ReadonlyMap<string, LearnedChoice>,
+  ): Promise<Map<string, PointForecast>> {
+    const serving = items.filter(({ key }) => choices.get(key)?.use === true);
+    const points = await learned.latest(serving.map(({ key, series }) => ({ seriesKey: key, series })));
+    const out = new Map<string, PointForecast>();
+    serving.forEach(({ key }, index) => {
+      const point = points[index];
+      if (point !== undefined) out.set(key, point);
+    });
     return out;
   }
 

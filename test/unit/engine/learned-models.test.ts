@@ -70,7 +70,10 @@ class FakeLearned implements LearnedModels {
       },
     };
   }
-  status(): readonly LearnedModelStatus[] {
+  async latest(items: readonly { seriesKey: string; series: RegularSeries }[]): Promise<(PointForecast | undefined)[]> {
+    return items.map(({ seriesKey, series }) => this.serving(seriesKey)?.model.forecast(series));
+  }
+    status(): readonly LearnedModelStatus[] {
     return [{ seriesKey: key, model: 'lstm', state: 'serving', trainedAtMs: 1 }];
   }
 }

@@ -220,6 +220,29 @@ describe('ProcessModelHost (a real child process)', () => {
     await expect(child.learnedForecasts({ learned: broken, series: target, fromIndex, backend: 'wasm' })).rejects.toThrow(/could not be restored/);
   }, 60_000);
 
+  it('keeps a learned model sent once and forecasts with it every cycle; asks for the weights again when it does not hold them', async () => {
+    const spec = { stepSeconds: 300, seasonSteps: 48, horizonSteps: 3 };
+    const target: RegularSeries = { startMs, stepSeconds: 300, values: Float64Array.from({ length: 48 * 8 }, (_, i) => 100 + 40 * Math.sin((2 * Math.PI * i) / 48)) };
+    const trained = await trainLstm({ target }, spec, { lookbackSteps: 24, units: [8], denseUnits: 4, epochs: 2, maxWindows: 128, seed: 4 }, { backend: 'wasm' });
+    if (!trained.ok) throw new Error(trained.error.message);
+    const learned = { artifacts: await trained.value.exportArtifacts(), meta: trained.value.meta };
+    const shorter: RegularSeries = { ...target, values: target.values.subarray(0, 300) };
+    const expected = [trained.value.forecast(target), trained.value.forecast(shorter)];
+    trained.value.dispose();
+    const child = new ProcessModelHost();
+    hosts.push(child);
+    const a = (series: RegularSeries, withWeights: boolean, id = '1') => ({ key: 'queue/a/depth', id, series, ...(withWeights ? { learned } : {}) });
+    expect(await child.learnedPoints({ backend: 'wasm', items: [a(target, false)] })).toEqual([{ missing: true }]);
+    expect(await child.learnedPoints({ backend: 'wasm', items: [a(target, true)] })).toEqual([expected[0]]);
+    // Held now: no weights needed, and it forecasts from the history it is given.
+    expect(await child.learnedPoints({ backend: 'wasm', items: [a(shorter, false)] })).toEqual([expected[1]]);
+    // A new id for the series is a new model: it needs weights.
+    expect(await child.learnedPoints({ backend: 'wasm', items: [a(target, false, '2')] })).toEqual([{ missing: true }]);
+    // A series left out of a call is freed: the old id is no longer held either.
+    await child.learnedPoints({ backend: 'wasm', items: [] });
+    expect(await child.learnedPoints({ backend: 'wasm', items: [a(target, false)] })).toEqual([{ missing: true }]);
+  }, 60_000);
+
   it('kills a process that does not answer in time, says so, and starts a fresh one on the next call', async () => {
     let timeoutSeconds = 0.2;
     const exits: string[] = [];

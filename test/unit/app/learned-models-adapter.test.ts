@@ -1,0 +1,79 @@
+/**
+ * The composition root's adapter from training's ModelLifecycle to the engine's LearnedModels port:
+ * a stored LSTM is loaded, and its forecasts come from the model process (a real child), which
+ * receives its weights once, and again after the process was restarted.
+ */
+import { execFileSync } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { learnedModelsOf } from '../../../src/app.js';
+import type { RegularSeries } from '../../../src/core/index.js';
+import { ProcessModelHost } from '../../../src/engine/index.js';
+import { type ForecastSpec, type TrainedLstm, trainLstm } from '../../../src/forecast/index.js';
+import { ModelLifecycle, ModelStore } from '../../../src/training/index.js';
+
+const key = 'queue/orders/depth';
+const spec: ForecastSpec = { stepSeconds: 300, seasonSteps: 48, horizonSteps: 3 };
+const series: RegularSeries = { startMs: 1_700_000_000_000, stepSeconds: 300, values: Float64Array.from({ length: 48 * 8 }, (_, i) => 100 + 40 * Math.sin((2 * Math.PI * i) / 48)) };
+
+let root = '';
+let trained: TrainedLstm;
+beforeAll(async () => {
+  root = await mkdtemp(join(tmpdir(), 'foresight-adapter-'));
+  const result = await trainLstm({ target: series }, spec, { lookbackSteps: 12, units: [8], denseUnits: 4, epochs: 2, maxWindows: 128, seed: 5 }, { backend: 'wasm' });
+  if (!result.ok) throw new Error(result.error.message);
+  trained = result.value;
+  await new ModelStore(root).save(key, await trained.exportArtifacts(), { ...trained.meta, seriesKey: key, createdAtMs: 1_700_000_000_000, trainingDurationSeconds: 1 });
+}, 60_000);
+afterAll(async () => {
+  trained?.dispose();
+  await rm(root, { recursive: true, force: true });
+});
+
+/** The model process's pid (found through the OS: the host does not expose it). */
+function modelProcessPid(): number | undefined {
+  try {
+    return Number(execFileSync('pgrep', ['-P', String(process.pid), '-f', 'model-process-entry'], { encoding: 'utf8' }).trim().split('\n')[0]);
+  } catch {
+    return undefined;
+  }
+}
+
+describe('learnedModelsOf (the service adapter)', () => {
+  it('forecasts with the stored model in the model process, and sends the weights again after a restart', async () => {
+    const lifecycle = new ModelLifecycle({ store: new ModelStore(root), lstm: () => ({}), retrainIntervalSeconds: () => 86_400, accuracyThresholdPercent: () => 0, backend: 'wasm' });
+    const host = new ProcessModelHost();
+    try {
+      const learned = learnedModelsOf(lifecycle, host, () => 'wasm');
+      await learned.load(key);
+      const expected = trained.forecast(series);
+      expect(await learned.latest([{ seriesKey: key, series }])).toEqual([expected]);
+      expect(await learned.latest([{ seriesKey: key, series }, { seriesKey: 'queue/none/depth', series }])).toEqual([expected, undefined]);
+      const pid = modelProcessPid();
+      expect(pid).toBeGreaterThan(0);
+      const exited = new Promise<void>((resolve) => {
+        const poll = setInterval(() => {
+          if (modelProcessPid() === undefined) {
+            clearInterval(poll);
+            resolve();
+          }
+        }, 20);
+      });
+      process.kill(pid!, 'SIGKILL');
+      await exited;
+      await new Promise((resolve) => setTimeout(resolve, 50)); // let the host see the exit
+      // A new process holds nothing: it answers `missing`, and the adapter sends the weights again.
+      expect(await learned.latest([{ seriesKey: key, series }])).toEqual([expected]);
+      expect(modelProcessPid()).not.toBe(pid);
+      // The comparison path: forecasts at every origin from 200 on, NaN before.
+      const each = await learned.serving(key)!.forecastsFrom(series, 200);
+      expect(Number.isNaN(each.value[199]!)).toBe(true);
+      expect(Array.from(each.value.slice(200))).toEqual(Array.from(trained.forecastInputsEachOrigin({ target: series }, 200).value.slice(200)));
+    } finally {
+      await host.close();
+      await lifecycle.close();
+    }
+  }, 60_000);
+});
