@@ -7,7 +7,7 @@ import {
   ModelHost,
   ProcessModelHost,
 } from '../../../src/engine/index.js';
-import { type ResourceObservation, trainLstm } from '../../../src/forecast/index.js';
+import { type ResourceObservation, tensorCount, trainLstm } from '../../../src/forecast/index.js';
 import { startStallMonitor } from '../../support/stall-monitor.js';
 
 const MINUTE_MS = 60_000;
@@ -135,6 +135,34 @@ describe('ModelHost', () => {
     const [noLoad] = host.optimize({ ...optimizeRequest(nowMs + 3 * MINUTE_MS), resources: [withoutLoad] });
     expect(noLoad!.recommendation).toBeUndefined();
   });
+});
+
+describe('ModelHost with learned models (this process, to count its tensors)', () => {
+  it('frees every tensor it creates: comparisons at once, kept models when their series is no longer listed', async () => {
+    const spec = { stepSeconds: 300, seasonSteps: 48, horizonSteps: 3 };
+    const target: RegularSeries = { startMs, stepSeconds: 300, values: Float64Array.from({ length: 48 * 8 }, (_, i) => 100 + 40 * Math.sin((2 * Math.PI * i) / 48)) };
+    const trained = await trainLstm({ target }, spec, { lookbackSteps: 24, units: [8], denseUnits: 4, epochs: 1, maxWindows: 64, seed: 6 }, { backend: 'wasm' });
+    if (!trained.ok) throw new Error(trained.error.message);
+    const learned = { artifacts: await trained.value.exportArtifacts(), meta: trained.value.meta };
+    trained.value.dispose();
+    const host = new ModelHost();
+    const before = tensorCount();
+    await host.learnedForecasts({ learned, series: target, fromIndex: 300, backend: 'wasm' });
+    expect(tensorCount()).toBe(before);
+    const item = { key: 'queue/a/depth', id: '1', series: target, learned };
+    await host.learnedPoints({ backend: 'wasm', items: [item] });
+    const holding = tensorCount();
+    expect(holding).toBeGreaterThan(before);
+    // Cycle after cycle (the host holds the model: no weights sent), the count does not move.
+    const { learned: _weights, ...held } = item;
+    for (let cycle = 0; cycle < 5; cycle++) await host.learnedPoints({ backend: 'wasm', items: [held] });
+    expect(tensorCount()).toBe(holding);
+    // A new model for the series replaces the old one: still one model's worth.
+    await host.learnedPoints({ backend: 'wasm', items: [{ ...item, id: '2' }] });
+    expect(tensorCount()).toBe(holding);
+    await host.learnedPoints({ backend: 'wasm', items: [] });
+    expect(tensorCount()).toBe(before);
+  }, 60_000);
 });
 
 describe('ProcessModelHost (a real child process)', () => {
