@@ -150,16 +150,17 @@ export class Service {
     });
   }
 
-  /** Starts the reconcile loop and the HTTP server; resolves once the server listens. */
+  /** Starts the servers, then the reconcile loop; resolves once every server listens. */
   async start(): Promise<void> {
     const { host, port } = this.#options.config().server;
-    this.actuator.start();
-    this.#scheduler.start();
+    // Listeners first: one that cannot start (a port in use, a bad TLS file) fails start() before any cycle runs or acts.
     if (this.#options.config().keda.grpc.enabled) this.kedaGrpcPort = await this.#keda.start();
     await this.externalMetrics.start();
     this.#server = await new Promise<Server>((resolve, reject) => {
       const server = this.api.listen(port, host, (error?: Error) => (error === undefined ? resolve(server) : reject(error)));
     });
+    this.actuator.start();
+    this.#scheduler.start();
   }
 
   /** The HTTP base URL, once started. */

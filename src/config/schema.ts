@@ -390,6 +390,27 @@ export const configSchema = z
             host: z.string().default('0.0.0.0').describe('Address the gRPC server binds to.'),
             port: z.number().int().min(0).max(65535).default(9000).describe('gRPC port of the external scaler (0 picks a free port).'),
             pushCheckInterval: duration.default(1).describe('How often open external-push streams look for a new snapshot (a check is one comparison; a new snapshot is pushed within this time).'),
+            tls: z
+              .strictObject({
+                certFile: z.string().min(1).optional().describe('PEM serving certificate (with its chain) of the gRPC port. With keyFile the port serves TLS only (KEDA: enableTLS "true", or a caCert); reloaded when it changes.'),
+                keyFile: z.string().min(1).optional().describe('PEM private key of keda.grpc.tls.certFile, reloaded with it.'),
+                clientCAFile: z
+                  .string()
+                  .min(1)
+                  .optional()
+                  .describe('PEM CA bundle: every client must present a certificate it signed (mutual TLS; KEDA sends tlsClientCert and tlsClientKey from a TriggerAuthentication). Reloaded when it changes.'),
+                reloadInterval: duration.default(30).describe('How often the three files are checked for changes; a renewed certificate is served to new connections without a restart.'),
+              })
+              .prefault({})
+              .superRefine((t, ctx) => {
+                if ((t.certFile === undefined) !== (t.keyFile === undefined)) {
+                  ctx.addIssue({ code: 'custom', path: [t.certFile === undefined ? 'certFile' : 'keyFile'], message: 'set both tls.certFile and tls.keyFile, or neither (then the port is plaintext)' });
+                }
+                if (t.clientCAFile !== undefined && t.certFile === undefined) {
+                  ctx.addIssue({ code: 'custom', path: ['clientCAFile'], message: 'needs tls.certFile and tls.keyFile: client certificates are only asked for over TLS' });
+                }
+              })
+              .describe('TLS of the gRPC port. Without certFile and keyFile the port is plaintext (docs/keda.md).'),
           })
           .prefault({})
           .describe('The KEDA external scaler (docs/keda.md).'),

@@ -14,6 +14,7 @@ export {
   type KedaMetrics,
   type KedaProblem,
   type KedaTimers,
+  KedaTlsError,
   type MetricsApiBody,
   noKedaMetrics,
 } from './keda/index.js';

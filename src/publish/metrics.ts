@@ -70,7 +70,7 @@ export const metricCatalog = {
   modelFitDuration: def('foresight_model_fit_duration_seconds', 'histogram', 'Time to fit one model on one series, in seconds.', ['model']),
   configReloadSuccessful: def('foresight_config_last_reload_successful', 'gauge', '1 when the last configuration (re)load succeeded, 0 when it was refused and the previous one kept running.'),
   configReloadTimestamp: def('foresight_config_last_reload_success_timestamp_seconds', 'gauge', 'Unix time of the last successful configuration load.'),
-  kedaRequests: def('foresight_keda_requests_total', 'counter', 'KEDA requests answered, by surface (metrics_api, grpc), method (metrics, IsActive, StreamIsActive, GetMetricSpec, GetMetrics) and outcome (ok, invalid_argument, not_found, unavailable).', ['surface', 'method', 'outcome']),
+  kedaRequests: def('foresight_keda_requests_total', 'counter', 'KEDA requests answered, by surface (metrics_api, grpc), method (metrics, IsActive, StreamIsActive, GetMetricSpec, GetMetrics) and outcome (ok, invalid_argument, not_found, unavailable, permission_denied).', ['surface', 'method', 'outcome']),
   kedaPushStreams: def('foresight_keda_push_streams', 'gauge', 'Open StreamIsActive streams of KEDA external-push triggers.'),
   kedaPushMessages: def('foresight_keda_push_messages_total', 'counter', 'IsActive messages pushed on external-push streams, by the activity they announce (true wakes a workload).', ['active']),
   actuationPatches: def('foresight_actuation_patches_total', 'counter', 'Patches of a scale subresource or the pool ConfigMap by resource and outcome (applied, dry_run, failed, skipped_not_leader).', ['resource', 'outcome']),

@@ -8,7 +8,7 @@ import { spawnSync } from 'node:child_process';
 import { createPrivateKey, X509Certificate } from 'node:crypto';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { beforeAll, describe, expect, test } from 'vitest';
 import { stringify } from 'yaml';
 import { loadConfigFromText } from '../../src/config/index.js';
@@ -106,6 +106,10 @@ function checkRendering(manifests: readonly Manifest[], releaseNamespace: string
   const certMount = obj(arr(c['volumeMounts']).find((v) => obj(v)['name'] === 'serving-cert'));
   expect(loaded.value.externalMetrics.tls.certFile).toBe(`${String(certMount['mountPath'])}/tls.crt`);
   expect(obj(certVolume['secret'])['secretName']).toBeTruthy();
+  // Every KEDA gRPC TLS file the configuration names lies in a folder the pod mounts.
+  const mountPaths = arr(c['volumeMounts']).map((m) => obj(m)['mountPath']);
+  const { certFile, keyFile, clientCAFile } = loaded.value.keda.grpc.tls;
+  for (const file of [certFile, keyFile, clientCAFile]) if (file !== undefined) expect(mountPaths, file).toContain(dirname(file));
 }
 
 describe.skipIf(!requireBinaries('go'))('Helm chart charts/foresight (rendered by helm-lite)', () => {
@@ -347,6 +351,64 @@ describe.skipIf(!requireBinaries('go'))('Helm chart charts/foresight (rendered b
     expect(arr(obj(find(off, 'Service')['spec'])['ports']).map((p) => obj(p)['name'])).toEqual(['http', 'https']);
     expect(arr(container(find(off, 'Deployment'))['ports']).map((p) => obj(p)['name'])).toEqual(['http', 'https']);
     expect(String(obj(find(off, 'ConfigMap')['data'])['config.yaml'])).toMatch(/grpc:\n\s+enabled: false/);
+  });
+
+  describe('KEDA gRPC TLS (keda.grpc.tls)', () => {
+    const configOf = (manifests: readonly Manifest[]) => {
+      const loaded = loadConfigFromText({ text: String(obj(find(manifests, 'ConfigMap')['data'])['config.yaml']), file: 'config.yaml (from the chart)', env: {} });
+      if (!loaded.ok) throw new Error(loaded.error.message);
+      return loaded.value;
+    };
+    const volume = (manifests: readonly Manifest[], name: string) => arr(podSpec(find(manifests, 'Deployment'))['volumes']).map(obj).find((v) => v['name'] === name);
+    const mount = (manifests: readonly Manifest[], name: string) => arr(container(find(manifests, 'Deployment'))['volumeMounts']).map(obj).find((v) => v['name'] === name);
+
+    test('off by default: the port is plaintext and nothing more is mounted', () => {
+      expect(configOf(defaults).keda.grpc.tls).toEqual({ reloadInterval: 30 });
+      expect(volume(defaults, 'keda-grpc-tls')).toBeUndefined();
+      expect(volume(defaults, 'keda-grpc-client-ca')).toBeUndefined();
+    });
+
+    test('mutual TLS from Secrets: the certificate pair and only the CA key are mounted, and the configuration names the mounted files', () => {
+      const m = render({ valuesFiles: ['charts/foresight/ci/keda-grpc-mtls-values.yaml'] }).manifests;
+      checkRendering(m, 'monitoring');
+      expect(configOf(m).keda.grpc.tls).toEqual({
+        certFile: '/var/run/keda-grpc-tls/tls.crt',
+        keyFile: '/var/run/keda-grpc-tls/tls.key',
+        clientCAFile: '/var/run/keda-grpc-client-ca/ca.crt',
+        reloadInterval: 30,
+      });
+      expect(volume(m, 'keda-grpc-tls')).toEqual({
+        name: 'keda-grpc-tls',
+        secret: { secretName: 'foresight-grpc-tls', items: [{ key: 'tls.crt', path: 'tls.crt' }, { key: 'tls.key', path: 'tls.key' }] },
+      });
+      expect(volume(m, 'keda-grpc-client-ca')).toEqual({ name: 'keda-grpc-client-ca', secret: { secretName: 'keda-client-ca', items: [{ key: 'ca.pem', path: 'ca.crt' }] } });
+      // Mounted as folders, never subPath: a renewed Secret reaches the pod and is reloaded in place.
+      for (const name of ['keda-grpc-tls', 'keda-grpc-client-ca']) expect(mount(m, name)).toMatchObject({ readOnly: true, mountPath: expect.stringMatching(/^\/var\/run\//) });
+      for (const name of ['keda-grpc-tls', 'keda-grpc-client-ca']) expect(mount(m, name)?.['subPath']).toBeUndefined();
+    });
+
+    test('without its own Secret the external-metrics serving certificate (it names <service>.<namespace>.svc) serves gRPC too', () => {
+      const m = render({ values: { keda: { grpc: { tls: { enabled: true } } } } }).manifests;
+      checkRendering(m, 'monitoring');
+      expect(configOf(m).keda.grpc.tls).toEqual({ certFile: '/var/run/serving-cert/tls.crt', keyFile: '/var/run/serving-cert/tls.key', reloadInterval: 30 });
+      expect(volume(m, 'keda-grpc-tls')).toBeUndefined();
+    });
+
+    test('a client CA without TLS is refused with a message; with the gRPC port off nothing is mounted', () => {
+      const refused = renderChart({ values: { tls: { type: 'certManager' }, keda: { grpc: { tls: { clientCASecret: 'keda-client-ca' } } } } });
+      expect(refused.status).toBe(1);
+      expect(refused.stderr).toContain('keda.grpc.tls.clientCASecret needs keda.grpc.tls.enabled: true');
+      const off = render({ values: { tls: { type: 'certManager' }, keda: { grpc: { enabled: false, tls: { enabled: true, existingSecret: 'foresight-grpc-tls' } } } } }).manifests;
+      checkRendering(off, 'monitoring');
+      expect(configOf(off).keda.grpc.tls.certFile).toBeUndefined();
+      expect(volume(off, 'keda-grpc-tls')).toBeUndefined();
+    });
+
+    test('NOTES.txt says what KEDA must send', () => {
+      const notes = renderChart({ notes: true, valuesFiles: ['charts/foresight/ci/keda-grpc-mtls-values.yaml'] });
+      expect(notes.status).toBe(0);
+      expect(notes.stdout).toContain('over mutual TLS: give KEDA caCert, tlsClientCert and tlsClientKey');
+    });
   });
 
   test('NOTES.txt renders the commands for the chosen surfaces', () => {

@@ -130,10 +130,39 @@ the Secret and the APIService are rendered from one generation, not two.
 {{- end }}
 
 {{/*
+foresight.kedaGrpcTls is "true" when the KEDA gRPC port serves TLS: keda.grpc.tls.enabled with the
+port itself enabled. A client CA without TLS fails the render: mutual TLS runs over TLS.
+*/}}
+{{- define "foresight.kedaGrpcTls" -}}
+{{- $tls := .Values.keda.grpc.tls }}
+{{- if and $tls.clientCASecret (not $tls.enabled) }}
+{{- fail "keda.grpc.tls.clientCASecret needs keda.grpc.tls.enabled: true (client certificates are only asked for over TLS)" }}
+{{- end }}
+{{- if and .Values.keda.grpc.enabled $tls.enabled }}true{{ end }}
+{{- end }}
+
+{{/*
+foresight.kedaGrpcCertDir is the folder of the KEDA gRPC serving certificate: its own Secret's
+mount, or the external-metrics serving certificate's when keda.grpc.tls.existingSecret is empty.
+*/}}
+{{- define "foresight.kedaGrpcCertDir" -}}
+{{- if .Values.keda.grpc.tls.existingSecret }}/var/run/keda-grpc-tls{{ else }}/var/run/serving-cert{{ end }}
+{{- end }}
+
+{{/*
 foresight.config is the Foresight configuration file: the config value with the keys the chart
 owns (ports, certificate files, KEDA switches, the model folder) set from the chart's values.
 */}}
 {{- define "foresight.config" -}}
+{{- $grpc := dict "enabled" .Values.keda.grpc.enabled "port" (int .Values.ports.grpc) }}
+{{- if include "foresight.kedaGrpcTls" . }}
+{{- $dir := include "foresight.kedaGrpcCertDir" . }}
+{{- $grpcTls := dict "certFile" (printf "%s/tls.crt" $dir) "keyFile" (printf "%s/tls.key" $dir) }}
+{{- if .Values.keda.grpc.tls.clientCASecret }}
+{{- $_ := set $grpcTls "clientCAFile" "/var/run/keda-grpc-client-ca/ca.crt" }}
+{{- end }}
+{{- $_ := set $grpc "tls" $grpcTls }}
+{{- end }}
 {{- $managed := dict
   "server" (dict "port" (int .Values.ports.http))
   "externalMetrics" (dict
@@ -141,7 +170,7 @@ owns (ports, certificate files, KEDA switches, the model folder) set from the ch
     "tls" (dict "certFile" "/var/run/serving-cert/tls.crt" "keyFile" "/var/run/serving-cert/tls.key"))
   "keda" (dict
     "metricsApi" (dict "enabled" .Values.keda.metricsApi.enabled)
-    "grpc" (dict "enabled" .Values.keda.grpc.enabled "port" (int .Values.ports.grpc)))
+    "grpc" $grpc)
   "scaling" (dict "modelPath" "/var/lib/foresight/models") }}
 {{- toYaml (mergeOverwrite (deepCopy (.Values.config | default dict)) $managed) }}
 {{- end }}

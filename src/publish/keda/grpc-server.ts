@@ -6,9 +6,12 @@ import { z } from 'zod';
 import type { Config } from '../../config/index.js';
 import type { Clock, Result } from '../../core/index.js';
 import type { Snapshot, SnapshotStore } from '../../engine/index.js';
+import { failureMessage } from '../auth/index.js';
 import { buildMetricSpec, buildMetricValue, evaluateActivity } from './external-scaler.js';
 import type { Freshness, KedaProblem, SelectionDefaults } from './forecast-selection.js';
+import { certificateWarnings, createReloadableCredentials, KedaTlsError, type KedaTlsFiles, type KedaTlsMaterial, loadKedaTlsMaterial, type ReloadableServerCredentials } from './grpc-tls.js';
 import { type KedaMethod, type KedaMetrics, noKedaMetrics } from './keda-metrics.js';
+import { createQueueExposure, type KedaDenial } from './namespace-access.js';
 import { parseScalerMetadata, type ScalerRequest } from './scaler-metadata.js';
 
 /**
@@ -40,7 +43,10 @@ const defaultTimers: KedaTimers = {
 export interface KedaGrpcServerDeps {
   readonly store: SnapshotStore;
   readonly clock: Clock;
-  /** The current configuration; host, port and the push check interval are read at start. */
+  /**
+   * The current configuration. Host, port and the `keda.grpc.tls` file names are read at start;
+   * the push check and reload intervals and `externalMetrics.exposure` whenever they are used.
+   */
   readonly config: () => Config;
   readonly logger: Logger;
   readonly metrics?: KedaMetrics;
@@ -49,10 +55,20 @@ export interface KedaGrpcServerDeps {
 
 /** A started-on-demand gRPC server (a Runnable: the factory starts nothing). */
 export interface KedaGrpcServer {
-  /** Binds `keda.grpc.host:keda.grpc.port` and starts the push checks; resolves with the bound port. */
+  /**
+   * Loads the `keda.grpc.tls` files when set (rejecting with a {@link KedaTlsError} that names the
+   * bad file), binds `keda.grpc.host:keda.grpc.port`, and starts the push checks and the file
+   * reloads; resolves with the bound port.
+   */
   start(): Promise<number>;
   /** Ends every open stream, stops the checks and shuts the server down. */
   stop(): Promise<void>;
+  /**
+   * Re-reads the TLS files now (the timer does it every `keda.grpc.tls.reloadInterval`). Resolves
+   * true when new material is being served; false when nothing changed, TLS is off, or the new
+   * files are unusable (logged, and the previous certificate keeps serving).
+   */
+  reload(): Promise<boolean>;
 }
 
 /** The service definition, loaded once from the .proto. */
@@ -75,14 +91,18 @@ const getMetricsRequestSchema = z.object({ scaledObjectRef: scaledObjectRefSchem
 
 type ScaledObjectRef = z.infer<typeof scaledObjectRefSchema>;
 
-const grpcCodes: Readonly<Record<KedaProblem['kind'], grpc.status>> = {
+/** Why a call is refused: a problem with the request or the forecast, or the exposure rules. */
+type GrpcProblem = KedaProblem | KedaDenial;
+
+const grpcCodes: Readonly<Record<GrpcProblem['kind'], grpc.status>> = {
   invalid_argument: grpc.status.INVALID_ARGUMENT,
   not_found: grpc.status.NOT_FOUND,
   unavailable: grpc.status.UNAVAILABLE,
+  permission_denied: grpc.status.PERMISSION_DENIED,
 };
 
 /** A problem as a gRPC status; the message names the ScaledObject so KEDA's log says which trigger is wrong. */
-function toStatus(problem: KedaProblem, ref: ScaledObjectRef | undefined): Partial<grpc.StatusObject> {
+function toStatus(problem: GrpcProblem, ref: ScaledObjectRef | undefined): Partial<grpc.StatusObject> {
   const who = ref === undefined || ref.name === '' ? '' : ` (ScaledObject ${ref.namespace}/${ref.name})`;
   return { code: grpcCodes[problem.kind], details: `${problem.message}${who}` };
 }
@@ -95,6 +115,19 @@ interface PushStream {
   lastSent: boolean | undefined;
 }
 
+/** The TLS state of a started server. */
+interface TlsState {
+  readonly files: KedaTlsFiles;
+  readonly credentials: ReloadableServerCredentials;
+  material: KedaTlsMaterial;
+}
+
+/** The `keda.grpc.tls` files, or undefined when the port is plaintext. */
+function tlsFilesOf(section: Config['keda']['grpc']['tls']): KedaTlsFiles | undefined {
+  if (section.certFile === undefined || section.keyFile === undefined) return undefined;
+  return { certFile: section.certFile, keyFile: section.keyFile, ...(section.clientCAFile === undefined ? {} : { clientCAFile: section.clientCAFile }) };
+}
+
 /**
  * Builds KEDA's external scaler as a gRPC server (`externalscaler.ExternalScaler`): IsActive,
  * StreamIsActive, GetMetricSpec and GetMetrics, answered from the latest snapshot. Nothing is
@@ -103,6 +136,10 @@ interface PushStream {
  * predicted by the forecast wakes a workload from zero before the queue fills. The store has no
  * events, so open streams look at `store.latest()` every `keda.grpc.pushCheckInterval` (a
  * reference comparison; nothing is evaluated unless a new snapshot has arrived).
+ *
+ * Every call is checked against `externalMetrics.exposure` with the ScaledObject's namespace
+ * (PERMISSION_DENIED when it may not read the queue). With `keda.grpc.tls` the port serves TLS, or
+ * mutual TLS with a client CA, and the files are re-read every `keda.grpc.tls.reloadInterval`.
  */
 export function createKedaGrpcServer(deps: KedaGrpcServerDeps): KedaGrpcServer {
   const { store, clock, config, logger } = deps;
@@ -113,23 +150,35 @@ export function createKedaGrpcServer(deps: KedaGrpcServerDeps): KedaGrpcServer {
   let checkHandle: unknown;
   let lastChecked: Snapshot | undefined;
   let running = false;
+  let tls: TlsState | undefined;
+  let reloadHandle: unknown;
+  let reloading: Promise<boolean> | undefined;
+  // Each start() begins one reload chain; a chain from before a stop() must not go on after a new start().
+  let generation = 0;
+  const exposure = createQueueExposure(() => config().externalMetrics.exposure);
 
   const defaults = (): SelectionDefaults => ({ horizonSeconds: config().forecast.horizons[0] ?? 900, quantile: '0.5' });
   const freshness = (): Freshness => ({ nowMs: clock.nowMs(), maxAgeSeconds: config().snapshot.maxAge });
 
-  /** Parses the ref and its metadata; on failure answers the call's problem. */
-  const parseRef = (raw: unknown): Result<{ ref: ScaledObjectRef; request: ScalerRequest }, { problem: KedaProblem; ref?: ScaledObjectRef }> => {
+  /**
+   * Parses the ref and its metadata and applies the exposure rules; on failure answers the call's
+   * problem. Exposure is checked before anything looks at the queue, so a refused namespace gets
+   * the same answer for a queue that exists and one that does not.
+   */
+  const parseRef = (raw: unknown): Result<{ ref: ScaledObjectRef; request: ScalerRequest }, { problem: GrpcProblem; ref?: ScaledObjectRef }> => {
     const ref = scaledObjectRefSchema.safeParse(raw);
     if (!ref.success) return { ok: false, error: { problem: { kind: 'invalid_argument', message: 'the ScaledObjectRef is malformed' } } };
     const request = parseScalerMetadata(ref.data.scalerMetadata, defaults());
     if (!request.ok) return { ok: false, error: { problem: request.error, ref: ref.data } };
+    const denial = exposure(ref.data.namespace, request.value.selection.queue);
+    if (denial !== undefined) return { ok: false, error: { problem: denial, ref: ref.data } };
     return { ok: true, value: { ref: ref.data, request: request.value } };
   };
 
   const unary =
-    <T>(method: KedaMethod, answer: (raw: unknown) => Result<T, { problem: KedaProblem; ref?: ScaledObjectRef | undefined }>) =>
+    <T>(method: KedaMethod, answer: (raw: unknown) => Result<T, { problem: GrpcProblem; ref?: ScaledObjectRef | undefined }>) =>
     (call: grpc.ServerUnaryCall<unknown, unknown>, callback: grpc.sendUnaryData<unknown>): void => {
-      let result: Result<T, { problem: KedaProblem; ref?: ScaledObjectRef | undefined }>;
+      let result: Result<T, { problem: GrpcProblem; ref?: ScaledObjectRef | undefined }>;
       try {
         result = answer(call.request);
       } catch (error) {
@@ -154,10 +203,20 @@ export function createKedaGrpcServer(deps: KedaGrpcServerDeps): KedaGrpcServer {
     logger.debug({ scaledObject: `${stream.ref.namespace}/${stream.ref.name}`, active }, 'pushed an activity change to KEDA');
   };
 
-  /** Re-evaluates one stream; sends only when the verdict changed. Problems (stale, no forecast yet) send nothing. */
+  /**
+   * Re-evaluates one stream; sends only when the verdict changed. Problems (stale, no forecast yet)
+   * send nothing. A stream whose namespace the exposure rules no longer allow (a configuration
+   * reload) is ended with PERMISSION_DENIED.
+   */
   const evaluate = (stream: PushStream): void => {
     if (stream.call.cancelled) {
       closeStream(stream);
+      return;
+    }
+    const denial = exposure(stream.ref.namespace, stream.request.selection.queue);
+    if (denial !== undefined) {
+      closeStream(stream);
+      stream.call.emit('error', toStatus(denial, stream.ref));
       return;
     }
     const activity = evaluateActivity(stream.request, store.latest(), freshness());
@@ -233,30 +292,97 @@ export function createKedaGrpcServer(deps: KedaGrpcServerDeps): KedaGrpcServer {
     },
   };
 
+  const warnAbout = (material: KedaTlsMaterial): void => {
+    for (const warning of certificateWarnings(material, clock.nowMs())) logger.warn({ problem: warning }, 'KEDA gRPC certificate problem: clients that verify it will refuse the connection');
+  };
+
+  const reload = async (): Promise<boolean> => {
+    if (reloading !== undefined) return reloading;
+    reloading = (async () => {
+      const state = tls;
+      if (state === undefined) return false;
+      let next: KedaTlsMaterial;
+      try {
+        next = await loadKedaTlsMaterial(state.files);
+      } catch (error) {
+        logger.error({ err: error instanceof KedaTlsError ? error.message : failureMessage(error) }, 'KEDA gRPC certificate change refused; the previous certificate keeps serving');
+        return false;
+      }
+      // stop() may have run while the files were read.
+      if (tls !== state || next.digest === state.material.digest) return false;
+      state.credentials.update(next);
+      state.material = next;
+      logger.info({ servingCertificateExpires: next.serving.validTo, clientCAs: next.clientCAs.length }, 'KEDA gRPC certificates reloaded; new connections use them');
+      warnAbout(next);
+      return true;
+    })();
+    try {
+      return await reloading;
+    } finally {
+      reloading = undefined;
+    }
+  };
+
+  const scheduleReload = (chain: number): void => {
+    if (!running || tls === undefined || chain !== generation) return;
+    reloadHandle = timers.setTimeout(() => {
+      reload()
+        // reload() reports bad files itself; anything else is a bug of ours, and must not stop the reloads.
+        .catch((error: unknown) => logger.error({ err: error }, 'unexpected error while reloading the KEDA gRPC certificates'))
+        .finally(() => scheduleReload(chain));
+    }, config().keda.grpc.tls.reloadInterval * 1000);
+  };
+
   return {
+    reload,
     async start() {
       if (server !== undefined) throw new Error('the KEDA gRPC server is already started');
-      const { host, port } = config().keda.grpc;
+      const { host, port, tls: tlsSection } = config().keda.grpc;
+      const files = tlsFilesOf(tlsSection);
+      let credentials = grpc.ServerCredentials.createInsecure();
+      let state: TlsState | undefined;
+      if (files !== undefined) {
+        // A KedaTlsError names the key and the file; the caller refuses to start with it.
+        const material = await loadKedaTlsMaterial(files);
+        const reloadable = createReloadableCredentials(material);
+        credentials = reloadable.credentials;
+        state = { files, credentials: reloadable, material };
+        warnAbout(material);
+      }
       const created = new grpc.Server({ 'grpc.max_receive_message_length': 1024 * 1024 });
       created.addService(loadExternalScalerService(), implementation);
       const address = `${host.includes(':') ? `[${host}]` : host}:${port}`;
       const bound = await new Promise<number>((resolve, reject) => {
-        created.bindAsync(address, grpc.ServerCredentials.createInsecure(), (error, boundPort) => {
+        created.bindAsync(address, credentials, (error, boundPort) => {
           if (error === null) resolve(boundPort);
           else reject(new Error(`cannot listen for KEDA gRPC on ${address} (keda.grpc.host, keda.grpc.port): ${error.message}`, { cause: error }));
         });
       });
       server = created;
+      tls = state;
       running = true;
       lastChecked = store.latest();
       scheduleCheck();
-      logger.info({ address: `${host}:${bound}` }, 'KEDA external scaler listening');
+      generation += 1;
+      scheduleReload(generation);
+      logger.info(
+        {
+          address: `${host}:${bound}`,
+          transport: state === undefined ? 'plaintext' : state.credentials.mutual ? 'mutual TLS' : 'TLS',
+          ...(state === undefined ? {} : { servingCertificateExpires: state.material.serving.validTo, clientCAs: state.material.clientCAs.length }),
+        },
+        'KEDA external scaler listening',
+      );
       return bound;
     },
     async stop() {
       running = false;
       if (checkHandle !== undefined) timers.clearTimeout(checkHandle);
       checkHandle = undefined;
+      if (reloadHandle !== undefined) timers.clearTimeout(reloadHandle);
+      reloadHandle = undefined;
+      generation += 1;
+      tls = undefined;
       const current = server;
       server = undefined;
       if (current === undefined) return;

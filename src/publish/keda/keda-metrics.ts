@@ -1,6 +1,7 @@
 import { Counter, Gauge, type Registry } from 'prom-client';
 import { metricCatalog } from '../metrics.js';
 import type { KedaProblem } from './forecast-selection.js';
+import type { KedaDenial } from './namespace-access.js';
 
 /** Which KEDA surface answered. */
 export type KedaSurface = 'metrics_api' | 'grpc';
@@ -8,8 +9,8 @@ export type KedaSurface = 'metrics_api' | 'grpc';
 /** The method label: `metrics` for the metrics-api endpoint, the RPC name for gRPC. */
 export type KedaMethod = 'metrics' | 'IsActive' | 'StreamIsActive' | 'GetMetricSpec' | 'GetMetrics';
 
-/** How a request ended: `ok`, or the kind of problem. */
-export type KedaOutcome = 'ok' | KedaProblem['kind'];
+/** How a request ended: `ok`, the kind of problem, or `permission_denied` (gRPC only: exposure rules). */
+export type KedaOutcome = 'ok' | KedaProblem['kind'] | KedaDenial['kind'];
 
 /** What the KEDA surfaces report about themselves. Every method is cheap and never throws. */
 export interface KedaMetrics {
@@ -28,7 +29,11 @@ const surfaceMethods: Readonly<Record<KedaSurface, readonly KedaMethod[]>> = {
   metrics_api: ['metrics'],
   grpc: ['IsActive', 'StreamIsActive', 'GetMetricSpec', 'GetMetrics'],
 };
-const outcomes: readonly KedaOutcome[] = ['ok', 'invalid_argument', 'not_found', 'unavailable'];
+const surfaceOutcomes: Readonly<Record<KedaSurface, readonly KedaOutcome[]>> = {
+  metrics_api: ['ok', 'invalid_argument', 'not_found', 'unavailable'],
+  // Only gRPC knows the caller's namespace, so only it refuses by exposure rules.
+  grpc: ['ok', 'invalid_argument', 'not_found', 'unavailable', 'permission_denied'],
+};
 
 /**
  * Registers the KEDA entries of the metric catalog on `registry` (the service's own registry,
@@ -39,8 +44,8 @@ export function createKedaMetrics(registry: Registry): KedaMetrics {
   const c = metricCatalog;
   const registers = [registry];
   const requests = new Counter({ name: c.kedaRequests.name, help: c.kedaRequests.help, labelNames: c.kedaRequests.labelNames, registers });
-  for (const [surface, methods] of Object.entries(surfaceMethods)) {
-    for (const method of methods) for (const outcome of outcomes) requests.inc({ surface, method, outcome }, 0);
+  for (const [surface, methods] of Object.entries(surfaceMethods) as [KedaSurface, readonly KedaMethod[]][]) {
+    for (const method of methods) for (const outcome of surfaceOutcomes[surface]) requests.inc({ surface, method, outcome }, 0);
   }
   const streams = new Gauge({ name: c.kedaPushStreams.name, help: c.kedaPushStreams.help, registers });
   streams.set(0);

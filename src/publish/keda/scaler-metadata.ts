@@ -13,11 +13,19 @@ import {
 export const scalerMetadataKeys = ['queue', 'horizon', 'quantile', 'targetValue', 'activationThreshold', 'activationQuantile', 'metricName'] as const;
 
 /**
- * Keys KEDA itself puts in the metadata of every external trigger (it passes the whole map on).
+ * Keys KEDA itself reads from the metadata of an external trigger (it passes the whole map on).
  * They are accepted and ignored; any other unknown key is refused, so that a misspelt `horizon`
- * cannot silently fall back to the default.
+ * cannot silently fall back to the default. `tlsCertFile` is the deprecated client certificate
+ * path of older KEDA releases.
  */
-export const kedaOwnMetadataKeys = ['scalerAddress', 'enableTLS', 'unsafeSsl'] as const;
+export const kedaOwnMetadataKeys = ['scalerAddress', 'enableTLS', 'unsafeSsl', 'tlsCertFile'] as const;
+
+/**
+ * KEDA's TLS authentication parameters. KEDA reads them only from a TriggerAuthentication (its
+ * `authParams`), never from the trigger metadata, where they would be silently ignored and the
+ * connection left without them: refused with a message that says where they go.
+ */
+export const kedaAuthParameterKeys = ['caCert', 'tlsClientCert', 'tlsClientKey'] as const;
 
 /** What an external trigger asks Foresight for, parsed from its metadata. */
 export interface ScalerRequest {
@@ -61,6 +69,12 @@ export function parseScalerMetadata(metadata: Readonly<Record<string, string>>, 
   const values = new Map<string, string>();
   for (const [key, value] of Object.entries(metadata)) {
     if ((kedaOwnMetadataKeys as readonly string[]).includes(key)) continue;
+    if ((kedaAuthParameterKeys as readonly string[]).includes(key)) {
+      return err({
+        kind: 'invalid_argument',
+        message: `metadata.${key} is ignored by KEDA in trigger metadata: give ${kedaAuthParameterKeys.join(', ')} through a TriggerAuthentication (authenticationRef), see docs/keda.md`,
+      });
+    }
     const base = key.endsWith('FromEnv') ? key.slice(0, -'FromEnv'.length) : key;
     if (!(scalerMetadataKeys as readonly string[]).includes(base)) {
       return err({

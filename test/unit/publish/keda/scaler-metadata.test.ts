@@ -9,6 +9,8 @@ describe('parseScalerMetadata', () => {
       {
         scalerAddress: 'foresight.monitoring:9000',
         enableTLS: 'false',
+        unsafeSsl: 'false',
+        tlsCertFile: '/certs/client.pem',
         queue: 'orders',
         horizon: '30m',
         quantile: '0.9',
@@ -52,6 +54,11 @@ describe('parseScalerMetadata', () => {
 
   const refused: readonly { name: string; metadata: Record<string, string>; message: string }[] = [
     { name: 'a misspelt key', metadata: { queue: 'q', horizn: '1h' }, message: 'unknown trigger metadata key "horizn"; Foresight reads queue, horizon, quantile, targetValue, activationThreshold, activationQuantile, metricName (each also as <key>FromEnv)' },
+    {
+      name: 'a TLS authentication parameter in the metadata, where KEDA ignores it',
+      metadata: { queue: 'q', caCert: '-----BEGIN CERTIFICATE-----' },
+      message: 'metadata.caCert is ignored by KEDA in trigger metadata: give caCert, tlsClientCert, tlsClientKey through a TriggerAuthentication (authenticationRef), see docs/keda.md',
+    },
     { name: 'a key given twice', metadata: { queue: 'q', queueFromEnv: 'r' }, message: 'metadata.queue is given twice (as queue and queueFromEnv)' },
     { name: 'no queue', metadata: { targetValue: '5' }, message: 'metadata.queue is required: the name of a configured queue' },
     { name: 'a bad horizon', metadata: { queue: 'q', horizon: '15 minutes' }, message: 'metadata.horizon must be a duration such as "15m" or "1h", got "15 minutes"' },
