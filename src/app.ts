@@ -24,7 +24,7 @@ import {
   type Timers,
 } from './engine/index.js';
 import { type PointForecast, tensorCount, type TfBackendPreference, type TrainedLstm } from './forecast/index.js';
-import { createExternalMetricsInstruments, createKedaGrpcServer, createKedaMetrics, type KedaGrpcServer, type KedaMetrics, createMetrics, type ServiceMetrics } from './publish/index.js';
+import { createExternalMetricsInstruments, createKedaGrpcServer, createKedaMetrics, type KedaGrpcServer, type KedaMetrics, createMetrics, type ServiceMetrics, createTlsMetrics } from './publish/index.js';
 import {
   defaultReplayDir,
   loadReplayDir,
@@ -84,7 +84,9 @@ export class Service {
     this.store = new SnapshotStore({ historyRetentionSeconds: config().snapshot.historyRetention });
     this.metrics = createMetrics({ registry: this.registry, store: this.store, clock, config, build: options.build, tensorCount });
     this.kedaMetrics = createKedaMetrics(this.registry);
-    this.#keda = createKedaGrpcServer({ store: this.store, clock, config, logger: logger.child({ module: 'keda' }), metrics: this.kedaMetrics, ...(options.timers === undefined ? {} : { timers: options.timers }) });
+    // One instance for both TLS servers: the two families are registered once per registry.
+    const tlsMetrics = createTlsMetrics(this.registry);
+    this.#keda = createKedaGrpcServer({ store: this.store, clock, config, logger: logger.child({ module: 'keda' }), metrics: this.kedaMetrics, tlsMetrics, ...(options.timers === undefined ? {} : { timers: options.timers }) });
     this.externalMetrics = createExternalMetricsServer({
       store: this.store,
       clock,
@@ -92,6 +94,7 @@ export class Service {
       logger: logger.child({ module: 'external-metrics' }),
       build: options.build,
       metrics: createExternalMetricsInstruments(this.registry),
+      tlsMetrics,
       ...(options.env === undefined ? {} : { env: options.env }),
     });
     this.actuator = createActuator({ config, clock, logger: logger.child({ module: 'actuate' }), metrics: this.metrics.actuation, ...(options.timers === undefined ? {} : { timers: options.timers }) });

@@ -5,12 +5,16 @@
  *
  * Two Foresight instances feed it, each the way users run it:
  * - job "foresight": the replay source (the bundled demo workload), which fills every input,
- *   forecast and backtest series;
+ *   forecast and backtest series, with the external-metrics API on (local mode: a generated
+ *   certificate), so that the TLS panels have a certificate to show;
  * - job "foresight-source": the Prometheus source, reading job "foresight"'s queue depths back from
  *   this Prometheus, so the source-query panels have real queries to show (and, with only seconds of
  *   history, its forecasts come from the naive fallback, which the fallback panel shows).
  * The `job` variable is substituted with both, as a multi-select would.
  */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Service } from '../../src/app.js';
 import { requireBinaries } from '../support/binaries.js';
@@ -42,8 +46,10 @@ describe.skipIf(!requireBinaries('prometheus'))('dashboard queries against a rea
   let prometheus: PrometheusHandle;
   let replay: Service;
   let fromPrometheus: Service;
+  let pkiDir: string;
 
   beforeAll(async () => {
+    pkiDir = mkdtempSync(join(tmpdir(), 'foresight-dashboard-pki-'));
     const [replayPort, sourcePort] = [await getFreePort(), await getFreePort()];
     prometheus = await startPrometheus({
       ruleFiles: [`${root}/rules/recording.rules.yaml`, `${root}/alerts/foresight.rules.yaml`],
@@ -62,7 +68,10 @@ source: { type: replay }
 forecast: { history: 2d }
 scaling: { monitoringInterval: 1s }
 snapshot: { maxAge: 5s }
+externalMetrics: { host: 127.0.0.1, port: 0, pkiDir: ${pkiDir} }
 `),
+      // Not in a cluster, whatever the environment says: local mode, nothing to reach.
+      { env: {} },
     );
     const off = (keys: readonly string[]) => keys.map((k) => `    ${k}: ""`).join('\n');
     fromPrometheus = buildService(
@@ -92,6 +101,7 @@ ${off(['worker_processes', 'api_instances', 'batch_processors', 'ml_workers', 'd
   afterAll(async () => {
     await Promise.all([replay?.stop(), fromPrometheus?.stop()]);
     await prometheus?.dispose();
+    if (pkiDir !== undefined) rmSync(pkiDir, { recursive: true, force: true });
   });
 
   it('the variables find the jobs, the five queues and the horizon', async () => {

@@ -111,6 +111,36 @@ Do not edit: change the source files, then run
         summary: Foresight's external-metrics API is answering with errors.
         description: "{{ "{{" }} $value | humanizePercentage }} of the external-metrics API requests to {{ "{{" }} $labels.job }} were answered with HTTP {{ "{{" }} $labels.code }} over the last 5 minutes (threshold 5%). HPAs reading these metrics cannot scale."
         runbook_url: https://github.com/foresight-autoscaler/foresight#alert-foresightexternalmetricserrors
+    - alert: ForesightCertificateExpiringSoon
+      expr: min without (instance, pod) (foresight_tls_certificate_expiry_timestamp_seconds) < time() + 14 * 86400
+      for: 1h
+      labels:
+        severity: warning
+      annotations:
+        summary: A certificate of Foresight's {{ "{{" }} $labels.server }} server expires within 14 days.
+        description: The {{ "{{" }} $labels.kind }} certificate of the {{ "{{" }} $labels.server }} server of {{ "{{" }} $labels.job }} expires at {{ "{{" }} $value | humanizeTimestamp }}, less than 14 days from now, and no renewed one has been loaded. {{ "{{" }} if eq $labels.server "external_metrics" }}Once it expires, external-metrics requests fail and every HPA reading Foresight stops scaling.{{ "{{" }} else }}Once it expires, KEDA triggers on the external scaler fail.{{ "{{" }} end }}
+        runbook_url: https://github.com/foresight-autoscaler/foresight#alert-foresightcertificateexpiringsoon
+    - alert: ForesightCertificateExpiringSoon
+      expr: min without (instance, pod) (foresight_tls_certificate_expiry_timestamp_seconds) < time() + 3 * 86400
+      for: 10m
+      labels:
+        severity: critical
+      annotations:
+        summary: A certificate of Foresight's {{ "{{" }} $labels.server }} server expires within 3 days.
+        description: The {{ "{{" }} $labels.kind }} certificate of the {{ "{{" }} $labels.server }} server of {{ "{{" }} $labels.job }} expires at {{ "{{" }} $value | humanizeTimestamp }}, less than 3 days from now (or has expired), and no renewed one has been loaded. {{ "{{" }} if eq $labels.server "external_metrics" }}Once it expires, external-metrics requests fail and every HPA reading Foresight stops scaling.{{ "{{" }} else }}Once it expires, KEDA triggers on the external scaler fail.{{ "{{" }} end }}
+        runbook_url: https://github.com/foresight-autoscaler/foresight#alert-foresightcertificateexpiringsoon
+    - alert: ForesightTlsReloadFailing
+      expr: |
+        sum without (outcome) (increase(foresight_tls_reloads_total{outcome="failed"}[15m])) > 0
+          unless
+        sum without (outcome) (increase(foresight_tls_reloads_total{outcome=~"changed|unchanged"}[15m])) > 0
+      for: 15m
+      labels:
+        severity: warning
+      annotations:
+        summary: Foresight refuses the certificate files of its {{ "{{" }} $labels.server }} server.
+        description: Foresight on {{ "{{" }} $labels.instance }} refused {{ "{{" }} $value | humanize }} checks of the certificate and CA files of its {{ "{{" }} $labels.server }} server in the last 15 minutes, and accepted none, for 15 minutes. The previous certificate keeps serving, but renewed files are not used and it will expire. The error log names the file and the problem.
+        runbook_url: https://github.com/foresight-autoscaler/foresight#alert-foresighttlsreloadfailing
 - name: foresight-inputs
   interval: 30s
   rules:

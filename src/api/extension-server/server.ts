@@ -30,12 +30,15 @@ import {
   type KubernetesDelegation,
   metricLabelOf,
   noopExternalMetricsInstruments,
+  noTlsMetrics,
   type PeerCertificateInfo,
   type ProviderSettings,
   providerSettingsFromConfig,
   resolveRoute,
   type RouteResponse,
   statusResponse,
+  type TlsCertificatesInUse,
+  type TlsMetrics,
   type TrustSettings,
   writeLocalKubeconfig,
 } from '../../publish/index.js';
@@ -51,6 +54,8 @@ export interface ExternalMetricsServerDeps {
   readonly logger: Logger;
   /** Request metrics (createExternalMetricsInstruments on the service registry); none by default. */
   readonly metrics?: ExternalMetricsInstruments;
+  /** Certificate expiry and reload outcomes (createTlsMetrics on the service registry); none by default. */
+  readonly tlsMetrics?: TlsMetrics;
   readonly build: { readonly version: string; readonly revision: string };
   /** Environment for in-cluster detection (default: process.env). */
   readonly env?: Readonly<Record<string, string | undefined>>;
@@ -96,6 +101,11 @@ function peerOf(socket: TLSSocket): PeerCertificateInfo {
   return { authorized: socket.authorized, chain };
 }
 
+/** The certificates of the material, as the TLS metrics see them. */
+function inUse(m: AuthMaterial): TlsCertificatesInUse {
+  return { serving: m.serving.certificate, clientCAs: m.trust.clientCAs, requestHeaderClientCAs: m.trust.requestHeader?.clientCAs ?? [] };
+}
+
 /**
  * Creates the external-metrics server. Nothing happens until `start()`: then it plans the
  * authentication mode, prepares certificates (generating a local PKI and kubeconfig when nothing is
@@ -105,6 +115,7 @@ function peerOf(socket: TLSSocket): PeerCertificateInfo {
 export function createExternalMetricsServer(deps: ExternalMetricsServerDeps): ExternalMetricsServer {
   const logger = deps.logger.child({ module: 'external-metrics' });
   const instruments = deps.metrics ?? noopExternalMetricsInstruments;
+  const tlsMetrics = deps.tlsMetrics ?? noTlsMetrics;
   let settingsFor: Config | undefined;
   let settings: ProviderSettings | undefined;
   const currentSettings = (): ProviderSettings => {
@@ -187,17 +198,25 @@ export function createExternalMetricsServer(deps: ExternalMetricsServerDeps): Ex
       try {
         next = await loadAuthMaterial(deps.config().externalMetrics, loadContext);
       } catch (error) {
+        if (server !== undefined) tlsMetrics.reloaded('external_metrics', 'failed');
         logger.error({ err: error instanceof AuthSetupError ? error.message : failureMessage(error) }, 'certificate or CA change refused; the previous ones stay in use');
         return false;
       }
-      if (next.inputsDigest === material.inputsDigest) return false;
+      // stop() may have run while the files were read: nothing is served any more, nothing to count.
+      if (server === undefined) return false;
+      if (next.inputsDigest === material.inputsDigest) {
+        tlsMetrics.reloaded('external_metrics', 'unchanged');
+        return false;
+      }
       try {
         server.setSecureContext(secureContextOptions(next));
       } catch (error) {
+        tlsMetrics.reloaded('external_metrics', 'failed');
         logger.error({ err: failureMessage(error) }, 'certificate or CA change refused by TLS; the previous ones stay in use');
         return false;
       }
       material = next;
+      tlsMetrics.reloaded('external_metrics', 'changed', inUse(next));
       logger.info({ servingCertificateExpires: next.serving.certificate.validTo, clientCAs: next.trust.clientCAs.length, frontProxy: next.trust.requestHeader !== undefined }, 'certificates reloaded');
       return true;
     })();
@@ -259,6 +278,7 @@ export function createExternalMetricsServer(deps: ExternalMetricsServerDeps): Ex
         });
       });
       server = https;
+      tlsMetrics.started('external_metrics', inUse(material));
       if (generated.localPki !== undefined) {
         kubeconfigPath = await writeLocalKubeconfig(generated.localPki, urlOf(), material.serving.certPem);
       }
@@ -289,6 +309,7 @@ export function createExternalMetricsServer(deps: ExternalMetricsServerDeps): Ex
       const closing = server;
       server = undefined;
       if (closing === undefined) return;
+      tlsMetrics.stopped('external_metrics');
       await new Promise<void>((resolve) => {
         const cut = setTimeout(() => closing.closeAllConnections(), closeGraceMs);
         cut.unref();

@@ -7,6 +7,7 @@ import type { Config } from '../../config/index.js';
 import type { Clock, Result } from '../../core/index.js';
 import type { Snapshot, SnapshotStore } from '../../engine/index.js';
 import { failureMessage } from '../auth/index.js';
+import { noTlsMetrics, type TlsCertificatesInUse, type TlsMetrics } from '../metrics.js';
 import { buildMetricSpec, buildMetricValue, evaluateActivity } from './external-scaler.js';
 import type { Freshness, KedaProblem, SelectionDefaults } from './forecast-selection.js';
 import { certificateWarnings, createReloadableCredentials, KedaTlsError, type KedaTlsFiles, type KedaTlsMaterial, loadKedaTlsMaterial, type ReloadableServerCredentials } from './grpc-tls.js';
@@ -50,6 +51,8 @@ export interface KedaGrpcServerDeps {
   readonly config: () => Config;
   readonly logger: Logger;
   readonly metrics?: KedaMetrics;
+  /** Certificate expiry and reload outcomes of the TLS port (createTlsMetrics on the service registry); none by default. */
+  readonly tlsMetrics?: TlsMetrics;
   readonly timers?: KedaTimers;
 }
 
@@ -122,6 +125,11 @@ interface TlsState {
   material: KedaTlsMaterial;
 }
 
+/** The certificates of loaded material, as the TLS metrics see them. */
+function inUse(material: KedaTlsMaterial): TlsCertificatesInUse {
+  return { serving: material.serving, clientCAs: material.clientCAs };
+}
+
 /** The `keda.grpc.tls` files, or undefined when the port is plaintext. */
 function tlsFilesOf(section: Config['keda']['grpc']['tls']): KedaTlsFiles | undefined {
   if (section.certFile === undefined || section.keyFile === undefined) return undefined;
@@ -144,6 +152,7 @@ function tlsFilesOf(section: Config['keda']['grpc']['tls']): KedaTlsFiles | unde
 export function createKedaGrpcServer(deps: KedaGrpcServerDeps): KedaGrpcServer {
   const { store, clock, config, logger } = deps;
   const metrics = deps.metrics ?? noKedaMetrics;
+  const tlsMetrics = deps.tlsMetrics ?? noTlsMetrics;
   const timers = deps.timers ?? defaultTimers;
   const streams = new Set<PushStream>();
   let server: grpc.Server | undefined;
@@ -305,13 +314,19 @@ export function createKedaGrpcServer(deps: KedaGrpcServerDeps): KedaGrpcServer {
       try {
         next = await loadKedaTlsMaterial(state.files);
       } catch (error) {
+        if (tls === state) tlsMetrics.reloaded('keda_grpc', 'failed');
         logger.error({ err: error instanceof KedaTlsError ? error.message : failureMessage(error) }, 'KEDA gRPC certificate change refused; the previous certificate keeps serving');
         return false;
       }
-      // stop() may have run while the files were read.
-      if (tls !== state || next.digest === state.material.digest) return false;
+      // stop() may have run while the files were read: then nothing is served, and nothing counted.
+      if (tls !== state) return false;
+      if (next.digest === state.material.digest) {
+        tlsMetrics.reloaded('keda_grpc', 'unchanged');
+        return false;
+      }
       state.credentials.update(next);
       state.material = next;
+      tlsMetrics.reloaded('keda_grpc', 'changed', inUse(next));
       logger.info({ servingCertificateExpires: next.serving.validTo, clientCAs: next.clientCAs.length }, 'KEDA gRPC certificates reloaded; new connections use them');
       warnAbout(next);
       return true;
@@ -361,6 +376,7 @@ export function createKedaGrpcServer(deps: KedaGrpcServerDeps): KedaGrpcServer {
       server = created;
       tls = state;
       running = true;
+      if (state !== undefined) tlsMetrics.started('keda_grpc', inUse(state.material));
       lastChecked = store.latest();
       scheduleCheck();
       generation += 1;
@@ -382,6 +398,7 @@ export function createKedaGrpcServer(deps: KedaGrpcServerDeps): KedaGrpcServer {
       if (reloadHandle !== undefined) timers.clearTimeout(reloadHandle);
       reloadHandle = undefined;
       generation += 1;
+      if (tls !== undefined) tlsMetrics.stopped('keda_grpc');
       tls = undefined;
       const current = server;
       server = undefined;

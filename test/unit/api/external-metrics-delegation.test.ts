@@ -10,11 +10,13 @@ import { createServer, type Server } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Registry } from 'prom-client';
 import { afterAll, beforeAll, beforeEach, describe, expect, test } from 'vitest';
 import type { ExternalMetricsServer } from '../../../src/api/extension-server/index.js';
-import { createCertificate, renderKubeconfig } from '../../../src/publish/index.js';
+import { createCertificate, createTlsMetrics, renderKubeconfig } from '../../../src/publish/index.js';
 import { ManualClock } from '../../support/manual-clock.js';
 import { makeSnapshot, storeOf } from '../publish/external-metrics/snapshot-fixture.js';
+import { expiries, reloadCounts } from '../publish/tls-samples.js';
 import { call, configFromYaml, makeTestPki, startServer, type TestPki } from './external-metrics-harness.js';
 
 const serviceToken = 'foresight-service-account-token';
@@ -99,6 +101,7 @@ describe('delegated mode against a recording stand-in for kube-apiserver', () =>
   let dir: string;
   let kube: FakeKubeApiServer;
   let server: ExternalMetricsServer;
+  const registry = new Registry();
   const clock = new ManualClock(Date.UTC(2026, 10, 2, 12, 0, 10));
   const store = storeOf(makeSnapshot({ completedAtMs: Date.UTC(2026, 10, 2, 12, 0, 0), queues: [{ queue: 'orders', depth: 10, forecasts: { 900: [1, 2, 3] } }] }));
   const path = (namespace: string) => `/apis/external.metrics.k8s.io/v1beta1/namespaces/${namespace}/predicted_queue_depth?labelSelector=queue%3Dorders`;
@@ -131,7 +134,7 @@ externalMetrics:
   kubeconfig: ${kubeconfigPath}
   authCacheTTL: 10s
 `);
-    server = await startServer({ config, store, clock });
+    server = await startServer({ config, store, clock, tlsMetrics: createTlsMetrics(registry) });
   });
   afterAll(async () => {
     await server?.stop();
@@ -228,7 +231,8 @@ externalMetrics:
   });
 
   test('a rotated front-proxy CA in the ConfigMap is picked up on reload', async () => {
-    const newCA = createCertificate({ subject: { commonName: 'front-proxy-ca-2' }, usage: 'ca', notBeforeMs: Date.now() - 60_000, validForSeconds: 86_400 });
+    const newCANotBeforeMs = Math.floor(Date.now() / 1000) * 1000 - 60_000;
+    const newCA = createCertificate({ subject: { commonName: 'front-proxy-ca-2' }, usage: 'ca', notBeforeMs: newCANotBeforeMs, validForSeconds: 7_200 });
     const newProxy = createCertificate({ subject: { commonName: 'front-proxy-client' }, usage: 'client', notBeforeMs: Date.now() - 60_000, validForSeconds: 86_400 }, newCA);
     kube.configMapData = { ...kube.configMapData, 'requestheader-client-ca-file': newCA.certPem };
     expect(await server.reload()).toBe(true);
@@ -236,5 +240,21 @@ externalMetrics:
     expect((await call(server.url, path('shop'), { ca: pki.servingCA.certPem, cert: pki.frontProxyClient, headers })).status).toBe(401);
     expect((await call(server.url, path('shop'), { ca: pki.servingCA.certPem, cert: newProxy, headers })).status).toBe(200);
     expect(await server.reload()).toBe(false); // nothing changed since
+    // The front-proxy CA published by the cluster is the one whose expiry is exported.
+    expect((await expiries(registry))['external_metrics/requestheader_client_ca']).toBe(newCANotBeforeMs / 1000 + 7_200);
+  });
+
+  test('a ConfigMap CA that cannot be parsed is a failed reload; the CA in use and its expiry stay', async () => {
+    const before = await reloadCounts(registry);
+    const expiryBefore = (await expiries(registry))['external_metrics/requestheader_client_ca'];
+    const good = kube.configMapData;
+    kube.configMapData = { ...good, 'requestheader-client-ca-file': 'not a certificate' };
+    try {
+      expect(await server.reload()).toBe(false);
+      expect(await reloadCounts(registry)).toEqual({ ...before, 'external_metrics/failed': (before['external_metrics/failed'] ?? 0) + 1 });
+      expect((await expiries(registry))['external_metrics/requestheader_client_ca']).toBe(expiryBefore);
+    } finally {
+      kube.configMapData = good;
+    }
   });
 });

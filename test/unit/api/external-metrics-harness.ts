@@ -14,7 +14,7 @@ import { createExternalMetricsServer, type ExternalMetricsServer } from '../../.
 import type { Config } from '../../../src/config/index.js';
 import type { Clock } from '../../../src/core/index.js';
 import type { Snapshot } from '../../../src/engine/index.js';
-import { type CertificateAndKey, createCertificate, type ExternalMetricsInstruments, type KubernetesDelegation } from '../../../src/publish/index.js';
+import { type CertificateAndKey, createCertificate, type ExternalMetricsInstruments, type KubernetesDelegation, type TlsMetrics } from '../../../src/publish/index.js';
 import { configFromYaml } from '../../support/service.js';
 
 /** A certificate and its files. */
@@ -95,6 +95,7 @@ export interface StartOptions {
   readonly clock: Clock;
   readonly delegation?: KubernetesDelegation;
   readonly metrics?: ExternalMetricsInstruments;
+  readonly tlsMetrics?: TlsMetrics;
   readonly env?: Readonly<Record<string, string | undefined>>;
 }
 
@@ -109,6 +110,7 @@ export async function startServer(options: StartOptions): Promise<ExternalMetric
     env: options.env ?? {},
     ...(options.delegation === undefined ? {} : { delegation: options.delegation }),
     ...(options.metrics === undefined ? {} : { metrics: options.metrics }),
+    ...(options.tlsMetrics === undefined ? {} : { tlsMetrics: options.tlsMetrics }),
   });
   await server.start();
   return server;
