@@ -82,7 +82,17 @@ export class Service {
     this.#options = options;
     const { config, clock, logger } = options;
     this.store = new SnapshotStore({ historyRetentionSeconds: config().snapshot.historyRetention });
-    this.metrics = createMetrics({ registry: this.registry, store: this.store, clock, config, build: options.build, tensorCount });
+    this.metrics = createMetrics({
+      registry: this.registry,
+      store: this.store,
+      clock,
+      config,
+      build: options.build,
+      tensorCount: () => {
+        const model = this.modelHost.tensorCount();
+        return { service: tensorCount(), ...(model === undefined ? {} : { model }) };
+      },
+    });
     this.kedaMetrics = createKedaMetrics(this.registry);
     // One instance for both TLS servers: the two families are registered once per registry.
     const tlsMetrics = createTlsMetrics(this.registry);

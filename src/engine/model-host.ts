@@ -158,6 +158,11 @@ export interface ModelHostPort {
    * series), so the service sends the weights once per model and never runs TensorFlow.js itself.
    */
   learnedPoints(request: HostLearnedPointsRequest): Promise<HostLearnedPoint[]>;
+  /**
+   * TensorFlow.js tensors alive where the models run, as of the last answer; undefined when they run
+   * in this process (they are counted with this process's own) or before the first answer.
+   */
+  tensorCount(): number | undefined;
   optimize(request: HostOptimizeRequest): Promise<HostOptimizeReply[]>;
   close(): Promise<void>;
 }
@@ -341,6 +346,7 @@ export function inlineModelHost(): ModelHostPort {
     learnedForecasts: (request) => host.learnedForecasts(request),
     learnedPoints: (request) => host.learnedPoints(request),
     optimize: (request) => Promise.resolve().then(() => host.optimize(request)),
+    tensorCount: () => undefined,
     close: () => Promise.resolve(host.close()),
   };
 }

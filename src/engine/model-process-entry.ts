@@ -4,12 +4,18 @@
  * service goes away (the IPC channel closes), whatever way it ended.
  */
 import process from 'node:process';
+import { tensorCount } from '../forecast/index.js';
 import { ModelHost } from './model-host.js';
-import type { HostAnswer, HostCall } from './model-process.js';
+import type { HostAnswer, HostCall, HostOutcome } from './model-process.js';
 
 const host = new ModelHost();
 
 async function answer(call: HostCall): Promise<HostAnswer> {
+  const outcome = await run(call);
+  return { ...outcome, tensors: tensorCount() };
+}
+
+async function run(call: HostCall): Promise<HostOutcome> {
   try {
     switch (call.method) {
       case 'forecast':

@@ -28,8 +28,11 @@ type HostMethod = keyof HostMethods;
 /** A message from the service to the model process. */
 export type HostCall = { [M in HostMethod]: { readonly id: number; readonly method: M; readonly request: HostMethods[M][0] } }[HostMethod];
 
-/** The model process's answer to the call with the same id. */
-export type HostAnswer = { readonly id: number; readonly ok: true; readonly value: unknown } | { readonly id: number; readonly ok: false; readonly message: string };
+/** How the model process's call with the same id ended. */
+export type HostOutcome = { readonly id: number; readonly ok: true; readonly value: unknown } | { readonly id: number; readonly ok: false; readonly message: string };
+
+/** The model process's answer: the outcome, with its TensorFlow.js tensor count after the call. */
+export type HostAnswer = HostOutcome & { readonly tensors: number };
 
 /**
  * The model process's OS priority: below the service, so that a refit never delays an HTTP answer,
@@ -69,6 +72,7 @@ export class ProcessModelHost implements ModelHostPort {
   #closed = false;
   /** Why the running process was killed by a timeout, reported when it exits. */
   #stuck: string | undefined;
+  #tensors: number | undefined;
 
   constructor(options: ProcessModelHostOptions = {}) {
     this.#options = options;
@@ -92,6 +96,10 @@ export class ProcessModelHost implements ModelHostPort {
 
   optimize(request: HostOptimizeRequest): Promise<HostOptimizeReply[]> {
     return this.#call('optimize', request);
+  }
+
+  tensorCount(): number | undefined {
+    return this.#tensors;
   }
 
   /** Ends the process; calls still in flight reject. */
@@ -134,6 +142,7 @@ export class ProcessModelHost implements ModelHostPort {
       // Not permitted here: the models still run, at the service's priority.
     }
     child.on('message', (answer: HostAnswer) => {
+      this.#tensors = answer.tensors;
       const pending = this.#pending.get(answer.id);
       if (pending === undefined) return;
       clearTimeout(pending.timer);
@@ -146,6 +155,8 @@ export class ProcessModelHost implements ModelHostPort {
       this.#child = undefined;
       const reason = this.#stuck ?? exit;
       this.#stuck = undefined;
+      // A new process starts with none; the count comes back with its first answer.
+      this.#tensors = undefined;
       for (const pending of this.#pending.values()) {
         clearTimeout(pending.timer);
         pending.reject(new Error(`the model process ${reason}; its fits are lost and are redone next cycle`));

@@ -76,7 +76,7 @@ export const metricCatalog = {
   kedaPushMessages: def('foresight_keda_push_messages_total', 'counter', 'IsActive messages pushed on external-push streams, by the activity they announce (true wakes a workload).', ['active']),
   actuationPatches: def('foresight_actuation_patches_total', 'counter', 'Patches of a scale subresource or the pool ConfigMap by resource and outcome (applied, dry_run, failed, skipped_not_leader).', ['resource', 'outcome']),
   leader: def('foresight_leader', 'gauge', '1 when this replica holds the actuation Lease, else 0.'),
-  tfjsTensors: def('foresight_tfjs_tensors', 'gauge', 'Tensors held by TensorFlow.js (tf.memory().numTensors); a count that grows from cycle to cycle is a leak.'),
+  tfjsTensors: def('foresight_tfjs_tensors', 'gauge', 'Tensors held by TensorFlow.js (tf.memory().numTensors) in the service process and in the model process (as of its last answer); a count that grows from cycle to cycle is a leak.', ['process']),
   modelTrainedTimestamp: def('foresight_model_trained_timestamp_seconds', 'gauge', 'Unix time the serving learned model of a series was trained.', ['series', 'model']),
   modelTrainingDuration: def('foresight_model_training_duration_seconds', 'histogram', 'Wall time of one learned-model training run (in a low-priority child process), in seconds.', ['model']),
   modelTrainingFailures: def('foresight_model_training_failures_total', 'counter', 'Training runs that produced no model, and stored models that could not be loaded, by model and reason.', ['model', 'reason']),
@@ -154,8 +154,11 @@ export interface MetricsDeps {
   readonly clock: Clock;
   readonly config: () => Config;
   readonly build: { readonly version: string; readonly revision: string };
-  /** Tensors alive in TensorFlow.js (forecast's `tensorCount`); the gauge reads 0 without it. */
-  readonly tensorCount?: () => number;
+  /**
+   * Tensors alive in TensorFlow.js: in this process (forecast's `tensorCount`; 0 without it) and in
+   * the model process, when there is one and it has answered.
+   */
+  readonly tensorCount?: () => { readonly service: number; readonly model?: number };
 }
 
 /** The metrics that the rest of the service updates as events happen. */
@@ -323,7 +326,11 @@ export function createMetrics(deps: MetricsDeps): ServiceMetrics {
   leader.set(0);
   const reloadOk = gauge(c.configReloadSuccessful);
   const reloadAt = gauge(c.configReloadTimestamp);
-  gauge(c.tfjsTensors, (g) => g.set(deps.tensorCount?.() ?? 0));
+  gauge(c.tfjsTensors, (g) => {
+    const counts = deps.tensorCount?.();
+    g.set({ process: 'service' }, counts?.service ?? 0);
+    if (counts?.model !== undefined) g.set({ process: 'model' }, counts.model);
+  });
   const trainedAt = gauge(c.modelTrainedTimestamp);
   const trainingDuration = new Histogram({
     name: c.modelTrainingDuration.name,

@@ -102,7 +102,11 @@ describe('the service with learned models', () => {
       const metrics = await request(service.api).get('/metrics');
       expect(metrics.text).toMatch(new RegExp(`foresight_model_trained_timestamp_seconds\\{series="${key.replaceAll('/', '\\/')}",model="lstm"\\} ${first.startedAtMs / 1000}`));
       expect(metrics.text).toMatch(/foresight_model_training_duration_seconds_count\{model="lstm"\} 1/);
-      expect(metrics.text).toMatch(/foresight_tfjs_tensors [1-9]/);
+      // The service holds the lifecycle's restored model; the model process holds one only while it serves forecasts.
+      expect(metrics.text).toMatch(/foresight_tfjs_tensors\{process="service"\} [1-9]/);
+      const modelTensors = Number(/foresight_tfjs_tensors\{process="model"\} (\d+)/.exec(metrics.text)?.[1]);
+      if (status?.servesForecasts === true) expect(modelTensors).toBeGreaterThan(0);
+      else expect(modelTensors).toBe(0);
     } finally {
       await service.stop();
     }

@@ -260,14 +260,20 @@ describe('ProcessModelHost (a real child process)', () => {
     const child = new ProcessModelHost();
     hosts.push(child);
     const a = (series: RegularSeries, withWeights: boolean, id = '1') => ({ key: 'queue/a/depth', id, series, ...(withWeights ? { learned } : {}) });
+    expect(child.tensorCount()).toBeUndefined(); // no answer yet
     expect(await child.learnedPoints({ backend: 'wasm', items: [a(target, false)] })).toEqual([{ missing: true }]);
+    expect(child.tensorCount()).toBe(0);
     expect(await child.learnedPoints({ backend: 'wasm', items: [a(target, true)] })).toEqual([expected[0]]);
+    const holding = child.tensorCount()!;
+    expect(holding).toBeGreaterThan(0);
     // Held now: no weights needed, and it forecasts from the history it is given.
     expect(await child.learnedPoints({ backend: 'wasm', items: [a(shorter, false)] })).toEqual([expected[1]]);
     // A new id for the series is a new model: it needs weights.
     expect(await child.learnedPoints({ backend: 'wasm', items: [a(target, false, '2')] })).toEqual([{ missing: true }]);
+    expect(child.tensorCount()).toBe(holding);
     // A series left out of a call is freed: the old id is no longer held either.
     await child.learnedPoints({ backend: 'wasm', items: [] });
+    expect(child.tensorCount()).toBe(0);
     expect(await child.learnedPoints({ backend: 'wasm', items: [a(target, false)] })).toEqual([{ missing: true }]);
   }, 60_000);
 
