@@ -23,6 +23,10 @@ export const APT_PACKAGES = {
   // helm-lite, the chart renderer (tools/helm-lite), also needs golang-github-masterminds-sprig-dev
   // and golang-k8s-sigs-yaml-dev; its build error says so when they are missing.
   go: 'golang-go',
+  // The KEDA-like Go client (tools/keda-client) generates its stubs with these.
+  protoc: 'protobuf-compiler',
+  'protoc-gen-go': 'golang-goprotobuf-dev',
+  'protoc-gen-go-grpc': 'protoc-gen-go-grpc golang-google-grpc-dev',
 } as const satisfies Record<string, string>;
 
 /** A program the tests know how to install. */
