@@ -8,7 +8,7 @@
  *    windows per series) would take hours for 100 series, so the runs use fewer epochs and windows
  *    (printed) and the table extrapolates to the defaults from the measured cost per window-epoch.
  *    Peak memory is the RSS of this process plus that of the training process, sampled every 50 ms.
- * 2. Serving latency while idle and while an LSTM trains (issue #4: no worse than 2× idle), for
+ * 2. Serving latency while idle and while an LSTM trains (the quality bar: no worse than 2× idle), for
  *    `GET /metrics`, `GET /scaling/status` and an external-metrics request over HTTPS with the local
  *    client certificate. Three processes, so that none times another's work on its own event loop:
  *    the Service (test/support/service.ts) in a child process (bench/support/service-child.ts), the
