@@ -92,6 +92,23 @@ class TimedQueue {
     return value;
   }
 
+  /**
+   * The value of the latest entry at or before `targetMs` (times must not decrease), if that entry
+   * is at most `toleranceMs` older than the target; NaN otherwise. A binary search.
+   */
+  valueAtOrBefore(targetMs: number, toleranceMs: number): number {
+    let lo = this.#head;
+    let hi = this.#tail;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (this.#times[mid]! <= targetMs) lo = mid + 1;
+      else hi = mid;
+    }
+    const index = lo - 1;
+    if (index < this.#head) return Number.NaN;
+    return targetMs - this.#times[index]! <= toleranceMs ? this.#values[index]! : Number.NaN;
+  }
+
   #compactOrGrow(): void {
     const length = this.length;
     // Reuse the space before the head when at least half of it is free; otherwise double.
@@ -187,10 +204,7 @@ export class TimeWindowMax {
  */
 export class PointHistory {
   readonly spanMs: number;
-  #times = new Float64Array(256);
-  #values = new Float64Array(256);
-  #head = 0;
-  #tail = 0;
+  readonly #queue = new TimedQueue();
 
   constructor(spanMs: number) {
     this.spanMs = spanMs;
@@ -198,22 +212,8 @@ export class PointHistory {
 
   /** Appends a point (times must increase) and forgets points older than the span. */
   add(timeMs: number, value: number): void {
-    while (this.#head < this.#tail && this.#times[this.#head]! < timeMs - this.spanMs) this.#head++;
-    if (this.#tail === this.#times.length) {
-      const length = this.#tail - this.#head;
-      const capacity = length * 2 <= this.#times.length ? this.#times.length : this.#times.length * 2;
-      const times = new Float64Array(capacity);
-      const values = new Float64Array(capacity);
-      times.set(this.#times.subarray(this.#head, this.#tail));
-      values.set(this.#values.subarray(this.#head, this.#tail));
-      this.#times = times;
-      this.#values = values;
-      this.#head = 0;
-      this.#tail = length;
-    }
-    this.#times[this.#tail] = timeMs;
-    this.#values[this.#tail] = value;
-    this.#tail++;
+    while (this.#queue.length > 0 && this.#queue.oldestTime() < timeMs - this.spanMs) this.#queue.shift();
+    this.#queue.push(timeMs, value);
   }
 
   /**
@@ -221,16 +221,7 @@ export class PointHistory {
    * older than the target; NaN otherwise (no data near that time).
    */
   valueAt(targetMs: number, toleranceMs: number): number {
-    let lo = this.#head;
-    let hi = this.#tail;
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      if (this.#times[mid]! <= targetMs) lo = mid + 1;
-      else hi = mid;
-    }
-    const index = lo - 1;
-    if (index < this.#head) return Number.NaN;
-    return targetMs - this.#times[index]! <= toleranceMs ? this.#values[index]! : Number.NaN;
+    return this.#queue.valueAtOrBefore(targetMs, toleranceMs);
   }
 }
 

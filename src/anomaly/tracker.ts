@@ -5,21 +5,27 @@ import { createDetector } from './registry.js';
 import type { DetectorName } from './registry.js';
 
 /**
- * The verdict on one monitored series in a cycle. Structurally the engine's `AnomalyState`
- * (src/engine/snapshot.ts), which the engine can use it as directly; defined here because
- * anomaly/ does not import engine/.
+ * The verdict on one monitored metric in a cycle (the engine publishes it as `AnomalyState`).
+ * `metric` is one of the design's monitored metrics (`cpu`, `memory`, `queue_depth`,
+ * `response_time`, `error_rate`); queue depth verdicts also name their queue.
  */
 export interface AnomalyVerdict {
   readonly metric: string;
   readonly queue?: string;
+  /** The input the verdict is about ("queue/orders/depth"). */
   readonly seriesKey: string;
+  /** The detector that produced it (the service's default unless configured). */
   readonly detector: string;
+  /** Anomaly score in [0, 1]; `isAnomaly` is the detector's operating threshold applied to it. */
   readonly score: number;
   readonly isAnomaly: boolean;
   readonly severity: AnomalySeverity;
+  /** min(0.99, z / threshold) for the z-score detector; the detector's own confidence otherwise. */
   readonly confidence: number;
   readonly value: number;
+  /** What the detector expected (baseline mean, seasonal median, forecast), when it has one. */
   readonly expected?: number;
+  /** Why there is no verdict yet (e.g. "baseline not full"), when score is 0 for that reason. */
   readonly reason?: string;
 }
 

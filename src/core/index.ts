@@ -1,6 +1,8 @@
 // Module core: the shared vocabulary (series, inputs, clock, errors, results, durations).
-// Owns: types and tiny pure helpers used by every other module.
+// Owns: types and tiny pure helpers used by every other module, and the one way a module starts a
+// child process from an entry file of its own (forkEntry: training and the engine's model process).
 // May import: nothing from src/.
+export * from './child-process.js';
 export * from './clock.js';
 export * from './duration.js';
 export * from './errors.js';

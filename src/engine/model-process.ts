@@ -1,7 +1,5 @@
-import { type ChildProcess, fork } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { setPriority } from 'node:os';
-import { fileURLToPath } from 'node:url';
+import type { ChildProcess } from 'node:child_process';
+import { forkEntry } from '../core/index.js';
 import type { EachOriginForecasts } from '../forecast/index.js';
 import type {
   HostForecastRequest,
@@ -134,13 +132,7 @@ export class ProcessModelHost implements ModelHostPort {
   }
 
   #start(): ChildProcess {
-    const script = modelProcessScript();
-    const child = fork(script.script, [], { execArgv: [...script.execArgv], serialization: 'advanced', stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
-    try {
-      if (child.pid !== undefined) setPriority(child.pid, modelProcessNiceness);
-    } catch {
-      // Not permitted here: the models still run, at the service's priority.
-    }
+    const child = forkEntry(import.meta.url, 'model-process-entry', modelProcessNiceness);
     child.on('message', (answer: HostAnswer) => {
       this.#tensors = answer.tensors;
       const pending = this.#pending.get(answer.id);
@@ -169,14 +161,4 @@ export class ProcessModelHost implements ModelHostPort {
     this.#child = child;
     return child;
   }
-}
-
-/**
- * The child's entry: the compiled `model-process-entry.js` beside this file in a build; from source
- * (tests, `npm run dev`) there is no .js file, so the child runs the .ts entry through tsx's loader.
- */
-function modelProcessScript(): { readonly script: string; readonly execArgv: readonly string[] } {
-  const compiled = new URL('./model-process-entry.js', import.meta.url);
-  if (existsSync(fileURLToPath(compiled))) return { script: fileURLToPath(compiled), execArgv: [] };
-  return { script: fileURLToPath(new URL('./model-process-entry.ts', import.meta.url)), execArgv: ['--import', 'tsx'] };
 }

@@ -1,3 +1,4 @@
+import type { AnomalySeverity as Severity, AnomalyVerdict } from '../anomaly/index.js';
 import type { LearnedModelStatus } from './learned-models.js';
 import type { InputRef, Resource } from '../core/index.js';
 
@@ -72,32 +73,10 @@ export interface QueueState {
 }
 
 /** Severity of an anomaly verdict: the design's warning, and critical beyond 1.5 × the threshold. */
-export type AnomalySeverity = 'none' | 'warning' | 'critical';
+export type AnomalySeverity = Severity;
 
-/**
- * The anomaly verdict on one monitored metric in a cycle. `metric` is one of the design's
- * monitored metrics (`cpu`, `memory`, `queue_depth`, `response_time`, `error_rate`); queue depth
- * verdicts also name their queue.
- */
-export interface AnomalyState {
-  readonly metric: string;
-  readonly queue?: string;
-  /** The input the verdict is about ("queue/orders/depth"). */
-  readonly seriesKey: string;
-  /** The detector that produced it (the service's default unless configured). */
-  readonly detector: string;
-  /** Anomaly score in [0, 1]; `isAnomaly` is the detector's operating threshold applied to it. */
-  readonly score: number;
-  readonly isAnomaly: boolean;
-  readonly severity: AnomalySeverity;
-  /** min(0.99, z / threshold) for the z-score detector; the detector's own confidence otherwise. */
-  readonly confidence: number;
-  readonly value: number;
-  /** What the detector expected (baseline mean, seasonal median, forecast), when it has one. */
-  readonly expected?: number;
-  /** Why there is no verdict yet (e.g. "baseline not full"), when score is 0 for that reason. */
-  readonly reason?: string;
-}
+/** The anomaly verdict on one monitored metric in a cycle, as the anomaly module makes it (its fields are documented there). */
+export type AnomalyState = AnomalyVerdict;
 
 /** Direction of a scaling decision. */
 export type ScalingDirection = 'up' | 'down' | 'hold';

@@ -1,7 +1,5 @@
-import { type ChildProcess, fork } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { setPriority } from 'node:os';
-import { fileURLToPath } from 'node:url';
+import type { ChildProcess } from 'node:child_process';
+import { forkEntry } from '../core/index.js';
 import type { LstmProgress } from '../forecast/index.js';
 import type { TrainingJob, TrainingOutcome, WorkerMessage } from './training-job.js';
 
@@ -13,16 +11,6 @@ export interface WorkerRunOptions {
   readonly signal?: AbortSignal;
 }
 
-/**
- * How to start the training process: the compiled `training-worker.js` next to this file in a
- * build; when Foresight runs from source (tests, `npm run dev`) there is no .js file, so the child
- * runs `training-worker.ts` through tsx's loader.
- */
-export function trainingWorkerScript(): { readonly script: string; readonly execArgv: readonly string[] } {
-  const compiled = new URL('./training-worker.js', import.meta.url);
-  if (existsSync(fileURLToPath(compiled))) return { script: fileURLToPath(compiled), execArgv: [] };
-  return { script: fileURLToPath(new URL('./training-worker.ts', import.meta.url)), execArgv: ['--import', 'tsx'] };
-}
 
 /** The OS priority of training processes: the lowest, so that serving always runs first. */
 const trainingNiceness = 19;
@@ -38,7 +26,6 @@ export function runTrainingInWorker(job: TrainingJob, options: WorkerRunOptions 
   const began = performance.now();
   const seconds = () => (performance.now() - began) / 1000;
   return new Promise<TrainingOutcome>((resolve) => {
-    const script = trainingWorkerScript();
     let settled = false;
     const settle = (outcome: TrainingOutcome) => {
       if (settled) return;
@@ -49,15 +36,10 @@ export function runTrainingInWorker(job: TrainingJob, options: WorkerRunOptions 
     const fail = (reason: 'worker_error' | 'aborted', message: string) => settle({ ok: false, seriesKey: job.seriesKey, failure: { reason, message }, durationSeconds: seconds() });
     let child: ChildProcess;
     try {
-      child = fork(script.script, [], { execArgv: [...script.execArgv], serialization: 'advanced', stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+      child = forkEntry(import.meta.url, 'training-worker', trainingNiceness);
     } catch (error) {
       fail('worker_error', `could not start the training process: ${error instanceof Error ? error.message : String(error)}`);
       return;
-    }
-    try {
-      if (child.pid !== undefined) setPriority(child.pid, trainingNiceness);
-    } catch {
-      // Not permitted on this system: training still runs, at normal priority.
     }
     const onAbort = () => {
       child.kill('SIGKILL');

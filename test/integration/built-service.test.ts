@@ -8,26 +8,9 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { childPids, isAlive } from '../support/processes.js';
 
 const repo = process.cwd();
-
-/** Pids of processes whose command line contains `pattern` and whose parent is `parentPid`. */
-function children(parentPid: number, pattern: string): number[] {
-  try {
-    return execFileSync('pgrep', ['-P', String(parentPid), '-f', pattern], { encoding: 'utf8' }).trim().split('\n').map(Number);
-  } catch {
-    return []; // pgrep exits 1 when nothing matches
-  }
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 describe('the built service (npm start)', () => {
   let child: ChildProcess | undefined;
@@ -63,14 +46,14 @@ describe('the built service (npm start)', () => {
     }
     expect(forecasts, output).toBeGreaterThan(0);
     // The forecasts came from the compiled model process (no tsx anywhere in its command line).
-    const models = children(child.pid!, 'dist/engine/model-process-entry.js');
+    const models = childPids('dist/engine/model-process-entry.js', child.pid!);
     expect(models).toHaveLength(1);
     expect(execFileSync('ps', ['-o', 'args=', '-p', String(models[0])], { encoding: 'utf8' })).not.toContain('tsx');
     const exited = new Promise<number | null>((resolve) => child!.once('exit', (code) => resolve(code)));
     child.kill('SIGTERM');
     expect(await exited).toBe(0);
     // The service stopped its model process before exiting (it would otherwise be left behind).
-    expect(alive(models[0]!)).toBe(false);
+    expect(isAlive(models[0]!)).toBe(false);
     expect(output).not.toMatch(/"level":(50|60)/); // no error or fatal log line
   }, 120_000);
 });

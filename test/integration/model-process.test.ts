@@ -3,11 +3,11 @@
  * tests) against the same service with its models on the event loop: same bundled demo workload,
  * same clock, so every published number must be the same; and stopping the service ends the child.
  */
-import { execFileSync } from 'node:child_process';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Service } from '../../src/app.js';
 import type { Snapshot } from '../../src/engine/index.js';
 import { ManualClock } from '../support/manual-clock.js';
+import { childPids } from '../support/processes.js';
 import { buildService, configFromYaml } from '../support/service.js';
 
 const yaml = (modelProcess: boolean) => `
@@ -15,13 +15,7 @@ forecast: { model: holt_winters, horizons: [15m, 30m], modelProcess: ${modelProc
 `;
 
 /** Model-process children of this test process (found through the OS: the host does not expose them). */
-function modelChildren(): number[] {
-  try {
-    return execFileSync('pgrep', ['-P', String(process.pid), '-f', 'model-process-entry'], { encoding: 'utf8' }).trim().split('\n').map(Number);
-  } catch {
-    return []; // pgrep exits 1 when nothing matches
-  }
-}
+const modelChildren = () => childPids('model-process-entry');
 
 /** What a snapshot publishes, without the wall-clock durations that differ between any two runs. */
 function published(s: Snapshot) {

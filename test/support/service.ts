@@ -1,4 +1,4 @@
-import { mkdtempSync } from 'node:fs';
+import { randomUUID } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
@@ -16,8 +16,9 @@ export function configFromYaml(text: string, env: Readonly<Record<string, string
   const raw = (parse(text) ?? {}) as { keda?: { grpc?: { port?: number } }; externalMetrics?: { enabled?: boolean }; ml?: unknown; forecast?: Record<string, unknown>; scaling?: Record<string, unknown> };
   raw.keda = { ...raw.keda, grpc: { port: 0, ...raw.keda?.grpc } };
   raw.forecast = { modelProcess: false, ...raw.forecast };
-  // Stored models and optimizer observations go to a fresh folder per configuration, so tests never see each other's.
-  raw.scaling = { modelPath: mkdtempSync(join(tmpdir(), 'foresight-models-')), ...raw.scaling };
+  // Stored models and optimizer observations go to a folder of their own per configuration, so tests never see each
+  // other's; it is created only by a test that writes there (most never do).
+  raw.scaling = { modelPath: join(tmpdir(), `foresight-models-${randomUUID()}`), ...raw.scaling };
   if (raw.externalMetrics === undefined) raw.externalMetrics = { enabled: false };
   if (raw.ml === undefined) raw.ml = { lstm: { enabled: false } };
   const loaded = loadConfigFromText({ text: stringify(raw), file: 'test-config.yaml', env });

@@ -3,7 +3,6 @@
  * a stored LSTM is loaded, and its forecasts come from the model process (a real child), which
  * receives its weights once, and again after the process was restarted.
  */
-import { execFileSync } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -13,6 +12,7 @@ import type { RegularSeries } from '../../../src/core/index.js';
 import { ProcessModelHost } from '../../../src/engine/index.js';
 import { type ForecastSpec, type TrainedLstm, trainLstm } from '../../../src/forecast/index.js';
 import { ModelLifecycle, ModelStore } from '../../../src/training/index.js';
+import { childPids } from '../../support/processes.js';
 
 const key = 'queue/orders/depth';
 const spec: ForecastSpec = { stepSeconds: 300, seasonSteps: 48, horizonSteps: 3 };
@@ -33,13 +33,7 @@ afterAll(async () => {
 });
 
 /** The model process's pid (found through the OS: the host does not expose it). */
-function modelProcessPid(): number | undefined {
-  try {
-    return Number(execFileSync('pgrep', ['-P', String(process.pid), '-f', 'model-process-entry'], { encoding: 'utf8' }).trim().split('\n')[0]);
-  } catch {
-    return undefined;
-  }
-}
+const modelProcessPid = (): number | undefined => childPids('model-process-entry')[0];
 
 describe('learnedModelsOf (the service adapter)', () => {
   it('forecasts with the stored model in the model process, and sends the weights again after a restart', async () => {

@@ -4,10 +4,12 @@ import {
   type HostForecastRequest,
   type HostForecastSettings,
   type HostOptimizeRequest,
+  type LearnedArtifacts,
   ModelHost,
   ProcessModelHost,
 } from '../../../src/engine/index.js';
-import { type ResourceObservation, tensorCount, trainLstm } from '../../../src/forecast/index.js';
+import { type ResourceObservation, type TrainedLstm, tensorCount, trainLstm } from '../../../src/forecast/index.js';
+import { childPids } from '../../support/processes.js';
 import { startStallMonitor } from '../../support/stall-monitor.js';
 
 const MINUTE_MS = 60_000;
@@ -48,6 +50,17 @@ function observations(count: number): ResourceObservation[] {
     const replicas = 2 + (Math.floor(i / 10) % 4);
     return { timestampMs: nowMs - (count - i) * MINUTE_MS, replicas, load: 60, throughput: replicas * 10, backlog: 500 };
   });
+}
+
+/** Eight 4-hour seasons of 5-minute points: what the tiny LSTMs below learn. */
+const lstmTarget: RegularSeries = { startMs, stepSeconds: 300, values: Float64Array.from({ length: 48 * 8 }, (_, i) => 100 + 40 * Math.sin((2 * Math.PI * i) / 48)) };
+
+/** A tiny LSTM trained on {@link lstmTarget} in this process, and its weights as they travel to a host. */
+async function tinyLstm(seed: number, epochs: number, maxWindows: number): Promise<{ model: TrainedLstm; learned: LearnedArtifacts }> {
+  const spec = { stepSeconds: 300, seasonSteps: 48, horizonSteps: 3 };
+  const trained = await trainLstm({ target: lstmTarget }, spec, { lookbackSteps: 24, units: [8], denseUnits: 4, epochs, maxWindows, seed }, { backend: 'wasm' });
+  if (!trained.ok) throw new Error(trained.error.message);
+  return { model: trained.value, learned: { artifacts: await trained.value.exportArtifacts(), meta: trained.value.meta } };
 }
 
 const optimizeRequest = (at: number, count = 120): HostOptimizeRequest => ({
@@ -139,17 +152,13 @@ describe('ModelHost', () => {
 
 describe('ModelHost with learned models (this process, to count its tensors)', () => {
   it('frees every tensor it creates: comparisons at once, kept models when their series is no longer listed', async () => {
-    const spec = { stepSeconds: 300, seasonSteps: 48, horizonSteps: 3 };
-    const target: RegularSeries = { startMs, stepSeconds: 300, values: Float64Array.from({ length: 48 * 8 }, (_, i) => 100 + 40 * Math.sin((2 * Math.PI * i) / 48)) };
-    const trained = await trainLstm({ target }, spec, { lookbackSteps: 24, units: [8], denseUnits: 4, epochs: 1, maxWindows: 64, seed: 6 }, { backend: 'wasm' });
-    if (!trained.ok) throw new Error(trained.error.message);
-    const learned = { artifacts: await trained.value.exportArtifacts(), meta: trained.value.meta };
-    trained.value.dispose();
+    const { model, learned } = await tinyLstm(6, 1, 64);
+    model.dispose();
     const host = new ModelHost();
     const before = tensorCount();
-    await host.learnedForecasts({ learned, series: target, fromIndex: 300, backend: 'wasm' });
+    await host.learnedForecasts({ learned, series: lstmTarget, fromIndex: 300, backend: 'wasm' });
     expect(tensorCount()).toBe(before);
-    const item = { key: 'queue/a/depth', id: '1', series: target, learned };
+    const item = { key: 'queue/a/depth', id: '1', series: lstmTarget, learned };
     await host.learnedPoints({ backend: 'wasm', items: [item] });
     const holding = tensorCount();
     expect(holding).toBeGreaterThan(before);
@@ -218,9 +227,7 @@ describe('ProcessModelHost (a real child process)', () => {
     await child.forecast(request());
     const inFlight = child.forecast(request({ settings: settings('auto'), generation: 2 }));
     // Kill the child while it fits: found through the OS, since the host does not expose it.
-    const { execFileSync } = await import('node:child_process');
-    const pids = execFileSync('pgrep', ['-P', String(process.pid), '-f', 'model-process-entry'], { encoding: 'utf8' }).trim().split('\n');
-    for (const pid of pids) process.kill(Number(pid), 'SIGKILL');
+    for (const pid of childPids('model-process-entry')) process.kill(pid, 'SIGKILL');
     await expect(inFlight).rejects.toThrow(/model process exited with SIGKILL/);
     expect(exits).toEqual(['exited with SIGKILL']);
     const again = await child.forecast({ ...request(), nowMs: nowMs + MINUTE_MS });
@@ -229,52 +236,44 @@ describe('ProcessModelHost (a real child process)', () => {
   }, 60_000);
 
   it('runs a learned model sent as weights, exactly as this process would, and rejects one that cannot be restored', async () => {
-    const spec = { stepSeconds: 300, seasonSteps: 48, horizonSteps: 3 };
-    const target: RegularSeries = { startMs, stepSeconds: 300, values: Float64Array.from({ length: 48 * 8 }, (_, i) => 100 + 40 * Math.sin((2 * Math.PI * i) / 48)) };
-    const trained = await trainLstm({ target }, spec, { lookbackSteps: 24, units: [8], denseUnits: 4, epochs: 2, maxWindows: 128, seed: 3 }, { backend: 'wasm' });
-    if (!trained.ok) throw new Error(trained.error.message);
-    const learned = { artifacts: await trained.value.exportArtifacts(), meta: trained.value.meta };
+    const { model, learned } = await tinyLstm(3, 2, 128);
     const fromIndex = 300;
-    const local = trained.value.forecastInputsEachOrigin({ target }, fromIndex);
-    trained.value.dispose();
+    const local = model.forecastInputsEachOrigin({ target: lstmTarget }, fromIndex);
+    model.dispose();
     const child = new ProcessModelHost();
     hosts.push(child);
-    const remote = await child.learnedForecasts({ learned, series: target, fromIndex, backend: 'wasm' });
+    const remote = await child.learnedForecasts({ learned, series: lstmTarget, fromIndex, backend: 'wasm' });
     expect(Number.isNaN(remote.value[fromIndex - 1]!)).toBe(true);
-    expect(remote.value.slice(fromIndex, target.values.length - 1).every(Number.isFinite)).toBe(true);
+    expect(remote.value.slice(fromIndex, lstmTarget.values.length - 1).every(Number.isFinite)).toBe(true);
     expect(Array.from(remote.value)).toEqual(Array.from(local.value));
     expect(Array.from(remote.p90)).toEqual(Array.from(local.p90));
     const broken = { ...learned, artifacts: { ...learned.artifacts, weightData: new ArrayBuffer(8) } };
-    await expect(child.learnedForecasts({ learned: broken, series: target, fromIndex, backend: 'wasm' })).rejects.toThrow(/could not be restored/);
+    await expect(child.learnedForecasts({ learned: broken, series: lstmTarget, fromIndex, backend: 'wasm' })).rejects.toThrow(/could not be restored/);
   }, 60_000);
 
   it('keeps a learned model sent once and forecasts with it every cycle; asks for the weights again when it does not hold them', async () => {
-    const spec = { stepSeconds: 300, seasonSteps: 48, horizonSteps: 3 };
-    const target: RegularSeries = { startMs, stepSeconds: 300, values: Float64Array.from({ length: 48 * 8 }, (_, i) => 100 + 40 * Math.sin((2 * Math.PI * i) / 48)) };
-    const trained = await trainLstm({ target }, spec, { lookbackSteps: 24, units: [8], denseUnits: 4, epochs: 2, maxWindows: 128, seed: 4 }, { backend: 'wasm' });
-    if (!trained.ok) throw new Error(trained.error.message);
-    const learned = { artifacts: await trained.value.exportArtifacts(), meta: trained.value.meta };
-    const shorter: RegularSeries = { ...target, values: target.values.subarray(0, 300) };
-    const expected = [trained.value.forecast(target), trained.value.forecast(shorter)];
-    trained.value.dispose();
+    const { model, learned } = await tinyLstm(4, 2, 128);
+    const shorter: RegularSeries = { ...lstmTarget, values: lstmTarget.values.subarray(0, 300) };
+    const expected = [model.forecast(lstmTarget), model.forecast(shorter)];
+    model.dispose();
     const child = new ProcessModelHost();
     hosts.push(child);
     const a = (series: RegularSeries, withWeights: boolean, id = '1') => ({ key: 'queue/a/depth', id, series, ...(withWeights ? { learned } : {}) });
     expect(child.tensorCount()).toBeUndefined(); // no answer yet
-    expect(await child.learnedPoints({ backend: 'wasm', items: [a(target, false)] })).toEqual([{ missing: true }]);
+    expect(await child.learnedPoints({ backend: 'wasm', items: [a(lstmTarget, false)] })).toEqual([{ missing: true }]);
     expect(child.tensorCount()).toBe(0);
-    expect(await child.learnedPoints({ backend: 'wasm', items: [a(target, true)] })).toEqual([expected[0]]);
+    expect(await child.learnedPoints({ backend: 'wasm', items: [a(lstmTarget, true)] })).toEqual([expected[0]]);
     const holding = child.tensorCount()!;
     expect(holding).toBeGreaterThan(0);
     // Held now: no weights needed, and it forecasts from the history it is given.
     expect(await child.learnedPoints({ backend: 'wasm', items: [a(shorter, false)] })).toEqual([expected[1]]);
     // A new id for the series is a new model: it needs weights.
-    expect(await child.learnedPoints({ backend: 'wasm', items: [a(target, false, '2')] })).toEqual([{ missing: true }]);
+    expect(await child.learnedPoints({ backend: 'wasm', items: [a(lstmTarget, false, '2')] })).toEqual([{ missing: true }]);
     expect(child.tensorCount()).toBe(holding);
     // A series left out of a call is freed: the old id is no longer held either.
     await child.learnedPoints({ backend: 'wasm', items: [] });
     expect(child.tensorCount()).toBe(0);
-    expect(await child.learnedPoints({ backend: 'wasm', items: [a(target, false)] })).toEqual([{ missing: true }]);
+    expect(await child.learnedPoints({ backend: 'wasm', items: [a(lstmTarget, false)] })).toEqual([{ missing: true }]);
   }, 60_000);
 
   it('kills a process that does not answer in time, says so, and starts a fresh one on the next call', async () => {
