@@ -174,11 +174,15 @@ export class RangeBreak {
   readonly #max: TimeWindowMax;
   readonly #negatedMin: TimeWindowMax;
   readonly #tolerance: number;
+  readonly #minHistoryMs: number;
+  #firstMs = Number.NaN;
 
-  constructor(spanMs: number, tolerance: number) {
+  /** `minHistoryMs`: how much history the range must cover before it is used (a range of two hours says little). */
+  constructor(spanMs: number, tolerance: number, minHistoryMs = 0) {
     this.#max = new TimeWindowMax(spanMs);
     this.#negatedMin = new TimeWindowMax(spanMs);
     this.#tolerance = tolerance;
+    this.#minHistoryMs = minHistoryMs;
   }
 
   /** The signed range-break score of `value` at `timeMs`; then remembers the value. */
@@ -187,7 +191,8 @@ export class RangeBreak {
     const low = -this.#negatedMin.max(timeMs);
     this.#max.add(timeMs, value);
     this.#negatedMin.add(timeMs, -value);
-    if (!(high > low)) return 0;
+    if (Number.isNaN(this.#firstMs)) this.#firstMs = timeMs;
+    if (timeMs - this.#firstMs < this.#minHistoryMs || !(high > low)) return 0;
     const above = value > high;
     const excess = (above ? value - high : low - value) / (high - low);
     if (!(excess > this.#tolerance)) return 0;
