@@ -11,9 +11,9 @@ const dayMs = 24 * hourMs;
 const weekMs = 7 * dayMs;
 
 /**
- * The adaptive detector's parameters. One set for every series (chosen on the development set's
- * NAB score, see docs/anomaly-detection.md); only the minimum deviations scale with the metric's
- * threshold.
+ * The adaptive detector's parameters. One set for every series, chosen by `bench:anomaly` leaving
+ * one NAB category out (docs/anomaly-detection.md); only the minimum deviations scale with the
+ * metric's threshold.
  */
 export interface AdaptiveParameters {
   /** Window of the local baseline (trailing median). */
@@ -59,7 +59,7 @@ export interface AdaptiveParameters {
   readonly alertMargin: number;
 }
 
-/** The parameters the service uses (and the benchmark measured). */
+/** The parameters the service uses: the benchmark's choice on all categories (it checks they agree). */
 export const adaptiveDefaults: AdaptiveParameters = Object.freeze({
   localMs: 6 * hourMs,
   localMinPoints: 12,
