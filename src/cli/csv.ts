@@ -1,5 +1,5 @@
 import { readFile } from 'node:fs/promises';
-import { toRegularSeries } from '../core/index.js';
+import { toRegularSeries, messageOf } from '../core/index.js';
 import type { RegularSeries, Sample } from '../core/index.js';
 
 /** A line of a CSV file that was skipped, and why. */
@@ -208,7 +208,7 @@ export async function readInputCsv(
   try {
     csv = await readTimestampValueCsv(input);
   } catch (error) {
-    stderr.write(`foresight ${command}: cannot read --input ${input}: ${error instanceof Error ? error.message : String(error)}\n`);
+    stderr.write(`foresight ${command}: cannot read --input ${input}: ${messageOf(error)}\n`);
     return undefined;
   }
   for (const bad of csv.badLines.slice(0, badLinesShown)) stderr.write(`${bad.file}:${bad.line}: ${bad.reason}: ${bad.text}\n`);

@@ -2,7 +2,7 @@ import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gunzipSync } from 'node:zlib';
-import { ForesightError, inputKey, type Clock, type InputRef, type Sample } from '../core/index.js';
+import { ForesightError, inputKey, type Clock, type InputRef, type Sample, messageOf } from '../core/index.js';
 import type { HistoryReading, HistoryReadings, LatestReadings, MetricSource, Reading, SourceProblem, TimeRange } from './metric-source.js';
 
 /** How a {@link ReplaySource} plays its traces. */
@@ -292,7 +292,7 @@ export function loadReplayDir(dir: string, inputs: readonly InputRef[]): LoadedR
       const bytes = readFileSync(file);
       text = (name.endsWith('.gz') ? gunzipSync(bytes) : bytes).toString('utf8');
     } catch (error) {
-      problems.push({ file, line: 0, message: `cannot read: ${error instanceof Error ? error.message : String(error)}` });
+      problems.push({ file, line: 0, message: `cannot read: ${messageOf(error)}` });
       continue;
     }
     const parsed = parseReplayCsv(text, file);

@@ -15,6 +15,7 @@ import type { ModelStore, StoreFailure } from './model-store.js';
 import type { TrainingJob, TrainingOutcome } from './training-job.js';
 import { runTrainingInWorker } from './worker-runner.js';
 import type { WorkerRunOptions } from './worker-runner.js';
+import { messageOf } from '../core/index.js';
 
 /** What happened to one series' learned model; the caller logs these and turns them into metrics. */
 export interface LifecycleEvents {
@@ -258,7 +259,7 @@ export class ModelLifecycle {
         .catch((error: unknown) => {
           // A training that throws (rather than reporting a failure) must not become an unhandled
           // rejection that ends the process: it is a failed run like any other.
-          const report: TrainingReport = { deployed: false, durationSeconds: 0, failure: `worker_error: ${error instanceof Error ? error.message : String(error)}` };
+          const report: TrainingReport = { deployed: false, durationSeconds: 0, failure: `worker_error: ${messageOf(error)}` };
           state.lastReport = report;
           if (state.model === undefined) state.unavailableReason = report.failure!;
           this.#options.events?.trainingFinished?.(seriesKey, report);
@@ -324,7 +325,7 @@ export class ModelLifecycle {
       });
     } catch (error) {
       // Serving a model that is not on disk is fine; the next retrain saves again. Report it.
-      events?.modelUnusable?.(seriesKey, { reason: 'corrupt', message: `could not save the new model: ${error instanceof Error ? error.message : String(error)}`, path: this.#options.store.seriesDir(seriesKey) });
+      events?.modelUnusable?.(seriesKey, { reason: 'corrupt', message: `could not save the new model: ${messageOf(error)}`, path: this.#options.store.seriesDir(seriesKey) });
     }
     const old = state.model;
     state.model = restored.value;
