@@ -10,7 +10,7 @@ import type { ForecastSpec, LstmOptions, LstmProgress, TfBackendPreference } fro
 import { createSource } from '../app/index.js';
 import { lstmMetaOf, lstmOptionsFromConfig, ModelStore, runTrainingInWorker } from '../training/index.js';
 import type { TrainingJob } from '../training/index.js';
-import { inferStepSeconds, readTimestampValueCsv, rowsToRegularSeries } from './csv.js';
+import { inferStepSeconds, readInputCsvFile, rowsToRegularSeries } from './csv.js';
 import { exitUsage } from './io.js';
 import type { CliIo, Command } from './io.js';
 
@@ -87,7 +87,7 @@ function progressReporter(io: CliIo): { update(key: string, p: LstmProgress, sec
 async function csvTargets(files: readonly string[], seriesName: string | undefined, horizonSeconds: number, io: CliIo): Promise<TrainTarget[]> {
   const out: TrainTarget[] = [];
   for (const file of files) {
-    const csv = await readTimestampValueCsv(file);
+    const csv = await readInputCsvFile(file);
     if (csv.badLines.length > 0) io.stderr.write(`${file}: skipped ${csv.badLines.length} bad line(s) (first: line ${csv.badLines[0]!.line}: ${csv.badLines[0]!.reason})\n`);
     const step = inferStepSeconds(csv.rows.timestampsSeconds);
     if (step === undefined) throw new Error(`${file}: fewer than two usable timestamp,value rows`);

@@ -9,3 +9,4 @@ export * from './errors.js';
 export * from './inputs.js';
 export * from './result.js';
 export * from './series.js';
+export * from './timestamp-value-csv.js';
