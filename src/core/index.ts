@@ -10,3 +10,4 @@ export * from './inputs.js';
 export * from './result.js';
 export * from './series.js';
 export * from './timestamp-value-csv.js';
+export * from './durable-file.js';

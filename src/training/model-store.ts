@@ -1,10 +1,9 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdir, readFile, readdir, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { err, ok, messageOf } from '../core/index.js';
+import { err, messageOf, ok, writeDurably } from '../core/index.js';
 import type { Result } from '../core/index.js';
 import type { LstmArtifacts, LstmMeta } from '../forecast/index.js';
-import { writeDurably } from './durable-file.js';
 import { modelJsonSchema, storedMetaSchema } from './meta-schema.js';
 import type { StoredMeta } from './meta-schema.js';
 

@@ -1,10 +1,9 @@
 import { mkdir, open, readFile, readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
-import { resources, messageOf } from '../core/index.js';
+import { messageOf, replaceAtomically, resources, temporaryPrefix } from '../core/index.js';
 import type { Resource } from '../core/index.js';
 import type { ResourceObservation } from '../forecast/index.js';
-import { replaceAtomically, temporaryPrefix } from './durable-file.js';
 
 /** Where the resource optimizer's observations survive restarts. */
 export interface ObservationLog {
