@@ -1,3 +1,4 @@
+import { median } from 'simple-statistics';
 import { err, ok, prefix } from '../core/index.js';
 import type { RegularSeries, Result } from '../core/index.js';
 import { maseScale, scoreForecasts } from './accuracy.js';
@@ -102,13 +103,6 @@ export function fitCandidates(forecasters: readonly Forecaster[], train: Regular
       ...(failure !== undefined ? { failure } : {}),
     };
   });
-}
-
-function median(values: number[]): number {
-  values.sort((a, b) => a - b);
-  const n = values.length;
-  const middle = n >> 1;
-  return n % 2 === 1 ? values[middle]! : (values[middle - 1]! + values[middle]!) / 2;
 }
 
 /**
