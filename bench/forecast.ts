@@ -126,7 +126,7 @@ async function benchSeries(path: string, args: Args): Promise<SeriesResult | und
     return undefined;
   }
   // Steps longer than the horizon forecast one step ahead (the shortest horizon they allow).
-  const horizon = step > horizonSeconds ? step : horizonSeconds;
+  const horizon = Math.max(step , horizonSeconds);
   const runs = new Map<string, BacktestRun>();
   for (const model of ['auto', ...forecasterNames, ...learnedNames]) {
     const run = runBacktest(csv.rows, { horizonSeconds: horizon, model });

@@ -238,7 +238,9 @@ function combinedForecaster(spec: ForecastSpec, chosen: CombinationScore, member
   const { kind, weights } = chosen;
   const fromMembers = band.source === 'members';
   const parameters: Record<string, number> = { members: members.length, bandQ10: band.q10, bandQ90: band.q90, bandResiduals: band.count };
-  chosen.members.forEach((name, i) => (parameters[`weight_${name}`] = weights[i] ?? 1 / members.length));
+  chosen.members.forEach((name, i) => {
+    parameters[`weight_${name}`] = weights[i] ?? 1 / members.length;
+  });
   return {
     model: 'auto',
     spec,

@@ -151,7 +151,9 @@ export function unknownFields(manifest: Manifest): string[] {
 export function selectorLabelMaps(value: unknown, path = ''): { readonly path: string; readonly labels: Json }[] {
   const out: { path: string; labels: Json }[] = [];
   if (Array.isArray(value)) {
-    value.forEach((item, i) => out.push(...selectorLabelMaps(item, `${path}[${i}]`)));
+    value.forEach((item, i) => {
+      out.push(...selectorLabelMaps(item, `${path}[${i}]`));
+    });
     return out;
   }
   for (const [key, child] of Object.entries(asObject(value))) {

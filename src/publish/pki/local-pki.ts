@@ -5,7 +5,7 @@
  * re-issued only when missing, unreadable, expiring, or no longer covering the served hosts, so a
  * kubeconfig handed out once keeps working.
  */
-import { X509Certificate } from 'node:crypto';
+import type { X509Certificate } from 'node:crypto';
 import { mkdir, readFile } from 'node:fs/promises';
 import { isIP } from 'node:net';
 import { join } from 'node:path';
