@@ -76,7 +76,7 @@ const table: readonly (readonly [line: string, code: 0 | 1 | 2, says?: RegExp])[
 ];
 
 describe('exit codes: 0 success, 1 run-time or configuration failure, 2 usage', () => {
-  it.each(table)('foresight %s exits %i', async (line, code, says) => {
+  it.each(table.map(([line, code, says]) => ({ line, code, says })))('foresight $line exits $code', async ({ line, code, says }) => {
     const result = await run(line.replaceAll('$dir/', `${dir}/`).split(' '));
     expect(result.code, result.stderr).toBe(code);
     if (says !== undefined) expect(code === 0 ? result.stdout : result.stderr).toMatch(says);
