@@ -1,5 +1,7 @@
-import { readFile } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
+import { Agent as HttpsAgent } from 'node:https';
 import { performance } from 'node:perf_hooks';
+import { rootCertificates } from 'node:tls';
 import { PrometheusDriver, type QueryResult } from 'prometheus-query';
 import {
   ForesightError,
@@ -73,6 +75,8 @@ export interface PrometheusSourceOptions {
   readonly auth?: PrometheusAuth;
   /** Extra request headers, e.g. `X-Scope-OrgID` for a Mimir, Cortex or Thanos tenant. */
   readonly headers?: Readonly<Record<string, string>>;
+  /** PEM file of the CAs that sign an https:// Prometheus' certificate, trusted besides the system CAs; re-read on every read. */
+  readonly caFile?: string;
   /** Timeout of one HTTP request; also sent to Prometheus as the evaluation timeout. Default 10. */
   readonly timeoutSeconds?: number;
   /** Range queries are split so that no series returns more points than this. 1 to 11,000; default 10,000. */
@@ -162,6 +166,7 @@ export class PrometheusSource implements MetricSource {
   readonly #url: string;
   readonly #auth: PrometheusAuth;
   readonly #headers: Readonly<Record<string, string>>;
+  readonly #caFile: string | undefined;
   readonly #timeoutSeconds: number;
   readonly #maxPoints: number;
   readonly #queueLabel: string;
@@ -173,6 +178,7 @@ export class PrometheusSource implements MetricSource {
     this.#url = checkUrl(options.url);
     this.#auth = checkAuth(options.auth ?? { type: 'none' });
     this.#headers = { ...options.headers };
+    this.#caFile = options.caFile;
     this.#timeoutSeconds = checkNumber('timeoutSeconds', options.timeoutSeconds ?? defaultTimeoutSeconds, 0, Infinity, false);
     this.#maxPoints = checkNumber('maxPointsPerQuery', options.maxPointsPerQuery ?? defaultMaxPoints, 1, prometheusMaxPoints, true);
     this.#concurrency = checkNumber('concurrency', options.concurrency ?? defaultConcurrency, 1, Infinity, true);
@@ -396,6 +402,8 @@ export class PrometheusSource implements MetricSource {
    * read's AbortSignal and freshly read credentials go into every request without shared state.
    */
   #driver(signal: AbortSignal | undefined): PrometheusDriver {
+    // One agent per read: a renewed CA file is used from the next read on.
+    const agent = this.#caFile === undefined ? undefined : caAgent(this.#caFile);
     return new PrometheusDriver({
       endpoint: this.#url,
       baseURL: '/api/v1/',
@@ -404,6 +412,7 @@ export class PrometheusSource implements MetricSource {
       requestInterceptor: {
         onFulfilled: async (config) => {
           if (signal !== undefined) config.signal = signal;
+          if (agent !== undefined) config.httpsAgent = await agent;
           const authorization = await authorizationHeader(this.#auth);
           if (authorization !== undefined) config.headers.set('Authorization', authorization);
           return config;
@@ -751,4 +760,18 @@ function isAborted(signal: AbortSignal | undefined): boolean {
 
 function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null;
+}
+
+/** A CA file is a few certificates; anything larger is not one. */
+const maxCaFileBytes = 1 << 20;
+
+/** An HTTPS agent trusting the system CAs and the CAs of `caFile` (a regular file, at most 1 MiB, holding PEM certificates). */
+async function caAgent(caFile: string): Promise<HttpsAgent> {
+  const info = await stat(caFile).catch((error: unknown) => {
+    throw new Error(`source.prometheus.tls.caFile ${caFile}: cannot read: ${error instanceof Error ? error.message : String(error)}`);
+  });
+  if (!info.isFile() || info.size > maxCaFileBytes) throw new Error(`source.prometheus.tls.caFile ${caFile}: not a regular file of at most ${maxCaFileBytes} bytes`);
+  const pem = await readFile(caFile, 'utf8');
+  if (!pem.includes('-----BEGIN CERTIFICATE-----')) throw new Error(`source.prometheus.tls.caFile ${caFile}: holds no PEM certificate`);
+  return new HttpsAgent({ ca: [...rootCertificates, pem] });
 }
