@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, test, vi } from 'vitest';
-import type { Service } from '../../src/app.js';
+import type { Service } from '../../src/app/index.js';
 import type { InputRef } from '../../src/core/index.js';
 import type { HistoryReadings, LatestReadings, MetricSource, TimeRange } from '../../src/source/index.js';
 import { call, makeTestPki, type TestPki } from '../unit/api/external-metrics-harness.js';
