@@ -14,7 +14,7 @@ import { afterAll, beforeAll, describe, expect, test, vi } from 'vitest';
 import type { Service } from '../../src/app/index.js';
 import type { InputRef } from '../../src/core/index.js';
 import type { HistoryReadings, LatestReadings, MetricSource, TimeRange } from '../../src/source/index.js';
-import { call, makeTestPki, type TestPki } from '../unit/api/external-metrics-harness.js';
+import { call, kubectlFlags, makeTestPki, type TestPki } from '../unit/api/external-metrics-harness.js';
 import { requireBinaries } from '../support/binaries.js';
 import { FakeSource } from '../support/fake-source.js';
 import { kubectl } from '../support/kubectl.js';
@@ -77,7 +77,7 @@ externalMetrics:
 `);
     service = buildService(config, { source, env: {} });
     await service.start();
-    flags = [`--server=${service.externalMetrics.url}`, `--certificate-authority=${pki.servingCA.certFile}`, `--client-certificate=${pki.frontProxyClient.certFile}`, `--client-key=${pki.frontProxyClient.keyFile}`];
+    flags = kubectlFlags(pki, service.externalMetrics.url);
   });
   afterAll(async () => {
     // The held cycle must end before stop() can (stop waits for a running cycle).

@@ -20,7 +20,7 @@ import { ManualClock } from '../support/manual-clock.js';
 import { requireBinaries } from '../support/binaries.js';
 import { kubectl } from '../support/kubectl.js';
 import { anomaly, decision, makeSnapshot, storeOf } from '../unit/publish/external-metrics/snapshot-fixture.js';
-import { call, configFromYaml, makeTestPki, startServer, type TestPki } from '../unit/api/external-metrics-harness.js';
+import { call, configFromYaml, kubectlFlags, makeTestPki, startServer, type TestPki } from '../unit/api/external-metrics-harness.js';
 
 const clock = new ManualClock(Date.UTC(2026, 10, 2, 12, 0, 15));
 const store = storeOf(
@@ -55,7 +55,7 @@ externalMetrics:
   clientCAFile: ${pki.frontProxyCA.certFile}
 `);
     server = await startServer({ config, store, clock });
-    flags = [`--server=${server.url}`, `--certificate-authority=${pki.servingCA.certFile}`, `--client-certificate=${pki.frontProxyClient.certFile}`, `--client-key=${pki.frontProxyClient.keyFile}`];
+    flags = kubectlFlags(pki, server.url);
   });
   afterAll(async () => {
     await server?.stop();
