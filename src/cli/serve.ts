@@ -54,7 +54,6 @@ export const serveCommand: Command = async (args, io) => {
   const watcher = new ConfigWatcher({ ...(file === undefined ? {} : { file }), env: io.env, clock: systemClock, initial: config });
   const build = buildInfo(io.env);
   const service = new Service({ config: () => watcher.current(), clock: systemClock, logger, build, env: io.env });
-  service.metrics.configReloaded(true, systemClock.nowMs());
   watcher.subscribe({
     onReload: () => {
       logger.info({ file }, 'configuration reloaded');
