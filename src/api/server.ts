@@ -76,12 +76,15 @@ export function buildApi(deps: ApiDeps): express.Express {
   app.get('/livez', (_req, res) => {
     res.json({ status: 'ok' });
   });
-  // Ready once there is something to serve; a stale snapshot stays ready (answers say they are stale),
-  // so that a Prometheus outage does not take every replica out of the Service at once.
+  // Ready means "can serve": this server answers only once every listener is up (start() opens the
+  // HTTP port last), so answering at all is the test. Readiness never waits for the first reconcile
+  // cycle nor for Prometheus: an unready pod has no Service endpoints, the aggregator then marks the
+  // v1beta1.external.metrics.k8s.io APIService unavailable, and that breaks API discovery and
+  // namespace deletion for the whole cluster (kubernetes/kubernetes#75788). Until the first snapshot,
+  // metric values answer 503 and the HPA holds its scale; the body says how far the cycles are.
   app.get('/readyz', (_req, res) => {
     const snapshot = store.latest();
-    if (snapshot === undefined) res.status(503).json(failureStatus(503, 'not ready: no reconcile cycle has completed yet'));
-    else res.json({ status: 'ok', snapshot: freshness(snapshot) });
+    res.json({ status: 'ok', firstCycleCompleted: snapshot !== undefined, snapshot: freshness(snapshot) });
   });
 
   app.get('/metrics', async (_req, res) => {

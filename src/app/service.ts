@@ -87,6 +87,9 @@ export class Service {
         return { service: tensorCount(), ...(model === undefined ? {} : { model }) };
       },
     });
+    // A Service is built from a configuration that loaded: foresight_config_last_reload_successful
+    // starts at 1 (as Prometheus' own), so ForesightConfigReloadFailing fires only on a refused reload.
+    this.metrics.configReloaded(true, clock.nowMs());
     this.kedaMetrics = createKedaMetrics(this.registry);
     // One instance for both TLS servers: the two families are registered once per registry.
     const tlsMetrics = createTlsMetrics(this.registry);

@@ -57,6 +57,7 @@ export function createSource(config: Config, clock: Clock, metrics?: ServiceMetr
               ? { type: 'basic', username: p.basicAuth.username, ...(p.basicAuth.password === undefined ? {} : { password: p.basicAuth.password }), ...(p.basicAuth.passwordFile === undefined ? {} : { passwordFile: p.basicAuth.passwordFile }) }
               : { type: 'none' },
       headers: p.headers,
+      ...(p.tls?.caFile === undefined ? {} : { caFile: p.tls.caFile }),
       timeoutSeconds: p.timeout,
       maxPointsPerQuery: p.maxPointsPerQuery,
       queueLabel: config.queries.queueLabel,

@@ -34,7 +34,7 @@ import type {
 import { formatCsv, inferStepSeconds, rowsToRegularSeries, readInputCsv } from './csv.js';
 import { parseFlags } from './flags.js';
 import type { TimestampValueRows } from './csv.js';
-import { exitUsage } from './io.js';
+import { exitCodesHelp, exitFailure, exitOk, exitUsage } from './io.js';
 import type { CliIo, Command } from './io.js';
 
 /** The default share of rows up to the default `--train-until`. */
@@ -89,7 +89,8 @@ Options:
 Where the model cannot forecast yet (before its warm-up, e.g. two days for holt_winters), the naive
 forecast (last value) is written instead. A summary (model, MASE, WAPE, p10-p90 coverage over the
 rows after --train-until) goes to stderr. The output is the same for the same input.
-`;
+
+${exitCodesHelp('the input cannot be read or has too few usable rows, or the output cannot be written')}`;
 
 /** What `foresight backtest` was asked to do. */
 export interface BacktestArgs {
@@ -107,17 +108,24 @@ export interface BacktestArgs {
 
 /** Parses the command's arguments; 'help' when help was asked for, an error message for bad usage. */
 export function parseBacktestArgs(args: readonly string[]): Result<BacktestArgs | 'help', string> {
-  const flags = parseFlags(args, ['--input', '--out', '--horizon', '--train-until', '--model', '--seed'], ['--lstm']);
+  const flags = parseFlags(args, {
+    input: { type: 'string' },
+    out: { type: 'string' },
+    horizon: { type: 'string' },
+    'train-until': { type: 'string' },
+    model: { type: 'string' },
+    seed: { type: 'string' },
+    lstm: { type: 'boolean' },
+  });
   if (!flags.ok) return flags;
   if (flags.value === 'help') return { ok: true, value: 'help' };
-  const given = flags.value.values;
-  const lstm = flags.value.switches.has('--lstm');
-  const input = given.get('--input');
-  const out = given.get('--out');
+  const given = flags.value;
+  const lstm = given.lstm === true;
+  const { input, out } = given;
   if (input === undefined || input === '') return { ok: false, error: '--input is required' };
   if (out === undefined || out === '') return { ok: false, error: '--out is required' };
   let horizonSeconds = defaultHorizonSeconds;
-  const horizonText = given.get('--horizon');
+  const horizonText = given.horizon;
   if (horizonText !== undefined) {
     const parsed = /^\d+(\.\d+)?$/.test(horizonText) ? Number(horizonText) : parseDurationSeconds(horizonText);
     if (parsed === undefined || !(parsed > 0)) {
@@ -126,16 +134,16 @@ export function parseBacktestArgs(args: readonly string[]): Result<BacktestArgs 
     horizonSeconds = parsed;
   }
   let trainUntilSeconds: number | undefined;
-  const trainUntilText = given.get('--train-until');
+  const trainUntilText = given['train-until'];
   if (trainUntilText !== undefined) {
     trainUntilSeconds = /^[+-]?\d+(\.\d+)?$/.test(trainUntilText) ? Number(trainUntilText) : Number.NaN;
     if (!Number.isFinite(trainUntilSeconds)) return { ok: false, error: `--train-until "${trainUntilText}" is not a unix timestamp in seconds` };
   }
-  const model = given.get('--model') ?? 'auto';
+  const model = given.model ?? 'auto';
   if (model !== 'auto' && !backtestModelNames.includes(model)) {
     return { ok: false, error: `--model "${model}" is not a model; use auto or one of: ${backtestModelNames.join(', ')}` };
   }
-  const seedText = given.get('--seed') ?? '1';
+  const seedText = given.seed ?? '1';
   if (!/^-?\d+$/.test(seedText)) return { ok: false, error: `--seed "${seedText}" is not a whole number` };
   return { ok: true, value: { input, out, horizonSeconds, trainUntilSeconds, model, lstm, seed: Number(seedText) } };
 }
@@ -456,17 +464,17 @@ export const backtestCommand: Command = async (args: readonly string[], io: CliI
   }
   if (parsed.value === 'help') {
     io.stdout.write(usage);
-    return 0;
+    return exitOk;
   }
   const options = parsed.value;
   const csv = await readInputCsv('backtest', options.input, io.stderr);
-  if (csv === undefined) return exitUsage;
+  if (csv === undefined) return exitFailure;
   const rowCount = csv.rows.values.length;
   const { lstm, ...rest } = options;
   const run = await runBacktestAsync(csv.rows, { ...rest, ...(lstm ? { lstm: {} } : {}) });
   if (!run.ok) {
     io.stderr.write(`foresight backtest: ${run.error}\n`);
-    return exitUsage;
+    return exitFailure;
   }
   const result = run.value;
   const text = formatCsv(['timestamp', 'forecast', 'p10', 'p90'], [csv.rows.timestampsSeconds, result.forecast, result.p10, result.p90]);
@@ -474,9 +482,9 @@ export const backtestCommand: Command = async (args: readonly string[], io: CliI
     await writeFile(options.out, text);
   } catch (error) {
     io.stderr.write(`foresight backtest: cannot write --out ${options.out}: ${messageOf(error)}\n`);
-    return 1;
+    return exitFailure;
   }
   io.stderr.write(formatBacktestSummary(result, rowCount, options.input));
   io.stderr.write(`wrote ${rowCount} rows to ${options.out}\n`);
-  return 0;
+  return exitOk;
 };

@@ -57,7 +57,7 @@ export const anomalySection = z
 
 export const decisionsSection = z
   .strictObject({
-    rulesFile: z.string().default('rules/scaling.rules.yaml').describe('The scaling rules file (docs/scaling-decisions.md); its min/max can only narrow scaling.resources.'),
+    rulesFile: z.string().default('policies/scaling.rules.yaml').describe('The scaling rules file (docs/scaling-decisions.md); its min/max can only narrow scaling.resources.'),
     tolerance: z.number().min(0).max(0.99).default(0.1).describe('Changes of at most this share of the replicas are not made (the HPA\'s tolerance).'),
     stabilization: z
       .strictObject({

@@ -1,5 +1,5 @@
 import type { X509Certificate } from 'node:crypto';
-import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+import { collectDefaultMetrics, Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import type { Config } from '../config/index.js';
 import { type Clock, formatDuration, type InputRef, type Resource } from '../core/index.js';
 import type { Recorder, SeriesForecast, Snapshot, SnapshotStore } from '../engine/index.js';
@@ -206,6 +206,13 @@ export function createMetrics(deps: MetricsDeps): ServiceMetrics {
       if (snapshot !== undefined) fill(g, snapshot);
     });
   const c = metricCatalog;
+  // The runtime's own series (process_* and nodejs_*: CPU, resident memory, open file descriptors,
+  // heap, event-loop lag, GC), named as every Node.js exporter names them, so that the standard
+  // dashboards and the ForesightDown triage work. Listed in docs/metrics.md apart from the catalog.
+  collectDefaultMetrics({ register: registry });
+  // Three of them are gauges named like counters, which `promtool check metrics` rejects; their
+  // per-type breakdowns (nodejs_active_handles{type}, …) carry the same information.
+  for (const misnamed of ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total']) registry.removeSingleMetric(misnamed);
 
   fromSnapshot(c.predictedQueueDepth, (g, s) => {
     for (const q of s.queues) {

@@ -1,4 +1,6 @@
-import { readFile } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
+import { Agent as HttpsAgent } from 'node:https';
+import { rootCertificates } from 'node:tls';
 import { PrometheusDriver } from 'prometheus-query';
 import { messageOf } from '../core/index.js';
 
@@ -44,6 +46,8 @@ export interface DriverOptions {
   readonly auth: PrometheusAuth;
   readonly headers: Readonly<Record<string, string>>;
   readonly timeoutSeconds: number;
+  /** PEM file of the CAs that sign an https:// Prometheus' certificate, trusted besides the system CAs. */
+  readonly caFile?: string | undefined;
 }
 
 /**
@@ -51,6 +55,9 @@ export interface DriverOptions {
  * read's AbortSignal and freshly read credentials go into every request without shared state.
  */
 export function createDriver(options: DriverOptions, signal: AbortSignal | undefined): PrometheusDriver {
+  // One agent per read: a renewed CA file is used from the next read on. A failure is reported per request.
+  const agent = options.caFile === undefined ? undefined : caAgent(options.caFile);
+  agent?.catch(() => undefined);
   return new PrometheusDriver({
     endpoint: options.url,
     baseURL: '/api/v1/',
@@ -59,6 +66,7 @@ export function createDriver(options: DriverOptions, signal: AbortSignal | undef
     requestInterceptor: {
       onFulfilled: async (config) => {
         if (signal !== undefined) config.signal = signal;
+        if (agent !== undefined) config.httpsAgent = await agent;
         const authorization = await authorizationHeader(options.auth);
         if (authorization !== undefined) config.headers.set('Authorization', authorization);
         return config;
@@ -179,4 +187,19 @@ function snippet(text: string): string {
 
 export function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null;
+}
+
+/** A CA file is a few certificates; anything larger is not one. */
+const maxCaFileBytes = 1 << 20;
+
+/** An HTTPS agent trusting the system CAs and the CAs of `caFile` (a regular file, at most 1 MiB, holding PEM certificates). */
+async function caAgent(caFile: string): Promise<HttpsAgent> {
+  const where = `source.prometheus.tls.caFile ${caFile}`;
+  const info = await stat(caFile).catch((error: unknown) => {
+    throw new CredentialsError(`${where}: cannot read: ${messageOf(error)}`, { cause: error });
+  });
+  if (!info.isFile() || info.size > maxCaFileBytes) throw new CredentialsError(`${where}: not a regular file of at most ${maxCaFileBytes} bytes`);
+  const pem = await readFile(caFile, 'utf8');
+  if (!pem.includes('-----BEGIN CERTIFICATE-----')) throw new CredentialsError(`${where}: holds no PEM certificate`);
+  return new HttpsAgent({ ca: [...rootCertificates, pem] });
 }

@@ -17,6 +17,8 @@ export interface PrometheusSourceOptions {
   readonly auth?: PrometheusAuth;
   /** Extra request headers, e.g. `X-Scope-OrgID` for a Mimir, Cortex or Thanos tenant. */
   readonly headers?: Readonly<Record<string, string>>;
+  /** PEM file of the CAs that sign an https:// Prometheus' certificate, trusted besides the system CAs; re-read on every read. */
+  readonly caFile?: string;
   /** Timeout of one HTTP request; also sent to Prometheus as the evaluation timeout. Default 10. */
   readonly timeoutSeconds?: number;
   /** Range queries are split so that no series returns more points than this. 1 to 11,000; default 10,000. */
@@ -70,7 +72,7 @@ export class PrometheusSource implements MetricSource {
       throw configError(`queueLabel ${JSON.stringify(this.#queueLabel)} is not a Prometheus label name`);
     }
     this.#templates = compileTemplates(options.queries);
-    this.#dispatchOptions = { url, auth, headers: { ...options.headers }, timeoutSeconds: this.#timeoutSeconds, concurrency, onQuery: options.onQuery };
+    this.#dispatchOptions = { url, auth, headers: { ...options.headers }, caFile: options.caFile, timeoutSeconds: this.#timeoutSeconds, concurrency, onQuery: options.onQuery };
   }
 
   /** Runs one instant query per distinct query at `atMs`. */

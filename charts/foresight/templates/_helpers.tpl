@@ -172,6 +172,12 @@ owns (ports, certificate files, KEDA switches, the model folder) set from the ch
     "metricsApi" (dict "enabled" .Values.keda.metricsApi.enabled)
     "grpc" $grpc)
   "scaling" (dict "modelPath" "/var/lib/foresight/models") }}
+{{- if .Values.scalingRules }}
+{{- $_ := set $managed "decisions" (dict "rulesFile" "/etc/foresight/scaling.rules.yaml") }}
+{{- end }}
+{{- if include "foresight.prometheusCA" . }}
+{{- $_ := set $managed "source" (dict "prometheus" (dict "tls" (dict "caFile" "/var/run/prometheus-ca/ca.crt"))) }}
+{{- end }}
 {{- toYaml (mergeOverwrite (deepCopy (.Values.config | default dict)) $managed) }}
 {{- end }}
 
@@ -198,4 +204,11 @@ exactly the objects its configuration names (docs/actuation.md "RBAC").
 {{- end }}
 {{- end }}
 {{- toJson $byNamespace }}
+{{- end }}
+
+{{/*
+foresight.prometheusCA is "true" when prometheusCA names a Secret or a ConfigMap.
+*/}}
+{{- define "foresight.prometheusCA" -}}
+{{- if or .Values.prometheusCA.secretName .Values.prometheusCA.configMapName }}true{{ end }}
 {{- end }}

@@ -47,15 +47,16 @@ describe('HTTP API', () => {
     service = buildService(configFromYaml(yaml), { clock, source });
   });
 
-  it('is alive at once but ready only after the first cycle', async () => {
+  it('is alive and ready before the first cycle (ready means "can serve"); data routes answer 503 until then', async () => {
     const api = request(service.api);
     await api.get('/healthz').expect(200, { status: 'ok' });
     await api.get('/livez').expect(200);
-    expectStatus((await api.get('/readyz').expect(503)).body, 503, /no reconcile cycle/);
+    const early = await api.get('/readyz').expect(200);
+    expect(early.body).toMatchObject({ status: 'ok', firstCycleCompleted: false, snapshot: { cycle: null, stale: true } });
     expectStatus((await api.get('/scaling/status').expect(503)).body, 503, /first reconcile cycle/);
     await service.reconciler.runCycle();
     const ready = await api.get('/readyz').expect(200);
-    expect(ready.body.snapshot.cycle).toBe(1);
+    expect(ready.body).toMatchObject({ firstCycleCompleted: true, snapshot: { cycle: 1 } });
   });
 
   it('GET /scaling/status shows queues, forecasts, inputs, problems and freshness', async () => {

@@ -71,7 +71,7 @@ describe('foresight backtest: usage', () => {
   it.each([
     [['--input', 'a.csv'], /--out is required/],
     [['--out', 'o.csv'], /--input is required/],
-    [['--input', 'a.csv', '--out', 'o.csv', '--frobnicate'], /unknown argument "--frobnicate"/],
+    [['--input', 'a.csv', '--out', 'o.csv', '--frobnicate'], /unknown option "--frobnicate"/],
     [['--input', 'a.csv', '--out', 'o.csv', '--horizon', 'soon'], /--horizon "soon" is not a positive duration/],
     [['--input', 'a.csv', '--out', 'o.csv', '--horizon', '0s'], /--horizon "0s"/],
     [['--input', 'a.csv', '--out', 'o.csv', '--train-until', 'yesterday'], /--train-until "yesterday"/],
@@ -91,14 +91,14 @@ describe('foresight backtest: usage', () => {
     });
   });
 
-  it('exits 2 when the input cannot be read or has no usable rows', async () => {
+  it('exits 1 when the input cannot be read or has no usable rows', async () => {
     const missing = await run(['--input', join(dir, 'nope.csv'), '--out', join(dir, 'o.csv')]);
-    expect(missing.code).toBe(2);
+    expect(missing.code).toBe(1);
     expect(missing.stderr).toMatch(/cannot read --input/);
     const empty = join(dir, 'empty.csv');
     await writeFile(empty, 'timestamp,value\nfoo,bar\n');
     const none = await run(['--input', empty, '--out', join(dir, 'o.csv')]);
-    expect(none.code).toBe(2);
+    expect(none.code).toBe(1);
     expect(none.stderr).toMatch(/empty\.csv:2: /);
     expect(none.stderr).toMatch(/no usable timestamp,value rows/);
   });
@@ -203,7 +203,7 @@ describe('foresight backtest: end to end', () => {
     const input = join(dir, 'tu.csv');
     await writeFile(input, '100,1\n200,2\n');
     const result = await run(['--input', input, '--out', join(dir, 'tu.out'), '--train-until', '50']);
-    expect(result.code).toBe(2);
+    expect(result.code).toBe(1);
     expect(result.stderr).toMatch(/before the first row/);
   });
 
