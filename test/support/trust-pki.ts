@@ -22,6 +22,7 @@ export const chainNames = [
   'genuineProxyViaIntermediate',
   'alice',
   'forgedIssueChain',
+  'forgedIssueChainNamedFrontProxyClient',
   'crossSignedByLookalikeRoot',
   'homemadeIntermediateWithProxySki',
   'lookalikeProxyCaAsLeaf',
@@ -81,6 +82,7 @@ export function makeTrustPki(): TrustPki {
   const proxyIntermediate = ca('proxy-intermediate', '/CN=front-proxy-intermediate', proxyCA, ['basicConstraints=critical,CA:TRUE,pathlen:0']);
   const proxyClientViaIntermediate = client('front-proxy-client-2', '/CN=front-proxy-client', proxyIntermediate);
   const alice = client('alice', '/CN=alice/O=team-a', clientCA);
+  const clientNamedLikeProxy = client('client-ca-front-proxy-client', '/CN=front-proxy-client', clientCA);
 
   // The reproduction of the issue, command for command.
   ws.run(['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', 'f.key', '-out', 'f.crt', '-subj', '/CN=front-proxy-ca',
@@ -114,12 +116,13 @@ export function makeTrustPki(): TrustPki {
     genuineProxyViaIntermediate: presented(proxyClientViaIntermediate, proxyIntermediate),
     alice: presented(alice),
     forgedIssueChain: presented(alice, forgedIntermediate, proxyCA),
+    forgedIssueChainNamedFrontProxyClient: presented(clientNamedLikeProxy, forgedIntermediate, proxyCA),
     crossSignedByLookalikeRoot: presented(alice, crossSigned, proxyCA),
     homemadeIntermediateWithProxySki: presented(homemadeLeaf, homemade, attackerRoot, proxyCA),
     lookalikeProxyCaAsLeaf: presented(lookalikeProxyCA, proxyCA),
     proxyCaAsLeaf: presented(proxyCA),
     proxyWrongName: presented(client('someone-else', '/CN=someone-else', proxyCA)),
-    clientCaNamedFrontProxyClient: presented(client('client-ca-front-proxy-client', '/CN=front-proxy-client', clientCA)),
+    clientCaNamedFrontProxyClient: presented(clientNamedLikeProxy),
     expiredIntermediate: presented(leafUnder('under-expired', expiredIntermediate), expiredIntermediate),
     notYetValidIntermediate: presented(leafUnder('under-future', notYetValidIntermediate), notYetValidIntermediate),
     expiredLeaf: presented(client('expired-leaf', '/CN=front-proxy-client', proxyCA, [], { notBeforeSeconds: -7200, notAfterSeconds: -60 })),

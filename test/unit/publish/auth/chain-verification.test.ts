@@ -20,6 +20,7 @@ const cases: readonly (readonly [ChainName, Expected, Expected])[] = [
   ['genuineProxyViaIntermediate', 'verified', 'untrusted'],
   ['alice', 'untrusted', 'verified'],
   ['forgedIssueChain', 'untrusted', 'verified'],
+  ['forgedIssueChainNamedFrontProxyClient', 'untrusted', 'verified'],
   ['crossSignedByLookalikeRoot', 'untrusted', 'verified'],
   ['homemadeIntermediateWithProxySki', 'untrusted', 'untrusted'],
   ['lookalikeProxyCaAsLeaf', 'untrusted', 'untrusted'],
