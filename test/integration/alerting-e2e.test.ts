@@ -112,7 +112,7 @@ snapshot: { maxAge: 10s }
     expect(alert.annotations).toEqual({
       summary: 'Queue orders is predicted to exceed its threshold within 15m.',
       description: alert.annotations['description'],
-      runbook_url: 'https://github.com/foresight-autoscaler/foresight#alert-foresightpredictedqueueoverload',
+      runbook_url: 'https://github.com/foresight-autoscaler/foresight/blob/main/docs/runbooks.md#alert-foresightpredictedqueueoverload',
     });
     expect(webhook.rejected).toEqual([]);
     // Alertmanager holds it as an active alert too.
