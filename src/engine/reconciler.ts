@@ -10,6 +10,7 @@ import type { LearnedModels } from './learned-models.js';
 import type { ObservationStore } from './observation-store.js';
 import { type HostForecastSettings, type HostSeriesReply, inlineModelHost, type ModelHostPort } from './model-host.js';
 import { OptimizerCycle, optimizerReadingKey } from './optimizer-cycle.js';
+import { failIfNothingRead } from './read-outcome.js';
 import type { Recorder } from './recorder.js';
 import { buildSnapshot, toResourceDecision } from './snapshot-builder.js';
 import type { AnomalyState, InputValue, ModelAccuracy, OptimizerState, ResourceDecision, SeriesForecast, Snapshot, SnapshotStore } from './snapshot.js';
@@ -37,8 +38,8 @@ export interface ReconcilerDeps {
  * due, forecast every horizon and publish an immutable snapshot.
  *
  * Cycles never overlap: `runCycle` called while one runs waits for it and then runs its own, so
- * "evaluate now" from the API always returns a fresh result. A cycle whose source is down fails
- * as a whole; the store keeps the previous snapshot (which then ages and is reported stale) and
+ * "evaluate now" from the API always returns a fresh result. A cycle whose source is down, or in
+ * which every read failed (read-outcome.ts), fails as a whole; the store keeps the previous snapshot (which then ages and is reported stale) and
  * the next cycle simply tries again.
  */
 export class Reconciler {
@@ -105,9 +106,11 @@ export class Reconciler {
       ...reads.map((read) => source.readHistory(read.inputs, read.range)),
     ]);
     const history = { history: histories.flatMap((h) => h.history), problems: histories.flatMap((h) => h.problems) };
-    this.#history.readsDone(reads, gridEndMs);
     const problems = [...latest.problems, ...history.problems];
     for (const problem of problems) recorder.sourceProblem(problem.reason);
+    failIfNothingRead(latest, histories);
+    // An input whose whole window could not be queried is asked for its whole window again next cycle.
+    this.#history.readsDone(reads, gridEndMs, new Set(history.problems.filter((p) => p.reason === 'query_failed').map((p) => inputKey(p.input))));
 
     for (const { input, series } of history.history) {
       const key = inputKey(input);

@@ -61,7 +61,8 @@ export const metricCatalog = {
   buildInfo: def('foresight_build_info', 'gauge', 'Build information (always 1).', ['version', 'revision', 'nodejs_version']),
   sourceQueryDuration: def('foresight_source_query_duration_seconds', 'histogram', 'Duration of queries to the input source, in seconds.', ['kind', 'outcome']),
   sourceProblems: def('foresight_source_problems_total', 'counter', 'Inputs that gave no usable value, by reason (counted and skipped).', ['reason']),
-  sourceUp: def('foresight_source_up', 'gauge', '1 when the latest cycle could read the input source, else 0.'),
+  sourceUp: def('foresight_source_up', 'gauge', '1 when the latest cycle could read the input source, else 0 (unreachable, or every read failed).'),
+  sourceInputUp: def('foresight_source_input_up', 'gauge', 'Per input of the latest snapshot: 1 when it gave a usable value, 0 when it had a problem (see foresight_source_problems_total).', ['input']),
   snapshotAge: def('foresight_snapshot_age_seconds', 'gauge', 'Age of the snapshot every answer is served from, in seconds.'),
   snapshotStale: def('foresight_snapshot_stale', 'gauge', '1 when the snapshot is older than snapshot.maxAge (the last cycles failed), else 0.'),
   snapshotTimestamp: def('foresight_snapshot_timestamp_seconds', 'gauge', 'Unix time the current snapshot was completed.'),
@@ -276,6 +277,10 @@ export function createMetrics(deps: MetricsDeps): ServiceMetrics {
   });
   fromSnapshot(c.anomaliesCritical, (g, s) => g.set(s.anomalies.filter((a) => a.isAnomaly && a.severity === 'critical').length));
   gauge(c.buildInfo).set({ version: deps.build.version, revision: deps.build.revision, nodejs_version: process.version }, 1);
+  fromSnapshot(c.sourceInputUp, (g, s) => {
+    for (const value of s.inputs) g.set({ input: value.key }, 1);
+    for (const problem of s.problems) g.set({ input: problem.inputKey }, 0);
+  });
   gauge(c.sourceUp, (g) => {
     const status = store.status();
     if (status.lastAttemptAtMs > 0) g.set(status.lastError === undefined ? 1 : 0);
