@@ -157,6 +157,7 @@ export class Service {
       clock,
       config,
       evaluate: () => this.reconciler.runCycle(),
+      cycleWaiting: () => this.reconciler.cycleWaiting,
       build: options.build,
       logger: logger.child({ module: 'api' }),
       kedaMetrics: this.kedaMetrics,
