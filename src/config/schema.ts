@@ -149,6 +149,9 @@ export const configSchema = z
           .max(600)
           .default(6)
           .describe('Cycles POST /scaling/evaluate may start per minute (a token bucket holding as many); more get 429 with Retry-After. Requests while a cycle waits to start join it and cost nothing.'),
+        shutdownGrace: duration
+          .default(25)
+          .describe('Time SIGTERM gives the running cycle and open requests to finish; then the process exits anyway (code 1). Keep it below the pod\'s terminationGracePeriodSeconds (30 s).'),
         auth: z
           .strictObject({
             bearerTokenFile: z
