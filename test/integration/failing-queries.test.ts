@@ -9,7 +9,7 @@
  * Cycles are driven by hand (manual clock and timers), so nothing here depends on wall time.
  */
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import type { Service } from '../../src/app.js';
+import type { Service } from '../../src/app/index.js';
 import { ManualClock } from '../support/manual-clock.js';
 import { ManualTimers } from '../support/manual-timers.js';
 import { buildService, configFromYaml } from '../support/service.js';
