@@ -18,11 +18,22 @@ export interface ApiDeps {
   readonly config: () => Config;
   /** Runs a reconcile cycle now (after any running one, or joins the one waiting) and returns its snapshot. */
   readonly evaluate: () => Promise<Snapshot>;
+  /** Whether the current scaling rules compiled, or why they were refused (the previous ones keep deciding). */
+  readonly scalingRules?: () => ScalingRulesState;
   /** True when a cycle waits to start, so that `evaluate()` joins it (and costs no rate-limit token). */
   readonly cycleWaiting?: () => boolean;
   readonly build: { readonly version: string };
   readonly logger: Logger;
   readonly kedaMetrics?: KedaMetrics;
+}
+
+/** The outcome of the latest compilation of the scaling rules file. */
+export type ScalingRulesState = { readonly loaded: true } | { readonly loaded: false; readonly refusedAtMs: number; readonly lastError: string };
+
+function scalingRulesView(state: ScalingRulesState, file: string) {
+  return state.loaded
+    ? { file, loaded: true, refusedAt: null, lastError: null }
+    : { file, loaded: false, refusedAt: new Date(state.refusedAtMs).toISOString(), lastError: state.lastError };
 }
 
 /** A client error with the HTTP status to answer with. */
@@ -105,6 +116,7 @@ export function buildApi(deps: ApiDeps): express.Express {
         mlPredictionEnabled: config.scaling.mlPredictionEnabled,
         anomalyDetectionEnabled: config.scaling.anomalyDetectionEnabled,
         monitoringIntervalSeconds: config.scaling.monitoringInterval,
+        rules: scalingRulesView(deps.scalingRules?.() ?? { loaded: true }, config.decisions.rulesFile),
       },
       source: config.source.type,
       snapshot: freshness(snapshot),

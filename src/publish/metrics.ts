@@ -71,6 +71,7 @@ export const metricCatalog = {
   lastSuccess: def('foresight_reconcile_last_success_timestamp_seconds', 'gauge', 'Unix time of the last successful reconcile cycle.'),
   modelFitDuration: def('foresight_model_fit_duration_seconds', 'histogram', 'Time to fit one model on one series, in seconds.', ['model']),
   configReloadSuccessful: def('foresight_config_last_reload_successful', 'gauge', '1 when the last configuration (re)load succeeded, 0 when it was refused and the previous one kept running.'),
+  rulesReloadSuccessful: def('foresight_scaling_rules_last_reload_successful', 'gauge', '1 when the scaling rules of the current configuration compiled, 0 when they were refused and the previous rules keep deciding.'),
   configReloadTimestamp: def('foresight_config_last_reload_success_timestamp_seconds', 'gauge', 'Unix time of the last successful configuration load.'),
   kedaRequests: def('foresight_keda_requests_total', 'counter', 'KEDA requests answered, by surface (metrics_api, grpc), method (metrics, IsActive, StreamIsActive, GetMetricSpec, GetMetrics) and outcome (ok, invalid_argument, not_found, unavailable, permission_denied).', ['surface', 'method', 'outcome']),
   kedaPushStreams: def('foresight_keda_push_streams', 'gauge', 'Open StreamIsActive streams of KEDA external-push triggers.'),
@@ -170,6 +171,8 @@ export interface ServiceMetrics {
   observeQuery(kind: 'instant' | 'range', outcome: 'success' | 'error', durationSeconds: number): void;
   /** Reports the outcome of a configuration (re)load. */
   configReloaded(successful: boolean, atMs: number): void;
+  /** Records whether the scaling rules of a new configuration compiled. */
+  rulesReloaded(successful: boolean): void;
   /** Actuation events (the shape of actuate's ActuationMetrics, so publish needn't import it). */
   readonly actuation: {
     patched(resource: Resource, outcome: 'applied' | 'dry_run' | 'failed' | 'skipped_not_leader'): void;
@@ -331,6 +334,7 @@ export function createMetrics(deps: MetricsDeps): ServiceMetrics {
   leader.set(0);
   const reloadOk = gauge(c.configReloadSuccessful);
   const reloadAt = gauge(c.configReloadTimestamp);
+  const rulesOk = gauge(c.rulesReloadSuccessful);
   gauge(c.tfjsTensors, (g) => {
     const counts = deps.tensorCount?.();
     g.set({ process: 'service' }, counts?.service ?? 0);
@@ -400,6 +404,9 @@ export function createMetrics(deps: MetricsDeps): ServiceMetrics {
     configReloaded(successful, atMs) {
       reloadOk.set(successful ? 1 : 0);
       if (successful) reloadAt.set(atMs / 1000);
+    },
+    rulesReloaded(successful) {
+      rulesOk.set(successful ? 1 : 0);
     },
   };
 }

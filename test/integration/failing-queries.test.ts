@@ -48,7 +48,7 @@ describe('a Prometheus whose every answer is garbage fails the cycle', () => {
     const config = configFromYaml(`
 server: { host: 127.0.0.1, port: 0 }
 logLevel: silent
-source: { type: prometheus, prometheus: { url: ${prometheus.url}, timeout: 5s } }
+source: { type: prometheus, prometheus: { url: ${prometheus.url}, timeout: 5s, maxResponseBytes: 1048576 } }
 queues: [{ name: orders, threshold: 100 }]
 queries:
   queue:
@@ -111,5 +111,21 @@ snapshot: { maxAge: 30s }
     expect(view.problems.map((p) => `${p.inputKey}:${p.reason}`).sort()).toEqual(['queue/orders/depth:query_failed', 'queue/orders/depth:query_failed']);
     expect(await metric('foresight_source_up ')).toEqual(['foresight_source_up 1']);
     expect((await metric('foresight_source_input_up{')).sort()).toEqual(['foresight_source_input_up{input="queue/orders/depth"} 0', 'foresight_source_input_up{input="system/cpu_percent"} 1']);
+  });
+
+  test('an answer larger than source.prometheus.maxResponseBytes (1 MiB here) is refused as query_failed, not buffered', async () => {
+    // 50 MB of well-formed JSON, serialised once and cheaply: blocking this process (client and fake
+    // share it) for seconds would let the fake's idle keep-alive sockets expire under the client.
+    const huge: Reply = { body: JSON.stringify(vector(startMs / 1000, [{ labels: { pod: 'x'.repeat(50_000_000) }, value: '1' }]).body) };
+    expect((huge.body as string).length).toBeGreaterThan(50_000_000);
+    prometheus.handler = (request) => (request.params.get('query')?.includes('depth') === true ? huge : healthy(request));
+    clock.advance(15);
+    const snapshot = await service.reconciler.runCycle();
+    expect(snapshot.inputs.map((v) => v.key)).toEqual(['system/cpu_percent']);
+    const problems = snapshot.problems.filter((p) => p.inputKey === 'queue/orders/depth');
+    expect(problems.length).toBeGreaterThan(0);
+    for (const problem of problems) {
+      expect(problem).toMatchObject({ reason: 'query_failed', message: expect.stringMatching(/^the answer is larger than source\.prometheus\.maxResponseBytes and was refused \(maxContentLength size of 1048576 exceeded\)/) });
+    }
   });
 });
