@@ -13,33 +13,11 @@ import type { Config } from '../../src/config/index.js';
 import { ManualClock } from '../support/manual-clock.js';
 import { ManualTimers } from '../support/manual-timers.js';
 import { buildService, configFromYaml } from '../support/service.js';
-import { type FakePrometheus, matrix, rangeGrid, type RecordedRequest, type Reply, startFakePrometheus, vector } from '../unit/source/fake-prometheus.js';
+import { healthy, twoInputConfigYaml } from '../support/two-input-prometheus.js';
+import { type FakePrometheus, startFakePrometheus } from '../unit/source/fake-prometheus.js';
 
-function healthy(request: RecordedRequest): Reply {
-  if (request.path === '/api/v1/query_range') return matrix([{ values: rangeGrid(request).map((t) => [t, String(50 + 10 * Math.sin(t / 3600))] as const) }]);
-  return vector(Number(request.params.get('time')), [{ value: '5' }]);
-}
-
-const off = (keys: readonly string[]) => keys.map((k) => `    ${k}: ""`).join('\n');
-const yaml = (prometheusUrl: string, server: string) => `
-server: ${server}
-logLevel: silent
-source: { type: prometheus, prometheus: { url: ${prometheusUrl}, timeout: 5s } }
-queues: [{ name: orders, threshold: 100 }]
-queries:
-  queue:
-    depth: 'sum(depth{queue="{{queue}}"})'
-${off(['consumers', 'enqueue_rate_per_second', 'dequeue_rate_per_second', 'wait_avg_seconds', 'wait_max_seconds', 'failed_messages'])}
-  system:
-    cpu_percent: avg(cpu)
-${off(['memory_percent', 'disk_io_bytes_per_second', 'network_io_bytes_per_second', 'load1', 'load5', 'load15'])}
-  performance:
-${off(['response_time_p95_seconds', 'error_rate_percent', 'db_connection_utilization_percent'])}
-  replicas:
-${off(['worker_processes', 'api_instances', 'batch_processors', 'ml_workers', 'db_connections'])}
-forecast: { step: 1m, season: 1h, history: 3h, horizons: [15m] }
-scaling: { monitoringInterval: 15s }
-`;
+// Queries are held while 500 requests arrive, which takes seconds on a busy machine: no query may time out meanwhile.
+const yaml = (prometheusUrl: string, server: string) => twoInputConfigYaml({ prometheusUrl, server, timeout: '10m' });
 
 let prometheus: FakePrometheus;
 beforeAll(async () => {

@@ -13,15 +13,10 @@ import type { Service } from '../../src/app/index.js';
 import { ManualClock } from '../support/manual-clock.js';
 import { ManualTimers } from '../support/manual-timers.js';
 import { buildService, configFromYaml } from '../support/service.js';
+import { healthy, twoInputConfigYaml } from '../support/two-input-prometheus.js';
 import { apiError, type FakePrometheus, matrix, rangeGrid, type Reply, type RecordedRequest, startFakePrometheus, vector } from '../unit/source/fake-prometheus.js';
 
 const startMs = Date.UTC(2026, 10, 2, 12, 0, 20);
-
-/** A healthy Prometheus: every instant query answers 5, every range query a gentle wave. */
-function healthy(request: RecordedRequest): Reply {
-  if (request.path === '/api/v1/query_range') return matrix([{ values: rangeGrid(request).map((t) => [t, String(50 + 10 * Math.sin(t / 3600))] as const) }]);
-  return vector(Number(request.params.get('time')), [{ value: '5' }]);
-}
 
 const failures: readonly (readonly [string, (request: RecordedRequest) => Reply])[] = [
   ['HTTP 500', () => apiError(500, 'internal', 'storage is on fire')],
@@ -44,27 +39,7 @@ describe('a Prometheus whose every answer is garbage fails the cycle', () => {
   beforeAll(async () => {
     prometheus = await startFakePrometheus(healthy);
     clock = new ManualClock(startMs);
-    const off = (keys: readonly string[]) => keys.map((k) => `    ${k}: ""`).join('\n');
-    const config = configFromYaml(`
-server: { host: 127.0.0.1, port: 0 }
-logLevel: silent
-source: { type: prometheus, prometheus: { url: ${prometheus.url}, timeout: 5s, maxResponseBytes: 1048576 } }
-queues: [{ name: orders, threshold: 100 }]
-queries:
-  queue:
-    depth: 'sum(depth{queue="{{queue}}"})'
-${off(['consumers', 'enqueue_rate_per_second', 'dequeue_rate_per_second', 'wait_avg_seconds', 'wait_max_seconds', 'failed_messages'])}
-  system:
-    cpu_percent: avg(cpu)
-${off(['memory_percent', 'disk_io_bytes_per_second', 'network_io_bytes_per_second', 'load1', 'load5', 'load15'])}
-  performance:
-${off(['response_time_p95_seconds', 'error_rate_percent', 'db_connection_utilization_percent'])}
-  replicas:
-${off(['worker_processes', 'api_instances', 'batch_processors', 'ml_workers', 'db_connections'])}
-forecast: { step: 1m, season: 1h, history: 3h, horizons: [15m] }
-scaling: { monitoringInterval: 15s }
-snapshot: { maxAge: 30s }
-`);
+    const config = configFromYaml(twoInputConfigYaml({ prometheusUrl: prometheus.url, server: '{ host: 127.0.0.1, port: 0 }', prometheusExtra: ', maxResponseBytes: 1048576', extra: 'snapshot: { maxAge: 30s }' }));
     service = buildService(config, { clock, timers: new ManualTimers(clock) });
     await service.start(); // runs the first cycle at once; later ones only when the test asks
     url = service.url;
