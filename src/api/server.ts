@@ -5,6 +5,7 @@ import type { Config } from '../config/index.js';
 import { type Clock, formatDuration, messageOf } from '../core/index.js';
 import type { Snapshot, SnapshotStore } from '../engine/index.js';
 import { failureStatus, type KedaMetrics } from '../publish/index.js';
+import { bearerGuard, CycleRateLimit } from './access.js';
 import { buildKedaRouter } from './keda-routes.js';
 import { accuracyViews, freshnessView, inputViews, learnedModelViews, queueViews } from './views.js';
 import { webViewRouter } from './web-view.js';
@@ -15,11 +16,24 @@ export interface ApiDeps {
   readonly registry: Registry;
   readonly clock: Clock;
   readonly config: () => Config;
-  /** Runs a reconcile cycle now (after any running one) and returns its snapshot. */
+  /** Runs a reconcile cycle now (after any running one, or joins the one waiting) and returns its snapshot. */
   readonly evaluate: () => Promise<Snapshot>;
+  /** Whether the current scaling rules compiled, or why they were refused (the previous ones keep deciding). */
+  readonly scalingRules?: () => ScalingRulesState;
+  /** True when a cycle waits to start, so that `evaluate()` joins it (and costs no rate-limit token). */
+  readonly cycleWaiting?: () => boolean;
   readonly build: { readonly version: string };
   readonly logger: Logger;
   readonly kedaMetrics?: KedaMetrics;
+}
+
+/** The outcome of the latest compilation of the scaling rules file. */
+export type ScalingRulesState = { readonly loaded: true } | { readonly loaded: false; readonly refusedAtMs: number; readonly lastError: string };
+
+function scalingRulesView(state: ScalingRulesState, file: string) {
+  return state.loaded
+    ? { file, loaded: true, refusedAt: null, lastError: null }
+    : { file, loaded: false, refusedAt: new Date(state.refusedAtMs).toISOString(), lastError: state.lastError };
 }
 
 /** A client error with the HTTP status to answer with. */
@@ -62,6 +76,8 @@ export function buildApi(deps: ApiDeps): express.Express {
   app.set('query parser', 'simple');
   // Bodies are small JSON documents at most; a malformed one is a 400, never ignored.
   app.use(express.json({ limit: '64kb' }));
+  app.use(bearerGuard(deps.config));
+  const evaluateLimit = new CycleRateLimit(clock, () => deps.config().server.evaluatePerMinute);
 
   const requireSnapshot = (): Snapshot => {
     const snapshot = store.latest();
@@ -103,6 +119,7 @@ export function buildApi(deps: ApiDeps): express.Express {
         mlPredictionEnabled: config.scaling.mlPredictionEnabled,
         anomalyDetectionEnabled: config.scaling.anomalyDetectionEnabled,
         monitoringIntervalSeconds: config.scaling.monitoringInterval,
+        rules: scalingRulesView(deps.scalingRules?.() ?? { loaded: true }, config.decisions.rulesFile),
       },
       source: config.source.type,
       snapshot: freshness(snapshot),
@@ -167,6 +184,12 @@ export function buildApi(deps: ApiDeps): express.Express {
 
   app.post('/scaling/evaluate', async (req, res) => {
     allowOnly(req, []);
+    // Joining the waiting cycle is free; starting one takes a token.
+    const retryAfterSeconds = deps.cycleWaiting?.() === true ? undefined : evaluateLimit.take();
+    if (retryAfterSeconds !== undefined) {
+      res.set('Retry-After', String(retryAfterSeconds));
+      throw new HttpError(429, `too many evaluations: at most ${deps.config().server.evaluatePerMinute} cycles per minute (server.evaluatePerMinute); retry in ${retryAfterSeconds} s`);
+    }
     let snapshot: Snapshot;
     try {
       snapshot = await deps.evaluate();

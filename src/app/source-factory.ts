@@ -60,6 +60,7 @@ export function createSource(config: Config, clock: Clock, metrics?: ServiceMetr
       ...(p.tls?.caFile === undefined ? {} : { caFile: p.tls.caFile }),
       timeoutSeconds: p.timeout,
       maxPointsPerQuery: p.maxPointsPerQuery,
+      maxResponseBytes: p.maxResponseBytes,
       queueLabel: config.queries.queueLabel,
       queries: { queue: config.queries.queue, system: config.queries.system, performance: config.queries.performance, replicas: config.queries.replicas },
       ...(metrics === undefined ? {} : { onQuery: (event) => metrics.observeQuery(event.kind, event.outcome, event.durationSeconds) }),

@@ -78,15 +78,26 @@ export const serveCommand: Command = async (args, io) => {
   }
   logger.info({ url: service.url, version: build.version, source: config.source.type, queues: config.queues.length }, 'foresight is serving');
 
+  let stopping = false;
   const stop = async (signal: string) => {
-    logger.info({ signal }, 'stopping');
+    // A second signal does not wait any longer.
+    if (stopping) process.exit(1);
+    stopping = true;
+    const graceSeconds = watcher.current().server.shutdownGrace;
+    logger.info({ signal, graceSeconds }, 'stopping');
+    // A cycle stuck on a hostile input or a hung query must not keep the process alive: the
+    // deadline ends it whatever is still running (unref'd, so it never delays a clean exit).
+    setTimeout(() => {
+      logger.error({ graceSeconds }, 'did not stop within server.shutdownGrace; exiting anyway');
+      process.exit(1);
+    }, graceSeconds * 1000).unref();
     watcher.stop();
     await service.stop();
     logger.info('stopped');
     process.exit(0);
   };
-  process.once('SIGTERM', () => void stop('SIGTERM'));
-  process.once('SIGINT', () => void stop('SIGINT'));
+  process.on('SIGTERM', () => void stop('SIGTERM'));
+  process.on('SIGINT', () => void stop('SIGINT'));
   process.on('SIGHUP', () => watcher.reload());
   // Keep running: the exit code is set by the signal handlers.
   return -1;

@@ -53,6 +53,7 @@ export function createPolicyProvider(
   config: () => Config,
   baseDirs: readonly string[],
   onError: (message: string) => void,
+  onLoaded?: () => void,
 ): () => DecisionPolicy | undefined {
   let builtFor: Config | undefined;
   let policy: DecisionPolicy | undefined;
@@ -61,8 +62,10 @@ export function createPolicyProvider(
     if (current !== builtFor) {
       builtFor = current;
       const loaded = loadDecisionPolicy(current, baseDirs);
-      if (loaded.ok) policy = loaded.value;
-      else onError(loaded.error);
+      if (loaded.ok) {
+        policy = loaded.value;
+        onLoaded?.();
+      } else onError(loaded.error);
     }
     return policy;
   };

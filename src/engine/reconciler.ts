@@ -10,6 +10,7 @@ import type { LearnedModels } from './learned-models.js';
 import type { ObservationStore } from './observation-store.js';
 import { type HostForecastSettings, type HostSeriesReply, inlineModelHost, type ModelHostPort } from './model-host.js';
 import { OptimizerCycle, optimizerReadingKey } from './optimizer-cycle.js';
+import { failIfNothingRead } from './read-outcome.js';
 import type { Recorder } from './recorder.js';
 import { buildSnapshot, toResourceDecision } from './snapshot-builder.js';
 import type { AnomalyState, InputValue, ModelAccuracy, OptimizerState, ResourceDecision, SeriesForecast, Snapshot, SnapshotStore } from './snapshot.js';
@@ -36,15 +37,18 @@ export interface ReconcilerDeps {
  * One reconcile cycle: read the inputs, update each forecast series' history, refit models when
  * due, forecast every horizon and publish an immutable snapshot.
  *
- * Cycles never overlap: `runCycle` called while one runs waits for it and then runs its own, so
- * "evaluate now" from the API always returns a fresh result. A cycle whose source is down fails
- * as a whole; the store keeps the previous snapshot (which then ages and is reported stale) and
- * the next cycle simply tries again.
+ * Cycles never overlap: `runCycle` called while one runs waits for it and then runs its own (or
+ * joins the one already waiting), so "evaluate now" from the API always returns a fresh result.
+ * A cycle whose source is down, or in which every read failed (read-outcome.ts), fails as a
+ * whole; the store keeps the previous snapshot (which then ages and is reported stale) and the
+ * next cycle simply tries again.
  */
 export class Reconciler {
   readonly #deps: ReconcilerDeps;
   readonly #models: ModelHostPort;
   #tail: Promise<unknown> = Promise.resolve();
+  /** The cycle queued behind the running one, not started yet; new callers join it. */
+  #waiting: Promise<Snapshot> | undefined;
   #cycle = 0;
   readonly #history = new HistoryWindow();
   /** Bumped with every new configuration: the model host then drops its fits and refits. */
@@ -68,11 +72,26 @@ export class Reconciler {
     this.#optimizer = new OptimizerCycle(this.#models, deps.observations);
   }
 
-  /** Runs a cycle after any running one finishes; resolves with its snapshot or rejects with its error. */
+  /**
+   * Runs a cycle after any running one finishes; resolves with its snapshot or rejects with its
+   * error. Callers that ask while a cycle is already waiting to start join that one: it starts
+   * after their request, so its result is as fresh as one of their own, and a flood of requests
+   * costs at most one running and one waiting cycle.
+   */
   runCycle(): Promise<Snapshot> {
-    const run = this.#tail.then(() => this.#runOnce());
+    if (this.#waiting !== undefined) return this.#waiting;
+    const run = this.#tail.then(() => {
+      this.#waiting = undefined;
+      return this.#runOnce();
+    });
+    this.#waiting = run;
     this.#tail = run.catch(() => undefined);
     return run;
+  }
+
+  /** True when a cycle is waiting to start: `runCycle()` now would join it rather than queue one. */
+  get cycleWaiting(): boolean {
+    return this.#waiting !== undefined;
   }
 
   async #runOnce(): Promise<Snapshot> {
@@ -105,9 +124,11 @@ export class Reconciler {
       ...reads.map((read) => source.readHistory(read.inputs, read.range)),
     ]);
     const history = { history: histories.flatMap((h) => h.history), problems: histories.flatMap((h) => h.problems) };
-    this.#history.readsDone(reads, gridEndMs);
     const problems = [...latest.problems, ...history.problems];
     for (const problem of problems) recorder.sourceProblem(problem.reason);
+    failIfNothingRead(latest, histories);
+    // An input whose whole window could not be queried is asked for its whole window again next cycle.
+    this.#history.readsDone(reads, gridEndMs, new Set(history.problems.filter((p) => p.reason === 'query_failed').map((p) => inputKey(p.input))));
 
     for (const { input, series } of history.history) {
       const key = inputKey(input);

@@ -61,7 +61,8 @@ export const metricCatalog = {
   buildInfo: def('foresight_build_info', 'gauge', 'Build information (always 1).', ['version', 'revision', 'nodejs_version']),
   sourceQueryDuration: def('foresight_source_query_duration_seconds', 'histogram', 'Duration of queries to the input source, in seconds.', ['kind', 'outcome']),
   sourceProblems: def('foresight_source_problems_total', 'counter', 'Inputs that gave no usable value, by reason (counted and skipped).', ['reason']),
-  sourceUp: def('foresight_source_up', 'gauge', '1 when the latest cycle could read the input source, else 0.'),
+  sourceUp: def('foresight_source_up', 'gauge', '1 when the latest cycle could read the input source, else 0 (unreachable, or every read failed).'),
+  sourceInputUp: def('foresight_source_input_up', 'gauge', 'Per input of the latest snapshot: 1 when it gave a usable value, 0 when it had a problem (see foresight_source_problems_total).', ['input']),
   snapshotAge: def('foresight_snapshot_age_seconds', 'gauge', 'Age of the snapshot every answer is served from, in seconds.'),
   snapshotStale: def('foresight_snapshot_stale', 'gauge', '1 when the snapshot is older than snapshot.maxAge (the last cycles failed), else 0.'),
   snapshotTimestamp: def('foresight_snapshot_timestamp_seconds', 'gauge', 'Unix time the current snapshot was completed.'),
@@ -70,6 +71,7 @@ export const metricCatalog = {
   lastSuccess: def('foresight_reconcile_last_success_timestamp_seconds', 'gauge', 'Unix time of the last successful reconcile cycle.'),
   modelFitDuration: def('foresight_model_fit_duration_seconds', 'histogram', 'Time to fit one model on one series, in seconds.', ['model']),
   configReloadSuccessful: def('foresight_config_last_reload_successful', 'gauge', '1 when the last configuration (re)load succeeded, 0 when it was refused and the previous one kept running.'),
+  rulesReloadSuccessful: def('foresight_scaling_rules_last_reload_successful', 'gauge', '1 when the scaling rules of the current configuration compiled, 0 when they were refused and the previous rules keep deciding.'),
   configReloadTimestamp: def('foresight_config_last_reload_success_timestamp_seconds', 'gauge', 'Unix time of the last successful configuration load.'),
   kedaRequests: def('foresight_keda_requests_total', 'counter', 'KEDA requests answered, by surface (metrics_api, grpc), method (metrics, IsActive, StreamIsActive, GetMetricSpec, GetMetrics) and outcome (ok, invalid_argument, not_found, unavailable, permission_denied).', ['surface', 'method', 'outcome']),
   kedaPushStreams: def('foresight_keda_push_streams', 'gauge', 'Open StreamIsActive streams of KEDA external-push triggers.'),
@@ -169,6 +171,8 @@ export interface ServiceMetrics {
   observeQuery(kind: 'instant' | 'range', outcome: 'success' | 'error', durationSeconds: number): void;
   /** Reports the outcome of a configuration (re)load. */
   configReloaded(successful: boolean, atMs: number): void;
+  /** Records whether the scaling rules of a new configuration compiled. */
+  rulesReloaded(successful: boolean): void;
   /** Actuation events (the shape of actuate's ActuationMetrics, so publish needn't import it). */
   readonly actuation: {
     patched(resource: Resource, outcome: 'applied' | 'dry_run' | 'failed' | 'skipped_not_leader'): void;
@@ -283,6 +287,10 @@ export function createMetrics(deps: MetricsDeps): ServiceMetrics {
   });
   fromSnapshot(c.anomaliesCritical, (g, s) => g.set(s.anomalies.filter((a) => a.isAnomaly && a.severity === 'critical').length));
   gauge(c.buildInfo).set({ version: deps.build.version, revision: deps.build.revision, nodejs_version: process.version }, 1);
+  fromSnapshot(c.sourceInputUp, (g, s) => {
+    for (const value of s.inputs) g.set({ input: value.key }, 1);
+    for (const problem of s.problems) g.set({ input: problem.inputKey }, 0);
+  });
   gauge(c.sourceUp, (g) => {
     const status = store.status();
     if (status.lastAttemptAtMs > 0) g.set(status.lastError === undefined ? 1 : 0);
@@ -333,6 +341,7 @@ export function createMetrics(deps: MetricsDeps): ServiceMetrics {
   leader.set(0);
   const reloadOk = gauge(c.configReloadSuccessful);
   const reloadAt = gauge(c.configReloadTimestamp);
+  const rulesOk = gauge(c.rulesReloadSuccessful);
   gauge(c.tfjsTensors, (g) => {
     const counts = deps.tensorCount?.();
     g.set({ process: 'service' }, counts?.service ?? 0);
@@ -402,6 +411,9 @@ export function createMetrics(deps: MetricsDeps): ServiceMetrics {
     configReloaded(successful, atMs) {
       reloadOk.set(successful ? 1 : 0);
       if (successful) reloadAt.set(atMs / 1000);
+    },
+    rulesReloaded(successful) {
+      rulesOk.set(successful ? 1 : 0);
     },
   };
 }

@@ -48,6 +48,8 @@ export interface DriverOptions {
   readonly timeoutSeconds: number;
   /** PEM file of the CAs that sign an https:// Prometheus' certificate, trusted besides the system CAs. */
   readonly caFile?: string | undefined;
+  /** Answers larger than this (after decompression) are cut off and refused, so a runaway query cannot exhaust memory. */
+  readonly maxResponseBytes: number;
 }
 
 /**
@@ -67,6 +69,8 @@ export function createDriver(options: DriverOptions, signal: AbortSignal | undef
       onFulfilled: async (config) => {
         if (signal !== undefined) config.signal = signal;
         if (agent !== undefined) config.httpsAgent = await agent;
+        // axios counts the bytes as they stream in and aborts past the cap, before buffering them all.
+        config.maxContentLength = options.maxResponseBytes;
         const authorization = await authorizationHeader(options.auth);
         if (authorization !== undefined) config.headers.set('Authorization', authorization);
         return config;
@@ -148,6 +152,8 @@ export function normaliseFailure(raw: unknown, query: string): QueryFailure {
     // The driver's own catch wraps the errors it threw a moment earlier (a "client_error" for a body
     // that is not Prometheus JSON) into a "network_error"; the real one is kept in `original`.
     if (isRecord(original) && original['status'] === 'error') return normaliseFailure(original, query);
+    // Cut off by maxContentLength: Prometheus answered, but more than we accept; a bad answer, not an outage.
+    if (code === 'ERR_BAD_RESPONSE' && text.includes('maxContentLength')) return failure(`the answer is larger than source.prometheus.maxResponseBytes and was refused (${text})`, false, false);
     switch (errorType) {
       case 'http_error': {
         const httpStatus = typeof raw['httpStatus'] === 'number' ? raw['httpStatus'] : 0;

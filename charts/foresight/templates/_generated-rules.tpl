@@ -107,6 +107,15 @@ Do not edit: change the source files, then run
         summary: Foresight's queries to Prometheus are failing.
         description: "{{ "{{" }} $value | humanizePercentage }} of the queries Foresight on {{ "{{" }} $labels.instance }} sent to its metric source failed over the last 5 minutes (threshold 5%). Inputs are skipped and forecasts go stale if it continues."
         runbook_url: https://github.com/foresight-autoscaler/foresight/blob/main/docs/runbooks.md#alert-foresightsourcequeriesfailing
+    - alert: ForesightScalingRulesRefused
+      expr: foresight_scaling_rules_last_reload_successful == 0
+      for: 5m
+      labels:
+        severity: warning
+      annotations:
+        summary: Foresight refuses its new scaling rules.
+        description: Foresight on {{ "{{" }} $labels.instance }} refused the scaling rules of its current configuration for 5 minutes; the previous rules keep deciding. GET /scaling/status (scaling.rules.lastError) and the error log name the file, the rule and the problem.
+        runbook_url: https://github.com/foresight-autoscaler/foresight/blob/main/docs/runbooks.md#alert-foresightscalingrulesrefused
     - alert: ForesightModelTrainingFailing
       expr: max without (instance, pod) (foresight_forecast_model_info{fallback!=""}) == 1
       for: 1h

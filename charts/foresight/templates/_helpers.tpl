@@ -163,8 +163,12 @@ owns (ports, certificate files, KEDA switches, the model folder) set from the ch
 {{- end }}
 {{- $_ := set $grpc "tls" $grpcTls }}
 {{- end }}
+{{- $server := dict "port" (int .Values.ports.http) }}
+{{- if .Values.httpAuth.tokenSecret }}
+{{- $_ := set $server "auth" (dict "bearerTokenFile" "/var/run/foresight-http-token/token" "scope" .Values.httpAuth.scope) }}
+{{- end }}
 {{- $managed := dict
-  "server" (dict "port" (int .Values.ports.http))
+  "server" $server
   "externalMetrics" (dict
     "port" (int .Values.ports.https)
     "tls" (dict "certFile" "/var/run/serving-cert/tls.crt" "keyFile" "/var/run/serving-cert/tls.key"))

@@ -142,7 +142,7 @@ describe('Reconciler', () => {
     expect(f.fallbackReason).toMatch(/holt_winters/);
   });
 
-  it('never runs two cycles at once', async () => {
+  it('never runs two cycles at once, and callers asking while one waits join it', async () => {
     const { reconciler, source } = setup();
     let active = 0;
     let maxActive = 0;
@@ -154,9 +154,22 @@ describe('Reconciler', () => {
       active -= 1;
       return original(...args);
     };
-    const [a, b] = await Promise.all([reconciler.runCycle(), reconciler.runCycle()]);
-    expect([a.cycle, b.cycle]).toEqual([1, 2]);
+    const a = reconciler.runCycle();
+    let started!: () => void;
+    const running = new Promise<void>((resolve) => (started = resolve));
+    const read = source.readLatest;
+    source.readLatest = (...args) => {
+      started();
+      return read(...args);
+    };
+    await running;
+    expect(reconciler.cycleWaiting).toBe(false);
+    const [b, c] = [reconciler.runCycle(), reconciler.runCycle()];
+    expect(reconciler.cycleWaiting).toBe(true);
+    // Asked while cycle 1 runs, b and c share the one cycle that waits for it: it starts after both asked.
+    expect((await Promise.all([a, b, c])).map((s) => s.cycle)).toEqual([1, 2, 2]);
     expect(maxActive).toBe(1);
+    expect(reconciler.cycleWaiting).toBe(false);
   });
 
   it('applies a reloaded configuration from the next cycle', async () => {
