@@ -2,6 +2,8 @@ import type { Config } from '../config/index.js';
 import {
   allInputs,
   type Clock,
+  guardReading,
+  guardSeries,
   type InputRef,
   inputKey,
   lastFinite,
@@ -19,6 +21,7 @@ import {
   type PointForecast,
   maseScale,
   type ResourceObservation,
+  saneForecast,
   scoreForecasts,
 } from '../forecast/index.js';
 import type { MetricSource, SourceProblem } from '../source/index.js';
@@ -204,8 +207,11 @@ export class Reconciler {
     const problems = [...latest.problems, ...history.problems];
     for (const problem of problems) recorder.sourceProblem(problem.reason);
 
-    for (const { input, series } of history.history) {
+    // Samples outside the input's domain or implausibly far from its history never reach it.
+    for (const { input, series: read } of history.history) {
       const key = inputKey(input);
+      const { series, rejected } = guardSeries(input, read, this.#history.get(key)?.values);
+      for (const [reason, count] of rejected) recorder.sourceRejected?.(key, reason, count);
       this.#merge(key, series, config, gridEndMs);
       this.#matured.observe(key, finiteSamples(series));
     }
@@ -223,6 +229,7 @@ export class Reconciler {
     const choices = learned === undefined ? new Map<string, LearnedChoice>() : await this.#chooseLearned(learned, withData, replies, settings, startedAtMs);
     const learnedPoints = learned === undefined ? new Map<string, PointForecast>() : await this.#learnedPoints(learned, withData, choices);
     const forecasts: SeriesForecast[] = [];
+    const seasonSteps = Math.round(config.forecast.season / config.forecast.step);
     withData.forEach(({ input, key, series }, index) => {
       const reply = replies[index]!;
       const choice = choices.get(key);
@@ -238,6 +245,14 @@ export class Reconciler {
           fallbackReason = undefined;
           point = learnedPoint;
         }
+        // Forecast sanity: an implausible forecast is replaced (by the baseline's, else naive) and counted.
+        const sane = saneForecast(input, series, Math.round(horizonSeconds / config.forecast.step), seasonSteps, point, model === baseline.model ? undefined : baseline);
+        if (sane.rejected !== undefined) {
+          recorder.forecastRejected?.(key, sane.rejected.reason);
+          fallbackReason = `${model}: ${sane.rejected.message}; using ${model === baseline.model ? 'naive' : baseline.model}`;
+          model = model === baseline.model ? 'naive' : baseline.model;
+        }
+        point = sane.point;
         if (![point.value, point.p10, point.p90].every(Number.isFinite)) continue;
         this.#matured.record({
           seriesKey: key,
@@ -245,9 +260,7 @@ export class Reconciler {
           model,
           originMs: gridEndMs,
           targetMs: gridEndMs + horizonSeconds * 1000,
-          value: Math.max(0, point.value),
-          p10: Math.max(0, point.p10),
-          p90: Math.max(0, point.p90),
+          ...point,
           maseScale: reply.maseScale,
         });
         forecasts.push({
@@ -257,17 +270,22 @@ export class Reconciler {
           originMs: gridEndMs,
           model,
           ...(fallbackReason === undefined ? {} : { fallbackReason }),
-          // A queue or a utilisation never goes below zero, whatever a linear model says.
-          value: Math.max(0, point.value),
-          p10: Math.max(0, point.p10),
-          p90: Math.max(0, point.p90),
+          ...point,
         });
       }
       // After this cycle's forecasts: training starts in the background and never delays them.
       if (learned !== undefined) learned.tick(key, series, this.#learnedSpec(config), startedAtMs, maturedPercent.get(key));
     });
 
-    const inputs: InputValue[] = latest.readings.map((r) => ({ input: r.input, key: inputKey(r.input), timestampMs: r.timestampMs, value: r.value }));
+    const inputs: InputValue[] = latest.readings.flatMap((r) => {
+      const key = inputKey(r.input);
+      const guarded = guardReading(r.input, r.value, this.#history.get(key)?.values);
+      if ('reason' in guarded) {
+        recorder.sourceRejected?.(key, guarded.reason, 1);
+        return [];
+      }
+      return [{ input: r.input, key, timestampMs: r.timestampMs, value: guarded.value }];
+    });
     const anomalies = config.scaling.anomalyDetectionEnabled ? this.#scoreAnomalies(config, inputs) : [];
     recorder.anomaliesScored(anomalies);
     const optimizer = await this.#optimize(config, inputs, forecasts, startedAtMs);

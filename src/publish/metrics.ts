@@ -1,7 +1,7 @@
 import type { X509Certificate } from 'node:crypto';
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import type { Config } from '../config/index.js';
-import { type Clock, formatDuration, type InputRef, type Resource } from '../core/index.js';
+import { type Clock, formatDuration, type InputRef, type Resource, servableValue } from '../core/index.js';
 import type { Recorder, SeriesForecast, Snapshot, SnapshotStore } from '../engine/index.js';
 
 /** One entry of the metric catalog: the contract dashboards, alerts, KEDA and users build on. */
@@ -61,6 +61,8 @@ export const metricCatalog = {
   buildInfo: def('foresight_build_info', 'gauge', 'Build information (always 1).', ['version', 'revision', 'nodejs_version']),
   sourceQueryDuration: def('foresight_source_query_duration_seconds', 'histogram', 'Duration of queries to the input source, in seconds.', ['kind', 'outcome']),
   sourceProblems: def('foresight_source_problems_total', 'counter', 'Inputs that gave no usable value, by reason (counted and skipped).', ['reason']),
+  sourceRejectedSamples: def('foresight_source_rejected_samples_total', 'counter', 'Samples refused before they reached the history models fit on, by input and reason (not_finite, out_of_domain, implausible_jump).', ['input', 'reason']),
+  forecastRejected: def('foresight_forecast_rejected_total', 'counter', 'Model forecasts replaced by the fallback by the forecast sanity check, by reason (not_finite, implausible).', ['reason']),
   sourceUp: def('foresight_source_up', 'gauge', '1 when the latest cycle could read the input source, else 0.'),
   snapshotAge: def('foresight_snapshot_age_seconds', 'gauge', 'Age of the snapshot every answer is served from, in seconds.'),
   snapshotStale: def('foresight_snapshot_stale', 'gauge', '1 when the snapshot is older than snapshot.maxAge (the last cycles failed), else 0.'),
@@ -112,6 +114,12 @@ const inputGauges: Readonly<Record<string, { readonly metric: keyof typeof metri
   'performance:error_rate_percent': { metric: 'errorRate' },
   'performance:db_connection_utilization_percent': { metric: 'dbConnectionUtilization' },
 };
+
+/** Sets a series only to a value every surface may serve (core's `servableValue`); no series otherwise. */
+function setServable<T extends string>(gauge: Gauge<T>, labels: Partial<Record<T, string>>, input: InputRef, value: number): void {
+  const servable = servableValue(input, value);
+  if (servable !== undefined) gauge.set(labels, servable);
+}
 
 function inputGaugeKey(input: InputRef): string {
   switch (input.kind) {
@@ -210,7 +218,7 @@ export function createMetrics(deps: MetricsDeps): ServiceMetrics {
   fromSnapshot(c.predictedQueueDepth, (g, s) => {
     for (const q of s.queues) {
       for (const f of q.depthForecasts) {
-        for (const [quantile, field] of quantiles) g.set({ queue: q.queue, horizon: formatDuration(f.horizonSeconds), quantile }, f[field] as number);
+        for (const [quantile, field] of quantiles) setServable(g, { queue: q.queue, horizon: formatDuration(f.horizonSeconds), quantile }, f.input, f[field] as number);
       }
     }
   });
@@ -229,7 +237,7 @@ export function createMetrics(deps: MetricsDeps): ServiceMetrics {
           const mapping = inputGauges[inputGaugeKey(value.input)];
           if (mapping === undefined || c[mapping.metric].name !== d.name) continue;
           const labels = value.input.kind === 'queue' ? { queue: value.input.queue, ...mapping.labels } : { ...mapping.labels };
-          g.set(labels, value.value);
+          setServable(g, labels, value.input, value.value);
         }
       }),
     );
@@ -239,7 +247,7 @@ export function createMetrics(deps: MetricsDeps): ServiceMetrics {
   });
   fromSnapshot(c.forecast, (g, s) => {
     for (const f of s.forecasts) {
-      for (const [quantile, field] of quantiles) g.set({ series: f.seriesKey, horizon: formatDuration(f.horizonSeconds), quantile }, f[field] as number);
+      for (const [quantile, field] of quantiles) setServable(g, { series: f.seriesKey, horizon: formatDuration(f.horizonSeconds), quantile }, f.input, f[field] as number);
     }
   });
   fromSnapshot(c.forecastModel, (g, s) => {
@@ -302,6 +310,9 @@ export function createMetrics(deps: MetricsDeps): ServiceMetrics {
   });
   const problems = new Counter({ name: c.sourceProblems.name, help: c.sourceProblems.help, labelNames: c.sourceProblems.labelNames, registers });
   for (const reason of ['empty', 'multiple_series', 'not_finite', 'query_failed']) problems.inc({ reason }, 0);
+  const rejectedSamples = new Counter({ name: c.sourceRejectedSamples.name, help: c.sourceRejectedSamples.help, labelNames: c.sourceRejectedSamples.labelNames, registers });
+  const rejectedForecasts = new Counter({ name: c.forecastRejected.name, help: c.forecastRejected.help, labelNames: c.forecastRejected.labelNames, registers });
+  for (const reason of ['not_finite', 'implausible']) rejectedForecasts.inc({ reason }, 0);
   const cycleDuration = new Histogram({
     name: c.cycleDuration.name,
     help: c.cycleDuration.help,
@@ -349,6 +360,12 @@ export function createMetrics(deps: MetricsDeps): ServiceMetrics {
       },
       sourceProblem(reason) {
         problems.inc({ reason });
+      },
+      sourceRejected(inputKey, reason, count) {
+        rejectedSamples.inc({ input: inputKey, reason }, count);
+      },
+      forecastRejected(_seriesKey, reason) {
+        rejectedForecasts.inc({ reason });
       },
       modelFitted(_seriesKey, model, durationSeconds) {
         fitDuration.observe({ model }, durationSeconds);
