@@ -69,6 +69,16 @@ export function accuracyViews(snapshot: Snapshot) {
       series,
       servingModel: serving?.model ?? null,
       ...(serving?.fallbackReason === undefined ? {} : { fallbackReason: serving.fallbackReason }),
+      // What won the per-series selection on validation, why, and the runner-up.
+      selection: serving?.selection === undefined ? null : {
+        served: serving.selection.served,
+        why: serving.selection.why,
+        reason: serving.selection.reason,
+        runnerUp: serving.selection.runnerUp ?? null,
+        validationMae: finiteOrNull(serving.selection.validationMae ?? Number.NaN),
+        runnerUpValidationMae: finiteOrNull(serving.selection.runnerUpValidationMae ?? Number.NaN),
+        naiveValidationMae: finiteOrNull(serving.selection.naiveValidationMae ?? Number.NaN),
+      },
       horizon: formatDuration(scores[0]!.horizonSeconds),
       evaluatedAt: new Date(scores[0]!.evaluatedAtMs).toISOString(),
       models: [...scores]

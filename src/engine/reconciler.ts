@@ -238,19 +238,28 @@ export class Reconciler {
         const { horizonSeconds } = baseline;
         let model = baseline.model;
         let fallbackReason = baseline.fallbackReason;
+        let selection = baseline.selection;
         let point = { value: baseline.value, p10: baseline.p10, p90: baseline.p90 };
         // A learned model that cannot forecast this history (too short a tail, a gap) leaves the baseline serving.
         if (choice?.use === true && choice.horizonSeconds === horizonSeconds && learnedPoint !== undefined && [learnedPoint.value, learnedPoint.p10, learnedPoint.p90].every(Number.isFinite)) {
           model = choice.model.model;
           fallbackReason = undefined;
           point = learnedPoint;
+          selection = {
+            served: model,
+            why: 'learned_beats_baseline',
+            reason: `validation MASE ${choice.learnedMase.toPrecision(3)} below the baseline's ${choice.baselineMase.toPrecision(3)} on origins it was not trained on`,
+            runnerUp: baseline.selection?.served ?? baseline.model,
+          };
         }
         // Forecast sanity: an implausible forecast is replaced (by the baseline's, else naive) and counted.
         const sane = saneForecast(input, series, Math.round(horizonSeconds / config.forecast.step), seasonSteps, point, model === baseline.model ? undefined : baseline);
         if (sane.rejected !== undefined) {
           recorder.forecastRejected?.(key, sane.rejected.reason);
-          fallbackReason = `${model}: ${sane.rejected.message}; using ${model === baseline.model ? 'naive' : baseline.model}`;
-          model = model === baseline.model ? 'naive' : baseline.model;
+          const standIn = model === baseline.model ? 'naive' : baseline.model;
+          fallbackReason = `${model}: ${sane.rejected.message}; using ${standIn}`;
+          selection = { served: standIn, why: 'sanity_fallback', reason: fallbackReason, runnerUp: selection?.served ?? model };
+          model = standIn;
         }
         point = sane.point;
         if (![point.value, point.p10, point.p90].every(Number.isFinite)) continue;
@@ -270,6 +279,7 @@ export class Reconciler {
           originMs: gridEndMs,
           model,
           ...(fallbackReason === undefined ? {} : { fallbackReason }),
+          ...(selection === undefined ? {} : { selection }),
           ...point,
         });
       }

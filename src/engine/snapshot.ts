@@ -1,6 +1,7 @@
 import type { AnomalySeverity as Severity, AnomalyVerdict } from '../anomaly/index.js';
 import type { LearnedModelStatus } from './learned-models.js';
 import type { InputRef, Resource } from '../core/index.js';
+import type { ModelSelection } from '../forecast/index.js';
 
 /** The latest value of one input in a cycle. */
 export interface InputValue {
@@ -21,6 +22,8 @@ export interface SeriesForecast {
   readonly model: string;
   /** Set when the configured model could not be used and a simpler one stood in. */
   readonly fallbackReason?: string;
+  /** Which model (or combination) serves, why, and the runner-up on validation. */
+  readonly selection?: ModelSelection;
   readonly value: number;
   readonly p10: number;
   readonly p90: number;

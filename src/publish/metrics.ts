@@ -54,7 +54,7 @@ export const metricCatalog = {
   anomaliesDetected: def('resource_anomalies_detected_total', 'counter', 'Anomalies detected, by metric and severity (one per metric and cycle while it lasts).', ['metric', 'severity']),
   anomaliesCritical: def('resource_anomalies_critical', 'gauge', 'Critical anomalies in the latest cycle.'),
   forecast: def('foresight_forecast', 'summary', 'Forecast of an input series at the horizon, by quantile (0.5 = point forecast).', ['series', 'horizon', 'quantile']),
-  forecastModel: def('foresight_forecast_model_info', 'gauge', 'The model that made the published forecast of a series (1); fallback says why a simpler model stood in.', ['series', 'model', 'fallback']),
+  forecastModel: def('foresight_forecast_model_info', 'gauge', 'The model that made the published forecast of a series (1): selected is the model or combination that won, why the reason code (lowest_validation_mae, configured, fallback, learned_beats_baseline, sanity_fallback), runner_up the next best on validation; fallback says why a simpler model stood in.', ['series', 'model', 'fallback', 'selected', 'why', 'runner_up']),
   backtestMase: def('foresight_forecast_backtest_mase', 'gauge', 'Backtest mean absolute scaled error per model and series (below 1 beats seasonal naive).', ['series', 'model']),
   backtestWape: def('foresight_forecast_backtest_wape_ratio', 'gauge', 'Backtest weighted absolute percentage error per model and series, as a ratio.', ['series', 'model']),
   backtestCoverage: def('foresight_forecast_backtest_coverage_ratio', 'gauge', 'Backtest share of actual values inside the p10-p90 band per model and series (0.8 is ideal).', ['series', 'model']),
@@ -251,7 +251,10 @@ export function createMetrics(deps: MetricsDeps): ServiceMetrics {
     }
   });
   fromSnapshot(c.forecastModel, (g, s) => {
-    for (const f of s.forecasts) g.set({ series: f.seriesKey, model: f.model, fallback: f.fallbackReason ?? '' }, 1);
+    for (const f of s.forecasts) {
+      const chosen = f.selection;
+      g.set({ series: f.seriesKey, model: f.model, fallback: f.fallbackReason ?? '', selected: chosen?.served ?? f.model, why: chosen?.why ?? '', runner_up: chosen?.runnerUp ?? '' }, 1);
+    }
   });
   fromSnapshot(c.backtestMase, (g, s) => {
     for (const a of s.accuracy) if (Number.isFinite(a.mase)) g.set({ series: a.seriesKey, model: a.model }, a.mase);

@@ -76,7 +76,9 @@ describe('Reconciler', () => {
       const state = snapshot.queues.find((q) => q.queue === queue)!;
       expect(state.depthForecasts.map((f) => f.horizonSeconds)).toEqual([300, 900]);
       for (const f of state.depthForecasts) {
-        expect(f.model).toBe('holt_winters');
+        // The default selects per series on validation, and says what won, why, and the runner-up.
+        expect(f.model).toBe('auto');
+        expect(f.selection).toMatchObject({ why: 'lowest_validation_mae', served: expect.any(String), runnerUp: expect.any(String) });
         expect(f.originMs).toBe(gridEndMs);
         expect(Math.abs(f.value - hourly(gridEndMs + f.horizonSeconds * 1000, level))).toBeLessThan(0.03 * level);
         expect(f.p10).toBeLessThanOrEqual(f.value);
