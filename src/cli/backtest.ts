@@ -1,7 +1,8 @@
 import { writeFile } from 'node:fs/promises';
-import { formatDuration, parseDurationSeconds } from '../core/index.js';
+import { clampQuantiles, formatDuration, parseDurationSeconds, type ValueDomain, valueDomains } from '../core/index.js';
 import type { RegularSeries, Result } from '../core/index.js';
 import {
+  combinationLabel,
   createAutoForecaster,
   createForecaster,
   createLagRegressionForecaster,
@@ -84,6 +85,9 @@ Options:
   --lstm               let auto consider an LSTM too (trained on the training rows before the
                        validation split: ${backtestLstmSummary}); slower
   --seed N             seed of the learned models (default 1)
+  --domain D           the values the series can take: nonnegative (counts, rates, durations),
+                       percent (0-100) or any; forecasts and p10/p90 are clamped into it. Default:
+                       nonnegative when every training row is >= 0, else any.
   --help               this text
 
 Where the model cannot forecast yet (before its warm-up, e.g. two days for holt_winters), the naive
@@ -103,11 +107,13 @@ export interface BacktestArgs {
   /** Whether auto also considers an LSTM. */
   readonly lstm: boolean;
   readonly seed: number;
+  /** `--domain`; undefined: inferred from the training rows. */
+  readonly domain: ValueDomain | undefined;
 }
 
 /** Parses the command's arguments; 'help' when help was asked for, an error message for bad usage. */
 export function parseBacktestArgs(args: readonly string[]): Result<BacktestArgs | 'help', string> {
-  const flags = parseFlags(args, ['--input', '--out', '--horizon', '--train-until', '--model', '--seed'], ['--lstm']);
+  const flags = parseFlags(args, ['--input', '--out', '--horizon', '--train-until', '--model', '--seed', '--domain'], ['--lstm']);
   if (!flags.ok) return flags;
   if (flags.value === 'help') return { ok: true, value: 'help' };
   const given = flags.value.values;
@@ -137,7 +143,9 @@ export function parseBacktestArgs(args: readonly string[]): Result<BacktestArgs 
   }
   const seedText = given.get('--seed') ?? '1';
   if (!/^-?\d+$/.test(seedText)) return { ok: false, error: `--seed "${seedText}" is not a whole number` };
-  return { ok: true, value: { input, out, horizonSeconds, trainUntilSeconds, model, lstm, seed: Number(seedText) } };
+  const domain = given.get('--domain');
+  if (domain !== undefined && !Object.hasOwn(valueDomains, domain)) return { ok: false, error: `--domain "${domain}" is not a domain; use one of: ${Object.keys(valueDomains).join(', ')}` };
+  return { ok: true, value: { input, out, horizonSeconds, trainUntilSeconds, model, lstm, seed: Number(seedText), domain: domain as ValueDomain | undefined } };
 }
 
 /** A synchronous forecaster by `--model` name (the LSTM trains asynchronously, see {@link runBacktestAsync}). */
@@ -159,6 +167,8 @@ export interface BacktestRunOptions {
   readonly extraCandidates?: readonly CandidateFit[];
   /** For a named model: an already fitted model to use instead of fitting one (the LSTM). */
   readonly prefitted?: { readonly model: FittedWithFallback['primary']; readonly failure?: FitFailure };
+  /** The values the series can take; forecasts and quantiles are clamped into it. Default: nonnegative when every training row is ≥ 0, else any. */
+  readonly domain?: ValueDomain | undefined;
 }
 
 /** The outcome of a backtest over CSV rows. */
@@ -245,8 +255,7 @@ export function prepareBacktest(rows: TimestampValueRows, options: Pick<Backtest
 
 /** The model `auto` chose, as one line ("median_top3 of random_forest, lag_regression, holt_winters"). */
 export function describeChoice(selection: AutoSelection): string {
-  const c = selection.chosen;
-  return c.kind === 'best' ? c.members[0]! : `${c.kind}(${c.members.join(', ')})`;
+  return combinationLabel(selection.chosen.kind, selection.chosen.members);
 }
 
 /**
@@ -317,6 +326,16 @@ export function runBacktest(rows: TimestampValueRows, options: BacktestRunOption
     }
     if (r >= trainRows && i + spec.horizonSteps < gridValues.length) actual[r] = gridValues[i + spec.horizonSteps]!;
   }
+  // Quantiles respect the series' domain (core's definition, as the service serves them): a queue
+  // depth never gets a negative p10, a percentage never a p90 above 100.
+  const domain = options.domain ?? (train.values.every((v) => !(v < 0)) ? 'nonnegative' : 'any');
+  for (let r = 0; r < n; r++) {
+    const clamped = clampQuantiles(valueDomains[domain], forecast[r]!, p10[r]!, p90[r]!);
+    forecast[r] = clamped.value;
+    p10[r] = clamped.p10;
+    p90[r] = clamped.p90;
+  }
+  if (options.domain === undefined) notes.push(`forecasts clamped into the ${domain} domain (--domain)`);
   const scale = maseScale(train.values, spec.seasonSteps);
   if (scale.note !== undefined) notes.push(scale.note);
   const accuracy = scoreForecasts(actual, { value: forecast, p10, p90 }, scale);

@@ -19,10 +19,31 @@ export interface ValueBounds {
  */
 export const maxServableMagnitude = 9e12;
 
+/** The kinds of domain a series can have (`foresight backtest --domain` names them too). */
+export const valueDomains = {
+  /** Counts, rates, durations, sizes: queue depth, enqueue rate, wait, bytes per second. */
+  nonnegative: { min: 0, max: maxServableMagnitude },
+  /** Utilisations and error rates. */
+  percent: { min: 0, max: 100 },
+  /** Anything finite (a series of unknown meaning). */
+  any: { min: -maxServableMagnitude, max: maxServableMagnitude },
+} as const satisfies Readonly<Record<string, ValueBounds>>;
+
+/** The name of a kind of domain. */
+export type ValueDomain = keyof typeof valueDomains;
+
 /** The domain of an input: counts, rates, durations and sizes are ≥ 0; percentages are in [0, 100]. */
 export function domainOf(input: InputRef): ValueBounds {
   const percent = input.kind !== 'queue' && input.kind !== 'replicas' && input.metric.endsWith('_percent');
-  return { min: 0, max: percent ? 100 : maxServableMagnitude };
+  return percent ? valueDomains.percent : valueDomains.nonnegative;
+}
+
+/** A point forecast's value and quantiles clamped into `bounds`, keeping p10 ≤ value ≤ p90. */
+export function clampQuantiles(bounds: ValueBounds, value: number, p10: number, p90: number): { value: number; p10: number; p90: number } {
+  const clamp = (v: number) => Math.min(bounds.max, Math.max(bounds.min, v));
+  const point = clamp(value);
+  // A missing quantile collapses onto the point rather than dropping the forecast.
+  return { value: point, p10: Number.isFinite(p10) ? Math.min(point, clamp(p10)) : point, p90: Number.isFinite(p90) ? Math.max(point, clamp(p90)) : point };
 }
 
 /**

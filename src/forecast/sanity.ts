@@ -1,4 +1,4 @@
-import { domainOf, forecastSpreads, type InputRef, plausibleBounds, type RegularSeries, type ValueBounds } from '../core/index.js';
+import { clampQuantiles, domainOf, forecastSpreads, type InputRef, plausibleBounds, type RegularSeries, type ValueBounds } from '../core/index.js';
 import type { PointForecast } from './forecaster.js';
 import { naivePointForecast } from './naive.js';
 
@@ -41,8 +41,5 @@ export function saneForecast(input: InputRef, history: RegularSeries, horizonSte
 }
 
 function clampPoint(point: PointForecast, bounds: ValueBounds): PointForecast {
-  const clamp = (v: number) => Math.min(bounds.max, Math.max(bounds.min, v));
-  const value = clamp(point.value);
-  // A missing quantile collapses onto the point rather than dropping the forecast.
-  return { value, p10: Number.isFinite(point.p10) ? Math.min(value, clamp(point.p10)) : value, p90: Number.isFinite(point.p90) ? Math.max(value, clamp(point.p90)) : value };
+  return clampQuantiles(bounds, point.value, point.p10, point.p90);
 }

@@ -37,7 +37,7 @@ export interface ModelSelection {
 }
 
 /** The name of a chosen combination as people read it: a model alone, or kind(members). */
-function combinationLabel(kind: string, members: readonly string[]): string {
+export function combinationLabel(kind: string, members: readonly string[]): string {
   return kind === 'best' ? members[0]! : `${kind}(${members.join(', ')})`;
 }
 
