@@ -87,8 +87,8 @@ export function accuracyViews(snapshot: Snapshot) {
           model: a.model,
           mase: finiteOrNull(a.mase),
           wape: finiteOrNull(a.wape),
-          // Accuracy as the design defines it: 100 × (1 − WAPE).
-          accuracyPercent: Number.isFinite(a.wape) ? 100 * (1 - a.wape) : null,
+          // The same measure as scaling_prediction_accuracy_percent (docs/forecasting.md "Prediction accuracy").
+          accuracyPercent: finiteOrNull(a.accuracyPercent),
           coverage: finiteOrNull(a.coverage),
           points: a.points,
         })),

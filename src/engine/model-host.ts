@@ -60,6 +60,7 @@ export interface HostModelScore {
   readonly model: string;
   readonly mase: number;
   readonly wape: number;
+  readonly accuracyPercent: number;
   readonly coverage: number;
   readonly points: number;
 }
@@ -219,9 +220,14 @@ export class ModelHost {
           model: s.model,
           mase: s.mase,
           wape: s.wape,
+          accuracyPercent: s.accuracyPercent,
           coverage: s.coverage,
           points: s.points,
         }));
+        // What serves by default (auto) is no baseline: its row is its score on the same newest 30 %.
+        const first = byHorizon.get(settings.horizonsSeconds[0]!);
+        const served = first?.selection?.validationScore;
+        if (first !== undefined && served !== undefined && !scores.some((s) => s.model === first.fitted.model)) scores.push({ model: first.fitted.model, ...served });
       }
       const forecasts: HostPointForecast[] = [];
       for (const [horizonSeconds, serving] of fit.byHorizon) {

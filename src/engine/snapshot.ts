@@ -37,6 +37,8 @@ export interface ModelAccuracy {
   readonly mase: number;
   /** Weighted absolute percentage error as a ratio: Σ|y−ŷ| / Σ|y|. */
   readonly wape: number;
+  /** Prediction accuracy in percent: 100 × max(0, 1 − Σ|y−ŷ| / Σ max(|y|, MASE scale)). */
+  readonly accuracyPercent: number;
   /** Share of actual values inside [p10, p90]; 0.8 is ideal. */
   readonly coverage: number;
   readonly horizonSeconds: number;
@@ -52,7 +54,7 @@ export interface ModelAccuracy {
 export interface MaturedAccuracyState {
   readonly seriesKey: string;
   readonly horizonSeconds: number;
-  /** 100 × (1 − WAPE); NaN when nothing matured yet. */
+  /** 100 × max(0, 1 − Σ|y−ŷ| / Σ max(|y|, MASE scale)); NaN when nothing matured yet. */
   readonly accuracyPercent: number;
   readonly wape: number;
   readonly mase: number;

@@ -34,6 +34,8 @@ export interface ModelSelection {
   readonly validationMae?: number;
   readonly runnerUpValidationMae?: number;
   readonly naiveValidationMae?: number;
+  /** The scores of what serves on the validation origins (for `auto`), beside the baselines' backtests. */
+  readonly validationScore?: { readonly mase: number; readonly wape: number; readonly accuracyPercent: number; readonly coverage: number; readonly points: number };
 }
 
 /** The name of a chosen combination as people read it: a model alone, or kind(members). */
@@ -64,6 +66,13 @@ export function describeSelection(selection: AutoSelection): ModelSelection {
     ...(runnerUp === undefined ? {} : { runnerUp: combinationLabel(runnerUp.kind, runnerUp.members), runnerUpValidationMae: runnerUp.validationMae }),
     validationMae: mae,
     ...(naiveMae === undefined ? {} : { naiveValidationMae: naiveMae }),
+    validationScore: {
+      mase: selection.chosenAccuracy.mase,
+      wape: selection.chosenAccuracy.wape,
+      accuracyPercent: selection.chosenAccuracy.accuracyPercent,
+      coverage: selection.chosenAccuracy.coverage80,
+      points: selection.chosenAccuracy.count,
+    },
   };
 }
 
@@ -113,6 +122,8 @@ export interface ModelEvaluation {
   readonly mase: number;
   /** WAPE, a ratio (0.1 = 10 %). */
   readonly wape: number;
+  /** Prediction accuracy in percent (accuracy.ts `predictionAccuracyPercent`). */
+  readonly accuracyPercent: number;
   /** Share of actuals inside [p10, p90]. */
   readonly coverage: number;
   /** Origins scored. */
@@ -145,6 +156,7 @@ export function evaluateModels(
       model: forecaster.name,
       mase: accuracy.mase,
       wape: accuracy.wape,
+      accuracyPercent: accuracy.accuracyPercent,
       coverage: accuracy.coverage80,
       points: accuracy.count,
       ...(fitFailure !== undefined ? { fitFailure } : {}),

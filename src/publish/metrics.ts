@@ -49,13 +49,14 @@ export const metricCatalog = {
   optimizerConfidence: def('foresight_optimizer_confidence_ratio', 'gauge', 'Confidence of the resource optimizer recommendation, 0-1; decisions read it only at or above scaling.predictionConfidenceThreshold.', ['resource']),
   scalingActions: def('scaling_actions_total', 'counter', 'Recommendations that changed the replica count, by resource and direction.', ['resource', 'direction']),
   decisionTime: def('scaling_decision_time_seconds', 'histogram', 'Time to evaluate rules and decide for all resources in one cycle, in seconds.'),
-  predictionAccuracy: def('scaling_prediction_accuracy_percent', 'gauge', 'Prediction accuracy of matured forecasts over the trailing window: 100 × (1 − WAPE).', ['series', 'horizon']),
+  predictionAccuracy: def('scaling_prediction_accuracy_percent', 'gauge', 'Prediction accuracy of matured forecasts over the trailing window, 0-100: 100 × max(0, 1 − Σ|actual − forecast| / Σ max(|actual|, s)), s the series\' in-sample seasonal-naive MAE (docs/forecasting.md).', ['series', 'horizon']),
   anomalyScore: def('anomaly_score', 'gauge', 'Anomaly score in [0, 1] of each monitored metric (queue depth per queue).', ['metric', 'queue']),
   anomaliesDetected: def('resource_anomalies_detected_total', 'counter', 'Anomalies detected, by metric and severity (one per metric and cycle while it lasts).', ['metric', 'severity']),
   anomaliesCritical: def('resource_anomalies_critical', 'gauge', 'Critical anomalies in the latest cycle.'),
   forecast: def('foresight_forecast', 'summary', 'Forecast of an input series at the horizon, by quantile (0.5 = point forecast).', ['series', 'horizon', 'quantile']),
   forecastModel: def('foresight_forecast_model_info', 'gauge', 'The model that made the published forecast of a series (1): selected is the model or combination that won, why the reason code (lowest_validation_mae, configured, fallback, learned_beats_baseline, sanity_fallback), runner_up the next best on validation; fallback says why a simpler model stood in.', ['series', 'model', 'fallback', 'selected', 'why', 'runner_up']),
   backtestMase: def('foresight_forecast_backtest_mase', 'gauge', 'Backtest mean absolute scaled error per model and series (below 1 beats seasonal naive).', ['series', 'model']),
+  backtestAccuracy: def('foresight_forecast_backtest_accuracy_percent', 'gauge', 'Backtest prediction accuracy per model and series, 0-100: the measure of scaling_prediction_accuracy_percent on the newest 30 % of the history.', ['series', 'model']),
   backtestWape: def('foresight_forecast_backtest_wape_ratio', 'gauge', 'Backtest weighted absolute percentage error per model and series, as a ratio.', ['series', 'model']),
   backtestCoverage: def('foresight_forecast_backtest_coverage_ratio', 'gauge', 'Backtest share of actual values inside the p10-p90 band per model and series (0.8 is ideal).', ['series', 'model']),
   buildInfo: def('foresight_build_info', 'gauge', 'Build information (always 1).', ['version', 'revision', 'nodejs_version']),
@@ -258,6 +259,9 @@ export function createMetrics(deps: MetricsDeps): ServiceMetrics {
   });
   fromSnapshot(c.backtestMase, (g, s) => {
     for (const a of s.accuracy) if (Number.isFinite(a.mase)) g.set({ series: a.seriesKey, model: a.model }, a.mase);
+  });
+  fromSnapshot(c.backtestAccuracy, (g, s) => {
+    for (const a of s.accuracy) if (Number.isFinite(a.accuracyPercent)) g.set({ series: a.seriesKey, model: a.model }, a.accuracyPercent);
   });
   fromSnapshot(c.backtestWape, (g, s) => {
     for (const a of s.accuracy) if (Number.isFinite(a.wape)) g.set({ series: a.seriesKey, model: a.model }, a.wape);

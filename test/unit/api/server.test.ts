@@ -114,9 +114,10 @@ describe('HTTP API', () => {
     expect(orders.servingModel).toBe('auto');
     expect(orders.selection).toMatchObject({ why: 'lowest_validation_mae', served: expect.any(String), runnerUp: expect.any(String) });
     expect(orders.selection.validationMae).toBeLessThanOrEqual(orders.selection.naiveValidationMae);
-    expect(orders.models.map((m: { model: string }) => m.model).sort()).toEqual(['holt_winters', 'linear_trend', 'naive', 'seasonal_mean', 'seasonal_naive']);
+    expect(orders.models.map((m: { model: string }) => m.model).sort()).toEqual(['auto', 'holt_winters', 'linear_trend', 'naive', 'seasonal_mean', 'seasonal_naive']);
     for (const m of orders.models) {
-      expect(m.accuracyPercent).toBeCloseTo(100 * (1 - m.wape), 9);
+      // On a busy series the accuracy is 100 × (1 − WAPE) (each point weighs |y|, well above the seasonal-naive MAE).
+      expect(m.accuracyPercent).toBeCloseTo(Math.max(0, 100 * (1 - m.wape)), 6);
       expect(m.points).toBeGreaterThan(0);
     }
     // On a clean hourly cycle the seasonal models beat naive; the list is sorted best first.

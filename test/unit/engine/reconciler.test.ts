@@ -88,7 +88,7 @@ describe('Reconciler', () => {
     expect(snapshot.forecasts.some((f) => f.seriesKey === 'system/cpu_percent')).toBe(true);
     // Backtest accuracy of every baseline on every forecast series, for /scaling/ml/accuracy.
     const models = new Set(snapshot.accuracy.filter((a) => a.seriesKey === 'queue/orders/depth').map((a) => a.model));
-    expect(models).toEqual(new Set(['naive', 'seasonal_naive', 'seasonal_mean', 'linear_trend', 'holt_winters']));
+    expect(models).toEqual(new Set(['naive', 'seasonal_naive', 'seasonal_mean', 'linear_trend', 'holt_winters', 'auto']));
   });
 
   it('counts and skips bad query results without failing the cycle', async () => {
