@@ -445,7 +445,7 @@ export const configSchema = z
           })
           .prefault({})
           .describe('The Random Forest resource optimizer.'),
-        accuracyThresholdPercent: z.number().min(0).max(100).default(70).describe('Retrain a learned model early when its matured-forecast accuracy, 100 × (1 − WAPE), falls under this.'),
+        accuracyThresholdPercent: z.number().min(0).max(100).default(70).describe('Retrain a learned model early when its matured-forecast accuracy (scaling_prediction_accuracy_percent, docs/forecasting.md) falls under this.'),
         accuracyWindow: duration.default(86400).describe('Trailing window of matured forecasts that accuracy is computed over.'),
         maxConcurrentTrainings: z.number().int().min(1).default(1).describe('Most LSTM trainings running at once (each is a child process using a CPU core); series due beyond it wait their turn in a first-in, first-out queue.'),
       })
