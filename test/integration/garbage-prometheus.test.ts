@@ -1,6 +1,6 @@
 import request from 'supertest';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { Service } from '../../src/app.js';
+import type { Service } from '../../src/app/index.js';
 import { ManualClock } from '../support/manual-clock.js';
 import { buildService, configFromYaml } from '../support/service.js';
 import { matrix, rangeGrid, type FakePrometheus, type RecordedRequest, startFakePrometheus, vector } from '../unit/source/fake-prometheus.js';
