@@ -1,7 +1,8 @@
 import { writeFile } from 'node:fs/promises';
-import { formatDuration, parseDurationSeconds, messageOf } from '../core/index.js';
+import { clampQuantiles, formatDuration, messageOf, parseDurationSeconds, type ValueDomain, valueDomains } from '../core/index.js';
 import type { RegularSeries, Result } from '../core/index.js';
 import {
+  combinationLabel,
   createAutoForecaster,
   createForecaster,
   createLagRegressionForecaster,
@@ -84,6 +85,9 @@ Options:
   --lstm               let auto consider an LSTM too (trained on the training rows before the
                        validation split: ${backtestLstmSummary}); slower
   --seed N             seed of the learned models (default 1)
+  --domain D           the values the series can take: nonnegative (counts, rates, durations),
+                       percent (0-100) or any; forecasts and p10/p90 are clamped into it. Default:
+                       nonnegative when every training row is >= 0, else any.
   --help               this text
 
 Where the model cannot forecast yet (before its warm-up, e.g. two days for holt_winters), the naive
@@ -104,6 +108,8 @@ export interface BacktestArgs {
   /** Whether auto also considers an LSTM. */
   readonly lstm: boolean;
   readonly seed: number;
+  /** `--domain`; undefined: inferred from the training rows. */
+  readonly domain: ValueDomain | undefined;
 }
 
 /** Parses the command's arguments; 'help' when help was asked for, an error message for bad usage. */
@@ -116,6 +122,7 @@ export function parseBacktestArgs(args: readonly string[]): Result<BacktestArgs 
     model: { type: 'string' },
     seed: { type: 'string' },
     lstm: { type: 'boolean' },
+    domain: { type: 'string' },
   });
   if (!flags.ok) return flags;
   if (flags.value === 'help') return { ok: true, value: 'help' };
@@ -145,7 +152,9 @@ export function parseBacktestArgs(args: readonly string[]): Result<BacktestArgs 
   }
   const seedText = given.seed ?? '1';
   if (!/^-?\d+$/.test(seedText)) return { ok: false, error: `--seed "${seedText}" is not a whole number` };
-  return { ok: true, value: { input, out, horizonSeconds, trainUntilSeconds, model, lstm, seed: Number(seedText) } };
+  const domain = given.domain;
+  if (domain !== undefined && !Object.hasOwn(valueDomains, domain)) return { ok: false, error: `--domain "${domain}" is not a domain; use one of: ${Object.keys(valueDomains).join(', ')}` };
+  return { ok: true, value: { input, out, horizonSeconds, trainUntilSeconds, model, lstm, seed: Number(seedText), domain: domain as ValueDomain | undefined } };
 }
 
 /** A synchronous forecaster by `--model` name (the LSTM trains asynchronously, see {@link runBacktestAsync}). */
@@ -167,6 +176,8 @@ export interface BacktestRunOptions {
   readonly extraCandidates?: readonly CandidateFit[];
   /** For a named model: an already fitted model to use instead of fitting one (the LSTM). */
   readonly prefitted?: { readonly model: FittedWithFallback['primary']; readonly failure?: FitFailure };
+  /** The values the series can take; forecasts and quantiles are clamped into it. Default: nonnegative when every training row is ≥ 0, else any. */
+  readonly domain?: ValueDomain | undefined;
 }
 
 /** The outcome of a backtest over CSV rows. */
@@ -253,8 +264,7 @@ export function prepareBacktest(rows: TimestampValueRows, options: Pick<Backtest
 
 /** The model `auto` chose, as one line ("median_top3 of random_forest, lag_regression, holt_winters"). */
 export function describeChoice(selection: AutoSelection): string {
-  const c = selection.chosen;
-  return c.kind === 'best' ? c.members[0]! : `${c.kind}(${c.members.join(', ')})`;
+  return combinationLabel(selection.chosen.kind, selection.chosen.members);
 }
 
 /**
@@ -325,6 +335,16 @@ export function runBacktest(rows: TimestampValueRows, options: BacktestRunOption
     }
     if (r >= trainRows && i + spec.horizonSteps < gridValues.length) actual[r] = gridValues[i + spec.horizonSteps]!;
   }
+  // Quantiles respect the series' domain (core's definition, as the service serves them): a queue
+  // depth never gets a negative p10, a percentage never a p90 above 100.
+  const domain = options.domain ?? (train.values.every((v) => !(v < 0)) ? 'nonnegative' : 'any');
+  for (let r = 0; r < n; r++) {
+    const clamped = clampQuantiles(valueDomains[domain], forecast[r]!, p10[r]!, p90[r]!);
+    forecast[r] = clamped.value;
+    p10[r] = clamped.p10;
+    p90[r] = clamped.p90;
+  }
+  if (options.domain === undefined) notes.push(`forecasts clamped into the ${domain} domain (--domain)`);
   const scale = maseScale(train.values, spec.seasonSteps);
   if (scale.note !== undefined) notes.push(scale.note);
   const accuracy = scoreForecasts(actual, { value: forecast, p10, p90 }, scale);

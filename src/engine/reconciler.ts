@@ -1,8 +1,8 @@
 import type { Config } from '../config/index.js';
-import { allInputs, type Clock, inputKey, lastFinite, type RegularSeries, messageOf } from '../core/index.js';
+import { allInputs, type Clock, guardReading, guardSeries, inputKey, lastFinite, messageOf, type RegularSeries } from '../core/index.js';
 import { AnomalyTracker, monitoredMetricOf, toAnomalyVerdict } from '../anomaly/index.js';
 import { decide, type DecisionPolicy, type DecisionState, initialDecisionState, type QueueTrendReport } from '../decide/index.js';
-import { MaturedAccuracyTracker, type PointForecast } from '../forecast/index.js';
+import { MaturedAccuracyTracker, type PointForecast, saneForecast } from '../forecast/index.js';
 import type { MetricSource } from '../source/index.js';
 import { finiteSamples, forecastTargets, HistoryWindow } from './history-window.js';
 import { type LearnedChoice, LearnedModelChoice, learnedSpec, maturedPercentByKey } from './learned-choice.js';
@@ -130,8 +130,11 @@ export class Reconciler {
     // An input whose whole window could not be queried is asked for its whole window again next cycle.
     this.#history.readsDone(reads, gridEndMs, new Set(history.problems.filter((p) => p.reason === 'query_failed').map((p) => inputKey(p.input))));
 
-    for (const { input, series } of history.history) {
+    // Samples outside the input's domain or implausibly far from its history never reach it.
+    for (const { input, series: read } of history.history) {
       const key = inputKey(input);
+      const { series, rejected } = guardSeries(input, read, this.#history.get(key)?.values);
+      for (const [reason, count] of rejected) recorder.sourceRejected?.(key, reason, count);
       this.#history.merge(key, series, config, gridEndMs);
       this.#matured.observe(key, finiteSamples(series));
     }
@@ -149,6 +152,7 @@ export class Reconciler {
     const choices = learned === undefined ? new Map<string, LearnedChoice>() : await this.#chooseLearned(learned, withData, replies, settings, startedAtMs);
     const learnedPoints = learned === undefined ? new Map<string, PointForecast>() : await this.#learnedChoice.points(learned, withData, choices);
     const forecasts: SeriesForecast[] = [];
+    const seasonSteps = Math.round(config.forecast.season / config.forecast.step);
     withData.forEach(({ input, key, series }, index) => {
       const reply = replies[index]!;
       const choice = choices.get(key);
@@ -157,13 +161,30 @@ export class Reconciler {
         const { horizonSeconds } = baseline;
         let model = baseline.model;
         let fallbackReason = baseline.fallbackReason;
+        let selection = baseline.selection;
         let point = { value: baseline.value, p10: baseline.p10, p90: baseline.p90 };
         // A learned model that cannot forecast this history (too short a tail, a gap) leaves the baseline serving.
         if (choice?.use === true && choice.horizonSeconds === horizonSeconds && learnedPoint !== undefined && [learnedPoint.value, learnedPoint.p10, learnedPoint.p90].every(Number.isFinite)) {
           model = choice.model.model;
           fallbackReason = undefined;
           point = learnedPoint;
+          selection = {
+            served: model,
+            why: 'learned_beats_baseline',
+            reason: `validation MASE ${choice.learnedMase.toPrecision(3)} below the baseline's ${choice.baselineMase.toPrecision(3)} on origins it was not trained on`,
+            runnerUp: baseline.selection?.served ?? baseline.model,
+          };
         }
+        // Forecast sanity: an implausible forecast is replaced (by the baseline's, else naive) and counted.
+        const sane = saneForecast(input, series, Math.round(horizonSeconds / config.forecast.step), seasonSteps, point, model === baseline.model ? undefined : baseline);
+        if (sane.rejected !== undefined) {
+          recorder.forecastRejected?.(key, sane.rejected.reason);
+          const standIn = model === baseline.model ? 'naive' : baseline.model;
+          fallbackReason = `${model}: ${sane.rejected.message}; using ${standIn}`;
+          selection = { served: standIn, why: 'sanity_fallback', reason: fallbackReason, runnerUp: selection?.served ?? model };
+          model = standIn;
+        }
+        point = sane.point;
         if (![point.value, point.p10, point.p90].every(Number.isFinite)) continue;
         this.#matured.record({
           seriesKey: key,
@@ -171,9 +192,7 @@ export class Reconciler {
           model,
           originMs: gridEndMs,
           targetMs: gridEndMs + horizonSeconds * 1000,
-          value: Math.max(0, point.value),
-          p10: Math.max(0, point.p10),
-          p90: Math.max(0, point.p90),
+          ...point,
           maseScale: reply.maseScale,
         });
         forecasts.push({
@@ -183,17 +202,23 @@ export class Reconciler {
           originMs: gridEndMs,
           model,
           ...(fallbackReason === undefined ? {} : { fallbackReason }),
-          // A queue or a utilisation never goes below zero, whatever a linear model says.
-          value: Math.max(0, point.value),
-          p10: Math.max(0, point.p10),
-          p90: Math.max(0, point.p90),
+          ...(selection === undefined ? {} : { selection }),
+          ...point,
         });
       }
       // After this cycle's forecasts: training starts in the background and never delays them.
       if (learned !== undefined) learned.tick(key, series, learnedSpec(config), startedAtMs, maturedPercent.get(key));
     });
 
-    const inputs: InputValue[] = latest.readings.map((r) => ({ input: r.input, key: inputKey(r.input), timestampMs: r.timestampMs, value: r.value }));
+    const inputs: InputValue[] = latest.readings.flatMap((r) => {
+      const key = inputKey(r.input);
+      const guarded = guardReading(r.input, r.value, this.#history.get(key)?.values);
+      if ('reason' in guarded) {
+        recorder.sourceRejected?.(key, guarded.reason, 1);
+        return [];
+      }
+      return [{ input: r.input, key, timestampMs: r.timestampMs, value: guarded.value }];
+    });
     const anomalies = config.scaling.anomalyDetectionEnabled ? this.#scoreAnomalies(config, inputs) : [];
     recorder.anomaliesScored(anomalies);
     const optimizer = await this.#optimizer.run(config, this.#generation, inputs, forecasts, startedAtMs);

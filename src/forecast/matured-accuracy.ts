@@ -1,7 +1,10 @@
+import { accuracyPercentOf } from './accuracy.js';
+
 /**
  * Accuracy of forecasts that have matured: a forecast made at `originMs` for `targetMs` is scored
- * once the actual value at `targetMs` is known. This is the design's "prediction accuracy":
- * 100 × (1 − WAPE) over a trailing window, with MASE beside it (the scale is the in-sample
+ * once the actual value at `targetMs` is known. This is the design's "prediction accuracy" over a
+ * trailing window (accuracy.ts `predictionAccuracyPercent`: 1 − a scaled error, floored at 0), with
+ * WAPE and MASE beside it (the scale is the in-sample
  * seasonal-naive MAE of the model's training data, which the caller passes with each forecast).
  * Pure bookkeeping: no clock (times are passed in), no I/O.
  */
@@ -26,6 +29,8 @@ interface Matured {
   readonly model: string;
   readonly absoluteError: number;
   readonly absoluteActual: number;
+  /** max(|actual|, MASE scale): the point's weight in the accuracy. */
+  readonly flooredActual: number;
   readonly scaledError: number;
   readonly inside: boolean;
 }
@@ -34,7 +39,7 @@ interface Matured {
 export interface MaturedAccuracy {
   readonly seriesKey: string;
   readonly horizonSeconds: number;
-  /** 100 × (1 − WAPE); NaN when Σ|actual| is 0 or nothing matured. Can be negative for terrible forecasts. */
+  /** 100 × max(0, 1 − Σ|y − ŷ| / Σ max(|y|, MASE scale)), in [0, 100]; NaN when nothing matured. */
   readonly accuracyPercent: number;
   /** Σ|y − ŷ| / Σ|y|, a ratio. */
   readonly wape: number;
@@ -121,6 +126,7 @@ export class MaturedAccuracyTracker {
           model: f.model,
           absoluteError: error,
           absoluteActual: Math.abs(actual),
+          flooredActual: Math.max(Math.abs(actual), f.maseScale > 0 ? f.maseScale : 0),
           scaledError: f.maseScale > 0 ? error / f.maseScale : Number.NaN,
           inside: actual >= f.p10 && actual <= f.p90,
         });
@@ -142,12 +148,14 @@ export class MaturedAccuracyTracker {
       this.#matured.set(key, matured);
       let errors = 0;
       let actuals = 0;
+      let floored = 0;
       let scaled = 0;
       let scaledCount = 0;
       let inside = 0;
       for (const m of matured) {
         errors += m.absoluteError;
         actuals += m.absoluteActual;
+        floored += m.flooredActual;
         if (Number.isFinite(m.scaledError)) {
           scaled += m.scaledError;
           scaledCount++;
@@ -158,7 +166,7 @@ export class MaturedAccuracyTracker {
       out.push({
         seriesKey,
         horizonSeconds: Number(horizon),
-        accuracyPercent: 100 * (1 - wape),
+        accuracyPercent: accuracyPercentOf(errors, floored, matured.length),
         wape,
         mase: scaledCount > 0 ? scaled / scaledCount : Number.NaN,
         coverage: matured.length > 0 ? inside / matured.length : Number.NaN,

@@ -216,3 +216,37 @@ describe('foresight backtest: end to end', () => {
     expect(await readFile(out, 'utf8')).toBe('timestamp,forecast,p10,p90\n100,7,7,7\n');
   });
 });
+
+describe('foresight backtest: forecasts respect the series domain', () => {
+  // A mostly empty queue with rare bursts: the residual bands of every model reach below zero.
+  const length = 3000;
+  const timestamps = Array.from({ length }, (_, i) => 1_700_000_000 + 60 * i);
+  const timestampsSeconds = Float64Array.from(timestamps);
+  const depth = Array.from({ length }, (_, i) => (i % 97 < 3 ? 40 + (i % 7) : i % 5 === 0 ? 1 : 0));
+  const rows = { timestampsSeconds: Float64Array.from(timestamps), values: Float64Array.from(depth) };
+
+  it.each(['auto', 'holt_winters', 'linear_trend'])('writes no negative p10 for a queue depth (model %s)', (model) => {
+    const run = runBacktest(rows, { horizonSeconds: 900, model });
+    expect(run.ok).toBe(true);
+    if (!run.ok) return;
+    expect(run.value.notes).toContain('forecasts clamped into the nonnegative domain (--domain)');
+    const finite = Array.from(run.value.p10).filter(Number.isFinite);
+    expect(finite.length).toBeGreaterThan(1000);
+    expect(Math.min(...finite)).toBeGreaterThanOrEqual(0);
+    for (let r = 0; r < length; r++) if (Number.isFinite(run.value.forecast[r])) expect(run.value.p10[r]).toBeLessThanOrEqual(run.value.forecast[r]!);
+  });
+
+  it('keeps a percentage at or under 100 with --domain percent', () => {
+    const utilisation = { timestampsSeconds, values: Float64Array.from({ length }, (_, i) => Math.min(100, 60 + 45 * Math.sin(i / 40))) };
+    const run = runBacktest(utilisation, { horizonSeconds: 900, model: 'linear_trend', domain: 'percent' });
+    expect(run.ok).toBe(true);
+    if (!run.ok) return;
+    expect(Math.max(...Array.from(run.value.p90).filter(Number.isFinite))).toBeLessThanOrEqual(100);
+    expect(Math.max(...Array.from(run.value.p90).filter(Number.isFinite))).toBeGreaterThan(99);
+  });
+
+  it('refuses an unknown --domain, naming the choices', () => {
+    const parsed = parseBacktestArgs(['--input', 'a.csv', '--out', 'b.csv', '--domain', 'positive']);
+    expect(parsed).toEqual({ ok: false, error: '--domain "positive" is not a domain; use one of: nonnegative, percent, any' });
+  });
+});
