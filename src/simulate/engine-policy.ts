@@ -41,8 +41,8 @@ scaling_rules:
 /** The simulated queue's name in the decision input. */
 export const simulatedQueue = 'simulated';
 
-/** How the predictive policy is set up. */
-export interface PredictivePolicyOptions {
+/** How the engine policy is set up. */
+export interface EnginePolicyOptions {
   readonly trace: LoadTrace;
   readonly capacityPerReplicaPerSecond: number;
   readonly startupDelaySeconds: number;
@@ -65,7 +65,7 @@ export interface PredictivePolicyOptions {
 }
 
 /** The settings the simulation runs the decision engine with, over the service's defaults. */
-export interface PredictivePolicyDescription {
+export interface EnginePolicyDescription {
   readonly policy: DecisionPolicy;
   readonly horizonSteps: number;
   readonly models: readonly string[];
@@ -83,7 +83,7 @@ export interface PredictivePolicyDescription {
  * `worker_processes`. The forecasts come from {@link ForecastFeed}: causal, refitted daily on the
  * last seven days.
  */
-export function predictivePolicy(options: PredictivePolicyOptions): Result<AutoscalingPolicy & { describe(): PredictivePolicyDescription }, readonly string[]> {
+export function enginePolicy(options: EnginePolicyOptions): Result<AutoscalingPolicy & { describe(): EnginePolicyDescription }, readonly string[]> {
   const file = options.rulesFile ?? 'simulation rules';
   const rules = parseScalingRules(options.rulesText ?? simulationRulesText, file, {
     constants: { capacity_per_replica: options.capacityPerReplicaPerSecond, slo_wait_seconds: options.sloWaitSeconds },

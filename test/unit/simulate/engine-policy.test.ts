@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { loadTraceFromRows, predictivePolicy, simulate, simulationRulesText } from '../../../src/simulate/index.js';
+import { loadTraceFromRows, enginePolicy, simulate, simulationRulesText } from '../../../src/simulate/index.js';
 
 /**
  * Three days at 5-minute steps of a workload that jumps from 60 to 600 messages per step every
@@ -22,7 +22,7 @@ const system = { capacityPerReplicaPerSecond: 0.2, startupDelaySeconds: 120, min
 const lastDay = (values: ArrayLike<number>) => Array.from(values).slice((2 * 288 * 300) / 15);
 
 function run(forecasts: boolean) {
-  const policy = predictivePolicy({ trace, ...system, model: 'seasonal_naive', forecasts });
+  const policy = enginePolicy({ trace, ...system, model: 'seasonal_naive', forecasts });
   if (!policy.ok) throw new Error(policy.error.join('\n'));
   const result = simulate(trace, policy.value, system);
   const demand = lastDay(result.series!.demand);
@@ -51,7 +51,7 @@ describe('the predictive policy (Foresight engine in the simulator)', () => {
   });
 
   it('refuses a broken rules text, naming the place', () => {
-    const bad = predictivePolicy({ trace, ...system, rulesText: simulationRulesText.replace('enqueue_rate_per_second +', 'enqueue_rate +'), rulesFile: 'my.rules.yaml' });
+    const bad = enginePolicy({ trace, ...system, rulesText: simulationRulesText.replace('enqueue_rate_per_second +', 'enqueue_rate +'), rulesFile: 'my.rules.yaml' });
     expect(bad.ok).toBe(false);
     if (!bad.ok) expect(bad.error.join('\n')).toMatch(/^my\.rules\.yaml:\d+:\d+: .*unknown variable "enqueue_rate"/m);
   });
