@@ -90,6 +90,20 @@ describe('simulate (hand-computed runs)', () => {
     expect(Array.from(r.series!.supply)).toEqual([1, 1, 3, 3, 3, 3, 8, 8, 2, 2, 2, 2]);
   });
 
+  it('measures from scoreFromMs on, with the run itself unchanged', () => {
+    const trace = rows([600, 600, 0, 0, 60, 60]);
+    const policy = () => fixed((o) => (o.nowMs < trace.series.startMs + 120_000 ? 5 : 1));
+    const whole = simulate(trace, policy(), options());
+    const tail = simulate(trace, policy(), options({ scoreFromMs: trace.series.startMs + 120_000 }));
+    expect(Array.from(tail.series!.supply)).toEqual(Array.from(whole.series!.supply));
+    expect(tail.ticks).toBe(16);
+    // Ticks 8..23: one replica; the 10/s minutes are outside, so no under-provisioning is measured.
+    expect(whole.elasticity.tauUPercent).toBeGreaterThan(0);
+    expect(tail.elasticity.tauUPercent).toBe(0);
+    expect(tail.replicaMinutes).toBe(4);
+    expect(whole.replicaMinutes).toBe(2 * 5 + 4);
+  });
+
   it('gives policies observations of the past only', () => {
     const seen: Observation[] = [];
     simulate(rows([60, 120, 180]), fixed((o) => (seen.push(o), 2), 60), options());
