@@ -269,8 +269,8 @@ async function main(): Promise<void> {
             { name: 'HPA on queue depth', color: '#ff7f0e', marker: 'square', points: family('hpa-queue') },
             { name: 'KEDA queue length', color: '#2ca02c', marker: 'diamond', points: family('keda-queue') },
             { name: 'reactive frontier (hull)', color: '#777777', line: 'dashed', points: hull.map((p) => ({ cost: p.cost / test.oracle.cost, value: p.value, label: 'frontier' })) },
-            { name: 'predictive-q (quantile sweep)', color: '#d62728', line: 'solid', marker: 'circle', points: test.candidates.filter((c) => c.windowSeconds === chosenWindow).map((c) => rel(c, `q ${c.quantile}`)) },
-            { name: 'predictive (engine defaults)', color: '#9467bd', marker: 'square', points: [rel(test.engine!, 'engine')] },
+            { name: 'predictive-q (quantile sweep)', color: '#d62728', line: 'solid', marker: 'circle', fit: true, points: test.candidates.filter((c) => c.windowSeconds === chosenWindow).map((c) => rel(c, `q ${c.quantile}`)) },
+            { name: 'predictive (engine defaults)', color: '#9467bd', marker: 'square', fit: true, points: [rel(test.engine!, 'engine')] },
           ],
         };
       });

@@ -16,6 +16,8 @@ export interface FrontierPlotSeries {
   readonly points: readonly FrontierPlotPoint[];
   readonly line?: 'solid' | 'dashed';
   readonly marker?: 'circle' | 'square' | 'diamond';
+  /** The cost axis is sized to fit the series that set this; the other axis, every point in that range. */
+  readonly fit?: boolean;
 }
 
 /** One panel: a start-up delay, say. */
@@ -39,7 +41,7 @@ function marker(kind: FrontierPlotSeries['marker'], x: number, y: number, color:
 
 /**
  * A self-contained SVG of cost/quality frontiers, one panel per start-up delay: cost (replica-minutes
- * ÷ the oracle's) across, under-provisioned time down, lower-left is better. Each series is drawn
+ * ÷ the oracle's) across, under-provisioned time up, lower-left is better. Each series is drawn
  * as markers, joined by a line where it is a frontier or a knob's sweep; every marker has a
  * tooltip naming the configuration.
  */
@@ -55,17 +57,20 @@ export function renderFrontierSvg(title: string, panels: readonly FrontierPanel[
     const left = p * panelWidth + margin.left;
     const plotWidth = panelWidth - margin.left - margin.right;
     const plotHeight = panelHeight - margin.top - margin.bottom;
-    const all = panel.series.flatMap((s) => s.points).filter((q) => Number.isFinite(q.cost) && Number.isFinite(q.value));
+    const fitted = panel.series.filter((s) => s.fit === true);
+    const all = (fitted.length > 0 ? fitted : panel.series).flatMap((s) => s.points).filter((q) => Number.isFinite(q.cost) && Number.isFinite(q.value));
     const costMin = Math.min(1, ...all.map((q) => q.cost));
-    const costMax = Math.max(costMin + 0.1, ...all.map((q) => q.cost));
+    const costMax = Math.max(costMin + 0.1, ...all.map((q) => q.cost)) * 1.1;
     const xStep = niceStep(costMax - costMin, 5);
     const xFrom = Math.floor(costMin / xStep) * xStep;
     const xTo = Math.ceil(costMax / xStep) * xStep;
-    const yMaxRaw = Math.max(1, ...all.map((q) => q.value));
+    const inRange = panel.series.flatMap((s) => s.points).filter((q) => q.cost >= xFrom && q.cost <= xTo && Number.isFinite(q.value));
+    const yMaxRaw = Math.max(1, ...inRange.map((q) => q.value)) * 1.1;
     const yStep = niceStep(yMaxRaw, 5);
     const yMax = Math.ceil(yMaxRaw / yStep) * yStep;
-    const x = (c: number): number => left + ((c - xFrom) / (xTo - xFrom)) * plotWidth;
-    const y = (v: number): number => margin.top + plotHeight - (v / yMax) * plotHeight;
+    // Points outside the fitted range are drawn on the edge (their tooltip says where they are).
+    const x = (c: number): number => left + ((Math.min(xTo, Math.max(xFrom, c)) - xFrom) / (xTo - xFrom)) * plotWidth;
+    const y = (v: number): number => margin.top + plotHeight - (Math.min(v, yMax) / yMax) * plotHeight;
     out.push(`<text x="${left}" y="${margin.top - 12}" font-size="13" font-weight="bold">${escapeXml(panel.title)}</text>`);
     for (let v = 0; v <= yMax + 1e-9; v += yStep) {
       const py = y(v).toFixed(1);
@@ -92,7 +97,7 @@ export function renderFrontierSvg(title: string, panels: readonly FrontierPanel[
   });
   const legend = panels[0]?.series ?? [];
   legend.forEach((s, i) => {
-    const lx = 12 + i * 200;
+    const lx = 12 + i * 185;
     const ly = height - 10;
     if (s.line !== undefined) out.push(`<line x1="${lx}" x2="${lx + 20}" y1="${ly}" y2="${ly}" stroke="${s.color}" stroke-width="2"${s.line === 'dashed' ? ' stroke-dasharray="5 3"' : ''}/>`);
     if (s.marker !== undefined) out.push(marker(s.marker, lx + 10, ly, s.color, s.name));
