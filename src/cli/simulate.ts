@@ -246,7 +246,7 @@ export function runSimulation(rows: TimestampValueRows, options: SimulationRunOp
     case 'keda': {
       const length = options.kedaQueueLength ?? capacity * workSeconds;
       policy = kedaPolicy({ ...range, queueLengthPerReplica: length });
-      policySettings = { queueLengthPerReplica: length, pollingIntervalSeconds: 30, behavior: 'autoscaling/v2 defaults' };
+      policySettings = { queueLengthPerReplica: length, pollingIntervalSeconds: 30, cooldownPeriodSeconds: 300, activationQueueLength: 0, minReplicaCount: range.minReplicas, behavior: 'autoscaling/v2 defaults' };
       break;
     }
     case 'predictive': {

@@ -10,6 +10,7 @@ import {
   type PolicySettings,
   parseScalingRules,
 } from '../decide/index.js';
+import type { BandCalibration } from './band-calibration.js';
 import { ForecastFeed } from './forecast-feed.js';
 import type { AutoscalingPolicy, Observation } from './policy.js';
 import type { LoadTrace } from './trace.js';
@@ -62,6 +63,11 @@ export interface EnginePolicyOptions {
   readonly forecasts?: boolean;
   /** A feed made for the same trace and horizon (benchmarks reuse one across policy variants). */
   readonly feed?: ForecastFeed;
+  /**
+   * The forecast's upper value the engine sees as its p90: the calibrated `quantile` (median +
+   * c_h(q) · band, see {@link predictivePolicy}) instead of the model's own p90.
+   */
+  readonly calibratedUpper?: { readonly calibration: Pick<BandCalibration, 'multiplier'>; readonly quantile: number };
 }
 
 /** The settings the simulation runs the decision engine with, over the service's defaults. */
@@ -145,9 +151,11 @@ export function enginePolicy(options: EnginePolicyOptions): Result<AutoscalingPo
         for (let h = Math.max(1, firstStep - origin); h <= Math.min(horizonSteps, lastStep - origin); h++) {
           const f = feed.forecast(origin, h);
           if (f === undefined) continue;
+          const c = options.calibratedUpper?.calibration.multiplier(origin, h, options.calibratedUpper.quantile);
+          const upper = c === undefined ? f.p90 : f.value + c * (f.p90 - f.p10);
           value = Number.isNaN(value) ? f.value : Math.max(value, f.value);
           p10 = Number.isNaN(p10) ? f.p10 : Math.min(p10, f.p10);
-          p90 = Number.isNaN(p90) ? f.p90 : Math.max(p90, f.p90);
+          p90 = Number.isNaN(p90) ? upper : Math.max(p90, upper);
         }
         const accuracy = feed.accuracy(origin);
         if (Number.isFinite(value)) {

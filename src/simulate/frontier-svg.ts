@@ -95,7 +95,8 @@ export function renderFrontierSvg(title: string, panels: readonly FrontierPanel[
       if (s.marker !== undefined) for (const q of pts) out.push(marker(s.marker, x(q.cost), y(q.value), s.color, `${s.name}: ${q.label}`));
     }
   });
-  const legend = panels[0]?.series ?? [];
+  // A series without a name shares the previous entry (a second marker of the same policy).
+  const legend = (panels[0]?.series ?? []).filter((s) => s.name !== '');
   legend.forEach((s, i) => {
     const lx = 12 + i * 185;
     const ly = height - 10;
