@@ -56,3 +56,28 @@ describe('the predictive policy (Foresight engine in the simulator)', () => {
     if (!bad.ok) expect(bad.error.join('\n')).toMatch(/^my\.rules\.yaml:\d+:\d+: .*unknown variable "enqueue_rate"/m);
   });
 });
+
+describe('the engine with a calibrated upper quantile', () => {
+  // Two noisy days at 5-minute steps, so that the forecasts have a band.
+  const noisy = loadTraceFromRows(
+    Float64Array.from({ length: 576 }, (_, i) => 1_700_000_000 + 300 * i),
+    Float64Array.from({ length: 576 }, (_, i) => 300 + 200 * Math.sin((2 * Math.PI * i) / 288) + ((i * 7919) % 13) * 15),
+    300,
+  );
+  it('sees median + c · band as the forecast\'s upper value: a larger multiplier provisions more', () => {
+    const provisioned = (multiplier: number | undefined) => {
+      const policy = enginePolicy({
+        trace: noisy,
+        ...system,
+        model: 'naive',
+        settings: { minForecastConfidence: 0 },
+        calibratedUpper: { calibration: { multiplier: () => multiplier }, quantile: 0.9 },
+      });
+      if (!policy.ok) throw new Error(policy.error.join('\n'));
+      return simulate(noisy, policy.value, { ...system, keepSeries: false }).replicaMinutes;
+    };
+    // 3 bands above the median is above the model's p90, and 0 bands (the median) below it.
+    expect(provisioned(3)).toBeGreaterThan(provisioned(undefined));
+    expect(provisioned(0)).toBeLessThan(provisioned(undefined));
+  });
+});
