@@ -8,10 +8,10 @@ const usage = `Usage: foresight [command] [options]
 
 Commands:
   serve      Run the service (default).
-  backtest   Rolling-origin forecasts of a CSV trace (see README "foresight backtest").
-  detect     Causal anomaly scores of a CSV trace (see README "foresight detect").
-  simulate   Replay a trace through a queue under an autoscaling policy (see README "foresight simulate").
-  train      Train the learned models from Prometheus history or CSV files (see README "foresight train").
+  backtest   Rolling-origin forecasts of a CSV trace (docs/cli.md).
+  detect     Causal anomaly scores of a CSV trace (docs/anomaly-detection.md).
+  simulate   Replay a trace through a queue under an autoscaling policy (docs/simulator.md).
+  train      Train the learned models from Prometheus history or CSV files (docs/ml-models.md).
 
 Run "foresight <command> --help" for a command's options.
 `;

@@ -7,7 +7,7 @@ import type { RegularSeries } from '../core/index.js';
 import { forecastTargets } from '../engine/index.js';
 import { horizonStepsFor, seasonStepsFor } from '../forecast/index.js';
 import type { ForecastSpec, LstmOptions, LstmProgress, TfBackendPreference } from '../forecast/index.js';
-import { createSource } from '../app.js';
+import { createSource } from '../app/index.js';
 import { lstmMetaOf, lstmOptionsFromConfig, ModelStore, runTrainingInWorker } from '../training/index.js';
 import type { TrainingJob } from '../training/index.js';
 import { inferStepSeconds, readTimestampValueCsv, rowsToRegularSeries } from './csv.js';

@@ -20,7 +20,7 @@ const def = (name: string, type: MetricDefinition['type'], help: string, labelNa
 });
 
 /**
- * The metric catalog: every series Foresight exposes on /metrics. README's "Metric catalog"
+ * The metric catalog: every series Foresight exposes on /metrics. docs/metrics.md
  * lists the same names (a test keeps them in step). Design-given names come first; the service's
  * own health uses the `foresight_` prefix.
  */

@@ -25,9 +25,9 @@ const recordingFiles = ['rules/recording.rules.yaml'];
 const testFiles = readdirSync(join(root, 'test', 'alerts'))
   .filter((name) => name.endsWith('.test.yaml'))
   .map((name) => join('test', 'alerts', name));
-/** Where the runbook sections live until the lead pastes them into README (same anchors). */
-const runbookDoc = 'README.md';
-const runbookBase = 'https://github.com/foresight-autoscaler/foresight#';
+/** Where the runbook sections live (one "## Alert: <Name>" heading each). */
+const runbookDoc = 'docs/runbooks.md';
+const runbookBase = 'https://github.com/foresight-autoscaler/foresight/blob/main/docs/runbooks.md#';
 
 const ruleSchema = z.union([
   z.strictObject({ record: z.string(), expr: z.string(), labels: z.record(z.string(), z.string()).optional() }),

@@ -15,7 +15,7 @@ import { join } from 'node:path';
 import { parse, stringify } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import type { Service } from '../../src/app.js';
+import type { Service } from '../../src/app/index.js';
 import { startAlertmanager, startWebhookReceiver, type AlertmanagerHandle, type WebhookReceiver } from '../support/alertmanager.js';
 import { requireBinaries } from '../support/binaries.js';
 import { getFreePort } from '../support/ports.js';
@@ -112,7 +112,7 @@ snapshot: { maxAge: 10s }
     expect(alert.annotations).toEqual({
       summary: 'Queue orders is predicted to exceed its threshold within 15m.',
       description: alert.annotations['description'],
-      runbook_url: 'https://github.com/foresight-autoscaler/foresight#alert-foresightpredictedqueueoverload',
+      runbook_url: 'https://github.com/foresight-autoscaler/foresight/blob/main/docs/runbooks.md#alert-foresightpredictedqueueoverload',
     });
     expect(webhook.rejected).toEqual([]);
     // Alertmanager holds it as an active alert too.

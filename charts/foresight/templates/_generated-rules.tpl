@@ -14,7 +14,7 @@ Do not edit: change the source files, then run
       annotations:
         summary: Foresight takes too long to decide scaling actions.
         description: The 95th percentile of the scaling decision time on {{ "{{" }} $labels.instance }} has been {{ "{{" }} $value | humanizeDuration }} over the last 10 minutes (threshold 500ms). Recommendations reach the HPA late.
-        runbook_url: https://github.com/foresight-autoscaler/foresight#alert-scalingdecisionslow
+        runbook_url: https://github.com/foresight-autoscaler/foresight/blob/main/docs/runbooks.md#alert-scalingdecisionslow
     - alert: PredictionAccuracyLow
       expr: min without (instance, pod) (scaling_prediction_accuracy_percent) < 70
       for: 30m
@@ -23,7 +23,7 @@ Do not edit: change the source files, then run
       annotations:
         summary: Forecasts of {{ "{{" }} $labels.series }} are inaccurate.
         description: Matured forecasts of {{ "{{" }} $labels.series }} at horizon {{ "{{" }} $labels.horizon }} have been {{ "{{" }} $value | printf "%.1f" }}% accurate (100 × (1 − WAPE)) for 30 minutes, below 70%. Scaling ahead of load on these forecasts is unreliable.
-        runbook_url: https://github.com/foresight-autoscaler/foresight#alert-predictionaccuracylow
+        runbook_url: https://github.com/foresight-autoscaler/foresight/blob/main/docs/runbooks.md#alert-predictionaccuracylow
     - alert: ResourceAnomalyDetected
       expr: max without (instance, pod) (increase(resource_anomalies_detected_total[5m])) >= 2
       for: 1m
@@ -32,7 +32,7 @@ Do not edit: change the source files, then run
       annotations:
         summary: Foresight detected a {{ "{{" }} $labels.severity }} anomaly in {{ "{{" }} $labels.metric }}.
         description: Foresight counted {{ "{{" }} $value | humanize }} {{ "{{" }} $labels.severity }} anomaly verdicts for {{ "{{" }} $labels.metric }} in the last 5 minutes. Recommendations driven by this metric may be held or damped until it is normal again.
-        runbook_url: https://github.com/foresight-autoscaler/foresight#alert-resourceanomalydetected
+        runbook_url: https://github.com/foresight-autoscaler/foresight/blob/main/docs/runbooks.md#alert-resourceanomalydetected
     - alert: QueueDepthGrowingFast
       expr: |
         60 * queue:queue_depth_current:deriv5m
@@ -44,7 +44,7 @@ Do not edit: change the source files, then run
       annotations:
         summary: Queue {{ "{{" }} $labels.queue }} is growing fast.
         description: Queue {{ "{{" }} $labels.queue }} has grown by {{ "{{" }} $value | humanize }} messages per minute for 10 minutes, more than 10% of its threshold per minute. Consumers are falling behind.
-        runbook_url: https://github.com/foresight-autoscaler/foresight#alert-queuedepthgrowingfast
+        runbook_url: https://github.com/foresight-autoscaler/foresight/blob/main/docs/runbooks.md#alert-queuedepthgrowingfast
     - alert: ForesightPredictedQueueOverload
       expr: |
         max without (instance, pod) (predicted_queue_depth{quantile="0.5"})
@@ -56,7 +56,7 @@ Do not edit: change the source files, then run
       annotations:
         summary: Queue {{ "{{" }} $labels.queue }} is predicted to exceed its threshold within {{ "{{" }} $labels.horizon }}.
         description: Foresight forecasts {{ "{{" }} $value | humanize }} messages in {{ "{{" }} $labels.queue }} {{ "{{" }} $labels.horizon }} from now, above its threshold of {{ "{{" }} with printf "max(queue_depth_threshold{queue=%q})" $labels.queue | query }}{{ "{{" }} . | first | value | humanize }}{{ "{{" }} end }}. Check that the recommended replicas are being applied in time.
-        runbook_url: https://github.com/foresight-autoscaler/foresight#alert-foresightpredictedqueueoverload
+        runbook_url: https://github.com/foresight-autoscaler/foresight/blob/main/docs/runbooks.md#alert-foresightpredictedqueueoverload
     - alert: ForesightDecisionsFlapping
       expr: |
         min without (direction) (resource:scaling_actions:increase30m{direction=~"up|down"}) >= 2
@@ -68,7 +68,7 @@ Do not edit: change the source files, then run
       annotations:
         summary: Scaling of {{ "{{" }} $labels.resource }} is flapping.
         description: "{{ "{{" }} $labels.resource }} was scaled up and down at least {{ "{{" }} $value | humanize }} times each within 30 minutes. Lengthen the scale-down cooldown or stabilisation window."
-        runbook_url: https://github.com/foresight-autoscaler/foresight#alert-foresightdecisionsflapping
+        runbook_url: https://github.com/foresight-autoscaler/foresight/blob/main/docs/runbooks.md#alert-foresightdecisionsflapping
 - name: foresight-service.alerts
   rules:
     - alert: ForesightForecastStale
@@ -79,7 +79,7 @@ Do not edit: change the source files, then run
       annotations:
         summary: Foresight's forecasts are stale.
         description: "Foresight on {{ "{{" }} $labels.instance }} has served a snapshot older than snapshot.maxAge for 5 minutes: its reconcile cycles are failing. HPAs reading its external metrics hold their replicas until it recovers."
-        runbook_url: https://github.com/foresight-autoscaler/foresight#alert-foresightforecaststale
+        runbook_url: https://github.com/foresight-autoscaler/foresight/blob/main/docs/runbooks.md#alert-foresightforecaststale
     - alert: ForesightSourceQueriesFailing
       expr: instance:foresight_source_query_errors_per_queries:ratio_rate5m > 0.05
       for: 10m
@@ -88,7 +88,7 @@ Do not edit: change the source files, then run
       annotations:
         summary: Foresight's queries to Prometheus are failing.
         description: "{{ "{{" }} $value | humanizePercentage }} of the queries Foresight on {{ "{{" }} $labels.instance }} sent to its metric source failed over the last 5 minutes (threshold 5%). Inputs are skipped and forecasts go stale if it continues."
-        runbook_url: https://github.com/foresight-autoscaler/foresight#alert-foresightsourcequeriesfailing
+        runbook_url: https://github.com/foresight-autoscaler/foresight/blob/main/docs/runbooks.md#alert-foresightsourcequeriesfailing
     - alert: ForesightModelTrainingFailing
       expr: max without (instance, pod) (foresight_forecast_model_info{fallback!=""}) == 1
       for: 1h
@@ -97,7 +97,7 @@ Do not edit: change the source files, then run
       annotations:
         summary: Foresight cannot train its model for {{ "{{" }} $labels.series }}.
         description: "The configured model could not be fitted for {{ "{{" }} $labels.series }} for an hour; naive forecasts stand in. Reason: {{ "{{" }} $labels.fallback }}"
-        runbook_url: https://github.com/foresight-autoscaler/foresight#alert-foresightmodeltrainingfailing
+        runbook_url: https://github.com/foresight-autoscaler/foresight/blob/main/docs/runbooks.md#alert-foresightmodeltrainingfailing
     - alert: ForesightExternalMetricsErrors
       expr: |
         sum without (instance, pod, metric) (rate(foresight_external_metrics_requests_total{code=~"5.."}[5m]))
@@ -110,7 +110,7 @@ Do not edit: change the source files, then run
       annotations:
         summary: Foresight's external-metrics API is answering with errors.
         description: "{{ "{{" }} $value | humanizePercentage }} of the external-metrics API requests to {{ "{{" }} $labels.job }} were answered with HTTP {{ "{{" }} $labels.code }} over the last 5 minutes (threshold 5%). HPAs reading these metrics cannot scale."
-        runbook_url: https://github.com/foresight-autoscaler/foresight#alert-foresightexternalmetricserrors
+        runbook_url: https://github.com/foresight-autoscaler/foresight/blob/main/docs/runbooks.md#alert-foresightexternalmetricserrors
     - alert: ForesightCertificateExpiringSoon
       expr: min without (instance, pod) (foresight_tls_certificate_expiry_timestamp_seconds) < time() + 14 * 86400
       for: 1h
@@ -119,7 +119,7 @@ Do not edit: change the source files, then run
       annotations:
         summary: A certificate of Foresight's {{ "{{" }} $labels.server }} server expires within 14 days.
         description: The {{ "{{" }} $labels.kind }} certificate of the {{ "{{" }} $labels.server }} server of {{ "{{" }} $labels.job }} expires at {{ "{{" }} $value | humanizeTimestamp }}, less than 14 days from now, and no renewed one has been loaded. {{ "{{" }} if eq $labels.server "external_metrics" }}Once it expires, external-metrics requests fail and every HPA reading Foresight stops scaling.{{ "{{" }} else }}Once it expires, KEDA triggers on the external scaler fail.{{ "{{" }} end }}
-        runbook_url: https://github.com/foresight-autoscaler/foresight#alert-foresightcertificateexpiringsoon
+        runbook_url: https://github.com/foresight-autoscaler/foresight/blob/main/docs/runbooks.md#alert-foresightcertificateexpiringsoon
     - alert: ForesightCertificateExpiringSoon
       expr: min without (instance, pod) (foresight_tls_certificate_expiry_timestamp_seconds) < time() + 3 * 86400
       for: 10m
@@ -128,7 +128,7 @@ Do not edit: change the source files, then run
       annotations:
         summary: A certificate of Foresight's {{ "{{" }} $labels.server }} server expires within 3 days.
         description: The {{ "{{" }} $labels.kind }} certificate of the {{ "{{" }} $labels.server }} server of {{ "{{" }} $labels.job }} expires at {{ "{{" }} $value | humanizeTimestamp }}, less than 3 days from now (or has expired), and no renewed one has been loaded. {{ "{{" }} if eq $labels.server "external_metrics" }}Once it expires, external-metrics requests fail and every HPA reading Foresight stops scaling.{{ "{{" }} else }}Once it expires, KEDA triggers on the external scaler fail.{{ "{{" }} end }}
-        runbook_url: https://github.com/foresight-autoscaler/foresight#alert-foresightcertificateexpiringsoon
+        runbook_url: https://github.com/foresight-autoscaler/foresight/blob/main/docs/runbooks.md#alert-foresightcertificateexpiringsoon
     - alert: ForesightTlsReloadFailing
       expr: |
         sum without (outcome) (increase(foresight_tls_reloads_total{outcome="failed"}[15m])) > 0
@@ -140,7 +140,7 @@ Do not edit: change the source files, then run
       annotations:
         summary: Foresight refuses the certificate files of its {{ "{{" }} $labels.server }} server.
         description: Foresight on {{ "{{" }} $labels.instance }} refused {{ "{{" }} $value | humanize }} checks of the certificate and CA files of its {{ "{{" }} $labels.server }} server in the last 15 minutes, and accepted none, for 15 minutes. The previous certificate keeps serving, but renewed files are not used and it will expire. The error log names the file and the problem.
-        runbook_url: https://github.com/foresight-autoscaler/foresight#alert-foresighttlsreloadfailing
+        runbook_url: https://github.com/foresight-autoscaler/foresight/blob/main/docs/runbooks.md#alert-foresighttlsreloadfailing
 - name: foresight-inputs
   interval: 30s
   rules:

@@ -1,0 +1,28 @@
+import type { Logger } from 'pino';
+import type { ServiceMetrics } from '../publish/index.js';
+import type { LifecycleEvents } from '../training/index.js';
+
+/** Logs the lifecycle's events and turns them into the learned-model metrics. */
+export function lifecycleEvents(metrics: ServiceMetrics, log: Logger): LifecycleEvents {
+  return {
+    modelUnusable: (seriesKey, failure) => {
+      log.warn({ seriesKey, reason: failure.reason, message: failure.message }, 'stored model unusable; it will be retrained');
+      metrics.learned.failed('lstm', failure.reason);
+    },
+    modelLoaded: (seriesKey, _meta, trainedAtMs) => {
+      log.info({ seriesKey, trainedAtMs }, 'stored model loaded');
+      metrics.learned.loaded(seriesKey, 'lstm', trainedAtMs);
+    },
+    trainingStarted: (seriesKey, reason) => log.info({ seriesKey, reason }, 'training started in a low-priority child process'),
+    trainingProgress: (seriesKey, progress) => log.debug({ seriesKey, progress }, 'training progress'),
+    trainingFinished: (seriesKey, report) => {
+      if (report.failure !== undefined) {
+        log.warn({ seriesKey, failure: report.failure, durationSeconds: report.durationSeconds }, 'training failed; the baselines keep serving');
+        metrics.learned.failed('lstm', report.failure.split(':')[0] ?? 'unknown');
+        return;
+      }
+      log.info({ seriesKey, deployed: report.deployed, shadow: report.shadow, durationSeconds: report.durationSeconds }, 'training finished');
+      if (report.deployed && report.createdAtMs !== undefined) metrics.learned.trained(seriesKey, 'lstm', report.createdAtMs, report.durationSeconds);
+    },
+  };
+}
