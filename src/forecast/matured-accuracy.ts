@@ -1,3 +1,5 @@
+import { quantileOfSorted } from './residual-bands.js';
+
 /**
  * Accuracy of forecasts that have matured: a forecast made at `originMs` for `targetMs` is scored
  * once the actual value at `targetMs` is known. This is the design's "prediction accuracy":
@@ -28,6 +30,8 @@ interface Matured {
   readonly absoluteActual: number;
   readonly scaledError: number;
   readonly inside: boolean;
+  /** (actual − median) / (p90 − p10): the error in band widths (NaN for a zero-width band). */
+  readonly bandScore: number;
 }
 
 /** Accuracy of one series at one horizon over the trailing window. */
@@ -123,6 +127,7 @@ export class MaturedAccuracyTracker {
           absoluteActual: Math.abs(actual),
           scaledError: f.maseScale > 0 ? error / f.maseScale : Number.NaN,
           inside: actual >= f.p10 && actual <= f.p90,
+          bandScore: f.p90 > f.p10 ? (actual - f.value) / (f.p90 - f.p10) : Number.NaN,
         });
         this.#matured.set(key, matured);
         count++;
@@ -168,6 +173,21 @@ export class MaturedAccuracyTracker {
       });
     }
     return out;
+  }
+
+  /**
+   * The calibrated upper multiplier of a series at a horizon: the `quantile` of the matured errors
+   * in band widths, (actual − median) / (p90 − p10), over the window ending at `nowMs`. The
+   * forecast's calibrated upper value is median + multiplier · (p90 − p10): its reserve follows
+   * the model's band, and its coverage is what recent outcomes showed (split-conformal, as the
+   * simulator's BandCalibration). Undefined with fewer than `minPoints` matured errors.
+   */
+  upperMultiplier(seriesKey: string, horizonSeconds: number, quantile: number, nowMs: number, minPoints = 50): number | undefined {
+    const scores = (this.#matured.get(keyOf(seriesKey, horizonSeconds)) ?? [])
+      .filter((m) => m.targetMs > nowMs - this.#windowMs && m.targetMs <= nowMs && Number.isFinite(m.bandScore))
+      .map((m) => m.bandScore);
+    if (scores.length < minPoints) return undefined;
+    return quantileOfSorted(Float64Array.from(scores).sort(), quantile);
   }
 
   /** Forgets a series (it left the configuration). */
