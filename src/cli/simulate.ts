@@ -9,8 +9,8 @@ import {
   type LoadTrace,
   loadTraceFromRows,
   oraclePolicy,
-  predictivePolicy,
-  type PredictivePolicyDescription,
+  enginePolicy,
+  type EnginePolicyDescription,
   type QueueMetric,
   renderSimulationSvg,
   simulate,
@@ -215,7 +215,7 @@ export interface SimulationRun {
   readonly capacitySource: 'given' | 'default';
   /** The policy's own settings, for the report. */
   readonly policySettings: Readonly<Record<string, unknown>>;
-  readonly predictive?: PredictivePolicyDescription;
+  readonly predictive?: EnginePolicyDescription;
 }
 
 /** The simulation behind `foresight simulate`, without I/O. */
@@ -238,7 +238,7 @@ export function runSimulation(rows: TimestampValueRows, options: SimulationRunOp
   const workSeconds = 30;
   let policy: AutoscalingPolicy;
   let policySettings: Record<string, unknown>;
-  let predictive: (AutoscalingPolicy & { describe(): PredictivePolicyDescription }) | undefined;
+  let predictive: (AutoscalingPolicy & { describe(): EnginePolicyDescription }) | undefined;
   switch (options.policy) {
     case 'hpa': {
       const target = options.hpaTarget ?? (options.hpaMetric === 'queue_depth' ? capacity * workSeconds : capacity);
@@ -249,11 +249,11 @@ export function runSimulation(rows: TimestampValueRows, options: SimulationRunOp
     case 'keda': {
       const length = options.kedaQueueLength ?? capacity * workSeconds;
       policy = kedaPolicy({ ...range, queueLengthPerReplica: length });
-      policySettings = { queueLengthPerReplica: length, pollingIntervalSeconds: 30, behavior: 'autoscaling/v2 defaults' };
+      policySettings = { queueLengthPerReplica: length, pollingIntervalSeconds: 30, cooldownPeriodSeconds: 300, activationQueueLength: 0, minReplicaCount: range.minReplicas, behavior: 'autoscaling/v2 defaults' };
       break;
     }
     case 'predictive': {
-      const built = predictivePolicy({
+      const built = enginePolicy({
         trace,
         capacityPerReplicaPerSecond: capacity,
         startupDelaySeconds: options.startupDelaySeconds,

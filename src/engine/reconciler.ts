@@ -283,7 +283,7 @@ export class Reconciler {
             horizonSeconds: f.horizonSeconds,
             value: f.value,
             p10: f.p10,
-            p90: f.p90,
+            p90: calibratedUpper(this.#matured, config.decisions.forecastQuantile, f, nowMs),
             ...(a !== undefined && Number.isFinite(a.wape) ? { confidence: Math.max(0, 1 - a.wape) } : {}),
           };
         }),
@@ -356,4 +356,15 @@ function hostSettings(config: Config): HostForecastSettings {
     horizonsSeconds: config.forecast.horizons,
     refitIntervalSeconds: config.forecast.refitInterval,
   };
+}
+
+/**
+ * The forecast's upper value the decision sees: with `decisions.forecastQuantile`, the calibrated
+ * quantile (median + c · band, c from the series' matured errors at this horizon) once enough have
+ * matured; otherwise the model's p90.
+ */
+function calibratedUpper(matured: MaturedAccuracyTracker, quantile: number | undefined, f: SeriesForecast, nowMs: number): number {
+  if (quantile === undefined) return f.p90;
+  const c = matured.upperMultiplier(f.seriesKey, f.horizonSeconds, quantile, nowMs);
+  return c === undefined ? f.p90 : Math.max(0, f.value + c * (f.p90 - f.p10));
 }

@@ -1,4 +1,5 @@
 import { accuracyPercentOf } from './accuracy.js';
+import { quantileOfSorted } from './residual-bands.js';
 
 /**
  * Accuracy of forecasts that have matured: a forecast made at `originMs` for `targetMs` is scored
@@ -33,6 +34,8 @@ interface Matured {
   readonly flooredActual: number;
   readonly scaledError: number;
   readonly inside: boolean;
+  /** (actual − median) / (p90 − p10): the error in band widths (NaN for a zero-width band). */
+  readonly bandScore: number;
 }
 
 /** Accuracy of one series at one horizon over the trailing window. */
@@ -126,9 +129,10 @@ export class MaturedAccuracyTracker {
           model: f.model,
           absoluteError: error,
           absoluteActual: Math.abs(actual),
-          flooredActual: Math.max(Math.abs(actual), f.maseScale > 0 ? f.maseScale : 0),
+          flooredActual: Math.max(Math.abs(actual), f.maseScale, 0),
           scaledError: f.maseScale > 0 ? error / f.maseScale : Number.NaN,
           inside: actual >= f.p10 && actual <= f.p90,
+          bandScore: f.p90 > f.p10 ? (actual - f.value) / (f.p90 - f.p10) : Number.NaN,
         });
         this.#matured.set(key, matured);
         count++;
@@ -176,6 +180,21 @@ export class MaturedAccuracyTracker {
       });
     }
     return out;
+  }
+
+  /**
+   * The calibrated upper multiplier of a series at a horizon: the `quantile` of the matured errors
+   * in band widths, (actual − median) / (p90 − p10), over the window ending at `nowMs`. The
+   * forecast's calibrated upper value is median + multiplier · (p90 − p10): its reserve follows
+   * the model's band, and its coverage is what recent outcomes showed (split-conformal, as the
+   * simulator's BandCalibration). Undefined with fewer than `minPoints` matured errors.
+   */
+  upperMultiplier(seriesKey: string, horizonSeconds: number, quantile: number, nowMs: number, minPoints = 50): number | undefined {
+    const scores = (this.#matured.get(keyOf(seriesKey, horizonSeconds)) ?? [])
+      .filter((m) => m.targetMs > nowMs - this.#windowMs && m.targetMs <= nowMs && Number.isFinite(m.bandScore))
+      .map((m) => m.bandScore);
+    if (scores.length < minPoints) return undefined;
+    return quantileOfSorted(Float64Array.from(scores).sort(), quantile);
   }
 
   /** Forgets a series (it left the configuration). */

@@ -61,6 +61,29 @@ describe('matured-forecast accuracy', () => {
     expect(a!.points).toBe(0);
     expect(Number.isNaN(a!.accuracyPercent)).toBe(true);
   });
+
+  it('calibrates the upper multiplier from matured errors in band widths, within the window, once enough matured', () => {
+    const tracker = new MaturedAccuracyTracker({ windowSeconds: 3600, toleranceSeconds: 30 });
+    const base = { seriesKey: 's', horizonSeconds: 60, model: 'm', maseScale: 1 };
+    const zs = [-1, -0.5, 0, 0.5, 1, 1.5, 2, 0, 0.5, 1];
+    const samples: { timestampMs: number; value: number }[] = [];
+    // 60 forecasts a minute apart; bands alternate 10 and 40 wide, the errors are z bands either way.
+    for (let i = 0; i < 60; i++) {
+      const width = i % 2 === 0 ? 10 : 40;
+      tracker.record({ ...base, originMs: i * minute, targetMs: (i + 1) * minute, value: 100, p10: 100 - width / 2, p90: 100 + width / 2 });
+      samples.push({ timestampMs: (i + 1) * minute, value: 100 + width * zs[i % zs.length]! });
+    }
+    expect(tracker.upperMultiplier('s', 60, 0.9, 61 * minute)).toBeUndefined(); // nothing observed yet
+    tracker.observe('s', samples);
+    // Sorted z: six each of -1, -0.5, 1.5, 2; twelve each of 0, 0.5, 1. Type-7 quantiles of the 60.
+    expect(tracker.upperMultiplier('s', 60, 0.5, 61 * minute)).toBeCloseTo(0.5, 12);
+    expect(tracker.upperMultiplier('s', 60, 0.95, 61 * minute)).toBe(2);
+    expect(tracker.upperMultiplier('s', 60, 0.9, 61 * minute, 61)).toBeUndefined(); // too few
+    expect(tracker.upperMultiplier('s', 120, 0.9, 61 * minute)).toBeUndefined(); // another horizon
+    // Outcomes after `nowMs` are not used: at 40 minutes only 40 have matured.
+    expect(tracker.upperMultiplier('s', 60, 0.5, 40 * minute, 40)).toBeDefined();
+    expect(tracker.upperMultiplier('s', 60, 0.5, 40 * minute, 41)).toBeUndefined();
+  });
 });
 
 describe('retrain decision', () => {
