@@ -5,7 +5,7 @@
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { Service } from '../../src/app/index.js';
-import type { Sample } from '../../src/core/index.js';
+import { type Sample, systemClock } from '../../src/core/index.js';
 import { requireBinaries } from '../support/binaries.js';
 import type { BackfillSeries } from '../support/openmetrics.js';
 import { getFreePort } from '../support/ports.js';
@@ -68,9 +68,10 @@ forecast: { history: 3d }
 scaling: { monitoringInterval: 2s }
 snapshot: { maxAge: 4s }
 `);
-    service = buildService(config);
+    // Reads a live Prometheus whose samples are stamped in wall time.
+    service = buildService(config, { clock: systemClock });
     await service.start();
-  }, 120_000);
+  });
 
   afterAll(async () => {
     await service?.stop();

@@ -97,7 +97,7 @@ snapshot: { maxAge: 1h }
     });
     page.on('requestfailed', (req) => browserErrors.push(`request failed: ${req.url()}`));
     mkdirSync(artifacts, { recursive: true });
-  }, 60_000);
+  });
 
   afterAll(async () => {
     await browser?.close();
