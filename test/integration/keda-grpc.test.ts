@@ -491,7 +491,7 @@ describe('KEDA external scaler over TLS and mutual TLS', () => {
     writeAtomically(keyFile(), after.serving.keyPem);
     writeAtomically(certFile(), after.serving.certPem);
     timers.advance(10);
-    await vi.waitFor(async () => expect(await servedCertificate(port)).toBe(after.serving.certificate.fingerprint256), { timeout: 5000, interval: 20 });
+    await vi.waitFor(async () => expect(await servedCertificate(port)).toBe(after.serving.certificate.fingerprint256), { timeout: 120_000, interval: 20 });
 
     expect(await call(client(tlsClient(port, after.ca)), 'GetMetricSpec', specRef)).toEqual(specAnswer);
     expect((await failureOf(call(client(tlsClient(port, before.ca)), 'GetMetricSpec', specRef))).code).toBe(grpc.status.UNAVAILABLE);

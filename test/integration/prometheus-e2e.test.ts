@@ -130,7 +130,7 @@ snapshot: { maxAge: 4s }
         const status = await api.get('/scaling/status').expect(200);
         expect(status.body.snapshot.stale).toBe(true);
       },
-      { timeout: 15_000, interval: 250 },
+      { timeout: 120_000, interval: 250 },
     );
     const status = await api.get('/scaling/status').expect(200);
     expect(status.body.snapshot.lastError).toEqual(expect.any(String));
@@ -151,7 +151,7 @@ snapshot: { maxAge: 4s }
         expect(again.body.snapshot.stale).toBe(false);
         expect(again.body.snapshot.lastError).toBeNull();
       },
-      { timeout: 20_000, interval: 250 },
+      { timeout: 120_000, interval: 250 },
     );
     expect(service.store.latest()!.cycle).toBeGreaterThan(before.cycle);
     const after = await api.get('/metrics').expect(200);

@@ -165,7 +165,7 @@ snapshot: { maxAge: 1h }
     // What the decision and anomaly engines will publish; the page must pick it up on its own.
     service.store.publish({ ...latest, cycle: latest.cycle + 1, completedAtMs: clock.nowMs(), decisions: [decision], anomalies: [anomaly] });
     const before = Number(await page.getAttribute('body', 'data-refreshes'));
-    await page.waitForSelector(`body:not([data-refreshes="${before}"])`, { state: 'attached', timeout: 12_000 });
+    await page.waitForSelector(`body:not([data-refreshes="${before}"])`, { state: 'attached', timeout: 120_000 });
     const rows = await page.$$eval('#decisions tbody tr', (trs) => trs.map((tr) => [...tr.querySelectorAll('td')].map((td) => td.textContent)));
     expect(rows).toEqual([['worker_processes', '4', '7', '↑ up', '86 %', 'predicted_queue_over_thresholdcooldown_clear', 'worker_queue_depth_high']]);
     const rendered = await readQueues(page);
