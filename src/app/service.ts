@@ -11,6 +11,7 @@ import type { Config } from '../config/index.js';
 import type { Clock } from '../core/index.js';
 import {
   createPolicyProvider,
+  createWorkloadPolicyProvider,
   inlineModelHost,
   type ModelHostPort,
   type ObservationStore,
@@ -105,6 +106,7 @@ export class Service {
     const source = options.source ?? new ConfiguredSource(config, clock, this.metrics, logger.child({ module: 'source' }));
     const rulesLog = logger.child({ module: 'decide' });
     const policy = createPolicyProvider(config, rulesBaseDirs, (message) => rulesLog.error({ problems: message }, 'scaling rules refused; the previous rules keep deciding'));
+    const workloadPolicies = createWorkloadPolicyProvider(config, rulesBaseDirs, (message) => rulesLog.error({ problems: message }, 'workload rule sets refused; the previous rules keep deciding'));
     // The model folder is read once: moving it needs a restart (models already loaded keep serving).
     this.models = new ModelLifecycle({
       store: new ModelStore(config().scaling.modelPath),
@@ -130,6 +132,7 @@ export class Service {
       recorder: this.metrics.recorder,
       config,
       policy,
+      workloadPolicies,
       learned: learnedModelsOf(this.models, this.modelHost, () => config().ml.lstm.backend),
       models: this.modelHost,
       observations: observationStore(join(config().scaling.modelPath, 'optimizer'), engineLog),

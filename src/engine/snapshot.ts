@@ -62,6 +62,11 @@ export interface MaturedAccuracyState {
 /** What one queue looked like in a cycle. */
 export interface QueueState {
   readonly queue: string;
+  /** The namespace and workload of a workload's queue; absent for the seed's cluster-wide queues. */
+  readonly namespace?: string;
+  readonly workload?: string;
+  /** True for a discovered queue that vanished from its discovery query (kept until it expires). */
+  readonly stale?: boolean;
   readonly threshold: number;
   readonly resource: Resource;
   /** Latest readings by queue metric name ("depth", "consumers", ...). */
@@ -83,7 +88,11 @@ export type ScalingDirection = 'up' | 'down' | 'hold';
 
 /** The recommendation for one resource in a cycle, with the reasons that produced it. */
 export interface ResourceDecision {
+  /** The resource; for a workload, the rules profile it was decided with. */
   readonly resource: Resource;
+  /** The namespace and name of a configured workload; absent for the seed's five resources. */
+  readonly namespace?: string;
+  readonly workload?: string;
   /** Observed replicas (pool size for db_connections); null when the source has none. */
   readonly currentReplicas: number | null;
   /** What Foresight recommends now, after rules, cooldowns, damping and clamps. */

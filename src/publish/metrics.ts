@@ -25,15 +25,15 @@ const def = (name: string, type: MetricDefinition['type'], help: string, labelNa
  * own health uses the `foresight_` prefix.
  */
 export const metricCatalog = {
-  predictedQueueDepth: def('predicted_queue_depth', 'summary', 'Forecast queue depth (messages) at the horizon; quantile 0.5 is the point forecast, 0.1 and 0.9 bound the 80% band.', ['queue', 'horizon', 'quantile']),
-  queueDepthCurrent: def('queue_depth_current', 'gauge', 'Observed queue depth (messages) in the latest cycle.', ['queue']),
-  queueDepthThreshold: def('queue_depth_threshold', 'gauge', 'Configured queue depth (messages) above which the queue counts as overloaded.', ['queue']),
-  queueEnqueueRate: def('queue_enqueue_rate_per_second', 'gauge', 'Messages added to the queue per second.', ['queue']),
-  queueDequeueRate: def('queue_dequeue_rate_per_second', 'gauge', 'Messages taken from the queue per second.', ['queue']),
-  queueWaitAvg: def('queue_wait_time_avg_seconds', 'gauge', 'Average time a message waits in the queue, in seconds.', ['queue']),
-  queueWaitMax: def('queue_wait_time_max_seconds', 'gauge', 'Age of the oldest waiting message, in seconds.', ['queue']),
-  queueConsumers: def('queue_consumers', 'gauge', 'Consumers attached to the queue.', ['queue']),
-  queueFailedMessages: def('queue_failed_messages', 'gauge', 'Messages that failed in the last 5 minutes.', ['queue']),
+  predictedQueueDepth: def('predicted_queue_depth', 'summary', 'Forecast queue depth (messages) at the horizon; quantile 0.5 is the point forecast, 0.1 and 0.9 bound the 80% band.', ['queue', 'horizon', 'quantile', 'namespace', 'workload']),
+  queueDepthCurrent: def('queue_depth_current', 'gauge', 'Observed queue depth (messages) in the latest cycle.', ['queue', 'namespace', 'workload']),
+  queueDepthThreshold: def('queue_depth_threshold', 'gauge', 'Configured queue depth (messages) above which the queue counts as overloaded.', ['queue', 'namespace', 'workload']),
+  queueEnqueueRate: def('queue_enqueue_rate_per_second', 'gauge', 'Messages added to the queue per second.', ['queue', 'namespace', 'workload']),
+  queueDequeueRate: def('queue_dequeue_rate_per_second', 'gauge', 'Messages taken from the queue per second.', ['queue', 'namespace', 'workload']),
+  queueWaitAvg: def('queue_wait_time_avg_seconds', 'gauge', 'Average time a message waits in the queue, in seconds.', ['queue', 'namespace', 'workload']),
+  queueWaitMax: def('queue_wait_time_max_seconds', 'gauge', 'Age of the oldest waiting message, in seconds.', ['queue', 'namespace', 'workload']),
+  queueConsumers: def('queue_consumers', 'gauge', 'Consumers attached to the queue.', ['queue', 'namespace', 'workload']),
+  queueFailedMessages: def('queue_failed_messages', 'gauge', 'Messages that failed in the last 5 minutes.', ['queue', 'namespace', 'workload']),
   cpuUtilization: def('cpu_utilization_percent', 'gauge', 'CPU utilisation of the nodes, 0-100.'),
   memoryUtilization: def('memory_utilization_percent', 'gauge', 'Memory utilisation of the nodes, 0-100.'),
   diskIo: def('disk_io_bytes_per_second', 'gauge', 'Disk reads plus writes, bytes per second.'),
@@ -43,8 +43,8 @@ export const metricCatalog = {
   errorRate: def('error_rate_percent', 'gauge', 'Share of requests that failed, 0-100.'),
   dbConnectionUtilization: def('db_connection_utilization_percent', 'gauge', 'Database connections in use as a share of the pool, 0-100.'),
   currentReplicas: def('current_replicas', 'gauge', 'Observed replicas (or pool size for db_connections) of each resource.', ['resource']),
-  recommendedReplicas: def('recommended_replicas', 'gauge', 'Replicas (pool size for db_connections) Foresight recommends for each resource now.', ['resource']),
-  decisionConfidence: def('foresight_decision_confidence_ratio', 'gauge', 'Confidence of the current recommendation per resource, 0-1.', ['resource']),
+  recommendedReplicas: def('recommended_replicas', 'gauge', 'Replicas (pool size for db_connections) Foresight recommends for each resource now.', ['resource', 'namespace', 'workload']),
+  decisionConfidence: def('foresight_decision_confidence_ratio', 'gauge', 'Confidence of the current recommendation per resource, 0-1.', ['resource', 'namespace', 'workload']),
   optimizerRecommendedReplicas: def('foresight_optimizer_recommended_replicas', 'gauge', 'Replicas the Random Forest resource optimizer learned the current load needs, per queue-consuming resource with a trained model.', ['resource']),
   optimizerConfidence: def('foresight_optimizer_confidence_ratio', 'gauge', 'Confidence of the resource optimizer recommendation, 0-1; decisions read it only at or above scaling.predictionConfidenceThreshold.', ['resource']),
   scalingActions: def('scaling_actions_total', 'counter', 'Recommendations that changed the replica count, by resource and direction.', ['resource', 'direction']),
@@ -113,6 +113,11 @@ const inputGauges: Readonly<Record<string, { readonly metric: keyof typeof metri
   'performance:db_connection_utilization_percent': { metric: 'dbConnectionUtilization' },
 };
 
+/** The `namespace` and `workload` labels of a workload's series; none for the seed's (their series stay as they were). */
+function workloadLabels(of: { readonly namespace?: string | undefined; readonly workload?: string | undefined }): { namespace?: string; workload?: string } {
+  return of.namespace === undefined || of.workload === undefined ? {} : { namespace: of.namespace, workload: of.workload };
+}
+
 function inputGaugeKey(input: InputRef): string {
   switch (input.kind) {
     case 'queue':
@@ -122,6 +127,8 @@ function inputGaugeKey(input: InputRef): string {
       return `${input.kind}:${input.metric}`;
     case 'replicas':
       return 'replicas';
+    case 'workload':
+      return `workload:${input.metric}`;
   }
 }
 
@@ -210,13 +217,16 @@ export function createMetrics(deps: MetricsDeps): ServiceMetrics {
   fromSnapshot(c.predictedQueueDepth, (g, s) => {
     for (const q of s.queues) {
       for (const f of q.depthForecasts) {
-        for (const [quantile, field] of quantiles) g.set({ queue: q.queue, horizon: formatDuration(f.horizonSeconds), quantile }, f[field] as number);
+        for (const [quantile, field] of quantiles) g.set({ queue: q.queue, ...workloadLabels(q), horizon: formatDuration(f.horizonSeconds), quantile }, f[field] as number);
       }
     }
   });
-  // Thresholds come from the configuration, so they show even before the first cycle.
+  // The seed's thresholds come from the configuration, so they show even before the first cycle;
+  // workloads' queues (some discovered) from the snapshot.
   gauge(c.queueDepthThreshold, (g) => {
-    for (const q of deps.config().queues) g.set({ queue: q.name }, q.threshold);
+    const config = deps.config();
+    if (config.workloads.length === 0) for (const q of config.queues) g.set({ queue: q.name }, q.threshold);
+    else for (const q of store.latest()?.queues ?? []) g.set({ queue: q.queue, ...workloadLabels(q) }, q.threshold);
   });
   const byName = new Map<string, Gauge>();
   for (const { metric } of Object.values(inputGauges)) {
@@ -228,14 +238,16 @@ export function createMetrics(deps: MetricsDeps): ServiceMetrics {
         for (const value of s.inputs) {
           const mapping = inputGauges[inputGaugeKey(value.input)];
           if (mapping === undefined || c[mapping.metric].name !== d.name) continue;
-          const labels = value.input.kind === 'queue' ? { queue: value.input.queue, ...mapping.labels } : { ...mapping.labels };
+          const labels = value.input.kind === 'queue' ? { queue: value.input.queue, ...workloadLabels(value.input), ...mapping.labels } : { ...mapping.labels };
           g.set(labels, value.value);
         }
       }),
     );
   }
   fromSnapshot(c.currentReplicas, (g, s) => {
-    for (const value of s.inputs) if (value.input.kind === 'replicas') g.set({ resource: value.input.resource }, value.value);
+    for (const value of s.inputs) {
+      if (value.input.kind === 'replicas') g.set({ resource: value.input.resource }, value.value);
+    }
   });
   fromSnapshot(c.forecast, (g, s) => {
     for (const f of s.forecasts) {
@@ -255,10 +267,10 @@ export function createMetrics(deps: MetricsDeps): ServiceMetrics {
     for (const a of s.accuracy) if (Number.isFinite(a.coverage)) g.set({ series: a.seriesKey, model: a.model }, a.coverage);
   });
   fromSnapshot(c.recommendedReplicas, (g, s) => {
-    for (const d of s.decisions) g.set({ resource: d.resource }, d.recommendedReplicas);
+    for (const d of s.decisions) g.set({ resource: d.resource, ...workloadLabels(d) }, d.recommendedReplicas);
   });
   fromSnapshot(c.decisionConfidence, (g, s) => {
-    for (const d of s.decisions) g.set({ resource: d.resource }, d.confidence);
+    for (const d of s.decisions) g.set({ resource: d.resource, ...workloadLabels(d) }, d.confidence);
   });
   fromSnapshot(c.optimizerRecommendedReplicas, (g, s) => {
     for (const o of s.optimizer ?? []) g.set({ resource: o.resource }, o.recommendedReplicas);
