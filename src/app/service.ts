@@ -27,6 +27,7 @@ import { createExternalMetricsInstruments, createKedaGrpcServer, createKedaMetri
 import type { MetricSource } from '../source/index.js';
 import { createFileObservationLog, lstmOptionsFromConfig, ModelLifecycle, ModelStore } from '../training/index.js';
 import { learnedModelsOf } from './learned-models.js';
+import { DiscoveryLog } from './discovery-log.js';
 import { ConfiguredSource } from './source-factory.js';
 import { lifecycleEvents } from './training-events.js';
 
@@ -118,6 +119,7 @@ export class Service {
       events: lifecycleEvents(this.metrics, logger.child({ module: 'training' })),
     });
     const engineLog = logger.child({ module: 'engine' });
+    const discoveryLog = new DiscoveryLog(engineLog);
     // Read once: switching between a child process and the event loop needs a restart.
     this.modelHost = config().forecast.modelProcess
       ? new ProcessModelHost({
@@ -141,6 +143,7 @@ export class Service {
       runCycle: async () => {
         const snapshot = await this.reconciler.runCycle();
         engineLog.debug({ cycle: snapshot.cycle, durationSeconds: snapshot.durationSeconds, problems: snapshot.problems.length }, 'cycle completed');
+        discoveryLog.report(snapshot.discovery ?? []);
         // Only scheduled cycles act; "evaluate now" from the API only computes.
         await this.actuator.apply(snapshot);
       },

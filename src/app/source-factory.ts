@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import { type Config, defaultWorkloadQueries } from '../config/index.js';
-import { allInputs, type Clock, type InputRef } from '../core/index.js';
+import { allInputs, type Clock, type InputRef, type WorkloadRef } from '../core/index.js';
 import type { ServiceMetrics } from '../publish/index.js';
 import { defaultReplayDir, loadReplayDir, type MetricSource, PrometheusSource, ReplaySource, type TimeRange, type WorkloadQueries } from '../source/index.js';
 
@@ -25,6 +25,10 @@ export class ConfiguredSource implements MetricSource {
 
   readHistory(inputs: readonly InputRef[], range: TimeRange, signal?: AbortSignal) {
     return this.#current().readHistory(inputs, range, signal);
+  }
+
+  async discoverQueues(workload: WorkloadRef, atMs: number, signal?: AbortSignal) {
+    return this.#current().discoverQueues?.(workload, atMs, signal);
   }
 
   #current(): MetricSource {
@@ -81,6 +85,7 @@ export function workloadQueries(config: Config): WorkloadQueries[] {
       where: `workloads[${index}].queries`,
       inputs: { ...defaultWorkloadQueries(w.kind), ...definedOnly(own) },
       queue: { ...config.queries.queue, ...definedOnly(queue) },
+      ...(w.discovery === undefined ? {} : { discovery: { query: w.discovery.query, label: w.discovery.label } }),
     };
   });
 }

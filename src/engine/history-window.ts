@@ -78,6 +78,14 @@ export class HistoryWindow {
     return this.#series.get(key);
   }
 
+  /** Forgets the buffers of series not in `keys` (a discovered queue that expired), so memory follows the queues. */
+  retain(keys: ReadonlySet<string>): string[] {
+    const dropped = [...this.#series.keys()].filter((key) => !keys.has(key));
+    for (const key of dropped) this.#series.delete(key);
+    for (const key of [...this.#windowRead]) if (!keys.has(key)) this.#windowRead.delete(key);
+    return dropped;
+  }
+
   /** Forgets every buffer (the grid changed): the next cycle reads the whole window again. */
   clear(): void {
     this.#series.clear();

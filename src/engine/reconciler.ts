@@ -1,5 +1,6 @@
 import type { Config } from '../config/index.js';
-import { type Clock, inputKey, lastFinite, queueId, type RegularSeries } from '../core/index.js';
+import { type Clock, type InputRef, inputKey, lastFinite, queueId, type RegularSeries } from '../core/index.js';
+import { QueueDiscovery } from './queue-discovery.js';
 import { AnomalyTracker, monitoredMetricOf, toAnomalyVerdict } from '../anomaly/index.js';
 import { decide, type DecisionPolicy, type DecisionState, initialDecisionState, type QueueTrendReport } from '../decide/index.js';
 import { MaturedAccuracyTracker, type PointForecast } from '../forecast/index.js';
@@ -65,6 +66,7 @@ export class Reconciler {
   readonly #learnedChoice: LearnedModelChoice;
   readonly #optimizer: OptimizerCycle;
   readonly #workloadDecisions = new WorkloadDecisions();
+  readonly #discovery = new QueueDiscovery();
 
   constructor(deps: ReconcilerDeps) {
     this.#deps = deps;
@@ -103,8 +105,10 @@ export class Reconciler {
     const stepMs = config.forecast.step * 1000;
     const gridEndMs = Math.floor(startedAtMs / stepMs) * stepMs;
 
-    const queues = this.#queues(config);
+    const discovered = await this.#discovery.run(config, source, startedAtMs);
+    const queues = [...listedQueues(config), ...discovered.queues];
     const targets = forecastTargets(config, queues);
+    this.#forgetExpired(config, queues, targets);
     const reads = this.#history.reads(targets, config, gridEndMs);
     const [latest, ...histories] = await Promise.all([
       source.readLatest(cycleInputs(config, queues), startedAtMs),
@@ -192,6 +196,7 @@ export class Reconciler {
     this.#cycle += 1;
     return buildSnapshot(config, {
       queues,
+      discovery: discovered.states,
       cycle: this.#cycle,
       startedAtMs,
       completedAtMs,
@@ -220,9 +225,14 @@ export class Reconciler {
     return choices;
   }
 
-  /** The queues of this cycle: the listed ones (discovered ones join them in item 2 of docs/workloads.md). */
-  #queues(config: Config): QueueSpec[] {
-    return listedQueues(config);
+  /**
+   * Drops what the engine holds for series no longer read (a discovered queue that expired): their
+   * history, matured forecasts and anomaly state, so that memory follows the set of queues.
+   */
+  #forgetExpired(config: Config, queues: readonly QueueSpec[], targets: readonly InputRef[]): void {
+    if (!usesWorkloads(config)) return;
+    for (const key of this.#history.retain(new Set(targets.map(inputKey)))) this.#matured.forget(key);
+    this.#anomalies?.retain(new Set(cycleInputs(config, queues).map(inputKey)));
   }
 
   #decideSeed(
@@ -325,7 +335,7 @@ export class Reconciler {
     if (previous === undefined || JSON.stringify(previous.anomaly) !== JSON.stringify(config.anomaly)) {
       this.#anomalies = new AnomalyTracker({ detector: config.anomaly.detector, thresholdSigmas: config.anomaly.thresholds, baselineSeconds: config.anomaly.baselineWindow });
     } else {
-      this.#anomalies?.retain(new Set(cycleInputs(config, this.#queues(config)).map(inputKey)));
+      this.#anomalies?.retain(new Set(cycleInputs(config, listedQueues(config)).map(inputKey)));
     }
     const gridChanged =
       previous === undefined || previous.forecast.step !== config.forecast.step || previous.forecast.history !== config.forecast.history;

@@ -8,6 +8,7 @@ import type { QueueSpec } from './workload-queues.js';
 import type {
   AnomalyState,
   CycleProblem,
+  DiscoveryState,
   InputValue,
   MaturedAccuracyState,
   ModelAccuracy,
@@ -22,6 +23,7 @@ import type {
 export interface CycleOutcome {
   /** The queues of the cycle (listed and discovered). */
   readonly queues: readonly QueueSpec[];
+  readonly discovery: readonly DiscoveryState[];
   readonly cycle: number;
   readonly startedAtMs: number;
   readonly completedAtMs: number;
@@ -56,6 +58,7 @@ export function buildSnapshot(config: Config, outcome: CycleOutcome): Snapshot {
     problems: outcome.problems.map(toCycleProblem),
     optimizer: outcome.optimizer,
     ...(learnedModels === undefined ? {} : { learnedModels }),
+    ...(outcome.discovery.length === 0 ? {} : { discovery: outcome.discovery }),
   };
 }
 

@@ -160,6 +160,23 @@ export interface Snapshot {
    * Absent in snapshots not built by the reconciler.
    */
   readonly optimizer?: readonly OptimizerState[];
+  /** Queue discovery per workload with a discovery query; absent when none has one. */
+  readonly discovery?: readonly DiscoveryState[];
+}
+
+/** What one workload's discovery query found this cycle. */
+export interface DiscoveryState {
+  readonly namespace: string;
+  readonly workload: string;
+  /** Discovered queues the query returned this cycle (and that are served). */
+  readonly active: number;
+  /** Discovered queues that vanished and are kept until discovery.staleAfter. */
+  readonly stale: number;
+  /** New queues left out because the workload reached discovery.limit. */
+  readonly leftOut: number;
+  readonly limit: number;
+  /** Why the query gave no answer this cycle (the known queues were kept). */
+  readonly error?: string;
 }
 
 /** One resource optimizer recommendation, as served (see docs/ml-models.md "Random Forest resource optimizer"). */

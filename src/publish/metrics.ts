@@ -89,6 +89,8 @@ export const metricCatalog = {
     'Unix time (notAfter) at which a certificate in use by a TLS server (external_metrics, keda_grpc) expires: kind serving is the leaf it serves, client_ca and requestheader_client_ca the earliest-expiring CA that client or front-proxy certificates must chain to. Absent while the server is off or plaintext.',
     ['server', 'kind'],
   ),
+  discoveredQueues: def('foresight_discovered_queues', 'gauge', 'Queues found by a workload\'s discovery query, by state: active (returned this cycle) or stale (vanished, kept until discovery.staleAfter).', ['namespace', 'workload', 'state']),
+  discoveryLimited: def('foresight_discovery_limited_queues', 'gauge', 'New queues a workload\'s discovery query returned beyond discovery.limit and left out (0 when within the limit).', ['namespace', 'workload']),
   tlsReloads: def('foresight_tls_reloads_total', 'counter', 'Checks of the certificate and CA files of a TLS server, by outcome: changed (new material served), unchanged, failed (refused; the previous material keeps serving).', ['server', 'outcome']),
 } as const satisfies Record<string, MetricDefinition>;
 
@@ -285,6 +287,15 @@ export function createMetrics(deps: MetricsDeps): ServiceMetrics {
     for (const m of s.maturedAccuracy) {
       if (Number.isFinite(m.accuracyPercent)) g.set({ series: m.seriesKey, horizon: formatDuration(m.horizonSeconds) }, m.accuracyPercent);
     }
+  });
+  fromSnapshot(c.discoveredQueues, (g, s) => {
+    for (const d of s.discovery ?? []) {
+      g.set({ namespace: d.namespace, workload: d.workload, state: 'active' }, d.active);
+      g.set({ namespace: d.namespace, workload: d.workload, state: 'stale' }, d.stale);
+    }
+  });
+  fromSnapshot(c.discoveryLimited, (g, s) => {
+    for (const d of s.discovery ?? []) g.set({ namespace: d.namespace, workload: d.workload }, d.leftOut);
   });
   fromSnapshot(c.anomaliesCritical, (g, s) => g.set(s.anomalies.filter((a) => a.isAnomaly && a.severity === 'critical').length));
   gauge(c.buildInfo).set({ version: deps.build.version, revision: deps.build.revision, nodejs_version: process.version }, 1);

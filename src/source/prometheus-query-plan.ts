@@ -31,6 +31,8 @@ export interface WorkloadQueries {
   readonly inputs: Readonly<Partial<Record<WorkloadMetric, string>>>;
   /** Queue templates; one without `{{queue}}` runs once per workload and is split by `queueLabel`. */
   readonly queue: Readonly<Partial<Record<QueueMetric, string>>>;
+  /** The query whose series are the workload's queues, and the label that names them. */
+  readonly discovery?: { readonly query: string; readonly label: string };
 }
 
 /** How one input is taken from the result of a query. */
@@ -139,6 +141,7 @@ export function compileTemplates(queries: PrometheusQueries): Map<string, Compil
     };
     for (const [metric, template] of Object.entries(w.inputs)) compile(template, ['namespace', 'workload'], `workload/${w.namespace}/${w.workload}/${metric}`, `${w.where}.${metric}`);
     for (const [metric, template] of Object.entries(w.queue)) compile(template, ['namespace', 'workload', 'queue'], `workload-queue/${w.namespace}/${w.workload}/${metric}`, `${w.where}.queue.${metric}`);
+    if (w.discovery !== undefined) compile(w.discovery.query, ['namespace', 'workload'], discoveryKey(w), `${w.where.replace(/\.queries$/, '')}.discovery.query`);
   }
   return templates;
 }
@@ -158,4 +161,9 @@ export function chunkRange(range: TimeRange, maxPoints: number): TimeRange[] {
     chunks.push({ startMs: range.startMs + first * stepMs, endMs: range.startMs + last * stepMs, stepSeconds: range.stepSeconds });
   }
   return chunks;
+}
+
+/** The key of a workload's discovery template. */
+export function discoveryKey(w: { readonly namespace: string; readonly workload: string }): string {
+  return `discovery/${w.namespace}/${w.workload}`;
 }
