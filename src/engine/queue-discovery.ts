@@ -45,6 +45,8 @@ export class QueueDiscovery {
           const entry = known.get(name);
           if (entry !== undefined) entry.lastSeenMs = nowMs;
         }
+        // Expired queues leave before new ones are counted against the limit.
+        for (const [name, entry] of known) if (nowMs - entry.lastSeenMs > settings.staleAfter * 1000) known.delete(name);
         const fresh = found.filter((name) => !known.has(name));
         const room = Math.max(0, settings.limit - known.size);
         for (const name of fresh.slice(0, room)) known.set(name, { lastSeenMs: nowMs });
