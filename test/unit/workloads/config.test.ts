@@ -4,7 +4,7 @@ import { describe, expect, test } from 'vitest';
 import { type Config, loadConfigFromText } from '../../../src/config/index.js';
 import { listedQueues, profileOf, ruleSetOf, usesWorkloads } from '../../../src/engine/index.js';
 
-const example = readFileSync(fileURLToPath(new URL('../../../examples/workloads.yaml', import.meta.url)), 'utf8');
+const example = readFileSync(fileURLToPath(new URL('../../../examples/config/workloads.yaml', import.meta.url)), 'utf8');
 
 function load(text: string): ReturnType<typeof loadConfigFromText> {
   return loadConfigFromText({ text, file: 'config.yaml', env: {} });
