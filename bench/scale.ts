@@ -214,10 +214,11 @@ async function externalMetricsDuringCycle(ready: ScaleChildReady, pkiDir: string
   // One run that outlasts the cycle: 1.5 s of warm-up (TLS handshakes), then the cycle; only the
   // responses that complete while the cycle runs are counted.
   const timed: { atMs: number; ms: number; ok: boolean }[] = [];
-  let instance: ReturnType<typeof autocannon> | undefined;
+  let instance: autocannon.Instance | undefined;
   const running = new Promise<void>((resolve, reject) => {
-    instance = autocannon({ url: ready.externalMetricsUrl, connections: 20, duration: 600, overallRate: rate, requests, tlsOptions: tls }, (error) => (error ? reject(error) : resolve()));
-    instance.on('response', (_c: unknown, status: number, _b: number, ms: number) => timed.push({ atMs: performance.now(), ms, ok: status === 200 }));
+    const started = autocannon({ url: ready.externalMetricsUrl, connections: 20, duration: 600, overallRate: rate, requests, tlsOptions: tls }, (error) => (error ? reject(error) : resolve()));
+    instance = started;
+    started.on('response', (_c: unknown, status: number, _b: number, ms: number) => timed.push({ atMs: performance.now(), ms, ok: status === 200 }));
   });
   await new Promise((r) => setTimeout(r, 1500));
   const fromMs = performance.now();
