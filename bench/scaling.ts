@@ -21,7 +21,7 @@ import { readFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import process from 'node:process';
 import { fileURLToPath } from 'node:url';
-import { parseTimestampValueCsv } from '../src/cli/csv.js';
+import { parseInputCsv } from '../src/cli/csv.js';
 import { runSimulation, type SimulationRun, type SimulationRunOptions } from '../src/cli/simulate.js';
 import { geometricMean } from '../src/forecast/index.js';
 
@@ -129,7 +129,7 @@ async function main(): Promise<void> {
       process.stderr.write(`${trace}: missing, skipped\n`);
       continue;
     }
-    const csv = parseTimestampValueCsv(await readFile(path, 'utf8'), path);
+    const csv = parseInputCsv(await readFile(path, 'utf8'), path);
     for (const variant of variants) {
       const began = performance.now();
       const run = runSimulation(csv.rows, { ...base, ...variant.options });

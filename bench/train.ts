@@ -50,6 +50,7 @@ import { runTrainingInWorker } from '../src/training/index.js';
 import type { TrainingJob, TrainingOutcome } from '../src/training/index.js';
 import { childProcesses, processTreeCpuSeconds, readMachineCpu, readProcess } from './support/proc-stat.js';
 import type { ServiceChildReady } from './support/service-child.js';
+import { messageOf } from '../src/core/index.js';
 
 interface Args {
   readonly counts: readonly number[];
@@ -607,7 +608,7 @@ async function main(): Promise<void> {
   try {
     args = parseArgs(process.argv.slice(2));
   } catch (error) {
-    process.stderr.write(`bench:train: ${error instanceof Error ? error.message : String(error)}\n`);
+    process.stderr.write(`bench:train: ${messageOf(error)}\n`);
     process.exit(2);
   }
   const began = performance.now();

@@ -2,7 +2,7 @@ import express, { type NextFunction, type Request, type Response } from 'express
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import type { Config } from '../config/index.js';
-import { type Clock, formatDuration } from '../core/index.js';
+import { type Clock, formatDuration, messageOf } from '../core/index.js';
 import type { Snapshot, SnapshotStore } from '../engine/index.js';
 import { failureStatus, type KedaMetrics } from '../publish/index.js';
 import { buildKedaRouter } from './keda-routes.js';
@@ -168,7 +168,7 @@ export function buildApi(deps: ApiDeps): express.Express {
     try {
       snapshot = await deps.evaluate();
     } catch (error) {
-      throw new HttpError(503, `reconcile cycle failed: ${error instanceof Error ? error.message : String(error)}`);
+      throw new HttpError(503, `reconcile cycle failed: ${messageOf(error)}`);
     }
     res.json({
       snapshot: freshness(snapshot),

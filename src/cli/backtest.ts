@@ -1,5 +1,5 @@
 import { writeFile } from 'node:fs/promises';
-import { formatDuration, parseDurationSeconds } from '../core/index.js';
+import { formatDuration, parseDurationSeconds, messageOf } from '../core/index.js';
 import type { RegularSeries, Result } from '../core/index.js';
 import {
   createAutoForecaster,
@@ -473,7 +473,7 @@ export const backtestCommand: Command = async (args: readonly string[], io: CliI
   try {
     await writeFile(options.out, text);
   } catch (error) {
-    io.stderr.write(`foresight backtest: cannot write --out ${options.out}: ${error instanceof Error ? error.message : String(error)}\n`);
+    io.stderr.write(`foresight backtest: cannot write --out ${options.out}: ${messageOf(error)}\n`);
     return 1;
   }
   io.stderr.write(formatBacktestSummary(result, rowCount, options.input));

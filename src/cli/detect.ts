@@ -9,7 +9,7 @@ import {
   monitoredMetrics,
 } from '../anomaly/index.js';
 import type { AnomalyDetector, AnomalyPoint, DetectorName, MonitoredMetric } from '../anomaly/index.js';
-import type { Result } from '../core/index.js';
+import { messageOf, type Result } from '../core/index.js';
 import { formatCsv, readInputCsv } from './csv.js';
 import { parseFlags } from './flags.js';
 import type { TimestampValueRows } from './csv.js';
@@ -117,7 +117,7 @@ export const detectCommand: Command = async (args: readonly string[], io: CliIo)
   try {
     await writeFile(options.out, formatDetectCsv(csv.rows, run.points));
   } catch (error) {
-    io.stderr.write(`foresight detect: cannot write --out ${options.out}: ${error instanceof Error ? error.message : String(error)}\n`);
+    io.stderr.write(`foresight detect: cannot write --out ${options.out}: ${messageOf(error)}\n`);
     return 1;
   }
   io.stderr.write(formatDetectSummary(run, options.input, options.metric));

@@ -2,7 +2,7 @@ import { parseArgs } from 'node:util';
 import { pino } from 'pino';
 import { rulesBaseDirs, Service } from '../app/index.js';
 import { ConfigWatcher, loadConfig } from '../config/index.js';
-import { systemClock } from '../core/index.js';
+import { systemClock, messageOf } from '../core/index.js';
 import { loadDecisionPolicy } from '../engine/index.js';
 import { buildInfo } from '../version.js';
 import { type Command, exitUsage } from './io.js';
@@ -29,7 +29,7 @@ export const serveCommand: Command = async (args, io) => {
     const fromEnv = io.env['FORESIGHT_CONFIG'];
     file = values.config ?? (fromEnv === '' ? undefined : fromEnv);
   } catch (error) {
-    io.stderr.write(`foresight serve: ${error instanceof Error ? error.message : String(error)}\n\n${usage}`);
+    io.stderr.write(`foresight serve: ${messageOf(error)}\n\n${usage}`);
     return exitUsage;
   }
 
@@ -72,7 +72,7 @@ export const serveCommand: Command = async (args, io) => {
   } catch (error) {
     // Certificates, trust or the Kubernetes API for delegated auth are unusable: say which, and stop.
     logger.fatal({ err: error }, 'cannot start');
-    io.stderr.write(`foresight serve: cannot start: ${error instanceof Error ? error.message : String(error)}\n`);
+    io.stderr.write(`foresight serve: cannot start: ${messageOf(error)}\n`);
     watcher.stop();
     await service.stop();
     return exitUsage;

@@ -1,5 +1,5 @@
 import { readFile, writeFile } from 'node:fs/promises';
-import { formatDuration, parseDurationSeconds } from '../core/index.js';
+import { formatDuration, parseDurationSeconds, messageOf } from '../core/index.js';
 import type { Result } from '../core/index.js';
 import { forecasterNames, isForecasterName } from '../forecast/index.js';
 import {
@@ -367,7 +367,7 @@ export const simulateCommand: Command = async (args: readonly string[], io: CliI
     try {
       rulesText = await readFile(options.rules, 'utf8');
     } catch (error) {
-      io.stderr.write(`foresight simulate: cannot read --rules ${options.rules}: ${error instanceof Error ? error.message : String(error)}\n`);
+      io.stderr.write(`foresight simulate: cannot read --rules ${options.rules}: ${messageOf(error)}\n`);
       return exitUsage;
     }
   }
@@ -395,7 +395,7 @@ export const simulateCommand: Command = async (args: readonly string[], io: CliI
       io.stderr.write(`wrote ${options.plot}\n`);
     }
   } catch (error) {
-    io.stderr.write(`foresight simulate: cannot write output: ${error instanceof Error ? error.message : String(error)}\n`);
+    io.stderr.write(`foresight simulate: cannot write output: ${messageOf(error)}\n`);
     return 1;
   }
   return 0;

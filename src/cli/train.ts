@@ -2,7 +2,7 @@ import { basename } from 'node:path';
 import { parseArgs } from 'node:util';
 import { loadConfig } from '../config/index.js';
 import type { Config } from '../config/index.js';
-import { formatDuration, inputKey, parseDurationSeconds, systemClock } from '../core/index.js';
+import { formatDuration, inputKey, parseDurationSeconds, systemClock, messageOf } from '../core/index.js';
 import type { RegularSeries } from '../core/index.js';
 import { forecastTargets } from '../engine/index.js';
 import { horizonStepsFor, seasonStepsFor } from '../forecast/index.js';
@@ -10,7 +10,7 @@ import type { ForecastSpec, LstmOptions, LstmProgress, TfBackendPreference } fro
 import { createSource } from '../app/index.js';
 import { lstmMetaOf, lstmOptionsFromConfig, ModelStore, runTrainingInWorker } from '../training/index.js';
 import type { TrainingJob } from '../training/index.js';
-import { inferStepSeconds, readTimestampValueCsv, rowsToRegularSeries } from './csv.js';
+import { inferStepSeconds, readInputCsvFile, rowsToRegularSeries } from './csv.js';
 import { exitUsage } from './io.js';
 import type { CliIo, Command } from './io.js';
 
@@ -87,7 +87,7 @@ function progressReporter(io: CliIo): { update(key: string, p: LstmProgress, sec
 async function csvTargets(files: readonly string[], seriesName: string | undefined, horizonSeconds: number, io: CliIo): Promise<TrainTarget[]> {
   const out: TrainTarget[] = [];
   for (const file of files) {
-    const csv = await readTimestampValueCsv(file);
+    const csv = await readInputCsvFile(file);
     if (csv.badLines.length > 0) io.stderr.write(`${file}: skipped ${csv.badLines.length} bad line(s) (first: line ${csv.badLines[0]!.line}: ${csv.badLines[0]!.reason})\n`);
     const step = inferStepSeconds(csv.rows.timestampsSeconds);
     if (step === undefined) throw new Error(`${file}: fewer than two usable timestamp,value rows`);
@@ -156,7 +156,7 @@ export const trainCommand: Command = async (args, io) => {
     if (values.backend !== undefined && !['auto', 'wasm', 'cpu', 'tensorflow'].includes(values.backend)) throw new Error(`--backend must be auto, wasm, cpu or tensorflow, got "${values.backend}"`);
     if (values.series !== undefined && (values.input?.length ?? 0) !== 1) throw new Error('--series names the series of exactly one --input file');
   } catch (error) {
-    io.stderr.write(`foresight train: ${error instanceof Error ? error.message : String(error)}\n\n${usage}`);
+    io.stderr.write(`foresight train: ${messageOf(error)}\n\n${usage}`);
     return exitUsage;
   }
   const file = values.config ?? io.env['FORESIGHT_CONFIG'];
@@ -175,7 +175,7 @@ export const trainCommand: Command = async (args, io) => {
   try {
     targets = values.input !== undefined && values.input.length > 0 ? await csvTargets(values.input, values.series, horizonSeconds, io) : await sourceTargets(config, horizonSeconds);
   } catch (error) {
-    io.stderr.write(`foresight train: cannot read the training data: ${error instanceof Error ? error.message : String(error)}\n`);
+    io.stderr.write(`foresight train: cannot read the training data: ${messageOf(error)}\n`);
     return exitUsage;
   }
   if (targets.length === 0) {
@@ -223,7 +223,7 @@ export const trainCommand: Command = async (args, io) => {
       io.stderr.write(`foresight train: ${target.seriesKey}: saved ${saved.dir} (${outcome.shadow.reason}); ${scores}\n`);
     } catch (error) {
       failures++;
-      io.stderr.write(`foresight train: ${target.seriesKey}: cannot save the model under ${store.root}: ${error instanceof Error ? error.message : String(error)}\n`);
+      io.stderr.write(`foresight train: ${target.seriesKey}: cannot save the model under ${store.root}: ${messageOf(error)}\n`);
     }
   }
   return failures > 0 ? 1 : 0;

@@ -1,5 +1,5 @@
 import type { Config } from '../config/index.js';
-import type { RegularSeries } from '../core/index.js';
+import { messageOf, type RegularSeries } from '../core/index.js';
 import {
   actualsAtOrigins,
   type EachOriginForecasts,
@@ -153,7 +153,7 @@ export class LearnedModelChoice {
       try {
         forecasts = await p.serving.forecastsFrom(p.series, p.fromIndex);
       } catch (error) {
-        settle(p.key, { model: p.model, fittedAtMs: p.fittedAtMs, use: false, learnedMase: Number.NaN, baselineMase: baselineMases[index]!, reason: `the learned model could not be scored: ${error instanceof Error ? error.message : String(error)}` });
+        settle(p.key, { model: p.model, fittedAtMs: p.fittedAtMs, use: false, learnedMase: Number.NaN, baselineMase: baselineMases[index]!, reason: `the learned model could not be scored: ${messageOf(error)}` });
         continue;
       }
       const choice = compareLearned(p, forecasts, baselineMases[index]!, settings.model, nowMs);

@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
 import type { Config } from '../config/index.js';
-import { err, ok, type Result } from '../core/index.js';
+import { err, ok, type Result, messageOf } from '../core/index.js';
 import type { WorkloadPolicies } from './workload-decisions.js';
 import { ruleSetOf } from './workload-queues.js';
 import { buildDecisionPolicy, type DecisionPolicy, formatRulesIssue, parseScalingRules, type PolicySettings } from '../decide/index.js';
@@ -36,7 +36,7 @@ export function loadDecisionPolicy(config: Config, baseDirs: readonly string[], 
   try {
     text = readFileSync(file, 'utf8');
   } catch (error) {
-    return err(`${file}: cannot read the scaling rules file: ${error instanceof Error ? error.message : String(error)}`);
+    return err(`${file}: cannot read the scaling rules file: ${messageOf(error)}`);
   }
   const rules = parseScalingRules(text, file);
   if (!rules.ok) return err(rules.error.map(formatRulesIssue).join('\n'));

@@ -1,5 +1,5 @@
 import type { Config } from '../config/index.js';
-import { type Clock, type InputRef, inputKey, lastFinite, queueId, type RegularSeries } from '../core/index.js';
+import { type Clock, type InputRef, inputKey, lastFinite, messageOf, type RegularSeries } from '../core/index.js';
 import { QueueDiscovery } from './queue-discovery.js';
 import { AnomalyTracker, monitoredMetricOf, toAnomalyVerdict } from '../anomaly/index.js';
 import { decide, type DecisionPolicy, type DecisionState, initialDecisionState, type QueueTrendReport } from '../decide/index.js';
@@ -92,7 +92,7 @@ export class Reconciler {
       recorder.cycleFinished('success', snapshot.durationSeconds);
       return snapshot;
     } catch (error) {
-      const message = error instanceof Error ? error.message : String(error);
+      const message = messageOf(error);
       store.recordFailure(startedAtMs, message);
       recorder.cycleFinished('failure', (clock.nowMs() - startedAtMs) / 1000);
       throw error;

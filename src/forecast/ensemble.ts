@@ -1,3 +1,4 @@
+import { median } from 'simple-statistics';
 import { err, ok, prefix } from '../core/index.js';
 import type { RegularSeries, Result } from '../core/index.js';
 import { maseScale, scoreForecasts } from './accuracy.js';
@@ -102,13 +103,6 @@ export function fitCandidates(forecasters: readonly Forecaster[], train: Regular
       ...(failure !== undefined ? { failure } : {}),
     };
   });
-}
-
-function median(values: number[]): number {
-  values.sort((a, b) => a - b);
-  const n = values.length;
-  const middle = n >> 1;
-  return n % 2 === 1 ? values[middle]! : (values[middle - 1]! + values[middle]!) / 2;
 }
 
 /**
@@ -244,7 +238,9 @@ function combinedForecaster(spec: ForecastSpec, chosen: CombinationScore, member
   const { kind, weights } = chosen;
   const fromMembers = band.source === 'members';
   const parameters: Record<string, number> = { members: members.length, bandQ10: band.q10, bandQ90: band.q90, bandResiduals: band.count };
-  chosen.members.forEach((name, i) => (parameters[`weight_${name}`] = weights[i] ?? 1 / members.length));
+  chosen.members.forEach((name, i) => {
+    parameters[`weight_${name}`] = weights[i] ?? 1 / members.length;
+  });
   return {
     model: 'auto',
     spec,

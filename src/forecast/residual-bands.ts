@@ -1,3 +1,4 @@
+import { quantileSorted } from 'simple-statistics';
 import type { EachOriginForecasts, FittedForecaster, ForecastSpec, PointForecast } from './forecaster.js';
 import type { RegularSeries } from '../core/index.js';
 
@@ -13,15 +14,13 @@ export interface ResidualQuantiles {
   readonly count: number;
 }
 
-/** Linear-interpolation quantile (Hyndman–Fan type 7, the R and numpy default) of sorted data. */
+/**
+ * Linear-interpolation quantile (Hyndman–Fan type 7, the R and numpy default) of sorted data,
+ * by simple-statistics; NaN for no data (simple-statistics throws).
+ */
 export function quantileOfSorted(sorted: Float64Array, q: number): number {
-  const n = sorted.length;
-  if (n === 0) return Number.NaN;
-  const position = (n - 1) * q;
-  const below = Math.floor(position);
-  const above = Math.min(n - 1, below + 1);
-  const fraction = position - below;
-  return sorted[below]! + fraction * (sorted[above]! - sorted[below]!);
+  if (sorted.length === 0) return Number.NaN;
+  return quantileSorted(Array.from(sorted), q);
 }
 
 /**

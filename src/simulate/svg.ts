@@ -40,6 +40,7 @@ function niceStep(span: number, count: number): number {
 }
 
 function formatTime(ms: number, spanMs: number): string {
+  // biome-ignore lint/style/noRestrictedGlobals: formats a time it is given; reads no clock.
   const iso = new Date(ms).toISOString();
   return spanMs > 3 * 86_400_000 ? iso.slice(0, 10) : `${iso.slice(5, 10)} ${iso.slice(11, 16)}`;
 }

@@ -1,5 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { PrometheusDriver } from 'prometheus-query';
+import { messageOf } from '../core/index.js';
 
 // The HTTP side of the Prometheus source: the driver (prometheus-query over axios) with credentials
 // read per request, and what a failed request means (unreachable, timed out, or a bad answer).
@@ -94,7 +95,7 @@ async function readSecret(path: string, what: string): Promise<string> {
     // Secrets mounted from Kubernetes often end with a newline that is not part of the secret.
     return (await readFile(path, 'utf8')).trim();
   } catch (error) {
-    throw new CredentialsError(`cannot read the ${what} ${path}: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+    throw new CredentialsError(`cannot read the ${what} ${path}: ${messageOf(error)}`, { cause: error });
   }
 }
 
@@ -162,7 +163,7 @@ export function normaliseFailure(raw: unknown, query: string): QueryFailure {
     }
   }
   // QueryResult.fromJSON throws a plain Error for a result type it does not know.
-  return failure(`bad answer from Prometheus: ${raw instanceof Error ? raw.message : String(raw)}`, false, false);
+  return failure(`bad answer from Prometheus: ${messageOf(raw)}`, false, false);
 }
 
 function bodyText(data: unknown): string {

@@ -1,4 +1,4 @@
-import { ForesightError, inputKey, type InputRef, type PerformanceMetric, type QueueMetric, type Resource, type SystemMetric, type WorkloadMetric } from '../core/index.js';
+import { ForesightError, inputKey, type InputRef, messageOf, type PerformanceMetric, type QueueMetric, type Resource, type SystemMetric, type WorkloadMetric } from '../core/index.js';
 import type { TimeRange } from './metric-source.js';
 import { compileTemplate, type CompiledTemplate, type PlaceholderName } from './promql.js';
 
@@ -122,7 +122,7 @@ export function compileTemplates(queries: PrometheusQueries): Map<string, Compil
       try {
         compiled = compileTemplate(template);
       } catch (error) {
-        throw configError(`queries.${group}.${name}: ${error instanceof Error ? error.message : String(error)}`, error);
+        throw configError(`queries.${group}.${name}: ${messageOf(error)}`, error);
       }
       if (group !== 'queue' && compiled.usesQueue) {
         throw configError(`queries.${group}.${name}: only queue templates may use {{queue}}`);

@@ -5,6 +5,7 @@ import type {
   LstmMeta,
   LstmOptions,
   LstmProgress,
+  LstmRestoreFailure,
   RetrainDecision,
   ShadowResult,
   TfBackendPreference,
@@ -12,9 +13,10 @@ import type {
 } from '../forecast/index.js';
 import { lstmMetaOf } from './meta-schema.js';
 import type { ModelStore, StoreFailure } from './model-store.js';
-import type { TrainingJob, TrainingOutcome } from './training-job.js';
+import type { TrainingFailure, TrainingJob, TrainingOutcome } from './training-job.js';
 import { runTrainingInWorker } from './worker-runner.js';
 import type { WorkerRunOptions } from './worker-runner.js';
+import { messageOf } from '../core/index.js';
 
 /** What happened to one series' learned model; the caller logs these and turns them into metrics. */
 export interface LifecycleEvents {
@@ -34,10 +36,24 @@ export interface TrainingReport {
   readonly deployed: boolean;
   readonly durationSeconds: number;
   readonly shadow?: ShadowResult;
-  /** Why no model came out of it. */
-  readonly failure?: string;
+  /** Why no model came out of it: a reason to count by (a metric label) and a message for people. */
+  readonly failure?: TrainingRunFailure;
   /** When the deployed model was created (unix ms). */
   readonly createdAtMs?: number;
+}
+
+/**
+ * Why a training run produced no model: the data did not allow one (a fit failure), the worker
+ * failed or was aborted, or the model it produced does not load.
+ */
+export interface TrainingRunFailure {
+  readonly reason: TrainingFailure['failure']['reason'] | LstmRestoreFailure['reason'];
+  readonly message: string;
+}
+
+/** The text of a failure, as in logs and the status API: `reason: message`. */
+export function describeTrainingFailure(failure: TrainingRunFailure): string {
+  return `${failure.reason}: ${failure.message}`;
 }
 
 /** The state of one series' learned model, for /scaling/ml/accuracy. */
@@ -258,9 +274,9 @@ export class ModelLifecycle {
         .catch((error: unknown) => {
           // A training that throws (rather than reporting a failure) must not become an unhandled
           // rejection that ends the process: it is a failed run like any other.
-          const report: TrainingReport = { deployed: false, durationSeconds: 0, failure: `worker_error: ${error instanceof Error ? error.message : String(error)}` };
+          const report: TrainingReport = { deployed: false, durationSeconds: 0, failure: { reason: 'worker_error', message: messageOf(error) } };
           state.lastReport = report;
-          if (state.model === undefined) state.unavailableReason = report.failure!;
+          if (state.model === undefined) state.unavailableReason = describeTrainingFailure(report.failure!);
           this.#options.events?.trainingFinished?.(seriesKey, report);
         })
         .finally(() => {
@@ -293,9 +309,9 @@ export class ModelLifecycle {
     const train = this.#options.train ?? runTrainingInWorker;
     const outcome = await train(job, { onProgress: (p) => events?.trainingProgress?.(seriesKey, p), signal: this.#abort.signal });
     if (!outcome.ok) {
-      const report: TrainingReport = { deployed: false, durationSeconds: outcome.durationSeconds, failure: `${outcome.failure.reason}: ${outcome.failure.message}` };
+      const report: TrainingReport = { deployed: false, durationSeconds: outcome.durationSeconds, failure: outcome.failure };
       state.lastReport = report;
-      if (state.model === undefined) state.unavailableReason = report.failure!;
+      if (state.model === undefined) state.unavailableReason = describeTrainingFailure(outcome.failure);
       events?.trainingFinished?.(seriesKey, report);
       return;
     }
@@ -309,7 +325,7 @@ export class ModelLifecycle {
     }
     const restored = await restoreLstm(outcome.artifacts, outcome.meta, this.#options.backend);
     if (!restored.ok) {
-      const report: TrainingReport = { deployed: false, durationSeconds: outcome.durationSeconds, failure: `the new model does not load: ${restored.error.message}` };
+      const report: TrainingReport = { deployed: false, durationSeconds: outcome.durationSeconds, failure: { reason: restored.error.reason, message: `the new model does not load: ${restored.error.message}` } };
       state.lastReport = report;
       events?.trainingFinished?.(seriesKey, report);
       return;
@@ -324,7 +340,7 @@ export class ModelLifecycle {
       });
     } catch (error) {
       // Serving a model that is not on disk is fine; the next retrain saves again. Report it.
-      events?.modelUnusable?.(seriesKey, { reason: 'corrupt', message: `could not save the new model: ${error instanceof Error ? error.message : String(error)}`, path: this.#options.store.seriesDir(seriesKey) });
+      events?.modelUnusable?.(seriesKey, { reason: 'corrupt', message: `could not save the new model: ${messageOf(error)}`, path: this.#options.store.seriesDir(seriesKey) });
     }
     const old = state.model;
     state.model = restored.value;

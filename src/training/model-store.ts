@@ -1,10 +1,9 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdir, readFile, readdir, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { err, ok } from '../core/index.js';
+import { err, messageOf, ok, writeDurably } from '../core/index.js';
 import type { Result } from '../core/index.js';
 import type { LstmArtifacts, LstmMeta } from '../forecast/index.js';
-import { writeDurably } from './durable-file.js';
 import { modelJsonSchema, storedMetaSchema } from './meta-schema.js';
 import type { StoredMeta } from './meta-schema.js';
 
@@ -51,9 +50,6 @@ function sha256(data: Uint8Array): string {
   return createHash('sha256').update(data).digest('hex');
 }
 
-function message(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
-}
 
 /**
  * Trained models on disk, under `root` (SCALING_ML_MODEL_PATH, default `models/`):
@@ -127,7 +123,7 @@ export class ModelStore {
     try {
       metaJson = JSON.parse(await readFile(join(dir, 'meta.json'), 'utf8'));
     } catch (error) {
-      return fail('corrupt', `${join(dir, 'meta.json')}: ${message(error)}`);
+      return fail('corrupt', `${join(dir, 'meta.json')}: ${messageOf(error)}`);
     }
     const format = typeof metaJson === 'object' && metaJson !== null ? (metaJson as Record<string, unknown>)['format'] : undefined;
     const parsedMeta = storedMetaSchema.safeParse(metaJson);
@@ -144,7 +140,7 @@ export class ModelStore {
     try {
       modelJson = JSON.parse(await readFile(join(dir, 'model.json'), 'utf8'));
     } catch (error) {
-      return fail('corrupt', `${join(dir, 'model.json')}: ${message(error)}`);
+      return fail('corrupt', `${join(dir, 'model.json')}: ${messageOf(error)}`);
     }
     const parsedModel = modelJsonSchema.safeParse(modelJson);
     if (!parsedModel.success) return fail('corrupt', `${join(dir, 'model.json')}: not a TensorFlow.js layers model (${parsedModel.error.issues[0]?.message ?? 'invalid'})`);
@@ -154,7 +150,7 @@ export class ModelStore {
     try {
       weights = new Uint8Array(await readFile(join(dir, manifest.paths[0]!)));
     } catch (error) {
-      return fail('corrupt', `${join(dir, manifest.paths[0]!)}: ${message(error)}`);
+      return fail('corrupt', `${join(dir, manifest.paths[0]!)}: ${messageOf(error)}`);
     }
     const expectedBytes = manifest.weights.reduce((sum, w) => sum + w.shape.reduce((a, b) => a * b, 1) * (bytesPerValue[w.dtype] ?? 4), 0);
     if (weights.byteLength !== expectedBytes) {

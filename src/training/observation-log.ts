@@ -1,10 +1,9 @@
 import { mkdir, open, readFile, readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
-import { resources } from '../core/index.js';
+import { messageOf, replaceAtomically, resources, temporaryPrefix } from '../core/index.js';
 import type { Resource } from '../core/index.js';
 import type { ResourceObservation } from '../forecast/index.js';
-import { replaceAtomically, temporaryPrefix } from './durable-file.js';
 
 /** Where the resource optimizer's observations survive restarts. */
 export interface ObservationLog {
@@ -75,9 +74,6 @@ function issueText(error: z.ZodError): string {
   return first === undefined ? 'invalid' : `${first.path.join('.') || '(root)'}: ${first.message}`;
 }
 
-function message(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
-}
 
 function isMissing(error: unknown): boolean {
   return typeof error === 'object' && error !== null && (error as { code?: unknown }).code === 'ENOENT';
@@ -98,7 +94,7 @@ function parseLines(text: string, report: (line: number, message: string) => voi
     try {
       json = JSON.parse(raw);
     } catch (error) {
-      report(index + 1, truncated ? `the last line is cut short (a crash while appending?): ${message(error)}` : `not JSON: ${message(error)}`);
+      report(index + 1, truncated ? `the last line is cut short (a crash while appending?): ${messageOf(error)}` : `not JSON: ${messageOf(error)}`);
       continue;
     }
     const parsed = lineSchema.safeParse(json);
@@ -188,7 +184,7 @@ export function createFileObservationLog(dir: string, onProblem?: (problem: Obse
           lineCounts.set(resource, lines);
           return observations.slice(-max);
         } catch (error) {
-          onProblem?.({ resource, path, message: `cannot read the stored observations: ${message(error)}` });
+          onProblem?.({ resource, path, message: `cannot read the stored observations: ${messageOf(error)}` });
           return [];
         }
       });

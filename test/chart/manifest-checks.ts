@@ -12,6 +12,7 @@ import { ConfigMap, Secret, Service, ServiceAccount } from 'kubernetes-models/v1
 import { PrometheusRule, ServiceMonitor } from '@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1';
 import { z } from 'zod';
 import type { Manifest } from './helm-lite.js';
+import { messageOf } from '../../src/core/index.js';
 
 /** Throws with the schema's message when the object is invalid. */
 type Validate = (manifest: unknown) => void;
@@ -67,7 +68,7 @@ export function validateManifest(manifest: Manifest | { readonly apiVersion: str
   try {
     validate(object);
   } catch (error) {
-    throw new Error(`${object.kind} ${object.metadata.name}: ${error instanceof Error ? error.message : String(error)}`);
+    throw new Error(`${object.kind} ${object.metadata.name}: ${messageOf(error)}`);
   }
 }
 
@@ -150,7 +151,9 @@ export function unknownFields(manifest: Manifest): string[] {
 export function selectorLabelMaps(value: unknown, path = ''): { readonly path: string; readonly labels: Json }[] {
   const out: { path: string; labels: Json }[] = [];
   if (Array.isArray(value)) {
-    value.forEach((item, i) => out.push(...selectorLabelMaps(item, `${path}[${i}]`)));
+    value.forEach((item, i) => {
+      out.push(...selectorLabelMaps(item, `${path}[${i}]`));
+    });
     return out;
   }
   for (const [key, child] of Object.entries(asObject(value))) {

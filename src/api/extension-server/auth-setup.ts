@@ -13,7 +13,7 @@
  *   certificates and a kubeconfig are generated under externalMetrics.pkiDir, and only that client
  *   certificate is accepted. Secure by default, and `kubectl` works at once.
  */
-import { X509Certificate } from 'node:crypto';
+import type { X509Certificate } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { hostname } from 'node:os';

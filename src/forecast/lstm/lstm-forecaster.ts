@@ -1,5 +1,5 @@
 import type * as Tf from '@tensorflow/tfjs';
-import { err, ok } from '../../core/index.js';
+import { err, ok, messageOf } from '../../core/index.js';
 import type { RegularSeries, Result } from '../../core/index.js';
 import {
   applyNormalization,
@@ -394,7 +394,7 @@ export async function trainLstm(
     });
   } catch (error) {
     model.dispose();
-    return err({ reason: 'invalid_spec', message: `lstm: training failed: ${error instanceof Error ? error.message : String(error)}` });
+    return err({ reason: 'invalid_spec', message: `lstm: training failed: ${messageOf(error)}` });
   } finally {
     x.dispose();
     y.dispose();
@@ -473,7 +473,7 @@ export async function restoreLstm(artifacts: LstmArtifacts, meta: LstmMeta, back
       }),
     );
   } catch (error) {
-    return err({ reason: 'corrupt', message: `the model does not load: ${error instanceof Error ? error.message : String(error)}` });
+    return err({ reason: 'corrupt', message: `the model does not load: ${messageOf(error)}` });
   }
   const input = model.inputs[0]?.shape ?? [];
   const output = model.outputs[0]?.shape ?? [];

@@ -106,7 +106,7 @@ describe('foresight detect: end to end on a CSV file', () => {
     const out = join(dir, 'scores.csv');
     const result = await run(['--input', input, '--out', out]);
     expect(result.code).toBe(0);
-    expect(result.stderr).toMatch(/trace\.csv:\d+: expected 2 fields|trace\.csv:\d+: timestamp is not a number/);
+    expect(result.stderr).toMatch(/trace\.csv:\d+: expected 2 fields|trace\.csv:\d+: timestamp "[^"]*" is not a number/);
     expect(result.stderr).toMatch(/skipped 1 bad line/);
     expect(result.stderr).toMatch(/detector adaptive, operating threshold 0\.5122/);
     const rows = parseOutput(await readFile(out, 'utf8'));

@@ -92,7 +92,10 @@ describe('simulate (hand-computed runs)', () => {
 
   it('gives policies observations of the past only', () => {
     const seen: Observation[] = [];
-    simulate(rows([60, 120, 180]), fixed((o) => (seen.push(o), 2), 60), options());
+    simulate(rows([60, 120, 180]), fixed((o) => {
+      seen.push(o);
+      return 2;
+    }, 60), options());
     expect(seen.map((o) => o.completedSteps)).toEqual([0, 1, 2]);
     expect(seen.map((o) => Number.isNaN(o.history.values[2]!))).toEqual([true, true, true]);
     // The observed rate is the last minute's arrivals.

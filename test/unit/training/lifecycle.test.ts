@@ -80,9 +80,9 @@ describe('ModelLifecycle: concurrent training cap', () => {
     await lifecycle.whenIdle();
     expect(started).toEqual(['a', 'b', 'c']);
     expect(finished.map(([key, report]) => [key, report.failure])).toEqual([
-      ['a', 'worker_error: fake worker_error'],
-      ['b', 'worker_error: fake worker_error'],
-      ['c', 'worker_error: fake worker_error'],
+      ['a', { reason: 'worker_error', message: 'fake worker_error' }],
+      ['b', { reason: 'worker_error', message: 'fake worker_error' }],
+      ['c', { reason: 'worker_error', message: 'fake worker_error' }],
     ]);
     expect(lifecycle.status().every((s) => !s.training && !s.queued)).toBe(true);
     await lifecycle.close();
@@ -172,7 +172,7 @@ describe('ModelLifecycle: concurrent training cap', () => {
     await lifecycle.close();
     expect(runs).toHaveLength(1);
     expect(started).toEqual(['a']);
-    expect(finished.map(([key, report]) => [key, report.failure])).toEqual([['a', 'aborted: fake aborted']]);
+    expect(finished.map(([key, report]) => [key, report.failure])).toEqual([['a', { reason: 'aborted', message: 'fake aborted' }]]);
     expect(byKey('b')).toMatchObject({ training: false, queued: false });
     expect(byKey('c')).toMatchObject({ training: false, queued: false });
     // After close nothing new is queued or started.
@@ -195,8 +195,8 @@ describe('ModelLifecycle: concurrent training cap', () => {
     await lifecycle.whenIdle();
     expect(calls).toEqual(['a', 'b']);
     expect(finished.map(([key, report]) => [key, report.deployed, report.failure])).toEqual([
-      ['a', false, 'worker_error: boom a'],
-      ['b', false, 'worker_error: boom b'],
+      ['a', false, { reason: 'worker_error', message: 'boom a' }],
+      ['b', false, { reason: 'worker_error', message: 'boom b' }],
     ]);
     expect(byKey('a').unavailableReason).toBe('worker_error: boom a');
     await lifecycle.close();
