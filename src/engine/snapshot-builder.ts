@@ -41,7 +41,7 @@ export interface CycleOutcome {
 }
 
 /** The immutable snapshot of a cycle: what every surface publishes. */
-export function buildSnapshot(config: Config, outcome: CycleOutcome): Snapshot {
+export function buildSnapshot(_config: Config, outcome: CycleOutcome): Snapshot {
   const { startedAtMs, completedAtMs, inputs, forecasts, decided, learnedModels } = outcome;
   return {
     cycle: outcome.cycle,

@@ -155,7 +155,7 @@ export class PrometheusSource implements MetricSource {
     if (template === undefined || label === undefined) return undefined;
     const query = template.render({ namespace: workload.namespace, workload: workload.workload });
     const evaluationTimeout = this.#evaluationTimeout();
-    let outcomes;
+    let outcomes: Awaited<ReturnType<typeof dispatch>>;
     try {
       outcomes = await dispatch([{ query, targets: [] }], [[{ query: 0, kind: 'instant', send: (driver) => driver.instantQuery(query, new Date(atMs), evaluationTimeout) }]], this.#dispatchOptions, signal);
     } catch (error) {
