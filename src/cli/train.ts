@@ -1,5 +1,4 @@
 import { basename } from 'node:path';
-import { parseArgs } from 'node:util';
 import { loadConfig } from '../config/index.js';
 import type { Config } from '../config/index.js';
 import { formatDuration, inputKey, parseDurationSeconds, systemClock, messageOf } from '../core/index.js';
@@ -11,7 +10,8 @@ import { createSource } from '../app/index.js';
 import { lstmMetaOf, lstmOptionsFromConfig, ModelStore, runTrainingInWorker } from '../training/index.js';
 import type { TrainingJob } from '../training/index.js';
 import { inferStepSeconds, readInputCsvFile, rowsToRegularSeries } from './csv.js';
-import { exitUsage } from './io.js';
+import { type FlagValues, parseFlags } from './flags.js';
+import { exitCodesHelp, exitFailure, exitOk, exitUsage } from './io.js';
 import type { CliIo, Command } from './io.js';
 
 const usage = `Usage: foresight train [--config FILE] [--input F.csv ...] [options]
@@ -40,7 +40,8 @@ Options:
   --help               this text
 
 Progress goes to stderr: a bar on a terminal, one log line per epoch otherwise.
-Exit codes: 0 every series trained (or kept its better model), 1 a series failed, 2 bad usage.
+
+${exitCodesHelp('the configuration is invalid, the training data cannot be read, or a series failed to train or save')}(0 means every series trained, or kept its better model.)
 `;
 
 /** A series to train, with its grid spec. */
@@ -112,46 +113,41 @@ async function sourceTargets(config: Config, horizonSeconds: number): Promise<Tr
   return history.history.map((h) => ({ seriesKey: inputKey(h.input), series: h.series, spec }));
 }
 
+const trainFlags = {
+  config: { type: 'string' },
+  input: { type: 'string', multiple: true },
+  series: { type: 'string' },
+  horizon: { type: 'string' },
+  out: { type: 'string' },
+  epochs: { type: 'string' },
+  'max-windows': { type: 'string' },
+  seed: { type: 'string' },
+  backend: { type: 'string' },
+  force: { type: 'boolean' },
+} as const;
+
 /** `foresight train`: see the usage text. */
 export const trainCommand: Command = async (args, io) => {
-  let values: ReturnType<typeof parse>['values'];
-  function parse(a: readonly string[]) {
-    return parseArgs({
-      args: [...a],
-      options: {
-        config: { type: 'string' },
-        input: { type: 'string', multiple: true },
-        series: { type: 'string' },
-        horizon: { type: 'string' },
-        out: { type: 'string' },
-        epochs: { type: 'string' },
-        'max-windows': { type: 'string' },
-        seed: { type: 'string' },
-        backend: { type: 'string' },
-        force: { type: 'boolean' },
-        help: { type: 'boolean', short: 'h' },
-      },
-      strict: true,
-      allowPositionals: false,
-    });
+  const parsed = parseFlags(args, trainFlags);
+  if (parsed.ok && parsed.value === 'help') {
+    io.stdout.write(usage);
+    return exitOk;
   }
   let overrides: { epochs?: number; maxWindows?: number; seed?: number };
   let horizonOverride: number | undefined;
+  let values: FlagValues<typeof trainFlags>;
   try {
-    values = parse(args).values;
-    if (values.help === true) {
-      io.stdout.write(usage);
-      return 0;
-    }
+    if (!parsed.ok) throw new Error(parsed.error);
+    values = parsed.value as FlagValues<typeof trainFlags>;
     const epochs = positiveInt(values.epochs, '--epochs');
     const maxWindows = positiveInt(values['max-windows'], '--max-windows');
     const seed = values.seed === undefined ? undefined : /^-?\d+$/.test(values.seed) ? Number(values.seed) : Number.NaN;
     if (seed !== undefined && !Number.isFinite(seed)) throw new Error(`--seed must be a whole number, got "${values.seed}"`);
     overrides = { ...(epochs !== undefined ? { epochs } : {}), ...(maxWindows !== undefined ? { maxWindows } : {}), ...(seed !== undefined ? { seed } : {}) };
     if (values.horizon !== undefined) {
-      const parsed = /^\d+(\.\d+)?$/.test(values.horizon) ? Number(values.horizon) : parseDurationSeconds(values.horizon);
-      if (parsed === undefined || !(parsed > 0)) throw new Error(`--horizon "${values.horizon}" is not a positive duration (examples: 15m, 1h, 900)`);
-      horizonOverride = parsed;
+      const horizon = /^\d+(\.\d+)?$/.test(values.horizon) ? Number(values.horizon) : parseDurationSeconds(values.horizon);
+      if (horizon === undefined || !(horizon > 0)) throw new Error(`--horizon "${values.horizon}" is not a positive duration (examples: 15m, 1h, 900)`);
+      horizonOverride = horizon;
     }
     if (values.backend !== undefined && !['auto', 'wasm', 'cpu', 'tensorflow'].includes(values.backend)) throw new Error(`--backend must be auto, wasm, cpu or tensorflow, got "${values.backend}"`);
     if (values.series !== undefined && (values.input?.length ?? 0) !== 1) throw new Error('--series names the series of exactly one --input file');
@@ -163,7 +159,7 @@ export const trainCommand: Command = async (args, io) => {
   const loaded = loadConfig({ ...(file === undefined ? {} : { file }), env: io.env });
   if (!loaded.ok) {
     io.stderr.write(`foresight train: the configuration is invalid:\n${loaded.error.message}\n`);
-    return exitUsage;
+    return exitFailure;
   }
   const config = loaded.value;
   const horizonSeconds = horizonOverride ?? config.forecast.horizons[0]!;
@@ -176,11 +172,11 @@ export const trainCommand: Command = async (args, io) => {
     targets = values.input !== undefined && values.input.length > 0 ? await csvTargets(values.input, values.series, horizonSeconds, io) : await sourceTargets(config, horizonSeconds);
   } catch (error) {
     io.stderr.write(`foresight train: cannot read the training data: ${messageOf(error)}\n`);
-    return exitUsage;
+    return exitFailure;
   }
   if (targets.length === 0) {
     io.stderr.write('foresight train: no series to train (the source returned no history)\n');
-    return 1;
+    return exitFailure;
   }
   const progress = progressReporter(io);
   let failures = 0;
@@ -226,5 +222,5 @@ export const trainCommand: Command = async (args, io) => {
       io.stderr.write(`foresight train: ${target.seriesKey}: cannot save the model under ${store.root}: ${messageOf(error)}\n`);
     }
   }
-  return failures > 0 ? 1 : 0;
+  return failures > 0 ? exitFailure : exitOk;
 };

@@ -213,6 +213,6 @@ function compareLearned(p: PendingComparison, forecasts: EachOriginForecasts, ba
     learnedMase,
     baselineMase,
     ...(reason === undefined ? {} : { reason }),
-    ...(score.count > 0 ? { scores: { seriesKey: key, model: model.model, mase: score.mase, wape: score.wape, coverage: score.coverage80, horizonSeconds, points: score.count, evaluatedAtMs: nowMs } } : {}),
+    ...(score.count > 0 ? { scores: { seriesKey: key, model: model.model, mase: score.mase, wape: score.wape, accuracyPercent: score.accuracyPercent, coverage: score.coverage80, horizonSeconds, points: score.count, evaluatedAtMs: nowMs } } : {}),
   };
 }

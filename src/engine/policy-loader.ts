@@ -54,6 +54,7 @@ export function createPolicyProvider(
   config: () => Config,
   baseDirs: readonly string[],
   onError: (message: string) => void,
+  onLoaded?: () => void,
 ): () => DecisionPolicy | undefined {
   let builtFor: Config | undefined;
   let policy: DecisionPolicy | undefined;
@@ -62,8 +63,10 @@ export function createPolicyProvider(
     if (current !== builtFor) {
       builtFor = current;
       const loaded = loadDecisionPolicy(current, baseDirs);
-      if (loaded.ok) policy = loaded.value;
-      else onError(loaded.error);
+      if (loaded.ok) {
+        policy = loaded.value;
+        onLoaded?.();
+      } else onError(loaded.error);
     }
     return policy;
   };
@@ -79,6 +82,7 @@ export function createWorkloadPolicyProvider(
   config: () => Config,
   baseDirs: readonly string[],
   onError: (message: string) => void,
+  onLoaded?: () => void,
 ): () => WorkloadPolicies | undefined {
   let builtFor: Config | undefined;
   let policies: WorkloadPolicies | undefined;
@@ -97,7 +101,10 @@ export function createWorkloadPolicyProvider(
       else problems.push(`workload ${w.namespace}/${w.name}: ${loaded.error}`);
     }
     if (problems.length > 0) onError(problems.join('\n'));
-    else policies = (w) => built.get(`${w.namespace}/${w.name}`);
+    else {
+      policies = (w) => built.get(`${w.namespace}/${w.name}`);
+      onLoaded?.();
+    }
     return policies;
   };
 }

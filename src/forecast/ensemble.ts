@@ -63,6 +63,12 @@ export interface AutoSelection {
   readonly chosen: CombinationScore;
   /** The p10/p90 offsets: quantiles of the chosen combination's validation residuals. */
   readonly band: { readonly q10: number; readonly q90: number; readonly count: number; readonly source: 'validation' | 'members' };
+  /**
+   * The chosen combination's scores on the validation origins (its band there is built from the
+   * same residuals, so its coverage is in-sample). In the service the validation origins are the
+   * newest 30 % of the buffer, where every baseline's backtest is scored too: the rows compare.
+   */
+  readonly chosenAccuracy: AccuracyReport;
 }
 
 /** A fitted `auto` model and its selection report. */
@@ -225,7 +231,9 @@ export function selectCombination(train: RegularSeries, spec: ForecastSpec, cand
   } else {
     band = { q10: Number.NaN, q90: Number.NaN, count: residuals.length, source: 'members' };
   }
-  const selection: AutoSelection = { splitIndex, candidates: scores, combinations, chosen, band };
+  const bandAt = (offset: number) => chosenValidation.map((v) => v + (Number.isFinite(offset) ? offset : 0));
+  const chosenAccuracy = scoreForecasts(actual, { value: chosenValidation, p10: bandAt(band.q10), p90: bandAt(band.q90) }, scale);
+  const selection: AutoSelection = { splitIndex, candidates: scores, combinations, chosen, band, chosenAccuracy };
   return ok({ fitted: combinedForecaster(spec, chosen, members, band), selection });
 }
 

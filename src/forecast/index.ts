@@ -15,6 +15,7 @@ export * from './registry.js';
 export * from './residual-bands.js';
 export * from './seasonal-mean.js';
 export * from './seasonal-naive.js';
+export * from './sanity.js';
 export * from './select.js';
 export * from './serving.js';
 export * from './spec.js';

@@ -46,10 +46,10 @@ export function residualQuantiles(
 
 /** How a model makes point forecasts: from a whole history, or for every origin in one pass. */
 export interface PointModel {
-  /** The point forecast `horizonSteps` after the last of `values` (NaN when impossible). */
-  one(values: Float64Array): number;
+  /** The point forecast `horizonSteps` after the last of `values` (NaN when impossible); `series` is where they come from (its start places seasons on the clock). */
+  one(values: Float64Array, series: RegularSeries): number;
   /** Element `t`: the point forecast for `t + horizonSteps` from `values[0..t]` (NaN when impossible). */
-  each(values: Float64Array): Float64Array;
+  each(values: Float64Array, series: RegularSeries): Float64Array;
 }
 
 const missing: PointForecast = { value: Number.NaN, p10: Number.NaN, p90: Number.NaN };
@@ -72,13 +72,13 @@ export function bandedForecaster(
     parameters: { ...parameters, residualQ10: bands.q10, residualQ90: bands.q90, residualCount: bands.count },
     forecast(history: RegularSeries): PointForecast {
       if (history.stepSeconds !== spec.stepSeconds) return missing;
-      const value = point.one(history.values);
+      const value = point.one(history.values, history);
       if (!Number.isFinite(value)) return missing;
       return { value, p10: value + bands.q10, p90: value + bands.q90 };
     },
     forecastEachOrigin(series: RegularSeries): EachOriginForecasts {
       const n = series.values.length;
-      const value = series.stepSeconds === spec.stepSeconds ? point.each(series.values) : new Float64Array(n).fill(Number.NaN);
+      const value = series.stepSeconds === spec.stepSeconds ? point.each(series.values, series) : new Float64Array(n).fill(Number.NaN);
       const p10 = new Float64Array(n);
       const p90 = new Float64Array(n);
       for (let t = 0; t < n; t++) {

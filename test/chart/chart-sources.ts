@@ -34,7 +34,7 @@ const isRecord = (value: unknown): value is Record<string, unknown> => typeof va
 
 /**
  * True for a Prometheus rule file: `groups` of named groups whose rules each record or alert.
- * rules/ also holds Foresight's own scaling rules, which are not Prometheus rules and are skipped.
+ * Foresight's own scaling policy is not one, and lives in policies/, never in alerts/ or rules/.
  */
 export function isPrometheusRuleFile(doc: unknown): doc is { groups: RuleGroup[] } {
   if (!isRecord(doc) || !Array.isArray(doc['groups']) || doc['groups'].length === 0) return false;
@@ -58,7 +58,8 @@ export function shippedRuleGroups(): { readonly files: readonly string[]; readon
   const groups: RuleGroup[] = [];
   for (const file of [...yamlFiles('alerts'), ...yamlFiles('rules')]) {
     const doc: unknown = parse(readFileSync(join(repoRoot, file), 'utf8'));
-    if (!isPrometheusRuleFile(doc)) continue;
+    // A glob such as rule_files: [rules/*.yaml] would break a Prometheus on a foreign file.
+    if (!isPrometheusRuleFile(doc)) throw new Error(`${file} is not a Prometheus rule file; only rule files belong in alerts/ and rules/`);
     files.push(file);
     groups.push(...doc.groups);
   }

@@ -89,7 +89,7 @@ describe('foresight serve (a real process)', () => {
     const file = join(dir, 'bad.yaml');
     writeFileSync(file, 'scaling:\n  monitoringInterval: soon\n');
     const result = spawnSync(tsx, [main, 'serve', '--config', file], { encoding: 'utf8', env: { ...process.env, PORT: '0' } });
-    expect(result.status).toBe(2);
+    expect(result.status).toBe(1);
     expect(result.stderr).toContain('refusing to start');
     expect(result.stderr).toContain('bad.yaml: scaling.monitoringInterval');
   });

@@ -201,7 +201,10 @@ export async function loadAuthMaterial(section: ExternalMetricsConfig, context: 
     }
     if (fromCluster?.requestHeader !== undefined && requestHeader === undefined) {
       const rh = fromCluster.requestHeader;
-      requestHeader = requestHeaderFrom(parseBundle(rh.clientCAPem, 'requestheader-client-ca-file of kube-system/extension-apiserver-authentication'), rh);
+      // The cluster knows its aggregator's name; when it lists none (kube-apiserver then accepts any
+      // certificate from the front-proxy CA), the configured names apply, front-proxy-client by default.
+      const allowedNames = rh.allowedNames.length > 0 ? rh.allowedNames : section.requestHeader.allowedNames;
+      requestHeader = requestHeaderFrom(parseBundle(rh.clientCAPem, 'requestheader-client-ca-file of kube-system/extension-apiserver-authentication'), { ...rh, allowedNames });
       caPems.push(rh.clientCAPem);
       digestParts.push(JSON.stringify(rh));
     }
@@ -211,6 +214,8 @@ export async function loadAuthMaterial(section: ExternalMetricsConfig, context: 
     caPems.push(context.localPki.ca.certPem);
     digestParts.push(context.localPki.ca.certPem);
   }
+  // Names and headers count too: a reload that changes only them must apply.
+  if (requestHeader !== undefined) digestParts.push(JSON.stringify({ ...requestHeader, clientCAs: requestHeader.clientCAs.length }));
   return {
     serving,
     caPems,

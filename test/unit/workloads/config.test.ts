@@ -78,7 +78,7 @@ workloads:
   test('an unknown rule set is refused, listing the defined ones', () => {
     const message = problems(`
 ruleSets:
-  - { name: workers, file: rules/scaling.rules.yaml }
+  - { name: workers, file: policies/scaling.rules.yaml }
 workloads:
   - { name: a, namespace: shop, ruleSet: wrokers }
 `);

@@ -18,8 +18,8 @@ const yaml = `
 forecast: { step: 1m, season: 1h, history: 3h, horizons: [5m, 15m], refitInterval: 30m }
 scaling: { monitoringInterval: 30s }
 ruleSets:
-  - { name: workers, file: rules/scaling.rules.yaml, profile: worker_processes, selector: { matchLabels: { tier: worker } } }
-  - { name: apis, file: rules/scaling.rules.yaml, profile: api_instances }
+  - { name: workers, file: policies/scaling.rules.yaml, profile: worker_processes, selector: { matchLabels: { tier: worker } } }
+  - { name: apis, file: policies/scaling.rules.yaml, profile: api_instances }
 workloads:
   - { name: orders-worker, namespace: shop, minReplicas: 2, maxReplicas: 30, labels: { tier: worker }, queues: [{ name: orders, threshold: 1000 }] }
   - { name: storefront, namespace: shop, minReplicas: 2, maxReplicas: 10, ruleSet: apis }
