@@ -227,7 +227,10 @@ async function externalMetricsDuringCycle(ready: ScaleChildReady, pkiDir: string
   instance?.stop();
   await running;
   const during = timed.filter((t) => t.atMs >= fromMs && t.atMs <= toMs);
-  const latencies = during.filter((t) => t.ok).map((t) => t.ms).sort((a, b) => a - b);
+  const latencies = during
+    .filter((t) => t.ok)
+    .map((t) => t.ms)
+    .sort((a, b) => a - b);
   return { p99Ms: latencies[Math.min(latencies.length - 1, Math.floor(0.99 * latencies.length))] ?? Number.NaN, requests: during.length, errors: during.length - latencies.length };
 }
 

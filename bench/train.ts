@@ -338,7 +338,12 @@ async function startBackgroundTraining(): Promise<BackgroundTraining> {
   if (started !== 'fitting' || pids.length !== 1) {
     abort.abort();
     await run;
-    const why = started === 'timeout' ? 'no epoch finished within 300 s' : started === 'fitting' ? `${pids.length} training processes are running, expected 1` : `it ended: ${started.ok ? 'finished' : started.failure.message}`;
+    const why =
+      started === 'timeout'
+        ? 'no epoch finished within 300 s'
+        : started === 'fitting'
+          ? `${pids.length} training processes are running, expected 1`
+          : `it ended: ${started.ok ? 'finished' : started.failure.message}`;
     throw new Error(`the background training did not start: ${why}`);
   }
   const pid = pids[0]!;
@@ -443,7 +448,12 @@ async function runRequests(endpoints: readonly Endpoint[], requests: number, tra
 }
 
 /** Measures one round; returns why it does not count instead when its check fails. */
-async function measureRound(endpoints: readonly Endpoint[], requests: number, servicePid: number, state: LatencyState): Promise<{ latencyMs: number[][]; evidence: RoundEvidence } | { problem: string }> {
+async function measureRound(
+  endpoints: readonly Endpoint[],
+  requests: number,
+  servicePid: number,
+  state: LatencyState,
+): Promise<{ latencyMs: number[][]; evidence: RoundEvidence } | { problem: string }> {
   const total = requests * endpoints.length;
   if (state === 'idle') {
     if (trainingProcesses().length > 0) return { problem: 'a training process was running at the start' };
@@ -553,7 +563,12 @@ async function servingLatency(args: Args): Promise<LatencyReport> {
         }
       }
     }
-    return summarize(endpoints.map((e) => e.name), rounds, dropped, args);
+    return summarize(
+      endpoints.map((e) => e.name),
+      rounds,
+      dropped,
+      args,
+    );
   } finally {
     for (const endpoint of endpoints) endpoint.close();
     if (child.exitCode === null && child.signalCode === null) {
@@ -666,9 +681,7 @@ function latencyMarkdown(report: LatencyReport): string[] {
   out.push('| endpoint | p50 training ÷ idle | p99 training ÷ idle (pooled) | p99 ratio per round pair (median) | bar: p99 ≤ 2× idle |');
   out.push('|---|---:|---:|---:|---|');
   for (const e of report.endpoints) {
-    out.push(
-      `| ${e.endpoint} | ${f(e.p50Ratio)}× | ${f(e.p99Ratio)}× | ${e.roundP99Ratios.map((r) => f(r)).join(', ')} (${f(e.medianRoundP99Ratio)}×) | ${e.barMet ? 'met' : '**not met**'} |`,
-    );
+    out.push(`| ${e.endpoint} | ${f(e.p50Ratio)}× | ${f(e.p99Ratio)}× | ${e.roundP99Ratios.map((r) => f(r)).join(', ')} (${f(e.medianRoundP99Ratio)}×) | ${e.barMet ? 'met' : '**not met**'} |`);
   }
   out.push('');
   out.push('What ran during each round (from /proc: CPU time ÷ round time; "others" is every other process on the machine):');
@@ -683,7 +696,9 @@ function latencyMarkdown(report: LatencyReport): string[] {
   }
   out.push('');
   if (report.dropped.length > 0) {
-    out.push(`Dropped and redone (failed the check that the state held for the whole round): ${report.dropped.map((d) => `round ${d.round} ${d.state} attempt ${d.attempt}: ${d.problem}`).join('; ')}.`);
+    out.push(
+      `Dropped and redone (failed the check that the state held for the whole round): ${report.dropped.map((d) => `round ${d.round} ${d.state} attempt ${d.attempt}: ${d.problem}`).join('; ')}.`,
+    );
     out.push('');
   }
   const disturbed = report.rounds.filter((r) => r.otherCores !== undefined && r.otherCores > disturbedCores);
@@ -696,7 +711,9 @@ function latencyMarkdown(report: LatencyReport): string[] {
   );
   out.push('');
   for (const e of report.endpoints) {
-    out.push(`- ${e.endpoint}: p99 ${f(e.training.p99Ms)} ms while training vs ${f(e.idle.p99Ms)} ms idle = ${f(e.p99Ratio)}× (median per round pair ${f(e.medianRoundP99Ratio)}×): 2× bar ${e.barMet ? 'MET' : 'NOT MET'}.`);
+    out.push(
+      `- ${e.endpoint}: p99 ${f(e.training.p99Ms)} ms while training vs ${f(e.idle.p99Ms)} ms idle = ${f(e.p99Ratio)}× (median per round pair ${f(e.medianRoundP99Ratio)}×): 2× bar ${e.barMet ? 'MET' : 'NOT MET'}.`,
+    );
   }
   out.push('');
   return out;

@@ -48,7 +48,15 @@ export function monitoredMetricOf(input: InputRef): MonitoredMetric | undefined 
       return input.metric === 'response_time_p95_seconds' ? 'response_time' : input.metric === 'error_rate_percent' ? 'error_rate' : undefined;
     case 'workload':
       // A workload's own inputs are scored like the cluster-wide ones they stand in for.
-      return input.metric === 'cpu_percent' ? 'cpu' : input.metric === 'memory_percent' ? 'memory' : input.metric === 'response_time_p95_seconds' ? 'response_time' : input.metric === 'error_rate_percent' ? 'error_rate' : undefined;
+      return input.metric === 'cpu_percent'
+        ? 'cpu'
+        : input.metric === 'memory_percent'
+          ? 'memory'
+          : input.metric === 'response_time_p95_seconds'
+            ? 'response_time'
+            : input.metric === 'error_rate_percent'
+              ? 'error_rate'
+              : undefined;
     case 'replicas':
       return undefined;
   }
@@ -141,10 +149,7 @@ export function noVerdict(reason: string, expected?: number): AnomalyPoint {
 /** `scoreSeries` for any detector: one stream, every point pushed in order. */
 export function scoreSeriesWithStream(stream: AnomalyStream, values: ArrayLike<number>, timestampsMs: ArrayLike<number>): AnomalyPoint[] {
   if (values.length !== timestampsMs.length) {
-    throw new ForesightError(
-      'FORESIGHT_ERR_INPUT_INVALID',
-      `scoreSeries needs one timestamp per value: got ${values.length} values and ${timestampsMs.length} timestamps`,
-    );
+    throw new ForesightError('FORESIGHT_ERR_INPUT_INVALID', `scoreSeries needs one timestamp per value: got ${values.length} values and ${timestampsMs.length} timestamps`);
   }
   const out = new Array<AnomalyPoint>(values.length);
   for (let i = 0; i < values.length; i++) out[i] = stream.push(timestampsMs[i]!, values[i]!);

@@ -34,8 +34,7 @@ export function learnedModelsOf(lifecycle: ModelLifecycle, host: ModelHostPort, 
       return {
         model,
         trainedThroughMs: model.meta.trainingWindow.endMs,
-        forecastsFrom: async (series, fromIndex) =>
-          host.learnedForecasts({ learned: { artifacts: await model.exportArtifacts(), meta: model.meta }, series, fromIndex, backend: backend() }),
+        forecastsFrom: async (series, fromIndex) => host.learnedForecasts({ learned: { artifacts: await model.exportArtifacts(), meta: model.meta }, series, fromIndex, backend: backend() }),
       };
     },
     latest: async (items) => {

@@ -62,7 +62,6 @@ function lstmOptionsOf(config: Config, overrides: { epochs?: number; maxWindows?
   return { ...lstmOptionsFromConfig(config.ml.lstm), ...overrides };
 }
 
-
 /** Draws progress: a redrawn bar on a terminal, a log line per epoch elsewhere (logs, CI). */
 function progressReporter(io: CliIo): { update(key: string, p: LstmProgress, seconds: number): void; done(): void } {
   const tty = (io.stderr as { isTTY?: boolean }).isTTY === true;
@@ -182,7 +181,8 @@ export const trainCommand: Command = async (args, io) => {
   let failures = 0;
   for (const target of targets) {
     const current = await store.load(target.seriesKey);
-    if (!current.ok && current.error.reason !== 'missing') io.stderr.write(`foresight train: ${target.seriesKey}: the stored model is ${current.error.reason} (${current.error.message}); it will be replaced\n`);
+    if (!current.ok && current.error.reason !== 'missing')
+      io.stderr.write(`foresight train: ${target.seriesKey}: the stored model is ${current.error.reason} (${current.error.message}); it will be replaced\n`);
     const job: TrainingJob = {
       seriesKey: target.seriesKey,
       inputs: { target: target.series },
@@ -206,7 +206,9 @@ export const trainCommand: Command = async (args, io) => {
     const v = outcome.meta.validation;
     const scores = `held-out MAE ${v.mae.toFixed(4)}, MASE ${v.mase.toFixed(3)}, WAPE ${(100 * v.wape).toFixed(1)} % over ${v.count} origins; ${outcome.durationSeconds.toFixed(1)} s`;
     if (!outcome.shadow.deploy) {
-      io.stderr.write(`foresight train: ${target.seriesKey}: kept the current model (new MAE ${outcome.shadow.candidateMae.toFixed(4)} vs current ${outcome.shadow.currentMae.toFixed(4)} on the held-out window); ${scores}\n`);
+      io.stderr.write(
+        `foresight train: ${target.seriesKey}: kept the current model (new MAE ${outcome.shadow.candidateMae.toFixed(4)} vs current ${outcome.shadow.currentMae.toFixed(4)} on the held-out window); ${scores}\n`,
+      );
       continue;
     }
     try {

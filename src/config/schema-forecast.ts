@@ -7,10 +7,34 @@ export const forecastModels = ['holt_winters', 'seasonal_naive', 'seasonal_mean'
 
 /** The LSTM's per-step features (forecast/features/catalog.ts; a test keeps the two lists equal). */
 const lstmFeatureNames = [
-  'value', 'growth', 'cpu_percent', 'memory_percent', 'disk_io', 'network_io', 'load1', 'load5', 'load15',
-  'wait_avg_seconds', 'processing_rate', 'enqueue_rate', 'failed_messages',
-  'hour_sin', 'hour_cos', 'dow_sin', 'dow_cos', 'dom_sin', 'dom_cos', 'month_sin', 'month_cos', 'business_hours', 'peak_time',
-  'value_1h_ago', 'value_24h_ago', 'value_7d_avg', 'processing_rate_1h_avg', 'processing_rate_24h_ago',
+  'value',
+  'growth',
+  'cpu_percent',
+  'memory_percent',
+  'disk_io',
+  'network_io',
+  'load1',
+  'load5',
+  'load15',
+  'wait_avg_seconds',
+  'processing_rate',
+  'enqueue_rate',
+  'failed_messages',
+  'hour_sin',
+  'hour_cos',
+  'dow_sin',
+  'dow_cos',
+  'dom_sin',
+  'dom_cos',
+  'month_sin',
+  'month_cos',
+  'business_hours',
+  'peak_time',
+  'value_1h_ago',
+  'value_24h_ago',
+  'value_7d_avg',
+  'processing_rate_1h_avg',
+  'processing_rate_24h_ago',
 ] as const;
 
 export const forecastSection = z
@@ -18,7 +42,9 @@ export const forecastSection = z
     model: z
       .enum(forecastModels)
       .default('auto')
-      .describe('Model used for published forecasts. "auto" (default) picks the model or combination with the lowest validation MAE per series, on rolling origins in the newest 30 % of the history (never worse than naive there; its refits cost about 2 s of CPU per series); a name serves that model everywhere.'),
+      .describe(
+        'Model used for published forecasts. "auto" (default) picks the model or combination with the lowest validation MAE per series, on rolling origins in the newest 30 % of the history (never worse than naive there; its refits cost about 2 s of CPU per series); a name serves that model everywhere.',
+      ),
     step: duration.default(60).describe('Grid step of the history the models are fitted on.'),
     season: duration.default(86400).describe('Length of the seasonal cycle.'),
     history: duration.default(7 * 86400).describe('How much history to fit on.'),
@@ -26,15 +52,15 @@ export const forecastSection = z
     modelProcess: z
       .boolean()
       .default(true)
-      .describe('Fit and run the models (refits, backtests, the resource optimizer) in a child process at a lower OS priority, so a slow refit never delays an HTTP answer; false runs them on the service\'s event loop. Read at start.'),
+      .describe(
+        "Fit and run the models (refits, backtests, the resource optimizer) in a child process at a lower OS priority, so a slow refit never delays an HTTP answer; false runs them on the service's event loop. Read at start.",
+      ),
     modelProcessTimeout: duration
       .default(1800)
-      .describe('A model-process call (one cycle\'s fits and forecasts) that takes longer is abandoned: the process is killed, that cycle fails and the next starts a fresh process. Raise it if refits of many series with `auto` take longer.'),
-    horizons: z
-      .array(duration)
-      .min(1)
-      .default([900])
-      .describe('Forecast horizons; the first is the default "horizon" label (SCALING_PREDICTION_HORIZON_MINUTES replaces the list with one horizon).'),
+      .describe(
+        "A model-process call (one cycle's fits and forecasts) that takes longer is abandoned: the process is killed, that cycle fails and the next starts a fresh process. Raise it if refits of many series with `auto` take longer.",
+      ),
+    horizons: z.array(duration).min(1).default([900]).describe('Forecast horizons; the first is the default "horizon" label (SCALING_PREDICTION_HORIZON_MINUTES replaces the list with one horizon).'),
   })
   .prefault({})
   .describe('How series are forecast.');
@@ -43,9 +69,18 @@ export const mlSection = z
   .strictObject({
     lstm: z
       .strictObject({
-        enabled: z.boolean().default(false).describe('Train an LSTM per forecast series in a low-priority child process and serve it where it beats the baseline on recent history. Off by default: on the benchmark it gains little at a 15-minute horizon, and the default shape trains for 0.5–1 h per series on 2 cores.'),
+        enabled: z
+          .boolean()
+          .default(false)
+          .describe(
+            'Train an LSTM per forecast series in a low-priority child process and serve it where it beats the baseline on recent history. Off by default: on the benchmark it gains little at a 15-minute horizon, and the default shape trains for 0.5–1 h per series on 2 cores.',
+          ),
         lookbackSteps: z.number().int().positive().default(60).describe('Steps of history each forecast sees.'),
-        features: z.array(z.enum(lstmFeatureNames)).min(1).default(['value', 'growth', 'hour_sin', 'hour_cos', 'dow_sin', 'dow_cos', 'value_24h_ago', 'value_7d_avg']).describe('Per-step input features (docs/ml-models.md lists them).'),
+        features: z
+          .array(z.enum(lstmFeatureNames))
+          .min(1)
+          .default(['value', 'growth', 'hour_sin', 'hour_cos', 'dow_sin', 'dow_cos', 'value_24h_ago', 'value_7d_avg'])
+          .describe('Per-step input features (docs/ml-models.md lists them).'),
         units: z.array(z.number().int().positive()).min(1).default([64, 32]).describe('Units of the stacked LSTM layers, first to last.'),
         dropout: z.number().min(0).lt(1).default(0.2).describe('Dropout after each LSTM layer.'),
         denseUnits: z.number().int().positive().default(16).describe('Units of the ReLU layer before the output.'),
@@ -67,9 +102,19 @@ export const mlSection = z
       })
       .prefault({})
       .describe('The Random Forest resource optimizer.'),
-    accuracyThresholdPercent: z.number().min(0).max(100).default(70).describe('Retrain a learned model early when its matured-forecast accuracy (scaling_prediction_accuracy_percent, docs/forecasting.md) falls under this.'),
+    accuracyThresholdPercent: z
+      .number()
+      .min(0)
+      .max(100)
+      .default(70)
+      .describe('Retrain a learned model early when its matured-forecast accuracy (scaling_prediction_accuracy_percent, docs/forecasting.md) falls under this.'),
     accuracyWindow: duration.default(86400).describe('Trailing window of matured forecasts that accuracy is computed over.'),
-    maxConcurrentTrainings: z.number().int().min(1).default(1).describe('Most LSTM trainings running at once (each is a child process using a CPU core); series due beyond it wait their turn in a first-in, first-out queue.'),
+    maxConcurrentTrainings: z
+      .number()
+      .int()
+      .min(1)
+      .default(1)
+      .describe('Most LSTM trainings running at once (each is a child process using a CPU core); series due beyond it wait their turn in a first-in, first-out queue.'),
   })
   .prefault({})
   .describe('Learned models: the LSTM, the Random Forest optimizer, and when they are retrained (the interval is scaling.modelRetrainInterval).');

@@ -58,15 +58,22 @@ const workloadQueueSchema = z.strictObject({
 });
 
 const discoverySchema = z.strictObject({
-  query: z.string().min(1).describe('PromQL returning one series per queue of this workload ({{namespace}}, {{workload}} allowed), e.g. sum by (queue) (rabbitmq_queue_messages_ready{namespace="{{namespace}}"}).'),
-  label: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'expected a Prometheus label name').default('queue').describe('The label of the query\'s series that names the queue.'),
+  query: z
+    .string()
+    .min(1)
+    .describe('PromQL returning one series per queue of this workload ({{namespace}}, {{workload}} allowed), e.g. sum by (queue) (rabbitmq_queue_messages_ready{namespace="{{namespace}}"}).'),
+  label: z
+    .string()
+    .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'expected a Prometheus label name')
+    .default('queue')
+    .describe("The label of the query's series that names the queue."),
   limit: z.number().int().positive().default(500).describe('At most this many discovered queues; beyond it queues are left out (foresight_discovery_limited, a warning in the log).'),
   threshold: z.number().positive().default(1000).describe('The overload threshold of every discovered queue.'),
   staleAfter: duration.default(600).describe('A queue that vanished from the query is kept (stale) this long, then dropped from every surface.'),
 });
 
 const workloadSchema = z.strictObject({
-  name: kubernetesName.describe('The workload\'s object name (the Deployment, StatefulSet or ScaledObject).'),
+  name: kubernetesName.describe("The workload's object name (the Deployment, StatefulSet or ScaledObject)."),
   namespace: kubernetesNamespace.describe('The namespace it runs in; only HPAs of this namespace read its metrics.'),
   kind: z.enum(workloadKinds).default('Deployment').describe('Deployment, StatefulSet, or ScaledObject (KEDA scales its target).'),
   minReplicas: z.number().int().nonnegative().default(1).describe('Fewest replicas ever recommended.'),
@@ -82,7 +89,7 @@ const workloadSchema = z.strictObject({
         .describe('Per-queue templates of this workload; default: queries.queue.'),
     })
     .prefault({})
-    .describe('The workload\'s own inputs as PromQL templates; values are escaped for the string literal they stand in.'),
+    .describe("The workload's own inputs as PromQL templates; values are escaped for the string literal they stand in."),
 });
 
 const ruleSetSchema = z.strictObject({
@@ -98,7 +105,7 @@ const ruleSetSchema = z.strictObject({
 export const workloadsSection = z
   .array(workloadSchema)
   .default([])
-  .describe('Workloads, in any namespaces, each with its queues and inputs (docs/workloads.md). Empty: the design\'s five resources and queues (the demo).');
+  .describe("Workloads, in any namespaces, each with its queues and inputs (docs/workloads.md). Empty: the design's five resources and queues (the demo).");
 
 export const ruleSetsSection = z.array(ruleSetSchema).default([]).describe('Named scaling rule sets that workloads use (by name or label selector).');
 

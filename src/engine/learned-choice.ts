@@ -1,15 +1,6 @@
 import type { Config } from '../config/index.js';
 import { messageOf, type RegularSeries } from '../core/index.js';
-import {
-  actualsAtOrigins,
-  type EachOriginForecasts,
-  type FittedForecaster,
-  type ForecastSpec,
-  type MaturedAccuracyTracker,
-  type PointForecast,
-  maseScale,
-  scoreForecasts,
-} from '../forecast/index.js';
+import { actualsAtOrigins, type EachOriginForecasts, type FittedForecaster, type ForecastSpec, type MaturedAccuracyTracker, type PointForecast, maseScale, scoreForecasts } from '../forecast/index.js';
 import type { LearnedModels, LearnedModelStatus, LearnedServing } from './learned-models.js';
 import type { HostForecastSettings, HostSeriesReply, ModelHostPort } from './model-host.js';
 import type { ModelAccuracy } from './snapshot.js';
@@ -153,7 +144,14 @@ export class LearnedModelChoice {
       try {
         forecasts = await p.serving.forecastsFrom(p.series, p.fromIndex);
       } catch (error) {
-        settle(p.key, { model: p.model, fittedAtMs: p.fittedAtMs, use: false, learnedMase: Number.NaN, baselineMase: baselineMases[index]!, reason: `the learned model could not be scored: ${messageOf(error)}` });
+        settle(p.key, {
+          model: p.model,
+          fittedAtMs: p.fittedAtMs,
+          use: false,
+          learnedMase: Number.NaN,
+          baselineMase: baselineMases[index]!,
+          reason: `the learned model could not be scored: ${messageOf(error)}`,
+        });
         continue;
       }
       const choice = compareLearned(p, forecasts, baselineMases[index]!, settings.model, nowMs);
@@ -213,6 +211,20 @@ function compareLearned(p: PendingComparison, forecasts: EachOriginForecasts, ba
     learnedMase,
     baselineMase,
     ...(reason === undefined ? {} : { reason }),
-    ...(score.count > 0 ? { scores: { seriesKey: key, model: model.model, mase: score.mase, wape: score.wape, accuracyPercent: score.accuracyPercent, coverage: score.coverage80, horizonSeconds, points: score.count, evaluatedAtMs: nowMs } } : {}),
+    ...(score.count > 0
+      ? {
+          scores: {
+            seriesKey: key,
+            model: model.model,
+            mase: score.mase,
+            wape: score.wape,
+            accuracyPercent: score.accuracyPercent,
+            coverage: score.coverage80,
+            horizonSeconds,
+            points: score.count,
+            evaluatedAtMs: nowMs,
+          },
+        }
+      : {}),
   };
 }

@@ -129,10 +129,7 @@ export class Reconciler {
     const targets = forecastTargets(config, queues);
     this.#forgetExpired(config, queues, targets);
     const reads = this.#history.reads(targets, config, gridEndMs);
-    const [latest, ...histories] = await Promise.all([
-      source.readLatest(cycleInputs(config, queues), startedAtMs),
-      ...reads.map((read) => source.readHistory(read.inputs, read.range)),
-    ]);
+    const [latest, ...histories] = await Promise.all([source.readLatest(cycleInputs(config, queues), startedAtMs), ...reads.map((read) => source.readHistory(read.inputs, read.range))]);
     const history = { history: histories.flatMap((h) => h.history), problems: histories.flatMap((h) => h.problems) };
     const problems = [...latest.problems, ...history.problems];
     for (const problem of problems) recorder.sourceProblem(problem.reason);
@@ -383,8 +380,7 @@ export class Reconciler {
     } else {
       this.#anomalies?.retain(new Set(cycleInputs(config, listedQueues(config)).map(inputKey)));
     }
-    const gridChanged =
-      previous === undefined || previous.forecast.step !== config.forecast.step || previous.forecast.history !== config.forecast.history;
+    const gridChanged = previous === undefined || previous.forecast.step !== config.forecast.step || previous.forecast.history !== config.forecast.history;
     if (gridChanged) this.#history.clear();
     // Model settings and thresholds may have changed with the configuration: the model host refits
     // every series and retrains the optimizer on the next cycle (the observations stay valid).

@@ -41,7 +41,9 @@ export class WorkloadDecisions {
     const next = new Map<string, DecisionState>();
     const byWorkload = groupBy(queues, (q) => `${q.namespace}/${q.workload}`);
     const inputsByWorkload = groupBy(inputs, (i) => (i.input.kind === 'workload' || (i.input.kind === 'queue' && i.input.workload !== undefined) ? `${i.input.namespace}/${i.input.workload}` : ''));
-    const forecastsByWorkload = groupBy(forecasts, (f) => (f.input.kind === 'workload' || (f.input.kind === 'queue' && f.input.workload !== undefined) ? `${f.input.namespace}/${f.input.workload}` : ''));
+    const forecastsByWorkload = groupBy(forecasts, (f) =>
+      f.input.kind === 'workload' || (f.input.kind === 'queue' && f.input.workload !== undefined) ? `${f.input.namespace}/${f.input.workload}` : '',
+    );
     const shared = inputsByWorkload.get('') ?? [];
     for (const w of config.workloads) {
       const id = `${w.namespace}/${w.name}`;

@@ -59,7 +59,5 @@ export function cycleInputs(config: Config, queues: readonly QueueSpec[]): Input
 
 /** The input of one metric of a queue. */
 export function queueInput(q: QueueSpec, metric: (typeof queueMetrics)[number]): InputRef {
-  return q.namespace === undefined || q.workload === undefined
-    ? { kind: 'queue', queue: q.queue, metric }
-    : { kind: 'queue', queue: q.queue, metric, namespace: q.namespace, workload: q.workload };
+  return q.namespace === undefined || q.workload === undefined ? { kind: 'queue', queue: q.queue, metric } : { kind: 'queue', queue: q.queue, metric, namespace: q.namespace, workload: q.workload };
 }

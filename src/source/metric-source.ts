@@ -79,6 +79,4 @@ export interface MetricSource {
 }
 
 /** What a discovery query found. */
-export type QueueDiscovery =
-  | { readonly ok: true; readonly queues: readonly string[]; readonly query: string }
-  | { readonly ok: false; readonly message: string; readonly query: string };
+export type QueueDiscovery = { readonly ok: true; readonly queues: readonly string[]; readonly query: string } | { readonly ok: false; readonly message: string; readonly query: string };

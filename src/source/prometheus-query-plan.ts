@@ -140,7 +140,8 @@ export function compileTemplates(queries: PrometheusQueries): Map<string, Compil
       }
     };
     for (const [metric, template] of Object.entries(w.inputs)) compile(template, ['namespace', 'workload'], `workload/${w.namespace}/${w.workload}/${metric}`, `${w.where}.${metric}`);
-    for (const [metric, template] of Object.entries(w.queue)) compile(template, ['namespace', 'workload', 'queue'], `workload-queue/${w.namespace}/${w.workload}/${metric}`, `${w.where}.queue.${metric}`);
+    for (const [metric, template] of Object.entries(w.queue))
+      compile(template, ['namespace', 'workload', 'queue'], `workload-queue/${w.namespace}/${w.workload}/${metric}`, `${w.where}.queue.${metric}`);
     if (w.discovery !== undefined) compile(w.discovery.query, ['namespace', 'workload'], discoveryKey(w), `${w.where.replace(/\.queries$/, '')}.discovery.query`);
   }
   return templates;

@@ -1,16 +1,5 @@
 import { lstmFormat, restoreLstm, retrainDecision } from '../forecast/index.js';
-import type {
-  FeatureInputs,
-  ForecastSpec,
-  LstmMeta,
-  LstmOptions,
-  LstmProgress,
-  LstmRestoreFailure,
-  RetrainDecision,
-  ShadowResult,
-  TfBackendPreference,
-  TrainedLstm,
-} from '../forecast/index.js';
+import type { FeatureInputs, ForecastSpec, LstmMeta, LstmOptions, LstmProgress, LstmRestoreFailure, RetrainDecision, ShadowResult, TfBackendPreference, TrainedLstm } from '../forecast/index.js';
 import { lstmMetaOf } from './meta-schema.js';
 import type { ModelStore, StoreFailure } from './model-store.js';
 import type { TrainingFailure, TrainingJob, TrainingOutcome } from './training-job.js';
@@ -325,7 +314,11 @@ export class ModelLifecycle {
     }
     const restored = await restoreLstm(outcome.artifacts, outcome.meta, this.#options.backend);
     if (!restored.ok) {
-      const report: TrainingReport = { deployed: false, durationSeconds: outcome.durationSeconds, failure: { reason: restored.error.reason, message: `the new model does not load: ${restored.error.message}` } };
+      const report: TrainingReport = {
+        deployed: false,
+        durationSeconds: outcome.durationSeconds,
+        failure: { reason: restored.error.reason, message: `the new model does not load: ${restored.error.message}` },
+      };
       state.lastReport = report;
       events?.trainingFinished?.(seriesKey, report);
       return;

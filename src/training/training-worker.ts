@@ -39,12 +39,7 @@ async function run(job: TrainingJob): Promise<void> {
       // The newest held-out origins (at most shadowOrigins of them): data the new model never trained on.
       const n = job.inputs.target.values.length;
       const fromOrigin = Math.max(candidate.meta.validation.firstOrigin, n - job.spec.horizonSteps - shadowOrigins);
-      const shadow = shadowEvaluate(
-        current === undefined ? undefined : withInputs(current, job, fromOrigin),
-        withInputs(candidate, job, fromOrigin),
-        job.inputs.target,
-        fromOrigin,
-      );
+      const shadow = shadowEvaluate(current === undefined ? undefined : withInputs(current, job, fromOrigin), withInputs(candidate, job, fromOrigin), job.inputs.target, fromOrigin);
       current?.dispose();
       const artifacts = await candidate.exportArtifacts();
       outcome = { ok: true, seriesKey: job.seriesKey, artifacts, meta: candidate.meta, shadow, durationSeconds: seconds() };

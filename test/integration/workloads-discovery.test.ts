@@ -148,7 +148,10 @@ workloads:
     const clock = new ManualClock(baseMs + 30 * MINUTE_MS);
     // The same configuration, but a source whose claims discovery query no longer parses (as after a bad edit upstream).
     const broken = configFromYaml(
-      JSON.stringify({ ...config, workloads: config.workloads.map((w, i) => (i === 0 ? w : { ...w, discovery: { ...w.discovery!, query: 'sum by (queue) (rabbitmq_queue_messages_ready{namespace="{{namespace}}"}' } })) }),
+      JSON.stringify({
+        ...config,
+        workloads: config.workloads.map((w, i) => (i === 0 ? w : { ...w, discovery: { ...w.discovery!, query: 'sum by (queue) (rabbitmq_queue_messages_ready{namespace="{{namespace}}"}' } })),
+      }),
     );
     let source = createSource(config, clock);
     const switching: MetricSource = {

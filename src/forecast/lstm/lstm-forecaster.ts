@@ -334,12 +334,7 @@ function halfSplitCoverage(residuals: readonly number[]): number {
  * `insufficient_history` otherwise, so the caller falls back to a baseline with that reason.
  * Deterministic for a given seed on a given backend. Never throws for data reasons.
  */
-export async function trainLstm(
-  inputs: FeatureInputs,
-  spec: ForecastSpec,
-  options: Partial<LstmOptions> = {},
-  hooks: LstmTrainHooks = {},
-): Promise<Result<TrainedLstm, FitFailure>> {
+export async function trainLstm(inputs: FeatureInputs, spec: ForecastSpec, options: Partial<LstmOptions> = {}, hooks: LstmTrainHooks = {}): Promise<Result<TrainedLstm, FitFailure>> {
   const o: LstmOptions = { ...defaultLstmOptions, ...options };
   const bad = specProblem(spec);
   if (bad !== undefined) return err(bad);

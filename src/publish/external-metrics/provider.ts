@@ -47,7 +47,11 @@ export interface ExternalMetricInfo {
 
 /** Every served metric. */
 export const externalMetricInfos: readonly ExternalMetricInfo[] = Object.freeze([
-  { metric: 'predicted_queue_depth', labels: ['queue', 'horizon', 'quantile'], description: 'Forecast queue depth (messages) at the horizon; quantile 0.5 is the point forecast, 0.1 and 0.9 bound the 80% band.' },
+  {
+    metric: 'predicted_queue_depth',
+    labels: ['queue', 'horizon', 'quantile'],
+    description: 'Forecast queue depth (messages) at the horizon; quantile 0.5 is the point forecast, 0.1 and 0.9 bound the 80% band.',
+  },
   { metric: 'queue_depth', labels: ['queue'], description: 'Observed queue depth (messages).' },
   { metric: 'recommended_replicas', labels: ['resource'], description: 'Replicas (pool size for db_connections) Foresight recommends now.' },
   { metric: 'anomaly_score', labels: ['metric', 'queue'], description: 'Anomaly score in [0, 1] of a monitored metric (queue depth verdicts carry their queue).' },
@@ -133,8 +137,7 @@ export interface ExternalMetricsProvider {
 /** How an item is scoped for exposure rules. */
 type Scope =
   /** `namespace` is set for a workload's queue or decision: only that namespace may read it. */
-  | { readonly kind: 'queue' | 'resource'; readonly name: string; readonly namespace?: string }
-  | { readonly kind: 'system'; readonly namespace?: string };
+  { readonly kind: 'queue' | 'resource'; readonly name: string; readonly namespace?: string } | { readonly kind: 'system'; readonly namespace?: string };
 
 /** One value the snapshot can serve, with its JSON prepared once per snapshot. */
 interface Candidate {
@@ -199,15 +202,36 @@ export function buildSnapshotIndex(snapshot: Snapshot, windowSeconds: number): S
       const horizon = formatDuration(f.horizonSeconds);
       horizons.add(horizon);
       for (const [quantile, field] of servedQuantiles) {
-        predicted.push(candidate('predicted_queue_depth', { queue: q.queue, ...owner, horizon, quantile }, scope, servableValue(f.input, f[field]) ?? Number.NaN, timestamp, windowSeconds, predicted.length));
+        predicted.push(
+          candidate('predicted_queue_depth', { queue: q.queue, ...owner, horizon, quantile }, scope, servableValue(f.input, f[field]) ?? Number.NaN, timestamp, windowSeconds, predicted.length),
+        );
       }
     }
     const depth = q.current['depth'];
-    if (depth !== undefined) observed.push(candidate('queue_depth', { queue: q.queue, ...owner }, scope, servableValue({ kind: 'queue', queue: q.queue, metric: 'depth', ...owner }, depth) ?? Number.NaN, timestamp, windowSeconds, observed.length));
+    if (depth !== undefined)
+      observed.push(
+        candidate(
+          'queue_depth',
+          { queue: q.queue, ...owner },
+          scope,
+          servableValue({ kind: 'queue', queue: q.queue, metric: 'depth', ...owner }, depth) ?? Number.NaN,
+          timestamp,
+          windowSeconds,
+          observed.length,
+        ),
+      );
   }
   const replicas = snapshot.decisions.map((d, order) => {
     const owner = ownerOf(d);
-    return candidate('recommended_replicas', { resource: d.resource, ...owner }, { kind: 'resource', name: d.resource, ...(owner === undefined ? {} : { namespace: owner.namespace }) }, d.recommendedReplicas, timestamp, windowSeconds, order);
+    return candidate(
+      'recommended_replicas',
+      { resource: d.resource, ...owner },
+      { kind: 'resource', name: d.resource, ...(owner === undefined ? {} : { namespace: owner.namespace }) },
+      d.recommendedReplicas,
+      timestamp,
+      windowSeconds,
+      order,
+    );
   });
   const anomalies = snapshot.anomalies.map((a, order) => {
     const owner = workloadOf.get(a.seriesKey) ?? workloadOfKey(a.seriesKey);
@@ -331,13 +355,7 @@ function candidatesFor(index: MetricIndex, metric: ExternalMetricName, selector:
  * Answers one query from a snapshot index. Pure: everything it depends on is an argument.
  * `ageSeconds` is the snapshot's age now; `access` is what the namespace may read.
  */
-export function answerQuery(
-  index: SnapshotIndex,
-  ageSeconds: number,
-  settings: ProviderSettings,
-  access: NamespaceAccess,
-  query: ExternalMetricQuery,
-): Result<ExternalMetricAnswer, ProviderError> {
+export function answerQuery(index: SnapshotIndex, ageSeconds: number, settings: ProviderSettings, access: NamespaceAccess, query: ExternalMetricQuery): Result<ExternalMetricAnswer, ProviderError> {
   const metric = query.metric;
   if (!isExternalMetricName(metric)) {
     return err({ code: 404, message: `the server could not find the metric ${quoteInput(metric)}; served metrics: ${externalMetricNames.join(', ')}` });

@@ -44,7 +44,12 @@ describe('learnedModelsOf (the service adapter)', () => {
       await learned.load(key);
       const expected = trained.forecast(series);
       expect(await learned.latest([{ seriesKey: key, series }])).toEqual([expected]);
-      expect(await learned.latest([{ seriesKey: key, series }, { seriesKey: 'queue/none/depth', series }])).toEqual([expected, undefined]);
+      expect(
+        await learned.latest([
+          { seriesKey: key, series },
+          { seriesKey: 'queue/none/depth', series },
+        ]),
+      ).toEqual([expected, undefined]);
       const pid = modelProcessPid();
       expect(pid).toBeGreaterThan(0);
       const exited = new Promise<void>((resolve) => {

@@ -74,7 +74,7 @@ class FakeLearned implements LearnedModels {
   async latest(items: readonly { seriesKey: string; series: RegularSeries }[]): Promise<(PointForecast | undefined)[]> {
     return items.map(({ seriesKey, series }) => this.serving(seriesKey)?.model.forecast(series));
   }
-    status(): readonly LearnedModelStatus[] {
+  status(): readonly LearnedModelStatus[] {
     return [{ seriesKey: key, model: 'lstm', state: 'serving', trainedAtMs: 1 }];
   }
 }

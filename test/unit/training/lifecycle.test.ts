@@ -121,7 +121,12 @@ describe('ModelLifecycle: concurrent training cap', () => {
     runs[1]!.finish();
     await settle();
     expect(runs.map((r) => r.job.seriesKey)).toEqual(['a', 'b', 'c']);
-    expect(lifecycle.status().filter((s) => s.training).map((s) => s.seriesKey)).toEqual(['a', 'c']);
+    expect(
+      lifecycle
+        .status()
+        .filter((s) => s.training)
+        .map((s) => s.seriesKey),
+    ).toEqual(['a', 'c']);
     runs[0]!.finish();
     runs[2]!.finish();
     await lifecycle.whenIdle();

@@ -159,8 +159,7 @@ describe('ModelLifecycle', () => {
       accuracyThresholdPercent: () => 70,
       train: inProcess,
       events: {
-        modelLoaded: (seriesKey, meta, trainedAtMs) =>
-          loaded.push({ seriesKey, trainedAtMs, lookbackSteps: meta.options.lookbackSteps, servingMeta: meta === lifecycle.serving(seriesKey)?.meta }),
+        modelLoaded: (seriesKey, meta, trainedAtMs) => loaded.push({ seriesKey, trainedAtMs, lookbackSteps: meta.options.lookbackSteps, servingMeta: meta === lifecycle.serving(seriesKey)?.meta }),
       },
     });
     await lifecycle.load(key);
@@ -196,4 +195,3 @@ describe('ModelLifecycle', () => {
     await lifecycle.close();
   }, 60_000);
 });
-

@@ -39,11 +39,7 @@ describe('workloads configuration', () => {
     expect(profileOf(config, storefront!)).toBe('api_instances');
     expect(ruleSetOf(config, claims!)?.name).toBe('queue-workers');
     // Two namespaces may each have a queue called "orders": they are two queues.
-    expect(listedQueues(config).map((q) => `${q.namespace}/${q.workload}/${q.queue}`)).toEqual([
-      'shop/orders-worker/orders',
-      'shop/orders-worker/refunds',
-      'claims/claims-processor/orders',
-    ]);
+    expect(listedQueues(config).map((q) => `${q.namespace}/${q.workload}/${q.queue}`)).toEqual(['shop/orders-worker/orders', 'shop/orders-worker/refunds', 'claims/claims-processor/orders']);
   });
 
   test('a configuration without workloads is the seed: five queues, no workloads', () => {
@@ -87,11 +83,13 @@ workloads:
   });
 
   test('a rule set defined twice is refused', () => {
-    expect(problems(`
+    expect(
+      problems(`
 ruleSets:
   - { name: workers, file: a.yaml }
   - { name: workers, file: b.yaml }
-`)).toContain('ruleSets[1].name');
+`),
+    ).toContain('ruleSets[1].name');
   });
 
   test.each([

@@ -54,16 +54,29 @@ async function cycle() {
     .set(own('shop', 'storefront', 'replicas'), flat(from, to, 3, 0));
   const errors: string[] = [];
   const store = new SnapshotStore({ historyRetentionSeconds: 3600 });
-  const reconciler = new Reconciler({ source, clock, store, recorder: quiet, config: () => config, workloadPolicies: createWorkloadPolicyProvider(() => config, [repoRoot], (e) => errors.push(e)) });
+  const reconciler = new Reconciler({
+    source,
+    clock,
+    store,
+    recorder: quiet,
+    config: () => config,
+    workloadPolicies: createWorkloadPolicyProvider(
+      () => config,
+      [repoRoot],
+      (e) => errors.push(e),
+    ),
+  });
   const snapshot = await reconciler.runCycle();
   return { snapshot, source, errors, config, clock, store };
 }
 
 describe('Reconciler with workloads', () => {
-  it('reads each workload\'s queues and own inputs, and forecasts them', async () => {
+  it("reads each workload's queues and own inputs, and forecasts them", async () => {
     const { snapshot, source } = await cycle();
     const latest = source.calls.find((c) => c.method === 'readLatest');
-    const keys = latest!.inputs.map((i) => (i.kind === 'queue' ? `queue/${i.namespace}/${i.workload}/${i.queue}/${i.metric}` : i.kind === 'workload' ? `workload/${i.namespace}/${i.workload}/${i.metric}` : `${i.kind}`));
+    const keys = latest!.inputs.map((i) =>
+      i.kind === 'queue' ? `queue/${i.namespace}/${i.workload}/${i.queue}/${i.metric}` : i.kind === 'workload' ? `workload/${i.namespace}/${i.workload}/${i.metric}` : `${i.kind}`,
+    );
     expect(keys).toContain('queue/shop/orders-worker/orders/depth');
     expect(keys).toContain('queue/claims/claims-worker/orders/depth');
     expect(keys).toContain('workload/shop/storefront/cpu_percent');
@@ -92,7 +105,7 @@ describe('Reconciler with workloads', () => {
     expect(storefront).toMatchObject({ resource: 'api_instances', currentReplicas: 3, direction: 'up' });
   });
 
-  it('the external-metrics API never shows one namespace\'s workloads to another', async () => {
+  it("the external-metrics API never shows one namespace's workloads to another", async () => {
     const { snapshot, config, clock } = await cycle();
     const provider = createSnapshotProvider({ latest: () => snapshot, clock, settings: () => providerSettingsFromConfig(config) });
     const ask = (namespace: string, metric: string, selector: string) => {
