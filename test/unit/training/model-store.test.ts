@@ -22,7 +22,7 @@ beforeAll(async () => {
   const result = await trainLstm({ target: series }, spec, small);
   if (!result.ok) throw new Error(result.error.message);
   trained = result.value;
-}, 60_000);
+});
 afterAll(async () => {
   trained?.dispose();
   await rm(root, { recursive: true, force: true });
@@ -143,7 +143,7 @@ describe('ModelLifecycle', () => {
     const reloaded = await store.load(key);
     expect(reloaded.ok).toBe(true);
     await lifecycle.close();
-  }, 60_000);
+  });
 
   it('reports a model restored from disk through modelLoaded (once), and not a corrupt one', async () => {
     const store = new ModelStore(join(root, 'loaded'));
@@ -168,7 +168,7 @@ describe('ModelLifecycle', () => {
     expect(loaded).toEqual([{ seriesKey: key, trainedAtMs: 1_700_000_123_000, lookbackSteps: small.lookbackSteps, servingMeta: true }]);
     expect(lifecycle.status().find((s) => s.seriesKey === key)).toMatchObject({ trainedAtMs: 1_700_000_123_000, training: false, queued: false });
     await lifecycle.close();
-  }, 60_000);
+  });
 
   it('keeps the serving model when the new one does not beat it on the held-out window', async () => {
     const store = new ModelStore(join(root, 'shadow'));
@@ -193,5 +193,5 @@ describe('ModelLifecycle', () => {
     expect(report.shadow!.candidateMae).toBeGreaterThan(report.shadow!.currentMae);
     expect(lifecycle.serving(key)).toBe(before);
     await lifecycle.close();
-  }, 60_000);
+  });
 });

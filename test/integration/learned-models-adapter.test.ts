@@ -7,12 +7,12 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { learnedModelsOf } from '../../../src/app/index.js';
-import type { RegularSeries } from '../../../src/core/index.js';
-import { ProcessModelHost } from '../../../src/engine/index.js';
-import { type ForecastSpec, type TrainedLstm, trainLstm } from '../../../src/forecast/index.js';
-import { ModelLifecycle, ModelStore } from '../../../src/training/index.js';
-import { childPids } from '../../support/processes.js';
+import { learnedModelsOf } from '../../src/app/index.js';
+import type { RegularSeries } from '../../src/core/index.js';
+import { ProcessModelHost } from '../../src/engine/index.js';
+import { type ForecastSpec, type TrainedLstm, trainLstm } from '../../src/forecast/index.js';
+import { ModelLifecycle, ModelStore } from '../../src/training/index.js';
+import { childPids } from '../support/processes.js';
 
 const key = 'queue/orders/depth';
 const spec: ForecastSpec = { stepSeconds: 300, seasonSteps: 48, horizonSteps: 3 };
@@ -26,7 +26,7 @@ beforeAll(async () => {
   if (!result.ok) throw new Error(result.error.message);
   trained = result.value;
   await new ModelStore(root).save(key, await trained.exportArtifacts(), { ...trained.meta, seriesKey: key, createdAtMs: 1_700_000_000_000, trainingDurationSeconds: 1 });
-}, 60_000);
+});
 afterAll(async () => {
   trained?.dispose();
   await rm(root, { recursive: true, force: true });
@@ -38,7 +38,12 @@ const modelProcessPid = (): number | undefined => childPids('model-process-entry
 describe('learnedModelsOf (the service adapter)', () => {
   it('forecasts with the stored model in the model process, and sends the weights again after a restart', async () => {
     const lifecycle = new ModelLifecycle({ store: new ModelStore(root), lstm: () => ({}), retrainIntervalSeconds: () => 86_400, accuracyThresholdPercent: () => 0, backend: 'wasm' });
-    const host = new ProcessModelHost();
+    // The host says when its process ended: the test waits for that event, not for a time.
+    let hostSawExit: () => void = () => undefined;
+    const hostNoticedExit = new Promise<void>((resolve) => {
+      hostSawExit = resolve;
+    });
+    const host = new ProcessModelHost({ onExit: () => hostSawExit() });
     try {
       const learned = learnedModelsOf(lifecycle, host, () => 'wasm');
       await learned.load(key);
@@ -52,17 +57,8 @@ describe('learnedModelsOf (the service adapter)', () => {
       ).toEqual([expected, undefined]);
       const pid = modelProcessPid();
       expect(pid).toBeGreaterThan(0);
-      const exited = new Promise<void>((resolve) => {
-        const poll = setInterval(() => {
-          if (modelProcessPid() === undefined) {
-            clearInterval(poll);
-            resolve();
-          }
-        }, 20);
-      });
       process.kill(pid!, 'SIGKILL');
-      await exited;
-      await new Promise((resolve) => setTimeout(resolve, 50)); // let the host see the exit
+      await hostNoticedExit;
       // A new process holds nothing: it answers `missing`, and the adapter sends the weights again.
       expect(await learned.latest([{ seriesKey: key, series }])).toEqual([expected]);
       expect(modelProcessPid()).not.toBe(pid);
@@ -74,5 +70,5 @@ describe('learnedModelsOf (the service adapter)', () => {
       await host.close();
       await lifecycle.close();
     }
-  }, 60_000);
+  });
 });
