@@ -10,6 +10,7 @@
 import { readFileSync } from 'node:fs';
 import process from 'node:process';
 import { fileURLToPath } from 'node:url';
+import { systemClock } from '../../src/core/index.js';
 import { buildService, configFromYaml } from '../../test/support/service.js';
 
 export interface ScaleChildReady {
@@ -28,7 +29,8 @@ export interface ScaleChildCycle {
 
 async function serve(configPath: string, pkiDir: string, expectedQueues: number): Promise<void> {
   const yaml = readFileSync(configPath, 'utf8').replace('__PKI_DIR__', JSON.stringify(pkiDir));
-  const service = buildService(configFromYaml(yaml));
+  // The system clock: the Prometheus it reads stamps its samples with the wall time (the test helper's default is a manual clock).
+  const service = buildService(configFromYaml(yaml), { clock: systemClock });
   const began = performance.now();
   await service.start();
   let stopping = false;
