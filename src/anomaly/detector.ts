@@ -46,6 +46,17 @@ export function monitoredMetricOf(input: InputRef): MonitoredMetric | undefined 
       return input.metric === 'depth' ? 'queue_depth' : undefined;
     case 'performance':
       return input.metric === 'response_time_p95_seconds' ? 'response_time' : input.metric === 'error_rate_percent' ? 'error_rate' : undefined;
+    case 'workload':
+      // A workload's own inputs are scored like the cluster-wide ones they stand in for.
+      return input.metric === 'cpu_percent'
+        ? 'cpu'
+        : input.metric === 'memory_percent'
+          ? 'memory'
+          : input.metric === 'response_time_p95_seconds'
+            ? 'response_time'
+            : input.metric === 'error_rate_percent'
+              ? 'error_rate'
+              : undefined;
     case 'replicas':
       return undefined;
   }

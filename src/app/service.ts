@@ -9,7 +9,19 @@ import { type Actuator, createActuator } from '../actuate/index.js';
 import { buildApi, createExternalMetricsServer, type ExternalMetricsServer, type ScalingRulesState } from '../api/index.js';
 import type { Config } from '../config/index.js';
 import type { Clock } from '../core/index.js';
-import { createPolicyProvider, inlineModelHost, type ModelHostPort, type ObservationStore, nodeTimers, ProcessModelHost, Reconciler, Scheduler, SnapshotStore, type Timers } from '../engine/index.js';
+import {
+  createPolicyProvider,
+  createWorkloadPolicyProvider,
+  inlineModelHost,
+  type ModelHostPort,
+  type ObservationStore,
+  nodeTimers,
+  ProcessModelHost,
+  Reconciler,
+  Scheduler,
+  SnapshotStore,
+  type Timers,
+} from '../engine/index.js';
 import { tensorCount } from '../forecast/index.js';
 import {
   createExternalMetricsInstruments,
@@ -24,6 +36,7 @@ import {
 import type { MetricSource } from '../source/index.js';
 import { createFileObservationLog, lstmOptionsFromConfig, ModelLifecycle, ModelStore } from '../training/index.js';
 import { learnedModelsOf } from './learned-models.js';
+import { DiscoveryLog } from './discovery-log.js';
 import { ConfiguredSource } from './source-factory.js';
 import { lifecycleEvents } from './training-events.js';
 
@@ -122,18 +135,32 @@ export class Service {
     const source = options.source ?? new ConfiguredSource(config, clock, this.metrics, logger.child({ module: 'source' }));
     const rulesLog = logger.child({ module: 'decide' });
     // A refused rules file shows in the log, in foresight_scaling_rules_last_reload_successful and in /scaling/status.
+    // Only one of the two providers decides in a cycle (the seed's rules, or the workloads' rule sets), so they share that state.
+    const rulesRefused = (message: string): void => {
+      this.metrics.rulesReloaded(false);
+      this.#rules = { loaded: false, refusedAtMs: clock.nowMs(), lastError: message };
+    };
+    const rulesLoaded = (): void => {
+      this.metrics.rulesReloaded(true);
+      this.#rules = { loaded: true };
+    };
     const policy = createPolicyProvider(
       config,
       rulesBaseDirs,
       (message) => {
         rulesLog.error({ problems: message }, 'scaling rules refused; the previous rules keep deciding');
-        this.metrics.rulesReloaded(false);
-        this.#rules = { loaded: false, refusedAtMs: clock.nowMs(), lastError: message };
+        rulesRefused(message);
       },
-      () => {
-        this.metrics.rulesReloaded(true);
-        this.#rules = { loaded: true };
+      rulesLoaded,
+    );
+    const workloadPolicies = createWorkloadPolicyProvider(
+      config,
+      rulesBaseDirs,
+      (message) => {
+        rulesLog.error({ problems: message }, 'workload rule sets refused; the previous rules keep deciding');
+        rulesRefused(message);
       },
+      rulesLoaded,
     );
     // The model folder is read once: moving it needs a restart (models already loaded keep serving).
     this.models = new ModelLifecycle({
@@ -146,6 +173,7 @@ export class Service {
       events: lifecycleEvents(this.metrics, logger.child({ module: 'training' })),
     });
     const engineLog = logger.child({ module: 'engine' });
+    const discoveryLog = new DiscoveryLog(engineLog);
     // Read once: switching between a child process and the event loop needs a restart.
     this.modelHost = config().forecast.modelProcess
       ? new ProcessModelHost({
@@ -160,6 +188,7 @@ export class Service {
       recorder: this.metrics.recorder,
       config,
       policy,
+      workloadPolicies,
       learned: learnedModelsOf(this.models, this.modelHost, () => config().ml.lstm.backend),
       models: this.modelHost,
       observations: observationStore(join(config().scaling.modelPath, 'optimizer'), engineLog),
@@ -168,6 +197,7 @@ export class Service {
       runCycle: async () => {
         const snapshot = await this.reconciler.runCycle();
         engineLog.debug({ cycle: snapshot.cycle, durationSeconds: snapshot.durationSeconds, problems: snapshot.problems.length }, 'cycle completed');
+        discoveryLog.report(snapshot.discovery ?? []);
         // Only scheduled cycles act; "evaluate now" from the API only computes.
         await this.actuator.apply(snapshot);
       },

@@ -1,8 +1,8 @@
 import type { Logger } from 'pino';
-import type { Config } from '../config/index.js';
-import { allInputs, type Clock, type InputRef } from '../core/index.js';
+import { type Config, defaultWorkloadQueries } from '../config/index.js';
+import { allInputs, type Clock, type InputRef, type WorkloadRef } from '../core/index.js';
 import type { ServiceMetrics } from '../publish/index.js';
-import { defaultReplayDir, loadReplayDir, type MetricSource, PrometheusSource, ReplaySource, type TimeRange } from '../source/index.js';
+import { defaultReplayDir, loadReplayDir, type MetricSource, PrometheusSource, ReplaySource, type TimeRange, type WorkloadQueries } from '../source/index.js';
 
 /**
  * The source named by the current configuration. It is rebuilt when the source settings,
@@ -27,9 +27,13 @@ export class ConfiguredSource implements MetricSource {
     return this.#current().readHistory(inputs, range, signal);
   }
 
+  async discoverQueues(workload: WorkloadRef, atMs: number, signal?: AbortSignal) {
+    return this.#current().discoverQueues?.(workload, atMs, signal);
+  }
+
   #current(): MetricSource {
     const config = this.config();
-    const key = JSON.stringify([config.source, config.queries, config.queues]);
+    const key = JSON.stringify([config.source, config.queries, config.queues, config.workloads]);
     if (this.#source === undefined || key !== this.#key) {
       this.#source = createSource(config, this.clock, this.metrics, this.logger);
       this.#key = key;
@@ -67,7 +71,7 @@ export function createSource(config: Config, clock: Clock, metrics?: ServiceMetr
       maxPointsPerQuery: p.maxPointsPerQuery,
       maxResponseBytes: p.maxResponseBytes,
       queueLabel: config.queries.queueLabel,
-      queries: { queue: config.queries.queue, system: config.queries.system, performance: config.queries.performance, replicas: config.queries.replicas },
+      queries: { queue: config.queries.queue, system: config.queries.system, performance: config.queries.performance, replicas: config.queries.replicas, workloads: workloadQueries(config) },
       ...(metrics === undefined ? {} : { onQuery: (event) => metrics.observeQuery(event.kind, event.outcome, event.durationSeconds) }),
     });
   }
@@ -76,4 +80,23 @@ export function createSource(config: Config, clock: Clock, metrics?: ServiceMetr
   for (const problem of loaded.problems) logger?.warn({ problem }, 'skipped a bad row in a replay trace');
   logger?.info({ dir, series: loaded.traces.size }, 'replaying recorded traces (no Prometheus configured)');
   return new ReplaySource({ traces: loaded.traces, clock, speed: config.source.replay.speed });
+}
+
+/** Each workload's templates: its own where set, else the defaults of its kind (inputs) or queries.queue (queues). */
+export function workloadQueries(config: Config): WorkloadQueries[] {
+  return config.workloads.map((w, index) => {
+    const { queue, ...own } = w.queries;
+    return {
+      namespace: w.namespace,
+      workload: w.name,
+      where: `workloads[${index}].queries`,
+      inputs: { ...defaultWorkloadQueries(w.kind), ...definedOnly(own) },
+      queue: { ...config.queries.queue, ...definedOnly(queue) },
+      ...(w.discovery === undefined ? {} : { discovery: { query: w.discovery.query, label: w.discovery.label } }),
+    };
+  });
+}
+
+function definedOnly<T extends Record<string, string | undefined>>(values: T): Record<string, string> {
+  return Object.fromEntries(Object.entries(values).filter((e): e is [string, string] => e[1] !== undefined));
 }

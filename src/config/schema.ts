@@ -6,6 +6,7 @@ import { type forecastModels, forecastSection, mlSection } from './schema-foreca
 import { externalMetricsSection, kedaSection } from './schema-publish.js';
 import { logLevelSection, serverSection, snapshotSection } from './schema-service.js';
 import { queriesSection, queuesSection, sourceSection } from './schema-source.js';
+import { ruleSetsSection, workloadIssues, workloadsSection } from './schema-workloads.js';
 
 // The configuration schema, one file per group of sections (schema-*.ts), the tables of defaults in
 // schema-defaults.ts; this file composes them and holds the rules that span sections.
@@ -19,6 +20,8 @@ export const configSchema = z
     source: sourceSection,
     queues: queuesSection,
     queries: queriesSection,
+    workloads: workloadsSection,
+    ruleSets: ruleSetsSection,
     forecast: forecastSection,
     snapshot: snapshotSection,
     scaling: scalingSection,
@@ -37,6 +40,7 @@ export const configSchema = z
       if (seen.has(queue.name)) ctx.addIssue({ code: 'custom', path: ['queues', index, 'name'], message: `queue "${queue.name}" is listed twice` });
       seen.add(queue.name);
     });
+    for (const issue of workloadIssues(config.workloads, config.ruleSets)) ctx.addIssue({ code: 'custom', ...issue });
     const f = config.forecast;
     if (f.history < 2 * f.season) {
       ctx.addIssue({

@@ -19,18 +19,46 @@ export type PerformanceMetric = (typeof performanceMetrics)[number];
 export const resources = ['worker_processes', 'api_instances', 'batch_processors', 'ml_workers', 'db_connections'] as const;
 export type Resource = (typeof resources)[number];
 
+/**
+ * A workload's own measurements (its pods' CPU and memory, its latency and error rate, its
+ * replicas), read with the workload's templates instead of the cluster-wide ones.
+ */
+export const workloadMetrics = ['cpu_percent', 'memory_percent', 'response_time_p95_seconds', 'error_rate_percent', 'replicas'] as const;
+export type WorkloadMetric = (typeof workloadMetrics)[number];
+
+/** A configured workload: a Deployment, StatefulSet or ScaledObject target in a namespace. */
+export interface WorkloadRef {
+  readonly namespace: string;
+  readonly workload: string;
+}
+
 /** One input series, identified independently of how it is queried. */
 export type InputRef =
-  | { readonly kind: 'queue'; readonly queue: string; readonly metric: QueueMetric }
+  /** A queue; `namespace` and `workload` are set when the queue belongs to a configured workload. */
+  | { readonly kind: 'queue'; readonly queue: string; readonly metric: QueueMetric; readonly namespace?: string; readonly workload?: string }
+  | { readonly kind: 'workload'; readonly namespace: string; readonly workload: string; readonly metric: WorkloadMetric }
   | { readonly kind: 'system'; readonly metric: SystemMetric }
   | { readonly kind: 'performance'; readonly metric: PerformanceMetric }
   | { readonly kind: 'replicas'; readonly resource: Resource };
 
-/** A stable string key for an input: "queue/batch_processing/depth", "system/cpu_percent", "replicas/ml_workers". */
+/**
+ * The identity of a queue among all queues: its name for the seed's cluster-wide queues,
+ * "namespace/workload/name" for a workload's queue (two namespaces may both have an "orders" queue).
+ */
+export function queueId(ref: { readonly queue: string; readonly namespace?: string | undefined; readonly workload?: string | undefined }): string {
+  return ref.namespace === undefined || ref.workload === undefined ? ref.queue : `${ref.namespace}/${ref.workload}/${ref.queue}`;
+}
+
+/**
+ * A stable string key for an input: "queue/batch_processing/depth", "system/cpu_percent",
+ * "replicas/ml_workers", "queue/shop/orders-worker/orders/depth", "workload/shop/api/cpu_percent".
+ */
 export function inputKey(ref: InputRef): string {
   switch (ref.kind) {
     case 'queue':
-      return `queue/${ref.queue}/${ref.metric}`;
+      return `queue/${queueId(ref)}/${ref.metric}`;
+    case 'workload':
+      return `workload/${ref.namespace}/${ref.workload}/${ref.metric}`;
     case 'system':
     case 'performance':
       return `${ref.kind}/${ref.metric}`;

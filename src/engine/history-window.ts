@@ -1,6 +1,7 @@
 import type { Config } from '../config/index.js';
 import { type InputRef, inputKey, type RegularSeries } from '../core/index.js';
 import type { TimeRange } from '../source/index.js';
+import { listedQueues, type QueueSpec, queueInput, usesWorkloads } from './workload-queues.js';
 
 /** The inputs the engine forecasts, besides every queue's depth. */
 const forecastedInputs: readonly InputRef[] = [
@@ -9,15 +10,23 @@ const forecastedInputs: readonly InputRef[] = [
   { kind: 'performance', metric: 'response_time_p95_seconds' },
 ];
 
-/** The inputs whose history is kept and forecast for a configuration. */
-export function forecastTargets(config: Config): InputRef[] {
+/**
+ * The inputs whose history is kept and forecast for a configuration: every queue's depth and arrival
+ * rate, and the cluster-wide CPU, memory and p95 (with workloads, also each workload's own).
+ * `queues` defaults to the listed ones; the reconciler passes the discovered ones too.
+ */
+export function forecastTargets(config: Config, queues: readonly QueueSpec[] = listedQueues(config)): InputRef[] {
   return [
-    ...config.queues.map((q): InputRef => ({ kind: 'queue', queue: q.name, metric: 'depth' })),
+    ...queues.map((q) => queueInput(q, 'depth')),
     // Arrival rates: the load the resource optimizer sizes replicas for, and predicted_enqueue_rate_* in rules.
-    ...config.queues.map((q): InputRef => ({ kind: 'queue', queue: q.name, metric: 'enqueue_rate_per_second' })),
+    ...queues.map((q) => queueInput(q, 'enqueue_rate_per_second')),
     ...forecastedInputs,
+    ...(usesWorkloads(config) ? config.workloads.flatMap((w) => forecastedWorkloadMetrics.map((metric): InputRef => ({ kind: 'workload', namespace: w.namespace, workload: w.name, metric }))) : []),
   ];
 }
+
+/** The workload inputs forecast beside its queues (the decisions' predicted_cpu and predicted_response_time). */
+const forecastedWorkloadMetrics = ['cpu_percent', 'response_time_p95_seconds'] as const;
 
 /** One history read a cycle makes: some inputs over one range. */
 export interface HistoryRead {
@@ -70,6 +79,14 @@ export class HistoryWindow {
   /** The buffered history of `key`, if any was read. */
   get(key: string): RegularSeries | undefined {
     return this.#series.get(key);
+  }
+
+  /** Forgets the buffers of series not in `keys` (a discovered queue that expired), so memory follows the queues. */
+  retain(keys: ReadonlySet<string>): string[] {
+    const dropped = [...this.#series.keys()].filter((key) => !keys.has(key));
+    for (const key of dropped) this.#series.delete(key);
+    for (const key of [...this.#windowRead]) if (!keys.has(key)) this.#windowRead.delete(key);
+    return dropped;
   }
 
   /** Forgets every buffer (the grid changed): the next cycle reads the whole window again. */

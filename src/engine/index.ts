@@ -15,3 +15,5 @@ export * from './policy-loader.js';
 export * from './recorder.js';
 export * from './scheduler.js';
 export * from './snapshot.js';
+export { WorkloadDecisions, type WorkloadPolicies } from './workload-decisions.js';
+export { cycleInputs, listedQueues, profileOf, type QueueSpec, queueInput, ruleSetOf, usesWorkloads } from './workload-queues.js';

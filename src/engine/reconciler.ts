@@ -1,5 +1,6 @@
 import type { Config } from '../config/index.js';
-import { allInputs, type Clock, guardReading, guardSeries, inputKey, lastFinite, messageOf, type RegularSeries } from '../core/index.js';
+import { type Clock, guardReading, guardSeries, type InputRef, inputKey, lastFinite, messageOf, type RegularSeries } from '../core/index.js';
+import { QueueDiscovery } from './queue-discovery.js';
 import { AnomalyTracker, monitoredMetricOf, toAnomalyVerdict } from '../anomaly/index.js';
 import { decide, type DecisionPolicy, type DecisionState, initialDecisionState, type QueueTrendReport } from '../decide/index.js';
 import { MaturedAccuracyTracker, type PointForecast, saneForecast } from '../forecast/index.js';
@@ -14,6 +15,8 @@ import { failIfNothingRead } from './read-outcome.js';
 import type { Recorder } from './recorder.js';
 import { buildSnapshot, toResourceDecision } from './snapshot-builder.js';
 import type { AnomalyState, InputValue, ModelAccuracy, OptimizerState, ResourceDecision, SeriesForecast, Snapshot, SnapshotStore } from './snapshot.js';
+import { WorkloadDecisions, type WorkloadPolicies } from './workload-decisions.js';
+import { cycleInputs, listedQueues, type QueueSpec, usesWorkloads } from './workload-queues.js';
 
 /** What the reconciler needs; all of it injected so that a test can drive a cycle with fakes. */
 export interface ReconcilerDeps {
@@ -31,6 +34,8 @@ export interface ReconcilerDeps {
   readonly models?: ModelHostPort;
   /** Where the resource optimizer's observations survive restarts; default: memory only. */
   readonly observations?: ObservationStore;
+  /** The decision policy of each configured workload (its rule set); none → workloads are not decided. */
+  readonly workloadPolicies?: () => WorkloadPolicies | undefined;
 }
 
 /**
@@ -64,6 +69,8 @@ export class Reconciler {
   #builtFor: Config | undefined;
   readonly #learnedChoice: LearnedModelChoice;
   readonly #optimizer: OptimizerCycle;
+  readonly #workloadDecisions = new WorkloadDecisions();
+  readonly #discovery = new QueueDiscovery();
 
   constructor(deps: ReconcilerDeps) {
     this.#deps = deps;
@@ -117,12 +124,12 @@ export class Reconciler {
     const stepMs = config.forecast.step * 1000;
     const gridEndMs = Math.floor(startedAtMs / stepMs) * stepMs;
 
-    const targets = forecastTargets(config);
+    const discovered = await this.#discovery.run(config, source, startedAtMs);
+    const queues = [...listedQueues(config), ...discovered.queues];
+    const targets = forecastTargets(config, queues);
+    this.#forgetExpired(config, queues, targets);
     const reads = this.#history.reads(targets, config, gridEndMs);
-    const [latest, ...histories] = await Promise.all([
-      source.readLatest(allInputs(config.queues.map((q) => q.name)), startedAtMs),
-      ...reads.map((read) => source.readHistory(read.inputs, read.range)),
-    ]);
+    const [latest, ...histories] = await Promise.all([source.readLatest(cycleInputs(config, queues), startedAtMs), ...reads.map((read) => source.readHistory(read.inputs, read.range))]);
     const history = { history: histories.flatMap((h) => h.history), problems: histories.flatMap((h) => h.problems) };
     const problems = [...latest.problems, ...history.problems];
     for (const problem of problems) recorder.sourceProblem(problem.reason);
@@ -221,12 +228,18 @@ export class Reconciler {
     });
     const anomalies = config.scaling.anomalyDetectionEnabled ? this.#scoreAnomalies(config, inputs) : [];
     recorder.anomaliesScored(anomalies);
-    const optimizer = await this.#optimizer.run(config, this.#generation, inputs, forecasts, startedAtMs);
-    const policy = config.scaling.enabled ? this.#deps.policy?.() : undefined;
-    const decided = policy === undefined ? undefined : this.#decide(config, policy, inputs, forecasts, anomalies, optimizer, startedAtMs);
+    // The Random Forest optimizer learns per seed resource; workloads are decided by their rule sets alone.
+    const optimizer = usesWorkloads(config) ? [] : await this.#optimizer.run(config, this.#generation, inputs, forecasts, startedAtMs);
+    const decided = !config.scaling.enabled
+      ? undefined
+      : usesWorkloads(config)
+        ? this.#decideWorkloads(config, queues, inputs, forecasts, anomalies, startedAtMs)
+        : this.#decideSeed(config, inputs, forecasts, anomalies, optimizer, startedAtMs);
     const completedAtMs = clock.nowMs();
     this.#cycle += 1;
     return buildSnapshot(config, {
+      queues,
+      discovery: discovered.states,
       cycle: this.#cycle,
       startedAtMs,
       completedAtMs,
@@ -253,6 +266,45 @@ export class Reconciler {
     const { choices, scores } = await this.#learnedChoice.choose(learned, items, replies, settings, nowMs);
     for (const score of scores) this.#accuracy = [...this.#accuracy.filter((a) => !(a.seriesKey === score.seriesKey && a.model === score.model)), score];
     return choices;
+  }
+
+  /**
+   * Drops what the engine holds for series no longer read (a discovered queue that expired): their
+   * history, matured forecasts and anomaly state, so that memory follows the set of queues.
+   */
+  #forgetExpired(config: Config, queues: readonly QueueSpec[], targets: readonly InputRef[]): void {
+    if (!usesWorkloads(config)) return;
+    for (const key of this.#history.retain(new Set(targets.map(inputKey)))) this.#matured.forget(key);
+    this.#anomalies?.retain(new Set(cycleInputs(config, queues).map(inputKey)));
+  }
+
+  #decideSeed(
+    config: Config,
+    inputs: readonly InputValue[],
+    forecasts: readonly SeriesForecast[],
+    anomalies: readonly AnomalyState[],
+    optimizer: readonly OptimizerState[],
+    nowMs: number,
+  ): { decisions: ResourceDecision[]; trends: readonly QueueTrendReport[] } | undefined {
+    const policy = this.#deps.policy?.();
+    return policy === undefined ? undefined : this.#decide(config, policy, inputs, forecasts, anomalies, optimizer, nowMs);
+  }
+
+  /** Decides each workload with its rule set (WorkloadDecisions). */
+  #decideWorkloads(
+    config: Config,
+    queues: readonly QueueSpec[],
+    inputs: readonly InputValue[],
+    forecasts: readonly SeriesForecast[],
+    anomalies: readonly AnomalyState[],
+    nowMs: number,
+  ): { decisions: ResourceDecision[]; trends: readonly QueueTrendReport[] } | undefined {
+    const policies = this.#deps.workloadPolicies?.();
+    if (policies === undefined) return undefined;
+    const began = performance.now();
+    const out = this.#workloadDecisions.decide(config, policies, queues, inputs, forecasts, anomalies, nowMs);
+    this.#deps.recorder.decided(out.decisions, (performance.now() - began) / 1000);
+    return out;
   }
 
   /**
@@ -326,7 +378,7 @@ export class Reconciler {
     if (previous === undefined || JSON.stringify(previous.anomaly) !== JSON.stringify(config.anomaly)) {
       this.#anomalies = new AnomalyTracker({ detector: config.anomaly.detector, thresholdSigmas: config.anomaly.thresholds, baselineSeconds: config.anomaly.baselineWindow });
     } else {
-      this.#anomalies?.retain(new Set(allInputs(config.queues.map((q) => q.name)).map(inputKey)));
+      this.#anomalies?.retain(new Set(cycleInputs(config, listedQueues(config)).map(inputKey)));
     }
     const gridChanged = previous === undefined || previous.forecast.step !== config.forecast.step || previous.forecast.history !== config.forecast.history;
     if (gridChanged) this.#history.clear();

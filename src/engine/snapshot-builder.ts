@@ -1,13 +1,29 @@
 import type { Config } from '../config/index.js';
-import { inputKey } from '../core/index.js';
+import { inputKey, queueId } from '../core/index.js';
 import type { Decision, QueueTrendReport } from '../decide/index.js';
 import type { MaturedAccuracy } from '../forecast/index.js';
 import type { SourceProblem } from '../source/index.js';
 import type { LearnedModelStatus } from './learned-models.js';
-import type { AnomalyState, CycleProblem, InputValue, MaturedAccuracyState, ModelAccuracy, OptimizerState, QueueState, ResourceDecision, SeriesForecast, Snapshot } from './snapshot.js';
+import type { QueueSpec } from './workload-queues.js';
+import type {
+  AnomalyState,
+  CycleProblem,
+  DiscoveryState,
+  InputValue,
+  MaturedAccuracyState,
+  ModelAccuracy,
+  OptimizerState,
+  QueueState,
+  ResourceDecision,
+  SeriesForecast,
+  Snapshot,
+} from './snapshot.js';
 
 /** Everything one successful cycle produced, before it is shaped into a snapshot. */
 export interface CycleOutcome {
+  /** The queues of the cycle (listed and discovered). */
+  readonly queues: readonly QueueSpec[];
+  readonly discovery: readonly DiscoveryState[];
   readonly cycle: number;
   readonly startedAtMs: number;
   readonly completedAtMs: number;
@@ -25,7 +41,7 @@ export interface CycleOutcome {
 }
 
 /** The immutable snapshot of a cycle: what every surface publishes. */
-export function buildSnapshot(config: Config, outcome: CycleOutcome): Snapshot {
+export function buildSnapshot(_config: Config, outcome: CycleOutcome): Snapshot {
   const { startedAtMs, completedAtMs, inputs, forecasts, decided, learnedModels } = outcome;
   return {
     cycle: outcome.cycle,
@@ -33,7 +49,7 @@ export function buildSnapshot(config: Config, outcome: CycleOutcome): Snapshot {
     completedAtMs,
     durationSeconds: (completedAtMs - startedAtMs) / 1000,
     inputs,
-    queues: buildQueues(config, inputs, forecasts, decided?.trends ?? []),
+    queues: buildQueues(outcome.queues, inputs, forecasts, decided?.trends ?? []),
     forecasts,
     accuracy: outcome.accuracy,
     maturedAccuracy: outcome.matured.map(toMaturedAccuracyState),
@@ -42,6 +58,7 @@ export function buildSnapshot(config: Config, outcome: CycleOutcome): Snapshot {
     problems: outcome.problems.map(toCycleProblem),
     optimizer: outcome.optimizer,
     ...(learnedModels === undefined ? {} : { learnedModels }),
+    ...(outcome.discovery.length === 0 ? {} : { discovery: outcome.discovery }),
   };
 }
 
@@ -78,19 +95,34 @@ function toCycleProblem(problem: SourceProblem): CycleProblem {
   return { inputKey: inputKey(problem.input), reason: problem.reason, message: problem.message };
 }
 
-function buildQueues(config: Config, inputs: readonly InputValue[], forecasts: readonly SeriesForecast[], trends: readonly QueueTrendReport[]): QueueState[] {
-  return config.queues.map((queue) => {
-    const t = trends.find((r) => r.queue === queue.name);
-    const current: Record<string, number> = {};
-    for (const value of inputs) {
-      if (value.input.kind === 'queue' && value.input.queue === queue.name) current[value.input.metric] = value.value;
-    }
+function buildQueues(queues: readonly QueueSpec[], inputs: readonly InputValue[], forecasts: readonly SeriesForecast[], trends: readonly QueueTrendReport[]): QueueState[] {
+  // Indexed once: a linear search per queue would make this quadratic at 1,000 queues.
+  const trendById = new Map(trends.map((t) => [t.queue, t]));
+  const currentById = new Map<string, Record<string, number>>();
+  for (const value of inputs) {
+    if (value.input.kind !== 'queue') continue;
+    const id = queueId(value.input);
+    const current = currentById.get(id) ?? {};
+    current[value.input.metric] = value.value;
+    currentById.set(id, current);
+  }
+  const depthById = new Map<string, SeriesForecast[]>();
+  for (const f of forecasts) {
+    if (f.input.kind !== 'queue' || f.input.metric !== 'depth') continue;
+    const id = queueId(f.input);
+    depthById.set(id, [...(depthById.get(id) ?? []), f]);
+  }
+  return queues.map((queue) => {
+    const id = queueId(queue);
+    const t = trendById.get(id);
     return {
-      queue: queue.name,
+      queue: queue.queue,
+      ...(queue.namespace === undefined || queue.workload === undefined ? {} : { namespace: queue.namespace, workload: queue.workload }),
+      ...(queue.stale === true ? { stale: true } : {}),
       threshold: queue.threshold,
       resource: queue.resource,
-      current,
-      depthForecasts: forecasts.filter((f) => f.input.kind === 'queue' && f.input.queue === queue.name && f.input.metric === 'depth'),
+      current: currentById.get(id) ?? {},
+      depthForecasts: depthById.get(id) ?? [],
       ...(t === undefined || t.measurements === 0
         ? {}
         : { trend: { trend: t.trend, slopePerSecond: t.slopePerSecond, r2: t.r2, volatility: t.volatility, confidence: t.confidence, measurements: t.measurements } }),

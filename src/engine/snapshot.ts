@@ -67,6 +67,11 @@ export interface MaturedAccuracyState {
 /** What one queue looked like in a cycle. */
 export interface QueueState {
   readonly queue: string;
+  /** The namespace and workload of a workload's queue; absent for the seed's cluster-wide queues. */
+  readonly namespace?: string;
+  readonly workload?: string;
+  /** True for a discovered queue that vanished from its discovery query (kept until it expires). */
+  readonly stale?: boolean;
   readonly threshold: number;
   readonly resource: Resource;
   /** Latest readings by queue metric name ("depth", "consumers", ...). */
@@ -88,7 +93,11 @@ export type ScalingDirection = 'up' | 'down' | 'hold';
 
 /** The recommendation for one resource in a cycle, with the reasons that produced it. */
 export interface ResourceDecision {
+  /** The resource; for a workload, the rules profile it was decided with. */
   readonly resource: Resource;
+  /** The namespace and name of a configured workload; absent for the seed's five resources. */
+  readonly namespace?: string;
+  readonly workload?: string;
   /** Observed replicas (pool size for db_connections); null when the source has none. */
   readonly currentReplicas: number | null;
   /** What Foresight recommends now, after rules, cooldowns, damping and clamps. */
@@ -156,6 +165,23 @@ export interface Snapshot {
    * Absent in snapshots not built by the reconciler.
    */
   readonly optimizer?: readonly OptimizerState[];
+  /** Queue discovery per workload with a discovery query; absent when none has one. */
+  readonly discovery?: readonly DiscoveryState[];
+}
+
+/** What one workload's discovery query found this cycle. */
+export interface DiscoveryState {
+  readonly namespace: string;
+  readonly workload: string;
+  /** Discovered queues the query returned this cycle (and that are served). */
+  readonly active: number;
+  /** Discovered queues that vanished and are kept until discovery.staleAfter. */
+  readonly stale: number;
+  /** New queues left out because the workload reached discovery.limit. */
+  readonly leftOut: number;
+  readonly limit: number;
+  /** Why the query gave no answer this cycle (the known queues were kept). */
+  readonly error?: string;
 }
 
 /** One resource optimizer recommendation, as served (see docs/ml-models.md "Random Forest resource optimizer"). */

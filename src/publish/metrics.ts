@@ -29,15 +29,17 @@ export const metricCatalog = {
     'queue',
     'horizon',
     'quantile',
+    'namespace',
+    'workload',
   ]),
-  queueDepthCurrent: def('queue_depth_current', 'gauge', 'Observed queue depth (messages) in the latest cycle.', ['queue']),
-  queueDepthThreshold: def('queue_depth_threshold', 'gauge', 'Configured queue depth (messages) above which the queue counts as overloaded.', ['queue']),
-  queueEnqueueRate: def('queue_enqueue_rate_per_second', 'gauge', 'Messages added to the queue per second.', ['queue']),
-  queueDequeueRate: def('queue_dequeue_rate_per_second', 'gauge', 'Messages taken from the queue per second.', ['queue']),
-  queueWaitAvg: def('queue_wait_time_avg_seconds', 'gauge', 'Average time a message waits in the queue, in seconds.', ['queue']),
-  queueWaitMax: def('queue_wait_time_max_seconds', 'gauge', 'Age of the oldest waiting message, in seconds.', ['queue']),
-  queueConsumers: def('queue_consumers', 'gauge', 'Consumers attached to the queue.', ['queue']),
-  queueFailedMessages: def('queue_failed_messages', 'gauge', 'Messages that failed in the last 5 minutes.', ['queue']),
+  queueDepthCurrent: def('queue_depth_current', 'gauge', 'Observed queue depth (messages) in the latest cycle.', ['queue', 'namespace', 'workload']),
+  queueDepthThreshold: def('queue_depth_threshold', 'gauge', 'Configured queue depth (messages) above which the queue counts as overloaded.', ['queue', 'namespace', 'workload']),
+  queueEnqueueRate: def('queue_enqueue_rate_per_second', 'gauge', 'Messages added to the queue per second.', ['queue', 'namespace', 'workload']),
+  queueDequeueRate: def('queue_dequeue_rate_per_second', 'gauge', 'Messages taken from the queue per second.', ['queue', 'namespace', 'workload']),
+  queueWaitAvg: def('queue_wait_time_avg_seconds', 'gauge', 'Average time a message waits in the queue, in seconds.', ['queue', 'namespace', 'workload']),
+  queueWaitMax: def('queue_wait_time_max_seconds', 'gauge', 'Age of the oldest waiting message, in seconds.', ['queue', 'namespace', 'workload']),
+  queueConsumers: def('queue_consumers', 'gauge', 'Consumers attached to the queue.', ['queue', 'namespace', 'workload']),
+  queueFailedMessages: def('queue_failed_messages', 'gauge', 'Messages that failed in the last 5 minutes.', ['queue', 'namespace', 'workload']),
   cpuUtilization: def('cpu_utilization_percent', 'gauge', 'CPU utilisation of the nodes, 0-100.'),
   memoryUtilization: def('memory_utilization_percent', 'gauge', 'Memory utilisation of the nodes, 0-100.'),
   diskIo: def('disk_io_bytes_per_second', 'gauge', 'Disk reads plus writes, bytes per second.'),
@@ -47,8 +49,8 @@ export const metricCatalog = {
   errorRate: def('error_rate_percent', 'gauge', 'Share of requests that failed, 0-100.'),
   dbConnectionUtilization: def('db_connection_utilization_percent', 'gauge', 'Database connections in use as a share of the pool, 0-100.'),
   currentReplicas: def('current_replicas', 'gauge', 'Observed replicas (or pool size for db_connections) of each resource.', ['resource']),
-  recommendedReplicas: def('recommended_replicas', 'gauge', 'Replicas (pool size for db_connections) Foresight recommends for each resource now.', ['resource']),
-  decisionConfidence: def('foresight_decision_confidence_ratio', 'gauge', 'Confidence of the current recommendation per resource, 0-1.', ['resource']),
+  recommendedReplicas: def('recommended_replicas', 'gauge', 'Replicas (pool size for db_connections) Foresight recommends for each resource now.', ['resource', 'namespace', 'workload']),
+  decisionConfidence: def('foresight_decision_confidence_ratio', 'gauge', 'Confidence of the current recommendation per resource, 0-1.', ['resource', 'namespace', 'workload']),
   optimizerRecommendedReplicas: def(
     'foresight_optimizer_recommended_replicas',
     'gauge',
@@ -161,6 +163,16 @@ export const metricCatalog = {
     'Unix time (notAfter) at which a certificate in use by a TLS server (external_metrics, keda_grpc) expires: kind serving is the leaf it serves, client_ca and requestheader_client_ca the earliest-expiring CA that client or front-proxy certificates must chain to. Absent while the server is off or plaintext.',
     ['server', 'kind'],
   ),
+  discoveredQueues: def(
+    'foresight_discovered_queues',
+    'gauge',
+    "Queues found by a workload's discovery query, by state: active (returned this cycle) or stale (vanished, kept until discovery.staleAfter).",
+    ['namespace', 'workload', 'state'],
+  ),
+  discoveryLimited: def('foresight_discovery_limited_queues', 'gauge', "New queues a workload's discovery query returned beyond discovery.limit and left out (0 when within the limit).", [
+    'namespace',
+    'workload',
+  ]),
   tlsReloads: def(
     'foresight_tls_reloads_total',
     'counter',
@@ -190,6 +202,11 @@ const inputGauges: Readonly<Record<string, { readonly metric: keyof typeof metri
   'performance:db_connection_utilization_percent': { metric: 'dbConnectionUtilization' },
 };
 
+/** The `namespace` and `workload` labels of a workload's series; none for the seed's (their series stay as they were). */
+function workloadLabels(of: { readonly namespace?: string | undefined; readonly workload?: string | undefined }): { namespace?: string; workload?: string } {
+  return of.namespace === undefined || of.workload === undefined ? {} : { namespace: of.namespace, workload: of.workload };
+}
+
 /** Sets a series only to a value every surface may serve (core's `servableValue`); no series otherwise. */
 function setServable<T extends string>(gauge: Gauge<T>, labels: Partial<Record<T, string>>, input: InputRef, value: number): void {
   const servable = servableValue(input, value);
@@ -205,6 +222,8 @@ function inputGaugeKey(input: InputRef): string {
       return `${input.kind}:${input.metric}`;
     case 'replicas':
       return 'replicas';
+    case 'workload':
+      return `workload:${input.metric}`;
   }
 }
 
@@ -309,13 +328,16 @@ export function createMetrics(deps: MetricsDeps): ServiceMetrics {
   fromSnapshot(c.predictedQueueDepth, (g, s) => {
     for (const q of s.queues) {
       for (const f of q.depthForecasts) {
-        for (const [quantile, field] of quantiles) setServable(g, { queue: q.queue, horizon: formatDuration(f.horizonSeconds), quantile }, f.input, f[field] as number);
+        for (const [quantile, field] of quantiles) setServable(g, { queue: q.queue, ...workloadLabels(q), horizon: formatDuration(f.horizonSeconds), quantile }, f.input, f[field] as number);
       }
     }
   });
-  // Thresholds come from the configuration, so they show even before the first cycle.
+  // The seed's thresholds come from the configuration, so they show even before the first cycle;
+  // workloads' queues (some discovered) from the snapshot.
   gauge(c.queueDepthThreshold, (g) => {
-    for (const q of deps.config().queues) g.set({ queue: q.name }, q.threshold);
+    const config = deps.config();
+    if (config.workloads.length === 0) for (const q of config.queues) g.set({ queue: q.name }, q.threshold);
+    else for (const q of store.latest()?.queues ?? []) g.set({ queue: q.queue, ...workloadLabels(q) }, q.threshold);
   });
   const byName = new Map<string, Gauge>();
   for (const { metric } of Object.values(inputGauges)) {
@@ -327,14 +349,16 @@ export function createMetrics(deps: MetricsDeps): ServiceMetrics {
         for (const value of s.inputs) {
           const mapping = inputGauges[inputGaugeKey(value.input)];
           if (mapping === undefined || c[mapping.metric].name !== d.name) continue;
-          const labels = value.input.kind === 'queue' ? { queue: value.input.queue, ...mapping.labels } : { ...mapping.labels };
+          const labels = value.input.kind === 'queue' ? { queue: value.input.queue, ...workloadLabels(value.input), ...mapping.labels } : { ...mapping.labels };
           setServable(g, labels, value.input, value.value);
         }
       }),
     );
   }
   fromSnapshot(c.currentReplicas, (g, s) => {
-    for (const value of s.inputs) if (value.input.kind === 'replicas') g.set({ resource: value.input.resource }, value.value);
+    for (const value of s.inputs) {
+      if (value.input.kind === 'replicas') g.set({ resource: value.input.resource }, value.value);
+    }
   });
   fromSnapshot(c.forecast, (g, s) => {
     for (const f of s.forecasts) {
@@ -360,10 +384,10 @@ export function createMetrics(deps: MetricsDeps): ServiceMetrics {
     for (const a of s.accuracy) if (Number.isFinite(a.coverage)) g.set({ series: a.seriesKey, model: a.model }, a.coverage);
   });
   fromSnapshot(c.recommendedReplicas, (g, s) => {
-    for (const d of s.decisions) g.set({ resource: d.resource }, d.recommendedReplicas);
+    for (const d of s.decisions) g.set({ resource: d.resource, ...workloadLabels(d) }, d.recommendedReplicas);
   });
   fromSnapshot(c.decisionConfidence, (g, s) => {
-    for (const d of s.decisions) g.set({ resource: d.resource }, d.confidence);
+    for (const d of s.decisions) g.set({ resource: d.resource, ...workloadLabels(d) }, d.confidence);
   });
   fromSnapshot(c.optimizerRecommendedReplicas, (g, s) => {
     for (const o of s.optimizer ?? []) g.set({ resource: o.resource }, o.recommendedReplicas);
@@ -378,6 +402,15 @@ export function createMetrics(deps: MetricsDeps): ServiceMetrics {
     for (const m of s.maturedAccuracy) {
       if (Number.isFinite(m.accuracyPercent)) g.set({ series: m.seriesKey, horizon: formatDuration(m.horizonSeconds) }, m.accuracyPercent);
     }
+  });
+  fromSnapshot(c.discoveredQueues, (g, s) => {
+    for (const d of s.discovery ?? []) {
+      g.set({ namespace: d.namespace, workload: d.workload, state: 'active' }, d.active);
+      g.set({ namespace: d.namespace, workload: d.workload, state: 'stale' }, d.stale);
+    }
+  });
+  fromSnapshot(c.discoveryLimited, (g, s) => {
+    for (const d of s.discovery ?? []) g.set({ namespace: d.namespace, workload: d.workload }, d.leftOut);
   });
   fromSnapshot(c.anomaliesCritical, (g, s) => g.set(s.anomalies.filter((a) => a.isAnomaly && a.severity === 'critical').length));
   gauge(c.buildInfo).set({ version: deps.build.version, revision: deps.build.revision, nodejs_version: process.version }, 1);

@@ -6,5 +6,5 @@ export * from './promql.js';
 export * from './prometheus.js';
 export type { QueryEvent } from './prometheus-dispatch.js';
 export type { PrometheusAuth } from './prometheus-http.js';
-export { chunkRange, type PrometheusQueries } from './prometheus-query-plan.js';
+export { chunkRange, type PrometheusQueries, type WorkloadQueries } from './prometheus-query-plan.js';
 export * from './replay.js';

@@ -1,4 +1,4 @@
-import type { InputRef, RegularSeries } from '../core/index.js';
+import type { InputRef, RegularSeries, WorkloadRef } from '../core/index.js';
 
 /** Why one input produced no usable value. Each reason has its own counter; none is fatal. */
 export type SourceProblemReason =
@@ -70,4 +70,13 @@ export interface MetricSource {
    * An input whose range holds no finite value at all is a problem rather than an all-NaN series.
    */
   readHistory(inputs: readonly InputRef[], range: TimeRange, signal?: AbortSignal): Promise<HistoryReadings>;
+  /**
+   * Runs a workload's discovery query at `atMs`: the distinct values of its queue label, sorted.
+   * Undefined when the source has no discovery query for the workload (or no discovery at all).
+   * Never rejects: a failed query is `{ ok: false }`, and the engine keeps the queues it knew.
+   */
+  discoverQueues?(workload: WorkloadRef, atMs: number, signal?: AbortSignal): Promise<QueueDiscovery | undefined>;
 }
+
+/** What a discovery query found. */
+export type QueueDiscovery = { readonly ok: true; readonly queues: readonly string[]; readonly query: string } | { readonly ok: false; readonly message: string; readonly query: string };

@@ -1,6 +1,6 @@
-import { ForesightError, inputKey, type InputRef, type PerformanceMetric, type QueueMetric, type Resource, type SystemMetric, messageOf } from '../core/index.js';
+import { ForesightError, inputKey, type InputRef, messageOf, type PerformanceMetric, type QueueMetric, type Resource, type SystemMetric, type WorkloadMetric } from '../core/index.js';
 import type { TimeRange } from './metric-source.js';
-import { compileTemplate, type CompiledTemplate } from './promql.js';
+import { compileTemplate, type CompiledTemplate, type PlaceholderName } from './promql.js';
 
 // The query plan of the Prometheus source: which distinct PromQL queries a read sends (one per
 // distinct rendered template), which inputs each serves, and how a range is cut into chunks.
@@ -18,6 +18,21 @@ export interface PrometheusQueries {
   readonly performance: Readonly<Record<PerformanceMetric, string>>;
   /** Current replicas (or pool size) per resource (they must not use `{{queue}}`). */
   readonly replicas: Readonly<Record<Resource, string>>;
+  /** Each configured workload's own templates, rendered with its `{{namespace}}` and `{{workload}}`. */
+  readonly workloads?: readonly WorkloadQueries[];
+}
+
+/** The templates of one workload: its own inputs, and its queues' inputs (both may be partial; absent = off). */
+export interface WorkloadQueries {
+  readonly namespace: string;
+  readonly workload: string;
+  /** Where the templates come from in the configuration, for error messages ("workloads[3].queries"). */
+  readonly where: string;
+  readonly inputs: Readonly<Partial<Record<WorkloadMetric, string>>>;
+  /** Queue templates; one without `{{queue}}` runs once per workload and is split by `queueLabel`. */
+  readonly queue: Readonly<Partial<Record<QueueMetric, string>>>;
+  /** The query whose series are the workload's queues, and the label that names them. */
+  readonly discovery?: { readonly query: string; readonly label: string };
 }
 
 /** How one input is taken from the result of a query. */
@@ -44,11 +59,12 @@ export function planQueries(inputs: readonly InputRef[], templates: ReadonlyMap<
     seen.add(key);
     let query: string;
     let target: Target;
+    const vars = varsOf(input);
     if (input.kind === 'queue' && !template.usesQueue) {
-      query = template.template;
+      query = template.render(vars);
       target = { input, queue: input.queue };
     } else {
-      query = input.kind === 'queue' ? template.render({ queue: input.queue }) : template.render({});
+      query = template.render(vars);
       target = { input };
     }
     const planned = byQuery.get(query);
@@ -58,11 +74,29 @@ export function planQueries(inputs: readonly InputRef[], templates: ReadonlyMap<
   return [...byQuery.values()];
 }
 
-/** The key of the template that serves an input, as in the configuration: "queue/depth", "system/load1". */
+/** The values an input's template is rendered with. */
+function varsOf(input: InputRef): { queue?: string; namespace?: string; workload?: string } {
+  switch (input.kind) {
+    case 'queue':
+      return input.namespace === undefined || input.workload === undefined ? { queue: input.queue } : { queue: input.queue, namespace: input.namespace, workload: input.workload };
+    case 'workload':
+      return { namespace: input.namespace, workload: input.workload };
+    default:
+      return {};
+  }
+}
+
+/**
+ * The key of the template that serves an input, as in the configuration: "queue/depth",
+ * "system/load1"; "workload/<namespace>/<workload>/cpu_percent" and
+ * "workload-queue/<namespace>/<workload>/depth" for a workload's own templates.
+ */
 function templateKey(input: InputRef): string {
   switch (input.kind) {
     case 'queue':
-      return `queue/${input.metric}`;
+      return input.workload === undefined || input.namespace === undefined ? `queue/${input.metric}` : `workload-queue/${input.namespace}/${input.workload}/${input.metric}`;
+    case 'workload':
+      return `workload/${input.namespace}/${input.workload}/${input.metric}`;
     case 'system':
     case 'performance':
       return `${input.kind}/${input.metric}`;
@@ -96,6 +130,20 @@ export function compileTemplates(queries: PrometheusQueries): Map<string, Compil
       templates.set(`${group}/${name}`, compiled);
     }
   }
+  for (const w of queries.workloads ?? []) {
+    const compile = (template: string | undefined, allowed: readonly PlaceholderName[], key: string, where: string): void => {
+      if (template === undefined || template.trim() === '') return;
+      try {
+        templates.set(key, compileTemplate(template, allowed));
+      } catch (error) {
+        throw configError(`${where}: ${error instanceof Error ? error.message : String(error)}`, error);
+      }
+    };
+    for (const [metric, template] of Object.entries(w.inputs)) compile(template, ['namespace', 'workload'], `workload/${w.namespace}/${w.workload}/${metric}`, `${w.where}.${metric}`);
+    for (const [metric, template] of Object.entries(w.queue))
+      compile(template, ['namespace', 'workload', 'queue'], `workload-queue/${w.namespace}/${w.workload}/${metric}`, `${w.where}.queue.${metric}`);
+    if (w.discovery !== undefined) compile(w.discovery.query, ['namespace', 'workload'], discoveryKey(w), `${w.where.replace(/\.queries$/, '')}.discovery.query`);
+  }
   return templates;
 }
 
@@ -114,4 +162,9 @@ export function chunkRange(range: TimeRange, maxPoints: number): TimeRange[] {
     chunks.push({ startMs: range.startMs + first * stepMs, endMs: range.startMs + last * stepMs, stepSeconds: range.stepSeconds });
   }
   return chunks;
+}
+
+/** The key of a workload's discovery template. */
+export function discoveryKey(w: { readonly namespace: string; readonly workload: string }): string {
+  return `discovery/${w.namespace}/${w.workload}`;
 }

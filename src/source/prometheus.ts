@@ -1,8 +1,8 @@
-import { ForesightError, toRegularSeries, type InputRef } from '../core/index.js';
-import type { HistoryReading, HistoryReadings, LatestReadings, MetricSource, Reading, SourceProblem, TimeRange } from './metric-source.js';
+import { ForesightError, toRegularSeries, type InputRef, type WorkloadRef } from '../core/index.js';
+import type { HistoryReading, HistoryReadings, LatestReadings, MetricSource, QueueDiscovery, Reading, SourceProblem, TimeRange } from './metric-source.js';
 import { dispatch, type DispatchOptions, type QueryEvent, type Request } from './prometheus-dispatch.js';
 import type { PrometheusAuth } from './prometheus-http.js';
-import { chunkRange, compileTemplates, configError, planQueries, type PrometheusQueries } from './prometheus-query-plan.js';
+import { chunkRange, compileTemplates, configError, discoveryKey, planQueries, type PrometheusQueries } from './prometheus-query-plan.js';
 import { picker, seriesOf, snapToGrid } from './prometheus-response.js';
 import type { CompiledTemplate } from './promql.js';
 
@@ -64,6 +64,8 @@ export class PrometheusSource implements MetricSource {
   readonly #maxPoints: number;
   readonly #queueLabel: string;
   readonly #templates: ReadonlyMap<string, CompiledTemplate>;
+  /** The queue label of each workload's discovery query, by {@link discoveryKey}. */
+  readonly #discoveryLabels = new Map<string, string>();
 
   constructor(options: PrometheusSourceOptions) {
     const url = checkUrl(options.url);
@@ -76,6 +78,11 @@ export class PrometheusSource implements MetricSource {
       throw configError(`queueLabel ${JSON.stringify(this.#queueLabel)} is not a Prometheus label name`);
     }
     this.#templates = compileTemplates(options.queries);
+    for (const w of options.queries.workloads ?? []) {
+      if (w.discovery === undefined) continue;
+      if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(w.discovery.label)) throw configError(`${w.where}: discovery label ${JSON.stringify(w.discovery.label)} is not a Prometheus label name`);
+      this.#discoveryLabels.set(discoveryKey(w), w.discovery.label);
+    }
     const maxResponseBytes = checkNumber('maxResponseBytes', options.maxResponseBytes ?? defaultMaxResponseBytes, 1, Number.MAX_SAFE_INTEGER, true);
     this.#dispatchOptions = { url, auth, headers: { ...options.headers }, caFile: options.caFile, timeoutSeconds: this.#timeoutSeconds, maxResponseBytes, concurrency, onQuery: options.onQuery };
   }
@@ -145,6 +152,36 @@ export class PrometheusSource implements MetricSource {
       }
     });
     return { history, problems };
+  }
+
+  /** Runs a workload's discovery query: the distinct values of its label among the result's series. */
+  async discoverQueues(workload: WorkloadRef, atMs: number, signal?: AbortSignal): Promise<QueueDiscovery | undefined> {
+    const key = discoveryKey(workload);
+    const template = this.#templates.get(key);
+    const label = this.#discoveryLabels.get(key);
+    if (template === undefined || label === undefined) return undefined;
+    const query = template.render({ namespace: workload.namespace, workload: workload.workload });
+    const evaluationTimeout = this.#evaluationTimeout();
+    let outcomes: Awaited<ReturnType<typeof dispatch>>;
+    try {
+      outcomes = await dispatch(
+        [{ query, targets: [] }],
+        [[{ query: 0, kind: 'instant', send: (driver) => driver.instantQuery(query, new Date(atMs), evaluationTimeout) }]],
+        this.#dispatchOptions,
+        signal,
+      );
+    } catch (error) {
+      signal?.throwIfAborted();
+      return { ok: false, query, message: error instanceof Error ? error.message : String(error) };
+    }
+    const result = seriesOf(outcomes[0]!, query, 'instant');
+    if ('failure' in result) return { ok: false, query, message: result.failure };
+    const names = new Set<string>();
+    for (const series of result.series) {
+      const name = series.labels[label];
+      if (name !== undefined && name !== '') names.add(name);
+    }
+    return { ok: true, query, queues: [...names].sort() };
   }
 
   #evaluationTimeout(): string {

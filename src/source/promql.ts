@@ -21,7 +21,14 @@ export type PromqlQuote = '"' | "'";
 export interface TemplateVars {
   /** The queue name; required by templates that use `{{queue}}`. */
   readonly queue?: string;
+  /** The workload's namespace; required by templates that use `{{namespace}}`. */
+  readonly namespace?: string;
+  /** The workload's name; required by templates that use `{{workload}}`. */
+  readonly workload?: string;
 }
+
+/** A placeholder name. */
+export type PlaceholderName = keyof TemplateVars;
 
 /** A template checked once (at startup or on reload) and rendered many times. */
 export interface CompiledTemplate {
@@ -77,6 +84,28 @@ interface Segment {
   readonly text: string;
   /** For a placeholder: the quote of the string literal it is inside. */
   readonly quote?: PromqlQuote;
+  /** For a placeholder: its name. */
+  readonly name?: PlaceholderName;
+  /** For a placeholder: true when its string is the value of a regex matcher (=~, !~), so RE2 metacharacters are escaped too. */
+  readonly regex?: boolean;
+}
+
+/** Escapes RE2 metacharacters, so that a name in a regex matcher matches only itself ("a.b" never matches "axb"). */
+export function escapeRegex(value: string): string {
+  return value.replace(/[\\.+*?()|[\]{}^$]/g, '\\$&');
+}
+
+/** True when the string literal that is open at the end of `before` is the value of a regex matcher. */
+function inRegexMatcher(before: string, quote: PromqlQuote): boolean {
+  // Walk back to the quote that opened the literal (skipping escaped quotes), then look at the operator before it.
+  for (let i = before.length - 1; i >= 0; i--) {
+    if (before[i] !== quote) continue;
+    let backslashes = 0;
+    for (let j = i - 1; j >= 0 && before[j] === '\\'; j--) backslashes++;
+    if (backslashes % 2 === 1) continue;
+    return /[=!]~\s*$/.test(before.slice(0, i));
+  }
+  return false;
 }
 
 /** Advances the lexer state over literal template text (PromQL strings, raw strings and comments). */
@@ -116,7 +145,7 @@ function templateError(template: string, problem: string): ForesightError {
  * (`FORESIGHT_ERR_CONFIG_INVALID`) naming the template when it has an unknown placeholder
  * (`{{queue_name}}`), an unterminated one (`{{queue}`), or a placeholder outside a quoted string.
  */
-export function compileTemplate(template: string): CompiledTemplate {
+export function compileTemplate(template: string, allowed: readonly PlaceholderName[] = ['queue']): CompiledTemplate {
   const segments: Segment[] = [];
   let state: LexState = 'code';
   let last = 0;
@@ -124,16 +153,18 @@ export function compileTemplate(template: string): CompiledTemplate {
     const literal = template.slice(last, match.index);
     segments.push({ text: literal });
     state = lex(literal, state);
-    const name = match[1]!.trim();
-    if (name !== 'queue') {
-      throw templateError(template, `unknown placeholder "${match[0]}"; the only placeholder is {{queue}}`);
+    const name = match[1]!.trim() as PlaceholderName;
+    if (!allowed.includes(name)) {
+      const list = allowed.map((a) => `{{${a}}}`).join(', ');
+      throw templateError(template, `unknown placeholder "${match[0]}"; ${allowed.length === 1 ? `the only placeholder is ${list}` : `the placeholders are ${list}`}`);
     }
     if (state === 'double' || state === 'single') {
-      segments.push({ text: match[0], quote: state === 'double' ? '"' : "'" });
+      const quote: PromqlQuote = state === 'double' ? '"' : "'";
+      segments.push({ text: match[0], quote, name, regex: inRegexMatcher(template.slice(0, match.index), quote) });
     } else if (state === 'backtick') {
-      throw templateError(template, '{{queue}} is inside a `raw string`, which has no escapes; use double quotes: queue="{{queue}}"');
+      throw templateError(template, `{{${name}}} is inside a \`raw string\`, which has no escapes; use double quotes: ${name}="{{${name}}}"`);
     } else {
-      throw templateError(template, '{{queue}} must be inside a quoted string, e.g. queue="{{queue}}", so that the name is escaped');
+      throw templateError(template, `{{${name}}} must be inside a quoted string, e.g. ${name}="{{${name}}}", so that the value is escaped`);
     }
     last = match.index + match[0].length;
   }
@@ -142,15 +173,21 @@ export function compileTemplate(template: string): CompiledTemplate {
   if (segments.some((s) => s.quote === undefined && s.text.includes('{{'))) {
     throw templateError(template, 'unterminated placeholder: "{{" without a matching "}}"');
   }
-  const usesQueue = segments.some((s) => s.quote !== undefined);
+  const usesQueue = segments.some((s) => s.name === 'queue');
+  const usesAny = segments.some((s) => s.name !== undefined);
   return {
     template,
     usesQueue,
     render(vars: TemplateVars): string {
-      if (!usesQueue) return template;
-      const { queue } = vars;
-      if (queue === undefined) throw templateError(template, 'uses {{queue}}, but no queue was given');
-      return segments.map((s) => (s.quote === undefined ? s.text : escapePromqlString(queue, s.quote))).join('');
+      if (!usesAny) return template;
+      return segments
+        .map((s) => {
+          if (s.name === undefined || s.quote === undefined) return s.text;
+          const value = vars[s.name];
+          if (value === undefined) throw templateError(template, `uses {{${s.name}}}, but no ${s.name} was given`);
+          return escapePromqlString(s.regex === true ? escapeRegex(value) : value, s.quote);
+        })
+        .join('');
     },
   };
 }

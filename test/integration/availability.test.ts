@@ -18,6 +18,7 @@ import { call, kubectlFlags, makeTestPki, type TestPki } from '../unit/api/exter
 import { requireBinaries } from '../support/binaries.js';
 import { FakeSource } from '../support/fake-source.js';
 import { kubectl } from '../support/kubectl.js';
+import { ManualClock } from '../support/manual-clock.js';
 import { buildService, configFromYaml } from '../support/service.js';
 
 /** A source that holds every call until {@link release}, then answers from `data`: a Prometheus that does not answer yet. */
@@ -59,7 +60,9 @@ describe.skipIf(!requireBinaries('kubectl'))('the external-metrics API before th
   beforeAll(async () => {
     pki = await makeTestPki();
     home = await mkdtemp(join(tmpdir(), 'foresight-availability-'));
-    const nowMs = Date.now();
+    // The service's own clock stamps the samples: a manual one, so nothing depends on the time of day.
+    const clock = new ManualClock();
+    const nowMs = clock.nowMs();
     const samples = Array.from({ length: 240 }, (_, i) => ({ timestampMs: nowMs - (239 - i) * 60_000, value: 100 + (i % 60) }));
     source = new HeldSource(new FakeSource().set({ kind: 'queue', queue: 'orders', metric: 'depth' }, samples));
     const config = configFromYaml(`
@@ -75,7 +78,7 @@ externalMetrics:
   requestHeader: { clientCAFile: ${pki.frontProxyCA.certFile}, allowedNames: [front-proxy-client] }
   clientCAFile: ${pki.frontProxyCA.certFile}
 `);
-    service = buildService(config, { source, env: {} });
+    service = buildService(config, { source, env: {}, clock });
     await service.start();
     flags = kubectlFlags(pki, service.externalMetrics.url);
   });

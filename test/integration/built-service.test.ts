@@ -24,26 +24,29 @@ describe('the built service (npm start)', () => {
     const dir = mkdtempSync(join(tmpdir(), 'foresight-built-'));
     const config = join(dir, 'config.yaml');
     writeFileSync(config, `externalMetrics: { port: 0, pkiDir: ${JSON.stringify(join(dir, 'pki'))} }\nkeda: { grpc: { port: 0 } }\nscaling: { modelPath: ${JSON.stringify(join(dir, 'models'))} }\n`);
-    child = spawn(process.execPath, [join(repo, 'dist', 'cli', 'main.js'), 'serve', '--config', config], { env: { ...process.env, PORT: '0', LOG_LEVEL: 'info' }, stdio: ['ignore', 'pipe', 'pipe'] });
+    child = spawn(process.execPath, [join(repo, 'dist', 'cli', 'main.js'), 'serve', '--config', config], { env: { ...process.env, PORT: '0', LOG_LEVEL: 'debug' }, stdio: ['ignore', 'pipe', 'pipe'] });
     let output = '';
     child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
     child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    const url = await new Promise<string>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`not serving within 30 s:\n${output}`)), 30_000);
-      const poll = setInterval(() => {
-        const line = output.split('\n').find((l) => l.includes('"foresight is serving"'));
-        if (line === undefined) return;
-        clearInterval(poll);
-        clearTimeout(timer);
-        resolve(String((JSON.parse(line) as { url: string }).url));
-      }, 50);
-    });
-    let forecasts = 0;
-    for (let i = 0; i < 200 && forecasts === 0; i++) {
-      const res = await fetch(`${url}/scaling/status`);
-      if (res.status === 200) forecasts = ((await res.json()) as { queues: { forecasts: unknown[] }[] }).queues.reduce((n, q) => n + q.forecasts.length, 0);
-      if (forecasts === 0) await new Promise((r) => setTimeout(r, 100));
-    }
+    // Event-based: the first "cycle completed" log line (debug level), then one status read. No time budget.
+    const logged = (msg: string) =>
+      new Promise<Record<string, unknown>>((resolve) => {
+        const check = () => {
+          const line = output.split('\n').find((l) => l.includes(`"msg":"${msg}"`));
+          if (line === undefined) return;
+          child!.stdout!.off('data', check);
+          child!.stderr!.off('data', check);
+          resolve(JSON.parse(line) as Record<string, unknown>);
+        };
+        child!.stdout!.on('data', check);
+        child!.stderr!.on('data', check);
+        check();
+      });
+    const url = String((await logged('foresight is serving'))['url']);
+    await logged('cycle completed');
+    const res = await fetch(`${url}/scaling/status`);
+    expect(res.status, output).toBe(200);
+    const forecasts = ((await res.json()) as { queues: { forecasts: unknown[] }[] }).queues.reduce((n, q) => n + q.forecasts.length, 0);
     expect(forecasts, output).toBeGreaterThan(0);
     // The forecasts came from the compiled model process (no tsx anywhere in its command line).
     const models = childPids('dist/engine/model-process-entry.js', child.pid!);

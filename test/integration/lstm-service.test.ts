@@ -18,7 +18,7 @@ const SEASON_MS = 4 * 3_600_000;
  */
 const yaml = (modelPath: string) => `
 queues: [{ name: orders, threshold: 500 }]
-forecast: { step: 5m, season: 4h, history: 2d, horizons: [15m], refitInterval: 30m, modelProcess: true }
+forecast: { model: holt_winters, step: 5m, season: 4h, history: 2d, horizons: [15m], refitInterval: 30m, modelProcess: true }
 scaling: { modelPath: ${JSON.stringify(modelPath)}, modelRetrainInterval: 24h }
 ml:
   lstm: { enabled: true, lookbackSteps: 24, units: [8], denseUnits: 4, epochs: 3, batchSize: 32, maxWindows: 256, learningRate: 0.01, features: [value, growth, hour_sin, hour_cos], backend: wasm }

@@ -23,10 +23,17 @@ server: { host: 127.0.0.1, port: 0 }
 queues: [{ name: orders, threshold: 100, resource: worker_processes }]
 decisions: { rulesFile: ${rulesFile} }
 `;
+// The same, with a workload deciding by its rule set (the seed's rules file then decides nothing).
+const workloadYaml = (ruleSetFile: string) => `
+server: { host: 127.0.0.1, port: 0 }
+decisions: { rulesFile: ${join(dir, 'good.yaml')} }
+ruleSets: [{ name: workers, file: ${ruleSetFile}, profile: worker_processes }]
+workloads: [{ name: orders-worker, namespace: shop, minReplicas: 1, maxReplicas: 10, ruleSet: workers, queues: [{ name: orders, threshold: 100 }] }]
+`;
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'foresight-rules-'));
-  await copyFile(join(process.cwd(), 'rules', 'scaling.rules.yaml'), join(dir, 'good.yaml'));
+  await copyFile(join(process.cwd(), 'policies', 'scaling.rules.yaml'), join(dir, 'good.yaml'));
   await writeFile(join(dir, 'bad.yaml'), 'rules:\n  - name: broken\n    when: "queue_depth >"\n');
   config = configFromYaml(yaml(join(dir, 'good.yaml')));
   const source = new FakeSource().set({ kind: 'queue', queue: 'orders', metric: 'depth' }, [{ timestampMs: clock.nowMs() - 60_000, value: 10 }]);
@@ -58,6 +65,26 @@ test('a refused rules reload shows in foresight_scaling_rules_last_reload_succes
   expect(await gauge()).toEqual(['foresight_scaling_rules_last_reload_successful 0']);
 
   config = configFromYaml(yaml(join(dir, 'good.yaml')));
+  clock.advance(30);
+  await service.reconciler.runCycle();
+  expect(await rulesView()).toMatchObject({ loaded: true, lastError: null });
+  expect(await gauge()).toEqual(['foresight_scaling_rules_last_reload_successful 1']);
+});
+
+test('a refused workload rule set shows the same way; a fixed one clears it', async () => {
+  config = configFromYaml(workloadYaml(join(dir, 'good.yaml')));
+  clock.advance(30);
+  await service.reconciler.runCycle();
+  expect(await rulesView()).toMatchObject({ loaded: true, lastError: null });
+  expect(await gauge()).toEqual(['foresight_scaling_rules_last_reload_successful 1']);
+
+  config = configFromYaml(workloadYaml(join(dir, 'bad.yaml')));
+  clock.advance(30);
+  await service.reconciler.runCycle();
+  expect(await rulesView()).toMatchObject({ loaded: false, refusedAt: new Date(clock.nowMs()).toISOString(), lastError: expect.stringContaining('workload shop/orders-worker') });
+  expect(await gauge()).toEqual(['foresight_scaling_rules_last_reload_successful 0']);
+
+  config = configFromYaml(workloadYaml(join(dir, 'good.yaml')));
   clock.advance(30);
   await service.reconciler.runCycle();
   expect(await rulesView()).toMatchObject({ loaded: true, lastError: null });

@@ -52,6 +52,8 @@ export interface StartPrometheusOptions {
   readonly stopTimeoutMs?: number;
   /** Per-request timeout of the query helpers. Default 15 s. */
   readonly requestTimeoutMs?: number;
+  /** How long promtool may take to load the backfill. Default 300 s (benchmarks with millions of samples need more). */
+  readonly backfillTimeoutMs?: number;
   /** Extra command-line flags, appended last (e.g. `--enable-feature=...`). */
   readonly extraArgs?: readonly string[];
 }
@@ -252,7 +254,7 @@ function fileSize(path: string): number {
  * fresh dir while Prometheus is stopped: a second import silently creates overlapping blocks, and a
  * running server does not see new blocks until it compacts.
  */
-export async function backfillTsdb(dataDir: string, series: readonly BackfillSeries[], workDir: string): Promise<OpenMetricsStats> {
+export async function backfillTsdb(dataDir: string, series: readonly BackfillSeries[], workDir: string, timeoutMs = 300_000): Promise<OpenMetricsStats> {
   const promtool = assertBinary('promtool');
   const input = join(workDir, 'backfill.om');
   const stats = await writeOpenMetrics(input, series);
@@ -260,7 +262,7 @@ export async function backfillTsdb(dataDir: string, series: readonly BackfillSer
     execFile(
       promtool,
       ['tsdb', 'create-blocks-from', 'openmetrics', '--max-block-duration=24h', '--quiet', input, dataDir],
-      { timeout: 300_000, maxBuffer: 16 * 1024 * 1024 },
+      { timeout: timeoutMs, maxBuffer: 16 * 1024 * 1024 },
       (error, stdout, stderr) => {
         if (error === null) {
           done();
@@ -636,7 +638,7 @@ export async function startPrometheus(options: StartPrometheusOptions = {}): Pro
   try {
     await mkdir(instance.dataDir);
     if (options.backfill !== undefined && options.backfill.length > 0) {
-      await backfillTsdb(instance.dataDir, options.backfill, root);
+      await backfillTsdb(instance.dataDir, options.backfill, root, options.backfillTimeoutMs);
     }
     await writeFile(instance.configPath, renderConfig(options));
     for (let attempt = 1; ; attempt++) {

@@ -135,7 +135,9 @@ export interface ExternalMetricsProvider {
 }
 
 /** How an item is scoped for exposure rules. */
-type Scope = { readonly kind: 'queue' | 'resource'; readonly name: string } | { readonly kind: 'system' };
+type Scope =
+  /** `namespace` is set for a workload's queue or decision: only that namespace may read it. */
+  { readonly kind: 'queue' | 'resource'; readonly name: string; readonly namespace?: string } | { readonly kind: 'system'; readonly namespace?: string };
 
 /** One value the snapshot can serve, with its JSON prepared once per snapshot. */
 interface Candidate {
@@ -190,29 +192,54 @@ export function buildSnapshotIndex(snapshot: Snapshot, windowSeconds: number): S
   const predicted: Candidate[] = [];
   const observed: Candidate[] = [];
   const horizons = new Set<string>();
+  // The namespace of every workload series, by input key: its anomaly scores are as private as its queues.
+  const workloadOf = new Map<string, { namespace: string; workload: string }>();
   for (const q of snapshot.queues) {
-    const scope: Scope = { kind: 'queue', name: q.queue };
+    const owner = ownerOf(q);
+    const scope: Scope = { kind: 'queue', name: q.queue, ...(owner === undefined ? {} : { namespace: owner.namespace }) };
+    if (owner !== undefined) workloadOf.set(`queue/${owner.namespace}/${owner.workload}/${q.queue}/depth`, owner);
     for (const f of q.depthForecasts) {
       const horizon = formatDuration(f.horizonSeconds);
       horizons.add(horizon);
       for (const [quantile, field] of servedQuantiles) {
-        predicted.push(candidate('predicted_queue_depth', { queue: q.queue, horizon, quantile }, scope, servableValue(f.input, f[field]) ?? Number.NaN, timestamp, windowSeconds, predicted.length));
+        predicted.push(
+          candidate('predicted_queue_depth', { queue: q.queue, ...owner, horizon, quantile }, scope, servableValue(f.input, f[field]) ?? Number.NaN, timestamp, windowSeconds, predicted.length),
+        );
       }
     }
     const depth = q.current['depth'];
     if (depth !== undefined)
       observed.push(
-        candidate('queue_depth', { queue: q.queue }, scope, servableValue({ kind: 'queue', queue: q.queue, metric: 'depth' }, depth) ?? Number.NaN, timestamp, windowSeconds, observed.length),
+        candidate(
+          'queue_depth',
+          { queue: q.queue, ...owner },
+          scope,
+          servableValue({ kind: 'queue', queue: q.queue, metric: 'depth', ...owner }, depth) ?? Number.NaN,
+          timestamp,
+          windowSeconds,
+          observed.length,
+        ),
       );
   }
-  const replicas = snapshot.decisions.map((d, order) =>
-    candidate('recommended_replicas', { resource: d.resource }, { kind: 'resource', name: d.resource }, d.recommendedReplicas, timestamp, windowSeconds, order),
-  );
-  const anomalies = snapshot.anomalies.map((a, order) =>
-    a.queue === undefined
-      ? candidate('anomaly_score', { metric: a.metric }, { kind: 'system' }, a.score, timestamp, windowSeconds, order)
-      : candidate('anomaly_score', { metric: a.metric, queue: a.queue }, { kind: 'queue', name: a.queue }, a.score, timestamp, windowSeconds, order),
-  );
+  const replicas = snapshot.decisions.map((d, order) => {
+    const owner = ownerOf(d);
+    return candidate(
+      'recommended_replicas',
+      { resource: d.resource, ...owner },
+      { kind: 'resource', name: d.resource, ...(owner === undefined ? {} : { namespace: owner.namespace }) },
+      d.recommendedReplicas,
+      timestamp,
+      windowSeconds,
+      order,
+    );
+  });
+  const anomalies = snapshot.anomalies.map((a, order) => {
+    const owner = workloadOf.get(a.seriesKey) ?? workloadOfKey(a.seriesKey);
+    const inNamespace = owner === undefined ? {} : { namespace: owner.namespace };
+    return a.queue === undefined
+      ? candidate('anomaly_score', { metric: a.metric, ...owner }, { kind: 'system', ...inNamespace }, a.score, timestamp, windowSeconds, order)
+      : candidate('anomaly_score', { metric: a.metric, queue: a.queue, ...owner }, { kind: 'queue', name: a.queue, ...inNamespace }, a.score, timestamp, windowSeconds, order);
+  });
   return {
     windowSeconds,
     horizons: [...horizons],
@@ -259,7 +286,23 @@ function withDefaults(selector: LabelSelector, settings: ProviderSettings): Labe
   return effective;
 }
 
-function visible(c: Candidate, access: NamespaceAccess): boolean {
+/** The namespace and workload labels of a workload's queue or decision; undefined for the seed's. */
+function ownerOf(of: { readonly namespace?: string | undefined; readonly workload?: string | undefined }): { namespace: string; workload: string } | undefined {
+  return of.namespace === undefined || of.workload === undefined ? undefined : { namespace: of.namespace, workload: of.workload };
+}
+
+/** The owner of a workload's own input key ("workload/<namespace>/<workload>/<metric>"). */
+function workloadOfKey(key: string): { namespace: string; workload: string } | undefined {
+  const parts = key.split('/');
+  return parts[0] === 'workload' && parts.length === 4 ? { namespace: parts[1]!, workload: parts[2]! } : undefined;
+}
+
+/**
+ * True when `namespace` may read the candidate: a workload's values only in its own namespace (and
+ * only where the exposure rules allow), the seed's cluster-wide values as the exposure rules say.
+ */
+function visible(c: Candidate, access: NamespaceAccess, namespace: string): boolean {
+  if (c.scope.namespace !== undefined && c.scope.namespace !== namespace) return false;
   switch (c.scope.kind) {
     case 'queue':
       return access.queue(c.scope.name);
@@ -279,7 +322,7 @@ function notFound(metric: ExternalMetricName, query: ExternalMetricQuery, select
   const where = `in namespace ${quoteInput(query.namespace)}`;
   const selected = formatLabelSelector(selector);
   const base = `no ${metric} value matches the selector ${quoteInput(selected, 256)} ${where}`;
-  const names = [...new Set(index.metrics[metric].all.filter((c) => visible(c, access)).map((c) => (c.scope.kind === 'system' ? '' : c.scope.name)))].filter((n) => n !== '');
+  const names = [...new Set(index.metrics[metric].all.filter((c) => visible(c, access, query.namespace)).map((c) => (c.scope.kind === 'system' ? '' : c.scope.name)))].filter((n) => n !== '');
   const sample = names.slice(0, 10).join(', ') + (names.length > 10 ? `, … (${names.length} in all)` : '');
   switch (metric) {
     case 'predicted_queue_depth':
@@ -326,7 +369,7 @@ export function answerQuery(index: SnapshotIndex, ageSeconds: number, settings: 
   const selector = effectiveSelector(metric, query.selector, settings);
   const matched: Candidate[] = [];
   for (const c of candidatesFor(index.metrics[metric], metric, selector)) {
-    if (selectorMatches(selector, c.labels) && visible(c, access)) matched.push(c);
+    if (selectorMatches(selector, c.labels) && visible(c, access, query.namespace)) matched.push(c);
   }
   if (matched.length === 0) return err(notFound(metric, query, selector, index, access));
   if (metric === 'predicted_queue_depth') {

@@ -1,0 +1,67 @@
+/**
+ * The service `bench/scale.ts` measures, as a child process (so the benchmark's load generator and
+ * timers never share its event loop). Forked with `[configPath, pkiDir]`:
+ * - builds a Service from the YAML at configPath (models in their own process, as deployed) and starts
+ *   it; the scheduler's first cycle is the first forecast; sends `{ type: 'ready', ..., firstForecastSeconds }`
+ *   once a snapshot holds a depth forecast for every queue;
+ * - on `'cycle'` runs one reconcile cycle and answers `{ type: 'cycle', seconds, forecasts }`;
+ * - on `'stop'` (or when the benchmark goes away) stops the Service and exits.
+ */
+import { readFileSync } from 'node:fs';
+import process from 'node:process';
+import { fileURLToPath } from 'node:url';
+import { systemClock } from '../../src/core/index.js';
+import { buildService, configFromYaml } from '../../test/support/service.js';
+
+export interface ScaleChildReady {
+  readonly type: 'ready';
+  readonly url: string;
+  readonly externalMetricsUrl: string;
+  readonly firstForecastSeconds: number;
+  readonly queues: number;
+}
+
+export interface ScaleChildCycle {
+  readonly type: 'cycle';
+  readonly seconds: number;
+  readonly queuesWithForecasts: number;
+}
+
+async function serve(configPath: string, pkiDir: string, expectedQueues: number): Promise<void> {
+  const yaml = readFileSync(configPath, 'utf8').replace('__PKI_DIR__', JSON.stringify(pkiDir));
+  // The system clock: the Prometheus it reads stamps its samples with the wall time (the test helper's default is a manual clock).
+  const service = buildService(configFromYaml(yaml), { clock: systemClock });
+  const began = performance.now();
+  await service.start();
+  let stopping = false;
+  const stop = () => {
+    if (stopping) return;
+    stopping = true;
+    void service.stop().finally(() => process.exit(0));
+  };
+  process.on('disconnect', stop);
+  const forecasted = () => (service.store.latest()?.queues ?? []).filter((q) => q.depthForecasts.length > 0).length;
+  // The scheduler runs the first cycle at once; wait for a snapshot that forecasts every queue.
+  await new Promise<void>((resolve) => {
+    const poll = setInterval(() => {
+      if (forecasted() >= expectedQueues) {
+        clearInterval(poll);
+        resolve();
+      }
+    }, 50);
+  });
+  const firstForecastSeconds = (performance.now() - began) / 1000;
+  process.on('message', (message) => {
+    if (message === 'stop') stop();
+    if (message === 'cycle') {
+      void service.reconciler.runCycle().then((snapshot) => process.send?.({ type: 'cycle', seconds: snapshot.durationSeconds, queuesWithForecasts: forecasted() } satisfies ScaleChildCycle));
+    }
+  });
+  process.send?.({ type: 'ready', url: service.url, externalMetricsUrl: service.externalMetrics.url, firstForecastSeconds, queues: forecasted() } satisfies ScaleChildReady);
+}
+
+if (process.send !== undefined && process.argv[1] !== undefined && fileURLToPath(import.meta.url) === process.argv[1]) {
+  const [configPath, pkiDir, queues] = process.argv.slice(2);
+  if (configPath === undefined || pkiDir === undefined || queues === undefined) throw new Error('scale-child.ts needs the config path, the PKI folder and the queue count');
+  await serve(configPath, pkiDir, Number(queues));
+}
