@@ -5,6 +5,7 @@ import { err, ok } from '../core/index.js';
 import type { Result } from '../core/index.js';
 import type { LstmArtifacts, LstmMeta } from '../forecast/index.js';
 import { writeDurably } from './durable-file.js';
+import type { z } from 'zod';
 import { modelJsonSchema, storedMetaSchema } from './meta-schema.js';
 import type { StoredMeta } from './meta-schema.js';
 
@@ -20,10 +21,27 @@ export interface StoreFailure {
   readonly path: string;
 }
 
+/** What every stored meta.json has, whatever the model. */
+export interface StoredMetaBase {
+  readonly format: string;
+  readonly seriesKey: string;
+  readonly createdAtMs: number;
+  readonly weightsSha256: string;
+}
+
+/** What a store holds: the zod schema of its meta.json and the format tag it writes. */
+export interface StoreKind<M extends StoredMetaBase> {
+  readonly schema: z.ZodType<M, unknown>;
+  readonly format: string;
+}
+
+/** Per-series LSTMs (`foresight-lstm/1`). */
+export const seriesModels: StoreKind<StoredMeta> = { schema: storedMetaSchema, format: storedMetaSchema.shape.format.value };
+
 /** A model read back from the store. */
-export interface StoredModel {
+export interface StoredModel<M extends StoredMetaBase = StoredMeta> {
   readonly artifacts: LstmArtifacts;
-  readonly meta: StoredMeta;
+  readonly meta: M;
   /** The version folder name. */
   readonly version: string;
   /** The version folder. */
@@ -65,11 +83,13 @@ function message(error: unknown): string {
  * incompatible model is a `StoreFailure` naming the file, which the caller reports before
  * retraining.
  */
-export class ModelStore {
+export class ModelStore<M extends StoredMetaBase = StoredMeta> {
   readonly root: string;
+  readonly #kind: StoreKind<M>;
 
-  constructor(root: string) {
+  constructor(root: string, kind?: StoreKind<M>) {
     this.root = root;
+    this.#kind = kind ?? (seriesModels as unknown as StoreKind<M>);
   }
 
   /** The folder of a series' LSTM versions. */
@@ -78,7 +98,7 @@ export class ModelStore {
   }
 
   /** Saves a model as the series' new current version; returns the version folder. */
-  async save(seriesKey: string, artifacts: LstmArtifacts, meta: MetaToStore): Promise<{ readonly version: string; readonly dir: string }> {
+  async save(seriesKey: string, artifacts: LstmArtifacts, meta: M extends StoredMeta ? MetaToStore : Omit<M, 'weightsSha256'>): Promise<{ readonly version: string; readonly dir: string }> {
     const base = this.seriesDir(seriesKey);
     await mkdir(base, { recursive: true });
     const version = `${meta.createdAtMs}-${randomBytes(4).toString('hex')}`;
@@ -111,7 +131,7 @@ export class ModelStore {
   }
 
   /** Loads the series' current model, or says why it cannot. */
-  async load(seriesKey: string): Promise<Result<StoredModel, StoreFailure>> {
+  async load(seriesKey: string): Promise<Result<StoredModel<M>, StoreFailure>> {
     const base = this.seriesDir(seriesKey);
     let version: string;
     try {
@@ -130,10 +150,10 @@ export class ModelStore {
       return fail('corrupt', `${join(dir, 'meta.json')}: ${message(error)}`);
     }
     const format = typeof metaJson === 'object' && metaJson !== null ? (metaJson as Record<string, unknown>)['format'] : undefined;
-    const parsedMeta = storedMetaSchema.safeParse(metaJson);
+    const parsedMeta = this.#kind.schema.safeParse(metaJson);
     if (!parsedMeta.success) {
       // A model written by another version of Foresight is incompatible, not broken: it is retrained the same way.
-      const reason: StoreFailureReason = typeof format === 'string' && format !== storedMetaSchema.shape.format.value ? 'incompatible' : 'corrupt';
+      const reason: StoreFailureReason = typeof format === 'string' && format !== this.#kind.format ? 'incompatible' : 'corrupt';
       const first = parsedMeta.error.issues[0];
       return fail(reason, `${join(dir, 'meta.json')}: ${first === undefined ? 'invalid' : `${first.path.join('.') || '(root)'}: ${first.message}`}`);
     }
