@@ -33,7 +33,7 @@ import {
   ReplaySource,
   type TimeRange,
 } from './source/index.js';
-import { createFileObservationLog, type LifecycleEvents, lstmOptionsFromConfig, ModelLifecycle, ModelStore } from './training/index.js';
+import { createFileObservationLog, globalModels, type LifecycleEvents, lstmOptionsFromConfig, medianAccuracy, ModelLifecycle, ModelStore } from './training/index.js';
 
 /** Where a relative `decisions.rulesFile` is looked up: the working directory, then the package root. */
 export const rulesBaseDirs: readonly string[] = [process.cwd(), fileURLToPath(new URL('..', import.meta.url))];
@@ -113,11 +113,11 @@ export class Service {
     const policy = createPolicyProvider(config, rulesBaseDirs, (message) => rulesLog.error({ problems: message }, 'scaling rules refused; the previous rules keep deciding'));
     // The model folder is read once: moving it needs a restart (models already loaded keep serving).
     this.models = new ModelLifecycle({
-      store: new ModelStore(config().scaling.modelPath),
+      store: new ModelStore(config().scaling.modelPath, globalModels),
       lstm: () => lstmOptionsFromConfig(config().ml.lstm),
+      fineTune: () => ({ epochs: config().ml.lstm.fineTuneEpochs, maxWindows: config().ml.lstm.fineTuneWindows }),
       retrainIntervalSeconds: () => config().scaling.modelRetrainInterval,
       accuracyThresholdPercent: () => config().ml.accuracyThresholdPercent,
-      maxConcurrentTrainings: () => config().ml.maxConcurrentTrainings,
       backend: config().ml.lstm.backend,
       events: lifecycleEvents(this.metrics, logger.child({ module: 'training' })),
     });
@@ -227,8 +227,8 @@ export function learnedModelsOf(lifecycle: ModelLifecycle, host: ModelHostPort, 
   const artifactsOf = async (model: TrainedLstm): Promise<LearnedArtifacts> => ({ artifacts: await model.exportArtifacts(), meta: model.meta });
   return {
     load: (seriesKey) => lifecycle.load(seriesKey),
-    tick: (seriesKey, history, spec, nowMs, accuracyPercent) => {
-      lifecycle.tick(seriesKey, { target: history }, spec, nowMs, accuracyPercent);
+    tick: (series, spec, nowMs, accuracyPercent) => {
+      lifecycle.tick(series, spec, nowMs, medianAccuracy(accuracyPercent));
     },
     serving: (seriesKey) => {
       const model = lifecycle.serving(seriesKey);
@@ -314,7 +314,7 @@ function lifecycleEvents(metrics: ServiceMetrics, log: Logger): LifecycleEvents 
       log.info({ seriesKey, trainedAtMs }, 'stored model loaded');
       metrics.learned.loaded(seriesKey, 'lstm', trainedAtMs);
     },
-    trainingStarted: (seriesKey, reason) => log.info({ seriesKey, reason }, 'training started in a low-priority child process'),
+    trainingStarted: (seriesKey, reason, mode) => log.info({ seriesKey, reason, mode }, 'training started in a low-priority child process'),
     trainingProgress: (seriesKey, progress) => log.debug({ seriesKey, progress }, 'training progress'),
     trainingFinished: (seriesKey, report) => {
       if (report.failure !== undefined) {
@@ -322,8 +322,9 @@ function lifecycleEvents(metrics: ServiceMetrics, log: Logger): LifecycleEvents 
         metrics.learned.failed('lstm', report.failure.split(':')[0] ?? 'unknown');
         return;
       }
-      log.info({ seriesKey, deployed: report.deployed, shadow: report.shadow, durationSeconds: report.durationSeconds }, 'training finished');
-      if (report.deployed && report.createdAtMs !== undefined) metrics.learned.trained(seriesKey, 'lstm', report.createdAtMs, report.durationSeconds);
+      log.info({ seriesKey, mode: report.mode, deployed: report.deployed, shadow: report.shadow, durationSeconds: report.durationSeconds }, 'training finished');
+      // One global model: every series it forecasts was (re)trained by this run.
+      if (report.deployed && report.createdAtMs !== undefined) for (const key of report.seriesKeys ?? []) metrics.learned.trained(key, 'lstm', report.createdAtMs, report.durationSeconds);
     },
   };
 }

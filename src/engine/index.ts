@@ -1,6 +1,7 @@
 // Module engine: the reconcile loop and the snapshot store.
 // Owns: orchestration of source → forecast → (anomaly → decide) per cycle, and the read model.
 // May import: core, forecast, anomaly, decide; types only from source and config.
+export * from './learned-inputs.js';
 export * from './learned-models.js';
 export * from './model-host.js';
 export * from './model-process.js';

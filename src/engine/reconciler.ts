@@ -22,6 +22,7 @@ import {
   scoreForecasts,
 } from '../forecast/index.js';
 import type { MetricSource, SourceProblem } from '../source/index.js';
+import { covariateInputs, featureInputsOf } from './learned-inputs.js';
 import type { LearnedModels, LearnedModelStatus, LearnedServing } from './learned-models.js';
 import type { ObservationStore } from './observation-store.js';
 import { type HostForecastSettings, type HostOptimizeRequest, type HostSeriesReply, inlineModelHost, type ModelHostPort } from './model-host.js';
@@ -129,6 +130,8 @@ export class Reconciler {
   #cycle = 0;
   /** History per forecast series, on the configured grid, trimmed to the configured window. */
   #history = new Map<string, RegularSeries>();
+  /** History of the LSTM's covariates that are not forecast themselves (learned-inputs.ts). */
+  #covariates = new Map<string, RegularSeries>();
   /** Inputs whose whole window has been read once (with or without data). */
   #windowRead = new Set<string>();
   /** End of the grid read by the previous cycle. */
@@ -186,10 +189,15 @@ export class Reconciler {
     const gridEndMs = Math.floor(startedAtMs / stepMs) * stepMs;
 
     const targets = forecastTargets(config);
+    const learnedOn = config.ml.lstm.enabled && config.scaling.mlPredictionEnabled && this.#deps.learned !== undefined;
+    // The LSTM's covariates are kept on the same grid, in their own buffers (not forecast, not scored for anomalies).
+    const covariates = learnedOn ? covariateInputs(config) : [];
+    const covariateKeys = new Set(covariates.map(inputKey));
+    const buffered = [...targets, ...covariates];
     // Inputs read before need only their recent past; new ones (first cycle, a queue added by a
     // reload) get the whole window. Two reads at most, whatever the number of inputs.
-    const known = targets.filter((input) => this.#windowRead.has(inputKey(input)));
-    const fresh = targets.filter((input) => !this.#windowRead.has(inputKey(input)));
+    const known = buffered.filter((input) => this.#windowRead.has(inputKey(input)));
+    const fresh = buffered.filter((input) => !this.#windowRead.has(inputKey(input)));
     const windowStartMs = gridEndMs - config.forecast.history * 1000;
     const recentStartMs = Math.max(windowStartMs, this.#lastGridEndMs - 5 * stepMs);
     const range = (startMs: number) => ({ startMs, endMs: gridEndMs, stepSeconds: config.forecast.step });
@@ -206,11 +214,15 @@ export class Reconciler {
 
     for (const { input, series } of history.history) {
       const key = inputKey(input);
-      this.#merge(key, series, config, gridEndMs);
+      if (covariateKeys.has(key)) {
+        this.#merge(this.#covariates, key, series, config, gridEndMs);
+        continue;
+      }
+      this.#merge(this.#history, key, series, config, gridEndMs);
       this.#matured.observe(key, finiteSamples(series));
     }
 
-    const learned = config.ml.lstm.enabled && config.scaling.mlPredictionEnabled ? this.#deps.learned : undefined;
+    const learned = learnedOn ? this.#deps.learned : undefined;
     const maturedPercent = learned === undefined ? new Map<string, number>() : this.#maturedPercentByKey(config, startedAtMs);
     const withData = targets.flatMap((input) => {
       const key = inputKey(input);
@@ -263,9 +275,13 @@ export class Reconciler {
           p90: Math.max(0, point.p90),
         });
       }
-      // After this cycle's forecasts: training starts in the background and never delays them.
-      if (learned !== undefined) learned.tick(key, series, this.#learnedSpec(config), startedAtMs, maturedPercent.get(key));
     });
+    // After this cycle's forecasts: training starts in the background and never delays them.
+    if (learned !== undefined) {
+      const historyOf = (key: string) => this.#history.get(key) ?? this.#covariates.get(key);
+      const items = withData.map(({ input, key, series }) => ({ seriesKey: key, inputs: featureInputsOf(input, series, historyOf) }));
+      learned.tick(items, this.#learnedSpec(config), startedAtMs, maturedPercent);
+    }
 
     const inputs: InputValue[] = latest.readings.map((r) => ({ input: r.input, key: inputKey(r.input), timestampMs: r.timestampMs, value: r.value }));
     const anomalies = config.scaling.anomalyDetectionEnabled ? this.#scoreAnomalies(config, inputs) : [];
@@ -639,6 +655,7 @@ export class Reconciler {
       previous === undefined || previous.forecast.step !== config.forecast.step || previous.forecast.history !== config.forecast.history;
     if (gridChanged) {
       this.#history.clear();
+      this.#covariates.clear();
       this.#windowRead.clear();
     }
     // Model settings and thresholds may have changed with the configuration: the model host refits
@@ -648,12 +665,12 @@ export class Reconciler {
   }
 
   /** Merges newly read points into the buffer for `key`, re-gridded to the window ending at `gridEndMs`. */
-  #merge(key: string, fresh: RegularSeries, config: Config, gridEndMs: number): void {
+  #merge(buffers: Map<string, RegularSeries>, key: string, fresh: RegularSeries, config: Config, gridEndMs: number): void {
     const stepMs = config.forecast.step * 1000;
     const length = Math.round((config.forecast.history * 1000) / stepMs) + 1;
     const startMs = gridEndMs - (length - 1) * stepMs;
     const values = new Float64Array(length).fill(Number.NaN);
-    const old = this.#history.get(key);
+    const old = buffers.get(key);
     for (const part of old === undefined ? [fresh] : [old, fresh]) {
       const offset = Math.round((part.startMs - startMs) / stepMs);
       for (let i = 0; i < part.values.length; i++) {
@@ -662,7 +679,7 @@ export class Reconciler {
         if (target >= 0 && target < length && !Number.isNaN(value)) values[target] = value;
       }
     }
-    this.#history.set(key, { startMs, stepSeconds: config.forecast.step, values });
+    buffers.set(key, { startMs, stepSeconds: config.forecast.step, values });
   }
 
   /** Records a refit's durations and backtest scores (shown by /scaling/ml/accuracy); nothing on other cycles. */

@@ -3,11 +3,11 @@ import { mkdir, readFile, readdir, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { err, ok } from '../core/index.js';
 import type { Result } from '../core/index.js';
-import type { LstmArtifacts, LstmMeta } from '../forecast/index.js';
+import type { GlobalLstmMeta, LstmArtifacts, LstmMeta } from '../forecast/index.js';
 import { writeDurably } from './durable-file.js';
 import type { z } from 'zod';
-import { modelJsonSchema, storedMetaSchema } from './meta-schema.js';
-import type { StoredMeta } from './meta-schema.js';
+import { modelJsonSchema, storedGlobalMetaSchema, storedMetaSchema } from './meta-schema.js';
+import type { StoredGlobalMeta, StoredMeta } from './meta-schema.js';
 
 /** Why a stored model could not be loaded. */
 export type StoreFailureReason = 'missing' | 'corrupt' | 'incompatible';
@@ -38,6 +38,9 @@ export interface StoreKind<M extends StoredMetaBase> {
 /** Per-series LSTMs (`foresight-lstm/1`). */
 export const seriesModels: StoreKind<StoredMeta> = { schema: storedMetaSchema, format: storedMetaSchema.shape.format.value };
 
+/** The global LSTM (`foresight-lstm-global/1`), one for every forecast series. */
+export const globalModels: StoreKind<StoredGlobalMeta> = { schema: storedGlobalMetaSchema, format: storedGlobalMetaSchema.shape.format.value };
+
 /** A model read back from the store. */
 export interface StoredModel<M extends StoredMetaBase = StoredMeta> {
   readonly artifacts: LstmArtifacts;
@@ -50,6 +53,9 @@ export interface StoredModel<M extends StoredMetaBase = StoredMeta> {
 
 /** The meta fields the caller provides (the LSTM's meta and where it came from); the store adds the weights checksum. */
 export type MetaToStore = LstmMeta & { readonly seriesKey: string; readonly createdAtMs: number; readonly trainingDurationSeconds: number };
+
+/** The same for the global model. */
+export type GlobalMetaToStore = GlobalLstmMeta & { readonly seriesKey: string; readonly createdAtMs: number; readonly trainingDurationSeconds: number };
 
 /** Versions kept besides the current one, so an operator can roll back by editing `current`. */
 const keptOldVersions = 2;
@@ -98,7 +104,7 @@ export class ModelStore<M extends StoredMetaBase = StoredMeta> {
   }
 
   /** Saves a model as the series' new current version; returns the version folder. */
-  async save(seriesKey: string, artifacts: LstmArtifacts, meta: M extends StoredMeta ? MetaToStore : Omit<M, 'weightsSha256'>): Promise<{ readonly version: string; readonly dir: string }> {
+  async save(seriesKey: string, artifacts: LstmArtifacts, meta: MetaToStore | GlobalMetaToStore): Promise<{ readonly version: string; readonly dir: string }> {
     const base = this.seriesDir(seriesKey);
     await mkdir(base, { recursive: true });
     const version = `${meta.createdAtMs}-${randomBytes(4).toString('hex')}`;
