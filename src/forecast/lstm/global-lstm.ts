@@ -4,8 +4,7 @@ import type { Result } from '../../core/index.js';
 import { maseScale } from '../accuracy.js';
 import { applyNormalization, buildFeatureColumns, buildWindows, carryForward, fitNormalization, targetScaleOf, windowOrigins } from '../features/index.js';
 import type { FeatureInputs, FeatureNormalization } from '../features/index.js';
-import type { FitFailure, FittedForecaster, ForecastSpec } from '../forecaster.js';
-import { shadowEvaluate } from '../lifecycle.js';
+import type { FitFailure, ForecastSpec } from '../forecaster.js';
 import type { ShadowResult } from '../lifecycle.js';
 import { quantileOfSorted } from '../residual-bands.js';
 import { sampleInOrder, seededRandom } from '../seeded-random.js';
@@ -67,6 +66,8 @@ export interface TrainedGlobalLstm {
   readonly meta: GlobalLstmMeta;
   /** The network as a per-series LSTM (sharing the weights; its `dispose` is a no-op), or undefined for a series it does not know. */
   forSeries(key: string): TrainedLstm | undefined;
+  /** Mean absolute error (series units) of the h-step forecasts at `origins` of a series it knows (NaN otherwise). */
+  maeAt(key: string, inputs: FeatureInputs, origins: Int32Array): number;
   exportArtifacts(): Promise<LstmArtifacts>;
   /** Frees the network; the views must not be used afterwards. */
   dispose(): void;
@@ -98,6 +99,23 @@ interface Prepared {
   readonly lastTrainTarget: number;
 }
 
+/**
+ * The origins of a series split like the per-series LSTM: the newest `validationFraction` held out,
+ * separated from the training targets by the horizon, so that no training target is a held-out one.
+ */
+function splitOrigins(values: Float64Array, levels: Float64Array, spec: ForecastSpec, o: LstmOptions): { trainOrigins: Int32Array; validationOrigins: Int32Array; lastTrainTarget: number } {
+  const h = spec.horizonSteps;
+  const all = windowOrigins(values, levels, o.lookbackSteps, h, values.length - 1 - h);
+  const trainEnd = all.length - Math.floor(all.length * o.validationFraction);
+  const lastTrainTarget = trainEnd > 0 ? all[trainEnd - 1]! + h : -1;
+  return { trainOrigins: all.subarray(0, trainEnd), validationOrigins: all.subarray(trainEnd).filter((t) => t > lastTrainTarget), lastTrainTarget };
+}
+
+/** The held-out origins a series is scored on (validation and shadow evaluation alike): a time-ordered sample. */
+function scoredOrigins(validationOrigins: Int32Array, seed: number): Int32Array {
+  return sampleInOrder(validationOrigins, validationOriginsPerSeries, seededRandom(seed));
+}
+
 /** Time (unix ms) of grid index i of a series. */
 function timeOf(inputs: FeatureInputs, index: number): number {
   return inputs.target.startMs + index * inputs.target.stepSeconds * 1000;
@@ -117,11 +135,7 @@ function prepare(item: GlobalSeriesInput, spec: ForecastSpec, o: LstmOptions, ba
   const needed = 2 * spec.seasonSteps + h + 1;
   if (n < needed) return `needs two seasons of history plus the horizon (${needed} points), got ${n}`;
   const levels = carryForward(values);
-  const all = windowOrigins(values, levels, o.lookbackSteps, h, n - 1 - h);
-  const trainEnd = all.length - Math.floor(all.length * o.validationFraction);
-  const lastTrainTarget = trainEnd > 0 ? all[trainEnd - 1]! + h : -1;
-  const trainOrigins = all.subarray(0, trainEnd);
-  const validationOrigins = all.subarray(trainEnd).filter((t) => t > lastTrainTarget);
+  const { trainOrigins, validationOrigins, lastTrainTarget } = splitOrigins(values, levels, spec, o);
   if (trainOrigins.length < minWindows) return `needs ${minWindows} training windows of ${o.lookbackSteps} steps, got ${trainOrigins.length}`;
   const raw = buildFeatureColumns(item.inputs, o.features);
   const sameFeatures = base !== undefined && base.normalization.names.join() === o.features.join();
@@ -150,7 +164,7 @@ function windowsOf(p: Prepared, share: number, spec: ForecastSpec, fineTune: Fin
 /** Scores a network on a series' held-out origins: the per-series LstmMeta validation block. */
 function validate(tf: TfModule, model: Tf.LayersModel, p: Prepared, spec: ForecastSpec, o: LstmOptions, seed: number): LstmMeta['validation'] {
   const h = spec.horizonSteps;
-  const scored = sampleInOrder(p.validationOrigins, validationOriginsPerSeries, seededRandom(seed));
+  const scored = scoredOrigins(p.validationOrigins, seed);
   const residuals: number[] = [];
   let actualSum = 0;
   if (scored.length > 0) {
@@ -215,6 +229,24 @@ function globalFrom(tf: TfModule, model: Tf.LayersModel, meta: GlobalLstmMeta): 
         views.set(key, view);
       }
       return view;
+    },
+    maeAt(key, inputs, origins) {
+      const s = meta.series[key];
+      if (s === undefined || origins.length === 0) return Number.NaN;
+      const values = inputs.target.values;
+      const levels = carryForward(values);
+      const columns = applyNormalization(buildFeatureColumns(inputs, meta.options.features), s.normalization);
+      const scaled = predictScaled(tf, model, columns, origins, meta.options.lookbackSteps);
+      let sum = 0;
+      let count = 0;
+      origins.forEach((t, k) => {
+        const error = Math.abs(values[t + meta.spec.horizonSteps]! - (levels[t]! + scaled[k]! * s.targetScale));
+        if (Number.isFinite(error)) {
+          sum += error;
+          count++;
+        }
+      });
+      return count > 0 ? sum / count : Number.NaN;
     },
     exportArtifacts: () => whole.exportArtifacts(),
     dispose: () => whole.dispose(),
@@ -384,35 +416,32 @@ export async function restoreGlobalLstm(artifacts: LstmArtifacts, meta: GlobalLs
   return ok(globalFrom(tf, model.value, meta));
 }
 
-/** Origins a shadow evaluation scores at most per series: enough for a stable MAE, few enough to stay cheap. */
-const shadowOriginsPerSeries = 2048;
-
 /**
- * Shadow evaluation of a new global model against the serving one: per series, both forecast the
- * new model's held-out origins (the newest, at most 2,048; data neither trained on), and their MAE
- * in units of the series' target scale is averaged over the series both know. The new model
+ * Shadow evaluation of a new global model against the serving one: per series, on the new model's
+ * scored held-out origins (data neither trained on: the serving model trained before the new one,
+ * on older data), the new model's validation MAE against the serving model's MAE on the same
+ * origins, in units of the series' target scale, averaged over the series both know. The new model
  * replaces the serving one only if that average is lower.
  */
 export function shadowEvaluateGlobal(current: TrainedGlobalLstm | undefined, candidate: TrainedGlobalLstm, series: readonly GlobalSeriesInput[]): ShadowResult {
+  if (current === undefined) return { deploy: true, reason: 'no_current_model', candidateMae: Number.NaN, currentMae: Number.NaN, points: 0 };
+  const o = candidate.meta.options;
   let candidateSum = 0;
   let currentSum = 0;
   let compared = 0;
   let points = 0;
   for (const { key, inputs } of series) {
-    const next = candidate.forSeries(key);
-    if (next === undefined) continue;
-    const previous = current?.forSeries(key);
-    const n = inputs.target.values.length;
-    const fromOrigin = Math.max(next.meta.validation.firstOrigin, n - candidate.meta.spec.horizonSteps - shadowOriginsPerSeries);
-    const withInputs = (model: TrainedLstm): FittedForecaster => ({ ...model, forecastEachOrigin: () => model.forecastInputsEachOrigin(inputs, fromOrigin) });
-    const result = shadowEvaluate(previous === undefined ? undefined : withInputs(previous), withInputs(next), inputs.target, fromOrigin);
-    if (previous === undefined || !(result.points > 0) || !Number.isFinite(result.candidateMae) || !Number.isFinite(result.currentMae)) continue;
-    candidateSum += result.candidateMae / next.meta.targetScale;
-    currentSum += result.currentMae / next.meta.targetScale;
+    const next = candidate.meta.series[key];
+    if (next === undefined || current.meta.series[key] === undefined || !Number.isFinite(next.validation.mae)) continue;
+    const { validationOrigins } = splitOrigins(inputs.target.values, carryForward(inputs.target.values), candidate.meta.spec, o);
+    const origins = scoredOrigins(validationOrigins, o.seed + 1);
+    const currentMae = current.maeAt(key, inputs, origins);
+    if (!Number.isFinite(currentMae)) continue;
+    candidateSum += next.validation.mae / next.targetScale;
+    currentSum += currentMae / next.targetScale;
     compared++;
-    points += result.points;
+    points += origins.length;
   }
-  if (current === undefined) return { deploy: true, reason: 'no_current_model', candidateMae: Number.NaN, currentMae: Number.NaN, points };
   if (compared === 0) return { deploy: true, reason: 'nothing_to_score', candidateMae: Number.NaN, currentMae: Number.NaN, points };
   const candidateMae = candidateSum / compared;
   const currentMae = currentSum / compared;
