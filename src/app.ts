@@ -236,21 +236,23 @@ export function learnedModelsOf(lifecycle: ModelLifecycle, host: ModelHostPort, 
       return {
         model,
         trainedThroughMs: model.meta.trainingWindow.endMs,
-        forecastsFrom: async (series, fromIndex) =>
-          host.learnedForecasts({ learned: { artifacts: await model.exportArtifacts(), meta: model.meta }, series, fromIndex, backend: backend() }),
+        forecastsFrom: async (series, fromIndex, covariates) =>
+          host.learnedForecasts({ learned: { artifacts: await model.exportArtifacts(), meta: model.meta }, series, ...(covariates === undefined ? {} : { covariates }), fromIndex, backend: backend() }),
       };
     },
     latest: async (items) => {
-      const asked = items.flatMap(({ seriesKey, series }) => {
+      const asked = items.flatMap(({ seriesKey, series, covariates }) => {
         const model = lifecycle.serving(seriesKey);
-        return model === undefined ? [] : [{ seriesKey, series, model, id: idOf(model) }];
+        return model === undefined ? [] : [{ seriesKey, series, covariates, model, id: idOf(model) }];
       });
       // Every serving series is listed each time (the host frees the models of series not listed);
       // weights only for the models the host does not hold yet.
       const ask = async () =>
         host.learnedPoints({
           backend: backend(),
-          items: await Promise.all(asked.map(async ({ seriesKey, series, model, id }) => ({ key: seriesKey, id, series, ...(held.has(id) ? {} : { learned: await artifactsOf(model) }) }))),
+          items: await Promise.all(
+            asked.map(async ({ seriesKey, series, covariates, model, id }) => ({ key: seriesKey, id, series, ...(covariates === undefined ? {} : { covariates }), ...(held.has(id) ? {} : { learned: await artifactsOf(model) }) })),
+          ),
         });
       let points = await ask();
       if (points.some((p) => 'missing' in p)) {

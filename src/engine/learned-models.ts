@@ -29,10 +29,10 @@ export interface LearnedServing {
   /** The end of the data it was trained on (unix ms): it is compared with the baseline only on later origins, which it never saw. */
   readonly trainedThroughMs: number;
   /**
-   * Its forecasts at every origin of `series` from `fromIndex` on (NaN before): the comparison with
+   * Its forecasts at every origin of `series` (with its covariates) from `fromIndex` on (NaN before): the comparison with
    * the baseline. Seconds of work for an LSTM, so the service runs it in the model process.
    */
-  forecastsFrom(series: RegularSeries, fromIndex: number): Promise<EachOriginForecasts>;
+  forecastsFrom(series: RegularSeries, fromIndex: number, covariates?: FeatureInputs['covariates']): Promise<EachOriginForecasts>;
 }
 
 /**
@@ -59,7 +59,7 @@ export interface LearnedModels {
    * made). Called once per cycle with every series whose learned model serves, so an
    * implementation may free the models of series no longer listed.
    */
-  latest(items: readonly { readonly seriesKey: string; readonly series: RegularSeries }[]): Promise<(PointForecast | undefined)[]>;
+  latest(items: readonly { readonly seriesKey: string; readonly series: RegularSeries; readonly covariates?: FeatureInputs['covariates'] }[]): Promise<(PointForecast | undefined)[]>;
   /** The state of every series seen. */
   status(): readonly LearnedModelStatus[];
 }

@@ -13,6 +13,7 @@ import { decide, type DecisionPolicy, type DecisionState, initialDecisionState, 
 import {
   actualsAtOrigins,
   type EachOriginForecasts,
+  type FeatureInputs,
   type FittedForecaster,
   type ForecastSpec,
   MaturedAccuracyTracker,
@@ -278,8 +279,7 @@ export class Reconciler {
     });
     // After this cycle's forecasts: training starts in the background and never delays them.
     if (learned !== undefined) {
-      const historyOf = (key: string) => this.#history.get(key) ?? this.#covariates.get(key);
-      const items = withData.map(({ input, key, series }) => ({ seriesKey: key, inputs: featureInputsOf(input, series, historyOf) }));
+      const items = withData.map(({ input, key, series }) => ({ seriesKey: key, inputs: this.#learnedInputs(input, series) }));
       learned.tick(items, this.#learnedSpec(config), startedAtMs, maturedPercent);
     }
 
@@ -318,6 +318,11 @@ export class Reconciler {
     };
   }
 
+  /** A forecast series with the covariates the LSTM reads, from this cycle's buffers. */
+  #learnedInputs(input: InputRef, series: RegularSeries): FeatureInputs {
+    return featureInputsOf(input, series, (key) => this.#history.get(key) ?? this.#covariates.get(key));
+  }
+
   /** The spec learned models are trained for: the first configured horizon. */
   #learnedSpec(config: Config): ForecastSpec {
     return {
@@ -346,7 +351,7 @@ export class Reconciler {
    */
   async #chooseLearned(
     learned: LearnedModels,
-    items: readonly { readonly key: string; readonly series: RegularSeries }[],
+    items: readonly { readonly input: InputRef; readonly key: string; readonly series: RegularSeries }[],
     replies: readonly HostSeriesReply[],
     settings: HostForecastSettings,
     nowMs: number,
@@ -356,8 +361,8 @@ export class Reconciler {
       this.#learnedChoices.set(key, choice);
       out.set(key, choice);
     };
-    const pending: (PendingComparison & { readonly serving: LearnedServing })[] = [];
-    for (const [index, { key, series }] of items.entries()) {
+    const pending: (PendingComparison & { readonly serving: LearnedServing; readonly input: InputRef })[] = [];
+    for (const [index, { input, key, series }] of items.entries()) {
       const reply = replies[index]!;
       if (!this.#learnedLoaded.has(key)) {
         this.#learnedLoaded.add(key);
@@ -385,14 +390,14 @@ export class Reconciler {
       if (horizonSeconds === undefined) settle(key, none(`the learned model's spec (step ${spec.stepSeconds}s, ${spec.horizonSteps} steps ahead) matches no configured horizon`));
       else if (origins < minLearnedComparisonOrigins) {
         settle(key, none(`only ${Math.max(0, origins)} origins after the learned model's training data; it is compared with the baseline from ${minLearnedComparisonOrigins} on`));
-      } else pending.push({ key, series, model, serving, fittedAtMs: reply.fittedAtMs, horizonSeconds, fromIndex });
+      } else pending.push({ input, key, series, model, serving, fittedAtMs: reply.fittedAtMs, horizonSeconds, fromIndex });
     }
     if (pending.length === 0) return out;
     const baselineMases = await this.#models.validate({ settings, items: pending.map(({ key, series, horizonSeconds, fromIndex }) => ({ key, series, horizonSeconds, fromIndex })) });
     for (const [index, p] of pending.entries()) {
       let forecasts: EachOriginForecasts;
       try {
-        forecasts = await p.serving.forecastsFrom(p.series, p.fromIndex);
+        forecasts = await p.serving.forecastsFrom(p.series, p.fromIndex, this.#learnedInputs(p.input, p.series).covariates);
       } catch (error) {
         settle(p.key, { model: p.model, fittedAtMs: p.fittedAtMs, use: false, learnedMase: Number.NaN, baselineMase: baselineMases[index]!, reason: `the learned model could not be scored: ${error instanceof Error ? error.message : String(error)}` });
         continue;
@@ -408,11 +413,16 @@ export class Reconciler {
   /** The latest forecast of every learned model that serves, in one call (made every cycle, so unused models can be freed). */
   async #learnedPoints(
     learned: LearnedModels,
-    items: readonly { readonly key: string; readonly series: RegularSeries }[],
+    items: readonly { readonly input: InputRef; readonly key: string; readonly series: RegularSeries }[],
     choices: ReadonlyMap<string, LearnedChoice>,
   ): Promise<Map<string, PointForecast>> {
     const serving = items.filter(({ key }) => choices.get(key)?.use === true);
-    const points = await learned.latest(serving.map(({ key, series }) => ({ seriesKey: key, series })));
+    const points = await learned.latest(
+      serving.map(({ input, key, series }) => {
+        const { covariates } = this.#learnedInputs(input, series);
+        return { seriesKey: key, series, ...(covariates === undefined ? {} : { covariates }) };
+      }),
+    );
     const out = new Map<string, PointForecast>();
     serving.forEach(({ key }, index) => {
       const point = points[index];
