@@ -4,7 +4,6 @@ import { parseArgs } from 'node:util';
 import { loadConfig } from '../config/index.js';
 import type { Config } from '../config/index.js';
 import { formatDuration, inputKey, parseDurationSeconds, systemClock } from '../core/index.js';
-import type { RegularSeries } from '../core/index.js';
 import { covariateInputs, featureInputsOf, forecastTargets } from '../engine/index.js';
 import { horizonStepsFor, seasonStepsFor } from '../forecast/index.js';
 import type { ForecastSpec, GlobalSeriesInput, LstmOptions, LstmProgress, TfBackendPreference } from '../forecast/index.js';

@@ -6,7 +6,7 @@ import type { EachOriginForecasts, PointForecast } from '../forecaster.js';
 import { quantileOfSorted } from '../residual-bands.js';
 import type { RandomSource } from '../seeded-random.js';
 import type { TfModule } from './tf-runtime.js';
-import type { LstmArtifacts, LstmMeta, LstmOptions, TrainedLstm } from './lstm-forecaster.js';
+import type { LstmArtifacts, LstmMeta, LstmOptions, TrainedLstm } from './lstm-types.js';
 
 // The network shared by the per-series and the global LSTM: building, predicting in batches, and
 // wrapping a restored network as a TrainedLstm. Internal to forecast/lstm (not exported by index.ts).
