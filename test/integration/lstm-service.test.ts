@@ -73,10 +73,8 @@ describe('the service with learned models', () => {
       const fresh = second.learnedModels?.find((s) => s.seriesKey === key);
       expect(fresh, JSON.stringify(second.learnedModels)).toMatchObject({ model: 'lstm', state: 'serving' });
       expect(fresh?.trainedAtMs).toBe(first.startedAtMs);
-      // Trained on everything up to the first cycle: nothing it has not seen to judge it on yet.
-      expect(fresh?.servesForecasts).toBe(false);
-      expect(fresh?.notServingReason).toMatch(/^only \d+ origins after the learned model's training data/);
-      expect(second.forecasts.find((f) => f.seriesKey === key)?.model).toBe('holt_winters');
+      // The global model never trained on its held-out newest origins: those are all it can be judged on yet.
+      if (fresh?.servesForecasts !== true) expect(fresh?.notServingReason).toMatch(/^only \d+ origins after the learned model's training data|better or equal/);
 
       // 11 hours later (a refit later): 129 five-minute origins it never saw, enough to compare on.
       clock.advance(11 * 3600);
@@ -91,7 +89,8 @@ describe('the service with learned models', () => {
       if (status?.servesForecasts !== true) expect(status?.notServingReason).toMatch(/better or equal/);
 
       // Stored under scaling.modelPath.
-      const dir = new ModelStore(modelPath).seriesDir(key);
+      // One global model for every series, in <modelPath>/global/lstm/.
+      const dir = new ModelStore(modelPath).seriesDir('global');
       expect(existsSync(dir)).toBe(true);
       const files = readdirSync(dir, { recursive: true }).map(String);
       expect(files.some((f) => f.endsWith('model.json'))).toBe(true);
@@ -122,5 +121,5 @@ describe('the service with learned models', () => {
     } finally {
       await restarted.stop();
     }
-  }, 60_000);
+  }, 180_000);
 });
