@@ -73,7 +73,7 @@ module.exports = {
     },
     {
       name: 'actuate-wired-by-app-only',
-      comment: 'Only the composition root (app.ts, cli/) builds the actuator; others may use its types (status).',
+      comment: 'Only the composition root (src/app/, cli/) builds the actuator; others may use its types (status).',
       severity: 'error',
       from: { path: '^src/(core|config|source|forecast|anomaly|decide|engine|publish|api)/' },
       to: { path: '^src/actuate/', dependencyTypesNot: ['type-only'] },

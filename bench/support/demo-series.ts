@@ -8,7 +8,7 @@ import { inputKey, systemClock } from '../../src/core/index.js';
 import { covariateInputs, featureInputsOf, forecastTargets } from '../../src/engine/index.js';
 import { horizonStepsFor } from '../../src/forecast/index.js';
 import type { ForecastSpec, GlobalSeriesInput } from '../../src/forecast/index.js';
-import { createSource } from '../../src/app.js';
+import { createSource } from '../../src/app/index.js';
 
 /** Monday 2024-01-01 00:00 UTC: the first point of the demo traces. */
 export const demoStartMs = Date.UTC(2024, 0, 1);

@@ -1,6 +1,6 @@
 // Module actuate: optional actuation — writes recommendations to the cluster, under leader election.
 // Owns: the Actuator, Lease-based leader election (pure rules + I/O loop), the client-node glue.
-// May import: core; types only from engine and config. Wired by app.ts.
+// May import: core; types only from engine and config. Wired by src/app/.
 export * from './actuation-metrics.js';
 export * from './actuator.js';
 export * from './create-actuator.js';

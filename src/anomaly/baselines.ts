@@ -174,11 +174,15 @@ export class RangeBreak {
   readonly #max: TimeWindowMax;
   readonly #negatedMin: TimeWindowMax;
   readonly #tolerance: number;
+  readonly #minHistoryMs: number;
+  #firstMs = Number.NaN;
 
-  constructor(spanMs: number, tolerance: number) {
+  /** `minHistoryMs`: how much history the range must cover before it is used (a range of two hours says little). */
+  constructor(spanMs: number, tolerance: number, minHistoryMs = 0) {
     this.#max = new TimeWindowMax(spanMs);
     this.#negatedMin = new TimeWindowMax(spanMs);
     this.#tolerance = tolerance;
+    this.#minHistoryMs = minHistoryMs;
   }
 
   /** The signed range-break score of `value` at `timeMs`; then remembers the value. */
@@ -187,7 +191,8 @@ export class RangeBreak {
     const low = -this.#negatedMin.max(timeMs);
     this.#max.add(timeMs, value);
     this.#negatedMin.add(timeMs, -value);
-    if (!(high > low)) return 0;
+    if (Number.isNaN(this.#firstMs)) this.#firstMs = timeMs;
+    if (timeMs - this.#firstMs < this.#minHistoryMs || !(high > low)) return 0;
     const above = value > high;
     const excess = (above ? value - high : low - value) / (high - low);
     if (!(excess > this.#tolerance)) return 0;
@@ -238,5 +243,48 @@ export class AlertRest {
       this.#alertScore = score;
     }
     return { heldBack: false, alertMs: this.#alertMs };
+  }
+}
+
+/**
+ * How long a series has been stuck at one value (consecutive points equal within 1e-9 of the
+ * level), compared with the longest run that ended in the previous `spanMs`: n / (n + reference)
+ * with reference = max(that record, `floorPoints`), 0 while the value moves. A metric that stops
+ * moving (traffic gone to zero, an exporter repeating its last value) is an incident that
+ * residuals can miss when the stuck value is an ordinary one, such as zero at night.
+ *
+ * A run is reported once: beyond 1.1 × the reference (score 0.524) it counts as known and scores
+ * 0.5, "as long as the record", so an outage of a day does not alert again each time it grows by
+ * a few percent (the alert rest would let each "clearly worse" step through). A series that has not moved in the window (a constant, or one stuck
+ * since before the window) has no record and scores 0.
+ */
+export class StuckRun {
+  readonly #max: TimeWindowMax;
+  readonly #floorPoints: number;
+  #run = 0;
+  #last = Number.NaN;
+
+  constructor(spanMs: number, floorPoints: number) {
+    this.#max = new TimeWindowMax(spanMs);
+    this.#floorPoints = floorPoints;
+  }
+
+  /** The stuck-run score at `timeMs` for `value`; then remembers the value. */
+  next(timeMs: number, value: number): number {
+    const record = this.#max.max(timeMs);
+    const first = Number.isNaN(this.#last);
+    const same = Math.abs(value - this.#last) <= 1e-9 * Math.abs(value);
+    this.#last = value;
+    if (!same) {
+      // Only finished runs (of any length, 0 included) become the record, so a run in progress
+      // is compared with earlier ones; the first point ends no run.
+      if (!first) this.#max.add(timeMs, this.#run);
+      this.#run = 0;
+      return 0;
+    }
+    this.#run++;
+    if (Number.isNaN(record)) return 0;
+    const reference = Math.max(record, this.#floorPoints);
+    return this.#run > 1.1 * reference ? 0.5 : this.#run / (this.#run + reference);
   }
 }

@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util';
 import { pino } from 'pino';
-import { rulesBaseDirs, Service } from '../app.js';
+import { rulesBaseDirs, Service } from '../app/index.js';
 import { ConfigWatcher, loadConfig } from '../config/index.js';
 import { systemClock } from '../core/index.js';
 import { loadDecisionPolicy } from '../engine/index.js';

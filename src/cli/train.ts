@@ -7,7 +7,7 @@ import { formatDuration, inputKey, parseDurationSeconds, systemClock } from '../
 import { covariateInputs, featureInputsOf, forecastTargets } from '../engine/index.js';
 import { horizonStepsFor, seasonStepsFor } from '../forecast/index.js';
 import type { ForecastSpec, GlobalSeriesInput, LstmOptions, LstmProgress, TfBackendPreference } from '../forecast/index.js';
-import { createSource } from '../app.js';
+import { createSource } from '../app/index.js';
 import { globalLstmMetaOf, globalMetaToStore, globalModelKey, globalModels, lstmOptionsFromConfig, ModelStore, runTrainingInWorker } from '../training/index.js';
 import type { TrainingJob } from '../training/index.js';
 import { inferStepSeconds, readTimestampValueCsv, rowsToRegularSeries } from './csv.js';

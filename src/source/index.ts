@@ -4,4 +4,7 @@
 export type * from './metric-source.js';
 export * from './promql.js';
 export * from './prometheus.js';
+export type { QueryEvent } from './prometheus-dispatch.js';
+export type { PrometheusAuth } from './prometheus-http.js';
+export { chunkRange, type PrometheusQueries } from './prometheus-query-plan.js';
 export * from './replay.js';

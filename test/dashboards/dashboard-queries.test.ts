@@ -16,7 +16,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Service } from '../../src/app.js';
+import type { Service } from '../../src/app/index.js';
 import { requireBinaries } from '../support/binaries.js';
 import { getFreePort } from '../support/ports.js';
 import { startPrometheus, type PrometheusHandle } from '../support/prometheus.js';

@@ -61,7 +61,7 @@ afterEach(async () => {
   await fake.close();
 });
 
-/** An actuator built by createActuator, the way app.ts builds it. */
+/** An actuator built by createActuator, the way src/app/service.ts builds it. */
 function viaFactory(cfg: Config, token: string, identity: string) {
   const clock = new ManualClock();
   const metrics = new CountingMetrics();

@@ -15,7 +15,7 @@ import { join } from 'node:path';
 import { parse, stringify } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import type { Service } from '../../src/app.js';
+import type { Service } from '../../src/app/index.js';
 import { startAlertmanager, startWebhookReceiver, type AlertmanagerHandle, type WebhookReceiver } from '../support/alertmanager.js';
 import { requireBinaries } from '../support/binaries.js';
 import { getFreePort } from '../support/ports.js';

@@ -7,7 +7,7 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import type { ExternalMetricsServer } from '../../src/api/extension-server/index.js';
-import type { Service } from '../../src/app.js';
+import type { Service } from '../../src/app/index.js';
 import type { Sample } from '../../src/core/index.js';
 import { FakeSource } from '../support/fake-source.js';
 import { ManualClock } from '../support/manual-clock.js';

@@ -4,7 +4,7 @@
  * same clock, so every published number must be the same; and stopping the service ends the child.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import type { Service } from '../../src/app.js';
+import type { Service } from '../../src/app/index.js';
 import type { Snapshot } from '../../src/engine/index.js';
 import { ManualClock } from '../support/manual-clock.js';
 import { childPids } from '../support/processes.js';

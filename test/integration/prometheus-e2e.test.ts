@@ -4,7 +4,7 @@
  */
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import type { Service } from '../../src/app.js';
+import type { Service } from '../../src/app/index.js';
 import type { Sample } from '../../src/core/index.js';
 import { requireBinaries } from '../support/binaries.js';
 import type { BackfillSeries } from '../support/openmetrics.js';

@@ -8,7 +8,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Service } from '../../src/app.js';
+import type { Service } from '../../src/app/index.js';
 import type { AnomalyState, ResourceDecision } from '../../src/engine/index.js';
 import { assertBinary, requireBinaries } from '../support/binaries.js';
 import { ManualClock } from '../support/manual-clock.js';

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
 import { parse, stringify } from 'yaml';
-import { Service, type ServiceOptions } from '../../src/app.js';
+import { Service, type ServiceOptions } from '../../src/app/index.js';
 import { type Config, loadConfigFromText } from '../../src/config/index.js';
 import { systemClock } from '../../src/core/index.js';
 

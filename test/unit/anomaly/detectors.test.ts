@@ -152,16 +152,16 @@ describe('the adaptive detector on labelled synthetic series', () => {
   });
 
   it('flags smaller deviations for metrics with lower thresholds', () => {
-    // A quiet series and a value 25 % of last week's range above its top: beyond the memory
-    // tolerance (0.2 × 2.0 / 2.5 = 0.16), within the error-rate one (0.2 × 4.0 / 2.5 = 0.32), and
-    // too small (about 5 sigmas) for the point floors (6.4 and 12.8 sigmas).
+    // A quiet series and a value 12 % of last week's range above its top: beyond the memory
+    // tolerance (0.1 × 2.0 / 2.5 = 0.08), within the error-rate one (0.1 × 4.0 / 2.5 = 0.16), and
+    // too small (about 4 sigmas) for the point floors (6.4 and 12.8 sigmas).
     const noise = normals(5);
     const series = makeSeries(10 * perDay, stepMs, () => 100 + noise());
     const at = 9 * perDay;
     const lastWeek = series.values.subarray(2 * perDay + 1, at);
     const top = Math.max(...lastWeek);
     const bottom = Math.min(...lastWeek);
-    series.values[at] = top + 0.25 * (top - bottom);
+    series.values[at] = top + 0.12 * (top - bottom);
     const verdict = (metric: 'memory' | 'error_rate') =>
       createDetector('adaptive', detectorSettings(metric)).scoreSeries(series.values, series.timestampsMs)[at]!;
     expect(verdict('memory').isAnomaly).toBe(true);

@@ -1,6 +1,6 @@
 import request from 'supertest';
 import { beforeEach, describe, expect, it } from 'vitest';
-import type { Service } from '../../../src/app.js';
+import type { Service } from '../../../src/app/index.js';
 import type { Sample } from '../../../src/core/index.js';
 import { FakeSource } from '../../support/fake-source.js';
 import { ManualClock } from '../../support/manual-clock.js';

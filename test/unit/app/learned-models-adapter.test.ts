@@ -7,7 +7,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { learnedModelsOf } from '../../../src/app.js';
+import { learnedModelsOf } from '../../../src/app/index.js';
 import type { RegularSeries } from '../../../src/core/index.js';
 import { ProcessModelHost } from '../../../src/engine/index.js';
 import { type ForecastSpec, type TrainedGlobalLstm, type TrainedLstm, trainGlobalLstm } from '../../../src/forecast/index.js';

@@ -1,0 +1,181 @@
+import { readFile } from 'node:fs/promises';
+import { PrometheusDriver } from 'prometheus-query';
+
+// The HTTP side of the Prometheus source: the driver (prometheus-query over axios) with credentials
+// read per request, and what a failed request means (unreachable, timed out, or a bad answer).
+
+/**
+ * How Foresight authenticates to Prometheus (or Thanos, Mimir, Cortex). Secrets read from files
+ * are read again for every query, so that a rotated token or password is picked up without a
+ * restart (as a projected service-account token is rotated by the kubelet).
+ */
+export type PrometheusAuth =
+  | { readonly type: 'none' }
+  /** `Authorization: Bearer <token>`. */
+  | { readonly type: 'bearer'; readonly token: string }
+  /** `Authorization: Bearer <contents of tokenFile, trimmed>`. */
+  | { readonly type: 'bearerFile'; readonly tokenFile: string }
+  /** HTTP basic authentication; exactly one of `password` and `passwordFile` must be set. */
+  | { readonly type: 'basic'; readonly username: string; readonly password?: string; readonly passwordFile?: string };
+
+// Enough of an unexpected response body to recognise it (an HTML error page, a login form).
+const bodySnippetLength = 200;
+
+/** Why a query produced nothing, and whether it says anything about Prometheus as a whole. */
+export interface QueryFailure {
+  readonly message: string;
+  /** Prometheus could not be reached (network, TLS, gateway 502/503/504, unreadable credentials). */
+  readonly unreachable: boolean;
+  /** The request timed out. */
+  readonly timeout: boolean;
+  /** What the driver rejected with, for `cause`. */
+  readonly raw: unknown;
+}
+
+/** Raised while preparing a request when a credentials file cannot be read. */
+class CredentialsError extends Error {
+  override readonly name = 'CredentialsError';
+}
+
+/** Where and how the driver of a read sends its requests. */
+export interface DriverOptions {
+  readonly url: string;
+  readonly auth: PrometheusAuth;
+  readonly headers: Readonly<Record<string, string>>;
+  readonly timeoutSeconds: number;
+}
+
+/**
+ * A driver for one read. It is cheap (an axios instance), and building one per read lets the
+ * read's AbortSignal and freshly read credentials go into every request without shared state.
+ */
+export function createDriver(options: DriverOptions, signal: AbortSignal | undefined): PrometheusDriver {
+  return new PrometheusDriver({
+    endpoint: options.url,
+    baseURL: '/api/v1/',
+    headers: { ...options.headers },
+    timeout: options.timeoutSeconds * 1000,
+    requestInterceptor: {
+      onFulfilled: async (config) => {
+        if (signal !== undefined) config.signal = signal;
+        const authorization = await authorizationHeader(options.auth);
+        if (authorization !== undefined) config.headers.set('Authorization', authorization);
+        return config;
+      },
+    },
+    responseInterceptor: {
+      onFulfilled: (response) => response,
+      onRejected: (error: unknown) => {
+        labelNonPrometheusError(error);
+        return Promise.reject(error);
+      },
+    },
+  });
+}
+
+/** The value of the Authorization header, with secrets from files read now (so rotation works). */
+async function authorizationHeader(auth: PrometheusAuth): Promise<string | undefined> {
+  switch (auth.type) {
+    case 'none':
+      return undefined;
+    case 'bearer':
+      return `Bearer ${auth.token}`;
+    case 'bearerFile':
+      return `Bearer ${await readSecret(auth.tokenFile, 'bearer token file')}`;
+    case 'basic': {
+      const password = auth.passwordFile === undefined ? (auth.password ?? '') : await readSecret(auth.passwordFile, 'password file');
+      return `Basic ${Buffer.from(`${auth.username}:${password}`, 'utf8').toString('base64')}`;
+    }
+  }
+}
+
+async function readSecret(path: string, what: string): Promise<string> {
+  try {
+    // Secrets mounted from Kubernetes often end with a newline that is not part of the secret.
+    return (await readFile(path, 'utf8')).trim();
+  } catch (error) {
+    throw new CredentialsError(`cannot read the ${what} ${path}: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+  }
+}
+
+/**
+ * Gives a non-Prometheus HTTP error (an HTML page from a gateway or proxy) a Prometheus-shaped
+ * body, so that the driver reports it as an `http_error` with its status instead of dropping the
+ * status as an "unexpected client error".
+ */
+function labelNonPrometheusError(error: unknown): void {
+  if (!isRecord(error)) return;
+  const response = error['response'];
+  if (!isRecord(response)) return;
+  const data = response['data'];
+  if (isRecord(data) && data['status'] !== undefined && data['status'] !== null) return;
+  const status = typeof response['status'] === 'number' ? response['status'] : 0;
+  const statusText = typeof response['statusText'] === 'string' ? response['statusText'] : '';
+  const body = typeof data === 'string' ? data : data === undefined ? '' : JSON.stringify(data);
+  response['data'] = {
+    status: 'error',
+    errorType: 'http',
+    error: `HTTP ${status} ${statusText}`.trim() + (body.trim() === '' ? '' : `: ${snippet(body)}`),
+  };
+}
+
+/**
+ * Turns whatever the driver rejected with into a {@link QueryFailure}. prometheus-query rejects
+ * with plain objects (`{status:'error', errorType, error, httpStatus?, code?}`), not Errors.
+ */
+export function normaliseFailure(raw: unknown, query: string): QueryFailure {
+  const failure = (text: string, unreachable: boolean, timeout: boolean): QueryFailure => ({
+    message: `${text}: ${query}`,
+    unreachable,
+    timeout,
+    raw,
+  });
+  if (isRecord(raw) && raw['status'] === 'error') {
+    const errorType = String(raw['errorType']);
+    const text = typeof raw['error'] === 'string' ? raw['error'] : 'unknown error';
+    const code = typeof raw['code'] === 'string' ? raw['code'] : undefined;
+    const original = raw['original'];
+    if (original instanceof CredentialsError) return failure(original.message, true, false);
+    // The driver's own catch wraps the errors it threw a moment earlier (a "client_error" for a body
+    // that is not Prometheus JSON) into a "network_error"; the real one is kept in `original`.
+    if (isRecord(original) && original['status'] === 'error') return normaliseFailure(original, query);
+    switch (errorType) {
+      case 'http_error': {
+        const httpStatus = typeof raw['httpStatus'] === 'number' ? raw['httpStatus'] : 0;
+        const prometheus = raw['prometheus'];
+        const promType = isRecord(prometheus) && typeof prometheus['errorType'] === 'string' ? prometheus['errorType'] : undefined;
+        const kind = promType === undefined || promType === 'http' ? '' : ` (${promType})`;
+        // A gateway in front of Prometheus (or Prometheus starting up) answers 502/503/504.
+        const unreachable = httpStatus === 502 || httpStatus === 503 || httpStatus === 504;
+        const timeout = httpStatus === 504 || promType === 'timeout';
+        return failure(`Prometheus answered HTTP ${httpStatus}${kind}: ${text}`, unreachable, timeout);
+      }
+      case 'timeout_error':
+        return failure(`request timed out (${text})`, true, true);
+      case 'network_error':
+      case 'ssl_error':
+        return failure(`cannot reach Prometheus (${code === undefined ? text : `${code}: ${text}`})`, true, code === 'ETIMEDOUT');
+      case 'client_error':
+        return failure(`the answer is not Prometheus API JSON (${snippet(bodyText(raw['data']))})`, false, false);
+      default:
+        return failure(`${errorType}: ${text}`, false, false);
+    }
+  }
+  // QueryResult.fromJSON throws a plain Error for a result type it does not know.
+  return failure(`bad answer from Prometheus: ${raw instanceof Error ? raw.message : String(raw)}`, false, false);
+}
+
+function bodyText(data: unknown): string {
+  if (typeof data === 'string') return data;
+  if (data === undefined) return 'empty body';
+  return JSON.stringify(data) ?? String(data);
+}
+
+function snippet(text: string): string {
+  const flat = text.replace(/\s+/g, ' ').trim();
+  return flat.length > bodySnippetLength ? `${flat.slice(0, bodySnippetLength)}…` : flat;
+}
+
+export function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null;
+}
