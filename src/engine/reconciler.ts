@@ -156,12 +156,6 @@ export class Reconciler {
           p90: Math.max(0, point.p90),
           maseScale: reply.maseScale,
         });
-    // After this cycle's forecasts: one call with every series and the covariates kept in the
-    // history window; training starts in the background and never delays them.
-    if (learned !== undefined) {
-      const items = withData.map(({ input, key, series }) => ({ seriesKey: key, inputs: featureInputsOf(input, series, (k) => this.#history.get(k)) }));
-      learned.tick(items, learnedSpec(config), startedAtMs, maturedPercent);
-    }
         forecasts.push({
           seriesKey: key,
           input,
@@ -176,6 +170,12 @@ export class Reconciler {
         });
       }
     });
+    // After this cycle's forecasts: one call with every series and the covariates kept in the
+    // history window; training starts in the background and never delays them.
+    if (learned !== undefined) {
+      const items = withData.map(({ input, key, series }) => ({ seriesKey: key, inputs: featureInputsOf(input, series, (k) => this.#history.get(k)) }));
+      learned.tick(items, learnedSpec(config), startedAtMs, maturedPercent);
+    }
 
     const inputs: InputValue[] = latest.readings.map((r) => ({ input: r.input, key: inputKey(r.input), timestampMs: r.timestampMs, value: r.value }));
     const anomalies = config.scaling.anomalyDetectionEnabled ? this.#scoreAnomalies(config, inputs) : [];

@@ -190,12 +190,12 @@ describe('Reconciler with learned models', () => {
     };
     const source = new FakeSource()
       .set(depth, series(truth))
-      .set({ kind: 'queue', queue: 'orders', metric: 'dequeue_rate_per_second' }, series((t) => (t / 60_000) % 1000))
+      .set({ kind: 'queue', queue: 'orders', metric: 'enqueue_rate_per_second' }, series((t) => (t / 60_000) % 1000))
       .set({ kind: 'system', metric: 'cpu_percent' }, series(() => 42));
     const reconciler = new Reconciler({ source, clock, store: new SnapshotStore({ historyRetentionSeconds: 3600 }), recorder: silent, config: () => config, learned });
     await reconciler.runCycle();
     const tick = learned.ticks.find((t) => t.key === key)!;
-    const dequeue = tick.covariates.dequeue_rate_per_second!;
+    const dequeue = tick.covariates.enqueue_rate_per_second!;
     // Same grid as the target, and each point is the reading of its own minute (no shift either way).
     expect(dequeue.stepSeconds).toBe(60);
     expect(dequeue.values.length).toBe(tick.points);
@@ -208,7 +208,7 @@ describe('Reconciler with learned models', () => {
     expect(checked).toBeGreaterThan(500);
     expect(tick.covariates.cpu_percent!.values.at(-1)).toBe(42);
     // The CPU series is forecast too; it gets the system covariates, not a queue's.
-    expect(learned.ticks.find((t) => t.key === 'system/cpu_percent')?.covariates.dequeue_rate_per_second).toBeUndefined();
+    expect(learned.ticks.find((t) => t.key === 'system/cpu_percent')?.covariates.enqueue_rate_per_second).toBeUndefined();
   });
 
   it('does nothing with learned models when ml.lstm is disabled', async () => {
