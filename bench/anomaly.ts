@@ -43,7 +43,7 @@ import {
   scoreNabFile,
 } from '../src/anomaly/index.js';
 import type { AdaptiveParameters, AnomalyDetector, NabCorpusScore, NabFile, NabProfileName, NabScoredFile, NabWindow } from '../src/anomaly/index.js';
-import { parseTimestampValueCsv } from '../src/cli/csv.js';
+import { parseInputCsv } from '../src/cli/csv.js';
 import { parameterDifferences, selectAdaptiveSettings } from './support/anomaly-selection.js';
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..');
@@ -104,7 +104,7 @@ async function loadCorpus(dataDir: string): Promise<LabelledSeries[]> {
   const windows = JSON.parse(await readFile(windowsPath, 'utf8')) as Record<string, [number, number][]>;
   const out: LabelledSeries[] = [];
   for (const [key, limits] of Object.entries(windows).sort(([a], [b]) => a.localeCompare(b))) {
-    const csv = parseTimestampValueCsv(await readFile(join(dataDir, key), 'utf8'), key);
+    const csv = parseInputCsv(await readFile(join(dataDir, key), 'utf8'), key);
     const timestampsMs = csv.rows.timestampsSeconds.map((t) => t * 1000);
     const rowCount = timestampsMs.length;
     const nabWindows = nabWindowsFromTimes(

@@ -15,7 +15,7 @@ import process from 'node:process';
 import { fileURLToPath } from 'node:url';
 import { backtestLstmOptions, prepareBacktest, runBacktest } from '../src/cli/backtest.js';
 import type { BacktestRun } from '../src/cli/backtest.js';
-import { inferStepSeconds, parseTimestampValueCsv } from '../src/cli/csv.js';
+import { inferStepSeconds, parseInputCsv } from '../src/cli/csv.js';
 import type { TimestampValueRows } from '../src/cli/csv.js';
 import { formatDuration } from '../src/core/index.js';
 import { fitLstmCandidate, forecasterNames, geometricMean } from '../src/forecast/index.js';
@@ -119,14 +119,14 @@ async function lstmRuns(rows: TimestampValueRows, horizon: number): Promise<{ ls
 async function benchSeries(path: string, args: Args): Promise<SeriesResult | undefined> {
   const began = performance.now();
   const series = relative(args.dataDir, path);
-  const csv = parseTimestampValueCsv(await readFile(path, 'utf8'), path);
+  const csv = parseInputCsv(await readFile(path, 'utf8'), path);
   const step = inferStepSeconds(csv.rows.timestampsSeconds);
   if (step === undefined) {
     process.stderr.write(`${series}: fewer than two usable rows, skipped\n`);
     return undefined;
   }
   // Steps longer than the horizon forecast one step ahead (the shortest horizon they allow).
-  const horizon = step > horizonSeconds ? step : horizonSeconds;
+  const horizon = Math.max(step , horizonSeconds);
   const runs = new Map<string, BacktestRun>();
   for (const model of ['auto', ...forecasterNames, ...learnedNames]) {
     const run = runBacktest(csv.rows, { horizonSeconds: horizon, model });

@@ -35,6 +35,7 @@ import { createExternalMetricsServer } from '../src/api/extension-server/index.j
 import { loadConfigFromText } from '../src/config/index.js';
 import type { AnomalyState, QueueState, ResourceDecision, Snapshot } from '../src/engine/index.js';
 import { type CertificateAndKey, createCertificate, createSnapshotProvider, handleRequest, providerSettingsFromConfig } from '../src/publish/index.js';
+import { messageOf } from '../src/core/index.js';
 
 const queueCount = 1000;
 
@@ -348,7 +349,7 @@ if (process.argv.includes('--serve-child')) {
   void runServers();
 } else {
   main().catch((error: unknown) => {
-    console.error(error instanceof Error ? error.message : String(error));
+    console.error(messageOf(error));
     process.exitCode = 1;
   });
 }

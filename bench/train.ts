@@ -53,6 +53,7 @@ import type { TrainingJob, TrainingOutcome } from '../src/training/index.js';
 import { childProcesses, processTreeCpuSeconds, readMachineCpu, readProcess } from './support/proc-stat.js';
 import { demoSeries, demoStartMs } from './support/demo-series.js';
 import type { ServiceChildReady } from './support/service-child.js';
+import { messageOf } from '../src/core/index.js';
 
 interface Args {
   readonly series: number | undefined;
@@ -609,7 +610,7 @@ async function main(): Promise<void> {
   try {
     args = parseArgs(process.argv.slice(2));
   } catch (error) {
-    process.stderr.write(`bench:train: ${error instanceof Error ? error.message : String(error)}\n`);
+    process.stderr.write(`bench:train: ${messageOf(error)}\n`);
     process.exit(2);
   }
   const began = performance.now();

@@ -371,7 +371,10 @@ export function generateDemo(options: DemoOptions = {}): Map<string, Sample[]> {
   const emit = (input: InputRef, timestampMs: number, value: number): void => {
     const key = inputKey(input);
     let samples = out.get(key);
-    if (samples === undefined) out.set(key, (samples = []));
+    if (samples === undefined) {
+      samples = [];
+      out.set(key, samples);
+    }
     samples.push({ timestampMs, value });
   };
 

@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import type { Config } from '../config/index.js';
-import type { Clock, Resource } from '../core/index.js';
+import { messageOf, type Clock, type Resource } from '../core/index.js';
 import type { ResourceDecision, Snapshot } from '../engine/index.js';
 import type { ActuationMetrics, ActuationOutcome } from './actuation-metrics.js';
 import type { Election } from './election.js';
@@ -259,7 +259,7 @@ export class PatchingActuator implements Actuator {
 
   #record(resource: Resource, target: string, outcome: ActuationOutcome, replicas: number, error?: unknown): void {
     this.#deps.metrics.patched(resource, outcome);
-    const message = error === undefined ? undefined : error instanceof Error ? error.message : String(error);
+    const message = error === undefined ? undefined : messageOf(error);
     this.#last.set(resource, { resource, target, outcome, replicas, atMs: this.#deps.clock.nowMs(), ...(message === undefined ? {} : { error: message }) });
   }
 

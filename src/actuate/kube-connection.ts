@@ -2,6 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { KubeConfig } from '@kubernetes/client-node';
+import { messageOf } from '../core/index.js';
 
 /** Where the service account of a pod is mounted. */
 export const serviceAccountDir = '/var/run/secrets/kubernetes.io/serviceaccount';
@@ -94,6 +95,6 @@ export function resolveKubeConnection(environment: KubeEnvironment = processKube
     }
     return connected('kubeconfig', kubeConfig, files.join(delimiter));
   } catch (error) {
-    return { kind: 'none', reason: `could not load ${files.join(delimiter)}: ${error instanceof Error ? error.message : String(error)}` };
+    return { kind: 'none', reason: `could not load ${files.join(delimiter)}: ${messageOf(error)}` };
   }
 }

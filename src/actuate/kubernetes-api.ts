@@ -11,6 +11,7 @@ import {
   type ResponseContext,
   setHeaderOptions,
 } from '@kubernetes/client-node';
+import { messageOf } from '../core/index.js';
 
 /** The field manager Foresight's writes are recorded under (`metadata.managedFields`). */
 export const fieldManager = 'foresight';
@@ -77,7 +78,7 @@ export function statusOf(error: unknown): number | undefined {
 export function toApiError(operation: string, error: unknown): KubernetesApiError {
   const status = statusOf(error);
   if (status === undefined) {
-    const detail = error instanceof Error ? error.message : String(error);
+    const detail = messageOf(error);
     return new KubernetesApiError(operation, undefined, undefined, detail, { cause: error });
   }
   const body = isRecord(error) ? error['body'] : undefined;

@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import type { Clock } from '../core/index.js';
+import { messageOf, type Clock } from '../core/index.js';
 import type { Timers } from '../engine/index.js';
 import type { Election } from './election.js';
 import {
@@ -117,7 +117,7 @@ export class LeaderElector implements Election {
         logger.debug({ err: error }, 'lost a lease write to another replica');
       } else {
         // An unreachable API server fails every retry period: warn when the problem changes, not every time.
-        const message = error instanceof Error ? error.message : String(error);
+        const message = messageOf(error);
         if (message !== this.#lastError) logger.warn({ err: error }, 'lease attempt failed; retrying');
         this.#lastError = message;
       }

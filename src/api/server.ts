@@ -2,9 +2,10 @@ import express, { type NextFunction, type Request, type Response } from 'express
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import type { Config } from '../config/index.js';
-import { type Clock, formatDuration } from '../core/index.js';
+import { type Clock, formatDuration, messageOf } from '../core/index.js';
 import type { Snapshot, SnapshotStore } from '../engine/index.js';
 import { failureStatus, type KedaMetrics } from '../publish/index.js';
+import { bearerGuard, CycleRateLimit } from './access.js';
 import { buildKedaRouter } from './keda-routes.js';
 import { accuracyViews, freshnessView, inputViews, learnedModelViews, queueViews } from './views.js';
 import { webViewRouter } from './web-view.js';
@@ -15,11 +16,24 @@ export interface ApiDeps {
   readonly registry: Registry;
   readonly clock: Clock;
   readonly config: () => Config;
-  /** Runs a reconcile cycle now (after any running one) and returns its snapshot. */
+  /** Runs a reconcile cycle now (after any running one, or joins the one waiting) and returns its snapshot. */
   readonly evaluate: () => Promise<Snapshot>;
+  /** Whether the current scaling rules compiled, or why they were refused (the previous ones keep deciding). */
+  readonly scalingRules?: () => ScalingRulesState;
+  /** True when a cycle waits to start, so that `evaluate()` joins it (and costs no rate-limit token). */
+  readonly cycleWaiting?: () => boolean;
   readonly build: { readonly version: string };
   readonly logger: Logger;
   readonly kedaMetrics?: KedaMetrics;
+}
+
+/** The outcome of the latest compilation of the scaling rules file. */
+export type ScalingRulesState = { readonly loaded: true } | { readonly loaded: false; readonly refusedAtMs: number; readonly lastError: string };
+
+function scalingRulesView(state: ScalingRulesState, file: string) {
+  return state.loaded
+    ? { file, loaded: true, refusedAt: null, lastError: null }
+    : { file, loaded: false, refusedAt: new Date(state.refusedAtMs).toISOString(), lastError: state.lastError };
 }
 
 /** A client error with the HTTP status to answer with. */
@@ -62,6 +76,8 @@ export function buildApi(deps: ApiDeps): express.Express {
   app.set('query parser', 'simple');
   // Bodies are small JSON documents at most; a malformed one is a 400, never ignored.
   app.use(express.json({ limit: '64kb' }));
+  app.use(bearerGuard(deps.config));
+  const evaluateLimit = new CycleRateLimit(clock, () => deps.config().server.evaluatePerMinute);
 
   const requireSnapshot = (): Snapshot => {
     const snapshot = store.latest();
@@ -76,12 +92,15 @@ export function buildApi(deps: ApiDeps): express.Express {
   app.get('/livez', (_req, res) => {
     res.json({ status: 'ok' });
   });
-  // Ready once there is something to serve; a stale snapshot stays ready (answers say they are stale),
-  // so that a Prometheus outage does not take every replica out of the Service at once.
+  // Ready means "can serve": this server answers only once every listener is up (start() opens the
+  // HTTP port last), so answering at all is the test. Readiness never waits for the first reconcile
+  // cycle nor for Prometheus: an unready pod has no Service endpoints, the aggregator then marks the
+  // v1beta1.external.metrics.k8s.io APIService unavailable, and that breaks API discovery and
+  // namespace deletion for the whole cluster (kubernetes/kubernetes#75788). Until the first snapshot,
+  // metric values answer 503 and the HPA holds its scale; the body says how far the cycles are.
   app.get('/readyz', (_req, res) => {
     const snapshot = store.latest();
-    if (snapshot === undefined) res.status(503).json(failureStatus(503, 'not ready: no reconcile cycle has completed yet'));
-    else res.json({ status: 'ok', snapshot: freshness(snapshot) });
+    res.json({ status: 'ok', firstCycleCompleted: snapshot !== undefined, snapshot: freshness(snapshot) });
   });
 
   app.get('/metrics', async (_req, res) => {
@@ -100,6 +119,7 @@ export function buildApi(deps: ApiDeps): express.Express {
         mlPredictionEnabled: config.scaling.mlPredictionEnabled,
         anomalyDetectionEnabled: config.scaling.anomalyDetectionEnabled,
         monitoringIntervalSeconds: config.scaling.monitoringInterval,
+        rules: scalingRulesView(deps.scalingRules?.() ?? { loaded: true }, config.decisions.rulesFile),
       },
       source: config.source.type,
       snapshot: freshness(snapshot),
@@ -142,7 +162,7 @@ export function buildApi(deps: ApiDeps): express.Express {
       definition: {
         mase: 'mean absolute scaled error of rolling-origin forecasts on the last 30% of the history window; the scale is the in-sample seasonal-naive MAE, so below 1 beats seasonal naive',
         wape: 'sum |actual - forecast| / sum |actual|, as a ratio',
-        accuracyPercent: '100 × (1 − WAPE)',
+        accuracyPercent: '100 × max(0, 1 − Σ|actual − forecast| / Σ max(|actual|, s)), s the in-sample seasonal-naive MAE (the MASE scale): 100 × (1 − WAPE) on a busy series, never below 0 on a mostly empty one',
         coverage: 'share of actual values inside the forecast p10–p90 band (0.8 is ideal)',
       },
       snapshot: freshness(snapshot),
@@ -164,11 +184,17 @@ export function buildApi(deps: ApiDeps): express.Express {
 
   app.post('/scaling/evaluate', async (req, res) => {
     allowOnly(req, []);
+    // Joining the waiting cycle is free; starting one takes a token.
+    const retryAfterSeconds = deps.cycleWaiting?.() === true ? undefined : evaluateLimit.take();
+    if (retryAfterSeconds !== undefined) {
+      res.set('Retry-After', String(retryAfterSeconds));
+      throw new HttpError(429, `too many evaluations: at most ${deps.config().server.evaluatePerMinute} cycles per minute (server.evaluatePerMinute); retry in ${retryAfterSeconds} s`);
+    }
     let snapshot: Snapshot;
     try {
       snapshot = await deps.evaluate();
     } catch (error) {
-      throw new HttpError(503, `reconcile cycle failed: ${error instanceof Error ? error.message : String(error)}`);
+      throw new HttpError(503, `reconcile cycle failed: ${messageOf(error)}`);
     }
     res.json({
       snapshot: freshness(snapshot),

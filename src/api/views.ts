@@ -69,6 +69,16 @@ export function accuracyViews(snapshot: Snapshot) {
       series,
       servingModel: serving?.model ?? null,
       ...(serving?.fallbackReason === undefined ? {} : { fallbackReason: serving.fallbackReason }),
+      // What won the per-series selection on validation, why, and the runner-up.
+      selection: serving?.selection === undefined ? null : {
+        served: serving.selection.served,
+        why: serving.selection.why,
+        reason: serving.selection.reason,
+        runnerUp: serving.selection.runnerUp ?? null,
+        validationMae: finiteOrNull(serving.selection.validationMae ?? Number.NaN),
+        runnerUpValidationMae: finiteOrNull(serving.selection.runnerUpValidationMae ?? Number.NaN),
+        naiveValidationMae: finiteOrNull(serving.selection.naiveValidationMae ?? Number.NaN),
+      },
       horizon: formatDuration(scores[0]!.horizonSeconds),
       evaluatedAt: new Date(scores[0]!.evaluatedAtMs).toISOString(),
       models: [...scores]
@@ -77,8 +87,8 @@ export function accuracyViews(snapshot: Snapshot) {
           model: a.model,
           mase: finiteOrNull(a.mase),
           wape: finiteOrNull(a.wape),
-          // Accuracy as the design defines it: 100 × (1 − WAPE).
-          accuracyPercent: Number.isFinite(a.wape) ? 100 * (1 - a.wape) : null,
+          // The same measure as scaling_prediction_accuracy_percent (docs/forecasting.md "Prediction accuracy").
+          accuracyPercent: finiteOrNull(a.accuracyPercent),
           coverage: finiteOrNull(a.coverage),
           points: a.points,
         })),

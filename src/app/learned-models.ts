@@ -1,6 +1,6 @@
 import type { LearnedArtifacts, LearnedModels, ModelHostPort } from '../engine/index.js';
 import type { PointForecast, TfBackendPreference, TrainedLstm } from '../forecast/index.js';
-import { medianAccuracy, type ModelLifecycle } from '../training/index.js';
+import { describeTrainingFailure, medianAccuracy, type ModelLifecycle } from '../training/index.js';
 
 /**
  * Adapts training's ModelLifecycle onto the engine's LearnedModels port. Learned models run in the
@@ -76,7 +76,7 @@ export function learnedModelsOf(lifecycle: ModelLifecycle, host: ModelHostPort, 
         const reason =
           (s.queued && s.meta === undefined ? 'waiting for a training slot (ml.maxConcurrentTrainings)' : undefined) ??
           s.unavailableReason ??
-          report?.failure ??
+          (report?.failure === undefined ? undefined : describeTrainingFailure(report.failure)) ??
           (report !== undefined && !report.deployed ? 'the last trained model did not beat the serving one on held-out data (current_better_or_equal)' : undefined);
         return {
           seriesKey: s.seriesKey,

@@ -6,7 +6,7 @@ import type express from 'express';
 import type { Logger } from 'pino';
 import { Registry } from 'prom-client';
 import { type Actuator, createActuator } from '../actuate/index.js';
-import { buildApi, createExternalMetricsServer, type ExternalMetricsServer } from '../api/index.js';
+import { buildApi, createExternalMetricsServer, type ExternalMetricsServer, type ScalingRulesState } from '../api/index.js';
 import type { Config } from '../config/index.js';
 import type { Clock } from '../core/index.js';
 import {
@@ -71,6 +71,8 @@ export class Service {
   readonly #scheduler: Scheduler;
   readonly #options: ServiceOptions;
   #server: Server | undefined;
+  /** The outcome of the latest compilation of the scaling rules. */
+  #rules: ScalingRulesState = { loaded: true };
 
   constructor(options: ServiceOptions) {
     this.#options = options;
@@ -87,6 +89,9 @@ export class Service {
         return { service: tensorCount(), ...(model === undefined ? {} : { model }) };
       },
     });
+    // A Service is built from a configuration that loaded: foresight_config_last_reload_successful
+    // starts at 1 (as Prometheus' own), so ForesightConfigReloadFailing fires only on a refused reload.
+    this.metrics.configReloaded(true, clock.nowMs());
     this.kedaMetrics = createKedaMetrics(this.registry);
     // One instance for both TLS servers: the two families are registered once per registry.
     const tlsMetrics = createTlsMetrics(this.registry);
@@ -104,7 +109,20 @@ export class Service {
     this.actuator = createActuator({ config, clock, logger: logger.child({ module: 'actuate' }), metrics: this.metrics.actuation, ...(options.timers === undefined ? {} : { timers: options.timers }) });
     const source = options.source ?? new ConfiguredSource(config, clock, this.metrics, logger.child({ module: 'source' }));
     const rulesLog = logger.child({ module: 'decide' });
-    const policy = createPolicyProvider(config, rulesBaseDirs, (message) => rulesLog.error({ problems: message }, 'scaling rules refused; the previous rules keep deciding'));
+    // A refused rules file shows in the log, in foresight_scaling_rules_last_reload_successful and in /scaling/status.
+    const policy = createPolicyProvider(
+      config,
+      rulesBaseDirs,
+      (message) => {
+        rulesLog.error({ problems: message }, 'scaling rules refused; the previous rules keep deciding');
+        this.metrics.rulesReloaded(false);
+        this.#rules = { loaded: false, refusedAtMs: clock.nowMs(), lastError: message };
+      },
+      () => {
+        this.metrics.rulesReloaded(true);
+        this.#rules = { loaded: true };
+      },
+    );
     // The model folder is read once: moving it needs a restart (models already loaded keep serving).
     this.models = new ModelLifecycle({
       store: new ModelStore(config().scaling.modelPath, globalModels),
@@ -151,6 +169,8 @@ export class Service {
       clock,
       config,
       evaluate: () => this.reconciler.runCycle(),
+      cycleWaiting: () => this.reconciler.cycleWaiting,
+      scalingRules: () => this.#rules,
       build: options.build,
       logger: logger.child({ module: 'api' }),
       kedaMetrics: this.kedaMetrics,

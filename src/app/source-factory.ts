@@ -57,8 +57,10 @@ export function createSource(config: Config, clock: Clock, metrics?: ServiceMetr
               ? { type: 'basic', username: p.basicAuth.username, ...(p.basicAuth.password === undefined ? {} : { password: p.basicAuth.password }), ...(p.basicAuth.passwordFile === undefined ? {} : { passwordFile: p.basicAuth.passwordFile }) }
               : { type: 'none' },
       headers: p.headers,
+      ...(p.tls?.caFile === undefined ? {} : { caFile: p.tls.caFile }),
       timeoutSeconds: p.timeout,
       maxPointsPerQuery: p.maxPointsPerQuery,
+      maxResponseBytes: p.maxResponseBytes,
       queueLabel: config.queries.queueLabel,
       queries: { queue: config.queries.queue, system: config.queries.system, performance: config.queries.performance, replicas: config.queries.replicas },
       ...(metrics === undefined ? {} : { onQuery: (event) => metrics.observeQuery(event.kind, event.outcome, event.durationSeconds) }),

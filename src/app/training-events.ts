@@ -3,7 +3,7 @@ import type { ServiceMetrics } from '../publish/index.js';
 import type { LifecycleEvents } from '../training/index.js';
 
 /** Logs the lifecycle's events and turns them into the learned-model metrics. */
-export function lifecycleEvents(metrics: ServiceMetrics, log: Logger): LifecycleEvents {
+export function lifecycleEvents(metrics: Pick<ServiceMetrics, 'learned'>, log: Logger): LifecycleEvents {
   return {
     modelUnusable: (seriesKey, failure) => {
       log.warn({ seriesKey, reason: failure.reason, message: failure.message }, 'stored model unusable; it will be retrained');
@@ -17,8 +17,8 @@ export function lifecycleEvents(metrics: ServiceMetrics, log: Logger): Lifecycle
     trainingProgress: (seriesKey, progress) => log.debug({ seriesKey, progress }, 'training progress'),
     trainingFinished: (seriesKey, report) => {
       if (report.failure !== undefined) {
-        log.warn({ seriesKey, failure: report.failure, durationSeconds: report.durationSeconds }, 'training failed; the baselines keep serving');
-        metrics.learned.failed('lstm', report.failure.split(':')[0] ?? 'unknown');
+        log.warn({ seriesKey, reason: report.failure.reason, message: report.failure.message, durationSeconds: report.durationSeconds }, 'training failed; the baselines keep serving');
+        metrics.learned.failed('lstm', report.failure.reason);
         return;
       }
       log.info({ seriesKey, mode: report.mode, deployed: report.deployed, shadow: report.shadow, durationSeconds: report.durationSeconds }, 'training finished');

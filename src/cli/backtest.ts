@@ -1,7 +1,8 @@
 import { writeFile } from 'node:fs/promises';
-import { formatDuration, parseDurationSeconds } from '../core/index.js';
+import { clampQuantiles, formatDuration, messageOf, parseDurationSeconds, type ValueDomain, valueDomains } from '../core/index.js';
 import type { RegularSeries, Result } from '../core/index.js';
 import {
+  combinationLabel,
   createAutoForecaster,
   createForecaster,
   createLagRegressionForecaster,
@@ -34,7 +35,7 @@ import type {
 import { formatCsv, inferStepSeconds, rowsToRegularSeries, readInputCsv } from './csv.js';
 import { parseFlags } from './flags.js';
 import type { TimestampValueRows } from './csv.js';
-import { exitUsage } from './io.js';
+import { exitCodesHelp, exitFailure, exitOk, exitUsage } from './io.js';
 import type { CliIo, Command } from './io.js';
 
 /** The default share of rows up to the default `--train-until`. */
@@ -84,12 +85,16 @@ Options:
   --lstm               let auto consider an LSTM too (trained on the training rows before the
                        validation split: ${backtestLstmSummary}); slower
   --seed N             seed of the learned models (default 1)
+  --domain D           the values the series can take: nonnegative (counts, rates, durations),
+                       percent (0-100) or any; forecasts and p10/p90 are clamped into it. Default:
+                       nonnegative when every training row is >= 0, else any.
   --help               this text
 
 Where the model cannot forecast yet (before its warm-up, e.g. two days for holt_winters), the naive
 forecast (last value) is written instead. A summary (model, MASE, WAPE, p10-p90 coverage over the
 rows after --train-until) goes to stderr. The output is the same for the same input.
-`;
+
+${exitCodesHelp('the input cannot be read or has too few usable rows, or the output cannot be written')}`;
 
 /** What `foresight backtest` was asked to do. */
 export interface BacktestArgs {
@@ -103,21 +108,31 @@ export interface BacktestArgs {
   /** Whether auto also considers an LSTM. */
   readonly lstm: boolean;
   readonly seed: number;
+  /** `--domain`; undefined: inferred from the training rows. */
+  readonly domain: ValueDomain | undefined;
 }
 
 /** Parses the command's arguments; 'help' when help was asked for, an error message for bad usage. */
 export function parseBacktestArgs(args: readonly string[]): Result<BacktestArgs | 'help', string> {
-  const flags = parseFlags(args, ['--input', '--out', '--horizon', '--train-until', '--model', '--seed'], ['--lstm']);
+  const flags = parseFlags(args, {
+    input: { type: 'string' },
+    out: { type: 'string' },
+    horizon: { type: 'string' },
+    'train-until': { type: 'string' },
+    model: { type: 'string' },
+    seed: { type: 'string' },
+    lstm: { type: 'boolean' },
+    domain: { type: 'string' },
+  });
   if (!flags.ok) return flags;
   if (flags.value === 'help') return { ok: true, value: 'help' };
-  const given = flags.value.values;
-  const lstm = flags.value.switches.has('--lstm');
-  const input = given.get('--input');
-  const out = given.get('--out');
+  const given = flags.value;
+  const lstm = given.lstm === true;
+  const { input, out } = given;
   if (input === undefined || input === '') return { ok: false, error: '--input is required' };
   if (out === undefined || out === '') return { ok: false, error: '--out is required' };
   let horizonSeconds = defaultHorizonSeconds;
-  const horizonText = given.get('--horizon');
+  const horizonText = given.horizon;
   if (horizonText !== undefined) {
     const parsed = /^\d+(\.\d+)?$/.test(horizonText) ? Number(horizonText) : parseDurationSeconds(horizonText);
     if (parsed === undefined || !(parsed > 0)) {
@@ -126,18 +141,20 @@ export function parseBacktestArgs(args: readonly string[]): Result<BacktestArgs 
     horizonSeconds = parsed;
   }
   let trainUntilSeconds: number | undefined;
-  const trainUntilText = given.get('--train-until');
+  const trainUntilText = given['train-until'];
   if (trainUntilText !== undefined) {
     trainUntilSeconds = /^[+-]?\d+(\.\d+)?$/.test(trainUntilText) ? Number(trainUntilText) : Number.NaN;
     if (!Number.isFinite(trainUntilSeconds)) return { ok: false, error: `--train-until "${trainUntilText}" is not a unix timestamp in seconds` };
   }
-  const model = given.get('--model') ?? 'auto';
+  const model = given.model ?? 'auto';
   if (model !== 'auto' && !backtestModelNames.includes(model)) {
     return { ok: false, error: `--model "${model}" is not a model; use auto or one of: ${backtestModelNames.join(', ')}` };
   }
-  const seedText = given.get('--seed') ?? '1';
+  const seedText = given.seed ?? '1';
   if (!/^-?\d+$/.test(seedText)) return { ok: false, error: `--seed "${seedText}" is not a whole number` };
-  return { ok: true, value: { input, out, horizonSeconds, trainUntilSeconds, model, lstm, seed: Number(seedText) } };
+  const domain = given.domain;
+  if (domain !== undefined && !Object.hasOwn(valueDomains, domain)) return { ok: false, error: `--domain "${domain}" is not a domain; use one of: ${Object.keys(valueDomains).join(', ')}` };
+  return { ok: true, value: { input, out, horizonSeconds, trainUntilSeconds, model, lstm, seed: Number(seedText), domain: domain as ValueDomain | undefined } };
 }
 
 /** A synchronous forecaster by `--model` name (the LSTM trains asynchronously, see {@link runBacktestAsync}). */
@@ -159,6 +176,8 @@ export interface BacktestRunOptions {
   readonly extraCandidates?: readonly CandidateFit[];
   /** For a named model: an already fitted model to use instead of fitting one (the LSTM). */
   readonly prefitted?: { readonly model: FittedWithFallback['primary']; readonly failure?: FitFailure };
+  /** The values the series can take; forecasts and quantiles are clamped into it. Default: nonnegative when every training row is ≥ 0, else any. */
+  readonly domain?: ValueDomain | undefined;
 }
 
 /** The outcome of a backtest over CSV rows. */
@@ -245,8 +264,7 @@ export function prepareBacktest(rows: TimestampValueRows, options: Pick<Backtest
 
 /** The model `auto` chose, as one line ("median_top3 of random_forest, lag_regression, holt_winters"). */
 export function describeChoice(selection: AutoSelection): string {
-  const c = selection.chosen;
-  return c.kind === 'best' ? c.members[0]! : `${c.kind}(${c.members.join(', ')})`;
+  return combinationLabel(selection.chosen.kind, selection.chosen.members);
 }
 
 /**
@@ -317,6 +335,16 @@ export function runBacktest(rows: TimestampValueRows, options: BacktestRunOption
     }
     if (r >= trainRows && i + spec.horizonSteps < gridValues.length) actual[r] = gridValues[i + spec.horizonSteps]!;
   }
+  // Quantiles respect the series' domain (core's definition, as the service serves them): a queue
+  // depth never gets a negative p10, a percentage never a p90 above 100.
+  const domain = options.domain ?? (train.values.every((v) => !(v < 0)) ? 'nonnegative' : 'any');
+  for (let r = 0; r < n; r++) {
+    const clamped = clampQuantiles(valueDomains[domain], forecast[r]!, p10[r]!, p90[r]!);
+    forecast[r] = clamped.value;
+    p10[r] = clamped.p10;
+    p90[r] = clamped.p90;
+  }
+  if (options.domain === undefined) notes.push(`forecasts clamped into the ${domain} domain (--domain)`);
   const scale = maseScale(train.values, spec.seasonSteps);
   if (scale.note !== undefined) notes.push(scale.note);
   const accuracy = scoreForecasts(actual, { value: forecast, p10, p90 }, scale);
@@ -456,27 +484,27 @@ export const backtestCommand: Command = async (args: readonly string[], io: CliI
   }
   if (parsed.value === 'help') {
     io.stdout.write(usage);
-    return 0;
+    return exitOk;
   }
   const options = parsed.value;
   const csv = await readInputCsv('backtest', options.input, io.stderr);
-  if (csv === undefined) return exitUsage;
+  if (csv === undefined) return exitFailure;
   const rowCount = csv.rows.values.length;
   const { lstm, ...rest } = options;
   const run = await runBacktestAsync(csv.rows, { ...rest, ...(lstm ? { lstm: {} } : {}) });
   if (!run.ok) {
     io.stderr.write(`foresight backtest: ${run.error}\n`);
-    return exitUsage;
+    return exitFailure;
   }
   const result = run.value;
   const text = formatCsv(['timestamp', 'forecast', 'p10', 'p90'], [csv.rows.timestampsSeconds, result.forecast, result.p10, result.p90]);
   try {
     await writeFile(options.out, text);
   } catch (error) {
-    io.stderr.write(`foresight backtest: cannot write --out ${options.out}: ${error instanceof Error ? error.message : String(error)}\n`);
-    return 1;
+    io.stderr.write(`foresight backtest: cannot write --out ${options.out}: ${messageOf(error)}\n`);
+    return exitFailure;
   }
   io.stderr.write(formatBacktestSummary(result, rowCount, options.input));
   io.stderr.write(`wrote ${rowCount} rows to ${options.out}\n`);
-  return 0;
+  return exitOk;
 };

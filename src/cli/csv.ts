@@ -1,132 +1,29 @@
 import { readFile } from 'node:fs/promises';
-import { toRegularSeries } from '../core/index.js';
-import type { RegularSeries, Sample } from '../core/index.js';
+import { finiteRows, messageOf, parseTimestampValueCsv, toRegularSeries } from '../core/index.js';
+import type { ParsedTimestampValueCsv, RegularSeries, Sample, TimestampValueRows } from '../core/index.js';
 
-/** A line of a CSV file that was skipped, and why. */
-export interface BadLine {
-  readonly file: string;
-  /** 1-based line number, as editors show it. */
-  readonly line: number;
-  readonly reason: string;
-  readonly text: string;
-}
+export type { BadLine, TimestampValueRows } from '../core/index.js';
 
-/** The usable rows of a `timestamp,value` file, in time order (timestamps strictly increasing). */
-export interface TimestampValueRows {
-  readonly timestampsSeconds: Float64Array;
-  readonly values: Float64Array;
-}
-
-/** A parsed `timestamp,value` file. */
-export interface ParsedTimestampValueCsv {
-  readonly rows: TimestampValueRows;
-  /** Every skipped line (blank lines and the header are not bad lines). */
-  readonly badLines: readonly BadLine[];
-  /** True when the first line was a header. */
-  readonly hasHeader: boolean;
-  /** Rows whose timestamp is before the previous row's in the file (they were sorted into place). */
-  readonly reorderedRows: number;
-}
-
-// A plain decimal number; Number() alone would also accept "", "0x1f" and "Infinity".
-const decimalPattern = /^[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?$/;
-
-function parseDecimal(field: string): number | undefined {
-  const text = field.trim().replace(/^"(.*)"$/, '$1').trim();
-  if (!decimalPattern.test(text)) return undefined;
-  const value = Number(text);
-  return Number.isFinite(value) ? value : undefined;
+/** What a command reads from a `timestamp,value` file: the shared reader's rows, gaps left out. */
+export interface InputCsv extends ParsedTimestampValueCsv {
+  /** Rows whose value is NaN or ±Inf (a recorded gap): read, and left out of `rows`. */
+  readonly gapRows: number;
 }
 
 /**
- * Parses a `timestamp,value` CSV (unix seconds, any decimal value). The header is optional: a
- * first line whose first field is not a number is taken as one. Lines that are not two numbers are
- * skipped and reported with file and line number. Rows out of time order are sorted (and counted
- * in `reorderedRows`), because "rows at or before t" is about timestamps, not file order; of rows
- * with the same timestamp the first in the file is kept and the others are reported as bad lines.
- * A file whose lines are all bad parses to zero rows.
+ * Parses a command's `timestamp,value` input with the reader the replay source uses
+ * ({@link parseTimestampValueCsv}: same header, comment, NaN and bad-line rules). A NaN or ±Inf row
+ * is a gap: it is counted in `gapRows` and left out, so every value a command sees is finite.
  */
-export function parseTimestampValueCsv(text: string, file: string): ParsedTimestampValueCsv {
-  const lines = text.split(/\r?\n/);
-  let timestamps = new Float64Array(lines.length);
-  let values = new Float64Array(lines.length);
-  let lineNumbers = new Int32Array(lines.length);
-  const badLines: BadLine[] = [];
-  const bad = (index: number, reason: string): void => {
-    const raw = lines[index]!;
-    badLines.push({ file, line: index + 1, reason, text: raw.length > 80 ? `${raw.slice(0, 77)}...` : raw });
-  };
-  let count = 0;
-  let hasHeader = false;
-  let seenContent = false;
-  let sorted = true;
-  let reorderedRows = 0;
-  for (let index = 0; index < lines.length; index++) {
-    const raw = lines[index]!;
-    if (raw.trim() === '') continue;
-    const fields = raw.split(',');
-    const first = !seenContent;
-    seenContent = true;
-    if (first && parseDecimal(fields[0]!) === undefined) {
-      hasHeader = true;
-      continue;
-    }
-    if (fields.length !== 2) {
-      bad(index, `expected 2 fields (timestamp,value), found ${fields.length}`);
-      continue;
-    }
-    const timestamp = parseDecimal(fields[0]!);
-    const value = parseDecimal(fields[1]!);
-    if (timestamp === undefined) {
-      bad(index, 'timestamp is not a number of unix seconds');
-      continue;
-    }
-    if (value === undefined) {
-      bad(index, 'value is not a finite number');
-      continue;
-    }
-    if (count > 0 && timestamp <= timestamps[count - 1]!) sorted = false;
-    if (count > 0 && timestamp < timestamps[count - 1]!) reorderedRows++;
-    timestamps[count] = timestamp;
-    values[count] = value;
-    lineNumbers[count] = index;
-    count++;
-  }
-  if (!sorted) {
-    // Stable sort by timestamp (ties keep file order), then drop repeated timestamps.
-    const order = Array.from({ length: count }, (_, i) => i).sort((a, b) => timestamps[a]! - timestamps[b]! || a - b);
-    const t2 = new Float64Array(count);
-    const v2 = new Float64Array(count);
-    const l2 = new Int32Array(count);
-    let kept = 0;
-    for (let k = 0; k < count; k++) {
-      const i = order[k]!;
-      if (kept > 0 && timestamps[i] === t2[kept - 1]) {
-        bad(lineNumbers[i]!, `duplicate timestamp (line ${l2[kept - 1]! + 1} has the same one and is used)`);
-        continue;
-      }
-      t2[kept] = timestamps[i]!;
-      v2[kept] = values[i]!;
-      l2[kept] = lineNumbers[i]!;
-      kept++;
-    }
-    timestamps = t2;
-    values = v2;
-    lineNumbers = l2;
-    count = kept;
-    badLines.sort((a, b) => a.line - b.line);
-  }
-  return {
-    rows: { timestampsSeconds: timestamps.slice(0, count), values: values.slice(0, count) },
-    badLines,
-    hasHeader,
-    reorderedRows,
-  };
+export function parseInputCsv(text: string, file: string): InputCsv {
+  const parsed = parseTimestampValueCsv(text, file);
+  const { rows, gapRows } = finiteRows(parsed.rows);
+  return { ...parsed, rows, gapRows };
 }
 
-/** Reads and parses a `timestamp,value` CSV file (see {@link parseTimestampValueCsv}). Rejects when the file cannot be read. */
-export async function readTimestampValueCsv(path: string): Promise<ParsedTimestampValueCsv> {
-  return parseTimestampValueCsv(await readFile(path, 'utf8'), path);
+/** Reads and parses a command's `timestamp,value` file (see {@link parseInputCsv}). Rejects when the file cannot be read. */
+export async function readInputCsvFile(path: string): Promise<InputCsv> {
+  return parseInputCsv(await readFile(path, 'utf8'), path);
 }
 
 /**
@@ -203,17 +100,18 @@ export async function readInputCsv(
   command: string,
   input: string,
   stderr: { write(text: string): unknown },
-): Promise<ParsedTimestampValueCsv | undefined> {
-  let csv: ParsedTimestampValueCsv;
+): Promise<InputCsv | undefined> {
+  let csv: InputCsv;
   try {
-    csv = await readTimestampValueCsv(input);
+    csv = await readInputCsvFile(input);
   } catch (error) {
-    stderr.write(`foresight ${command}: cannot read --input ${input}: ${error instanceof Error ? error.message : String(error)}\n`);
+    stderr.write(`foresight ${command}: cannot read --input ${input}: ${messageOf(error)}\n`);
     return undefined;
   }
   for (const bad of csv.badLines.slice(0, badLinesShown)) stderr.write(`${bad.file}:${bad.line}: ${bad.reason}: ${bad.text}\n`);
   if (csv.badLines.length > badLinesShown) stderr.write(`... and ${csv.badLines.length - badLinesShown} more bad line(s)\n`);
   if (csv.badLines.length > 0) stderr.write(`${input}: skipped ${csv.badLines.length} bad line(s)\n`);
+  if (csv.gapRows > 0) stderr.write(`${input}: ${csv.gapRows} row(s) are NaN or ±Inf (gaps) and are left out\n`);
   if (csv.reorderedRows > 0) stderr.write(`${input}: ${csv.reorderedRows} row(s) were out of time order; rows are used (and written) in time order\n`);
   if (csv.rows.values.length === 0) {
     stderr.write(`foresight ${command}: ${input} has no usable timestamp,value rows\n`);

@@ -9,11 +9,11 @@ import {
   monitoredMetrics,
 } from '../anomaly/index.js';
 import type { AnomalyDetector, AnomalyPoint, DetectorName, MonitoredMetric } from '../anomaly/index.js';
-import type { Result } from '../core/index.js';
+import { messageOf, type Result } from '../core/index.js';
 import { formatCsv, readInputCsv } from './csv.js';
 import { parseFlags } from './flags.js';
 import type { TimestampValueRows } from './csv.js';
-import { exitUsage } from './io.js';
+import { exitCodesHelp, exitFailure, exitOk, exitUsage } from './io.js';
 import type { CliIo, Command } from './io.js';
 
 const usage = `Usage: foresight detect --input F.csv --out O.csv [--detector NAME] [--metric METRIC]
@@ -32,7 +32,8 @@ Options:
 
 Rows before a detector has a baseline (24 h of history for zscore and mad) get score 0. A summary
 goes to stderr. The output is the same for the same input.
-`;
+
+${exitCodesHelp('the input cannot be read or has no usable rows, or the output cannot be written')}`;
 
 /** What `foresight detect` was asked to do. */
 export interface DetectArgs {
@@ -44,17 +45,14 @@ export interface DetectArgs {
 
 /** Parses the command's arguments; 'help' when help was asked for, an error message for bad usage. */
 export function parseDetectArgs(args: readonly string[]): Result<DetectArgs | 'help', string> {
-  const flags = parseFlags(args, ['--input', '--out', '--detector', '--metric']);
+  const flags = parseFlags(args, { input: { type: 'string' }, out: { type: 'string' }, detector: { type: 'string' }, metric: { type: 'string' } });
   if (!flags.ok) return flags;
   if (flags.value === 'help') return { ok: true, value: 'help' };
-  const given = flags.value.values;
-  const input = given.get('--input');
-  const out = given.get('--out');
+  const { input, out, metric: metricText } = flags.value;
   if (input === undefined || input === '') return { ok: false, error: '--input is required' };
   if (out === undefined || out === '') return { ok: false, error: '--out is required' };
-  const detector = given.get('--detector') ?? defaultDetectorName;
+  const detector = flags.value.detector ?? defaultDetectorName;
   if (!isDetectorName(detector)) return { ok: false, error: `--detector "${detector}" is not a detector; use one of: ${detectorNames.join(', ')}` };
-  const metricText = given.get('--metric');
   if (metricText !== undefined && !isMonitoredMetric(metricText)) {
     return { ok: false, error: `--metric "${metricText}" is not a monitored metric; use one of: ${monitoredMetrics.join(', ')}` };
   }
@@ -107,20 +105,20 @@ export const detectCommand: Command = async (args: readonly string[], io: CliIo)
   }
   if (parsed.value === 'help') {
     io.stdout.write(usage);
-    return 0;
+    return exitOk;
   }
   const options = parsed.value;
   const csv = await readInputCsv('detect', options.input, io.stderr);
-  if (csv === undefined) return exitUsage;
+  if (csv === undefined) return exitFailure;
   const rowCount = csv.rows.values.length;
   const run = runDetect(csv.rows, options.detector, options.metric);
   try {
     await writeFile(options.out, formatDetectCsv(csv.rows, run.points));
   } catch (error) {
-    io.stderr.write(`foresight detect: cannot write --out ${options.out}: ${error instanceof Error ? error.message : String(error)}\n`);
-    return 1;
+    io.stderr.write(`foresight detect: cannot write --out ${options.out}: ${messageOf(error)}\n`);
+    return exitFailure;
   }
   io.stderr.write(formatDetectSummary(run, options.input, options.metric));
   io.stderr.write(`wrote ${rowCount} rows to ${options.out}\n`);
-  return 0;
+  return exitOk;
 };

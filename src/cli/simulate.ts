@@ -1,5 +1,5 @@
 import { readFile, writeFile } from 'node:fs/promises';
-import { formatDuration, parseDurationSeconds } from '../core/index.js';
+import { formatDuration, parseDurationSeconds, messageOf } from '../core/index.js';
 import type { Result } from '../core/index.js';
 import { forecasterNames, isForecasterName } from '../forecast/index.js';
 import {
@@ -9,8 +9,8 @@ import {
   type LoadTrace,
   loadTraceFromRows,
   oraclePolicy,
-  predictivePolicy,
-  type PredictivePolicyDescription,
+  enginePolicy,
+  type EnginePolicyDescription,
   type QueueMetric,
   renderSimulationSvg,
   simulate,
@@ -20,7 +20,7 @@ import {
 import { inferStepSeconds, readInputCsv } from './csv.js';
 import { parseFlags } from './flags.js';
 import type { TimestampValueRows } from './csv.js';
-import { exitUsage } from './io.js';
+import { exitCodesHelp, exitFailure, exitOk, exitUsage } from './io.js';
 import type { CliIo, Command } from './io.js';
 
 /** The policies `foresight simulate` knows. */
@@ -58,7 +58,8 @@ Options:
   --help                        this text
 
 Durations: 90, 90s, 2m, 1h30m. Deterministic: the same input gives the same output.
-`;
+
+${exitCodesHelp('the input or --rules cannot be read or used, or an output cannot be written')}`;
 
 /** What `foresight simulate` was asked to do. */
 export interface SimulateArgs {
@@ -80,24 +81,24 @@ export interface SimulateArgs {
   readonly plot: string | undefined;
 }
 
-const flags = [
-  '--input',
-  '--policy',
-  '--capacity-per-replica',
-  '--startup-delay',
-  '--min',
-  '--max',
-  '--slo-wait',
-  '--tick',
-  '--step',
-  '--hpa-metric',
-  '--hpa-target',
-  '--keda-queue-length',
-  '--model',
-  '--rules',
-  '--json',
-  '--plot',
-] as const;
+const flagSpec = {
+  input: { type: 'string' },
+  policy: { type: 'string' },
+  'capacity-per-replica': { type: 'string' },
+  'startup-delay': { type: 'string' },
+  min: { type: 'string' },
+  max: { type: 'string' },
+  'slo-wait': { type: 'string' },
+  tick: { type: 'string' },
+  step: { type: 'string' },
+  'hpa-metric': { type: 'string' },
+  'hpa-target': { type: 'string' },
+  'keda-queue-length': { type: 'string' },
+  model: { type: 'string' },
+  rules: { type: 'string' },
+  json: { type: 'string' },
+  plot: { type: 'string' },
+} as const;
 
 function parseDuration(text: string, flag: string, allowZero: boolean): Result<number, string> {
   const seconds = /^\d+(\.\d+)?$/.test(text) ? Number(text) : text === '0s' ? 0 : parseDurationSeconds(text);
@@ -117,21 +118,23 @@ function parsePositive(text: string, flag: string, integer: boolean): Result<num
 
 /** Parses the command's arguments; 'help' when help was asked for, an error message for bad usage. */
 export function parseSimulateArgs(args: readonly string[]): Result<SimulateArgs | 'help', string> {
-  const parsed = parseFlags(args, flags);
+  const parsed = parseFlags(args, flagSpec);
   if (!parsed.ok) return parsed;
   if (parsed.value === 'help') return { ok: true, value: 'help' };
-  const given = parsed.value.values;
-  const input = given.get('--input');
+  const values: Readonly<Record<string, string | undefined>> = parsed.value;
+  /** The text given for `--flag` (messages name flags with their dashes). */
+  const flagText = (flag: string): string | undefined => values[flag.slice(2)];
+  const input = flagText('--input');
   if (input === undefined || input === '') return { ok: false, error: '--input is required' };
-  const policy = given.get('--policy');
+  const policy = flagText('--policy');
   if (policy === undefined) return { ok: false, error: `--policy is required (${simulationPolicies.join(', ')})` };
   if (!(simulationPolicies as readonly string[]).includes(policy)) return { ok: false, error: `--policy "${policy}" is not one of: ${simulationPolicies.join(', ')}` };
   const number = (flag: string, integer: boolean): Result<number | undefined, string> => {
-    const text = given.get(flag);
+    const text = flagText(flag);
     return text === undefined ? { ok: true, value: undefined } : parsePositive(text, flag, integer);
   };
   const duration = (flag: string, fallback: number | undefined, allowZero = false): Result<number | undefined, string> => {
-    const text = given.get(flag);
+    const text = flagText(flag);
     return text === undefined ? { ok: true, value: fallback } : parseDuration(text, flag, allowZero);
   };
   const capacity = number('--capacity-per-replica', false);
@@ -141,16 +144,16 @@ export function parseSimulateArgs(args: readonly string[]): Result<SimulateArgs 
   const step = duration('--step', undefined);
   const hpaTarget = number('--hpa-target', false);
   const kedaLength = number('--keda-queue-length', false);
-  const minText = given.get('--min');
+  const minText = flagText('--min');
   const min = minText === undefined ? { ok: true as const, value: 1 } : /^\d+$/.test(minText) ? { ok: true as const, value: Number(minText) } : { ok: false as const, error: `--min "${minText}" is not a whole number` };
   const max = number('--max', true);
   for (const r of [capacity, startup, slo, tick, step, hpaTarget, kedaLength, min, max]) if (!r.ok) return r;
   const minReplicas = (min as { value: number }).value;
   const maxReplicas = (max as { value: number | undefined }).value ?? 50;
   if (minReplicas > maxReplicas) return { ok: false, error: `--min (${minReplicas}) must not be greater than --max (${maxReplicas})` };
-  const hpaMetric = given.get('--hpa-metric') ?? 'queue_depth';
+  const hpaMetric = flagText('--hpa-metric') ?? 'queue_depth';
   if (hpaMetric !== 'queue_depth' && hpaMetric !== 'arrival_rate') return { ok: false, error: `--hpa-metric "${hpaMetric}" is not queue_depth or arrival_rate` };
-  const model = given.get('--model') ?? 'holt_winters';
+  const model = flagText('--model') ?? 'holt_winters';
   if (model !== 'auto' && !isForecasterName(model)) return { ok: false, error: `--model "${model}" is not a model; use auto or one of: ${forecasterNames.join(', ')}` };
   const value = <T>(r: Result<T, string>): T => (r as { value: T }).value;
   return {
@@ -169,9 +172,9 @@ export function parseSimulateArgs(args: readonly string[]): Result<SimulateArgs 
       hpaTarget: value(hpaTarget),
       kedaQueueLength: value(kedaLength),
       model,
-      rules: given.get('--rules'),
-      json: given.get('--json'),
-      plot: given.get('--plot'),
+      rules: flagText('--rules'),
+      json: flagText('--json'),
+      plot: flagText('--plot'),
     },
   };
 }
@@ -212,7 +215,7 @@ export interface SimulationRun {
   readonly capacitySource: 'given' | 'default';
   /** The policy's own settings, for the report. */
   readonly policySettings: Readonly<Record<string, unknown>>;
-  readonly predictive?: PredictivePolicyDescription;
+  readonly predictive?: EnginePolicyDescription;
 }
 
 /** The simulation behind `foresight simulate`, without I/O. */
@@ -235,7 +238,7 @@ export function runSimulation(rows: TimestampValueRows, options: SimulationRunOp
   const workSeconds = 30;
   let policy: AutoscalingPolicy;
   let policySettings: Record<string, unknown>;
-  let predictive: (AutoscalingPolicy & { describe(): PredictivePolicyDescription }) | undefined;
+  let predictive: (AutoscalingPolicy & { describe(): EnginePolicyDescription }) | undefined;
   switch (options.policy) {
     case 'hpa': {
       const target = options.hpaTarget ?? (options.hpaMetric === 'queue_depth' ? capacity * workSeconds : capacity);
@@ -246,11 +249,11 @@ export function runSimulation(rows: TimestampValueRows, options: SimulationRunOp
     case 'keda': {
       const length = options.kedaQueueLength ?? capacity * workSeconds;
       policy = kedaPolicy({ ...range, queueLengthPerReplica: length });
-      policySettings = { queueLengthPerReplica: length, pollingIntervalSeconds: 30, behavior: 'autoscaling/v2 defaults' };
+      policySettings = { queueLengthPerReplica: length, pollingIntervalSeconds: 30, cooldownPeriodSeconds: 300, activationQueueLength: 0, minReplicaCount: range.minReplicas, behavior: 'autoscaling/v2 defaults' };
       break;
     }
     case 'predictive': {
-      const built = predictivePolicy({
+      const built = enginePolicy({
         trace,
         capacityPerReplicaPerSecond: capacity,
         startupDelaySeconds: options.startupDelaySeconds,
@@ -359,7 +362,7 @@ export const simulateCommand: Command = async (args: readonly string[], io: CliI
   }
   if (parsed.value === 'help') {
     io.stdout.write(usage);
-    return 0;
+    return exitOk;
   }
   const options = parsed.value;
   let rulesText: string | undefined;
@@ -367,17 +370,17 @@ export const simulateCommand: Command = async (args: readonly string[], io: CliI
     try {
       rulesText = await readFile(options.rules, 'utf8');
     } catch (error) {
-      io.stderr.write(`foresight simulate: cannot read --rules ${options.rules}: ${error instanceof Error ? error.message : String(error)}\n`);
-      return exitUsage;
+      io.stderr.write(`foresight simulate: cannot read --rules ${options.rules}: ${messageOf(error)}\n`);
+      return exitFailure;
     }
   }
   const csv = await readInputCsv('simulate', options.input, io.stderr);
-  if (csv === undefined) return exitUsage;
+  if (csv === undefined) return exitFailure;
   const rowCount = csv.rows.values.length;
   const run = runSimulation(csv.rows, { ...options, rulesText, rulesFile: options.rules, keepSeries: options.plot !== undefined });
   if (!run.ok) {
     io.stderr.write(`foresight simulate: ${run.error}\n`);
-    return exitUsage;
+    return exitFailure;
   }
   io.stdout.write(formatSimulationSummary(run.value, options.input));
   try {
@@ -395,8 +398,8 @@ export const simulateCommand: Command = async (args: readonly string[], io: CliI
       io.stderr.write(`wrote ${options.plot}\n`);
     }
   } catch (error) {
-    io.stderr.write(`foresight simulate: cannot write output: ${error instanceof Error ? error.message : String(error)}\n`);
-    return 1;
+    io.stderr.write(`foresight simulate: cannot write output: ${messageOf(error)}\n`);
+    return exitFailure;
   }
-  return 0;
+  return exitOk;
 };

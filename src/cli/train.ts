@@ -1,17 +1,17 @@
 import { lstat, readdir } from 'node:fs/promises';
 import { basename, join } from 'node:path';
-import { parseArgs } from 'node:util';
 import { loadConfig } from '../config/index.js';
 import type { Config } from '../config/index.js';
-import { formatDuration, inputKey, parseDurationSeconds, systemClock } from '../core/index.js';
+import { formatDuration, inputKey, messageOf, parseDurationSeconds, systemClock } from '../core/index.js';
 import { covariateInputs, featureInputsOf, forecastTargets } from '../engine/index.js';
 import { horizonStepsFor, seasonStepsFor } from '../forecast/index.js';
 import type { ForecastSpec, GlobalSeriesInput, LstmOptions, LstmProgress, TfBackendPreference } from '../forecast/index.js';
 import { createSource } from '../app/index.js';
 import { globalLstmMetaOf, globalMetaToStore, globalModelKey, globalModels, lstmOptionsFromConfig, ModelStore, runTrainingInWorker } from '../training/index.js';
 import type { TrainingJob } from '../training/index.js';
-import { inferStepSeconds, readTimestampValueCsv, rowsToRegularSeries } from './csv.js';
-import { exitUsage } from './io.js';
+import { inferStepSeconds, readInputCsvFile, rowsToRegularSeries } from './csv.js';
+import { type FlagValues, parseFlags } from './flags.js';
+import { exitCodesHelp, exitFailure, exitOk, exitUsage } from './io.js';
 import type { CliIo, Command } from './io.js';
 
 const usage = `Usage: foresight train [--config FILE] [--input F.csv|DIR ...] [options]
@@ -46,7 +46,8 @@ Options:
 
 Per-series held-out scores go to stdout; progress to stderr: a bar on a terminal, one log line
 per epoch otherwise.
-Exit codes: 0 trained (or kept the better stored model), 1 no model could be trained or saved, 2 bad usage.
+
+${exitCodesHelp('the configuration is invalid, the training data cannot be read, or no model could be trained or saved')}(0 means the model was trained and saved, or the stored one was kept because it is better.)
 `;
 
 /** The series to train on, with their grid spec (one for all: the model is global). */
@@ -120,7 +121,7 @@ async function csvTargets(paths: readonly string[], seriesName: string | undefin
   const series: GlobalSeriesInput[] = [];
   let step: number | undefined;
   for (const file of files) {
-    const csv = await readTimestampValueCsv(file);
+    const csv = await readInputCsvFile(file);
     if (csv.badLines.length > 0) io.stderr.write(`${file}: skipped ${csv.badLines.length} bad line(s) (first: line ${csv.badLines[0]!.line}: ${csv.badLines[0]!.reason})\n`);
     const fileStep = inferStepSeconds(csv.rows.timestampsSeconds);
     if (fileStep === undefined) throw new Error(`${file}: fewer than two usable timestamp,value rows`);
@@ -149,60 +150,55 @@ async function sourceTargets(config: Config, horizonSeconds: number): Promise<Tr
   return { series, spec };
 }
 
+const trainFlags = {
+  config: { type: 'string' },
+  input: { type: 'string', multiple: true },
+  series: { type: 'string' },
+  horizon: { type: 'string' },
+  out: { type: 'string' },
+  epochs: { type: 'string' },
+  'max-windows': { type: 'string' },
+  seed: { type: 'string' },
+  backend: { type: 'string' },
+  force: { type: 'boolean' },
+  'fine-tune': { type: 'boolean' },
+} as const;
+
 /** `foresight train`: see the usage text. */
 export const trainCommand: Command = async (args, io) => {
-  let values: ReturnType<typeof parse>['values'];
-  function parse(a: readonly string[]) {
-    return parseArgs({
-      args: [...a],
-      options: {
-        config: { type: 'string' },
-        input: { type: 'string', multiple: true },
-        series: { type: 'string' },
-        horizon: { type: 'string' },
-        out: { type: 'string' },
-        epochs: { type: 'string' },
-        'max-windows': { type: 'string' },
-        seed: { type: 'string' },
-        backend: { type: 'string' },
-        force: { type: 'boolean' },
-        'fine-tune': { type: 'boolean' },
-        help: { type: 'boolean', short: 'h' },
-      },
-      strict: true,
-      allowPositionals: false,
-    });
+  const parsed = parseFlags(args, trainFlags);
+  if (parsed.ok && parsed.value === 'help') {
+    io.stdout.write(usage);
+    return exitOk;
   }
   let overrides: { epochs?: number; maxWindows?: number; seed?: number };
   let horizonOverride: number | undefined;
+  let values: FlagValues<typeof trainFlags>;
   try {
-    values = parse(args).values;
-    if (values.help === true) {
-      io.stdout.write(usage);
-      return 0;
-    }
+    if (!parsed.ok) throw new Error(parsed.error);
+    values = parsed.value as FlagValues<typeof trainFlags>;
     const epochs = positiveInt(values.epochs, '--epochs');
     const maxWindows = positiveInt(values['max-windows'], '--max-windows');
     const seed = values.seed === undefined ? undefined : /^-?\d+$/.test(values.seed) ? Number(values.seed) : Number.NaN;
     if (seed !== undefined && !Number.isFinite(seed)) throw new Error(`--seed must be a whole number, got "${values.seed}"`);
     overrides = { ...(epochs !== undefined ? { epochs } : {}), ...(maxWindows !== undefined ? { maxWindows } : {}), ...(seed !== undefined ? { seed } : {}) };
     if (values.horizon !== undefined) {
-      const parsed = /^\d+(\.\d+)?$/.test(values.horizon) ? Number(values.horizon) : parseDurationSeconds(values.horizon);
-      if (parsed === undefined || !(parsed > 0)) throw new Error(`--horizon "${values.horizon}" is not a positive duration (examples: 15m, 1h, 900)`);
-      horizonOverride = parsed;
+      const horizon = /^\d+(\.\d+)?$/.test(values.horizon) ? Number(values.horizon) : parseDurationSeconds(values.horizon);
+      if (horizon === undefined || !(horizon > 0)) throw new Error(`--horizon "${values.horizon}" is not a positive duration (examples: 15m, 1h, 900)`);
+      horizonOverride = horizon;
     }
     if (values.backend !== undefined && !['auto', 'wasm', 'cpu', 'tensorflow'].includes(values.backend)) throw new Error(`--backend must be auto, wasm, cpu or tensorflow, got "${values.backend}"`);
     if (values.series !== undefined && (values.input?.length ?? 0) !== 1) throw new Error('--series names the series of exactly one --input file');
     if (values.force === true && values['fine-tune'] === true) throw new Error('--force and --fine-tune do not go together (a fine-tune is always compared with the model it continues)');
   } catch (error) {
-    io.stderr.write(`foresight train: ${error instanceof Error ? error.message : String(error)}\n\n${usage}`);
+    io.stderr.write(`foresight train: ${messageOf(error)}\n\n${usage}`);
     return exitUsage;
   }
   const file = values.config ?? io.env['FORESIGHT_CONFIG'];
   const loaded = loadConfig({ ...(file === undefined ? {} : { file }), env: io.env });
   if (!loaded.ok) {
     io.stderr.write(`foresight train: the configuration is invalid:\n${loaded.error.message}\n`);
-    return exitUsage;
+    return exitFailure;
   }
   const config = loaded.value;
   const horizonSeconds = horizonOverride ?? config.forecast.horizons[0]!;
@@ -214,19 +210,19 @@ export const trainCommand: Command = async (args, io) => {
   try {
     targets = values.input !== undefined && values.input.length > 0 ? await csvTargets(values.input, values.series, horizonSeconds, io) : await sourceTargets(config, horizonSeconds);
   } catch (error) {
-    io.stderr.write(`foresight train: cannot read the training data: ${error instanceof Error ? error.message : String(error)}\n`);
-    return exitUsage;
+    io.stderr.write(`foresight train: cannot read the training data: ${messageOf(error)}\n`);
+    return exitFailure;
   }
   if (targets.series.length === 0) {
     io.stderr.write('foresight train: no series to train (the source returned no history)\n');
-    return 1;
+    return exitFailure;
   }
   const current = await store.load(globalModelKey);
   if (!current.ok && current.error.reason !== 'missing') io.stderr.write(`foresight train: the stored model is ${current.error.reason} (${current.error.message}); it will be replaced\n`);
   const base = current.ok ? { artifacts: current.value.artifacts, meta: globalLstmMetaOf(current.value.meta) } : undefined;
   if (values['fine-tune'] === true && base === undefined) {
     io.stderr.write('foresight train: --fine-tune needs a stored model; train from scratch first\n');
-    return 1;
+    return exitFailure;
   }
   const job: TrainingJob = {
     seriesKey: globalModelKey,
@@ -249,7 +245,7 @@ export const trainCommand: Command = async (args, io) => {
   progress.done();
   if (!outcome.ok) {
     io.stderr.write(`foresight train: no model: ${outcome.failure.reason}: ${outcome.failure.message}\n`);
-    return 1;
+    return exitFailure;
   }
   for (const [key, why] of Object.entries(outcome.meta.skipped)) io.stderr.write(`foresight train: ${key}: not trained on: ${why}\n`);
   for (const [key, s] of Object.entries(outcome.meta.series)) {
@@ -259,7 +255,7 @@ export const trainCommand: Command = async (args, io) => {
   const summary = `${outcome.meta.windowPasses} window passes in ${outcome.durationSeconds.toFixed(1)} s`;
   if (!outcome.shadow.deploy) {
     io.stderr.write(`foresight train: kept the current model (new scaled MAE ${outcome.shadow.candidateMae.toFixed(4)} vs current ${outcome.shadow.currentMae.toFixed(4)} on the held-out windows); ${summary}\n`);
-    return 0;
+    return exitOk;
   }
   let failures = 0;
   try {
@@ -267,7 +263,7 @@ export const trainCommand: Command = async (args, io) => {
     io.stderr.write(`foresight train: saved ${saved.dir} (${outcome.shadow.reason}); ${summary}\n`);
   } catch (error) {
     failures++;
-    io.stderr.write(`foresight train: cannot save the model under ${store.root}: ${error instanceof Error ? error.message : String(error)}\n`);
+    io.stderr.write(`foresight train: cannot save the model under ${store.root}: ${messageOf(error)}\n`);
   }
-  return failures > 0 ? 1 : 0;
+  return failures > 0 ? exitFailure : exitOk;
 };

@@ -1,5 +1,6 @@
 // Module config: the configuration file and environment variables, validated and frozen.
-// Owns: the schema, loading, environment overrides and hot reload.
+// Owns: the schema (schema.ts composing schema-*.ts), loading, environment overrides, hot reload,
+// secret redaction and the generated key reference.
 // May import: core (values); types only from the domain modules.
 export * from './schema.js';
 export { ConfigError, describeConfigError, formatConfigIssue, isConfigError, type ConfigIssue, type ConfigIssueCode } from './config-error.js';

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { isMap, isNode, isScalar, isSeq, LineCounter, parseDocument, type Document, type YAMLError } from 'yaml';
-import { err, ok, type Result } from '../core/index.js';
+import { err, ok, type Result, messageOf } from '../core/index.js';
 import { ConfigError, environmentSource, type ConfigIssue } from './config-error.js';
 import { applyEnvironment, environmentVariables } from './env.js';
 import { configErrorMap, translateIssues, type FilePosition } from './issues.js';
@@ -127,7 +127,7 @@ export function loadConfigFromText(options: LoadConfigTextOptions): Result<Confi
       parsed = doc.toJS({ maxAliasCount });
     } catch (cause) {
       // toJS throws for an alias without its anchor, or too many aliases.
-      const message = `YAML error: ${cause instanceof Error ? cause.message : String(cause)}`;
+      const message = `YAML error: ${messageOf(cause)}`;
       return err(new ConfigError([{ code: 'yaml_syntax', path: '', message, source: file }], { cause }));
     }
     parsed = dropNulls(parsed);
@@ -163,7 +163,7 @@ function readProblem(cause: unknown): string {
     case 'EISDIR':
       return 'cannot read the file: it is a folder';
     default:
-      return `cannot read the file: ${cause instanceof Error ? cause.message : String(cause)}`;
+      return `cannot read the file: ${messageOf(cause)}`;
   }
 }
 

@@ -57,7 +57,7 @@ export const anomalySection = z
 
 export const decisionsSection = z
   .strictObject({
-    rulesFile: z.string().default('rules/scaling.rules.yaml').describe('The scaling rules file (docs/scaling-decisions.md); its min/max can only narrow scaling.resources.'),
+    rulesFile: z.string().default('policies/scaling.rules.yaml').describe('The scaling rules file (docs/scaling-decisions.md); its min/max can only narrow scaling.resources.'),
     tolerance: z.number().min(0).max(0.99).default(0.1).describe('Changes of at most this share of the replicas are not made (the HPA\'s tolerance).'),
     stabilization: z
       .strictObject({
@@ -69,6 +69,14 @@ export const decisionsSection = z
     oscillationWindow: duration.default(1800).describe('Four scaling events alternating within this window count as oscillation, and a further reversal is held.'),
     reactiveFloor: z.boolean().default(true).describe('Never recommend less than the observed load needs now (the rules file\'s demand.observed).'),
     useUpperQuantile: z.boolean().default(true).describe('Scale up on the forecast\'s 90th percentile rather than its median (scale-down always needs the 90th percentile to agree).'),
+    forecastQuantile: z
+      .number()
+      .min(0.5)
+      .max(0.995)
+      .optional()
+      .describe(
+        'Calibrate the forecast\'s upper value to this quantile of its matured errors: median + c · (p90 − p10), c the quantile of recent (actual − median) / (p90 − p10) for the series and horizon (docs/scaling-benchmark.md). Unset: the model\'s own p90.',
+      ),
   })
   .prefault({})
   .describe('How scaling recommendations are decided (rules, damping, forecasts).');

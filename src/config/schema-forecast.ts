@@ -17,8 +17,8 @@ export const forecastSection = z
   .strictObject({
     model: z
       .enum(forecastModels)
-      .default('holt_winters')
-      .describe('Model used for published forecasts. "auto" picks or combines models per series on a validation split (best on the benchmark; its refits cost about 2 s of CPU per series).'),
+      .default('auto')
+      .describe('Model used for published forecasts. "auto" (default) picks the model or combination with the lowest validation MAE per series, on rolling origins in the newest 30 % of the history (never worse than naive there; its refits cost about 2 s of CPU per series); a name serves that model everywhere.'),
     step: duration.default(60).describe('Grid step of the history the models are fitted on.'),
     season: duration.default(86400).describe('Length of the seasonal cycle.'),
     history: duration.default(7 * 86400).describe('How much history to fit on.'),
@@ -69,7 +69,7 @@ export const mlSection = z
       })
       .prefault({})
       .describe('The Random Forest resource optimizer.'),
-    accuracyThresholdPercent: z.number().min(0).max(100).default(70).describe('Retrain a learned model early when its matured-forecast accuracy, 100 × (1 − WAPE), falls under this.'),
+    accuracyThresholdPercent: z.number().min(0).max(100).default(70).describe('Retrain a learned model early when its matured-forecast accuracy (scaling_prediction_accuracy_percent, docs/forecasting.md) falls under this.'),
     accuracyWindow: duration.default(86400).describe('Trailing window of matured forecasts that accuracy is computed over.'),
     maxConcurrentTrainings: z.number().int().min(1).default(1).describe('No effect since the LSTM is one global model (one training at a time); kept so that existing files load.'),
   })

@@ -28,7 +28,12 @@ export const externalMetricsSection = z
     requestHeader: z
       .strictObject({
         clientCAFile: z.string().optional().describe('PEM CA bundle of the front proxy (the kube-apiserver aggregator) client certificate; X-Remote-* headers are trusted only on connections that present a certificate from it.'),
-        allowedNames: z.array(z.string().min(1)).default([]).describe('Common names the front-proxy certificate may have (empty: every certificate from requestHeader.clientCAFile is accepted).'),
+        allowedNames: z
+          .array(z.string().min(1))
+          .default(['front-proxy-client'])
+          .describe(
+            "Common names the front-proxy certificate may have, like kube-apiserver --requestheader-allowed-names (kubeadm names the aggregator's certificate front-proxy-client). When the cluster's extension-apiserver-authentication ConfigMap lists names, those apply instead; [] accepts every certificate the front-proxy CA verifies.",
+          ),
         usernameHeaders: z.array(z.string().min(1)).min(1).default(['X-Remote-User']).describe('Headers that carry the user name, first one present wins.'),
         uidHeaders: z.array(z.string().min(1)).default(['X-Remote-Uid']).describe('Headers that carry the user UID.'),
         groupHeaders: z.array(z.string().min(1)).default(['X-Remote-Group']).describe('Headers that carry the groups (every value counts).'),

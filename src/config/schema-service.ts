@@ -7,6 +7,29 @@ export const serverSection = z
   .strictObject({
     host: z.string().default('0.0.0.0').describe('Address the HTTP server binds to.'),
     port: z.number().int().min(0).max(65535).default(8000).describe('HTTP port for /scaling/*, /metrics, health and the web view (PORT overrides).'),
+    evaluatePerMinute: z
+      .number()
+      .int()
+      .min(1)
+      .max(600)
+      .default(6)
+      .describe('Cycles POST /scaling/evaluate may start per minute (a token bucket holding as many); more get 429 with Retry-After. Requests while a cycle waits to start join it and cost nothing.'),
+    shutdownGrace: duration
+      .default(25)
+      .describe("Time SIGTERM gives the running cycle and open requests to finish; then the process exits anyway (code 1). Keep it below the pod's terminationGracePeriodSeconds (30 s)."),
+    auth: z
+      .strictObject({
+        bearerTokenFile: z
+          .string()
+          .optional()
+          .describe('File holding the bearer token requests must send as "Authorization: Bearer <token>" (re-read when it changes, so rotation works). Unset: no token is asked for.'),
+        scope: z
+          .enum(['evaluate', 'all'])
+          .default('evaluate')
+          .describe('What the token guards: "evaluate" (POST /scaling/evaluate, the one route that triggers work) or "all" (every route but /healthz, /livez and /readyz, so Prometheus and KEDA must send it too).'),
+      })
+      .prefault({})
+      .describe('Authentication on the HTTP port (docs/http-api.md#access-control).'),
   })
   .prefault({})
   .describe('The HTTP server.');

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { formatDuration } from '../core/index.js';
 import { actuationSection } from './schema-actuation.js';
 import { anomalySection, decisionsSection, scalingSection } from './schema-decide.js';
-import { forecastModels, forecastSection, mlSection } from './schema-forecast.js';
+import { type forecastModels, forecastSection, mlSection } from './schema-forecast.js';
 import { externalMetricsSection, kedaSection } from './schema-publish.js';
 import { logLevelSection, serverSection, snapshotSection } from './schema-service.js';
 import { queriesSection, queuesSection, sourceSection } from './schema-source.js';

@@ -1,6 +1,6 @@
 import { watch, type FSWatcher } from 'node:fs';
 import { basename, dirname, resolve } from 'node:path';
-import { ok, type Clock, type Result } from '../core/index.js';
+import { ok, type Clock, type Result, messageOf } from '../core/index.js';
 import { ConfigError } from './config-error.js';
 import { loadConfigFromText, readConfigText, type Environment } from './load.js';
 import type { Config } from './schema.js';
@@ -111,7 +111,7 @@ export class ConfigWatcher {
     this.#watcher.on('error', (cause: unknown) => {
       // The folder itself went away (or inotify ran out of watches); reload() still works.
       this.#closeWatcher();
-      const message = `stopped watching ${dirname(path)} for changes to ${basename(path)}: ${cause instanceof Error ? cause.message : String(cause)}`;
+      const message = `stopped watching ${dirname(path)} for changes to ${basename(path)}: ${messageOf(cause)}`;
       this.#notify((l) => l.onError?.(new ConfigError([{ code: 'file_unreadable', path: '', message, source: this.#file ?? '' }], { cause })));
     });
   }

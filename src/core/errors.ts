@@ -30,3 +30,8 @@ export function isForesightError(error: unknown): error is ForesightError {
   const code: unknown = (error as Error & { code?: unknown }).code;
   return typeof code === 'string' && (errorCodes as readonly string[]).includes(code);
 }
+
+/** The message of anything thrown: an Error's message, else the value as text (a thrown string, say). */
+export function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

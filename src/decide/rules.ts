@@ -1,6 +1,6 @@
 import { isMap, isNode, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node as YamlNode } from 'yaml';
 import { z } from 'zod';
-import { err, ok, type Resource, resources, type Result } from '../core/index.js';
+import { err, ok, type Resource, resources, type Result, messageOf } from '../core/index.js';
 import { isContextVariableName, upperQuantileTwins, VariableTable } from './context.js';
 import { isFunctionName } from './expression/ast.js';
 import { type CompiledCondition, type CompiledNumber, compileExpression } from './expression/compile.js';
@@ -186,7 +186,7 @@ export function parseScalingRules(text: string, file: string, options: ParseRule
   try {
     raw = doc.toJS({ maxAliasCount });
   } catch (cause) {
-    return err([{ file, path: '', message: `YAML error: ${cause instanceof Error ? cause.message : String(cause)}` }]);
+    return err([{ file, path: '', message: `YAML error: ${messageOf(cause)}` }]);
   }
   const place: Locate = (segments, inner) => {
     const node = nodeAt(doc, segments);

@@ -1,3 +1,4 @@
+import { linearRegression, mean, rSquared, standardDeviation, variance } from 'simple-statistics';
 import type { Sample } from '../core/index.js';
 
 /** How many of the latest measurements the queue trend is fitted on. */
@@ -81,30 +82,17 @@ export function analyzeQueueTrend(samples: readonly Sample[], windowMeasurements
     ...extra,
   });
   if (n < trendMinimumMeasurements) return empty('insufficient_data');
-  // Centre time on its first value so large epoch milliseconds do not cost precision.
+  // Time in seconds from the first sample, so large epoch milliseconds do not cost precision.
   const t0 = used[0]!.timestampMs;
-  let sumT = 0;
-  let sumY = 0;
-  for (const s of used) {
-    sumT += (s.timestampMs - t0) / 1000;
-    sumY += s.value;
-  }
-  const meanT = sumT / n;
-  const meanY = sumY / n;
-  let stt = 0;
-  let sty = 0;
-  let syy = 0;
-  for (const s of used) {
-    const dt = (s.timestampMs - t0) / 1000 - meanT;
-    const dy = s.value - meanY;
-    stt += dt * dt;
-    sty += dt * dy;
-    syy += dy * dy;
-  }
-  const volatility = meanY > 0 ? Math.sqrt(syy / n) / meanY : 0;
-  if (stt === 0) return empty('insufficient_data', { volatility });
-  const slopePerSecond = sty / stt;
-  const r2 = syy === 0 ? 0 : Math.min(1, (sty * sty) / (stt * syy));
+  const points = used.map((s) => [(s.timestampMs - t0) / 1000, s.value]);
+  const depths = used.map((s) => s.value);
+  const meanY = mean(depths);
+  const volatility = meanY > 0 ? standardDeviation(depths) / meanY : 0;
+  // One time for every sample: no line through them.
+  if (used.every((s) => s.timestampMs === t0)) return empty('insufficient_data', { volatility });
+  const { m: slopePerSecond, b: intercept } = linearRegression(points);
+  // A constant depth is perfectly "explained" by a flat line, but that says nothing about a trend.
+  const r2 = variance(depths) === 0 ? 0 : Math.min(1, Math.max(0, rSquared(points, (t) => intercept + slopePerSecond * t)));
   const spanSeconds = (used[n - 1]!.timestampMs - t0) / 1000;
   const relativeChange = (slopePerSecond * spanSeconds) / Math.max(meanY, 1);
   const fill = Math.min(1, n / windowMeasurements);

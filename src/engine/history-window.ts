@@ -58,9 +58,15 @@ export class HistoryWindow {
     ];
   }
 
-  /** Notes that `reads` succeeded: their whole-window inputs need only their recent past from now on. */
-  readsDone(reads: readonly HistoryRead[], gridEndMs: number): void {
-    for (const read of reads) if (read.whole) for (const input of read.inputs) this.#windowRead.add(inputKey(input));
+  /**
+   * Notes that `reads` were answered: their whole-window inputs need only their recent past from
+   * now on, except those in `failedKeys` (their query failed), which get the whole window again.
+   */
+  readsDone(reads: readonly HistoryRead[], gridEndMs: number, failedKeys: ReadonlySet<string> = new Set()): void {
+    for (const read of reads) {
+      if (!read.whole) continue;
+      for (const input of read.inputs) if (!failedKeys.has(inputKey(input))) this.#windowRead.add(inputKey(input));
+    }
     this.#lastGridEndMs = gridEndMs;
   }
 

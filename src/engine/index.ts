@@ -1,5 +1,8 @@
 // Module engine: the reconcile loop and the snapshot store.
-// Owns: orchestration of source → forecast → (anomaly → decide) per cycle, and the read model.
+// Owns: orchestration of source → forecast → (anomaly → decide) per cycle (reconciler.ts, with the
+// history window, learned-model choice, optimizer cycle and snapshot builder beside it), the
+// scheduler, the snapshot store (the read model), rules loading, and the model host (the child
+// process where models are fitted) with the ports for learned models and optimizer observations.
 // May import: core, forecast, anomaly, decide; types only from source and config.
 export { forecastTargets } from './history-window.js';
 export * from './learned-inputs.js';

@@ -7,7 +7,8 @@ import {
   evaluateModels,
   type FittedForecaster,
   type ForecastSpec,
-  fitWithFallback,
+  fitServingModel,
+  type ModelSelection,
   type LstmArtifacts,
   type LstmMeta,
   maseScale,
@@ -48,6 +49,8 @@ export interface HostPointForecast {
   readonly horizonSeconds: number;
   readonly model: string;
   readonly fallbackReason?: string;
+  /** Which model serves and why (the selection of `auto`, the default). */
+  readonly selection?: ModelSelection;
   readonly value: number;
   readonly p10: number;
   readonly p90: number;
@@ -58,6 +61,7 @@ export interface HostModelScore {
   readonly model: string;
   readonly mase: number;
   readonly wape: number;
+  readonly accuracyPercent: number;
   readonly coverage: number;
   readonly points: number;
 }
@@ -173,7 +177,7 @@ export interface ModelHostPort {
 interface SeriesFit {
   readonly fittedAtMs: number;
   readonly maseScale: number;
-  readonly byHorizon: ReadonlyMap<number, { readonly fitted: FittedForecaster; readonly fallbackReason?: string }>;
+  readonly byHorizon: ReadonlyMap<number, { readonly fitted: FittedForecaster; readonly fallbackReason?: string; readonly selection?: ModelSelection }>;
 }
 
 /**
@@ -204,11 +208,11 @@ export class ModelHost {
       let scores: HostModelScore[] | undefined;
       if (fit === undefined || bucket(fit.fittedAtMs) !== bucket(nowMs)) {
         fits = [];
-        const byHorizon = new Map<number, { fitted: FittedForecaster; fallbackReason?: string }>();
+        const byHorizon = new Map<number, { fitted: FittedForecaster; fallbackReason?: string; selection?: ModelSelection }>();
         for (const horizonSeconds of settings.horizonsSeconds) {
           const spec = specOf(settings, seasonSteps, horizonSeconds);
           const began = performance.now();
-          const outcome = fitWithFallback(createServingForecaster(settings.model), series, spec);
+          const outcome = fitServingModel(settings.model, series, spec);
           if (outcome === undefined) continue;
           fits.push({ horizonSeconds, model: outcome.fitted.model, seconds: (performance.now() - began) / 1000 });
           byHorizon.set(horizonSeconds, outcome);
@@ -219,9 +223,14 @@ export class ModelHost {
           model: s.model,
           mase: s.mase,
           wape: s.wape,
+          accuracyPercent: s.accuracyPercent,
           coverage: s.coverage,
           points: s.points,
         }));
+        // What serves by default (auto) is no baseline: its row is its score on the same newest 30 %.
+        const first = byHorizon.get(settings.horizonsSeconds[0]!);
+        const served = first?.selection?.validationScore;
+        if (first !== undefined && served !== undefined && !scores.some((s) => s.model === first.fitted.model)) scores.push({ model: first.fitted.model, ...served });
       }
       const forecasts: HostPointForecast[] = [];
       for (const [horizonSeconds, serving] of fit.byHorizon) {
@@ -230,6 +239,7 @@ export class ModelHost {
           horizonSeconds,
           model: serving.fitted.model,
           ...(serving.fallbackReason === undefined ? {} : { fallbackReason: serving.fallbackReason }),
+          ...(serving.selection === undefined ? {} : { selection: serving.selection }),
           value: point.value,
           p10: point.p10,
           p90: point.p90,

@@ -7,6 +7,7 @@ import process from 'node:process';
 import { tensorCount } from '../forecast/index.js';
 import { ModelHost } from './model-host.js';
 import type { HostAnswer, HostCall, HostOutcome } from './model-process.js';
+import { messageOf } from '../core/index.js';
 
 const host = new ModelHost();
 
@@ -30,7 +31,7 @@ async function run(call: HostCall): Promise<HostOutcome> {
         return { id: call.id, ok: true, value: host.optimize(call.request) };
     }
   } catch (error) {
-    return { id: call.id, ok: false, message: error instanceof Error ? error.message : String(error) };
+    return { id: call.id, ok: false, message: messageOf(error) };
   }
 }
 

@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
 import type { Config } from '../config/index.js';
-import { err, ok, type Result } from '../core/index.js';
+import { err, ok, type Result, messageOf } from '../core/index.js';
 import { buildDecisionPolicy, type DecisionPolicy, formatRulesIssue, parseScalingRules, type PolicySettings } from '../decide/index.js';
 
 /** The decision settings a configuration implies (everything but the rules themselves). */
@@ -35,7 +35,7 @@ export function loadDecisionPolicy(config: Config, baseDirs: readonly string[]):
   try {
     text = readFileSync(file, 'utf8');
   } catch (error) {
-    return err(`${file}: cannot read the scaling rules file: ${error instanceof Error ? error.message : String(error)}`);
+    return err(`${file}: cannot read the scaling rules file: ${messageOf(error)}`);
   }
   const rules = parseScalingRules(text, file);
   if (!rules.ok) return err(rules.error.map(formatRulesIssue).join('\n'));
@@ -53,6 +53,7 @@ export function createPolicyProvider(
   config: () => Config,
   baseDirs: readonly string[],
   onError: (message: string) => void,
+  onLoaded?: () => void,
 ): () => DecisionPolicy | undefined {
   let builtFor: Config | undefined;
   let policy: DecisionPolicy | undefined;
@@ -61,8 +62,10 @@ export function createPolicyProvider(
     if (current !== builtFor) {
       builtFor = current;
       const loaded = loadDecisionPolicy(current, baseDirs);
-      if (loaded.ok) policy = loaded.value;
-      else onError(loaded.error);
+      if (loaded.ok) {
+        policy = loaded.value;
+        onLoaded?.();
+      } else onError(loaded.error);
     }
     return policy;
   };

@@ -1,8 +1,8 @@
 import type { Config } from '../config/index.js';
-import { allInputs, type Clock, inputKey, lastFinite, type RegularSeries } from '../core/index.js';
+import { allInputs, type Clock, guardReading, guardSeries, inputKey, lastFinite, messageOf, type RegularSeries } from '../core/index.js';
 import { AnomalyTracker, monitoredMetricOf, toAnomalyVerdict } from '../anomaly/index.js';
 import { decide, type DecisionPolicy, type DecisionState, initialDecisionState, type QueueTrendReport } from '../decide/index.js';
-import { MaturedAccuracyTracker, type PointForecast } from '../forecast/index.js';
+import { type FeatureInputs, MaturedAccuracyTracker, type PointForecast, saneForecast } from '../forecast/index.js';
 import type { MetricSource } from '../source/index.js';
 import { finiteSamples, forecastTargets, HistoryWindow } from './history-window.js';
 import { type LearnedChoice, LearnedModelChoice, learnedSpec, maturedPercentByKey } from './learned-choice.js';
@@ -11,6 +11,7 @@ import type { LearnedModels } from './learned-models.js';
 import type { ObservationStore } from './observation-store.js';
 import { type HostForecastSettings, type HostSeriesReply, inlineModelHost, type ModelHostPort } from './model-host.js';
 import { OptimizerCycle, optimizerReadingKey } from './optimizer-cycle.js';
+import { failIfNothingRead } from './read-outcome.js';
 import type { Recorder } from './recorder.js';
 import { buildSnapshot, toResourceDecision } from './snapshot-builder.js';
 import type { AnomalyState, InputValue, ModelAccuracy, OptimizerState, ResourceDecision, SeriesForecast, Snapshot, SnapshotStore } from './snapshot.js';
@@ -37,15 +38,18 @@ export interface ReconcilerDeps {
  * One reconcile cycle: read the inputs, update each forecast series' history, refit models when
  * due, forecast every horizon and publish an immutable snapshot.
  *
- * Cycles never overlap: `runCycle` called while one runs waits for it and then runs its own, so
- * "evaluate now" from the API always returns a fresh result. A cycle whose source is down fails
- * as a whole; the store keeps the previous snapshot (which then ages and is reported stale) and
- * the next cycle simply tries again.
+ * Cycles never overlap: `runCycle` called while one runs waits for it and then runs its own (or
+ * joins the one already waiting), so "evaluate now" from the API always returns a fresh result.
+ * A cycle whose source is down, or in which every read failed (read-outcome.ts), fails as a
+ * whole; the store keeps the previous snapshot (which then ages and is reported stale) and the
+ * next cycle simply tries again.
  */
 export class Reconciler {
   readonly #deps: ReconcilerDeps;
   readonly #models: ModelHostPort;
   #tail: Promise<unknown> = Promise.resolve();
+  /** The cycle queued behind the running one, not started yet; new callers join it. */
+  #waiting: Promise<Snapshot> | undefined;
   #cycle = 0;
   readonly #history = new HistoryWindow();
   /** Bumped with every new configuration: the model host then drops its fits and refits. */
@@ -69,11 +73,26 @@ export class Reconciler {
     this.#optimizer = new OptimizerCycle(this.#models, deps.observations);
   }
 
-  /** Runs a cycle after any running one finishes; resolves with its snapshot or rejects with its error. */
+  /**
+   * Runs a cycle after any running one finishes; resolves with its snapshot or rejects with its
+   * error. Callers that ask while a cycle is already waiting to start join that one: it starts
+   * after their request, so its result is as fresh as one of their own, and a flood of requests
+   * costs at most one running and one waiting cycle.
+   */
   runCycle(): Promise<Snapshot> {
-    const run = this.#tail.then(() => this.#runOnce());
+    if (this.#waiting !== undefined) return this.#waiting;
+    const run = this.#tail.then(() => {
+      this.#waiting = undefined;
+      return this.#runOnce();
+    });
+    this.#waiting = run;
     this.#tail = run.catch(() => undefined);
     return run;
+  }
+
+  /** True when a cycle is waiting to start: `runCycle()` now would join it rather than queue one. */
+  get cycleWaiting(): boolean {
+    return this.#waiting !== undefined;
   }
 
   async #runOnce(): Promise<Snapshot> {
@@ -86,7 +105,7 @@ export class Reconciler {
       recorder.cycleFinished('success', snapshot.durationSeconds);
       return snapshot;
     } catch (error) {
-      const message = error instanceof Error ? error.message : String(error);
+      const message = messageOf(error);
       store.recordFailure(startedAtMs, message);
       recorder.cycleFinished('failure', (clock.nowMs() - startedAtMs) / 1000);
       throw error;
@@ -106,12 +125,17 @@ export class Reconciler {
       ...reads.map((read) => source.readHistory(read.inputs, read.range)),
     ]);
     const history = { history: histories.flatMap((h) => h.history), problems: histories.flatMap((h) => h.problems) };
-    this.#history.readsDone(reads, gridEndMs);
     const problems = [...latest.problems, ...history.problems];
     for (const problem of problems) recorder.sourceProblem(problem.reason);
+    failIfNothingRead(latest, histories);
+    // An input whose whole window could not be queried is asked for its whole window again next cycle.
+    this.#history.readsDone(reads, gridEndMs, new Set(history.problems.filter((p) => p.reason === 'query_failed').map((p) => inputKey(p.input))));
 
-    for (const { input, series } of history.history) {
+    // Samples outside the input's domain or implausibly far from its history never reach it.
+    for (const { input, series: read } of history.history) {
       const key = inputKey(input);
+      const { series, rejected } = guardSeries(input, read, this.#history.get(key)?.values);
+      for (const [reason, count] of rejected) recorder.sourceRejected?.(key, reason, count);
       this.#history.merge(key, series, config, gridEndMs);
       this.#matured.observe(key, finiteSamples(series));
     }
@@ -126,9 +150,13 @@ export class Reconciler {
     const settings = hostSettings(config);
     const replies = await this.#models.forecast({ generation: this.#generation, nowMs: startedAtMs, settings, series: withData.map(({ key, series }) => ({ key, series })) });
     for (const reply of replies) this.#recordFit(reply, config, startedAtMs);
-    const choices = learned === undefined ? new Map<string, LearnedChoice>() : await this.#chooseLearned(learned, withData, replies, settings, startedAtMs);
-    const learnedPoints = learned === undefined ? new Map<string, PointForecast>() : await this.#learnedChoice.points(learned, withData, choices);
+    // The LSTM reads each series with the covariates the history window keeps, in training, in the
+    // comparison with the baseline and in every served forecast alike.
+    const learnedItems = learned === undefined ? [] : withData.map(({ input, key, series }) => ({ key, series, covariates: featureInputsOf(input, series, (k) => this.#history.get(k)).covariates }));
+    const choices = learned === undefined ? new Map<string, LearnedChoice>() : await this.#chooseLearned(learned, learnedItems, replies, settings, startedAtMs);
+    const learnedPoints = learned === undefined ? new Map<string, PointForecast>() : await this.#learnedChoice.points(learned, learnedItems, choices);
     const forecasts: SeriesForecast[] = [];
+    const seasonSteps = Math.round(config.forecast.season / config.forecast.step);
     withData.forEach(({ input, key, series }, index) => {
       const reply = replies[index]!;
       const choice = choices.get(key);
@@ -137,13 +165,30 @@ export class Reconciler {
         const { horizonSeconds } = baseline;
         let model = baseline.model;
         let fallbackReason = baseline.fallbackReason;
+        let selection = baseline.selection;
         let point = { value: baseline.value, p10: baseline.p10, p90: baseline.p90 };
         // A learned model that cannot forecast this history (too short a tail, a gap) leaves the baseline serving.
         if (choice?.use === true && choice.horizonSeconds === horizonSeconds && learnedPoint !== undefined && [learnedPoint.value, learnedPoint.p10, learnedPoint.p90].every(Number.isFinite)) {
           model = choice.model.model;
           fallbackReason = undefined;
           point = learnedPoint;
+          selection = {
+            served: model,
+            why: 'learned_beats_baseline',
+            reason: `validation MASE ${choice.learnedMase.toPrecision(3)} below the baseline's ${choice.baselineMase.toPrecision(3)} on origins it was not trained on`,
+            runnerUp: baseline.selection?.served ?? baseline.model,
+          };
         }
+        // Forecast sanity: an implausible forecast is replaced (by the baseline's, else naive) and counted.
+        const sane = saneForecast(input, series, Math.round(horizonSeconds / config.forecast.step), seasonSteps, point, model === baseline.model ? undefined : baseline);
+        if (sane.rejected !== undefined) {
+          recorder.forecastRejected?.(key, sane.rejected.reason);
+          const standIn = model === baseline.model ? 'naive' : baseline.model;
+          fallbackReason = `${model}: ${sane.rejected.message}; using ${standIn}`;
+          selection = { served: standIn, why: 'sanity_fallback', reason: fallbackReason, runnerUp: selection?.served ?? model };
+          model = standIn;
+        }
+        point = sane.point;
         if (![point.value, point.p10, point.p90].every(Number.isFinite)) continue;
         this.#matured.record({
           seriesKey: key,
@@ -151,9 +196,7 @@ export class Reconciler {
           model,
           originMs: gridEndMs,
           targetMs: gridEndMs + horizonSeconds * 1000,
-          value: Math.max(0, point.value),
-          p10: Math.max(0, point.p10),
-          p90: Math.max(0, point.p90),
+          ...point,
           maseScale: reply.maseScale,
         });
         forecasts.push({
@@ -163,21 +206,27 @@ export class Reconciler {
           originMs: gridEndMs,
           model,
           ...(fallbackReason === undefined ? {} : { fallbackReason }),
-          // A queue or a utilisation never goes below zero, whatever a linear model says.
-          value: Math.max(0, point.value),
-          p10: Math.max(0, point.p10),
-          p90: Math.max(0, point.p90),
+          ...(selection === undefined ? {} : { selection }),
+          ...point,
         });
       }
     });
-    // After this cycle's forecasts: one call with every series and the covariates kept in the
-    // history window; training starts in the background and never delays them.
+    // After this cycle's forecasts: one call with every series and its covariates; training starts
+    // in the background and never delays them.
     if (learned !== undefined) {
-      const items = withData.map(({ input, key, series }) => ({ seriesKey: key, inputs: featureInputsOf(input, series, (k) => this.#history.get(k)) }));
+      const items = learnedItems.map(({ key, series, covariates }) => ({ seriesKey: key, inputs: { target: series, ...(covariates === undefined ? {} : { covariates }) } }));
       learned.tick(items, learnedSpec(config), startedAtMs, maturedPercent);
     }
 
-    const inputs: InputValue[] = latest.readings.map((r) => ({ input: r.input, key: inputKey(r.input), timestampMs: r.timestampMs, value: r.value }));
+    const inputs: InputValue[] = latest.readings.flatMap((r) => {
+      const key = inputKey(r.input);
+      const guarded = guardReading(r.input, r.value, this.#history.get(key)?.values);
+      if ('reason' in guarded) {
+        recorder.sourceRejected?.(key, guarded.reason, 1);
+        return [];
+      }
+      return [{ input: r.input, key, timestampMs: r.timestampMs, value: guarded.value }];
+    });
     const anomalies = config.scaling.anomalyDetectionEnabled ? this.#scoreAnomalies(config, inputs) : [];
     recorder.anomaliesScored(anomalies);
     const optimizer = await this.#optimizer.run(config, this.#generation, inputs, forecasts, startedAtMs);
@@ -204,7 +253,7 @@ export class Reconciler {
   /** Decides which learned models serve (see LearnedModelChoice), and shows their validation scores beside the baselines'. */
   async #chooseLearned(
     learned: LearnedModels,
-    items: readonly { readonly key: string; readonly series: RegularSeries }[],
+    items: readonly { readonly key: string; readonly series: RegularSeries; readonly covariates?: FeatureInputs['covariates'] }[],
     replies: readonly HostSeriesReply[],
     settings: HostForecastSettings,
     nowMs: number,
@@ -242,7 +291,7 @@ export class Reconciler {
             horizonSeconds: f.horizonSeconds,
             value: f.value,
             p10: f.p10,
-            p90: f.p90,
+            p90: calibratedUpper(this.#matured, config.decisions.forecastQuantile, f, nowMs),
             ...(a !== undefined && Number.isFinite(a.wape) ? { confidence: Math.max(0, 1 - a.wape) } : {}),
           };
         }),
@@ -315,4 +364,15 @@ function hostSettings(config: Config): HostForecastSettings {
     horizonsSeconds: config.forecast.horizons,
     refitIntervalSeconds: config.forecast.refitInterval,
   };
+}
+
+/**
+ * The forecast's upper value the decision sees: with `decisions.forecastQuantile`, the calibrated
+ * quantile (median + c · band, c from the series' matured errors at this horizon) once enough have
+ * matured; otherwise the model's p90.
+ */
+function calibratedUpper(matured: MaturedAccuracyTracker, quantile: number | undefined, f: SeriesForecast, nowMs: number): number {
+  if (quantile === undefined) return f.p90;
+  const c = matured.upperMultiplier(f.seriesKey, f.horizonSeconds, quantile, nowMs);
+  return c === undefined ? f.p90 : Math.max(0, f.value + c * (f.p90 - f.p10));
 }

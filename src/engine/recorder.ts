@@ -1,3 +1,5 @@
+import type { ImplausibleReason } from '../core/index.js';
+import type { ForecastRejection } from '../forecast/index.js';
 import type { SourceProblemReason } from '../source/index.js';
 import type { AnomalyState, ResourceDecision } from './snapshot.js';
 
@@ -10,6 +12,10 @@ export interface Recorder {
   cycleFinished(outcome: 'success' | 'failure', durationSeconds: number): void;
   /** An input produced no usable value in a cycle (counted, then skipped). */
   sourceProblem(reason: SourceProblemReason): void;
+  /** Samples of an input were refused before they reached the history (outside its domain, implausible jump). */
+  sourceRejected?(inputKey: string, reason: ImplausibleReason, count: number): void;
+  /** A model's forecast was replaced by the fallback (forecast sanity). */
+  forecastRejected?(seriesKey: string, reason: ForecastRejection): void;
   /** A model was (re)fitted for a series. */
   modelFitted(seriesKey: string, model: string, durationSeconds: number): void;
   /** The decision stage ran; `decisions` holds one decision per resource. */

@@ -1,6 +1,7 @@
 import type { AnomalySeverity as Severity, AnomalyVerdict } from '../anomaly/index.js';
 import type { LearnedModelStatus } from './learned-models.js';
 import type { InputRef, Resource } from '../core/index.js';
+import type { ModelSelection } from '../forecast/index.js';
 
 /** The latest value of one input in a cycle. */
 export interface InputValue {
@@ -21,6 +22,8 @@ export interface SeriesForecast {
   readonly model: string;
   /** Set when the configured model could not be used and a simpler one stood in. */
   readonly fallbackReason?: string;
+  /** Which model (or combination) serves, why, and the runner-up on validation. */
+  readonly selection?: ModelSelection;
   readonly value: number;
   readonly p10: number;
   readonly p90: number;
@@ -34,6 +37,8 @@ export interface ModelAccuracy {
   readonly mase: number;
   /** Weighted absolute percentage error as a ratio: Σ|y−ŷ| / Σ|y|. */
   readonly wape: number;
+  /** Prediction accuracy in percent: 100 × max(0, 1 − Σ|y−ŷ| / Σ max(|y|, MASE scale)). */
+  readonly accuracyPercent: number;
   /** Share of actual values inside [p10, p90]; 0.8 is ideal. */
   readonly coverage: number;
   readonly horizonSeconds: number;
@@ -49,7 +54,7 @@ export interface ModelAccuracy {
 export interface MaturedAccuracyState {
   readonly seriesKey: string;
   readonly horizonSeconds: number;
-  /** 100 × (1 − WAPE); NaN when nothing matured yet. */
+  /** 100 × max(0, 1 − Σ|y−ŷ| / Σ max(|y|, MASE scale)); NaN when nothing matured yet. */
   readonly accuracyPercent: number;
   readonly wape: number;
   readonly mase: number;

@@ -79,6 +79,39 @@ export function weightedAbsolutePercentageError(actual: Numbers, forecast: Numbe
   return total > 0 ? errors / total : Number.NaN;
 }
 
+/**
+ * Prediction accuracy in percent (`scaling_prediction_accuracy_percent`):
+ * 100 × max(0, 1 − Σ|y − ŷ| / Σ max(|y|, s)), where s is the series' MASE scale (its in-sample
+ * seasonal-naive MAE: how much it moves from one season to the next).
+ *
+ * On a busy series |y| ≫ s and this is 100 × (1 − WAPE). On a mostly empty queue WAPE divides by
+ * almost nothing and reads −11,000 % for a forecast off by one job; here each point weighs at
+ * least the series' ordinary movement, so a forecast whose errors stay within that movement
+ * scores well and one that does worse reads 0, never below. 100 when nothing moved and nothing
+ * was missed; NaN when nothing was scored.
+ */
+export function accuracyPercentOf(absoluteErrors: number, flooredVolume: number, count: number): number {
+  if (count === 0) return Number.NaN;
+  if (flooredVolume <= 0) return absoluteErrors > 0 ? 0 : 100;
+  return 100 * Math.max(0, 1 - absoluteErrors / flooredVolume);
+}
+
+/** {@link accuracyPercentOf} for aligned actuals and forecasts, with the MASE `scale`. */
+export function predictionAccuracyPercent(actual: Numbers, forecast: Numbers, scale: number): number {
+  const floor = Number.isFinite(scale) && scale > 0 ? scale : 0;
+  let errors = 0;
+  let volume = 0;
+  let count = 0;
+  for (let i = 0; i < actual.length; i++) {
+    const error = actual[i]! - forecast[i]!;
+    if (!Number.isFinite(error)) continue;
+    errors += Math.abs(error);
+    volume += Math.max(Math.abs(actual[i]!), floor);
+    count++;
+  }
+  return accuracyPercentOf(errors, volume, count);
+}
+
 /** MASE = mean |y − ŷ| ÷ `scale` (a {@link maseScale}). */
 export function meanAbsoluteScaledError(actual: Numbers, forecast: Numbers, scale: MaseScale): number {
   return meanAbsoluteError(actual, forecast) / scale.scale;
@@ -120,6 +153,8 @@ export interface AccuracyReport {
   readonly mae: number;
   /** Σ|y − ŷ| / Σ|y|, a ratio (0.12 = 12 %). */
   readonly wape: number;
+  /** {@link predictionAccuracyPercent}: 100 × max(0, 1 − Σ|y − ŷ| / Σ max(|y|, MASE scale)). */
+  readonly accuracyPercent: number;
   readonly mase: number;
   readonly maseScale: MaseScale;
   /** Mean pinball loss of p10 and p90, in the units of the series. */
@@ -137,6 +172,7 @@ export function scoreForecasts(actual: Numbers, forecast: EachOriginForecasts, s
     count,
     mae: meanAbsoluteError(actual, forecast.value),
     wape: weightedAbsolutePercentageError(actual, forecast.value),
+    accuracyPercent: predictionAccuracyPercent(actual, forecast.value, scale.scale),
     mase: meanAbsoluteScaledError(actual, forecast.value, scale),
     maseScale: scale,
     pinball10: pinballLoss(actual, forecast.p10, 0.1),

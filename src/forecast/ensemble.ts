@@ -1,3 +1,4 @@
+import { median } from 'simple-statistics';
 import { err, ok, prefix } from '../core/index.js';
 import type { RegularSeries, Result } from '../core/index.js';
 import { maseScale, scoreForecasts } from './accuracy.js';
@@ -62,6 +63,12 @@ export interface AutoSelection {
   readonly chosen: CombinationScore;
   /** The p10/p90 offsets: quantiles of the chosen combination's validation residuals. */
   readonly band: { readonly q10: number; readonly q90: number; readonly count: number; readonly source: 'validation' | 'members' };
+  /**
+   * The chosen combination's scores on the validation origins (its band there is built from the
+   * same residuals, so its coverage is in-sample). In the service the validation origins are the
+   * newest 30 % of the buffer, where every baseline's backtest is scored too: the rows compare.
+   */
+  readonly chosenAccuracy: AccuracyReport;
 }
 
 /** A fitted `auto` model and its selection report. */
@@ -102,13 +109,6 @@ export function fitCandidates(forecasters: readonly Forecaster[], train: Regular
       ...(failure !== undefined ? { failure } : {}),
     };
   });
-}
-
-function median(values: number[]): number {
-  values.sort((a, b) => a - b);
-  const n = values.length;
-  const middle = n >> 1;
-  return n % 2 === 1 ? values[middle]! : (values[middle - 1]! + values[middle]!) / 2;
 }
 
 /**
@@ -231,7 +231,9 @@ export function selectCombination(train: RegularSeries, spec: ForecastSpec, cand
   } else {
     band = { q10: Number.NaN, q90: Number.NaN, count: residuals.length, source: 'members' };
   }
-  const selection: AutoSelection = { splitIndex, candidates: scores, combinations, chosen, band };
+  const bandAt = (offset: number) => chosenValidation.map((v) => v + (Number.isFinite(offset) ? offset : 0));
+  const chosenAccuracy = scoreForecasts(actual, { value: chosenValidation, p10: bandAt(band.q10), p90: bandAt(band.q90) }, scale);
+  const selection: AutoSelection = { splitIndex, candidates: scores, combinations, chosen, band, chosenAccuracy };
   return ok({ fitted: combinedForecaster(spec, chosen, members, band), selection });
 }
 
@@ -244,7 +246,9 @@ function combinedForecaster(spec: ForecastSpec, chosen: CombinationScore, member
   const { kind, weights } = chosen;
   const fromMembers = band.source === 'members';
   const parameters: Record<string, number> = { members: members.length, bandQ10: band.q10, bandQ90: band.q90, bandResiduals: band.count };
-  chosen.members.forEach((name, i) => (parameters[`weight_${name}`] = weights[i] ?? 1 / members.length));
+  chosen.members.forEach((name, i) => {
+    parameters[`weight_${name}`] = weights[i] ?? 1 / members.length;
+  });
   return {
     model: 'auto',
     spec,

@@ -25,14 +25,28 @@ export type HoltWintersLoss = 'squared' | 'absolute';
 
 /** The initial state, computed once from the first two seasons after the first finite value. */
 interface InitialState {
-  /** Index of the first finite value: slot 0 of the season. */
+  /** Index of the first finite value. */
   readonly start: number;
   /** The level one step before `start`. */
   readonly level: number;
   /** The trend per step. */
   readonly trend: number;
-  /** Seasonal offsets by slot (zero mean). */
+  /** Seasonal offsets by slot of the clock (zero mean): slot k is the k-th step of the season. */
   readonly season: Float64Array;
+  /** The slot of index 0 of the series (see {@link seasonPhase}). */
+  readonly phase: number;
+}
+
+/**
+ * The slot of the season (0..m−1) that index 0 of a series falls on, counted from the Unix epoch:
+ * the season is tied to the clock (the time of day for a daily season), not to where a history
+ * buffer happens to start. A service refits and forecasts on a buffer that slides with the clock;
+ * with slots counted from the buffer's start, "now" was always the same slot of the model's season.
+ */
+export function seasonPhase(startMs: number, stepSeconds: number, seasonSteps: number): number {
+  if (!(stepSeconds > 0) || !Number.isFinite(startMs)) return 0;
+  const index = Math.round(startMs / (stepSeconds * 1000));
+  return ((index % seasonSteps) + seasonSteps) % seasonSteps;
 }
 
 /**
@@ -57,35 +71,102 @@ function interpolatedWindow(values: Float64Array, start: number, length: number)
 }
 
 /**
- * The initial state from the first two seasons after the first finite value: level and trend from
- * the two season means, seasonal offsets from the detrended values averaged per slot (missing
- * points interpolated first). Undefined when those two seasons are not complete yet, so the state
- * never depends on points after an origin.
+ * The initial state from the first two seasons after the first finite value (missing points
+ * interpolated first). It is robust, because two days are little to learn a season from and one
+ * burst in them must not become part of every later day:
+ *
+ * - level and trend come from the medians of the two seasons;
+ * - the seasonal offsets are the deviations from a centred moving median over one season, per
+ *   slot of the clock the part both seasons agree on (the smaller of the two when they have the
+ *   same sign, else 0), centred to zero mean.
+ *
+ * A moving median follows a trend and a change of level without a jump at the seam of the window;
+ * a daily peak is in both seasons and is kept, a burst in one of them is not.
+ * (Detrending both seasons with one straight line, as before, turned a busy first day
+ * followed by a quiet one into a saw-tooth whose jump of (m − 1) × trend fell on the slot where
+ * the window starts: for a service whose buffer starts exactly whole days before now, the slot
+ * of every forecast it published, where the trend term then multiplied it; see
+ * docs/forecasting.md "The ghost forecast".) Undefined when those two seasons are not complete
+ * yet, so the state never depends on points after an origin.
  */
-function initialState(values: Float64Array, seasonSteps: number): InitialState | undefined {
+function initialState(values: Float64Array, seasonSteps: number, phase: number): InitialState | undefined {
   const m = seasonSteps;
   const start = firstFiniteIndex(values);
   if (start < 0 || values.length < start + 2 * m) return undefined;
   const window = interpolatedWindow(values, start, 2 * m); // values[start] is finite, so all of it is
-  let mean1 = 0;
-  let mean2 = 0;
-  for (let j = 0; j < m; j++) {
-    mean1 += window[j]!;
-    mean2 += window[m + j]!;
-  }
-  mean1 /= m;
-  mean2 /= m;
-  const trend = (mean2 - mean1) / m;
+  const median1 = medianOf(window.slice(0, m));
+  const median2 = medianOf(window.slice(m, 2 * m));
+  const trend = (median2 - median1) / m;
   const center = (m - 1) / 2;
   const season = new Float64Array(m);
-  let seasonSum = 0;
-  for (let j = 0; j < m; j++) {
-    const trendAt = trend * (j - center);
-    season[j] = (window[j]! - (mean1 + trendAt) + (window[m + j]! - (mean2 + trendAt))) / 2;
-    seasonSum += season[j]!;
+  if (m > 1) {
+    // Deviations from the local median at every point of both seasons (the moving median is
+    // defined on [⌊m/2⌋, ⌊m/2⌋ + m); the edges take its first and last value). A slot keeps what
+    // both seasons agree on: the smaller deviation when they have the same sign, else 0.
+    const local = centredMovingMedian(window, m);
+    const from = Math.floor(m / 2);
+    const deviation = (t: number) => window[t]! - local[Math.max(0, Math.min(m - 1, t - from))]!;
+    for (let t = 0; t < m; t++) season[(phase + start + t) % m] = agreed(deviation(t), deviation(t + m));
+    let seasonSum = 0;
+    for (let j = 0; j < m; j++) seasonSum += season[j]!;
+    for (let j = 0; j < m; j++) season[j]! -= seasonSum / m;
   }
-  for (let j = 0; j < m; j++) season[j]! -= seasonSum / m;
-  return { start, level: mean1 - trend * (center + 1), trend, season };
+  return { start, level: median1 - trend * (center + 1), trend, season, phase };
+}
+
+/** What two deviations agree on: the smaller in magnitude when they have the same sign, else 0. */
+function agreed(a: number, b: number): number {
+  if (a > 0 && b > 0) return Math.min(a, b);
+  if (a < 0 && b < 0) return Math.max(a, b);
+  return 0;
+}
+
+/** The median of `values` (which it sorts in place). */
+function medianOf(values: Float64Array): number {
+  values.sort();
+  const n = values.length;
+  if (n === 0) return Number.NaN;
+  const middle = n >> 1;
+  return n % 2 === 1 ? values[middle]! : (values[middle - 1]! + values[middle]!) / 2;
+}
+
+/**
+ * The moving median of m points of `window` (length 2m) at t = ⌊m/2⌋ .. ⌊m/2⌋ + m − 1: element k
+ * is the median of window[t − ⌊m/2⌋ .. t − ⌊m/2⌋ + m − 1] for t = ⌊m/2⌋ + k (centred on t for
+ * odd m, half a step early for even m). A sorted copy of the window slides along: O(m) per step.
+ */
+function centredMovingMedian(window: Float64Array, m: number): Float64Array {
+  const out = new Float64Array(m);
+  const sorted = window.slice(0, m).sort();
+  const middle = m >> 1;
+  for (let k = 0; k < m; k++) {
+    out[k] = m % 2 === 1 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
+    if (k + 1 === m) break;
+    // Slide: window[k] leaves, window[k + m] enters.
+    const leaving = lowerBound(sorted, window[k]!);
+    const entering = window[k + m]!;
+    const at = lowerBound(sorted, entering);
+    if (at <= leaving) {
+      sorted.copyWithin(at + 1, at, leaving);
+      sorted[at] = entering;
+    } else {
+      sorted.copyWithin(leaving, leaving + 1, at);
+      sorted[at - 1] = entering;
+    }
+  }
+  return out;
+}
+
+/** The first index of a sorted array whose element is ≥ `value`. */
+function lowerBound(sorted: Float64Array, value: number): number {
+  let low = 0;
+  let high = sorted.length;
+  while (low < high) {
+    const middle = (low + high) >>> 1;
+    if (sorted[middle]! < value) low = middle + 1;
+    else high = middle;
+  }
+  return low;
 }
 
 /** φ + φ² + … + φ^h: how much of the current trend the h-step forecast adds. */
@@ -122,7 +203,7 @@ function runFilter(
   season.set(init.season);
   let level = init.level;
   let trend = init.trend;
-  let slot = 0;
+  let slot = (init.phase + init.start) % m;
   let forecast = Number.NaN;
   if (out !== undefined) out.fill(Number.NaN, 0, Math.min(out.length, firstOrigin));
   for (let t = init.start; t < values.length; t++) {
@@ -149,17 +230,20 @@ function runFilter(
   return forecast;
 }
 
-/** The Holt-Winters h-step forecast from a whole history (NaN before two full seasons). */
-export function holtWintersPointForecast(values: Float64Array, horizonSteps: number, seasonSteps: number, params: HoltWintersParams): number {
-  const init = initialState(values, seasonSteps);
+/**
+ * The Holt-Winters h-step forecast from a whole history (NaN before two full seasons). `phase` is
+ * the season slot of index 0 ({@link seasonPhase}; 0 counts slots from the first point).
+ */
+export function holtWintersPointForecast(values: Float64Array, horizonSteps: number, seasonSteps: number, params: HoltWintersParams, phase = 0): number {
+  const init = initialState(values, seasonSteps, phase);
   if (init === undefined) return Number.NaN;
   return runFilter(values, init, horizonSteps, params, new Float64Array(seasonSteps), undefined);
 }
 
 /** Holt-Winters forecasts for every origin in one O(n) pass of the filter. */
-export function holtWintersEachOrigin(values: Float64Array, horizonSteps: number, seasonSteps: number, params: HoltWintersParams): Float64Array {
+export function holtWintersEachOrigin(values: Float64Array, horizonSteps: number, seasonSteps: number, params: HoltWintersParams, phase = 0): Float64Array {
   const out = new Float64Array(values.length).fill(Number.NaN);
-  const init = initialState(values, seasonSteps);
+  const init = initialState(values, seasonSteps, phase);
   if (init !== undefined) runFilter(values, init, horizonSteps, params, new Float64Array(seasonSteps), out);
   return out;
 }
@@ -220,7 +304,8 @@ export function createHoltWintersForecaster(options: HoltWintersOptions = {}): F
       const start = Math.max(0, firstFiniteIndex(values));
       const problem = fitPrecondition(name, values.subarray(start), spec, 2 * m + h + 1, 'two seasons of history plus the horizon');
       if (problem !== undefined) return err(problem);
-      const init = initialState(values, m)!;
+      const phaseOf = (series: RegularSeries) => seasonPhase(series.startMs, spec.stepSeconds, m);
+      const init = initialState(values, m, phaseOf(train))!;
       const season = new Float64Array(m);
       const out = new Float64Array(values.length);
       const objective = (u: UnitParams): number => {
@@ -228,12 +313,12 @@ export function createHoltWintersForecaster(options: HoltWintersOptions = {}): F
         return lossOf(values, out, h, init.start + 2 * m - 1, loss);
       };
       const params = options.params ?? fromUnit(searchParams(objective));
-      const forecasts = holtWintersEachOrigin(values, h, m, params);
+      const forecasts = holtWintersEachOrigin(values, h, m, params, init.phase);
       const bands = residualQuantiles(values, forecasts, h);
       return ok(
         bandedForecaster(name, spec, bands, { ...params }, {
-          one: (history) => holtWintersPointForecast(history, h, m, params),
-          each: (history) => holtWintersEachOrigin(history, h, m, params),
+          one: (history, series) => holtWintersPointForecast(history, h, m, params, phaseOf(series)),
+          each: (history, series) => holtWintersEachOrigin(history, h, m, params, phaseOf(series)),
         }),
       );
     },

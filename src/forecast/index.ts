@@ -1,6 +1,8 @@
 // Module forecast: predicting a series `horizonSteps` ahead, and measuring how well that works.
 // Owns: the Forecaster port, the baseline models (one file each), the registry, accuracy measures,
-// rolling-origin backtests and validation-based model selection. Everything here is pure.
+// rolling-origin backtests, validation-based selection and ensembles, the LSTM's features and
+// model (lstm/), and the Random Forest resource optimizer (random-forest/). Pure but for lstm/,
+// which wraps TensorFlow.js.
 // May import: core only (forecast/lstm/ may also import TensorFlow.js).
 export * from './accuracy.js';
 export * from './backtest.js';
@@ -13,6 +15,7 @@ export * from './registry.js';
 export * from './residual-bands.js';
 export * from './seasonal-mean.js';
 export * from './seasonal-naive.js';
+export * from './sanity.js';
 export * from './select.js';
 export * from './serving.js';
 export * from './spec.js';

@@ -150,7 +150,9 @@ export function createLagRegressionForecaster(options: LagRegressionOptions = {}
       const predict = (row: Float64Array): number => predictLinear(model, row);
       const bands = directResidualBands(train, spec, predict);
       const parameters: Record<string, number> = { intercept: model.intercept, trainingRows: set.targets.length };
-      lagFeatureNames.forEach((feature, j) => (parameters[feature] = model.coefficients[j]!));
+      lagFeatureNames.forEach((feature, j) => {
+        parameters[feature] = model.coefficients[j]!;
+      });
       return ok(directForecaster(name, spec, predict, bands, parameters));
     },
   };

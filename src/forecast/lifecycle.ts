@@ -11,7 +11,7 @@ export interface RetrainInputs {
   readonly trainedAtMs: number | undefined;
   /** scaling.modelRetrainInterval. */
   readonly retrainIntervalSeconds: number;
-  /** Matured-forecast accuracy of the serving model, 100 × (1 − WAPE); undefined until enough forecasts matured. */
+  /** Matured-forecast accuracy of the serving model (accuracy.ts predictionAccuracyPercent); undefined until enough forecasts matured. */
   readonly accuracyPercent: number | undefined;
   /** Retrain below this accuracy (percent). */
   readonly accuracyThresholdPercent: number;

@@ -1,7 +1,11 @@
+import { accuracyPercentOf } from './accuracy.js';
+import { quantileOfSorted } from './residual-bands.js';
+
 /**
  * Accuracy of forecasts that have matured: a forecast made at `originMs` for `targetMs` is scored
- * once the actual value at `targetMs` is known. This is the design's "prediction accuracy":
- * 100 × (1 − WAPE) over a trailing window, with MASE beside it (the scale is the in-sample
+ * once the actual value at `targetMs` is known. This is the design's "prediction accuracy" over a
+ * trailing window (accuracy.ts `predictionAccuracyPercent`: 1 − a scaled error, floored at 0), with
+ * WAPE and MASE beside it (the scale is the in-sample
  * seasonal-naive MAE of the model's training data, which the caller passes with each forecast).
  * Pure bookkeeping: no clock (times are passed in), no I/O.
  */
@@ -26,15 +30,19 @@ interface Matured {
   readonly model: string;
   readonly absoluteError: number;
   readonly absoluteActual: number;
+  /** max(|actual|, MASE scale): the point's weight in the accuracy. */
+  readonly flooredActual: number;
   readonly scaledError: number;
   readonly inside: boolean;
+  /** (actual − median) / (p90 − p10): the error in band widths (NaN for a zero-width band). */
+  readonly bandScore: number;
 }
 
 /** Accuracy of one series at one horizon over the trailing window. */
 export interface MaturedAccuracy {
   readonly seriesKey: string;
   readonly horizonSeconds: number;
-  /** 100 × (1 − WAPE); NaN when Σ|actual| is 0 or nothing matured. Can be negative for terrible forecasts. */
+  /** 100 × max(0, 1 − Σ|y − ŷ| / Σ max(|y|, MASE scale)), in [0, 100]; NaN when nothing matured. */
   readonly accuracyPercent: number;
   /** Σ|y − ŷ| / Σ|y|, a ratio. */
   readonly wape: number;
@@ -121,8 +129,10 @@ export class MaturedAccuracyTracker {
           model: f.model,
           absoluteError: error,
           absoluteActual: Math.abs(actual),
+          flooredActual: Math.max(Math.abs(actual), f.maseScale, 0),
           scaledError: f.maseScale > 0 ? error / f.maseScale : Number.NaN,
           inside: actual >= f.p10 && actual <= f.p90,
+          bandScore: f.p90 > f.p10 ? (actual - f.value) / (f.p90 - f.p10) : Number.NaN,
         });
         this.#matured.set(key, matured);
         count++;
@@ -142,12 +152,14 @@ export class MaturedAccuracyTracker {
       this.#matured.set(key, matured);
       let errors = 0;
       let actuals = 0;
+      let floored = 0;
       let scaled = 0;
       let scaledCount = 0;
       let inside = 0;
       for (const m of matured) {
         errors += m.absoluteError;
         actuals += m.absoluteActual;
+        floored += m.flooredActual;
         if (Number.isFinite(m.scaledError)) {
           scaled += m.scaledError;
           scaledCount++;
@@ -158,7 +170,7 @@ export class MaturedAccuracyTracker {
       out.push({
         seriesKey,
         horizonSeconds: Number(horizon),
-        accuracyPercent: 100 * (1 - wape),
+        accuracyPercent: accuracyPercentOf(errors, floored, matured.length),
         wape,
         mase: scaledCount > 0 ? scaled / scaledCount : Number.NaN,
         coverage: matured.length > 0 ? inside / matured.length : Number.NaN,
@@ -168,6 +180,21 @@ export class MaturedAccuracyTracker {
       });
     }
     return out;
+  }
+
+  /**
+   * The calibrated upper multiplier of a series at a horizon: the `quantile` of the matured errors
+   * in band widths, (actual − median) / (p90 − p10), over the window ending at `nowMs`. The
+   * forecast's calibrated upper value is median + multiplier · (p90 − p10): its reserve follows
+   * the model's band, and its coverage is what recent outcomes showed (split-conformal, as the
+   * simulator's BandCalibration). Undefined with fewer than `minPoints` matured errors.
+   */
+  upperMultiplier(seriesKey: string, horizonSeconds: number, quantile: number, nowMs: number, minPoints = 50): number | undefined {
+    const scores = (this.#matured.get(keyOf(seriesKey, horizonSeconds)) ?? [])
+      .filter((m) => m.targetMs > nowMs - this.#windowMs && m.targetMs <= nowMs && Number.isFinite(m.bandScore))
+      .map((m) => m.bandScore);
+    if (scores.length < minPoints) return undefined;
+    return quantileOfSorted(Float64Array.from(scores).sort(), quantile);
   }
 
   /** Forgets a series (it left the configuration). */

@@ -1,3 +1,4 @@
+import { quantileSorted } from 'simple-statistics';
 import type { EachOriginForecasts, FittedForecaster, ForecastSpec, PointForecast } from './forecaster.js';
 import type { RegularSeries } from '../core/index.js';
 
@@ -13,15 +14,13 @@ export interface ResidualQuantiles {
   readonly count: number;
 }
 
-/** Linear-interpolation quantile (Hyndman–Fan type 7, the R and numpy default) of sorted data. */
+/**
+ * Linear-interpolation quantile (Hyndman–Fan type 7, the R and numpy default) of sorted data,
+ * by simple-statistics; NaN for no data (simple-statistics throws).
+ */
 export function quantileOfSorted(sorted: Float64Array, q: number): number {
-  const n = sorted.length;
-  if (n === 0) return Number.NaN;
-  const position = (n - 1) * q;
-  const below = Math.floor(position);
-  const above = Math.min(n - 1, below + 1);
-  const fraction = position - below;
-  return sorted[below]! + fraction * (sorted[above]! - sorted[below]!);
+  if (sorted.length === 0) return Number.NaN;
+  return quantileSorted(Array.from(sorted), q);
 }
 
 /**
@@ -47,10 +46,10 @@ export function residualQuantiles(
 
 /** How a model makes point forecasts: from a whole history, or for every origin in one pass. */
 export interface PointModel {
-  /** The point forecast `horizonSteps` after the last of `values` (NaN when impossible). */
-  one(values: Float64Array): number;
+  /** The point forecast `horizonSteps` after the last of `values` (NaN when impossible); `series` is where they come from (its start places seasons on the clock). */
+  one(values: Float64Array, series: RegularSeries): number;
   /** Element `t`: the point forecast for `t + horizonSteps` from `values[0..t]` (NaN when impossible). */
-  each(values: Float64Array): Float64Array;
+  each(values: Float64Array, series: RegularSeries): Float64Array;
 }
 
 const missing: PointForecast = { value: Number.NaN, p10: Number.NaN, p90: Number.NaN };
@@ -73,13 +72,13 @@ export function bandedForecaster(
     parameters: { ...parameters, residualQ10: bands.q10, residualQ90: bands.q90, residualCount: bands.count },
     forecast(history: RegularSeries): PointForecast {
       if (history.stepSeconds !== spec.stepSeconds) return missing;
-      const value = point.one(history.values);
+      const value = point.one(history.values, history);
       if (!Number.isFinite(value)) return missing;
       return { value, p10: value + bands.q10, p90: value + bands.q90 };
     },
     forecastEachOrigin(series: RegularSeries): EachOriginForecasts {
       const n = series.values.length;
-      const value = series.stepSeconds === spec.stepSeconds ? point.each(series.values) : new Float64Array(n).fill(Number.NaN);
+      const value = series.stepSeconds === spec.stepSeconds ? point.each(series.values, series) : new Float64Array(n).fill(Number.NaN);
       const p10 = new Float64Array(n);
       const p90 = new Float64Array(n);
       for (let t = 0; t < n; t++) {

@@ -1,9 +1,12 @@
 import type { RegularSeries } from '../core/index.js';
+import { ok } from '../core/index.js';
 import { backtest } from './backtest.js';
+import { type AutoSelection, createAutoForecaster } from './ensemble.js';
 import { withFallback } from './fallback.js';
 import type { FitFailure, FittedForecaster, ForecastSpec, Forecaster } from './forecaster.js';
 import { createNaiveForecaster } from './naive.js';
 import { createAllForecasters, createForecaster } from './registry.js';
+import { createServingForecaster, type ServingModelName } from './serving.js';
 
 /** A fitted model ready to serve, and why it is not the one asked for (if it is not). */
 export interface ServingModel {
@@ -11,6 +14,66 @@ export interface ServingModel {
   readonly fitted: FittedForecaster;
   /** Set when naive replaced the model asked for: the fit failure or the unknown name. */
   readonly fallbackReason?: string;
+  /** Which model serves and why, for /scaling/ml/accuracy and foresight_forecast_model_info. */
+  readonly selection?: ModelSelection;
+}
+
+/** Why a series is served by what it is served by. */
+export type SelectionWhy = 'lowest_validation_mae' | 'configured' | 'fallback' | 'learned_beats_baseline' | 'sanity_fallback';
+
+/** The model that serves a series, why, and the runner-up. */
+export interface ModelSelection {
+  /** A model name, or a combination: "median_top3(holt_winters, seasonal_mean, naive)". */
+  readonly served: string;
+  readonly why: SelectionWhy;
+  /** The same, for people. */
+  readonly reason: string;
+  /** The next best on validation (absent when nothing was compared). */
+  readonly runnerUp?: string;
+  /** Mean absolute error on the validation origins of what serves, of the runner-up and of naive. */
+  readonly validationMae?: number;
+  readonly runnerUpValidationMae?: number;
+  readonly naiveValidationMae?: number;
+  /** The scores of what serves on the validation origins (for `auto`), beside the baselines' backtests. */
+  readonly validationScore?: { readonly mase: number; readonly wape: number; readonly accuracyPercent: number; readonly coverage: number; readonly points: number };
+}
+
+/** The name of a chosen combination as people read it: a model alone, or kind(members). */
+export function combinationLabel(kind: string, members: readonly string[]): string {
+  return kind === 'best' ? members[0]! : `${kind}(${members.join(', ')})`;
+}
+
+/**
+ * What `auto` chose, why and the runner-up: the combination with the lowest validation MAE, and
+ * the next best that is not the same thing under another name. The chosen one is never worse than
+ * naive on validation: naive is a candidate, and "the best candidate alone" is a combination.
+ */
+export function describeSelection(selection: AutoSelection): ModelSelection {
+  const served = combinationLabel(selection.chosen.kind, selection.chosen.members);
+  const ranked = [...selection.combinations].filter((c) => Number.isFinite(c.validationMae)).sort((a, b) => a.validationMae - b.validationMae);
+  const runnerUp = ranked.find((c) => combinationLabel(c.kind, c.members) !== served);
+  const naive = selection.candidates.find((c) => c.model === 'naive' && c.fitted);
+  const naiveMae = naive?.accuracy.mae;
+  const origins = selection.candidates.find((c) => c.fitted)?.accuracy.count ?? 0;
+  const mae = selection.chosen.validationMae;
+  return {
+    served,
+    why: 'lowest_validation_mae',
+    reason:
+      `lowest validation MAE (${mae.toPrecision(3)}) of ${selection.combinations.length} combinations of ` +
+      `${selection.candidates.filter((c) => c.fitted).length} models over ${origins} rolling origins in the newest part of the history` +
+      (naiveMae === undefined ? '' : `; naive ${naiveMae.toPrecision(3)}`),
+    ...(runnerUp === undefined ? {} : { runnerUp: combinationLabel(runnerUp.kind, runnerUp.members), runnerUpValidationMae: runnerUp.validationMae }),
+    validationMae: mae,
+    ...(naiveMae === undefined ? {} : { naiveValidationMae: naiveMae }),
+    validationScore: {
+      mase: selection.chosenAccuracy.mase,
+      wape: selection.chosenAccuracy.wape,
+      accuracyPercent: selection.chosenAccuracy.accuracyPercent,
+      coverage: selection.chosenAccuracy.coverage80,
+      points: selection.chosenAccuracy.count,
+    },
+  };
 }
 
 /**
@@ -23,10 +86,33 @@ export function fitWithFallback(model: string | Forecaster, train: RegularSeries
   const naive = createNaiveForecaster().fit(train, spec);
   if (!naive.ok) return undefined;
   const forecaster = typeof model === 'string' ? createForecaster(model) : model;
-  if (forecaster === undefined) return { fitted: naive.value, fallbackReason: `unknown model "${String(model)}"; using naive` };
+  const fallback = (reason: string): ServingModel => ({ fitted: naive.value, fallbackReason: reason, selection: { served: 'naive', why: 'fallback', reason } });
+  if (forecaster === undefined) return fallback(`unknown model "${String(model)}"; using naive`);
   const fitted = forecaster.fit(train, spec);
-  if (!fitted.ok) return { fitted: naive.value, fallbackReason: `${fitted.error.message}; using naive` };
-  return { fitted: withFallback(fitted.value, naive.value) };
+  if (!fitted.ok) return fallback(`${fitted.error.message}; using naive`);
+  return { fitted: withFallback(fitted.value, naive.value), selection: { served: forecaster.name, why: 'configured', reason: `forecast.model is ${forecaster.name}` } };
+}
+
+/**
+ * Fits a serving model like {@link fitWithFallback}; for `auto` (the default) it also says which
+ * combination won on validation, why, and the runner-up.
+ */
+export function fitServingModel(model: ServingModelName, train: RegularSeries, spec: ForecastSpec): ServingModel | undefined {
+  if (model !== 'auto') return fitWithFallback(createServingForecaster(model), train, spec);
+  const auto = createAutoForecaster();
+  let report: AutoSelection | undefined;
+  const capturing: Forecaster = {
+    name: auto.name,
+    fit(series, fitSpec) {
+      const result = auto.fitWithReport(series, fitSpec);
+      if (!result.ok) return result;
+      report = result.value.selection;
+      return ok(result.value.fitted);
+    },
+  };
+  const outcome = fitWithFallback(capturing, train, spec);
+  if (outcome === undefined || report === undefined || outcome.fallbackReason !== undefined) return outcome;
+  return { ...outcome, selection: describeSelection(report) };
 }
 
 /** One model's backtest score on a series, as shown next to the published forecasts. */
@@ -36,6 +122,8 @@ export interface ModelEvaluation {
   readonly mase: number;
   /** WAPE, a ratio (0.1 = 10 %). */
   readonly wape: number;
+  /** Prediction accuracy in percent (accuracy.ts `predictionAccuracyPercent`). */
+  readonly accuracyPercent: number;
   /** Share of actuals inside [p10, p90]. */
   readonly coverage: number;
   /** Origins scored. */
@@ -68,6 +156,7 @@ export function evaluateModels(
       model: forecaster.name,
       mase: accuracy.mase,
       wape: accuracy.wape,
+      accuracyPercent: accuracy.accuracyPercent,
       coverage: accuracy.coverage80,
       points: accuracy.count,
       ...(fitFailure !== undefined ? { fitFailure } : {}),

@@ -1,7 +1,7 @@
 import type { X509Certificate } from 'node:crypto';
-import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+import { collectDefaultMetrics, Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import type { Config } from '../config/index.js';
-import { type Clock, formatDuration, type InputRef, type Resource } from '../core/index.js';
+import { type Clock, formatDuration, type InputRef, type Resource, servableValue } from '../core/index.js';
 import type { Recorder, SeriesForecast, Snapshot, SnapshotStore } from '../engine/index.js';
 
 /** One entry of the metric catalog: the contract dashboards, alerts, KEDA and users build on. */
@@ -49,19 +49,23 @@ export const metricCatalog = {
   optimizerConfidence: def('foresight_optimizer_confidence_ratio', 'gauge', 'Confidence of the resource optimizer recommendation, 0-1; decisions read it only at or above scaling.predictionConfidenceThreshold.', ['resource']),
   scalingActions: def('scaling_actions_total', 'counter', 'Recommendations that changed the replica count, by resource and direction.', ['resource', 'direction']),
   decisionTime: def('scaling_decision_time_seconds', 'histogram', 'Time to evaluate rules and decide for all resources in one cycle, in seconds.'),
-  predictionAccuracy: def('scaling_prediction_accuracy_percent', 'gauge', 'Prediction accuracy of matured forecasts over the trailing window: 100 × (1 − WAPE).', ['series', 'horizon']),
+  predictionAccuracy: def('scaling_prediction_accuracy_percent', 'gauge', 'Prediction accuracy of matured forecasts over the trailing window, 0-100: 100 × max(0, 1 − Σ|actual − forecast| / Σ max(|actual|, s)), s the series\' in-sample seasonal-naive MAE (docs/forecasting.md).', ['series', 'horizon']),
   anomalyScore: def('anomaly_score', 'gauge', 'Anomaly score in [0, 1] of each monitored metric (queue depth per queue).', ['metric', 'queue']),
   anomaliesDetected: def('resource_anomalies_detected_total', 'counter', 'Anomalies detected, by metric and severity (one per metric and cycle while it lasts).', ['metric', 'severity']),
   anomaliesCritical: def('resource_anomalies_critical', 'gauge', 'Critical anomalies in the latest cycle.'),
   forecast: def('foresight_forecast', 'summary', 'Forecast of an input series at the horizon, by quantile (0.5 = point forecast).', ['series', 'horizon', 'quantile']),
-  forecastModel: def('foresight_forecast_model_info', 'gauge', 'The model that made the published forecast of a series (1); fallback says why a simpler model stood in.', ['series', 'model', 'fallback']),
+  forecastModel: def('foresight_forecast_model_info', 'gauge', 'The model that made the published forecast of a series (1): selected is the model or combination that won, why the reason code (lowest_validation_mae, configured, fallback, learned_beats_baseline, sanity_fallback), runner_up the next best on validation; fallback says why a simpler model stood in.', ['series', 'model', 'fallback', 'selected', 'why', 'runner_up']),
   backtestMase: def('foresight_forecast_backtest_mase', 'gauge', 'Backtest mean absolute scaled error per model and series (below 1 beats seasonal naive).', ['series', 'model']),
+  backtestAccuracy: def('foresight_forecast_backtest_accuracy_percent', 'gauge', 'Backtest prediction accuracy per model and series, 0-100: the measure of scaling_prediction_accuracy_percent on the newest 30 % of the history.', ['series', 'model']),
   backtestWape: def('foresight_forecast_backtest_wape_ratio', 'gauge', 'Backtest weighted absolute percentage error per model and series, as a ratio.', ['series', 'model']),
   backtestCoverage: def('foresight_forecast_backtest_coverage_ratio', 'gauge', 'Backtest share of actual values inside the p10-p90 band per model and series (0.8 is ideal).', ['series', 'model']),
   buildInfo: def('foresight_build_info', 'gauge', 'Build information (always 1).', ['version', 'revision', 'nodejs_version']),
   sourceQueryDuration: def('foresight_source_query_duration_seconds', 'histogram', 'Duration of queries to the input source, in seconds.', ['kind', 'outcome']),
   sourceProblems: def('foresight_source_problems_total', 'counter', 'Inputs that gave no usable value, by reason (counted and skipped).', ['reason']),
-  sourceUp: def('foresight_source_up', 'gauge', '1 when the latest cycle could read the input source, else 0.'),
+  sourceRejectedSamples: def('foresight_source_rejected_samples_total', 'counter', 'Samples refused before they reached the history models fit on, by input and reason (not_finite, out_of_domain, implausible_jump).', ['input', 'reason']),
+  forecastRejected: def('foresight_forecast_rejected_total', 'counter', 'Model forecasts replaced by the fallback by the forecast sanity check, by reason (not_finite, implausible).', ['reason']),
+  sourceUp: def('foresight_source_up', 'gauge', '1 when the latest cycle could read the input source, else 0 (unreachable, or every read failed).'),
+  sourceInputUp: def('foresight_source_input_up', 'gauge', 'Per input of the latest snapshot: 1 when it gave a usable value, 0 when it had a problem (see foresight_source_problems_total).', ['input']),
   snapshotAge: def('foresight_snapshot_age_seconds', 'gauge', 'Age of the snapshot every answer is served from, in seconds.'),
   snapshotStale: def('foresight_snapshot_stale', 'gauge', '1 when the snapshot is older than snapshot.maxAge (the last cycles failed), else 0.'),
   snapshotTimestamp: def('foresight_snapshot_timestamp_seconds', 'gauge', 'Unix time the current snapshot was completed.'),
@@ -70,6 +74,7 @@ export const metricCatalog = {
   lastSuccess: def('foresight_reconcile_last_success_timestamp_seconds', 'gauge', 'Unix time of the last successful reconcile cycle.'),
   modelFitDuration: def('foresight_model_fit_duration_seconds', 'histogram', 'Time to fit one model on one series, in seconds.', ['model']),
   configReloadSuccessful: def('foresight_config_last_reload_successful', 'gauge', '1 when the last configuration (re)load succeeded, 0 when it was refused and the previous one kept running.'),
+  rulesReloadSuccessful: def('foresight_scaling_rules_last_reload_successful', 'gauge', '1 when the scaling rules of the current configuration compiled, 0 when they were refused and the previous rules keep deciding.'),
   configReloadTimestamp: def('foresight_config_last_reload_success_timestamp_seconds', 'gauge', 'Unix time of the last successful configuration load.'),
   kedaRequests: def('foresight_keda_requests_total', 'counter', 'KEDA requests answered, by surface (metrics_api, grpc), method (metrics, IsActive, StreamIsActive, GetMetricSpec, GetMetrics) and outcome (ok, invalid_argument, not_found, unavailable, permission_denied).', ['surface', 'method', 'outcome']),
   kedaPushStreams: def('foresight_keda_push_streams', 'gauge', 'Open StreamIsActive streams of KEDA external-push triggers.'),
@@ -112,6 +117,12 @@ const inputGauges: Readonly<Record<string, { readonly metric: keyof typeof metri
   'performance:error_rate_percent': { metric: 'errorRate' },
   'performance:db_connection_utilization_percent': { metric: 'dbConnectionUtilization' },
 };
+
+/** Sets a series only to a value every surface may serve (core's `servableValue`); no series otherwise. */
+function setServable<T extends string>(gauge: Gauge<T>, labels: Partial<Record<T, string>>, input: InputRef, value: number): void {
+  const servable = servableValue(input, value);
+  if (servable !== undefined) gauge.set(labels, servable);
+}
 
 function inputGaugeKey(input: InputRef): string {
   switch (input.kind) {
@@ -169,6 +180,8 @@ export interface ServiceMetrics {
   observeQuery(kind: 'instant' | 'range', outcome: 'success' | 'error', durationSeconds: number): void;
   /** Reports the outcome of a configuration (re)load. */
   configReloaded(successful: boolean, atMs: number): void;
+  /** Records whether the scaling rules of a new configuration compiled. */
+  rulesReloaded(successful: boolean): void;
   /** Actuation events (the shape of actuate's ActuationMetrics, so publish needn't import it). */
   readonly actuation: {
     patched(resource: Resource, outcome: 'applied' | 'dry_run' | 'failed' | 'skipped_not_leader'): void;
@@ -206,11 +219,18 @@ export function createMetrics(deps: MetricsDeps): ServiceMetrics {
       if (snapshot !== undefined) fill(g, snapshot);
     });
   const c = metricCatalog;
+  // The runtime's own series (process_* and nodejs_*: CPU, resident memory, open file descriptors,
+  // heap, event-loop lag, GC), named as every Node.js exporter names them, so that the standard
+  // dashboards and the ForesightDown triage work. Listed in docs/metrics.md apart from the catalog.
+  collectDefaultMetrics({ register: registry });
+  // Three of them are gauges named like counters, which `promtool check metrics` rejects; their
+  // per-type breakdowns (nodejs_active_handles{type}, …) carry the same information.
+  for (const misnamed of ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total']) registry.removeSingleMetric(misnamed);
 
   fromSnapshot(c.predictedQueueDepth, (g, s) => {
     for (const q of s.queues) {
       for (const f of q.depthForecasts) {
-        for (const [quantile, field] of quantiles) g.set({ queue: q.queue, horizon: formatDuration(f.horizonSeconds), quantile }, f[field] as number);
+        for (const [quantile, field] of quantiles) setServable(g, { queue: q.queue, horizon: formatDuration(f.horizonSeconds), quantile }, f.input, f[field] as number);
       }
     }
   });
@@ -229,7 +249,7 @@ export function createMetrics(deps: MetricsDeps): ServiceMetrics {
           const mapping = inputGauges[inputGaugeKey(value.input)];
           if (mapping === undefined || c[mapping.metric].name !== d.name) continue;
           const labels = value.input.kind === 'queue' ? { queue: value.input.queue, ...mapping.labels } : { ...mapping.labels };
-          g.set(labels, value.value);
+          setServable(g, labels, value.input, value.value);
         }
       }),
     );
@@ -239,14 +259,20 @@ export function createMetrics(deps: MetricsDeps): ServiceMetrics {
   });
   fromSnapshot(c.forecast, (g, s) => {
     for (const f of s.forecasts) {
-      for (const [quantile, field] of quantiles) g.set({ series: f.seriesKey, horizon: formatDuration(f.horizonSeconds), quantile }, f[field] as number);
+      for (const [quantile, field] of quantiles) setServable(g, { series: f.seriesKey, horizon: formatDuration(f.horizonSeconds), quantile }, f.input, f[field] as number);
     }
   });
   fromSnapshot(c.forecastModel, (g, s) => {
-    for (const f of s.forecasts) g.set({ series: f.seriesKey, model: f.model, fallback: f.fallbackReason ?? '' }, 1);
+    for (const f of s.forecasts) {
+      const chosen = f.selection;
+      g.set({ series: f.seriesKey, model: f.model, fallback: f.fallbackReason ?? '', selected: chosen?.served ?? f.model, why: chosen?.why ?? '', runner_up: chosen?.runnerUp ?? '' }, 1);
+    }
   });
   fromSnapshot(c.backtestMase, (g, s) => {
     for (const a of s.accuracy) if (Number.isFinite(a.mase)) g.set({ series: a.seriesKey, model: a.model }, a.mase);
+  });
+  fromSnapshot(c.backtestAccuracy, (g, s) => {
+    for (const a of s.accuracy) if (Number.isFinite(a.accuracyPercent)) g.set({ series: a.seriesKey, model: a.model }, a.accuracyPercent);
   });
   fromSnapshot(c.backtestWape, (g, s) => {
     for (const a of s.accuracy) if (Number.isFinite(a.wape)) g.set({ series: a.seriesKey, model: a.model }, a.wape);
@@ -276,6 +302,10 @@ export function createMetrics(deps: MetricsDeps): ServiceMetrics {
   });
   fromSnapshot(c.anomaliesCritical, (g, s) => g.set(s.anomalies.filter((a) => a.isAnomaly && a.severity === 'critical').length));
   gauge(c.buildInfo).set({ version: deps.build.version, revision: deps.build.revision, nodejs_version: process.version }, 1);
+  fromSnapshot(c.sourceInputUp, (g, s) => {
+    for (const value of s.inputs) g.set({ input: value.key }, 1);
+    for (const problem of s.problems) g.set({ input: problem.inputKey }, 0);
+  });
   gauge(c.sourceUp, (g) => {
     const status = store.status();
     if (status.lastAttemptAtMs > 0) g.set(status.lastError === undefined ? 1 : 0);
@@ -302,6 +332,9 @@ export function createMetrics(deps: MetricsDeps): ServiceMetrics {
   });
   const problems = new Counter({ name: c.sourceProblems.name, help: c.sourceProblems.help, labelNames: c.sourceProblems.labelNames, registers });
   for (const reason of ['empty', 'multiple_series', 'not_finite', 'query_failed']) problems.inc({ reason }, 0);
+  const rejectedSamples = new Counter({ name: c.sourceRejectedSamples.name, help: c.sourceRejectedSamples.help, labelNames: c.sourceRejectedSamples.labelNames, registers });
+  const rejectedForecasts = new Counter({ name: c.forecastRejected.name, help: c.forecastRejected.help, labelNames: c.forecastRejected.labelNames, registers });
+  for (const reason of ['not_finite', 'implausible']) rejectedForecasts.inc({ reason }, 0);
   const cycleDuration = new Histogram({
     name: c.cycleDuration.name,
     help: c.cycleDuration.help,
@@ -326,6 +359,7 @@ export function createMetrics(deps: MetricsDeps): ServiceMetrics {
   leader.set(0);
   const reloadOk = gauge(c.configReloadSuccessful);
   const reloadAt = gauge(c.configReloadTimestamp);
+  const rulesOk = gauge(c.rulesReloadSuccessful);
   gauge(c.tfjsTensors, (g) => {
     const counts = deps.tensorCount?.();
     g.set({ process: 'service' }, counts?.service ?? 0);
@@ -349,6 +383,12 @@ export function createMetrics(deps: MetricsDeps): ServiceMetrics {
       },
       sourceProblem(reason) {
         problems.inc({ reason });
+      },
+      sourceRejected(inputKey, reason, count) {
+        rejectedSamples.inc({ input: inputKey, reason }, count);
+      },
+      forecastRejected(_seriesKey, reason) {
+        rejectedForecasts.inc({ reason });
       },
       modelFitted(_seriesKey, model, durationSeconds) {
         fitDuration.observe({ model }, durationSeconds);
@@ -395,6 +435,9 @@ export function createMetrics(deps: MetricsDeps): ServiceMetrics {
     configReloaded(successful, atMs) {
       reloadOk.set(successful ? 1 : 0);
       if (successful) reloadAt.set(atMs / 1000);
+    },
+    rulesReloaded(successful) {
+      rulesOk.set(successful ? 1 : 0);
     },
   };
 }

@@ -1,5 +1,5 @@
 /** The `reason` values of Kubernetes `Status` objects that Foresight answers with. */
-export type StatusReason = 'BadRequest' | 'Unauthorized' | 'Forbidden' | 'NotFound' | 'MethodNotAllowed' | 'ServiceUnavailable' | 'InternalError';
+export type StatusReason = 'BadRequest' | 'Unauthorized' | 'Forbidden' | 'NotFound' | 'MethodNotAllowed' | 'TooManyRequests' | 'ServiceUnavailable' | 'InternalError';
 
 /** A Kubernetes `meta/v1` `Status` object: the body of every error answer, so kubectl and the HPA read it. */
 export interface KubernetesStatus {
@@ -18,6 +18,7 @@ const reasonByCode: Readonly<Record<number, StatusReason>> = {
   403: 'Forbidden',
   404: 'NotFound',
   405: 'MethodNotAllowed',
+  429: 'TooManyRequests',
   503: 'ServiceUnavailable',
   500: 'InternalError',
 };

@@ -3,7 +3,11 @@
 // engine with causal forecasts, the oracle), the SPEC elasticity metrics and the SVG plot. Pure:
 // no clock, no I/O; the CLI and the benchmark read and write the files.
 // May import: core, forecast, decide, anomaly.
+export * from './band-calibration.js';
+export * from './engine-policy.js';
 export * from './forecast-feed.js';
+export * from './frontier.js';
+export * from './frontier-svg.js';
 export * from './hpa.js';
 export * from './hpa-policy.js';
 export * from './metrics.js';
@@ -12,5 +16,6 @@ export * from './policy.js';
 export * from './predictive-policy.js';
 export * from './queue.js';
 export * from './simulate.js';
+export * from './sweep.js';
 export * from './trace.js';
 export * from './svg.js';

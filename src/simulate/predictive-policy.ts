@@ -1,45 +1,52 @@
-import { err, ok, type Result } from '../core/index.js';
-import {
-  buildDecisionPolicy,
-  type DecisionPolicy,
-  type DecisionState,
-  decide,
-  type ForecastInput,
-  formatRulesIssue,
-  initialDecisionState,
-  type PolicySettings,
-  parseScalingRules,
-} from '../decide/index.js';
+import { BandCalibration } from './band-calibration.js';
 import { ForecastFeed } from './forecast-feed.js';
 import type { AutoscalingPolicy, Observation } from './policy.js';
 import type { LoadTrace } from './trace.js';
 
-/**
- * The rules the simulated service runs with: one queue drained by `worker_processes`. The load
- * needs (arrival rate + the backlog drained within the SLO) / capacity replicas now, and the
- * forecast arrival rate / capacity ahead; an SLO breach is an emergency. The constants are replaced
- * by the simulator's options.
- */
-export const simulationRulesText = `# The rules of "foresight simulate --policy predictive" (replace with --rules F.yaml).
-constants:
-  capacity_per_replica: 1     # messages per second one replica serves: --capacity-per-replica
-  slo_wait_seconds: 60        # --slo-wait
-scaling_rules:
-  worker_processes:
-    scale_up:
-      - name: slo_breach
-        description: The oldest message has waited longer than the SLO.
-        condition: "queue_wait_time_max_ms > slo_wait_seconds * 1000"
-        scaling_factor: 1.5
-        priority: 100
-        emergency: true
-    demand:
-      observed: "(enqueue_rate_per_second + queue_depth / slo_wait_seconds) / capacity_per_replica"
-      forecast: "predicted_enqueue_rate_per_second / capacity_per_replica"
-`;
+/** Forecasts of a trace's arrivals and their calibration, shared by every run on the trace. */
+export interface PredictiveForecasts {
+  readonly feed: Pick<ForecastFeed, 'forecast'>;
+  readonly calibration: Pick<BandCalibration, 'multiplier'>;
+  /** The band the calibrated reserve is a multiple of: the model's p90 − p10 at (origin, h). */
+  readonly band: (origin: number, h: number) => number;
+  readonly maxHorizonSteps: number;
+}
 
-/** The simulated queue's name in the decision input. */
-export const simulatedQueue = 'simulated';
+/** Options for {@link predictiveForecasts}. */
+export interface PredictiveForecastOptions {
+  /** A registered model name or "auto" (default holt_winters, the service's default). */
+  readonly model?: string;
+  /** The longest horizon any run will ask for ({@link predictiveHorizonSteps} of the longest start-up). */
+  readonly maxHorizonSteps: number;
+}
+
+/**
+ * The forecasts the predictive policy sizes with: {@link ForecastFeed}'s (refitted daily on the
+ * last seven days, as the service does) and a {@link BandCalibration} of their errors over the last
+ * week (at most 2016 steps, a week at 5 minutes), recomputed hourly. Both are causal, so one object serves every run on the trace.
+ */
+export function predictiveForecasts(trace: LoadTrace, options: PredictiveForecastOptions): PredictiveForecasts & { readonly feed: ForecastFeed } {
+  const series = trace.series;
+  const stepsPerDay = Math.max(1, Math.round(86_400 / series.stepSeconds));
+  const stepsPerHour = Math.max(1, Math.round(3600 / series.stepSeconds));
+  const feed = new ForecastFeed(series, {
+    model: options.model ?? 'holt_winters',
+    maxHorizonSteps: options.maxHorizonSteps,
+    refitEverySteps: stepsPerDay,
+    historySteps: 7 * stepsPerDay,
+    accuracyWindowSteps: stepsPerDay,
+  });
+  const band = (origin: number, h: number): number => {
+    const f = feed.forecast(origin, h);
+    return f === undefined ? Number.NaN : f.p90 - f.p10;
+  };
+  const calibration = new BandCalibration(
+    { value: (o, h) => feed.forecast(o, h)?.value ?? Number.NaN, band, actual: (i) => series.values[i] ?? Number.NaN },
+    series.values.length,
+    { maxHorizonSteps: options.maxHorizonSteps, windowSteps: Math.min(7 * stepsPerDay, 2016), recomputeEverySteps: stepsPerHour, minErrors: 50 },
+  );
+  return { feed, calibration, band, maxHorizonSteps: options.maxHorizonSteps };
+}
 
 /** How the predictive policy is set up. */
 export interface PredictivePolicyOptions {
@@ -47,127 +54,72 @@ export interface PredictivePolicyOptions {
   readonly capacityPerReplicaPerSecond: number;
   readonly startupDelaySeconds: number;
   readonly sloWaitSeconds: number;
-  readonly minReplicas: number;
-  readonly maxReplicas: number;
-  /** A registered model name or "auto" (default: holt_winters, the service's default). */
-  readonly model?: string;
-  /** The rules (YAML text) and the file name for messages; default {@link simulationRulesText}. */
-  readonly rulesText?: string;
-  readonly rulesFile?: string;
-  /** Decision policy settings over the service's defaults (cooldowns, windows, quantile...). */
-  readonly settings?: PolicySettings;
-  /** Seconds between decisions (the service's 30 s monitoring interval). */
+  /** The calibrated quantile of the forecast arrivals it provisions for: the cost/quality knob. */
+  readonly quantile: number;
+  readonly forecasts: PredictiveForecasts;
+  /** Seconds between decisions (default 30, the service's monitoring interval). */
   readonly periodSeconds?: number;
-  /** Forecasts off: the same engine, reactive only (for ablations). */
-  readonly forecasts?: boolean;
-  /** A feed made for the same trace and horizon (benchmarks reuse one across policy variants). */
-  readonly feed?: ForecastFeed;
+  /** Seconds to drain the backlog in (default: the SLO wait). */
+  readonly drainSeconds?: number;
+  /** Scale-down stabilization: the most wanted over this many latest seconds (default 0: none). */
+  readonly downStabilizationSeconds?: number;
+  /** Name in reports (default "predictive-q"). */
+  readonly name?: string;
 }
 
-/** The settings the simulation runs the decision engine with, over the service's defaults. */
-export interface PredictivePolicyDescription {
-  readonly policy: DecisionPolicy;
-  readonly horizonSteps: number;
-  readonly models: readonly string[];
-  /** How many decisions carried each reason code. */
-  readonly reasonCounts: Readonly<Record<string, number>>;
-  readonly decisions: number;
+/** Steps the forecasts must reach for a start-up delay: up to the end of the look-ahead. */
+export function predictiveHorizonSteps(stepSeconds: number, startupDelaySeconds: number, periodSeconds = 30): number {
+  return Math.max(1, Math.ceil((startupDelaySeconds + periodSeconds) / stepSeconds) + 1);
 }
 
 /**
- * Foresight's own engine: every period, the simulator's observations become a decision input
- * (queue depth, arrival and service rates, waits, replicas) plus the forecast of the arrival rate
- * over the steps the one-minute observed rate cannot show yet, up to the end of the look-ahead
- * (start-up delay + period): the largest median and 90th percentile among them, with 1 − WAPE of
- * the recent 1-step forecasts as their confidence. decide() returns the recommendation for
- * `worker_processes`. The forecasts come from {@link ForecastFeed}: causal, refitted daily on the
- * last seven days.
+ * Quantile sizing: provision for the arrival rate a calibrated upper quantile of the forecast
+ * gives over the start-up horizon, plus the backlog to drain. At each decision, with origin the
+ * last completed step:
+ *
+ *   rate = max(observed 1-minute rate, max over the steps from a minute ago to now + start-up +
+ *          period of (median_h + c_h(q) · band_h) / step)
+ *   replicas = ceil((rate + queue depth / drain seconds) / capacity)
+ *
+ * where c_h(q) is the calibration's multiplier (the q-quantile of recent errors ÷ band), so the
+ * reserve follows the band: a wider band (a noisier period) gives more reserve, and the
+ * multiplier keeps its coverage honest. Before enough errors have matured the model's p90 is used.
+ * Reads only `Observation` and forecasts made at or before the last completed step: no look-ahead.
  */
-export function predictivePolicy(options: PredictivePolicyOptions): Result<AutoscalingPolicy & { describe(): PredictivePolicyDescription }, readonly string[]> {
-  const file = options.rulesFile ?? 'simulation rules';
-  const rules = parseScalingRules(options.rulesText ?? simulationRulesText, file, {
-    constants: { capacity_per_replica: options.capacityPerReplicaPerSecond, slo_wait_seconds: options.sloWaitSeconds },
-  });
-  if (!rules.ok) return err(rules.error.map(formatRulesIssue));
+export function predictivePolicy(options: PredictivePolicyOptions): AutoscalingPolicy {
+  const { trace, capacityPerReplicaPerSecond: capacity, startupDelaySeconds, quantile, forecasts } = options;
   const periodSeconds = options.periodSeconds ?? 30;
-  const stepSeconds = options.trace.series.stepSeconds;
-  const lookaheadSeconds = options.startupDelaySeconds + periodSeconds;
-  // From the last complete step: the current step, and every step until the look-ahead ends.
-  const horizonSteps = Math.max(1, Math.ceil(lookaheadSeconds / stepSeconds) + 1);
-  const built = buildDecisionPolicy(rules.value, {
-    ...options.settings,
-    useForecasts: options.forecasts ?? options.settings?.useForecasts ?? true,
-    forecastHorizonSeconds: lookaheadSeconds,
-    ranges: { worker_processes: { min: options.minReplicas, max: options.maxReplicas } },
-  });
-  if (!built.ok) return err(built.error);
-  const policy = built.value;
-  const stepsPerDay = Math.max(1, Math.round(86_400 / stepSeconds));
-  const feed =
-    options.feed ??
-    new ForecastFeed(options.trace.series, {
-      model: options.model ?? 'holt_winters',
-      maxHorizonSteps: horizonSteps,
-      refitEverySteps: stepsPerDay,
-      historySteps: 7 * stepsPerDay,
-      accuracyWindowSteps: stepsPerDay,
-    });
-  let state: DecisionState = initialDecisionState;
-  const reasonCounts: Record<string, number> = {};
-  let decisions = 0;
+  const drainSeconds = options.drainSeconds ?? options.sloWaitSeconds;
+  const stepSeconds = trace.series.stepSeconds;
   const stepMs = stepSeconds * 1000;
-  const startMs = options.trace.series.startMs;
-  const queues = [{ queue: simulatedQueue, resource: 'worker_processes' as const, threshold: options.capacityPerReplicaPerSecond * options.sloWaitSeconds }];
-  const prefix = `queue/${simulatedQueue}`;
+  const startMs = trace.series.startMs;
+  const lookaheadMs = (startupDelaySeconds + periodSeconds) * 1000;
   const observedRateWindowMs = 60_000;
-  return ok({
-    name: 'predictive',
+  const stabilizationMs = (options.downStabilizationSeconds ?? 0) * 1000;
+  const recent: { atMs: number; replicas: number }[] = [];
+  return {
+    name: options.name ?? 'predictive-q',
     periodSeconds,
     decide(o: Observation): number {
-      const readings = new Map<string, number>([
-        [`${prefix}/depth`, o.queueDepth],
-        [`${prefix}/enqueue_rate_per_second`, o.arrivalRatePerSecond],
-        [`${prefix}/dequeue_rate_per_second`, o.serviceRatePerSecond],
-        [`${prefix}/wait_avg_seconds`, o.averageWaitSeconds],
-        [`${prefix}/wait_max_seconds`, o.oldestWaitSeconds],
-        ['replicas/worker_processes', o.provisionedReplicas],
-      ]);
-      const forecasts: ForecastInput[] = [];
+      let rate = o.arrivalRatePerSecond;
       const origin = o.completedSteps - 1;
-      if (policy.useForecasts && origin >= 0) {
-        // Steps not yet seen by the one-minute observed rate, up to the end of the look-ahead: the
-        // load the observations cannot show yet.
+      if (origin >= 0) {
+        // The steps the one-minute observed rate cannot show yet, to the end of the look-ahead.
         const firstStep = Math.floor((o.nowMs - observedRateWindowMs - startMs) / stepMs) + 1;
-        const lastStep = Math.floor((o.nowMs + lookaheadSeconds * 1000 - startMs) / stepMs);
-        let value = Number.NaN;
-        let p10 = Number.NaN;
-        let p90 = Number.NaN;
-        for (let h = Math.max(1, firstStep - origin); h <= Math.min(horizonSteps, lastStep - origin); h++) {
-          const f = feed.forecast(origin, h);
+        const lastStep = Math.floor((o.nowMs + lookaheadMs - startMs) / stepMs);
+        for (let h = Math.max(1, firstStep - origin); h <= Math.min(forecasts.maxHorizonSteps, lastStep - origin); h++) {
+          const f = forecasts.feed.forecast(origin, h);
           if (f === undefined) continue;
-          value = Number.isNaN(value) ? f.value : Math.max(value, f.value);
-          p10 = Number.isNaN(p10) ? f.p10 : Math.min(p10, f.p10);
-          p90 = Number.isNaN(p90) ? f.p90 : Math.max(p90, f.p90);
-        }
-        const accuracy = feed.accuracy(origin);
-        if (Number.isFinite(value)) {
-          forecasts.push({
-            seriesKey: `${prefix}/enqueue_rate_per_second`,
-            horizonSeconds: lookaheadSeconds,
-            value: value / stepSeconds,
-            p10: p10 / stepSeconds,
-            p90: p90 / stepSeconds,
-            ...(accuracy === undefined ? {} : { confidence: accuracy }),
-          });
+          const c = forecasts.calibration.multiplier(origin, h, quantile);
+          const band = forecasts.band(origin, h);
+          const upper = c === undefined || !Number.isFinite(band) ? f.p90 : f.value + c * band;
+          rate = Math.max(rate, upper / stepSeconds);
         }
       }
-      const out = decide({ readings, forecasts, anomalies: [], queues }, state, policy, o.nowMs);
-      state = out.nextState;
-      const decision = out.decisions.find((d) => d.resource === 'worker_processes')!;
-      decisions++;
-      for (const reason of decision.reasons) reasonCounts[reason] = (reasonCounts[reason] ?? 0) + 1;
-      return decision.recommendedReplicas;
+      const need = Math.ceil((rate + o.queueDepth / drainSeconds) / capacity - 1e-9);
+      while (recent.length > 0 && o.nowMs - recent[0]!.atMs >= stabilizationMs) recent.shift();
+      recent.push({ atMs: o.nowMs, replicas: need });
+      return Math.max(...recent.map((r) => r.replicas));
     },
-    describe: () => ({ policy, horizonSteps, models: [...new Set(feed.models)], reasonCounts: { ...reasonCounts }, decisions }),
-  });
+  };
 }

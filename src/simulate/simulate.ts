@@ -20,6 +20,11 @@ export interface SimulationOptions {
   readonly initialReplicas?: number;
   /** Keep per-tick series for plots (default true). */
   readonly keepSeries?: boolean;
+  /**
+   * Measure from this instant on (default: the start). The run starts at the trace's start either
+   * way, so queue and replicas carry over; a benchmark scores the part of a trace nobody tuned on.
+   */
+  readonly scoreFromMs?: number;
 }
 
 /** Per-tick series (kept for plots). */
@@ -82,6 +87,9 @@ export function simulate(trace: LoadTrace, policy: AutoscalingPolicy, options: S
   const tickMs = tickSeconds * 1000;
   const stepMs = trace.series.stepSeconds * 1000;
   const n = Math.max(1, Math.ceil((trace.endMs - startMs) / tickMs));
+  // The first tick measured, leaving at least one.
+  const firstScored = Math.min(n - 1, Math.max(0, Math.ceil(((options.scoreFromMs ?? startMs) - startMs) / tickMs)));
+  const scored = n - firstScored;
   const keep = options.keepSeries ?? true;
   const demand = new Int32Array(n);
   const supply = new Int32Array(n);
@@ -146,10 +154,10 @@ export function simulate(trace: LoadTrace, policy: AutoscalingPolicy, options: S
       const wanted = policy.decide(observation);
       const desired = clamp(Number.isFinite(wanted) ? wanted : readyAt.length);
       if (desired > readyAt.length) {
-        up++;
+        if (k >= firstScored) up++;
         while (readyAt.length < desired) readyAt.push(nowMs + startupDelaySeconds * 1000);
       } else if (desired < readyAt.length) {
-        down++;
+        if (k >= firstScored) down++;
         // Starting replicas go first: they serve nothing yet.
         readyAt.length = desired;
       }
@@ -165,6 +173,13 @@ export function simulate(trace: LoadTrace, policy: AutoscalingPolicy, options: S
     supply[k] = ready;
     recentArrivals[k % rateTicks] = arrivals;
     recentServed[k % rateTicks] = served;
+    if (keep) {
+      load![k] = arrivals / tickSeconds / capacity;
+      provisionedSeries![k] = readyAt.length;
+      depthSeries![k] = queue.depth;
+      waitSeries![k] = wait;
+    }
+    if (k < firstScored) continue;
     if (wait > sloWaitSeconds) sloTicks++;
     provisionedSum += readyAt.length;
     readySum += ready;
@@ -173,22 +188,16 @@ export function simulate(trace: LoadTrace, policy: AutoscalingPolicy, options: S
     maxWait = Math.max(maxWait, wait);
     arrivalsTotal += arrivals;
     servedTotal += served;
-    if (keep) {
-      load![k] = arrivals / tickSeconds / capacity;
-      provisionedSeries![k] = readyAt.length;
-      depthSeries![k] = queue.depth;
-      waitSeries![k] = wait;
-    }
   }
   const minutesPerTick = tickSeconds / 60;
-  const hours = (n * tickSeconds) / 3600;
+  const hours = (scored * tickSeconds) / 3600;
   return {
     policy: policy.name,
-    ticks: n,
+    ticks: scored,
     tickSeconds,
-    durationSeconds: n * tickSeconds,
-    elasticity: elasticityMetrics(demand, supply, tickSeconds),
-    sloViolationPercent: (100 * sloTicks) / n,
+    durationSeconds: scored * tickSeconds,
+    elasticity: elasticityMetrics(demand.subarray(firstScored), supply.subarray(firstScored), tickSeconds),
+    sloViolationPercent: (100 * sloTicks) / scored,
     sloViolationMinutes: sloTicks * minutesPerTick,
     replicaMinutes: provisionedSum * minutesPerTick,
     readyReplicaMinutes: readySum * minutesPerTick,

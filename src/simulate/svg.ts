@@ -13,7 +13,7 @@ const margin = { left: 64, right: 24, top: 78, bottom: 52 };
 /** The most points a line gets: about two per horizontal pixel. */
 const maxPoints = 2 * (width - margin.left - margin.right);
 
-function escapeXml(text: string): string {
+export function escapeXml(text: string): string {
   return text.replace(/[<>&"']/g, (c) => ({ '<': '&lt;', '>': '&gt;', '&': '&amp;', '"': '&quot;', "'": '&apos;' })[c]!);
 }
 
@@ -32,7 +32,7 @@ function downsample(values: ArrayLike<number>, buckets: number): Float64Array {
 }
 
 /** A "nice" tick step (1, 2 or 5 × 10^k) giving about `count` ticks over `span`. */
-function niceStep(span: number, count: number): number {
+export function niceStep(span: number, count: number): number {
   const raw = span / Math.max(1, count);
   const magnitude = 10 ** Math.floor(Math.log10(raw));
   const residual = raw / magnitude;
@@ -40,6 +40,7 @@ function niceStep(span: number, count: number): number {
 }
 
 function formatTime(ms: number, spanMs: number): string {
+  // biome-ignore lint/style/noRestrictedGlobals: formats a time it is given; reads no clock.
   const iso = new Date(ms).toISOString();
   return spanMs > 3 * 86_400_000 ? iso.slice(0, 10) : `${iso.slice(5, 10)} ${iso.slice(11, 16)}`;
 }

@@ -1,5 +1,8 @@
-import { readFile } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
+import { Agent as HttpsAgent } from 'node:https';
+import { rootCertificates } from 'node:tls';
 import { PrometheusDriver } from 'prometheus-query';
+import { messageOf } from '../core/index.js';
 
 // The HTTP side of the Prometheus source: the driver (prometheus-query over axios) with credentials
 // read per request, and what a failed request means (unreachable, timed out, or a bad answer).
@@ -43,6 +46,10 @@ export interface DriverOptions {
   readonly auth: PrometheusAuth;
   readonly headers: Readonly<Record<string, string>>;
   readonly timeoutSeconds: number;
+  /** PEM file of the CAs that sign an https:// Prometheus' certificate, trusted besides the system CAs. */
+  readonly caFile?: string | undefined;
+  /** Answers larger than this (after decompression) are cut off and refused, so a runaway query cannot exhaust memory. */
+  readonly maxResponseBytes: number;
 }
 
 /**
@@ -50,6 +57,9 @@ export interface DriverOptions {
  * read's AbortSignal and freshly read credentials go into every request without shared state.
  */
 export function createDriver(options: DriverOptions, signal: AbortSignal | undefined): PrometheusDriver {
+  // One agent per read: a renewed CA file is used from the next read on. A failure is reported per request.
+  const agent = options.caFile === undefined ? undefined : caAgent(options.caFile);
+  agent?.catch(() => undefined);
   return new PrometheusDriver({
     endpoint: options.url,
     baseURL: '/api/v1/',
@@ -58,6 +68,9 @@ export function createDriver(options: DriverOptions, signal: AbortSignal | undef
     requestInterceptor: {
       onFulfilled: async (config) => {
         if (signal !== undefined) config.signal = signal;
+        if (agent !== undefined) config.httpsAgent = await agent;
+        // axios counts the bytes as they stream in and aborts past the cap, before buffering them all.
+        config.maxContentLength = options.maxResponseBytes;
         const authorization = await authorizationHeader(options.auth);
         if (authorization !== undefined) config.headers.set('Authorization', authorization);
         return config;
@@ -94,7 +107,7 @@ async function readSecret(path: string, what: string): Promise<string> {
     // Secrets mounted from Kubernetes often end with a newline that is not part of the secret.
     return (await readFile(path, 'utf8')).trim();
   } catch (error) {
-    throw new CredentialsError(`cannot read the ${what} ${path}: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+    throw new CredentialsError(`cannot read the ${what} ${path}: ${messageOf(error)}`, { cause: error });
   }
 }
 
@@ -139,6 +152,8 @@ export function normaliseFailure(raw: unknown, query: string): QueryFailure {
     // The driver's own catch wraps the errors it threw a moment earlier (a "client_error" for a body
     // that is not Prometheus JSON) into a "network_error"; the real one is kept in `original`.
     if (isRecord(original) && original['status'] === 'error') return normaliseFailure(original, query);
+    // Cut off by maxContentLength: Prometheus answered, but more than we accept; a bad answer, not an outage.
+    if (code === 'ERR_BAD_RESPONSE' && text.includes('maxContentLength')) return failure(`the answer is larger than source.prometheus.maxResponseBytes and was refused (${text})`, false, false);
     switch (errorType) {
       case 'http_error': {
         const httpStatus = typeof raw['httpStatus'] === 'number' ? raw['httpStatus'] : 0;
@@ -162,7 +177,7 @@ export function normaliseFailure(raw: unknown, query: string): QueryFailure {
     }
   }
   // QueryResult.fromJSON throws a plain Error for a result type it does not know.
-  return failure(`bad answer from Prometheus: ${raw instanceof Error ? raw.message : String(raw)}`, false, false);
+  return failure(`bad answer from Prometheus: ${messageOf(raw)}`, false, false);
 }
 
 function bodyText(data: unknown): string {
@@ -178,4 +193,19 @@ function snippet(text: string): string {
 
 export function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null;
+}
+
+/** A CA file is a few certificates; anything larger is not one. */
+const maxCaFileBytes = 1 << 20;
+
+/** An HTTPS agent trusting the system CAs and the CAs of `caFile` (a regular file, at most 1 MiB, holding PEM certificates). */
+async function caAgent(caFile: string): Promise<HttpsAgent> {
+  const where = `source.prometheus.tls.caFile ${caFile}`;
+  const info = await stat(caFile).catch((error: unknown) => {
+    throw new CredentialsError(`${where}: cannot read: ${messageOf(error)}`, { cause: error });
+  });
+  if (!info.isFile() || info.size > maxCaFileBytes) throw new CredentialsError(`${where}: not a regular file of at most ${maxCaFileBytes} bytes`);
+  const pem = await readFile(caFile, 'utf8');
+  if (!pem.includes('-----BEGIN CERTIFICATE-----')) throw new CredentialsError(`${where}: holds no PEM certificate`);
+  return new HttpsAgent({ ca: [...rootCertificates, pem] });
 }

@@ -1,4 +1,4 @@
-import { ForesightError, inputKey, type InputRef, type PerformanceMetric, type QueueMetric, type Resource, type SystemMetric } from '../core/index.js';
+import { ForesightError, inputKey, type InputRef, type PerformanceMetric, type QueueMetric, type Resource, type SystemMetric, messageOf } from '../core/index.js';
 import type { TimeRange } from './metric-source.js';
 import { compileTemplate, type CompiledTemplate } from './promql.js';
 
@@ -88,7 +88,7 @@ export function compileTemplates(queries: PrometheusQueries): Map<string, Compil
       try {
         compiled = compileTemplate(template);
       } catch (error) {
-        throw configError(`queries.${group}.${name}: ${error instanceof Error ? error.message : String(error)}`, error);
+        throw configError(`queries.${group}.${name}: ${messageOf(error)}`, error);
       }
       if (group !== 'queue' && compiled.usesQueue) {
         throw configError(`queries.${group}.${name}: only queue templates may use {{queue}}`);

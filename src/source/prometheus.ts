@@ -17,12 +17,16 @@ export interface PrometheusSourceOptions {
   readonly auth?: PrometheusAuth;
   /** Extra request headers, e.g. `X-Scope-OrgID` for a Mimir, Cortex or Thanos tenant. */
   readonly headers?: Readonly<Record<string, string>>;
+  /** PEM file of the CAs that sign an https:// Prometheus' certificate, trusted besides the system CAs; re-read on every read. */
+  readonly caFile?: string;
   /** Timeout of one HTTP request; also sent to Prometheus as the evaluation timeout. Default 10. */
   readonly timeoutSeconds?: number;
   /** Range queries are split so that no series returns more points than this. 1 to 11,000; default 10,000. */
   readonly maxPointsPerQuery?: number;
   /** The label naming the queue in results of queue templates without `{{queue}}`. Default `queue`. */
   readonly queueLabel?: string;
+  /** Answers larger than this many bytes are refused (`query_failed`). Default 16 MiB. */
+  readonly maxResponseBytes?: number;
   /** At most this many requests are in flight at once. Default 8. */
   readonly concurrency?: number;
   /** The PromQL template of every input (`queries.*` in the configuration). */
@@ -37,6 +41,8 @@ const prometheusMaxPoints = 11_000;
 const defaultMaxPoints = 10_000;
 const defaultTimeoutSeconds = 10;
 const defaultConcurrency = 8;
+/** A range query of 10,000 points is about 300 KB per series: 16 MiB holds about 50 series per query. */
+const defaultMaxResponseBytes = 16 * 1024 * 1024;
 
 /**
  * The {@link MetricSource} that queries a Prometheus-compatible HTTP API through `prometheus-query`.
@@ -70,7 +76,8 @@ export class PrometheusSource implements MetricSource {
       throw configError(`queueLabel ${JSON.stringify(this.#queueLabel)} is not a Prometheus label name`);
     }
     this.#templates = compileTemplates(options.queries);
-    this.#dispatchOptions = { url, auth, headers: { ...options.headers }, timeoutSeconds: this.#timeoutSeconds, concurrency, onQuery: options.onQuery };
+    const maxResponseBytes = checkNumber('maxResponseBytes', options.maxResponseBytes ?? defaultMaxResponseBytes, 1, Number.MAX_SAFE_INTEGER, true);
+    this.#dispatchOptions = { url, auth, headers: { ...options.headers }, caFile: options.caFile, timeoutSeconds: this.#timeoutSeconds, maxResponseBytes, concurrency, onQuery: options.onQuery };
   }
 
   /** Runs one instant query per distinct query at `atMs`. */

@@ -2,7 +2,7 @@ import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gunzipSync } from 'node:zlib';
-import { ForesightError, inputKey, type Clock, type InputRef, type Sample } from '../core/index.js';
+import { ForesightError, inputKey, messageOf, parseTimestampValueCsv, type Clock, type InputRef, type Sample } from '../core/index.js';
 import type { HistoryReading, HistoryReadings, LatestReadings, MetricSource, Reading, SourceProblem, TimeRange } from './metric-source.js';
 
 /** How a {@link ReplaySource} plays its traces. */
@@ -188,7 +188,7 @@ export interface ReplayProblem {
 
 /** What {@link parseReplayCsv} read from one file. */
 export interface ParsedReplayCsv {
-  /** The good rows, in file order. */
+  /** The good rows, in time order. */
   readonly samples: readonly Sample[];
   /** The first {@link maxProblemsPerFile} bad rows. */
   readonly problems: readonly ReplayProblem[];
@@ -211,50 +211,17 @@ export interface LoadedReplay {
 /** A broken file can have thousands of bad rows; only this many per file are listed (all are counted). */
 export const maxProblemsPerFile = 20;
 
-// Prometheus' spellings of the special values; a "NaN" row is a recorded gap, not a bad row.
-const specialValues: ReadonlyMap<string, number> = new Map([
-  ['NaN', Number.NaN],
-  ['+Inf', Infinity],
-  ['Inf', Infinity],
-  ['-Inf', -Infinity],
-]);
-
 /**
- * Parses a `timestamp,value` CSV trace: unix seconds (fractions allowed), an optional header line,
- * blank lines and `#` comments ignored, CRLF tolerated. Bad rows are skipped and reported with
+ * Parses a `timestamp,value` CSV trace with the reader the CLI uses ({@link parseTimestampValueCsv}:
+ * unix seconds, an optional header, blank lines and `#` comments ignored, CRLF tolerated; `NaN`
+ * is a recorded gap and kept, as are `+Inf` and `-Inf`). Bad rows are skipped and reported with
  * their line number; parsing never throws.
  */
 export function parseReplayCsv(text: string, file: string): ParsedReplayCsv {
-  const samples: Sample[] = [];
-  const problems: ReplayProblem[] = [];
-  let badRows = 0;
-  let seenContent = false;
-  text.split('\n').forEach((raw, index) => {
-    const line = raw.trim();
-    if (line === '' || line.startsWith('#')) return;
-    // Split by hand: this runs a million times for the demo, and split/map allocate per row.
-    const comma = line.indexOf(',');
-    const fieldCount = comma < 0 ? 1 : line.indexOf(',', comma + 1) < 0 ? 2 : line.split(',').length;
-    const timeText = (comma < 0 ? line : line.slice(0, comma)).trim();
-    const valueText = comma < 0 ? '' : line.slice(comma + 1).trim();
-    const timestampSeconds = Number(timeText);
-    const value = specialValues.get(valueText) ?? Number(valueText);
-    const first = !seenContent;
-    seenContent = true;
-    // The first line with content may be a header ("timestamp,value"); it is not a data row.
-    if (first && !Number.isFinite(timestampSeconds)) return;
-    let problem: string | undefined;
-    if (fieldCount !== 2) problem = `expected 2 fields "timestamp,value", got ${fieldCount}`;
-    else if (timeText === '' || !Number.isFinite(timestampSeconds)) problem = `timestamp ${JSON.stringify(timeText)} is not a number of unix seconds`;
-    else if (valueText === '' || (Number.isNaN(value) && valueText !== 'NaN')) problem = `value ${JSON.stringify(valueText)} is not a number`;
-    if (problem === undefined) {
-      samples.push({ timestampMs: Math.round(timestampSeconds * 1000), value });
-      return;
-    }
-    badRows += 1;
-    if (problems.length < maxProblemsPerFile) problems.push({ file, line: index + 1, message: problem });
-  });
-  return { samples, problems, badRows };
+  const { rows, badLines } = parseTimestampValueCsv(text, file);
+  const samples = Array.from(rows.values, (value, i): Sample => ({ timestampMs: Math.round(rows.timestampsSeconds[i]! * 1000), value }));
+  const problems = badLines.slice(0, maxProblemsPerFile).map((bad): ReplayProblem => ({ file, line: bad.line, message: bad.reason }));
+  return { samples, problems, badRows: badLines.length };
 }
 
 /** The file name of an input's trace: its key with "/" replaced by "__", e.g. `system__cpu_percent.csv`. */
@@ -292,7 +259,7 @@ export function loadReplayDir(dir: string, inputs: readonly InputRef[]): LoadedR
       const bytes = readFileSync(file);
       text = (name.endsWith('.gz') ? gunzipSync(bytes) : bytes).toString('utf8');
     } catch (error) {
-      problems.push({ file, line: 0, message: `cannot read: ${error instanceof Error ? error.message : String(error)}` });
+      problems.push({ file, line: 0, message: `cannot read: ${messageOf(error)}` });
       continue;
     }
     const parsed = parseReplayCsv(text, file);

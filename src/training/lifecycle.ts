@@ -6,6 +6,7 @@ import type {
   LstmMeta,
   LstmOptions,
   LstmProgress,
+  LstmRestoreFailure,
   RetrainDecision,
   ShadowResult,
   TfBackendPreference,
@@ -15,9 +16,10 @@ import type {
 import { globalLstmMetaOf, globalModelKey } from './meta-schema.js';
 import type { StoredGlobalMeta } from './meta-schema.js';
 import type { GlobalMetaToStore, ModelStore, StoreFailure } from './model-store.js';
-import type { TrainingJob, TrainingOutcome } from './training-job.js';
+import type { TrainingFailure, TrainingJob, TrainingOutcome } from './training-job.js';
 import { runTrainingInWorker } from './worker-runner.js';
 import type { WorkerRunOptions } from './worker-runner.js';
+import { messageOf } from '../core/index.js';
 
 /** What happened to the learned model; the caller logs these and turns them into metrics. */
 export interface LifecycleEvents {
@@ -38,12 +40,26 @@ export interface TrainingReport {
   readonly durationSeconds: number;
   readonly mode: 'scratch' | 'fine_tune';
   readonly shadow?: ShadowResult;
-  /** Why no model came out of it. */
-  readonly failure?: string;
+  /** Why no model came out of it: a reason to count by (a metric label) and a message for people. */
+  readonly failure?: TrainingRunFailure;
   /** When the deployed model was created (unix ms). */
   readonly createdAtMs?: number;
   /** The series the deployed model forecasts. */
   readonly seriesKeys?: readonly string[];
+}
+
+/**
+ * Why a training run produced no model: the data did not allow one (a fit failure), the worker
+ * failed or was aborted, or the model it produced does not load.
+ */
+export interface TrainingRunFailure {
+  readonly reason: TrainingFailure['failure']['reason'] | LstmRestoreFailure['reason'];
+  readonly message: string;
+}
+
+/** The text of a failure, as in logs and the status API: `reason: message`. */
+export function describeTrainingFailure(failure: TrainingRunFailure): string {
+  return `${failure.reason}: ${failure.message}`;
 }
 
 /** The state of one series' learned model, for /scaling/ml/accuracy. */
@@ -228,9 +244,10 @@ export class ModelLifecycle {
     this.#training = this.#retrain(series, spec, options, nowMs, mode)
       .catch((error: unknown) => {
         // A training that throws (rather than reporting a failure) must not end the process: it is a failed run like any other.
-        const report: TrainingReport = { deployed: false, durationSeconds: 0, mode, failure: `worker_error: ${error instanceof Error ? error.message : String(error)}` };
+        const failure: TrainingRunFailure = { reason: 'worker_error', message: messageOf(error) };
+        const report: TrainingReport = { deployed: false, durationSeconds: 0, mode, failure };
         this.#lastReport = report;
-        if (this.#model === undefined) this.#unavailableReason = report.failure;
+        if (this.#model === undefined) this.#unavailableReason = describeTrainingFailure(failure);
         this.#options.events?.trainingFinished?.(globalModelKey, report);
       })
       .finally(() => {
@@ -279,11 +296,10 @@ export class ModelLifecycle {
       events?.trainingFinished?.(globalModelKey, report);
     };
     if (!outcome.ok) {
-      const failure = `${outcome.failure.reason}: ${outcome.failure.message}`;
-      if (this.#model === undefined) this.#unavailableReason = failure;
+      if (this.#model === undefined) this.#unavailableReason = describeTrainingFailure(outcome.failure);
       // Nothing new to learn is not a failure to retry at once: the model counts as fresh again.
       if (outcome.failure.reason === 'insufficient_history' && this.#model !== undefined) this.#trainedAtMs = nowMs;
-      finish({ deployed: false, durationSeconds: outcome.durationSeconds, mode, failure });
+      finish({ deployed: false, durationSeconds: outcome.durationSeconds, mode, failure: outcome.failure });
       return;
     }
     if (!outcome.shadow.deploy) {
@@ -294,14 +310,14 @@ export class ModelLifecycle {
     }
     const restored = await restoreGlobalLstm(outcome.artifacts, outcome.meta, backend);
     if (!restored.ok) {
-      finish({ deployed: false, durationSeconds: outcome.durationSeconds, mode, failure: `the new model does not load: ${restored.error.message}` });
+      finish({ deployed: false, durationSeconds: outcome.durationSeconds, mode, failure: { reason: restored.error.reason, message: `the new model does not load: ${restored.error.message}` } });
       return;
     }
     try {
       await store.save(globalModelKey, outcome.artifacts, globalMetaToStore(outcome.meta, nowMs, outcome.durationSeconds));
     } catch (error) {
       // Serving a model that is not on disk is fine; the next retrain saves again. Report it.
-      events?.modelUnusable?.(globalModelKey, { reason: 'corrupt', message: `could not save the new model: ${error instanceof Error ? error.message : String(error)}`, path: store.seriesDir(globalModelKey) });
+      events?.modelUnusable?.(globalModelKey, { reason: 'corrupt', message: `could not save the new model: ${messageOf(error)}`, path: store.seriesDir(globalModelKey) });
     }
     const old = this.#model;
     this.#model = restored.value;

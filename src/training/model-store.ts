@@ -1,13 +1,13 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdir, readFile, readdir, rename, rm } from 'node:fs/promises';
+import { mkdir, readdir, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { err, ok } from '../core/index.js';
+import { err, messageOf, ok, writeDurably } from '../core/index.js';
 import type { Result } from '../core/index.js';
-import type { GlobalLstmMeta, LstmArtifacts, LstmMeta } from '../forecast/index.js';
-import { writeDurably } from './durable-file.js';
 import type { z } from 'zod';
+import type { GlobalLstmMeta, LstmArtifacts, LstmMeta } from '../forecast/index.js';
 import { modelJsonSchema, storedGlobalMetaSchema, storedMetaSchema } from './meta-schema.js';
 import type { StoredGlobalMeta, StoredMeta } from './meta-schema.js';
+import { checkOwnedDir, isPlainName, OwnedFileError, readOwnedFile } from './owned-file.js';
 
 /** Why a stored model could not be loaded. */
 export type StoreFailureReason = 'missing' | 'corrupt' | 'incompatible';
@@ -57,6 +57,13 @@ export type MetaToStore = LstmMeta & { readonly seriesKey: string; readonly crea
 /** The same for the global model. */
 export type GlobalMetaToStore = GlobalLstmMeta & { readonly seriesKey: string; readonly createdAtMs: number; readonly trainingDurationSeconds: number };
 
+/** `current` holds a version name (about 25 bytes). */
+const maxPointerBytes = 256;
+/** meta.json and model.json: a few KB for an LSTM (the global model's meta lists its series: still far below); anything near this is not ours. */
+const maxJsonBytes = 4 * 1024 * 1024;
+/** Weights of the largest LSTM the settings allow are a few MB; the manifest may not describe more. */
+const maxWeightsBytes = 256 * 1024 * 1024;
+
 /** Versions kept besides the current one, so an operator can roll back by editing `current`. */
 const keptOldVersions = 2;
 
@@ -75,9 +82,6 @@ function sha256(data: Uint8Array): string {
   return createHash('sha256').update(data).digest('hex');
 }
 
-function message(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
-}
 
 /**
  * Trained models on disk, under `root` (SCALING_ML_MODEL_PATH, default `models/`):
@@ -136,24 +140,46 @@ export class ModelStore<M extends StoredMetaBase = StoredMeta> {
     return { version, dir: final };
   }
 
-  /** Loads the series' current model, or says why it cannot. */
+  /**
+   * Loads the series' current model, or says why it cannot. Every file is read as an owned file
+   * (owned-file.ts): plain names only, no symbolic links (nor linked folders below the root), regular
+   * files, sizes capped (weights.bin at exactly the size model.json's manifest describes). Messages
+   * name the files, never their content.
+   */
   async load(seriesKey: string): Promise<Result<StoredModel<M>, StoreFailure>> {
     const base = this.seriesDir(seriesKey);
     let version: string;
     try {
-      version = (await readFile(join(base, 'current'), 'utf8')).trim();
-    } catch {
-      return err({ reason: 'missing', message: `no trained model for ${seriesKey} (no ${join(base, 'current')})`, path: base });
+      await checkOwnedDir(this.root, base);
+      version = (await readOwnedFile(base, 'current', maxPointerBytes)).toString('utf8').trim();
+    } catch (error) {
+      if (error instanceof OwnedFileError && error.code === 'ENOENT') return err({ reason: 'missing', message: `no trained model for ${seriesKey} (no ${join(base, 'current')})`, path: base });
+      return err({ reason: 'corrupt', message: messageOf(error), path: base });
     }
+    // Never quoted: `current` may have been replaced by any file, whose content must not reach the log.
+    if (!/^[0-9]+-[0-9a-f]{8}$/.test(version)) return err({ reason: 'corrupt', message: `${join(base, 'current')} does not name a model version (<created ms>-<8 hex digits>)`, path: base });
     const dir = join(base, version);
-    if (!/^[0-9]+-[0-9a-f]{8}$/.test(version)) return err({ reason: 'corrupt', message: `${join(base, 'current')} does not name a model version: "${version.slice(0, 40)}"`, path: base });
     const fail = (reason: StoreFailureReason, text: string) => err({ reason, message: text, path: dir });
+    const readJson = async (name: string): Promise<unknown> => {
+      const text = (await readOwnedFile(dir, name, maxJsonBytes)).toString('utf8');
+      try {
+        return JSON.parse(text) as unknown;
+      } catch {
+        // JSON.parse quotes the text it choked on: say only that it is not JSON.
+        throw new Error(`${join(dir, name)}: not valid JSON`);
+      }
+    };
+    try {
+      await checkOwnedDir(this.root, dir);
+    } catch (error) {
+      return fail('corrupt', messageOf(error));
+    }
 
     let metaJson: unknown;
     try {
-      metaJson = JSON.parse(await readFile(join(dir, 'meta.json'), 'utf8'));
+      metaJson = await readJson('meta.json');
     } catch (error) {
-      return fail('corrupt', `${join(dir, 'meta.json')}: ${message(error)}`);
+      return fail('corrupt', messageOf(error));
     }
     const format = typeof metaJson === 'object' && metaJson !== null ? (metaJson as Record<string, unknown>)['format'] : undefined;
     const parsedMeta = this.#kind.schema.safeParse(metaJson);
@@ -164,29 +190,34 @@ export class ModelStore<M extends StoredMetaBase = StoredMeta> {
       return fail(reason, `${join(dir, 'meta.json')}: ${first === undefined ? 'invalid' : `${first.path.join('.') || '(root)'}: ${first.message}`}`);
     }
     const meta = parsedMeta.data;
-    if (meta.seriesKey !== seriesKey) return fail('incompatible', `${join(dir, 'meta.json')}: the model is for ${meta.seriesKey}, not ${seriesKey}`);
+    if (meta.seriesKey !== seriesKey) return fail('incompatible', `${join(dir, 'meta.json')}: the model is for another series than ${seriesKey}`);
 
     let modelJson: unknown;
     try {
-      modelJson = JSON.parse(await readFile(join(dir, 'model.json'), 'utf8'));
+      modelJson = await readJson('model.json');
     } catch (error) {
-      return fail('corrupt', `${join(dir, 'model.json')}: ${message(error)}`);
+      return fail('corrupt', messageOf(error));
     }
     const parsedModel = modelJsonSchema.safeParse(modelJson);
     if (!parsedModel.success) return fail('corrupt', `${join(dir, 'model.json')}: not a TensorFlow.js layers model (${parsedModel.error.issues[0]?.message ?? 'invalid'})`);
     const manifest = parsedModel.data.weightsManifest[0]!;
+    const weightsName = manifest.paths[0]!;
+    if (!isPlainName(weightsName)) return fail('corrupt', `${join(dir, 'model.json')}: weightsManifest.paths must name a file in the version folder, not a path`);
+    const expectedBytes = manifest.weights.reduce((sum, w) => sum + w.shape.reduce((a, b) => a * b, 1) * (bytesPerValue[w.dtype] ?? 4), 0);
+    if (!Number.isSafeInteger(expectedBytes) || expectedBytes > maxWeightsBytes) {
+      return fail('corrupt', `${join(dir, 'model.json')}: the manifest describes ${expectedBytes} bytes of weights, more than the ${maxWeightsBytes} allowed`);
+    }
 
     let weights: Uint8Array;
     try {
-      weights = new Uint8Array(await readFile(join(dir, manifest.paths[0]!)));
+      weights = new Uint8Array(await readOwnedFile(dir, weightsName, expectedBytes));
     } catch (error) {
-      return fail('corrupt', `${join(dir, manifest.paths[0]!)}: ${message(error)}`);
+      return fail('corrupt', messageOf(error));
     }
-    const expectedBytes = manifest.weights.reduce((sum, w) => sum + w.shape.reduce((a, b) => a * b, 1) * (bytesPerValue[w.dtype] ?? 4), 0);
     if (weights.byteLength !== expectedBytes) {
-      return fail('corrupt', `${join(dir, 'weights.bin')}: ${weights.byteLength} bytes, but model.json describes ${expectedBytes}`);
+      return fail('corrupt', `${join(dir, weightsName)}: ${weights.byteLength} bytes, but model.json describes ${expectedBytes}`);
     }
-    if (sha256(weights) !== meta.weightsSha256) return fail('corrupt', `${join(dir, 'weights.bin')}: checksum does not match meta.json (the file was altered or damaged)`);
+    if (sha256(weights) !== meta.weightsSha256) return fail('corrupt', `${join(dir, weightsName)}: checksum does not match meta.json (the file was altered or damaged)`);
     const weightData = weights.buffer.slice(weights.byteOffset, weights.byteOffset + weights.byteLength) as ArrayBuffer;
     return ok({ artifacts: { modelTopology: parsedModel.data.modelTopology, weightSpecs: manifest.weights, weightData }, meta, version, dir });
   }

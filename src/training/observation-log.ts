@@ -1,10 +1,11 @@
-import { mkdir, open, readFile, readdir, rm } from 'node:fs/promises';
-import { join } from 'node:path';
+import { constants } from 'node:fs';
+import { mkdir, open, readdir, rm } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
 import { z } from 'zod';
-import { resources } from '../core/index.js';
+import { messageOf, replaceAtomically, resources, temporaryPrefix } from '../core/index.js';
 import type { Resource } from '../core/index.js';
 import type { ResourceObservation } from '../forecast/index.js';
-import { replaceAtomically, temporaryPrefix } from './durable-file.js';
+import { checkOwnedDir, OwnedFileError, readOwnedFile } from './owned-file.js';
 
 /** Where the resource optimizer's observations survive restarts. */
 export interface ObservationLog {
@@ -70,18 +71,17 @@ function decode(line: StoredLine): ResourceObservation {
   };
 }
 
+/** The longest line we write is about 200 bytes; a file may hold 2 × max lines before compaction. */
+const maxLineBytes = 1024;
+function maxFileBytes(max: number): number {
+  return maxLineBytes * (2 * max + 64);
+}
+
 function issueText(error: z.ZodError): string {
   const first = error.issues[0];
   return first === undefined ? 'invalid' : `${first.path.join('.') || '(root)'}: ${first.message}`;
 }
 
-function message(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
-}
-
-function isMissing(error: unknown): boolean {
-  return typeof error === 'object' && error !== null && (error as { code?: unknown }).code === 'ENOENT';
-}
 
 /** The valid observations of a file's text, in file order, and how many non-empty lines it has. */
 function parseLines(text: string, report: (line: number, message: string) => void): { readonly observations: ResourceObservation[]; readonly lines: number } {
@@ -97,8 +97,9 @@ function parseLines(text: string, report: (line: number, message: string) => voi
     let json: unknown;
     try {
       json = JSON.parse(raw);
-    } catch (error) {
-      report(index + 1, truncated ? `the last line is cut short (a crash while appending?): ${message(error)}` : `not JSON: ${message(error)}`);
+    } catch {
+      // JSON.parse quotes the text it choked on; the log must not show file content.
+      report(index + 1, truncated ? 'the last line is cut short (a crash while appending?): not JSON' : 'not JSON');
       continue;
     }
     const parsed = lineSchema.safeParse(json);
@@ -128,7 +129,8 @@ export function createFileObservationLog(dir: string, onProblem?: (problem: Obse
   /** The last operation queued per resource: each new one starts after it settles. */
   const tails = new Map<Resource, Promise<unknown>>();
 
-  const pathOf = (resource: Resource): string => join(dir, `${resource}.jsonl`);
+  const fileName = (resource: Resource): string => `${resource}.jsonl`;
+  const pathOf = (resource: Resource): string => join(dir, fileName(resource));
 
   function serialized<T>(resource: Resource, operation: () => Promise<T>): Promise<T> {
     const run = (tails.get(resource) ?? Promise.resolve()).then(operation, operation);
@@ -151,13 +153,15 @@ export function createFileObservationLog(dir: string, onProblem?: (problem: Obse
   }
 
   /** Reads and parses a resource's file (none yet: nothing); bad lines are reported with `context` before the message, unless `context` is undefined. */
-  async function readObservations(resource: Resource, context: string | undefined): Promise<{ readonly observations: ResourceObservation[]; readonly lines: number }> {
+  async function readObservations(resource: Resource, max: number, context: string | undefined): Promise<{ readonly observations: ResourceObservation[]; readonly lines: number }> {
     const path = pathOf(resource);
     let text: string;
     try {
-      text = await readFile(path, 'utf8');
+      // The folder and the file are ours: no links, a regular file, at most what 2 × max lines take.
+      await checkOwnedDir(dirname(dir), dir);
+      text = (await readOwnedFile(dir, fileName(resource), maxFileBytes(max))).toString('utf8');
     } catch (error) {
-      if (isMissing(error)) return { observations: [], lines: 0 };
+      if (error instanceof OwnedFileError && error.code === 'ENOENT') return { observations: [], lines: 0 };
       throw error;
     }
     return parseLines(text, (line, text) => {
@@ -167,7 +171,7 @@ export function createFileObservationLog(dir: string, onProblem?: (problem: Obse
 
   async function compact(resource: Resource, max: number): Promise<void> {
     const path = pathOf(resource);
-    const { observations } = await readObservations(resource, 'dropped while compacting: ');
+    const { observations } = await readObservations(resource, max, 'dropped while compacting: ');
     const kept = observations.slice(-max);
     await replaceAtomically(path, kept.map((o) => `${JSON.stringify(encode(o))}\n`).join(''));
     lineCounts.set(resource, kept.length);
@@ -184,11 +188,11 @@ export function createFileObservationLog(dir: string, onProblem?: (problem: Obse
         try {
           checkResource(resource);
           checkMax(max);
-          const { observations, lines } = await readObservations(resource, '');
+          const { observations, lines } = await readObservations(resource, max, '');
           lineCounts.set(resource, lines);
           return observations.slice(-max);
         } catch (error) {
-          onProblem?.({ resource, path, message: `cannot read the stored observations: ${message(error)}` });
+          onProblem?.({ resource, path, message: `cannot read the stored observations: ${messageOf(error)}` });
           return [];
         }
       });
@@ -209,10 +213,14 @@ export function createFileObservationLog(dir: string, onProblem?: (problem: Obse
         try {
           await mkdir(dir, { recursive: true });
           // Only counting here: the lines' problems are reported by load, or when compaction drops them.
-          if (!lineCounts.has(resource)) lineCounts.set(resource, (await readObservations(resource, undefined)).lines);
-          const handle = await open(path, 'a+');
+          if (!lineCounts.has(resource)) lineCounts.set(resource, (await readObservations(resource, max, undefined)).lines);
+          await checkOwnedDir(dirname(dir), dir);
+          // O_NOFOLLOW: a link put in the file's place is refused, never written through.
+          const handle = await open(path, constants.O_RDWR | constants.O_APPEND | constants.O_CREAT | constants.O_NOFOLLOW, 0o644);
           try {
-            const { size } = await handle.stat();
+            const info = await handle.stat();
+            if (!info.isFile()) throw new Error(`${path} is not a regular file`);
+            const { size } = info;
             let prefix = '';
             if (size > 0) {
               const last = Buffer.alloc(1);

@@ -9,6 +9,7 @@ import process from 'node:process';
 import { restoreGlobalLstm, shadowEvaluateGlobal, trainGlobalLstm } from '../forecast/index.js';
 import type { TrainedGlobalLstm } from '../forecast/index.js';
 import type { TrainingJob, TrainingOutcome, WorkerMessage } from './training-job.js';
+import { messageOf } from '../core/index.js';
 
 /** The IPC channel to the service; messages use the advanced (structured clone) serialization. */
 const port = {
@@ -52,7 +53,7 @@ async function run(job: TrainingJob): Promise<void> {
     }
     outcome = { ok: false, seriesKey: job.seriesKey, failure: trained.error, durationSeconds: seconds() };
   } catch (error) {
-    outcome = { ok: false, seriesKey: job.seriesKey, failure: { reason: 'worker_error', message: error instanceof Error ? error.message : String(error) }, durationSeconds: seconds() };
+    outcome = { ok: false, seriesKey: job.seriesKey, failure: { reason: 'worker_error', message: messageOf(error) }, durationSeconds: seconds() };
   }
   port.postMessage({ type: 'done', outcome } satisfies WorkerMessage);
 }

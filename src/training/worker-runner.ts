@@ -1,5 +1,5 @@
 import type { ChildProcess } from 'node:child_process';
-import { forkEntry } from '../core/index.js';
+import { forkEntry, messageOf } from '../core/index.js';
 import type { LstmProgress } from '../forecast/index.js';
 import type { TrainingJob, TrainingOutcome, WorkerMessage } from './training-job.js';
 
@@ -38,7 +38,7 @@ export function runTrainingInWorker(job: TrainingJob, options: WorkerRunOptions 
     try {
       child = forkEntry(import.meta.url, 'training-worker', trainingNiceness);
     } catch (error) {
-      fail('worker_error', `could not start the training process: ${error instanceof Error ? error.message : String(error)}`);
+      fail('worker_error', `could not start the training process: ${messageOf(error)}`);
       return;
     }
     const onAbort = () => {

@@ -41,9 +41,10 @@ function checkRendering(manifests: readonly Manifest[], releaseNamespace: string
   for (const m of manifests) {
     validateManifest(m);
     expect(unknownFields(m), `${m.kind} ${m.metadata.name}`).toEqual([]);
-    // Standard labels on everything; never the chart version in a selector (selectors are immutable).
-    expect(m.metadata.labels?.['app.kubernetes.io/managed-by'], `${m.kind} ${m.metadata.name}`).toBe('Helm');
-    expect(m.metadata.labels?.['helm.sh/chart']).toMatch(/^foresight-\d+\.\d+\.\d+/);
+    // Standard labels on everything the chart makes (extraObjects are the user's, as written);
+    // never the chart version in a selector (selectors are immutable).
+    if (!m.source.endsWith('/extra-objects.yaml')) expect(m.metadata.labels?.['app.kubernetes.io/managed-by'], `${m.kind} ${m.metadata.name}`).toBe('Helm');
+    if (!m.source.endsWith('/extra-objects.yaml')) expect(m.metadata.labels?.['helm.sh/chart']).toMatch(/^foresight-\d+\.\d+\.\d+/);
     for (const selector of selectorLabelMaps(m)) {
       expect(Object.keys(selector.labels), `${m.kind} ${m.metadata.name} ${selector.path}`).not.toContain('helm.sh/chart');
       expect(Object.keys(selector.labels), `${m.kind} ${m.metadata.name} ${selector.path}`).not.toContain('app.kubernetes.io/version');
@@ -65,6 +66,8 @@ function checkRendering(manifests: readonly Manifest[], releaseNamespace: string
   // Probes on the HTTP port: /healthz for liveness, /readyz for readiness.
   expect(obj(c['livenessProbe'])['httpGet']).toEqual({ path: '/healthz', port: 'http' });
   expect(obj(c['readinessProbe'])['httpGet']).toEqual({ path: '/readyz', port: 'http' });
+  // A startupProbe holds liveness back while the process starts (docs/external-metrics.md "Available before the first cycle").
+  expect(obj(c['startupProbe'])['httpGet']).toEqual({ path: '/healthz', port: 'http' });
 
   // References between objects resolve.
   const containerPorts = arr(c['ports']).map((p) => obj(p)['name']);
@@ -123,8 +126,9 @@ describe.skipIf(!requireBinaries('go'))('Helm chart charts/foresight (rendered b
       ['APIService', 'ClusterRole', 'ClusterRole', 'ClusterRoleBinding', 'ClusterRoleBinding', 'ConfigMap', 'Deployment', 'PodDisruptionBudget', 'RoleBinding', 'Secret', 'Service', 'ServiceAccount'].sort(),
     );
     checkRendering(defaults, 'monitoring');
-    // Resources are left to the user; everything namespaced goes to the release namespace except the auth-reader binding.
-    expect(container(find(defaults, 'Deployment'))['resources']).toBeUndefined();
+    // Requests from the measured footprint, a memory limit, no CPU limit (docs/helm-chart.md#resources);
+    // everything namespaced goes to the release namespace except the auth-reader binding.
+    expect(container(find(defaults, 'Deployment'))['resources']).toEqual({ requests: { cpu: '250m', memory: '512Mi' }, limits: { memory: '1Gi' } });
     for (const m of defaults.filter((d) => d.metadata.namespace !== undefined)) {
       expect(m.metadata.namespace).toBe(m.kind === 'RoleBinding' ? 'kube-system' : 'monitoring');
     }
@@ -179,14 +183,14 @@ describe.skipIf(!requireBinaries('go'))('Helm chart charts/foresight (rendered b
 
     test('tls.type certManager: a Certificate for the service names, its CA injected into the APIService', () => {
       const m = render({ values: { tls: { type: 'certManager' } } }).manifests;
-      const certificate = find(m, 'Certificate');
-      expect(obj(certificate['spec'])).toMatchObject({ secretName: 'foresight-serving-cert', issuerRef: { name: 'foresight-selfsigned', kind: 'Issuer' } });
+      const certificate = find(m, 'Certificate', 'foresight-serving-cert');
+      expect(obj(certificate['spec'])).toMatchObject({ secretName: 'foresight-serving-cert', issuerRef: { name: 'foresight-ca', kind: 'Issuer' } });
       expect(obj(certificate['spec'])['dnsNames']).toContain('foresight.monitoring.svc');
       expect(find(m, 'APIService').metadata.annotations).toEqual({ 'cert-manager.io/inject-ca-from': 'monitoring/foresight-serving-cert' });
       expect(obj(find(m, 'APIService')['spec'])['caBundle']).toBeUndefined();
       expect(m.some((x) => x.kind === 'Secret')).toBe(false);
       const withIssuer = render({ values: { tls: { type: 'certManager', certManager: { issuerRef: { name: 'corp-ca', kind: 'ClusterIssuer', group: 'cert-manager.io' } } } } }).manifests;
-      expect(withIssuer.some((x) => x.kind === 'Issuer')).toBe(false);
+      expect(withIssuer.filter((x) => x.kind === 'Issuer' || x.kind === 'Certificate').map((x) => x.metadata.name)).toEqual(['foresight-serving-cert']);
       expect(obj(find(withIssuer, 'Certificate')['spec'])['issuerRef']).toEqual({ name: 'corp-ca', kind: 'ClusterIssuer', group: 'cert-manager.io' });
     });
 

@@ -59,7 +59,11 @@ function checkTrigger(trigger: Trigger): void {
     case 'prometheus': {
       const query = m['query'] ?? '';
       let broken = false;
-      parser.parse(query).iterate({ enter: (node) => void (node.type.isError && (broken = true)) });
+      parser.parse(query).iterate({
+        enter: (node) => {
+          if (node.type.isError) broken = true;
+        },
+      });
       expect(broken, `query does not parse: ${query}`).toBe(false);
       // It selects the published series with published label values, aggregated to one element.
       expect(query).toMatch(new RegExp(`^max\\(${metricCatalog.predictedQueueDepth.name}\\{queue="orders",horizon="(15m|1h)",quantile="(0\\.1|0\\.5|0\\.9)"\\}\\)$`));

@@ -100,7 +100,9 @@ export function parseManifests(text: string): Manifest[] {
     if (doc.errors.length > 0) throw new Error(`rendered YAML does not parse: ${doc.errors.map((e) => e.message).join('; ')}`);
     const value: unknown = doc.toJSON();
     if (value === null || value === undefined) continue;
-    const source = /# Source: (\S+)/.exec(doc.commentBefore ?? '')?.[1] ?? /# Source: (\S+)/.exec(String(doc.contents?.commentBefore ?? ''))?.[1] ?? 'unknown';
+    // The yaml parser keeps a comment's text without its "#".
+    const header = /^#?\s*Source: (\S+)/m;
+    const source = header.exec(doc.commentBefore ?? '')?.[1] ?? header.exec(String(doc.contents?.commentBefore ?? ''))?.[1] ?? 'unknown';
     out.push({ ...(value as Manifest), source });
   }
   return out;

@@ -6,28 +6,45 @@
 import { APIService } from 'kubernetes-models/apiregistration.k8s.io/v1';
 import { Deployment } from 'kubernetes-models/apps/v1';
 import { HorizontalPodAutoscaler } from 'kubernetes-models/autoscaling/v2';
+import { NetworkPolicy } from 'kubernetes-models/networking.k8s.io/v1';
 import { PodDisruptionBudget } from 'kubernetes-models/policy/v1';
 import { ClusterRole, ClusterRoleBinding, Role, RoleBinding } from 'kubernetes-models/rbac.authorization.k8s.io/v1';
 import { ConfigMap, Secret, Service, ServiceAccount } from 'kubernetes-models/v1';
 import { PrometheusRule, ServiceMonitor } from '@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1';
 import { z } from 'zod';
 import type { Manifest } from './helm-lite.js';
+import { messageOf } from '../../src/core/index.js';
 
 /** Throws with the schema's message when the object is invalid. */
 type Validate = (manifest: unknown) => void;
 
 // cert-manager publishes no kubernetes-models package; these zod schemas hold the fields the chart writes.
 const certManagerMeta = z.strictObject({ name: z.string().min(1), namespace: z.string().min(1), labels: z.record(z.string(), z.string()) });
-const issuerSchema = z.strictObject({ apiVersion: z.literal('cert-manager.io/v1'), kind: z.literal('Issuer'), metadata: certManagerMeta, spec: z.strictObject({ selfSigned: z.strictObject({}) }) });
+// Issuer: a self-signed one, or a CA Issuer backed by a CA Certificate's Secret (cert-manager.io/v1).
+const issuerSchema = z.strictObject({
+  apiVersion: z.literal('cert-manager.io/v1'),
+  kind: z.literal('Issuer'),
+  metadata: certManagerMeta,
+  spec: z.union([z.strictObject({ selfSigned: z.strictObject({}) }), z.strictObject({ ca: z.strictObject({ secretName: z.string().min(1) }) })]),
+});
+const goDuration = z.string().regex(/^(\d+(ms|s|m|h))+$/);
+// cert-manager's KeyUsage values (the ones a serving certificate may name).
+const keyUsage = z.enum(['signing', 'digital signature', 'content commitment', 'key encipherment', 'key agreement', 'data encipherment', 'cert sign', 'crl sign', 'encipher only', 'decipher only', 'any', 'server auth', 'client auth']);
 const certificateSchema = z.strictObject({
   apiVersion: z.literal('cert-manager.io/v1'),
   kind: z.literal('Certificate'),
   metadata: certManagerMeta,
   spec: z.strictObject({
+    isCA: z.boolean().optional(),
     secretName: z.string().min(1),
-    duration: z.string().regex(/^(\d+(ms|s|m|h))+$/),
+    duration: goDuration,
+    renewBefore: goDuration.optional(),
+    privateKey: z
+      .strictObject({ rotationPolicy: z.enum(['Never', 'Always']).optional(), algorithm: z.enum(['RSA', 'ECDSA', 'Ed25519']).optional(), size: z.number().int().optional(), encoding: z.enum(['PKCS1', 'PKCS8']).optional() })
+      .optional(),
+    usages: z.array(keyUsage).optional(),
     commonName: z.string().min(1).max(64),
-    dnsNames: z.array(z.string().min(1)).min(1),
+    dnsNames: z.array(z.string().min(1)).min(1).optional(),
     issuerRef: z.strictObject({ name: z.string().min(1), kind: z.enum(['Issuer', 'ClusterIssuer']), group: z.literal('cert-manager.io').optional() }),
   }),
 });
@@ -51,6 +68,7 @@ export const validators: Readonly<Record<string, Validate>> = {
   'rbac.authorization.k8s.io/v1/Role': (m) => new Role(m as ConstructorParameters<typeof Role>[0]).validate(),
   'rbac.authorization.k8s.io/v1/RoleBinding': (m) => new RoleBinding(m as ConstructorParameters<typeof RoleBinding>[0]).validate(),
   'apiregistration.k8s.io/v1/APIService': (m) => new APIService(m as ConstructorParameters<typeof APIService>[0]).validate(),
+  'networking.k8s.io/v1/NetworkPolicy': (m) => new NetworkPolicy(m as ConstructorParameters<typeof NetworkPolicy>[0]).validate(),
   'policy/v1/PodDisruptionBudget': (m) => new PodDisruptionBudget(m as ConstructorParameters<typeof PodDisruptionBudget>[0]).validate(),
   'autoscaling/v2/HorizontalPodAutoscaler': (m) => new HorizontalPodAutoscaler(m as ConstructorParameters<typeof HorizontalPodAutoscaler>[0]).validate(),
   'monitoring.coreos.com/v1/ServiceMonitor': (m) => new ServiceMonitor(m as ConstructorParameters<typeof ServiceMonitor>[0]).validate(),
@@ -67,7 +85,7 @@ export function validateManifest(manifest: Manifest | { readonly apiVersion: str
   try {
     validate(object);
   } catch (error) {
-    throw new Error(`${object.kind} ${object.metadata.name}: ${error instanceof Error ? error.message : String(error)}`);
+    throw new Error(`${object.kind} ${object.metadata.name}: ${messageOf(error)}`);
   }
 }
 
@@ -107,6 +125,9 @@ const known: Readonly<Record<string, readonly string[]>> = {
   servicePort: ['name', 'protocol', 'appProtocol', 'port', 'targetPort', 'nodePort'],
   apiServiceSpec: ['service', 'group', 'version', 'insecureSkipTLSVerify', 'caBundle', 'groupPriorityMinimum', 'versionPriority'],
   pdbSpec: ['minAvailable', 'maxUnavailable', 'selector', 'unhealthyPodEvictionPolicy'],
+  networkPolicySpec: ['podSelector', 'ingress', 'egress', 'policyTypes'],
+  ingressRule: ['from', 'ports'],
+  egressRule: ['to', 'ports'],
 };
 
 type Json = Record<string, unknown>;
@@ -143,6 +164,11 @@ export function unknownFields(manifest: Manifest): string[] {
   }
   if (manifest.kind === 'APIService') check(spec, 'apiServiceSpec', 'spec');
   if (manifest.kind === 'PodDisruptionBudget') check(spec, 'pdbSpec', 'spec');
+  if (manifest.kind === 'NetworkPolicy') {
+    check(spec, 'networkPolicySpec', 'spec');
+    for (const [i, rule] of asArray(spec['ingress']).entries()) check(rule, 'ingressRule', `spec.ingress[${i}]`);
+    for (const [i, rule] of asArray(spec['egress']).entries()) check(rule, 'egressRule', `spec.egress[${i}]`);
+  }
   return out;
 }
 
@@ -150,7 +176,9 @@ export function unknownFields(manifest: Manifest): string[] {
 export function selectorLabelMaps(value: unknown, path = ''): { readonly path: string; readonly labels: Json }[] {
   const out: { path: string; labels: Json }[] = [];
   if (Array.isArray(value)) {
-    value.forEach((item, i) => out.push(...selectorLabelMaps(item, `${path}[${i}]`)));
+    value.forEach((item, i) => {
+      out.push(...selectorLabelMaps(item, `${path}[${i}]`));
+    });
     return out;
   }
   for (const [key, child] of Object.entries(asObject(value))) {

@@ -129,7 +129,7 @@ ${off(['worker_processes', 'api_instances', 'batch_processors', 'ml_workers', 'd
           name: `${panel.title.replace('$queue', queue)} / ${target.refId}`,
           pendingReason: pending[panel.title]?.[target.refId],
           dependsOnTimeOfDay: timeOfDayDependent[panel.title]?.[target.refId] !== undefined,
-          expr: substituteVariables(target.expr, { ...intervalVariables, job: jobs, queue, horizon: '15m' }),
+          expr: substituteVariables(target.expr, { ...intervalVariables, cluster: '.*', namespace: '.*', job: jobs, queue, horizon: '15m' }),
         })),
       ),
     );

@@ -11,8 +11,10 @@ export const root = join(import.meta.dirname, '..', '..');
 export const dashboardPath = join(root, 'dashboards', 'foresight.json');
 
 /** The datasource reference every panel and target must use: the one templated datasource. */
+// biome-ignore lint/suspicious/noTemplateCurlyInString: Grafana's variable syntax, not a template literal.
 export const templatedDatasource = { type: 'prometheus', uid: '${datasource}' } as const;
 
+// biome-ignore lint/suspicious/noTemplateCurlyInString: Grafana's variable syntax, not a template literal.
 const datasourceRef = z.strictObject({ type: z.literal('prometheus'), uid: z.literal('${datasource}') });
 const gridPos = z.strictObject({
   h: z.number().int().positive(),

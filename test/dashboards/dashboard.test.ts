@@ -14,7 +14,7 @@ const targets = panels.flatMap((panel) => panel.targets.map((target) => ({ panel
 const catalogNames = new Set(Object.values(metricCatalog).flatMap(exposedNames));
 const recorded = outputRecordingRules();
 /** Values for every variable the dashboard defines, as Grafana would substitute them. */
-const variableValues = { ...intervalVariables, datasource: 'prometheus', job: 'foresight', queue: '.+', horizon: '15m' };
+const variableValues = { ...intervalVariables, datasource: 'prometheus', cluster: '.*', namespace: '.*', job: 'foresight', queue: '.+', horizon: '15m' };
 
 describe('the Grafana dashboard', () => {
   it('has a stable identity and a pinned schema version', () => {
@@ -34,6 +34,22 @@ describe('the Grafana dashboard', () => {
     expect(queue).toMatchObject({ type: 'query', multi: true, includeAll: true, allValue: '.+' });
     expect(dashboard.templating.list.map((v) => v.name)).toEqual(expect.arrayContaining(['datasource', 'job', 'queue', 'horizon']));
     expect(new Set(dashboard.templating.list.map((v) => v.name)).size).toBe(dashboard.templating.list.length);
+  });
+
+  it('narrows by cluster, then namespace, then job, and every query selects by all three', () => {
+    const byName = new Map(dashboard.templating.list.map((v) => [v.name, v]));
+    expect(dashboard.templating.list.map((v) => v.name).slice(0, 4)).toEqual(['datasource', 'cluster', 'namespace', 'job']);
+    // All is ".*", which also matches series without the label: a single cluster without a cluster label works as is.
+    for (const name of ['cluster', 'namespace']) expect(byName.get(name)).toMatchObject({ type: 'query', multi: true, includeAll: true, allValue: '.*' });
+    const scope = 'cluster=~"$cluster",namespace=~"$namespace",job=~"$job"';
+    expect(byName.get('namespace')).toMatchObject({ definition: 'label_values(foresight_build_info{cluster=~"$cluster"}, namespace)' });
+    expect(byName.get('job')).toMatchObject({ definition: 'label_values(foresight_build_info{cluster=~"$cluster",namespace=~"$namespace"}, job)' });
+    for (const v of dashboard.templating.list) if (v.type === 'query' && !['cluster', 'namespace', 'job'].includes(v.name)) expect(v.definition).toContain(`{${scope}`);
+    for (const { panel, target } of targets) {
+      const selectors = [...target.expr.matchAll(/[a-z_:]+\{([^}]*)\}/g)].map((m) => m[1]!);
+      expect(selectors.length, panel.title).toBeGreaterThan(0);
+      for (const selector of selectors) expect(selector.startsWith(scope), `${panel.title}: ${target.expr}`).toBe(true);
+    }
   });
 
   it('has unique panel ids, a unit on every panel and no overlapping panels', () => {

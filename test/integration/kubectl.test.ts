@@ -11,7 +11,6 @@
  *   (the X-Remote-* path itself is tested with Node's HTTPS client in test/unit/api).
  * - local mode: nothing configured; the generated kubeconfig is all kubectl needs.
  */
-import { execFile } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -19,27 +18,9 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import type { ExternalMetricsServer } from '../../src/api/extension-server/index.js';
 import { ManualClock } from '../support/manual-clock.js';
 import { requireBinaries } from '../support/binaries.js';
+import { kubectl } from '../support/kubectl.js';
 import { anomaly, decision, makeSnapshot, storeOf } from '../unit/publish/external-metrics/snapshot-fixture.js';
-import { call, configFromYaml, makeTestPki, startServer, type TestPki } from '../unit/api/external-metrics-harness.js';
-
-interface Run {
-  readonly code: number;
-  readonly stdout: string;
-  readonly stderr: string;
-}
-
-/** Runs kubectl with no stdin, a private cache and home, and only the given KUBECONFIG. */
-function kubectl(args: readonly string[], options: { readonly home: string; readonly kubeconfig?: string }): Promise<Run> {
-  return new Promise((resolve) => {
-    const child = execFile(
-      'kubectl',
-      [`--cache-dir=${join(options.home, `cache-${Math.random().toString(36).slice(2)}`)}`, ...args],
-      { timeout: 20_000, env: { PATH: process.env['PATH'] ?? '', HOME: options.home, KUBECONFIG: options.kubeconfig ?? '/dev/null' } },
-      (error, stdout, stderr) => resolve({ code: error === null ? 0 : typeof error.code === 'number' ? error.code : 1, stdout, stderr }),
-    );
-    child.stdin?.end();
-  });
-}
+import { call, configFromYaml, kubectlFlags, makeTestPki, startServer, type TestPki } from '../unit/api/external-metrics-harness.js';
 
 const clock = new ManualClock(Date.UTC(2026, 10, 2, 12, 0, 15));
 const store = storeOf(
@@ -74,7 +55,7 @@ externalMetrics:
   clientCAFile: ${pki.frontProxyCA.certFile}
 `);
     server = await startServer({ config, store, clock });
-    flags = [`--server=${server.url}`, `--certificate-authority=${pki.servingCA.certFile}`, `--client-certificate=${pki.frontProxyClient.certFile}`, `--client-key=${pki.frontProxyClient.keyFile}`];
+    flags = kubectlFlags(pki, server.url);
   });
   afterAll(async () => {
     await server?.stop();

@@ -48,7 +48,10 @@ describe('foresight serve (a real process)', () => {
     writeFileSync(config, `externalMetrics: { port: 0, pkiDir: ${JSON.stringify(join(dir, 'pki'))} }\nkeda: { grpc: { port: 0 } }\nscaling: { modelPath: ${JSON.stringify(join(dir, 'models'))} }\n`);
     child = spawn(tsx, [main, 'serve', '--config', config], { env: { ...process.env, PORT: '0', LOG_LEVEL: 'info' }, stdio: ['ignore', 'pipe', 'pipe'] });
     const lines: Record<string, unknown>[] = [];
-    const serving = await waitForLine(child, (l) => (lines.push(l), l['msg'] === 'foresight is serving'), 30_000);
+    const serving = await waitForLine(child, (l) => {
+      lines.push(l);
+      return l['msg'] === 'foresight is serving';
+    }, 30_000);
     const external = lines.find((l) => l['msg'] === 'external metrics API listening');
     expect(external?.['authMode']).toBe('local');
     const kubeconfig = external?.['kubeconfig'] as string;
@@ -86,7 +89,7 @@ describe('foresight serve (a real process)', () => {
     const file = join(dir, 'bad.yaml');
     writeFileSync(file, 'scaling:\n  monitoringInterval: soon\n');
     const result = spawnSync(tsx, [main, 'serve', '--config', file], { encoding: 'utf8', env: { ...process.env, PORT: '0' } });
-    expect(result.status).toBe(2);
+    expect(result.status).toBe(1);
     expect(result.stderr).toContain('refusing to start');
     expect(result.stderr).toContain('bad.yaml: scaling.monitoringInterval');
   });

@@ -71,6 +71,24 @@ Do not edit: change the source files, then run
         runbook_url: https://github.com/foresight-autoscaler/foresight/blob/main/docs/runbooks.md#alert-foresightdecisionsflapping
 - name: foresight-service.alerts
   rules:
+    - alert: ForesightDown
+      expr: absent(up{job="foresight"} == 1)
+      for: 5m
+      labels:
+        severity: critical
+      annotations:
+        summary: No Foresight replica is being scraped.
+        description: 'Prometheus has not scraped any target of the job "foresight" successfully for 5 minutes: Foresight is down, crash-looping or unreachable. HPAs and KEDA triggers reading its metrics hold their replicas, and its other alerts cannot fire.'
+        runbook_url: https://github.com/foresight-autoscaler/foresight/blob/main/docs/runbooks.md#alert-foresightdown
+    - alert: ForesightConfigReloadFailing
+      expr: max_over_time(foresight_config_last_reload_successful[5m]) == 0
+      for: 10m
+      labels:
+        severity: warning
+      annotations:
+        summary: Foresight refused its changed configuration.
+        description: Foresight on {{ "{{" }} $labels.instance }} refused the last change to its configuration file and has kept running on the previous configuration for 10 minutes. The edit is not in effect; the error log names the file, the key and what was expected.
+        runbook_url: https://github.com/foresight-autoscaler/foresight/blob/main/docs/runbooks.md#alert-foresightconfigreloadfailing
     - alert: ForesightForecastStale
       expr: foresight_snapshot_stale == 1
       for: 5m
@@ -89,6 +107,15 @@ Do not edit: change the source files, then run
         summary: Foresight's queries to Prometheus are failing.
         description: "{{ "{{" }} $value | humanizePercentage }} of the queries Foresight on {{ "{{" }} $labels.instance }} sent to its metric source failed over the last 5 minutes (threshold 5%). Inputs are skipped and forecasts go stale if it continues."
         runbook_url: https://github.com/foresight-autoscaler/foresight/blob/main/docs/runbooks.md#alert-foresightsourcequeriesfailing
+    - alert: ForesightScalingRulesRefused
+      expr: foresight_scaling_rules_last_reload_successful == 0
+      for: 5m
+      labels:
+        severity: warning
+      annotations:
+        summary: Foresight refuses its new scaling rules.
+        description: Foresight on {{ "{{" }} $labels.instance }} refused the scaling rules of its current configuration for 5 minutes; the previous rules keep deciding. GET /scaling/status (scaling.rules.lastError) and the error log name the file, the rule and the problem.
+        runbook_url: https://github.com/foresight-autoscaler/foresight/blob/main/docs/runbooks.md#alert-foresightscalingrulesrefused
     - alert: ForesightModelTrainingFailing
       expr: max without (instance, pod) (foresight_forecast_model_info{fallback!=""}) == 1
       for: 1h

@@ -163,8 +163,12 @@ owns (ports, certificate files, KEDA switches, the model folder) set from the ch
 {{- end }}
 {{- $_ := set $grpc "tls" $grpcTls }}
 {{- end }}
+{{- $server := dict "port" (int .Values.ports.http) }}
+{{- if .Values.httpAuth.tokenSecret }}
+{{- $_ := set $server "auth" (dict "bearerTokenFile" "/var/run/foresight-http-token/token" "scope" .Values.httpAuth.scope) }}
+{{- end }}
 {{- $managed := dict
-  "server" (dict "port" (int .Values.ports.http))
+  "server" $server
   "externalMetrics" (dict
     "port" (int .Values.ports.https)
     "tls" (dict "certFile" "/var/run/serving-cert/tls.crt" "keyFile" "/var/run/serving-cert/tls.key"))
@@ -172,6 +176,12 @@ owns (ports, certificate files, KEDA switches, the model folder) set from the ch
     "metricsApi" (dict "enabled" .Values.keda.metricsApi.enabled)
     "grpc" $grpc)
   "scaling" (dict "modelPath" "/var/lib/foresight/models") }}
+{{- if .Values.scalingRules }}
+{{- $_ := set $managed "decisions" (dict "rulesFile" "/etc/foresight/scaling.rules.yaml") }}
+{{- end }}
+{{- if include "foresight.prometheusCA" . }}
+{{- $_ := set $managed "source" (dict "prometheus" (dict "tls" (dict "caFile" "/var/run/prometheus-ca/ca.crt"))) }}
+{{- end }}
 {{- toYaml (mergeOverwrite (deepCopy (.Values.config | default dict)) $managed) }}
 {{- end }}
 
@@ -198,4 +208,11 @@ exactly the objects its configuration names (docs/actuation.md "RBAC").
 {{- end }}
 {{- end }}
 {{- toJson $byNamespace }}
+{{- end }}
+
+{{/*
+foresight.prometheusCA is "true" when prometheusCA names a Secret or a ConfigMap.
+*/}}
+{{- define "foresight.prometheusCA" -}}
+{{- if or .Values.prometheusCA.secretName .Values.prometheusCA.configMapName }}true{{ end }}
 {{- end }}

@@ -13,7 +13,7 @@
  *   certificates and a kubeconfig are generated under externalMetrics.pkiDir, and only that client
  *   certificate is accepted. Secure by default, and `kubectl` works at once.
  */
-import { X509Certificate } from 'node:crypto';
+import type { X509Certificate } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
@@ -201,7 +201,10 @@ export async function loadAuthMaterial(section: ExternalMetricsConfig, context: 
     }
     if (fromCluster?.requestHeader !== undefined && requestHeader === undefined) {
       const rh = fromCluster.requestHeader;
-      requestHeader = requestHeaderFrom(parseBundle(rh.clientCAPem, 'requestheader-client-ca-file of kube-system/extension-apiserver-authentication'), rh);
+      // The cluster knows its aggregator's name; when it lists none (kube-apiserver then accepts any
+      // certificate from the front-proxy CA), the configured names apply, front-proxy-client by default.
+      const allowedNames = rh.allowedNames.length > 0 ? rh.allowedNames : section.requestHeader.allowedNames;
+      requestHeader = requestHeaderFrom(parseBundle(rh.clientCAPem, 'requestheader-client-ca-file of kube-system/extension-apiserver-authentication'), { ...rh, allowedNames });
       caPems.push(rh.clientCAPem);
       digestParts.push(JSON.stringify(rh));
     }
@@ -211,6 +214,8 @@ export async function loadAuthMaterial(section: ExternalMetricsConfig, context: 
     caPems.push(context.localPki.ca.certPem);
     digestParts.push(context.localPki.ca.certPem);
   }
+  // Names and headers count too: a reload that changes only them must apply.
+  if (requestHeader !== undefined) digestParts.push(JSON.stringify({ ...requestHeader, clientCAs: requestHeader.clientCAs.length }));
   return {
     serving,
     caPems,

@@ -52,7 +52,7 @@ export function renderWebPage(options: WebPageOptions): string {
   </section>
   <section aria-labelledby="accuracy-title">
     <h2 id="accuracy-title">Model accuracy</h2>
-    <p class="hint">Backtest of each model on the recent history at the first horizon. Accuracy is 100 × (1 − WAPE); MASE below 1 beats the seasonal-naive forecast; coverage is the share of actual values inside the p10–p90 band (80 % is ideal).</p>
+    <p class="hint">Backtest of each model on the recent history at the first horizon. Accuracy is 100 × max(0, 1 − Σ|y − ŷ| / Σ max(|y|, s)), s the series' seasonal-naive MAE: 100 × (1 − WAPE) on a busy series, never below 0 on a mostly empty queue (the measure of scaling_prediction_accuracy_percent); MASE below 1 beats the seasonal-naive forecast; coverage is the share of actual values inside the p10–p90 band (80 % is ideal).</p>
     <div id="accuracy"></div>
   </section>
 </main>

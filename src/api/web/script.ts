@@ -7,7 +7,7 @@
  * reaches the page through `textContent` or an SVG attribute, never as markup. It avoids template
  * literals so that it can live in this TypeScript template string unescaped.
  */
-export const webScript = String.raw`'use strict';
+export const webScript = `'use strict';
 (function () {
   var SVG_NS = 'http://www.w3.org/2000/svg';
   var body = document.body;

@@ -1,5 +1,5 @@
 import type * as Tf from '@tensorflow/tfjs';
-import { err, ok } from '../../core/index.js';
+import { err, messageOf, ok } from '../../core/index.js';
 import type { Result } from '../../core/index.js';
 import { maseScale } from '../accuracy.js';
 import { applyNormalization, buildFeatureColumns, buildWindows, carryForward, fitNormalization, targetScaleOf, windowOrigins } from '../features/index.js';
@@ -338,7 +338,7 @@ export async function trainGlobalLstm(
     });
   } catch (error) {
     model.dispose();
-    return err({ reason: 'invalid_spec', message: `lstm: training failed: ${error instanceof Error ? error.message : String(error)}` });
+    return err({ reason: 'invalid_spec', message: `lstm: training failed: ${messageOf(error)}` });
   } finally {
     x.dispose();
     y.dispose();
@@ -387,7 +387,7 @@ async function loadNetwork(tf: TfModule, artifacts: LstmArtifacts, o: LstmOption
       }),
     );
   } catch (error) {
-    return err({ reason: 'corrupt', message: `the model does not load: ${error instanceof Error ? error.message : String(error)}` });
+    return err({ reason: 'corrupt', message: `the model does not load: ${messageOf(error)}` });
   }
   const input = model.inputs[0]?.shape ?? [];
   const output = model.outputs[0]?.shape ?? [];

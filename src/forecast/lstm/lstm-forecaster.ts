@@ -1,5 +1,5 @@
 import type * as Tf from '@tensorflow/tfjs';
-import { err, ok } from '../../core/index.js';
+import { err, messageOf, ok } from '../../core/index.js';
 import type { Result } from '../../core/index.js';
 import {
   applyNormalization,
@@ -95,7 +95,7 @@ export async function trainLstm(
     });
   } catch (error) {
     model.dispose();
-    return err({ reason: 'invalid_spec', message: `lstm: training failed: ${error instanceof Error ? error.message : String(error)}` });
+    return err({ reason: 'invalid_spec', message: `lstm: training failed: ${messageOf(error)}` });
   } finally {
     x.dispose();
     y.dispose();
@@ -174,7 +174,7 @@ export async function restoreLstm(artifacts: LstmArtifacts, meta: LstmMeta, back
       }),
     );
   } catch (error) {
-    return err({ reason: 'corrupt', message: `the model does not load: ${error instanceof Error ? error.message : String(error)}` });
+    return err({ reason: 'corrupt', message: `the model does not load: ${messageOf(error)}` });
   }
   const input = model.inputs[0]?.shape ?? [];
   const output = model.outputs[0]?.shape ?? [];

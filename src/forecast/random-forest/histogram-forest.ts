@@ -1,3 +1,4 @@
+import { median } from 'simple-statistics';
 import { randomIndex, seededRandom } from '../seeded-random.js';
 
 /**
@@ -65,12 +66,9 @@ function binOf(edges: Float64Array, value: number): number {
   return low;
 }
 
+/** The median (simple-statistics), 0 for no values. */
 function medianOf(values: Float64Array): number {
-  const n = values.length;
-  if (n === 0) return 0;
-  const sorted = values.sort();
-  const middle = n >> 1;
-  return n % 2 === 1 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
+  return values.length === 0 ? 0 : median(Array.from(values));
 }
 
 /**

@@ -1,3 +1,4 @@
+import { median } from 'simple-statistics';
 import { RandomForestRegression } from 'ml-random-forest';
 import { err, ok } from '../../core/index.js';
 import type { Resource, Result } from '../../core/index.js';
@@ -107,11 +108,9 @@ function featureRow(atMs: number, replicas: number, cpuPercent: number | undefin
   return [hourSin, hourCos, dowSin, dowCos, replicas, cpuPercent ?? -1];
 }
 
-function median(values: readonly number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const n = sorted.length;
-  if (n === 0) return Number.NaN;
-  return n % 2 === 1 ? sorted[n >> 1]! : (sorted[n / 2 - 1]! + sorted[n / 2]!) / 2;
+/** The median, NaN for no values (simple-statistics throws). */
+function medianOrNaN(values: readonly number[]): number {
+  return values.length === 0 ? Number.NaN : median(values);
 }
 
 /**
@@ -176,14 +175,14 @@ export function trainResourceOptimizer(
     resource,
     samples: usable.length,
     saturatedSamples: saturated.length,
-    medianCapacityPerReplica: median(labels),
+    medianCapacityPerReplica: medianOrNaN(labels),
     targetsKeptShare: usable.length > 0 ? kept.length / usable.length : Number.NaN,
     recommend(predictedLoad, atMs, range, confidenceThreshold, cpuPercent) {
       const low = Math.max(1, Math.ceil(range.min));
       const high = Math.max(low, Math.floor(range.max));
       const candidates = Array.from({ length: high - low + 1 }, (_, i) => low + i);
       const perTree = forest.predictionValues(candidates.map((r) => featureRow(atMs, r, cpuPercent))).to2DArray();
-      const capacities = perTree.map((trees) => median(trees));
+      const capacities = perTree.map((trees) => medianOrNaN(trees));
       const needed = Math.max(0, predictedLoad) * headroom;
       let index = capacities.findIndex((capacity, i) => candidates[i]! * capacity >= needed);
       const reasons: ResourceRecommendationReason[] = ['learned_capacity'];

@@ -2,18 +2,20 @@
  * Authentication of external-metrics requests, in the order and with the rules of Kubernetes'
  * delegated authentication for extension API servers:
  *
- * 1. Front proxy: a client certificate that chains to the request-header CA, with a common name in
- *    the allowed names (any, when the list is empty). Only then are `X-Remote-User`,
- *    `X-Remote-Group`, `X-Remote-Extra-*` and `X-Remote-Uid` read. A proxy certificate without a
- *    user header authenticates nothing by itself (the next steps still apply).
- * 2. Client certificate: a certificate that chains to the client CA is the user `CN` in groups `O`.
+ * 1. Front proxy: a client certificate whose leaf verifies by signature against the request-header
+ *    CA alone (chain-verification.ts), with a common name in the allowed names (any, when the
+ *    list is empty). Only then are `X-Remote-User`, `X-Remote-Group`, `X-Remote-Extra-*` and
+ *    `X-Remote-Uid` read. A proxy certificate without a user header authenticates nothing by
+ *    itself (the next steps still apply).
+ * 2. Client certificate: a leaf that verifies by signature against the client CA alone is the
+ *    user `CN` in groups `O`; X-Remote-* headers are ignored.
  * 3. Bearer token: checked with a TokenReview, when one is configured.
  * 4. Anything else is anonymous, and refused (401).
  */
 import { failureMessage } from './messages.js';
 import type { AuthenticationMethod, UserInfo } from './identity.js';
 import type { TokenReviewer } from './reviews.js';
-import { chainsTo, leafIdentity, type PeerCertificateInfo, type RequestHeaderSettings, type TrustSettings } from './trust.js';
+import { leafIdentity, type PeerCertificateInfo, type RequestHeaderSettings, type TrustSettings, verifyPeer } from './trust.js';
 
 /** Request headers as Node's `headersDistinct` gives them: lowercase names, every value kept. */
 export type DistinctHeaders = Readonly<Record<string, readonly string[] | undefined>>;
@@ -39,6 +41,11 @@ export interface AuthenticatorOptions {
   readonly trust: () => TrustSettings;
   /** Present when bearer tokens are checked with a TokenReview. */
   readonly tokenReviewer?: TokenReviewer | undefined;
+  /**
+   * The time certificates' validity is checked at (default: the system clock). Not the service's
+   * clock, which may replay the past: the TLS layer and the client judge validity by wall time.
+   */
+  readonly wallClockMs?: () => number;
 }
 
 function firstValue(headers: DistinctHeaders, names: readonly string[]): string | undefined {
@@ -58,8 +65,9 @@ function extraKey(raw: string): string {
 }
 
 /** The user the front proxy vouches for, an error, or undefined when it names no user. */
-function fromRequestHeaders(request: AuthenticationRequest, settings: RequestHeaderSettings): { user: UserInfo } | { error: string } | undefined {
-  if (!chainsTo(request.peer, settings.clientCAs)) return undefined;
+function fromRequestHeaders(request: AuthenticationRequest, settings: RequestHeaderSettings, nowMs: number): { user: UserInfo } | { error: string } | undefined {
+  const verdict = verifyPeer(request.peer, settings.clientCAs, nowMs);
+  if (!verdict.ok) return verdict.signedByPool ? { error: `the front-proxy client certificate is refused: ${verdict.reason}` } : undefined;
   const { commonName } = leafIdentity(request.peer!);
   if (settings.allowedNames.length > 0 && (commonName === undefined || !settings.allowedNames.includes(commonName))) {
     return { error: `the front-proxy client certificate CN ${JSON.stringify(commonName ?? '')} is not one of the allowed names (${settings.allowedNames.join(', ')})` };
@@ -79,10 +87,10 @@ function fromRequestHeaders(request: AuthenticationRequest, settings: RequestHea
   return { user: { username, ...(uid === undefined ? {} : { uid }), groups, extra } };
 }
 
-function fromClientCertificate(request: AuthenticationRequest, clientCAs: TrustSettings['clientCAs']): UserInfo | { error: string } | undefined {
-  if (!chainsTo(request.peer, clientCAs)) return undefined;
-  const { commonName, organizations, clientAuth } = leafIdentity(request.peer!);
-  if (!clientAuth) return { error: 'the client certificate is not valid for client authentication (extendedKeyUsage)' };
+function fromClientCertificate(request: AuthenticationRequest, clientCAs: TrustSettings['clientCAs'], nowMs: number): UserInfo | { error: string } | undefined {
+  const verdict = verifyPeer(request.peer, clientCAs, nowMs);
+  if (!verdict.ok) return verdict.signedByPool ? { error: `the client certificate is refused: ${verdict.reason}` } : undefined;
+  const { commonName, organizations } = leafIdentity(request.peer!);
   if (commonName === undefined || commonName === '') return { error: 'the client certificate has no common name (CN) to use as the user name' };
   return { username: commonName, groups: organizations, extra: {} };
 }
@@ -94,16 +102,18 @@ const bearerPattern = /^Bearer\s+(\S+)\s*$/i;
  * connection; only a bearer token costs a (cached) TokenReview.
  */
 export function createAuthenticator(options: AuthenticatorOptions): Authenticator {
+  const wallClockMs = options.wallClockMs ?? Date.now;
   return {
     async authenticate(request) {
       const trust = options.trust();
+      const nowMs = wallClockMs();
       const problems: string[] = [];
       if (trust.requestHeader !== undefined) {
-        const proxied = fromRequestHeaders(request, trust.requestHeader);
+        const proxied = fromRequestHeaders(request, trust.requestHeader, nowMs);
         if (proxied !== undefined && 'user' in proxied) return { ok: true, user: proxied.user, method: 'front-proxy' };
         if (proxied !== undefined) problems.push(proxied.error);
       }
-      const certificateUser = fromClientCertificate(request, trust.clientCAs);
+      const certificateUser = fromClientCertificate(request, trust.clientCAs, nowMs);
       if (certificateUser !== undefined && 'username' in certificateUser) return { ok: true, user: certificateUser, method: 'client-certificate' };
       if (certificateUser !== undefined) problems.push(certificateUser.error);
 

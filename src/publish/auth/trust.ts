@@ -2,10 +2,12 @@
  * Which certificate authorities the external-metrics server trusts, and for what: client
  * certificates that authenticate as themselves (`clientCAs`, kube-apiserver's --client-ca-file),
  * and the front proxy whose X-Remote-* headers carry the user (`requestHeader`, the
- * --requestheader-* flags). The two roles are kept apart: a certificate from the client CA never
- * makes X-Remote-* headers trusted.
+ * --requestheader-* flags). The two roles are kept apart: a certificate is checked against each
+ * pool on its own, by signature, so a certificate from the client CA never makes X-Remote-*
+ * headers trusted, whatever else the client sends with it.
  */
 import type { X509Certificate } from 'node:crypto';
+import { type ChainVerdict, verifyClientCertificate } from './chain-verification.js';
 
 /** Front-proxy (aggregation layer) settings. Header names are lowercase, as Node delivers them. */
 export interface RequestHeaderSettings {
@@ -28,54 +30,51 @@ export interface TrustSettings {
 export interface PeerCertificateInfo {
   /** True when the TLS layer verified the chain against the CAs it was given (all of them). */
   readonly authorized: boolean;
-  /** The presented chain, leaf first. */
+  /** The presented chain, leaf first, as Node links it (by issuer name, not signature). */
   readonly chain: readonly X509Certificate[];
 }
 
-/** The extendedKeyUsage OID of TLS client authentication. */
-const clientAuthOid = '1.3.6.1.5.5.7.3.2';
-
-const anchorCache = new WeakMap<PeerCertificateInfo, Map<readonly X509Certificate[], boolean>>();
+const verdictCache = new WeakMap<PeerCertificateInfo, Map<readonly X509Certificate[], ChainVerdict>>();
 
 /**
- * True when the peer's verified chain ends at one of `anchors`. The TLS layer already checked the
- * chain and validity against the union of all trusted CAs; this tells which of them it chains to.
- * Results are remembered per connection (and per anchor list), since a connection's certificate
- * never changes.
+ * Whether the peer's leaf certificate verifies by signature against `anchors` ALONE, with the rest
+ * of its chain as untrusted intermediates (chain-verification.ts has the rules). The TLS layer
+ * must have accepted the chain too. `wallClockMs` is the time validity is checked at.
+ *
+ * A connection's certificate never changes, so the verdict is remembered per connection and per
+ * anchor list (a reload brings a new list): a keep-alive connection from the aggregator carries
+ * thousands of requests, and each then costs two comparisons. An accepted verdict is recomputed
+ * once the time leaves the span in which every certificate of its path is valid; a refusal holds
+ * for the connection's life (a client fixes its certificate on a new connection).
  */
-export function chainsTo(peer: PeerCertificateInfo | undefined, anchors: readonly X509Certificate[]): boolean {
-  if (peer === undefined || !peer.authorized || peer.chain.length === 0 || anchors.length === 0) return false;
-  let perPeer = anchorCache.get(peer);
+export function verifyPeer(peer: PeerCertificateInfo | undefined, anchors: readonly X509Certificate[], wallClockMs: number): ChainVerdict {
+  const leaf = peer?.chain[0];
+  if (peer === undefined || leaf === undefined) return { ok: false, signedByPool: false, reason: 'no client certificate was presented' };
+  if (anchors.length === 0) return { ok: false, signedByPool: false, reason: 'no CA is trusted for this role' };
+  let perPeer = verdictCache.get(peer);
   const cached = perPeer?.get(anchors);
-  if (cached !== undefined) return cached;
-  const result = peer.chain.some((certificate) =>
-    anchors.some((anchor) => certificate.fingerprint256 === anchor.fingerprint256 || (certificate.checkIssued(anchor) && certificate.verify(anchor.publicKey))),
-  );
+  if (cached !== undefined && (!cached.ok || (wallClockMs >= cached.validFromMs && wallClockMs <= cached.validUntilMs))) return cached;
+  let verdict = verifyClientCertificate(leaf, peer.chain.slice(1), anchors, { nowMs: wallClockMs });
+  if (verdict.ok && !peer.authorized) verdict = { ok: false, signedByPool: true, reason: 'the TLS layer did not accept the certificate chain' };
   if (perPeer === undefined) {
     perPeer = new Map();
-    anchorCache.set(peer, perPeer);
+    verdictCache.set(peer, perPeer);
   }
-  perPeer.set(anchors, result);
-  return result;
+  perPeer.set(anchors, verdict);
+  return verdict;
 }
 
-/** True when the leaf may be used for TLS client authentication (no extendedKeyUsage means any use). */
-export function allowsClientAuth(leaf: X509Certificate): boolean {
-  const usages = leaf.keyUsage as readonly string[] | undefined;
-  return usages === undefined || usages.length === 0 || usages.includes(clientAuthOid);
-}
-
-const leafCache = new WeakMap<PeerCertificateInfo, { readonly commonName: string | undefined; readonly organizations: readonly string[]; readonly clientAuth: boolean }>();
+const leafCache = new WeakMap<PeerCertificateInfo, { readonly commonName: string | undefined; readonly organizations: readonly string[] }>();
 
 /**
- * The leaf certificate's CN, O values and whether it allows client authentication, computed once per
- * connection (a keep-alive connection from the aggregator carries thousands of requests).
+ * The leaf certificate's CN and O values, computed once per connection (a keep-alive connection
+ * from the aggregator carries thousands of requests). Use only after {@link verifyPeer} accepted it.
  */
-export function leafIdentity(peer: PeerCertificateInfo): { readonly commonName: string | undefined; readonly organizations: readonly string[]; readonly clientAuth: boolean } {
+export function leafIdentity(peer: PeerCertificateInfo): { readonly commonName: string | undefined; readonly organizations: readonly string[] } {
   let identity = leafCache.get(peer);
   if (identity === undefined) {
     const leaf = peer.chain[0];
-    identity = leaf === undefined ? { commonName: undefined, organizations: [], clientAuth: false } : { ...subjectNames(leaf), clientAuth: allowsClientAuth(leaf) };
+    identity = leaf === undefined ? { commonName: undefined, organizations: [] } : subjectNames(leaf);
     leafCache.set(peer, identity);
   }
   return identity;

@@ -20,7 +20,7 @@
  * errors, and the 404 message says why. Values that are not finite are never serialised: an answer
  * that would contain one is refused with 503, so that the HPA holds instead of summing a partial list.
  */
-import { type Clock, err, formatDuration, ok, parseDurationSeconds, type Result } from '../../core/index.js';
+import { type Clock, err, formatDuration, ok, parseDurationSeconds, type Result, servableValue } from '../../core/index.js';
 import type { Snapshot } from '../../engine/index.js';
 import { compileExposure, type ExposureRule, type NamespaceAccess } from './exposure.js';
 import { externalMetricsGroupVersion, type ExternalMetricValue, type ExternalMetricValueList } from './k8s-types.js';
@@ -192,11 +192,11 @@ export function buildSnapshotIndex(snapshot: Snapshot, windowSeconds: number): S
       const horizon = formatDuration(f.horizonSeconds);
       horizons.add(horizon);
       for (const [quantile, field] of servedQuantiles) {
-        predicted.push(candidate('predicted_queue_depth', { queue: q.queue, horizon, quantile }, scope, f[field], timestamp, windowSeconds, predicted.length));
+        predicted.push(candidate('predicted_queue_depth', { queue: q.queue, horizon, quantile }, scope, servableValue(f.input, f[field]) ?? Number.NaN, timestamp, windowSeconds, predicted.length));
       }
     }
     const depth = q.current['depth'];
-    if (depth !== undefined) observed.push(candidate('queue_depth', { queue: q.queue }, scope, depth, timestamp, windowSeconds, observed.length));
+    if (depth !== undefined) observed.push(candidate('queue_depth', { queue: q.queue }, scope, servableValue({ kind: 'queue', queue: q.queue, metric: 'depth' }, depth) ?? Number.NaN, timestamp, windowSeconds, observed.length));
   }
   const replicas = snapshot.decisions.map((d, order) =>
     candidate('recommended_replicas', { resource: d.resource }, { kind: 'resource', name: d.resource }, d.recommendedReplicas, timestamp, windowSeconds, order),

@@ -10,12 +10,14 @@
  * well-formed quantity (decimal exponents, decimal and binary suffixes) and computes the milli
  * value exactly, rounding up as `MilliValue()` does.
  */
+import { maxServableMagnitude } from '../../core/index.js';
 
 /**
- * Largest magnitude served (9 × 10^12). It keeps `value × 1000` an exact integer in a double (below
- * 2^53), and is far inside the int64 milli value the HPA computes, so no answer can overflow there.
+ * Largest magnitude served: core's `maxServableMagnitude` (9 × 10^12), the bound every surface
+ * shares. It keeps `value × 1000` an exact integer in a double (below 2^53), and is far inside the
+ * int64 milli value the HPA computes, so no answer can overflow there.
  */
-export const maxQuantityMagnitude = 9e12;
+export const maxQuantityMagnitude = maxServableMagnitude;
 
 const decimalSuffixes = [
   ['E', 18n],

@@ -227,7 +227,7 @@ function documentResponse(document: PreparedDocument, request: RouteRequest, var
   const headers: Record<string, string> = { ...jsonHeaders, 'content-type': document.contentType, etag: document.etag };
   if (vary) headers['vary'] = 'Accept';
   // The aggregator revalidates /apis every minute with If-None-Match; 304 spares it the body.
-  if (request.ifNoneMatch !== undefined && request.ifNoneMatch.split(',').some((tag) => tag.trim() === document.etag)) {
+  if (request.ifNoneMatch?.split(',').some((tag) => tag.trim() === document.etag)) {
     return { status: 304, headers, body: '', metricLabel: 'discovery' };
   }
   return { status: 200, headers, body: document.body, metricLabel: 'discovery' };

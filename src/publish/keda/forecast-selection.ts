@@ -1,4 +1,4 @@
-import { err, formatDuration, ok, parseDurationSeconds, type Result } from '../../core/index.js';
+import { err, formatDuration, ok, parseDurationSeconds, type Result, servableValue } from '../../core/index.js';
 import type { QueueState, SeriesForecast, Snapshot } from '../../engine/index.js';
 
 /** The forecast quantiles Foresight publishes, as the `quantile` label writes them. */
@@ -174,17 +174,17 @@ export function readForecast(
           : `${parameters.horizon} ${formatDuration(selection.horizonSeconds)} is not a forecast horizon of queue ${quoteForMessage(selection.queue)}; horizons: ${horizons.join(', ')} (forecast.horizons)`,
     });
   }
-  const raw = forecast[quantileField[selection.quantile]];
-  if (!Number.isFinite(raw)) {
+  const raw = servableValue(forecast.input, forecast[quantileField[selection.quantile]]);
+  if (raw === undefined) {
     return err({
       kind: 'unavailable',
-      message: `the ${formatDuration(selection.horizonSeconds)} forecast of queue ${quoteForMessage(selection.queue)} at quantile ${selection.quantile} is not a number in the latest cycle`,
+      message: `the ${formatDuration(selection.horizonSeconds)} forecast of queue ${quoteForMessage(selection.queue)} at quantile ${selection.quantile} is not a servable number in the latest cycle`,
     });
   }
   const depth = queue.value.current['depth'];
   return ok({
     selection,
-    value: Math.max(0, raw),
+    value: raw,
     model: forecast.model,
     ...(forecast.fallbackReason === undefined ? {} : { fallbackReason: forecast.fallbackReason }),
     forecastForMs: forecast.originMs + forecast.horizonSeconds * 1000,

@@ -120,7 +120,9 @@ export function certificateWarnings(material: KedaTlsMaterial, nowMs: number): s
     else if (Date.parse(certificate.validFrom) > nowMs) warnings.push(`${what} is not valid before ${new Date(Date.parse(certificate.validFrom)).toISOString()}`);
   };
   check(material.serving, 'the serving certificate (keda.grpc.tls.certFile)');
-  material.clientCAs.forEach((ca, index) => check(ca, `client CA ${index + 1} (keda.grpc.tls.clientCAFile)`));
+  material.clientCAs.forEach((ca, index) => {
+    check(ca, `client CA ${index + 1} (keda.grpc.tls.clientCAFile)`);
+  });
   return warnings;
 }
 

@@ -10,7 +10,7 @@
  */
 import { createHash, createPrivateKey, generateKeyPairSync, type KeyObject, randomBytes, sign, X509Certificate } from 'node:crypto';
 import { isIP } from 'node:net';
-import { bitString, boolean, explicit, implicitPrimitive, octetString, oid, sequence, set, smallInteger, time, unsignedInteger, utf8String } from './der.js';
+import { bitString, boolean, explicit, implicitPrimitive, octetString, oid, readChildren, readElement, sequence, set, smallInteger, time, unsignedInteger, utf8String } from './der.js';
 
 /** Who a certificate is for. Client certificates carry the Kubernetes user in CN and groups in O. */
 export interface CertificateSubject {
@@ -125,37 +125,15 @@ function serialNumber(): Buffer {
   return bytes;
 }
 
-/** Reads one DER element at `offset`: tag, where its content starts and ends. */
-function readElement(der: Buffer, offset: number): { readonly tag: number; readonly start: number; readonly end: number } {
-  const tag = der[offset]!;
-  let length = der[offset + 1]!;
-  let start = offset + 2;
-  if (length & 0x80) {
-    const count = length & 0x7f;
-    length = 0;
-    for (let i = 0; i < count; i++) length = length * 256 + der[start + i]!;
-    start += count;
-  }
-  return { tag, start, end: start + length };
-}
-
 /**
  * The DER of a certificate's subject Name, exactly as encoded in it: a certificate it issues must
  * name its issuer with these very bytes for chain building to match.
  */
 export function subjectNameDer(certificate: X509Certificate): Buffer {
   const der = certificate.raw;
-  const tbs = readElement(der, readElement(der, 0).start);
-  let at = tbs.start;
-  const fields: { start: number; end: number; headerStart: number }[] = [];
-  while (at < tbs.end && fields.length < 7) {
-    const element = readElement(der, at);
-    fields.push({ start: element.start, end: element.end, headerStart: at });
-    at = element.end;
-  }
+  const fields = readChildren(der, readElement(der, readElement(der, 0).start));
   // version [0], serial, signature, issuer, validity, subject: the subject is the sixth field.
-  const hasVersion = der[fields[0]!.headerStart] === 0xa0;
-  const subject = fields[hasVersion ? 5 : 4];
+  const subject = fields[fields[0]?.tag === 0xa0 ? 5 : 4];
   if (subject === undefined) throw new RangeError('malformed certificate: no subject');
   return der.subarray(subject.headerStart, subject.end);
 }

@@ -1,8 +1,9 @@
 /**
- * A minimal DER (ASN.1 Distinguished Encoding Rules) writer: just the types an X.509 v3 certificate
- * needs. Node can sign and parse certificates but not write them; these few encoders, plus
- * node:crypto for keys and signatures, make a certificate without an external `openssl` binary
- * (which slim and distroless images lack).
+ * A minimal DER (ASN.1 Distinguished Encoding Rules) writer and reader: just the types an X.509 v3
+ * certificate needs. Node can sign and parse certificates but neither write them nor show every
+ * extension; these few encoders, plus node:crypto for keys and signatures, make a certificate
+ * without an external `openssl` binary (which slim and distroless images lack), and the readers
+ * give the extensions that chain verification needs (certificate-profile.ts).
  */
 
 /** Encodes a DER length (short form below 128, long form above). */
@@ -100,4 +101,71 @@ export function explicit(tagNumber: number, element: Buffer): Buffer {
 /** `[n]` IMPLICIT primitive: the content with a context-specific tag instead of its own. */
 export function implicitPrimitive(tagNumber: number, content: Buffer): Buffer {
   return tlv(0x80 | tagNumber, content);
+}
+
+/** One DER element inside a buffer: its tag byte, where its header starts, and its content's bounds. */
+export interface DerElement {
+  readonly tag: number;
+  readonly headerStart: number;
+  readonly start: number;
+  readonly end: number;
+}
+
+/**
+ * Reads the element at `offset`, which must end by `limit`.
+ *
+ * @throws RangeError on a truncated element, an indefinite or oversized length.
+ */
+export function readElement(der: Buffer, offset: number, limit = der.length): DerElement {
+  if (offset + 2 > limit) throw new RangeError(`malformed DER: element header at ${offset} runs past ${limit}`);
+  const tag = der[offset]!;
+  let length = der[offset + 1]!;
+  let start = offset + 2;
+  if (length & 0x80) {
+    const count = length & 0x7f;
+    if (count === 0 || count > 4 || start + count > limit) throw new RangeError(`malformed DER: bad length at ${offset + 1}`);
+    length = 0;
+    for (let i = 0; i < count; i++) length = length * 256 + der[start + i]!;
+    start += count;
+  }
+  if (start + length > limit) throw new RangeError(`malformed DER: element at ${offset} runs past ${limit}`);
+  return { tag, headerStart: offset, start, end: start + length };
+}
+
+/** The elements inside a constructed element (a SEQUENCE, SET or EXPLICIT tag), in order. */
+export function readChildren(der: Buffer, parent: DerElement): DerElement[] {
+  const children: DerElement[] = [];
+  for (let at = parent.start; at < parent.end; ) {
+    const child = readElement(der, at, parent.end);
+    children.push(child);
+    at = child.end;
+  }
+  return children;
+}
+
+/** The dotted form ("2.5.29.19") of an OBJECT IDENTIFIER's content. */
+export function decodeOid(content: Buffer): string {
+  if (content.length === 0) throw new RangeError('malformed DER: empty OBJECT IDENTIFIER');
+  const first = content[0]!;
+  const arcs: number[] = first < 80 ? [Math.floor(first / 40), first % 40] : [2, first - 80];
+  let value = 0;
+  for (const byte of content.subarray(1)) {
+    value = value * 128 + (byte & 0x7f);
+    if ((byte & 0x80) === 0) {
+      arcs.push(value);
+      value = 0;
+    }
+  }
+  return arcs.join('.');
+}
+
+/** Milliseconds since the epoch of a UTCTime (0x17) or GeneralizedTime (0x18) element in UTC ("…Z"). */
+export function decodeTime(der: Buffer, element: DerElement): number {
+  const text = der.toString('ascii', element.start, element.end);
+  const match = element.tag === 0x17 ? /^(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})Z$/.exec(text) : element.tag === 0x18 ? /^(\d{4})(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})Z$/.exec(text) : null;
+  if (match === null) throw new RangeError(`malformed DER: ${JSON.stringify(text)} is not a UTC certificate time`);
+  const [, y, mo, d, h, mi, s] = match.map(Number) as [number, number, number, number, number, number, number];
+  // RFC 5280 §4.1.2.5.1: a two-digit year below 50 is 20YY, otherwise 19YY.
+  const year = element.tag === 0x17 ? (y < 50 ? 2000 + y : 1900 + y) : y;
+  return Date.UTC(year, mo - 1, d, h, mi, s);
 }

@@ -1,6 +1,8 @@
 // Part of module publish: certificates for the external-metrics API.
-// Owns: a DER writer, X.509 certificate issuing with node:crypto, the local CA and kubeconfig.
+// Owns: a DER writer and reader, X.509 certificate issuing with node:crypto, certificate profiles
+// (the extensions chain verification reads), the local CA and kubeconfig.
 // May import: node built-ins, yaml.
 export * from './certificate.js';
+export * from './certificate-profile.js';
 export * from './kubeconfig.js';
 export * from './local-pki.js';

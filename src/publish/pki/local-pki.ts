@@ -5,12 +5,13 @@
  * re-issued only when missing, unreadable, expiring, or no longer covering the served hosts, so a
  * kubeconfig handed out once keeps working.
  */
-import { X509Certificate } from 'node:crypto';
-import { chmod, mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import type { X509Certificate } from 'node:crypto';
+import { mkdir, readFile } from 'node:fs/promises';
 import { isIP } from 'node:net';
 import { join } from 'node:path';
 import { type CertificateAndKey, createCertificate, loadCertificateAndKey } from './certificate.js';
 import { renderKubeconfig } from './kubeconfig.js';
+import { replaceAtomically } from '../../core/index.js';
 
 /** File names inside the PKI folder. */
 export const localPkiFiles = {
@@ -79,12 +80,9 @@ function coversHosts(certificate: X509Certificate, hosts: readonly string[]): bo
   return hosts.every((host) => (isIP(host) === 0 ? certificate.checkHost(host, { wildcards: false }) !== undefined : certificate.checkIP(host) !== undefined));
 }
 
-/** Writes a file atomically (temp file, then rename) with the given mode. */
+/** Writes a file atomically and durably (temporary file, fsync, rename) with the given mode. */
 export async function writeFileAtomic(path: string, content: string, mode: number): Promise<void> {
-  const temp = `${path}.${process.pid}.tmp`;
-  await writeFile(temp, content, { mode });
-  await chmod(temp, mode);
-  await rename(temp, path);
+  await replaceAtomically(path, content, { mode });
 }
 
 async function writePair(dir: string, certFile: string, keyFile: string, pair: CertificateAndKey): Promise<void> {

@@ -6,7 +6,10 @@ describe('StuckRun', () => {
   it('scores a run against the longest run of the window and the floor, and reports it once', () => {
     const stuck = new StuckRun(14 * dayMs, 10);
     let t = 0;
-    const push = (value: number): number => stuck.next((t += minuteMs), value);
+    const push = (value: number): number => {
+      t += minuteMs;
+      return stuck.next(t, value);
+    };
     // Moving values with runs of 4 equal points: the record is 3 repeats.
     for (let k = 0; k < 200; k++) for (let j = 0; j < 4; j++) push(k % 2);
     // A long run at an ordinary value: n / (n + max(3, 10)).

@@ -3,7 +3,7 @@ import { AnomalyTracker, createDetector, detectorSettings, monitoredMetricOf, to
 import type { AnomalyVerdict } from '../../../src/anomaly/index.js';
 import type { RegularSeries } from '../../../src/core/index.js';
 import type { AnomalyState } from '../../../src/engine/index.js';
-import { makeSeries, minuteMs, workload } from './synthetic.js';
+import { makeSeries, workload } from './synthetic.js';
 
 const stepSeconds = 300;
 

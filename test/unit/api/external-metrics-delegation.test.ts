@@ -1,100 +1,21 @@
 /**
  * Delegated authentication and authorization (TokenReview, SubjectAccessReview, and the
  * kube-system/extension-apiserver-authentication ConfigMap) through the real @kubernetes/client-node
- * code. No kube-apiserver runs here, so a local HTTPS server plays its part: it serves the
- * ConfigMap, answers reviews from a small policy, and RECORDS THE EXACT REQUESTS it receives, which
- * the tests then check field by field. What a real API server would decide is not tested here.
+ * code, against the recording stand-in for kube-apiserver of fake-kube-api-server.ts. What a real
+ * API server would decide is not tested here.
  */
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { createServer, type Server } from 'node:https';
-import type { AddressInfo } from 'node:net';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Registry } from 'prom-client';
 import { afterAll, beforeAll, beforeEach, describe, expect, test } from 'vitest';
 import type { ExternalMetricsServer } from '../../../src/api/extension-server/index.js';
-import { createCertificate, createTlsMetrics, renderKubeconfig } from '../../../src/publish/index.js';
+import { createCertificate, createTlsMetrics } from '../../../src/publish/index.js';
 import { ManualClock } from '../../support/manual-clock.js';
 import { makeSnapshot, storeOf } from '../publish/external-metrics/snapshot-fixture.js';
 import { expiries, reloadCounts } from '../publish/tls-samples.js';
 import { call, configFromYaml, makeTestPki, startServer, type TestPki } from './external-metrics-harness.js';
-
-const serviceToken = 'foresight-service-account-token';
-const hpaUser = 'system:serviceaccount:kube-system:horizontal-pod-autoscaler';
-
-interface Recorded {
-  readonly method: string;
-  readonly path: string;
-  readonly authorization: string | undefined;
-  readonly body: unknown;
-}
-
-/** The stand-in for kube-apiserver. */
-class FakeKubeApiServer {
-  readonly requests: Recorded[] = [];
-  configMapData: Record<string, string> = {};
-  failReviews = false;
-  #server: Server | undefined;
-
-  constructor(private readonly pki: TestPki) {}
-
-  get url(): string {
-    return `https://127.0.0.1:${(this.#server!.address() as AddressInfo).port}`;
-  }
-
-  reviews(kind: 'tokenreviews' | 'subjectaccessreviews'): Recorded[] {
-    return this.requests.filter((r) => r.path.endsWith(`/${kind}`));
-  }
-
-  async start(): Promise<void> {
-    this.#server = createServer({ key: this.pki.serving.keyPem, cert: this.pki.serving.certPem }, (req, res) => {
-      const chunks: Buffer[] = [];
-      req.on('data', (c: Buffer) => chunks.push(c));
-      req.on('end', () => {
-        const text = Buffer.concat(chunks).toString('utf8');
-        const record: Recorded = { method: req.method ?? '', path: (req.url ?? '').split('?')[0]!, authorization: req.headers.authorization, body: text === '' ? undefined : JSON.parse(text) };
-        this.requests.push(record);
-        const send = (code: number, body: unknown) => {
-          res.writeHead(code, { 'content-type': 'application/json' });
-          res.end(JSON.stringify(body));
-        };
-        if (record.authorization !== `Bearer ${serviceToken}`) return send(401, { kind: 'Status', apiVersion: 'v1', status: 'Failure', code: 401, reason: 'Unauthorized' });
-        if (record.method === 'GET' && record.path === '/api/v1/namespaces/kube-system/configmaps/extension-apiserver-authentication') {
-          return send(200, { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'extension-apiserver-authentication', namespace: 'kube-system' }, data: this.configMapData });
-        }
-        if (this.failReviews) return send(500, { kind: 'Status', apiVersion: 'v1', status: 'Failure', code: 500, reason: 'InternalError', message: 'etcd is down' });
-        const body = record.body as { spec: Record<string, unknown> };
-        if (record.method === 'POST' && record.path === '/apis/authentication.k8s.io/v1/tokenreviews') {
-          const token = body.spec['token'];
-          return send(201, {
-            apiVersion: 'authentication.k8s.io/v1',
-            kind: 'TokenReview',
-            spec: body.spec,
-            status:
-              token === 'hpa-token'
-                ? { authenticated: true, user: { username: hpaUser, uid: 'uid-hpa', groups: ['system:serviceaccounts', 'system:authenticated'], extra: { 'authentication.kubernetes.io/pod-name': ['kcm-0'] } } }
-                : { authenticated: false, error: 'token has expired' },
-          });
-        }
-        if (record.method === 'POST' && record.path === '/apis/authorization.k8s.io/v1/subjectaccessreviews') {
-          const spec = body.spec as { user: string; resourceAttributes?: { namespace: string }; nonResourceAttributes?: unknown };
-          // The policy: the HPA may list external metrics in "shop"; any authenticated user may read discovery.
-          const allowed = spec.nonResourceAttributes !== undefined || (spec.user === hpaUser && spec.resourceAttributes?.namespace === 'shop');
-          return send(201, { apiVersion: 'authorization.k8s.io/v1', kind: 'SubjectAccessReview', spec, status: allowed ? { allowed: true, reason: 'RBAC: allowed' } : { allowed: false, reason: 'RBAC: no rule matched' } });
-        }
-        return send(404, { kind: 'Status', apiVersion: 'v1', status: 'Failure', code: 404, reason: 'NotFound' });
-      });
-    });
-    await new Promise<void>((resolve) => this.#server!.listen(0, '127.0.0.1', resolve));
-  }
-
-  async stop(): Promise<void> {
-    await new Promise<void>((resolve) => {
-      this.#server?.close(() => resolve());
-      this.#server?.closeAllConnections();
-    });
-  }
-}
+import { FakeKubeApiServer, hpaUser, serviceToken, writeKubeconfigFor } from './fake-kube-api-server.js';
 
 describe('delegated mode against a recording stand-in for kube-apiserver', () => {
   let pki: TestPki;
@@ -110,7 +31,7 @@ describe('delegated mode against a recording stand-in for kube-apiserver', () =>
   beforeAll(async () => {
     pki = await makeTestPki();
     dir = await mkdtemp(join(tmpdir(), 'foresight-em-delegated-'));
-    kube = new FakeKubeApiServer(pki);
+    kube = new FakeKubeApiServer(pki.serving);
     kube.configMapData = {
       'client-ca-file': pki.clientCA.certPem,
       'requestheader-client-ca-file': pki.frontProxyCA.certPem,
@@ -120,11 +41,7 @@ describe('delegated mode against a recording stand-in for kube-apiserver', () =>
       'requestheader-extra-headers-prefix': '["X-Remote-Extra-"]',
     };
     await kube.start();
-    const kubeconfigPath = join(dir, 'kubeconfig');
-    const kubeconfig = renderKubeconfig({ server: kube.url, caPem: pki.servingCA.certPem, clientCertPem: '', clientKeyPem: '', name: 'fake' })
-      .replace(/client-certificate-data: .*\n/, '')
-      .replace(/client-key-data: .*/, `token: ${serviceToken}`);
-    await writeFile(kubeconfigPath, kubeconfig);
+    const kubeconfigPath = await writeKubeconfigFor(kube, pki.servingCA.certPem, dir);
     const config = configFromYaml(`
 logLevel: silent
 externalMetrics:

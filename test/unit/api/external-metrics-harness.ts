@@ -83,6 +83,11 @@ externalMetrics:
 `;
 }
 
+/** kubectl flags that reach `url` as the aggregator would: trusting the serving CA, with the front-proxy client certificate. */
+export function kubectlFlags(pki: TestPki, url: string): string[] {
+  return [`--server=${url}`, `--certificate-authority=${pki.servingCA.certFile}`, `--client-certificate=${pki.frontProxyClient.certFile}`, `--client-key=${pki.frontProxyClient.keyFile}`];
+}
+
 /** A whole configuration: silent logs, horizons 15m and 1h, and {@link externalMetricsYaml}. */
 export function filesModeYaml(pki: TestPki): string {
   return `logLevel: silent\nforecast: { horizons: [15m, 1h] }\n${externalMetricsYaml(pki)}`;

@@ -1,21 +1,21 @@
 import { describe, expect, it } from 'vitest';
-import { formatCsv, formatCsvNumber, inferStepSeconds, parseTimestampValueCsv, rowsToRegularSeries } from '../../../src/cli/csv.js';
+import { formatCsv, formatCsvNumber, inferStepSeconds, parseInputCsv, rowsToRegularSeries } from '../../../src/cli/csv.js';
 
-describe('parseTimestampValueCsv', () => {
+describe('parseInputCsv', () => {
   it('reads rows with or without a header, CRLF and blank lines included', () => {
-    const withHeader = parseTimestampValueCsv('timestamp,value\r\n100,1.5\r\n\r\n160,2\r\n', 'a.csv');
+    const withHeader = parseInputCsv('timestamp,value\r\n100,1.5\r\n\r\n160,2\r\n', 'a.csv');
     expect(withHeader.hasHeader).toBe(true);
     expect([...withHeader.rows.timestampsSeconds]).toEqual([100, 160]);
     expect([...withHeader.rows.values]).toEqual([1.5, 2]);
     expect(withHeader.badLines).toEqual([]);
-    const bare = parseTimestampValueCsv('100,1\n160,-2e3\n', 'b.csv');
+    const bare = parseInputCsv('100,1\n160,-2e3\n', 'b.csv');
     expect(bare.hasHeader).toBe(false);
     expect([...bare.rows.values]).toEqual([1, -2000]);
   });
 
   it('skips bad lines and reports each with file, line number and reason', () => {
     const text = ['timestamp,value', '100,1', '160,abc', '220', 'x,3', '280,4,5', '340,', '400,0x10', '460,7'].join('\n');
-    const parsed = parseTimestampValueCsv(text, 'trace.csv');
+    const parsed = parseInputCsv(text, 'trace.csv');
     expect([...parsed.rows.timestampsSeconds]).toEqual([100, 460]);
     expect(parsed.badLines.map((b) => [b.file, b.line])).toEqual([
       ['trace.csv', 3],
@@ -25,13 +25,13 @@ describe('parseTimestampValueCsv', () => {
       ['trace.csv', 7],
       ['trace.csv', 8],
     ]);
-    expect(parsed.badLines[0]!.reason).toMatch(/value is not a finite number/);
+    expect(parsed.badLines[0]!.reason).toMatch(/value "abc" is not a finite number/);
     expect(parsed.badLines[1]!.reason).toMatch(/expected 2 fields/);
     expect(parsed.badLines[2]!.reason).toMatch(/timestamp/);
   });
 
   it('sorts rows that are out of time order and keeps the first of repeated timestamps', () => {
-    const parsed = parseTimestampValueCsv('100,1\n300,3\n200,2\n300,9\n400,4\n', 'c.csv');
+    const parsed = parseInputCsv('100,1\n300,3\n200,2\n300,9\n400,4\n', 'c.csv');
     expect([...parsed.rows.timestampsSeconds]).toEqual([100, 200, 300, 400]);
     expect([...parsed.rows.values]).toEqual([1, 2, 3, 4]);
     expect(parsed.reorderedRows).toBe(1);
@@ -41,7 +41,7 @@ describe('parseTimestampValueCsv', () => {
   });
 
   it('returns no rows (not an exception) for a file of bad lines', () => {
-    const parsed = parseTimestampValueCsv('timestamp,value\nfoo,bar\n', 'd.csv');
+    const parsed = parseInputCsv('timestamp,value\nfoo,bar\n', 'd.csv');
     expect(parsed.rows.values.length).toBe(0);
     expect(parsed.badLines).toHaveLength(1);
   });

@@ -71,7 +71,7 @@ describe('foresight backtest: usage', () => {
   it.each([
     [['--input', 'a.csv'], /--out is required/],
     [['--out', 'o.csv'], /--input is required/],
-    [['--input', 'a.csv', '--out', 'o.csv', '--frobnicate'], /unknown argument "--frobnicate"/],
+    [['--input', 'a.csv', '--out', 'o.csv', '--frobnicate'], /unknown option "--frobnicate"/],
     [['--input', 'a.csv', '--out', 'o.csv', '--horizon', 'soon'], /--horizon "soon" is not a positive duration/],
     [['--input', 'a.csv', '--out', 'o.csv', '--horizon', '0s'], /--horizon "0s"/],
     [['--input', 'a.csv', '--out', 'o.csv', '--train-until', 'yesterday'], /--train-until "yesterday"/],
@@ -91,14 +91,14 @@ describe('foresight backtest: usage', () => {
     });
   });
 
-  it('exits 2 when the input cannot be read or has no usable rows', async () => {
+  it('exits 1 when the input cannot be read or has no usable rows', async () => {
     const missing = await run(['--input', join(dir, 'nope.csv'), '--out', join(dir, 'o.csv')]);
-    expect(missing.code).toBe(2);
+    expect(missing.code).toBe(1);
     expect(missing.stderr).toMatch(/cannot read --input/);
     const empty = join(dir, 'empty.csv');
     await writeFile(empty, 'timestamp,value\nfoo,bar\n');
     const none = await run(['--input', empty, '--out', join(dir, 'o.csv')]);
-    expect(none.code).toBe(2);
+    expect(none.code).toBe(1);
     expect(none.stderr).toMatch(/empty\.csv:2: /);
     expect(none.stderr).toMatch(/no usable timestamp,value rows/);
   });
@@ -203,7 +203,7 @@ describe('foresight backtest: end to end', () => {
     const input = join(dir, 'tu.csv');
     await writeFile(input, '100,1\n200,2\n');
     const result = await run(['--input', input, '--out', join(dir, 'tu.out'), '--train-until', '50']);
-    expect(result.code).toBe(2);
+    expect(result.code).toBe(1);
     expect(result.stderr).toMatch(/before the first row/);
   });
 
@@ -214,5 +214,39 @@ describe('foresight backtest: end to end', () => {
     const result = await run(['--input', input, '--out', out]);
     expect(result.code).toBe(0);
     expect(await readFile(out, 'utf8')).toBe('timestamp,forecast,p10,p90\n100,7,7,7\n');
+  });
+});
+
+describe('foresight backtest: forecasts respect the series domain', () => {
+  // A mostly empty queue with rare bursts: the residual bands of every model reach below zero.
+  const length = 3000;
+  const timestamps = Array.from({ length }, (_, i) => 1_700_000_000 + 60 * i);
+  const timestampsSeconds = Float64Array.from(timestamps);
+  const depth = Array.from({ length }, (_, i) => (i % 97 < 3 ? 40 + (i % 7) : i % 5 === 0 ? 1 : 0));
+  const rows = { timestampsSeconds: Float64Array.from(timestamps), values: Float64Array.from(depth) };
+
+  it.each(['auto', 'holt_winters', 'linear_trend'])('writes no negative p10 for a queue depth (model %s)', (model) => {
+    const run = runBacktest(rows, { horizonSeconds: 900, model });
+    expect(run.ok).toBe(true);
+    if (!run.ok) return;
+    expect(run.value.notes).toContain('forecasts clamped into the nonnegative domain (--domain)');
+    const finite = Array.from(run.value.p10).filter(Number.isFinite);
+    expect(finite.length).toBeGreaterThan(1000);
+    expect(Math.min(...finite)).toBeGreaterThanOrEqual(0);
+    for (let r = 0; r < length; r++) if (Number.isFinite(run.value.forecast[r])) expect(run.value.p10[r]).toBeLessThanOrEqual(run.value.forecast[r]!);
+  });
+
+  it('keeps a percentage at or under 100 with --domain percent', () => {
+    const utilisation = { timestampsSeconds, values: Float64Array.from({ length }, (_, i) => Math.min(100, 60 + 45 * Math.sin(i / 40))) };
+    const run = runBacktest(utilisation, { horizonSeconds: 900, model: 'linear_trend', domain: 'percent' });
+    expect(run.ok).toBe(true);
+    if (!run.ok) return;
+    expect(Math.max(...Array.from(run.value.p90).filter(Number.isFinite))).toBeLessThanOrEqual(100);
+    expect(Math.max(...Array.from(run.value.p90).filter(Number.isFinite))).toBeGreaterThan(99);
+  });
+
+  it('refuses an unknown --domain, naming the choices', () => {
+    const parsed = parseBacktestArgs(['--input', 'a.csv', '--out', 'b.csv', '--domain', 'positive']);
+    expect(parsed).toEqual({ ok: false, error: '--domain "positive" is not a domain; use one of: nonnegative, percent, any' });
   });
 });

@@ -66,7 +66,7 @@ describe('foresight detect: usage', () => {
   it.each([
     [['--input', 'a.csv'], /--out is required/],
     [['--out', 'o.csv'], /--input is required/],
-    [['--input', 'a.csv', '--out', 'o.csv', '--frobnicate'], /unknown argument "--frobnicate"/],
+    [['--input', 'a.csv', '--out', 'o.csv', '--frobnicate'], /unknown option "--frobnicate"/],
     [['--input', 'a.csv', '--out', 'o.csv', '--detector', 'prophet'], /--detector "prophet" is not a detector; use one of: zscore, mad, seasonal, adaptive/],
     [['--input', 'a.csv', '--out', 'o.csv', '--metric', 'disk'], /--metric "disk" is not a monitored metric; use one of: cpu, memory, queue_depth, response_time, error_rate/],
     [['--input', 'a.csv', '--out', 'o.csv', '--metric'], /--metric needs a value/],
@@ -83,14 +83,14 @@ describe('foresight detect: usage', () => {
     expect(parsed).toEqual({ ok: true, value: { input: 'a.csv', out: 'o.csv', detector: 'adaptive', metric: 'memory' } });
   });
 
-  it('exits 2 naming the file when the input cannot be read or has no rows', async () => {
+  it('exits 1 naming the file when the input cannot be read or has no rows', async () => {
     const missing = await run(['--input', join(dir, 'missing.csv'), '--out', join(dir, 'o.csv')]);
-    expect(missing.code).toBe(2);
+    expect(missing.code).toBe(1);
     expect(missing.stderr).toMatch(/cannot read --input .*missing\.csv/);
     const empty = join(dir, 'empty.csv');
     await writeFile(empty, 'timestamp,value\nfoo,bar\n');
     const none = await run(['--input', empty, '--out', join(dir, 'o.csv')]);
-    expect(none.code).toBe(2);
+    expect(none.code).toBe(1);
     expect(none.stderr).toMatch(/has no usable timestamp,value rows/);
   });
 
@@ -106,7 +106,7 @@ describe('foresight detect: end to end on a CSV file', () => {
     const out = join(dir, 'scores.csv');
     const result = await run(['--input', input, '--out', out]);
     expect(result.code).toBe(0);
-    expect(result.stderr).toMatch(/trace\.csv:\d+: expected 2 fields|trace\.csv:\d+: timestamp is not a number/);
+    expect(result.stderr).toMatch(/trace\.csv:\d+: expected 2 fields|trace\.csv:\d+: timestamp "[^"]*" is not a number/);
     expect(result.stderr).toMatch(/skipped 1 bad line/);
     expect(result.stderr).toMatch(/detector adaptive, operating threshold 0\.5122/);
     const rows = parseOutput(await readFile(out, 'utf8'));

@@ -92,10 +92,11 @@ describe('foresight simulate', () => {
     [['--input', 'x.csv', '--policy', 'hpa', '--slo-wait', '0'], /--slo-wait "0" is not a positive duration/],
     [['--input', 'x.csv', '--policy', 'hpa', '--min', '5', '--max', '2'], /--min \(5\) must not be greater than --max \(2\)/],
     [['--input', 'x.csv', '--policy', 'hpa', '--max', '2.5'], /--max "2.5" is not a positive whole number/],
-    [['--input', 'x.csv', '--policy', 'hpa', '--capacity-per-replica', '-1'], /--capacity-per-replica "-1" is not a positive number/],
+    [['--input', 'x.csv', '--policy', 'hpa', '--capacity-per-replica=-1'], /--capacity-per-replica "-1" is not a positive number/],
+    [['--input', 'x.csv', '--policy', 'hpa', '--capacity-per-replica', '-1'], /--capacity-per-replica needs a value/],
     [['--input', 'x.csv', '--policy', 'hpa', '--hpa-metric', 'cpu'], /--hpa-metric "cpu" is not queue_depth or arrival_rate/],
     [['--input', 'x.csv', '--policy', 'predictive', '--model', 'prophet'], /--model "prophet" is not a model/],
-    [['--input', 'x.csv', '--policy', 'hpa', '--bogus', '1'], /unknown argument "--bogus"/],
+    [['--input', 'x.csv', '--policy', 'hpa', '--bogus', '1'], /unknown option "--bogus"/],
     [['--input', 'x.csv', '--policy', 'hpa', '--policy', 'keda'], /--policy is given twice/],
   ])('refuses %j', async (args, message) => {
     const r = await run(args);
@@ -106,7 +107,7 @@ describe('foresight simulate', () => {
 
   it('says which file it cannot read', async () => {
     const r = await run(['--input', join(dir, 'missing.csv'), '--policy', 'hpa']);
-    expect(r.code).toBe(2);
+    expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/cannot read --input .*missing\.csv/);
   });
 
@@ -114,7 +115,7 @@ describe('foresight simulate', () => {
     const rules = join(dir, 'bad.rules.yaml');
     await writeFile(rules, 'scaling_rules:\n  worker_processes:\n    demand:\n      observed: "queue_depth.length / 2"\n');
     const r = await run(['--input', input, '--policy', 'predictive', '--rules', rules]);
-    expect(r.code).toBe(2);
+    expect(r.code).toBe(1);
     expect(r.stderr).toContain(`${rules}:4:`);
     expect(r.stderr).toMatch(/position 12: property access/);
   });

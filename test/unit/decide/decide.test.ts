@@ -13,7 +13,7 @@ import {
   type PolicySettings,
 } from '../../../src/decide/index.js';
 
-const shipped = readFileSync(fileURLToPath(new URL('../../../rules/scaling.rules.yaml', import.meta.url)), 'utf8');
+const shipped = readFileSync(fileURLToPath(new URL('../../../policies/scaling.rules.yaml', import.meta.url)), 'utf8');
 
 function policyFor(text: string, settings: PolicySettings = {}): DecisionPolicy {
   const rules = parseScalingRules(text, 'test.yaml');
@@ -141,7 +141,7 @@ describe('decide', () => {
 });
 
 describe('buildDecisionPolicy', () => {
-  const rules = parseScalingRules(shipped, 'rules/scaling.rules.yaml');
+  const rules = parseScalingRules(shipped, 'policies/scaling.rules.yaml');
   if (!rules.ok) throw new Error('rejected');
 
   it('narrows the configured range by the rules file', () => {
@@ -154,7 +154,7 @@ describe('buildDecisionPolicy', () => {
     const built = buildDecisionPolicy(rules.value, { ranges: { ml_workers: { min: 7, max: 9 } }, tolerance: 1.5, oscillation: { windowSeconds: 60, alternatingEvents: 1 } });
     expect(built.ok).toBe(false);
     if (built.ok) return;
-    expect(built.error.join('\n')).toMatch(/ml_workers: the configured range 7–9 and the range in rules\/scaling.rules.yaml \(1–6\) do not overlap/);
+    expect(built.error.join('\n')).toMatch(/ml_workers: the configured range 7–9 and the range in policies\/scaling.rules.yaml \(1–6\) do not overlap/);
     expect(built.error.join('\n')).toMatch(/tolerance must be in \[0, 1\), got 1.5/);
     expect(built.error.join('\n')).toMatch(/alternatingEvents must be a whole number >= 2, got 1/);
   });

@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { resources } from '../../../src/core/index.js';
 import { formatRulesIssue, parseScalingRules, type RulesIssue, VariableTable } from '../../../src/decide/index.js';
 
-const shippedPath = fileURLToPath(new URL('../../../rules/scaling.rules.yaml', import.meta.url));
+const shippedPath = fileURLToPath(new URL('../../../policies/scaling.rules.yaml', import.meta.url));
 
 function issues(text: string): readonly RulesIssue[] {
   const parsed = parseScalingRules(text, 'test.rules.yaml');
@@ -16,7 +16,7 @@ const rule = (condition: string, extra = '') =>
   `scaling_rules:\n  worker_processes:\n    scale_up:\n      - name: backlog\n        condition: "${condition}"\n        scaling_factor: 1.5\n${extra}`;
 
 describe('the shipped rules file', () => {
-  const parsed = parseScalingRules(readFileSync(shippedPath, 'utf8'), 'rules/scaling.rules.yaml');
+  const parsed = parseScalingRules(readFileSync(shippedPath, 'utf8'), 'policies/scaling.rules.yaml');
 
   it('loads', () => {
     if (!parsed.ok) throw new Error(parsed.error.map(formatRulesIssue).join('\n'));

@@ -14,7 +14,8 @@ const truth = (t: number) => 100 + 30 * Math.sin((2 * Math.PI * t) / HOUR_MS) + 
 
 const yaml = `
 queues: [{ name: orders, threshold: 150 }]
-forecast: { step: 1m, season: 1h, history: 10h, horizons: [5m, 15m], refitInterval: 30m }
+# These tests are about the learned model against one baseline; Holt-Winters keeps them fast (the default auto is tested elsewhere).
+forecast: { model: holt_winters, step: 1m, season: 1h, history: 10h, horizons: [5m, 15m], refitInterval: 30m }
 ml: { lstm: { enabled: true } }
 `;
 

@@ -22,7 +22,7 @@ const headroom = 1.2;
 const silent: Recorder = { cycleFinished() {}, sourceProblem() {}, modelFitted() {}, decided() {}, anomaliesScored() {} };
 
 // The same rules with the forecast demands as they were before `learned_replicas`: the control.
-const shipped = readFileSync(join(repoRoot, 'rules/scaling.rules.yaml'), 'utf8');
+const shipped = readFileSync(join(repoRoot, 'policies/scaling.rules.yaml'), 'utf8');
 const withoutOptimizer = shipped.replace(/max\((predicted_queue_depth \/ backlog_per_\w+), coalesce\(learned_replicas, 0\)\)/g, '$1');
 const dir = mkdtempSync(join(tmpdir(), 'foresight-optimizer-'));
 const controlRules = join(dir, 'control.rules.yaml');
@@ -71,7 +71,7 @@ function setup(observations?: ObservationStore) {
       ...(observations === undefined ? {} : { observations }),
     });
   };
-  return { clock, withOptimizer: make(join(repoRoot, 'rules/scaling.rules.yaml'), observations), control: make(controlRules) };
+  return { clock, withOptimizer: make(join(repoRoot, 'policies/scaling.rules.yaml'), observations), control: make(controlRules) };
 }
 
 describe('Reconciler resource optimizer', () => {

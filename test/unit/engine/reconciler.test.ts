@@ -76,7 +76,9 @@ describe('Reconciler', () => {
       const state = snapshot.queues.find((q) => q.queue === queue)!;
       expect(state.depthForecasts.map((f) => f.horizonSeconds)).toEqual([300, 900]);
       for (const f of state.depthForecasts) {
-        expect(f.model).toBe('holt_winters');
+        // The default selects per series on validation, and says what won, why, and the runner-up.
+        expect(f.model).toBe('auto');
+        expect(f.selection).toMatchObject({ why: 'lowest_validation_mae', served: expect.any(String), runnerUp: expect.any(String) });
         expect(f.originMs).toBe(gridEndMs);
         expect(Math.abs(f.value - hourly(gridEndMs + f.horizonSeconds * 1000, level))).toBeLessThan(0.03 * level);
         expect(f.p10).toBeLessThanOrEqual(f.value);
@@ -86,7 +88,7 @@ describe('Reconciler', () => {
     expect(snapshot.forecasts.some((f) => f.seriesKey === 'system/cpu_percent')).toBe(true);
     // Backtest accuracy of every baseline on every forecast series, for /scaling/ml/accuracy.
     const models = new Set(snapshot.accuracy.filter((a) => a.seriesKey === 'queue/orders/depth').map((a) => a.model));
-    expect(models).toEqual(new Set(['naive', 'seasonal_naive', 'seasonal_mean', 'linear_trend', 'holt_winters']));
+    expect(models).toEqual(new Set(['naive', 'seasonal_naive', 'seasonal_mean', 'linear_trend', 'holt_winters', 'auto']));
   });
 
   it('counts and skips bad query results without failing the cycle', async () => {
@@ -142,7 +144,7 @@ describe('Reconciler', () => {
     expect(f.fallbackReason).toMatch(/holt_winters/);
   });
 
-  it('never runs two cycles at once', async () => {
+  it('never runs two cycles at once, and callers asking while one waits join it', async () => {
     const { reconciler, source } = setup();
     let active = 0;
     let maxActive = 0;
@@ -154,9 +156,22 @@ describe('Reconciler', () => {
       active -= 1;
       return original(...args);
     };
-    const [a, b] = await Promise.all([reconciler.runCycle(), reconciler.runCycle()]);
-    expect([a.cycle, b.cycle]).toEqual([1, 2]);
+    const a = reconciler.runCycle();
+    let started!: () => void;
+    const running = new Promise<void>((resolve) => (started = resolve));
+    const read = source.readLatest;
+    source.readLatest = (...args) => {
+      started();
+      return read(...args);
+    };
+    await running;
+    expect(reconciler.cycleWaiting).toBe(false);
+    const [b, c] = [reconciler.runCycle(), reconciler.runCycle()];
+    expect(reconciler.cycleWaiting).toBe(true);
+    // Asked while cycle 1 runs, b and c share the one cycle that waits for it: it starts after both asked.
+    expect((await Promise.all([a, b, c])).map((s) => s.cycle)).toEqual([1, 2, 2]);
     expect(maxActive).toBe(1);
+    expect(reconciler.cycleWaiting).toBe(false);
   });
 
   it('applies a reloaded configuration from the next cycle', async () => {

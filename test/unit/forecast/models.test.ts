@@ -138,10 +138,11 @@ describe('known series', () => {
     const sn = testMae('seasonal_naive', gappy, train);
     expect(sn.count).toBeGreaterThan(300);
     expect(sn.mae).toBeLessThan(1e-9);
-    // Holt-Winters carries its state over the gap with its own forecast, which is exact here.
+    // Holt-Winters carries its state over the gap with its own forecast, which is exact here up to
+    // the initial season, estimated robustly from two seasons whose gaps are interpolated.
     const hw = testMae('holt_winters', gappy, train);
     expect(hw.count).toBe(sn.count);
-    expect(hw.mae).toBeLessThan(1e-3);
+    expect(hw.mae).toBeLessThan(2e-3);
     // Naive forecasts everywhere after the first value, gaps or not.
     const naive = fit('naive', prefix(gappy, train)).forecastEachOrigin(gappy);
     expect(naive.value.every(Number.isFinite)).toBe(true);

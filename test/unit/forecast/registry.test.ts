@@ -1,7 +1,6 @@
 import { describe, expect, expectTypeOf, it } from 'vitest';
 import type { ForecastModelName } from '../../../src/config/index.js';
 import { createAllForecasters, createForecaster, createServingForecaster, forecasterNames, isForecasterName, type ServingModelName, servingModelNames } from '../../../src/forecast/index.js';
-import type { ForecasterName } from '../../../src/forecast/index.js';
 
 describe('registry', () => {
   it('lists the five baselines, simplest first', () => {

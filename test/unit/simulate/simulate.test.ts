@@ -90,9 +90,26 @@ describe('simulate (hand-computed runs)', () => {
     expect(Array.from(r.series!.supply)).toEqual([1, 1, 3, 3, 3, 3, 8, 8, 2, 2, 2, 2]);
   });
 
+  it('measures from scoreFromMs on, with the run itself unchanged', () => {
+    const trace = rows([600, 600, 0, 0, 60, 60]);
+    const policy = () => fixed((o) => (o.nowMs < trace.series.startMs + 120_000 ? 5 : 1));
+    const whole = simulate(trace, policy(), options());
+    const tail = simulate(trace, policy(), options({ scoreFromMs: trace.series.startMs + 120_000 }));
+    expect(Array.from(tail.series!.supply)).toEqual(Array.from(whole.series!.supply));
+    expect(tail.ticks).toBe(16);
+    // Ticks 8..23: one replica; the 10/s minutes are outside, so no under-provisioning is measured.
+    expect(whole.elasticity.tauUPercent).toBeGreaterThan(0);
+    expect(tail.elasticity.tauUPercent).toBe(0);
+    expect(tail.replicaMinutes).toBe(4);
+    expect(whole.replicaMinutes).toBe(2 * 5 + 4);
+  });
+
   it('gives policies observations of the past only', () => {
     const seen: Observation[] = [];
-    simulate(rows([60, 120, 180]), fixed((o) => (seen.push(o), 2), 60), options());
+    simulate(rows([60, 120, 180]), fixed((o) => {
+      seen.push(o);
+      return 2;
+    }, 60), options());
     expect(seen.map((o) => o.completedSteps)).toEqual([0, 1, 2]);
     expect(seen.map((o) => Number.isNaN(o.history.values[2]!))).toEqual([true, true, true]);
     // The observed rate is the last minute's arrivals.
@@ -108,5 +125,29 @@ describe('KEDA polling', () => {
     // 15 s later the queue holds 80, but KEDA still serves the 40 it polled: the HPA keeps 4.
     expect(keda.decide({ ...base, nowMs: 15_000, queueDepth: 80, provisionedReplicas: 4 })).toBe(4);
     expect(keda.decide({ ...base, nowMs: 30_000, queueDepth: 80, provisionedReplicas: 4 })).toBe(8);
+  });
+
+  const observe = { arrivalRatePerSecond: 0, serviceRatePerSecond: 0, oldestWaitSeconds: 0, averageWaitSeconds: 0, readyReplicas: 0, history: rows([0]).series, completedSteps: 0 };
+
+  it('with minReplicaCount 0: activates from zero above the activation threshold, and scales to zero after the cooldown', () => {
+    const keda = kedaPolicy({ minReplicas: 0, maxReplicas: 50, queueLengthPerReplica: 10, activationQueueLength: 5, cooldownPeriodSeconds: 300 });
+    // At zero, a depth at the activation threshold is not active: the HPA is disabled, nothing moves.
+    expect(keda.decide({ ...observe, nowMs: 0, queueDepth: 5, provisionedReplicas: 0 })).toBe(0);
+    expect(keda.decide({ ...observe, nowMs: 15_000, queueDepth: 60, provisionedReplicas: 0 })).toBe(0); // cached 5 until the next poll
+    // Active at the next poll: KEDA scales 0 → 1; then the HPA takes over (60 / 10 → 6, within its rate limit).
+    expect(keda.decide({ ...observe, nowMs: 30_000, queueDepth: 60, provisionedReplicas: 0 })).toBe(1);
+    expect(keda.decide({ ...observe, nowMs: 45_000, queueDepth: 60, provisionedReplicas: 1 })).toBe(5);
+    // The queue empties: inactive from the poll at 60 s, but the last active poll was at 30 s, so
+    // KEDA waits for the cooldown (300 s) before 1 → 0; meanwhile the HPA keeps at least 1.
+    expect(keda.decide({ ...observe, nowMs: 60_000, queueDepth: 0, provisionedReplicas: 1 })).toBe(1);
+    expect(keda.decide({ ...observe, nowMs: 330_000, queueDepth: 0, provisionedReplicas: 1 })).toBe(1);
+    expect(keda.decide({ ...observe, nowMs: 360_000, queueDepth: 0, provisionedReplicas: 1 })).toBe(0);
+    expect(keda.decide({ ...observe, nowMs: 375_000, queueDepth: 0, provisionedReplicas: 0 })).toBe(0);
+  });
+
+  it('with minReplicaCount ≥ 1 never scales to zero, and the HPA it creates keeps that minimum', () => {
+    const keda = kedaPolicy({ minReplicas: 2, maxReplicas: 50, queueLengthPerReplica: 10 });
+    expect(keda.decide({ ...observe, nowMs: 0, queueDepth: 0, provisionedReplicas: 1 })).toBe(2);
+    expect(keda.decide({ ...observe, nowMs: 600_000, queueDepth: 0, provisionedReplicas: 2 })).toBe(2);
   });
 });

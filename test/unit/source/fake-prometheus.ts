@@ -3,7 +3,8 @@
  * every request, so that PrometheusSource is tested through its real HTTP client (axios inside
  * prometheus-query) without a Prometheus process.
  */
-import { createServer, type IncomingHttpHeaders } from 'node:http';
+import { createServer, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 
 /** One request as the server saw it. */
@@ -35,12 +36,12 @@ export interface FakePrometheus {
   close(): Promise<void>;
 }
 
-/** Starts a fake Prometheus answering with `handler` (changeable later through `.handler`). */
-export async function startFakePrometheus(handler: Handler): Promise<FakePrometheus> {
+/** Starts a fake Prometheus answering with `handler` (changeable later through `.handler`); over HTTPS with `tls`. */
+export async function startFakePrometheus(handler: Handler, tls?: { readonly certPem: string; readonly keyPem: string }): Promise<FakePrometheus> {
   const requests: RecordedRequest[] = [];
   const inFlight = { now: 0, max: 0 };
   const fake: { handler: Handler } = { handler };
-  const server = createServer((req, res) => {
+  const answer = (req: IncomingMessage, res: ServerResponse) => {
     const url = new URL(req.url ?? '/', 'http://127.0.0.1');
     const recorded: RecordedRequest = { method: req.method ?? 'GET', path: url.pathname, params: url.searchParams, headers: req.headers };
     requests.push(recorded);
@@ -55,11 +56,12 @@ export async function startFakePrometheus(handler: Handler): Promise<FakePrometh
       res.writeHead(reply.status ?? 200, { 'content-type': reply.contentType ?? 'application/json' });
       res.end(text);
     });
-  });
+  };
+  const server = tls === undefined ? createServer(answer) : createHttpsServer({ cert: tls.certPem, key: tls.keyPem }, answer);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
   return {
-    url: `http://127.0.0.1:${port}`,
+    url: `${tls === undefined ? 'http' : 'https'}://127.0.0.1:${port}`,
     requests,
     inFlight,
     get handler() {

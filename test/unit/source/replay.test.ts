@@ -186,7 +186,7 @@ describe('loadReplayDir', () => {
     expect(loaded.problems.map((p) => [p.file, p.line])).toEqual(
       [3, 6, 7, 8, 12].map((line) => [join(fixtures, 'system__cpu_percent.csv'), line]),
     );
-    expect(loaded.problems[0]!.message).toBe('value "not-a-number" is not a number');
+    expect(loaded.problems[0]!.message).toBe('value "not-a-number" is not a finite number, NaN or ±Inf');
   });
 
   describe('in a temporary folder', () => {

@@ -151,7 +151,7 @@ describe('ModelLifecycle (the global LSTM)', () => {
     expect(lifecycle.global()).toBe(before);
     lifecycle.tick(series, spec, startMs + 4 * 3_600_000);
     await lifecycle.whenIdle();
-    expect(reports[1]!.failure).toMatch(/worker_error: boom/);
+    expect(reports[1]!.failure).toEqual({ reason: 'worker_error', message: 'boom' });
     expect(lifecycle.global()).toBe(before);
     await lifecycle.close();
   }, 60_000);

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { prefix } from '../../../../src/core/index.js';
 import {
-  lstmFormat,
+  type lstmFormat,
   restoreLstm,
   tensorCount,
   tensorFlowBackend,

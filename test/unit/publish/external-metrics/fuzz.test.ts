@@ -137,7 +137,7 @@ describe(`fuzzed requests (seed ${seed})`, () => {
     for (let i = 0; i < 5_000; i++) {
       const request = { method: pick(random, methods), url: randomUrl(random), accept: pick(random, accepts) };
       const where = `case ${i} (seed ${seed}): ${JSON.stringify(request).slice(0, 300)}`;
-      let response;
+      let response: ReturnType<typeof handleRequest>;
       try {
         response = handleRequest(request, pick(random, ctxs));
       } catch (error) {

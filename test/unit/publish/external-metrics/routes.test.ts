@@ -69,8 +69,8 @@ describe('discovery', () => {
     ['application/json;g=apidiscovery.k8s.io;v=v2beta1;as=APIGroupDiscoveryList', 'v2beta1'],
     ['application/json; as=APIGroupDiscoveryList; v=v2; g=apidiscovery.k8s.io', 'v2'],
     ['application/json;g=apidiscovery.k8s.io;v=v3;as=APIGroupDiscoveryList, application/json', undefined],
-    ['application/vnd.kubernetes.protobuf, ' + aggregatedV2, 'v2'],
-    ['application/json, ' + aggregatedV2, undefined],
+    [`application/vnd.kubernetes.protobuf, ${aggregatedV2}`, 'v2'],
+    [`application/json, ${aggregatedV2}`, undefined],
   ])('Accept %j negotiates %j', (accept, expected) => {
     expect(negotiateAggregated(accept)).toBe(expected);
   });

@@ -1,11 +1,22 @@
 import { randomBytes } from 'node:crypto';
-import { open, rename, rm } from 'node:fs/promises';
+import { chmod, open, rename, rm } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 
+// The one way Foresight writes a file that must survive a crash whole: models, optimizer
+// observations, and the local PKI's keys, certificates and kubeconfig.
+
+/** Options of {@link writeDurably} and {@link replaceAtomically}. */
+export interface DurableWriteOptions {
+  /** File mode, set exactly (whatever the umask), e.g. 0o600 for a private key. */
+  readonly mode?: number;
+}
+
 /** Writes a file and flushes it to disk before resolving, so a rename after it publishes complete data. */
-export async function writeDurably(path: string, data: string | Uint8Array): Promise<void> {
-  const handle = await open(path, 'w');
+export async function writeDurably(path: string, data: string | Uint8Array, options: DurableWriteOptions = {}): Promise<void> {
+  const handle = await open(path, 'w', options.mode);
   try {
+    // Before any byte is written: a private key is never readable by others, not even for a moment.
+    if (options.mode !== undefined) await chmod(path, options.mode);
     await handle.writeFile(data);
     await handle.sync();
   } finally {
@@ -23,10 +34,10 @@ export function temporaryPrefix(path: string): string {
  * only atomic within one file system), flushes it, and renames it over `path`. A reader sees the
  * old content or the new, never a mix; a crash leaves at most a `.<name>.tmp-*` file beside it.
  */
-export async function replaceAtomically(path: string, data: string | Uint8Array): Promise<void> {
+export async function replaceAtomically(path: string, data: string | Uint8Array, options: DurableWriteOptions = {}): Promise<void> {
   const temporary = join(dirname(path), `${temporaryPrefix(path)}${randomBytes(4).toString('hex')}`);
   try {
-    await writeDurably(temporary, data);
+    await writeDurably(temporary, data, options);
     await rename(temporary, path);
   } catch (error) {
     await rm(temporary, { force: true });

@@ -1,0 +1,127 @@
+import type { InputRef } from './inputs.js';
+
+/**
+ * What values a series can take, and which of them are plausible: the one definition shared by
+ * the source side (samples refused before they reach the history models fit on), the forecast
+ * sanity check (forecasts replaced by the fallback) and every surface that serves a value.
+ */
+
+/** The closed interval a series' values live in. */
+export interface ValueBounds {
+  readonly min: number;
+  readonly max: number;
+}
+
+/**
+ * Largest magnitude any surface serves (9 × 10^12): it keeps `value × 1000` an exact integer in a
+ * double (below 2^53) and far inside the int64 milli value an HPA computes. A value above it is a
+ * broken query or a broken model, never a queue depth.
+ */
+export const maxServableMagnitude = 9e12;
+
+/** The kinds of domain a series can have (`foresight backtest --domain` names them too). */
+export const valueDomains = {
+  /** Counts, rates, durations, sizes: queue depth, enqueue rate, wait, bytes per second. */
+  nonnegative: { min: 0, max: maxServableMagnitude },
+  /** Utilisations and error rates. */
+  percent: { min: 0, max: 100 },
+  /** Anything finite (a series of unknown meaning). */
+  any: { min: -maxServableMagnitude, max: maxServableMagnitude },
+} as const satisfies Readonly<Record<string, ValueBounds>>;
+
+/** The name of a kind of domain. */
+export type ValueDomain = keyof typeof valueDomains;
+
+/** The domain of an input: counts, rates, durations and sizes are ≥ 0; percentages are in [0, 100]. */
+export function domainOf(input: InputRef): ValueBounds {
+  const percent = input.kind !== 'queue' && input.kind !== 'replicas' && input.metric.endsWith('_percent');
+  return percent ? valueDomains.percent : valueDomains.nonnegative;
+}
+
+/** A point forecast's value and quantiles clamped into `bounds`, keeping p10 ≤ value ≤ p90. */
+export function clampQuantiles(bounds: ValueBounds, value: number, p10: number, p90: number): { value: number; p10: number; p90: number } {
+  const clamp = (v: number) => Math.min(bounds.max, Math.max(bounds.min, v));
+  const point = clamp(value);
+  // A missing quantile collapses onto the point rather than dropping the forecast.
+  return { value: point, p10: Number.isFinite(p10) ? Math.min(point, clamp(p10)) : point, p90: Number.isFinite(p90) ? Math.max(point, clamp(p90)) : point };
+}
+
+/**
+ * Rounding slack at the edges of a domain: `rate()` can return −1e-12 and a utilisation 100.3 %.
+ * Values within it are clamped onto the edge; values beyond it are outside the domain.
+ */
+function edgeSlack(bounds: ValueBounds): number {
+  return bounds.max < maxServableMagnitude ? 0.01 * (bounds.max - bounds.min) : 1e-9;
+}
+
+/** Why a value was refused. */
+export type ImplausibleReason = 'not_finite' | 'out_of_domain' | 'implausible_jump';
+
+/** A value accepted (possibly clamped onto its domain's edge), or why it was refused. */
+export type Checked = { readonly ok: true; readonly value: number } | { readonly ok: false; readonly reason: ImplausibleReason };
+
+/** `value` if it is finite and in the domain (clamped within the rounding slack); else why not. */
+export function checkDomain(bounds: ValueBounds, value: number): Checked {
+  if (!Number.isFinite(value)) return { ok: false, reason: 'not_finite' };
+  const slack = edgeSlack(bounds);
+  if (value < bounds.min - slack || value > bounds.max + slack) return { ok: false, reason: 'out_of_domain' };
+  return { ok: true, value: Math.min(bounds.max, Math.max(bounds.min, value)) };
+}
+
+/**
+ * The plausible range of a series given its recent history: its domain intersected with
+ * [low − k·s, high + k·s], where low and high are the history's 0.5 % and 99.5 % quantiles (its
+ * extremes below 200 points, so a few broken samples in a week do not widen it) and s their
+ * distance (at least `floor`, so a flat history still admits ordinary movement). `spreads` (k)
+ * says how far beyond what the history held is still believable: the source uses a wide margin (a
+ * reading a thousand times the week's range is not a measurement), forecasts a narrow one. With no
+ * finite history, the domain alone.
+ */
+export function plausibleBounds(bounds: ValueBounds, history: ArrayLike<number>, spreads: number, floor = 1): ValueBounds {
+  const finite: number[] = [];
+  for (let i = 0; i < history.length; i++) {
+    const v = history[i]!;
+    if (Number.isFinite(v)) finite.push(v);
+  }
+  if (finite.length === 0) return bounds;
+  const sorted = Float64Array.from(finite).sort();
+  const last = sorted.length - 1;
+  const low = sorted[Math.floor(0.005 * last)]!;
+  const high = sorted[Math.ceil(0.995 * last)]!;
+  const margin = spreads * Math.max(high - low, floor, 1e-3 * Math.abs(high));
+  return { min: Math.max(bounds.min, low - margin), max: Math.min(bounds.max, high + margin) };
+}
+
+/** How far beyond its history's range a new sample may be before it is refused as a broken reading. */
+export const sampleJumpSpreads = 1000;
+
+/** How far beyond its history's range a forecast may be (plus what the horizon adds) before the fallback replaces it. */
+export const forecastSpreads = 1;
+
+/**
+ * A check of new samples of `input` against its domain and against the history they join: a
+ * broken exporter or query (−1e15, 9.5e12 for a queue that held 24–67) is refused here, before any
+ * model fits on it. The plausible range is computed once, for every sample of a read.
+ */
+export function sampleChecker(input: InputRef, history: ArrayLike<number>): (value: number) => Checked {
+  const bounds = domainOf(input);
+  const plausible = plausibleBounds(bounds, history, sampleJumpSpreads);
+  return (value) => {
+    const inDomain = checkDomain(bounds, value);
+    if (!inDomain.ok) return inDomain;
+    if (inDomain.value < plausible.min || inDomain.value > plausible.max) return { ok: false, reason: 'implausible_jump' };
+    return inDomain;
+  };
+}
+
+/**
+ * The value a surface may serve for `input` (external metrics, KEDA, /metrics): finite, in the
+ * domain (clamped onto its edge) and within {@link maxServableMagnitude}; undefined otherwise,
+ * which every surface treats as "no value", never as zero.
+ */
+export function servableValue(input: InputRef | undefined, value: number): number | undefined {
+  if (!Number.isFinite(value) || Math.abs(value) > maxServableMagnitude) return undefined;
+  if (input === undefined) return value;
+  const bounds = domainOf(input);
+  return Math.min(bounds.max, Math.max(bounds.min, value));
+}

@@ -1,0 +1,62 @@
+import { describe, expect, it } from 'vitest';
+import { checkDomain, domainOf, guardSeries, type InputRef, maxServableMagnitude, plausibleBounds, sampleChecker, servableValue } from '../../../src/core/index.js';
+
+const depth: InputRef = { kind: 'queue', queue: 'orders', metric: 'depth' };
+const cpu: InputRef = { kind: 'system', metric: 'cpu_percent' };
+
+describe('series domain and plausibility', () => {
+  it('gives counts and rates a floor of 0 and percentages [0, 100]', () => {
+    expect(domainOf(depth)).toEqual({ min: 0, max: maxServableMagnitude });
+    expect(domainOf({ kind: 'queue', queue: 'orders', metric: 'enqueue_rate_per_second' }).min).toBe(0);
+    expect(domainOf(cpu)).toEqual({ min: 0, max: 100 });
+    expect(domainOf({ kind: 'performance', metric: 'error_rate_percent' })).toEqual({ min: 0, max: 100 });
+    expect(domainOf({ kind: 'performance', metric: 'response_time_p95_seconds' }).max).toBe(maxServableMagnitude);
+  });
+
+  it('clamps rounding noise onto the edge and refuses what is beyond it', () => {
+    expect(checkDomain(domainOf(depth), -1e-12)).toEqual({ ok: true, value: 0 });
+    expect(checkDomain(domainOf(depth), -1)).toEqual({ ok: false, reason: 'out_of_domain' });
+    expect(checkDomain(domainOf(depth), -1e15)).toEqual({ ok: false, reason: 'out_of_domain' });
+    expect(checkDomain(domainOf(cpu), 100.4)).toEqual({ ok: true, value: 100 });
+    expect(checkDomain(domainOf(cpu), 130)).toEqual({ ok: false, reason: 'out_of_domain' });
+    expect(checkDomain(domainOf(depth), Number.POSITIVE_INFINITY)).toEqual({ ok: false, reason: 'not_finite' });
+  });
+
+  it('refuses a jump a thousand times beyond the history, not a burst', () => {
+    const week = Float64Array.from({ length: 2000 }, (_, i) => 24 + (i % 44));
+    const check = sampleChecker(depth, week);
+    expect(check(5e9)).toEqual({ ok: false, reason: 'implausible_jump' });
+    // Beyond the magnitude any surface serves: outside every series' domain.
+    expect(check(9.5e12)).toEqual({ ok: false, reason: 'out_of_domain' });
+    expect(check(5000)).toEqual({ ok: true, value: 5000 });
+    expect(check(0)).toEqual({ ok: true, value: 0 });
+  });
+
+  it('judges the range on robust quantiles, so a few broken points in a week do not widen it', () => {
+    const week = Float64Array.from({ length: 10_080 }, (_, i) => (i % 500 === 0 ? 9.5e12 : 24 + (i % 44)));
+    expect(plausibleBounds(domainOf(depth), week, 1).max).toBeLessThan(200);
+  });
+
+  it('turns refused samples of a read into gaps and counts them by reason', () => {
+    const previous = Float64Array.from({ length: 600 }, (_, i) => 30 + (i % 30));
+    const fresh = { startMs: 0, stepSeconds: 60, values: Float64Array.from([40, -1e15, 5e9, Number.NaN, 45, Number.POSITIVE_INFINITY]) };
+    const { series, rejected } = guardSeries(depth, fresh, previous);
+    expect(Array.from(series.values).map((v) => (Number.isNaN(v) ? 'gap' : v))).toEqual([40, 'gap', 'gap', 'gap', 45, 'gap']);
+    expect(Object.fromEntries(rejected)).toEqual({ out_of_domain: 1, implausible_jump: 1, not_finite: 1 });
+  });
+
+  it('judges a first read on itself: a short spell of garbage in a week of data is refused', () => {
+    const values = Float64Array.from({ length: 10_080 }, (_, i) => (i >= 5000 && i < 5002 ? 5e9 : 24 + (i % 44)));
+    const { series, rejected } = guardSeries(depth, { startMs: 0, stepSeconds: 60, values }, undefined);
+    expect(rejected.get('implausible_jump')).toBe(2);
+    expect(Math.max(...series.values.filter(Number.isFinite))).toBe(67);
+  });
+
+  it('serves only finite values inside the domain and the shared magnitude bound', () => {
+    expect(servableValue(depth, -3)).toBe(0);
+    expect(servableValue(cpu, 120)).toBe(100);
+    expect(servableValue(depth, 9.7e299)).toBeUndefined();
+    expect(servableValue(depth, Number.NaN)).toBeUndefined();
+    expect(servableValue(undefined, -3)).toBe(-3);
+  });
+});
