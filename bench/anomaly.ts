@@ -161,8 +161,7 @@ async function checkWindowConstruction(dataDir: string, corpus: readonly Labelle
     if (same) identical++;
     else differing.push(nabKey);
   }
-  return `window construction check: ${identical}/${files} NAB files' windows rebuilt from labels_points.json equal labels.json` +
-    (differing.length > 0 ? ` (differ: ${differing.join(', ')})` : '');
+  return `window construction check: ${identical}/${files} NAB files' windows rebuilt from labels_points.json equal labels.json` + (differing.length > 0 ? ` (differ: ${differing.join(', ')})` : '');
 }
 
 interface DetectorRun {
@@ -307,10 +306,7 @@ const ablations: readonly { readonly name: string; readonly change: Partial<Adap
 ];
 
 function ablationTable(corpus: readonly LabelledSeries[], real: readonly number[]): string {
-  const lines = [
-    '| variant | standard (NAB threshold) | windows found | false rows | standard at the operating threshold |',
-    '|---|---:|---:|---:|---:|',
-  ];
+  const lines = ['| variant | standard (NAB threshold) | windows found | false rows | standard at the operating threshold |', '|---|---:|---:|---:|---:|'];
   for (const { name, change } of ablations) {
     const detector = createAdaptiveDetector(undefined, { ...adaptiveDefaults, ...change });
     const result = scoreCorpus(runDetector(name, corpus, detector), corpus, real);
@@ -321,7 +317,11 @@ function ablationTable(corpus: readonly LabelledSeries[], real: readonly number[
 }
 
 /** Out-of-window rows flagged at a threshold, after probation: per out-of-window row and per flagged row. */
-function falsePositiveRates(corpus: readonly LabelledSeries[], scores: readonly Float64Array[], threshold: number): { readonly ofNormalRows: number; readonly ofFlaggedRows: number; readonly flagged: number } {
+function falsePositiveRates(
+  corpus: readonly LabelledSeries[],
+  scores: readonly Float64Array[],
+  threshold: number,
+): { readonly ofNormalRows: number; readonly ofFlaggedRows: number; readonly flagged: number } {
   let normal = 0;
   let flagged = 0;
   let falseRows = 0;
@@ -367,7 +367,10 @@ function selectionSection(corpus: readonly LabelledSeries[], real: readonly numb
     '',
     '| category left out | windows | chosen on the other categories | their score | held-out score | best on the category itself (optimistic) |',
     '|---|---:|---|---:|---:|---:|',
-    ...result.folds.map((f) => `| ${f.category} | ${f.heldOut.windows} | ${f.chosen} | ${f1(f.trainingScore)} | ${f1(f.heldOut.normalised)} (${f.heldOut.detectedWindows}/${f.heldOut.windows}) | ${f1(f.bestOnCategory)} |`),
+    ...result.folds.map(
+      (f) =>
+        `| ${f.category} | ${f.heldOut.windows} | ${f.chosen} | ${f1(f.trainingScore)} | ${f1(f.heldOut.normalised)} (${f.heldOut.detectedWindows}/${f.heldOut.windows}) | ${f1(f.bestOnCategory)} |`,
+    ),
     '',
     `**Leave-one-category-out NAB standard: ${f1(result.leaveOneOut.normalised)}** (held-out folds pooled, ${result.leaveOneOut.detectedWindows}/${result.leaveOneOut.windows} windows). ` +
       `**In-sample: ${f1(result.inSample.normalised)}** (${result.inSample.detectedWindows}/${result.inSample.windows}), with the choice on all categories: ${result.chosenOnAll.label}.`,
@@ -380,7 +383,11 @@ function selectionSection(corpus: readonly LabelledSeries[], real: readonly numb
     const realScores = real.map((i) => adaptive.scores[i]!);
     const fp = falsePositiveRates(series, realScores, threshold);
     const clean = corpus.flatMap((s, i) => (/artificialNoAnomaly/.test(s.key) ? [i] : []));
-    const cleanAlerts = alertsPerSeriesDay(clean.map((i) => corpus[i]!), clean.map((i) => adaptive.scores[i]!), threshold);
+    const cleanAlerts = alertsPerSeriesDay(
+      clean.map((i) => corpus[i]!),
+      clean.map((i) => adaptive.scores[i]!),
+      threshold,
+    );
     lines.push(
       '',
       `The default detector at its operating threshold ${f4(threshold)}, real series after probation: ` +
@@ -403,7 +410,9 @@ async function main(): Promise<void> {
   const windowCheck = await checkWindowConstruction(args.dataDir, corpus);
 
   if (args.json) {
-    process.stdout.write(`${JSON.stringify({ series: corpus.map((s) => ({ key: s.key, synthetic: s.synthetic, rows: s.file.rowCount, windows: s.file.windows.length })), windowCheck, real: realResults, all: allResults }, null, 2)}\n`);
+    process.stdout.write(
+      `${JSON.stringify({ series: corpus.map((s) => ({ key: s.key, synthetic: s.synthetic, rows: s.file.rowCount, windows: s.file.windows.length })), windowCheck, real: realResults, all: allResults }, null, 2)}\n`,
+    );
     return;
   }
   const windows = (indices: readonly number[]) => indices.reduce((n, i) => n + corpus[i]!.file.windows.length, 0);
@@ -422,7 +431,16 @@ async function main(): Promise<void> {
       'probationary period, per series per day.',
     '',
   );
-  out.push('## Settings chosen leaving one category out (the headline)', '', selectionSection(corpus, real, runs.find((r) => r.detector === 'adaptive')), '');
+  out.push(
+    '## Settings chosen leaving one category out (the headline)',
+    '',
+    selectionSection(
+      corpus,
+      real,
+      runs.find((r) => r.detector === 'adaptive'),
+    ),
+    '',
+  );
   out.push('## Real series, every detector', '', resultTable(realResults), '');
   out.push('## All labelled series (real + synthetic)', '', resultTable(allResults), '');
   if (args.ablation) out.push('## Ablation of the default detector (real series, standard profile)', '', ablationTable(corpus, real), '');

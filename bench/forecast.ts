@@ -126,7 +126,7 @@ async function benchSeries(path: string, args: Args): Promise<SeriesResult | und
     return undefined;
   }
   // Steps longer than the horizon forecast one step ahead (the shortest horizon they allow).
-  const horizon = Math.max(step , horizonSeconds);
+  const horizon = Math.max(step, horizonSeconds);
   const runs = new Map<string, BacktestRun>();
   for (const model of ['auto', ...forecasterNames, ...learnedNames]) {
     const run = runBacktest(csv.rows, { horizonSeconds: horizon, model });
@@ -186,8 +186,7 @@ function columnsOf(lstm: boolean): { singles: string[]; autos: string[] } {
 function summarise(results: readonly SeriesResult[], lstm: boolean): Summary {
   const { singles, autos } = columnsOf(lstm);
   const models = [...singles, ...autos];
-  const per = (f: (r: SeriesResult, m: string) => number, agg: (v: number[]) => number): Record<string, number> =>
-    Object.fromEntries(models.map((m) => [m, agg(results.map((r) => f(r, m)))]));
+  const per = (f: (r: SeriesResult, m: string) => number, agg: (v: number[]) => number): Record<string, number> => Object.fromEntries(models.map((m) => [m, agg(results.map((r) => f(r, m)))]));
   const geomeanValidationMase = Object.fromEntries(singles.map((m) => [m, geometricMean(results.map((r) => r.validationMase[m] ?? Number.NaN))]));
   // The one baseline a user would pick for every series from validation scores alone.
   let bestOnValidation: string = forecasterNames[0]!;
@@ -262,17 +261,23 @@ async function main(): Promise<void> {
   const summary = summarise(real, args.lstm);
   const seconds = (performance.now() - began) / 1000;
   if (args.json) {
-    process.stdout.write(`${JSON.stringify({ command: `npm run bench:forecast -- --json${args.lstm ? ' --lstm' : ''}`, dataDir: args.dataDir, horizonSeconds, seconds, real, synthetic, summary }, null, 2)}\n`);
+    process.stdout.write(
+      `${JSON.stringify({ command: `npm run bench:forecast -- --json${args.lstm ? ' --lstm' : ''}`, dataDir: args.dataDir, horizonSeconds, seconds, real, synthetic, summary }, null, 2)}\n`,
+    );
   } else {
     const out: string[] = [];
     out.push('## Forecast benchmark: rolling-origin MASE at a 15-minute horizon');
     out.push('');
-    out.push(`Produced by \`npm run bench:forecast${args.lstm ? ' -- --lstm' : ''}\` (\`tsx bench/forecast.ts\`) on \`${relative(repoRoot, args.dataDir) || args.dataDir}\` in ${seconds.toFixed(0)} s.`);
+    out.push(
+      `Produced by \`npm run bench:forecast${args.lstm ? ' -- --lstm' : ''}\` (\`tsx bench/forecast.ts\`) on \`${relative(repoRoot, args.dataDir) || args.dataDir}\` in ${seconds.toFixed(0)} s.`,
+    );
     out.push(
       'Each cell: MASE over the rows after the default train-until (70 % of rows), parameters fitted on the rows before, ' +
         'scale = in-sample seasonal-naive MAE (daily season) of the training rows. Lower is better; bold = best baseline of the row. ' +
         '`auto` = per series, the combination of candidates (best alone, median or mean of the best few) with the lowest error on a validation split inside the training rows ' +
-        `(${Object.entries(short).map(([k, v]) => `${v} = ${k}`).join(', ')}).`,
+        `(${Object.entries(short)
+          .map(([k, v]) => `${v} = ${k}`)
+          .join(', ')}).`,
     );
     out.push('');
     out.push(`### Real series (${real.length}): used for the quality bar`);

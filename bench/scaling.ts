@@ -186,7 +186,10 @@ function runDelay(run: TraceRun, delayMinutes: number): DelayResult {
 
 /** A policy's shortfall ÷ the frontier's at its replica-minutes, both floored at one tick. */
 function ratio(result: DelayResult, m: Measured, metric: 'tauU' | 'slo') {
-  const hull = frontierOf(result.reactive.map((p): FrontierPoint => ({ cost: p.cost, value: p[metric] })), 'hull');
+  const hull = frontierOf(
+    result.reactive.map((p): FrontierPoint => ({ cost: p.cost, value: p[metric] })),
+    'hull',
+  );
   const reading = readFrontier(hull, m.cost);
   return { ratio: Math.max(m[metric], result.floorPercent) / Math.max(reading.value, result.floorPercent), frontier: reading.value, position: reading.position };
 }
@@ -199,11 +202,24 @@ async function loadTrace(path: string, name: string): Promise<{ loaded: LoadTrac
   if (capacity === undefined) throw new Error(`${name}: no arrivals`);
   let scale = 1;
   while (capacity * scale < 1) scale *= 10;
-  return { loaded: loadTraceFromRows(ts, csv.rows.values.map((v) => v * scale), step), scale, capacity: capacity * scale };
+  return {
+    loaded: loadTraceFromRows(
+      ts,
+      csv.rows.values.map((v) => v * scale),
+      step,
+    ),
+    scale,
+    capacity: capacity * scale,
+  };
 }
 
 const f = (value: number, digits = 1): string => (Number.isFinite(value) ? value.toFixed(digits) : 'n/a');
-const short = (trace: string) => trace.replace(/^.*\//, '').replace(/\.csv$/, '').replace('Twitter_volume_', 'tweets ').replace('_1995_requests_per_min', '');
+const short = (trace: string) =>
+  trace
+    .replace(/^.*\//, '')
+    .replace(/\.csv$/, '')
+    .replace('Twitter_volume_', 'tweets ')
+    .replace('_1995_requests_per_min', '');
 const candidateAt = (result: DelayResult, quantile: number) => result.candidates.find((c) => c.quantile === quantile)!;
 
 /** Leave-one-trace-out: the quantile with the best geometric-mean τU ratio over the other traces and every delay. */
@@ -258,7 +274,9 @@ function report(runs: readonly TraceRun[], delays: readonly number[]): string {
   out.push("Ratios: τU (or SLO violation time) ÷ the reactive frontier's at the same replica-minutes; c = costlier than every reactive point (read at the costliest), b = cheaper.", '');
   for (const delay of delays) {
     out.push(`### Start-up ${delay} min`, '');
-    out.push('| trace | oracle: replica-min / util % / SLO % | predictive-q: q / cost ÷ oracle / τU % / frontier τU % / **τU ratio** / SLO % / SLO ratio / util % | engine (defaults): cost ÷ oracle / τU ratio / util % | engine, calibrated: cost ÷ oracle / τU ratio / SLO % / util % |');
+    out.push(
+      '| trace | oracle: replica-min / util % / SLO % | predictive-q: q / cost ÷ oracle / τU % / frontier τU % / **τU ratio** / SLO % / SLO ratio / util % | engine (defaults): cost ÷ oracle / τU ratio / util % | engine, calibrated: cost ÷ oracle / τU ratio / SLO % / util % |',
+    );
     out.push('|---|---|---|---|---|');
     const ratios = { q: [] as number[], qSlo: [] as number[], engine: [] as number[], calibrated: [] as number[] };
     const targets: string[] = [];
@@ -296,9 +314,16 @@ async function writePlots(runs: readonly TraceRun[], dir: string): Promise<void>
   await mkdir(dir, { recursive: true });
   for (const r of runs) {
     const panels: FrontierPanel[] = [...r.byDelay].map(([delay, d]) => {
-      const rel = (m: Measured, label: string) => ({ cost: m.cost / d.oracle.cost, value: m.tauU, label: `${label}: ${f(m.cost / d.oracle.cost, 2)}× oracle, τU ${f(m.tauU, 2)} %, SLO ${f(m.slo, 2)} %, util ${f(m.utilisation, 0)} %` });
+      const rel = (m: Measured, label: string) => ({
+        cost: m.cost / d.oracle.cost,
+        value: m.tauU,
+        label: `${label}: ${f(m.cost / d.oracle.cost, 2)}× oracle, τU ${f(m.tauU, 2)} %, SLO ${f(m.slo, 2)} %, util ${f(m.utilisation, 0)} %`,
+      });
       const family = (name: string) => d.reactive.filter((p) => p.family === name).map((p) => rel(p, p.label));
-      const hull = frontierOf(d.reactive.map((p) => ({ cost: p.cost, value: p.tauU })), 'hull');
+      const hull = frontierOf(
+        d.reactive.map((p) => ({ cost: p.cost, value: p.tauU })),
+        'hull',
+      );
       return {
         title: `start-up ${delay} min`,
         series: [

@@ -83,8 +83,31 @@ function bigSnapshot(nowMs: number): Snapshot {
     reasons: ['queue_trend'],
     confidence: 0.9,
   }));
-  const anomalies: AnomalyState[] = queues.map((q, i) => ({ metric: 'queue_depth', queue: q.queue, seriesKey: `queue/${q.queue}/depth`, detector: 'zscore', score: (i % 100) / 100, isAnomaly: false, severity: 'none', confidence: 0.5, value: 1 }));
-  return { cycle: 1, startedAtMs: nowMs, completedAtMs: nowMs, durationSeconds: 0.5, inputs: [], queues, forecasts: queues.flatMap((q) => q.depthForecasts), accuracy: [], maturedAccuracy: [], anomalies, decisions, problems: [] };
+  const anomalies: AnomalyState[] = queues.map((q, i) => ({
+    metric: 'queue_depth',
+    queue: q.queue,
+    seriesKey: `queue/${q.queue}/depth`,
+    detector: 'zscore',
+    score: (i % 100) / 100,
+    isAnomaly: false,
+    severity: 'none',
+    confidence: 0.5,
+    value: 1,
+  }));
+  return {
+    cycle: 1,
+    startedAtMs: nowMs,
+    completedAtMs: nowMs,
+    durationSeconds: 0.5,
+    inputs: [],
+    queues,
+    forecasts: queues.flatMap((q) => q.depthForecasts),
+    accuracy: [],
+    maturedAccuracy: [],
+    anomalies,
+    decisions,
+    problems: [],
+  };
 }
 
 /** The HPA-like request mix: 200 queues, a few selector forms and metrics. */
@@ -218,15 +241,18 @@ async function measure(target: string, url: string, options: { readonly duration
   let non2xx = 0;
   let instance!: autocannon.Instance;
   const done = new Promise<autocannon.Result>((resolve, reject) => {
-    instance = autocannon({
-    url,
-    connections: options.connections,
-    duration: options.durationSeconds,
-    // Every target gets the same request bytes; only the external-metrics server reads the identity headers.
-    requests: requestPaths().map((path) => ({ method: 'GET', path, headers: hpaHeaders })),
-    ...(options.rate === undefined ? {} : { overallRate: options.rate }),
-    ...(options.tls === undefined ? {} : { tlsOptions: { ca: options.tls.ca, cert: options.tls.client.cert, key: options.tls.client.key } }),
-    }, (error, result) => (error === null || error === undefined ? resolve(result) : reject(error)));
+    instance = autocannon(
+      {
+        url,
+        connections: options.connections,
+        duration: options.durationSeconds,
+        // Every target gets the same request bytes; only the external-metrics server reads the identity headers.
+        requests: requestPaths().map((path) => ({ method: 'GET', path, headers: hpaHeaders })),
+        ...(options.rate === undefined ? {} : { overallRate: options.rate }),
+        ...(options.tls === undefined ? {} : { tlsOptions: { ca: options.tls.ca, cert: options.tls.client.cert, key: options.tls.client.key } }),
+      },
+      (error, result) => (error === null || error === undefined ? resolve(result) : reject(error)),
+    );
   });
   instance.on('response', (_client: unknown, statusCode: number, _bytes: number, responseTimeMs: number) => {
     if (statusCode >= 200 && statusCode < 300) latencies.push(responseTimeMs);
@@ -308,26 +334,44 @@ async function main(): Promise<void> {
       const results: Measured[] = [];
       for (const rate of [args.rate, undefined]) {
         for (const [name, url, t] of runs) {
-          results.push(await measure(name, url, { durationSeconds: args.durationSeconds, connections: args.connections, ...(rate === undefined ? {} : { rate }), ...(t === undefined ? {} : { tls: t }) }));
+          results.push(
+            await measure(name, url, { durationSeconds: args.durationSeconds, connections: args.connections, ...(rate === undefined ? {} : { rate }), ...(t === undefined ? {} : { tls: t }) }),
+          );
         }
       }
       rounds.push(results);
     }
-    const results = rounds[0]!.map((first, i) => medianOf(rounds.map((round) => round[i]!), first));
+    const results = rounds[0]!.map((first, i) =>
+      medianOf(
+        rounds.map((round) => round[i]!),
+        first,
+      ),
+    );
     const route = routeCost();
-    const load = loadavg().map((l) => l.toFixed(2)).join(', ');
+    const load = loadavg()
+      .map((l) => l.toFixed(2))
+      .join(', ');
     if (args.json) {
-      console.log(JSON.stringify({ queues: queueCount, ...args, fixedBodyBytes: targets.fixedBodyBytes, cpus: cpus().length, loadAverage: loadavg(), routeMicrosPerRequest: route.microsPerRequest, results }, null, 2));
+      console.log(
+        JSON.stringify(
+          { queues: queueCount, ...args, fixedBodyBytes: targets.fixedBodyBytes, cpus: cpus().length, loadAverage: loadavg(), routeMicrosPerRequest: route.microsPerRequest, results },
+          null,
+          2,
+        ),
+      );
       return;
     }
     const by = (target: string, mode: string) => results.find((r) => r.target === target && r.mode === mode)!;
     const fixedMode = `${args.rate} req/s`;
     console.log(`## bench:serve — external metrics with ${queueCount} queues in the snapshot\n`);
-    console.log(`${args.connections} keep-alive connections, ${args.durationSeconds} s per run, median of ${args.repeat} interleaved rounds (non-2xx and errors summed), 200 distinct HPA-like requests; bare servers answer a fixed ${targets.fixedBodyBytes}-byte body with the same headers.`);
+    console.log(
+      `${args.connections} keep-alive connections, ${args.durationSeconds} s per run, median of ${args.repeat} interleaved rounds (non-2xx and errors summed), 200 distinct HPA-like requests; bare servers answer a fixed ${targets.fixedBodyBytes}-byte body with the same headers.`,
+    );
     console.log(`Machine: ${cpus().length} CPUs, load average ${load} at the end (other work on the machine skews latency tails).\n`);
     console.log('| target | offered load | req/s served | p50 ms | p99 ms | p99.9 ms | max ms | non-2xx | errors |');
     console.log('|---|---|---:|---:|---:|---:|---:|---:|---:|');
-    for (const r of results) console.log(`| ${r.target} | ${r.mode} | ${fmt(r.requestsPerSecond, 0)} | ${fmt(r.p50Ms, 3)} | ${fmt(r.p99Ms, 3)} | ${fmt(r.p999Ms, 3)} | ${fmt(r.maxMs, 1)} | ${r.non2xx} | ${r.errors} |`);
+    for (const r of results)
+      console.log(`| ${r.target} | ${r.mode} | ${fmt(r.requestsPerSecond, 0)} | ${fmt(r.p50Ms, 3)} | ${fmt(r.p99Ms, 3)} | ${fmt(r.p999Ms, 3)} | ${fmt(r.maxMs, 1)} | ${r.non2xx} | ${r.errors} |`);
     console.log('\n| ratio (external metrics ÷ bare server, same transport) | max req/s | p99 at the offered load |');
     console.log('|---|---:|---:|');
     for (const [ext, bare, label] of [

@@ -180,7 +180,25 @@ async function measureRun(run: TrainingRow['run'], job: TrainingJob): Promise<{ 
   const points = job.series.reduce((sum, s) => sum + s.inputs.target.values.length, 0);
   if (!outcome.ok) {
     const failure = `${outcome.failure.reason}: ${outcome.failure.message}`;
-    return { outcome, row: { run, series: job.series.length, points, epochs, windows, windowPasses: 0, seconds, windowPassesPerSecond: 0, peakRssMb, deployed: false, failure, heldOutGeomeanMase: Number.NaN, heldOutMedianMase: Number.NaN, backend: 'n/a' } };
+    return {
+      outcome,
+      row: {
+        run,
+        series: job.series.length,
+        points,
+        epochs,
+        windows,
+        windowPasses: 0,
+        seconds,
+        windowPassesPerSecond: 0,
+        peakRssMb,
+        deployed: false,
+        failure,
+        heldOutGeomeanMase: Number.NaN,
+        heldOutMedianMase: Number.NaN,
+        backend: 'n/a',
+      },
+    };
   }
   const mases = job.series.map((s) => outcome.meta.series[s.key]?.validation.mase ?? Number.NaN);
   return {
@@ -340,7 +358,12 @@ async function startBackgroundTraining(): Promise<BackgroundTraining> {
   if (started !== 'fitting' || pids.length !== 1) {
     abort.abort();
     await run;
-    const why = started === 'timeout' ? 'no epoch finished within 300 s' : started === 'fitting' ? `${pids.length} training processes are running, expected 1` : `it ended: ${started.ok ? 'finished' : started.failure.message}`;
+    const why =
+      started === 'timeout'
+        ? 'no epoch finished within 300 s'
+        : started === 'fitting'
+          ? `${pids.length} training processes are running, expected 1`
+          : `it ended: ${started.ok ? 'finished' : started.failure.message}`;
     throw new Error(`the background training did not start: ${why}`);
   }
   const pid = pids[0]!;
@@ -445,7 +468,12 @@ async function runRequests(endpoints: readonly Endpoint[], requests: number, tra
 }
 
 /** Measures one round; returns why it does not count instead when its check fails. */
-async function measureRound(endpoints: readonly Endpoint[], requests: number, servicePid: number, state: LatencyState): Promise<{ latencyMs: number[][]; evidence: RoundEvidence } | { problem: string }> {
+async function measureRound(
+  endpoints: readonly Endpoint[],
+  requests: number,
+  servicePid: number,
+  state: LatencyState,
+): Promise<{ latencyMs: number[][]; evidence: RoundEvidence } | { problem: string }> {
   const total = requests * endpoints.length;
   if (state === 'idle') {
     if (trainingProcesses().length > 0) return { problem: 'a training process was running at the start' };
@@ -555,7 +583,12 @@ async function servingLatency(args: Args): Promise<LatencyReport> {
         }
       }
     }
-    return summarize(endpoints.map((e) => e.name), rounds, dropped, args);
+    return summarize(
+      endpoints.map((e) => e.name),
+      rounds,
+      dropped,
+      args,
+    );
   } finally {
     for (const endpoint of endpoints) endpoint.close();
     if (child.exitCode === null && child.signalCode === null) {
@@ -627,7 +660,9 @@ async function main(): Promise<void> {
     const scratch = training[0]!;
     const fine = training[1];
     out.push(
-      `Produced by \`nice -n 19 npm run bench:train${process.argv.slice(2).length > 0 ? ` -- ${process.argv.slice(2).join(' ')}` : ''}\` (\`tsx bench/train.ts\`) in ${f(seconds, 0)} s on ${navigatorCores()} cores, load average ${loadavg().map((l) => l.toFixed(2)).join(', ')} at the end. ` +
+      `Produced by \`nice -n 19 npm run bench:train${process.argv.slice(2).length > 0 ? ` -- ${process.argv.slice(2).join(' ')}` : ''}\` (\`tsx bench/train.ts\`) in ${f(seconds, 0)} s on ${navigatorCores()} cores, load average ${loadavg()
+        .map((l) => l.toFixed(2))
+        .join(', ')} at the end. ` +
         `The global model on the demo's ${scratch.series} forecast series (14 days of 1-minute history each, ${scratch.points.toLocaleString('en-US')} points, with their covariates), ` +
         `the configured network (\`ml.lstm\`: LSTM 64 → 32, 60 steps × 8 features), in one low-priority child process. Held-out MASE: each series' newest 20 % of origins, never trained on.`,
     );
@@ -671,9 +706,7 @@ function latencyMarkdown(report: LatencyReport): string[] {
   out.push('| endpoint | p50 training ÷ idle | p99 training ÷ idle (pooled) | p99 ratio per round pair (median) | bar: p99 ≤ 2× idle |');
   out.push('|---|---:|---:|---:|---|');
   for (const e of report.endpoints) {
-    out.push(
-      `| ${e.endpoint} | ${f(e.p50Ratio)}× | ${f(e.p99Ratio)}× | ${e.roundP99Ratios.map((r) => f(r)).join(', ')} (${f(e.medianRoundP99Ratio)}×) | ${e.barMet ? 'met' : '**not met**'} |`,
-    );
+    out.push(`| ${e.endpoint} | ${f(e.p50Ratio)}× | ${f(e.p99Ratio)}× | ${e.roundP99Ratios.map((r) => f(r)).join(', ')} (${f(e.medianRoundP99Ratio)}×) | ${e.barMet ? 'met' : '**not met**'} |`);
   }
   out.push('');
   out.push('What ran during each round (from /proc: CPU time ÷ round time; "others" is every other process on the machine):');
@@ -688,7 +721,9 @@ function latencyMarkdown(report: LatencyReport): string[] {
   }
   out.push('');
   if (report.dropped.length > 0) {
-    out.push(`Dropped and redone (failed the check that the state held for the whole round): ${report.dropped.map((d) => `round ${d.round} ${d.state} attempt ${d.attempt}: ${d.problem}`).join('; ')}.`);
+    out.push(
+      `Dropped and redone (failed the check that the state held for the whole round): ${report.dropped.map((d) => `round ${d.round} ${d.state} attempt ${d.attempt}: ${d.problem}`).join('; ')}.`,
+    );
     out.push('');
   }
   const disturbed = report.rounds.filter((r) => r.otherCores !== undefined && r.otherCores > disturbedCores);
@@ -701,7 +736,9 @@ function latencyMarkdown(report: LatencyReport): string[] {
   );
   out.push('');
   for (const e of report.endpoints) {
-    out.push(`- ${e.endpoint}: p99 ${f(e.training.p99Ms)} ms while training vs ${f(e.idle.p99Ms)} ms idle = ${f(e.p99Ratio)}× (median per round pair ${f(e.medianRoundP99Ratio)}×): 2× bar ${e.barMet ? 'MET' : 'NOT MET'}.`);
+    out.push(
+      `- ${e.endpoint}: p99 ${f(e.training.p99Ms)} ms while training vs ${f(e.idle.p99Ms)} ms idle = ${f(e.p99Ratio)}× (median per round pair ${f(e.medianRoundP99Ratio)}×): 2× bar ${e.barMet ? 'MET' : 'NOT MET'}.`,
+    );
   }
   out.push('');
   return out;

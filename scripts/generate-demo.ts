@@ -503,11 +503,9 @@ export function generateDemo(options: DemoOptions = {}): Map<string, Sample[]> {
     const batchRateServed = queues.batch_processing.served / stepSeconds;
     const mlRateServed = queues.ml_inference.served / stepSeconds;
     const pods = workers.ready + batch.ready + ml.ready + api.ready;
-    const cores =
-      1.4 + 0.06 * pods + 0.012 * requestsPerSecond + 0.09 * workerRate + 0.55 * batchRateServed + 0.75 * mlRateServed + (backup ? 1.5 : 0);
+    const cores = 1.4 + 0.06 * pods + 0.012 * requestsPerSecond + 0.09 * workerRate + 0.55 * batchRateServed + 0.75 * mlRateServed + (backup ? 1.5 : 0);
     const cpuPercent = Math.min(100, Math.max(1, ((100 * cores) / 32) * Math.exp(cpuWander.next())));
-    const diskBytes =
-      (1.2e6 + 350e3 * batchRateServed + 40e3 * mlRateServed + 8e3 * workerRate + (backup ? 85e6 : 0)) * Math.exp(diskWander.next());
+    const diskBytes = (1.2e6 + 350e3 * batchRateServed + 40e3 * mlRateServed + 8e3 * workerRate + (backup ? 85e6 : 0)) * Math.exp(diskWander.next());
     const totalMessages = demoQueues.reduce((sum, q) => sum + queues[q].arrivals + queues[q].served, 0) / stepSeconds;
     const networkBytes = (6e3 * totalMessages + 28e3 * requestsPerSecond + 180e3 * mlRateServed + (backup ? 60e6 : 0)) * Math.exp(netWander.next());
     // Load: runnable threads per node, smoothed as the kernel does (exponential decay over 1, 5, 15 min).
@@ -577,11 +575,7 @@ export function generateDemo(options: DemoOptions = {}): Map<string, Sample[]> {
 
     // The controllers act on the 5-minute rates they observe now; the effect shows from the next step.
     const observed = (q: DemoQueue) => queues[q].enqueue.mean() / stepSeconds;
-    workers.reconcile(
-      step,
-      observed('priority_claims') + observed('validation') + observed('failed_claims'),
-      queues.priority_claims.depth + queues.validation.depth + queues.failed_claims.depth,
-    );
+    workers.reconcile(step, observed('priority_claims') + observed('validation') + observed('failed_claims'), queues.priority_claims.depth + queues.validation.depth + queues.failed_claims.depth);
     batch.reconcile(step, observed('batch_processing'), queues.batch_processing.depth);
     ml.reconcile(step, observed('ml_inference'), queues.ml_inference.depth);
     api.reconcile(step, rpsRate, 0);

@@ -159,7 +159,11 @@ export function selectAdaptiveSettings(series: readonly SelectionSeries[], candi
   });
   const indices = candidates.map((_, i) => i);
   const objective = (c: number, items: readonly number[]): number => pool(items.map((i) => perFile[c]![i]!)).normalised;
-  const folds = leaveOneGroupOut(series.map((s) => s.category), indices, objective).map((fold) => ({
+  const folds = leaveOneGroupOut(
+    series.map((s) => s.category),
+    indices,
+    objective,
+  ).map((fold) => ({
     category: fold.group,
     chosen: candidates[fold.chosen]!.label,
     trainingScore: fold.trainingScore,

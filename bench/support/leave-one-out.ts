@@ -47,11 +47,7 @@ export function chooseCandidate<C>(
  * `objective` on the items of every other group. `objective` receives only item indices of the
  * training groups, never one of the held-out group.
  */
-export function leaveOneGroupOut<C>(
-  groups: readonly string[],
-  candidates: readonly C[],
-  objective: (candidate: C, items: readonly number[]) => number,
-): HeldOutFold<C>[] {
+export function leaveOneGroupOut<C>(groups: readonly string[], candidates: readonly C[], objective: (candidate: C, items: readonly number[]) => number): HeldOutFold<C>[] {
   const names = [...new Set(groups)];
   if (names.length < 2) throw new Error(`leaveOneGroupOut: needs at least 2 groups, got ${names.length}`);
   return names.map((group) => {

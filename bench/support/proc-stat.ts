@@ -46,7 +46,10 @@ function statFields(pid: number): string[] | undefined {
   const stat = readText(`/proc/${pid}/stat`);
   // The command name (field 2) is in parentheses and may itself contain spaces and parentheses:
   // the fields after the last ")" start at field 3.
-  return stat?.slice(stat.lastIndexOf(')') + 2).trim().split(/\s+/);
+  return stat
+    ?.slice(stat.lastIndexOf(')') + 2)
+    .trim()
+    .split(/\s+/);
 }
 
 /** Reads one process; undefined when it does not exist (any more) or /proc is unavailable. */
@@ -65,7 +68,10 @@ export function readProcess(pid: number): ProcessSample | undefined {
     cpuSeconds: (field(14) + field(15)) / ticksPerSecond,
     reapedChildrenCpuSeconds: (field(16) + field(17)) / ticksPerSecond,
     rssBytes: rssKb === undefined ? 0 : Number(rssKb) * 1024,
-    commandLine: cmdline.split('\0').filter((s) => s.length > 0).join(' '),
+    commandLine: cmdline
+      .split('\0')
+      .filter((s) => s.length > 0)
+      .join(' '),
   };
 }
 

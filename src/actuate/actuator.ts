@@ -10,9 +10,7 @@ import type { PoolSizeTarget, WorkloadScaler, WorkloadTarget } from './workload-
 export type ActuationSettings = Config['actuation'];
 
 /** The object one resource's recommendation is written to. */
-export type ActuationTarget =
-  | { readonly type: 'workload'; readonly workload: WorkloadTarget }
-  | { readonly type: 'pool'; readonly pool: PoolSizeTarget };
+export type ActuationTarget = { readonly type: 'workload'; readonly workload: WorkloadTarget } | { readonly type: 'pool'; readonly pool: PoolSizeTarget };
 
 /** The target configured for `resource`, or undefined when it is left alone. */
 export function actuationTargetOf(settings: ActuationSettings, resource: Resource): ActuationTarget | undefined {
@@ -26,9 +24,7 @@ export function actuationTargetOf(settings: ActuationSettings, resource: Resourc
 
 /** A target as people write it: "Deployment shop/worker", "ConfigMap shop/db-pool[poolSize]". */
 export function describeTarget(target: ActuationTarget): string {
-  return target.type === 'workload'
-    ? `${target.workload.kind} ${target.workload.namespace}/${target.workload.name}`
-    : `ConfigMap ${target.pool.namespace}/${target.pool.name}[${target.pool.key}]`;
+  return target.type === 'workload' ? `${target.workload.kind} ${target.workload.namespace}/${target.workload.name}` : `ConfigMap ${target.pool.namespace}/${target.pool.name}[${target.pool.key}]`;
 }
 
 /** What became of the last patch of one resource. */

@@ -2,15 +2,7 @@
  * The glue between actuation and @kubernetes/client-node 1.4 shared by the Lease store and the
  * workload scaler: per-request options (patch content type, timeout) and readable API errors.
  */
-import {
-  type ConfigurationOptions,
-  Observable,
-  type ObservableMiddleware,
-  PatchStrategy,
-  type RequestContext,
-  type ResponseContext,
-  setHeaderOptions,
-} from '@kubernetes/client-node';
+import { type ConfigurationOptions, Observable, type ObservableMiddleware, PatchStrategy, type RequestContext, type ResponseContext, setHeaderOptions } from '@kubernetes/client-node';
 import { messageOf } from '../core/index.js';
 
 /** The field manager Foresight's writes are recorded under (`metadata.managedFields`). */

@@ -58,10 +58,7 @@ export class KubernetesLeaseStore implements LeaseStore {
   async create(record: LeaseRecord): Promise<StoredLease> {
     let lease: V1Lease;
     try {
-      lease = await this.#api.createNamespacedLease(
-        { namespace: this.#lease.namespace, body: this.#body(record, undefined), fieldManager },
-        requestOptions(this.#timeoutMs),
-      );
+      lease = await this.#api.createNamespacedLease({ namespace: this.#lease.namespace, body: this.#body(record, undefined), fieldManager }, requestOptions(this.#timeoutMs));
     } catch (error) {
       throw this.#writeError('POST', error);
     }

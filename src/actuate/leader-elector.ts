@@ -2,17 +2,7 @@ import type { Logger } from 'pino';
 import { messageOf, type Clock } from '../core/index.js';
 import type { Timers } from '../engine/index.js';
 import type { Election } from './election.js';
-import {
-  type ElectionState,
-  type ElectionTiming,
-  initialElectionState,
-  isLeading,
-  leaseAttemptFailed,
-  leaseWritten,
-  nextAttemptDelayMs,
-  planLeaseAttempt,
-  releaseRecord,
-} from './lease-election.js';
+import { type ElectionState, type ElectionTiming, initialElectionState, isLeading, leaseAttemptFailed, leaseWritten, nextAttemptDelayMs, planLeaseAttempt, releaseRecord } from './lease-election.js';
 import { LeaseConflictError, type LeaseStore } from './lease-store.js';
 
 /** What a {@link LeaderElector} needs. */

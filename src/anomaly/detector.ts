@@ -138,10 +138,7 @@ export function noVerdict(reason: string, expected?: number): AnomalyPoint {
 /** `scoreSeries` for any detector: one stream, every point pushed in order. */
 export function scoreSeriesWithStream(stream: AnomalyStream, values: ArrayLike<number>, timestampsMs: ArrayLike<number>): AnomalyPoint[] {
   if (values.length !== timestampsMs.length) {
-    throw new ForesightError(
-      'FORESIGHT_ERR_INPUT_INVALID',
-      `scoreSeries needs one timestamp per value: got ${values.length} values and ${timestampsMs.length} timestamps`,
-    );
+    throw new ForesightError('FORESIGHT_ERR_INPUT_INVALID', `scoreSeries needs one timestamp per value: got ${values.length} values and ${timestampsMs.length} timestamps`);
   }
   const out = new Array<AnomalyPoint>(values.length);
   for (let i = 0; i < values.length; i++) out[i] = stream.push(timestampsMs[i]!, values[i]!);

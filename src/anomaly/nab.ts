@@ -81,9 +81,7 @@ export function nabWindowsFromLabels(anomalyRows: readonly number[], rowCount: n
   const length = Math.floor((nabWindowShare * rowCount) / anomalyRows.length);
   // labeler.py divides the length by 2 with Python 2 integer division.
   const half = Math.floor(length / 2);
-  const raw = [...anomalyRows]
-    .sort((a, b) => a - b)
-    .map((row): NabWindow => ({ left: Math.max(row - half, 0), right: Math.min(row + half, rowCount - 1) }));
+  const raw = [...anomalyRows].sort((a, b) => a - b).map((row): NabWindow => ({ left: Math.max(row - half, 0), right: Math.min(row + half, rowCount - 1) }));
   const probation = nabProbationLength(rowCount);
   const deleted = raw.filter((w) => w.left < probation);
   const merged: NabWindow[] = [];
@@ -101,10 +99,7 @@ export function nabWindowsFromLabels(anomalyRows: readonly number[], rowCount: n
  * own limits are row timestamps, so this is exact for them; a window that holds no row is dropped.
  * Overlapping windows are merged.
  */
-export function nabWindowsFromTimes(
-  timestampsMs: ArrayLike<number>,
-  limits: readonly { readonly startMs: number; readonly endMs: number }[],
-): NabWindow[] {
+export function nabWindowsFromTimes(timestampsMs: ArrayLike<number>, limits: readonly { readonly startMs: number; readonly endMs: number }[]): NabWindow[] {
   const out: NabWindow[] = [];
   const sorted = [...limits].sort((a, b) => a.startMs - b.startMs);
   for (const { startMs, endMs } of sorted) {
@@ -284,7 +279,10 @@ export function scoreNabCorpus(corpus: readonly NabScoredFile[], threshold: numb
     missedWindows += s.missedWindows;
     falsePositiveRows += s.falsePositiveRows;
   }
-  const bounds = nabBounds(corpus.map((c) => c.file), profile);
+  const bounds = nabBounds(
+    corpus.map((c) => c.file),
+    profile,
+  );
   return { threshold, raw, normalised: normaliseNabScore(raw, bounds), detectedWindows, missedWindows, falsePositiveRows };
 }
 
@@ -309,7 +307,10 @@ export function optimiseNabThreshold(corpus: readonly NabScoredFile[], profile: 
       rows.push({ score, weight: weight[i]!, key: w === outsideRow ? -1 : base + w });
     }
   }
-  const bounds = nabBounds(corpus.map((c) => c.file), profile);
+  const bounds = nabBounds(
+    corpus.map((c) => c.file),
+    profile,
+  );
   // Every scored window starts as a miss; only windows with rows after probation appear in `rows`.
   const part = new Map<number, number>();
   for (const row of rows) if (row.key >= 0) part.set(row.key, -profile.fnWeight);

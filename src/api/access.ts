@@ -56,7 +56,16 @@ export function bearerGuard(config: () => Config): (req: Request, res: Response,
         const sent = bearerPattern.exec(req.headers.authorization ?? '')?.[1];
         if (sent !== undefined && timingSafeEqual(sha256(sent), expected)) return next();
         res.set('WWW-Authenticate', 'Bearer realm="foresight"');
-        res.status(401).json(failureStatus(401, sent === undefined ? 'Unauthorized: this route needs "Authorization: Bearer <token>" (server.auth)' : 'Unauthorized: the bearer token is not the one configured (server.auth.bearerTokenFile)'));
+        res
+          .status(401)
+          .json(
+            failureStatus(
+              401,
+              sent === undefined
+                ? 'Unauthorized: this route needs "Authorization: Bearer <token>" (server.auth)'
+                : 'Unauthorized: the bearer token is not the one configured (server.auth.bearerTokenFile)',
+            ),
+          );
       },
       (error: unknown) => {
         // The service cannot check tokens: refuse, never let the request through.

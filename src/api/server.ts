@@ -31,9 +31,7 @@ export interface ApiDeps {
 export type ScalingRulesState = { readonly loaded: true } | { readonly loaded: false; readonly refusedAtMs: number; readonly lastError: string };
 
 function scalingRulesView(state: ScalingRulesState, file: string) {
-  return state.loaded
-    ? { file, loaded: true, refusedAt: null, lastError: null }
-    : { file, loaded: false, refusedAt: new Date(state.refusedAtMs).toISOString(), lastError: state.lastError };
+  return state.loaded ? { file, loaded: true, refusedAt: null, lastError: null } : { file, loaded: false, refusedAt: new Date(state.refusedAtMs).toISOString(), lastError: state.lastError };
 }
 
 /** A client error with the HTTP status to answer with. */
@@ -162,7 +160,8 @@ export function buildApi(deps: ApiDeps): express.Express {
       definition: {
         mase: 'mean absolute scaled error of rolling-origin forecasts on the last 30% of the history window; the scale is the in-sample seasonal-naive MAE, so below 1 beats seasonal naive',
         wape: 'sum |actual - forecast| / sum |actual|, as a ratio',
-        accuracyPercent: '100 × max(0, 1 − Σ|actual − forecast| / Σ max(|actual|, s)), s the in-sample seasonal-naive MAE (the MASE scale): 100 × (1 − WAPE) on a busy series, never below 0 on a mostly empty one',
+        accuracyPercent:
+          '100 × max(0, 1 − Σ|actual − forecast| / Σ max(|actual|, s)), s the in-sample seasonal-naive MAE (the MASE scale): 100 × (1 − WAPE) on a busy series, never below 0 on a mostly empty one',
         coverage: 'share of actual values inside the forecast p10–p90 band (0.8 is ideal)',
       },
       snapshot: freshness(snapshot),

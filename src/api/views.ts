@@ -51,11 +51,7 @@ export function queueViews(snapshot: Snapshot) {
 /** Readings grouped by kind, keyed by metric or resource. */
 export function inputViews(snapshot: Snapshot) {
   const group = (kind: 'system' | 'performance' | 'replicas') =>
-    Object.fromEntries(
-      snapshot.inputs
-        .filter((v) => v.input.kind === kind)
-        .map((v) => [v.input.kind === 'replicas' ? v.input.resource : inputKey(v.input).split('/')[1]!, v.value]),
-    );
+    Object.fromEntries(snapshot.inputs.filter((v) => v.input.kind === kind).map((v) => [v.input.kind === 'replicas' ? v.input.resource : inputKey(v.input).split('/')[1]!, v.value]));
   return { system: group('system'), performance: group('performance'), replicas: group('replicas') };
 }
 
@@ -70,15 +66,18 @@ export function accuracyViews(snapshot: Snapshot) {
       servingModel: serving?.model ?? null,
       ...(serving?.fallbackReason === undefined ? {} : { fallbackReason: serving.fallbackReason }),
       // What won the per-series selection on validation, why, and the runner-up.
-      selection: serving?.selection === undefined ? null : {
-        served: serving.selection.served,
-        why: serving.selection.why,
-        reason: serving.selection.reason,
-        runnerUp: serving.selection.runnerUp ?? null,
-        validationMae: finiteOrNull(serving.selection.validationMae ?? Number.NaN),
-        runnerUpValidationMae: finiteOrNull(serving.selection.runnerUpValidationMae ?? Number.NaN),
-        naiveValidationMae: finiteOrNull(serving.selection.naiveValidationMae ?? Number.NaN),
-      },
+      selection:
+        serving?.selection === undefined
+          ? null
+          : {
+              served: serving.selection.served,
+              why: serving.selection.why,
+              reason: serving.selection.reason,
+              runnerUp: serving.selection.runnerUp ?? null,
+              validationMae: finiteOrNull(serving.selection.validationMae ?? Number.NaN),
+              runnerUpValidationMae: finiteOrNull(serving.selection.runnerUpValidationMae ?? Number.NaN),
+              naiveValidationMae: finiteOrNull(serving.selection.naiveValidationMae ?? Number.NaN),
+            },
       horizon: formatDuration(scores[0]!.horizonSeconds),
       evaluatedAt: new Date(scores[0]!.evaluatedAtMs).toISOString(),
       models: [...scores]

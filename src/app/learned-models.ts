@@ -35,7 +35,13 @@ export function learnedModelsOf(lifecycle: ModelLifecycle, host: ModelHostPort, 
         model,
         trainedThroughMs: model.meta.trainingWindow.endMs,
         forecastsFrom: async (series, fromIndex, covariates) =>
-          host.learnedForecasts({ learned: { artifacts: await model.exportArtifacts(), meta: model.meta }, series, ...(covariates === undefined ? {} : { covariates }), fromIndex, backend: backend() }),
+          host.learnedForecasts({
+            learned: { artifacts: await model.exportArtifacts(), meta: model.meta },
+            series,
+            ...(covariates === undefined ? {} : { covariates }),
+            fromIndex,
+            backend: backend(),
+          }),
       };
     },
     latest: async (items) => {
@@ -49,7 +55,13 @@ export function learnedModelsOf(lifecycle: ModelLifecycle, host: ModelHostPort, 
         host.learnedPoints({
           backend: backend(),
           items: await Promise.all(
-            asked.map(async ({ seriesKey, series, covariates, model, id }) => ({ key: seriesKey, id, series, ...(covariates === undefined ? {} : { covariates }), ...(held.has(id) ? {} : { learned: await artifactsOf(model) }) })),
+            asked.map(async ({ seriesKey, series, covariates, model, id }) => ({
+              key: seriesKey,
+              id,
+              series,
+              ...(covariates === undefined ? {} : { covariates }),
+              ...(held.has(id) ? {} : { learned: await artifactsOf(model) }),
+            })),
           ),
         });
       let points = await ask();

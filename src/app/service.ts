@@ -9,20 +9,18 @@ import { type Actuator, createActuator } from '../actuate/index.js';
 import { buildApi, createExternalMetricsServer, type ExternalMetricsServer, type ScalingRulesState } from '../api/index.js';
 import type { Config } from '../config/index.js';
 import type { Clock } from '../core/index.js';
-import {
-  createPolicyProvider,
-  inlineModelHost,
-  type ModelHostPort,
-  type ObservationStore,
-  nodeTimers,
-  ProcessModelHost,
-  Reconciler,
-  Scheduler,
-  SnapshotStore,
-  type Timers,
-} from '../engine/index.js';
+import { createPolicyProvider, inlineModelHost, type ModelHostPort, type ObservationStore, nodeTimers, ProcessModelHost, Reconciler, Scheduler, SnapshotStore, type Timers } from '../engine/index.js';
 import { tensorCount } from '../forecast/index.js';
-import { createExternalMetricsInstruments, createKedaGrpcServer, createKedaMetrics, type KedaGrpcServer, type KedaMetrics, createMetrics, type ServiceMetrics, createTlsMetrics } from '../publish/index.js';
+import {
+  createExternalMetricsInstruments,
+  createKedaGrpcServer,
+  createKedaMetrics,
+  type KedaGrpcServer,
+  type KedaMetrics,
+  createMetrics,
+  type ServiceMetrics,
+  createTlsMetrics,
+} from '../publish/index.js';
 import type { MetricSource } from '../source/index.js';
 import { createFileObservationLog, globalModels, lstmOptionsFromConfig, ModelLifecycle, ModelStore } from '../training/index.js';
 import { learnedModelsOf } from './learned-models.js';
@@ -95,7 +93,15 @@ export class Service {
     this.kedaMetrics = createKedaMetrics(this.registry);
     // One instance for both TLS servers: the two families are registered once per registry.
     const tlsMetrics = createTlsMetrics(this.registry);
-    this.#keda = createKedaGrpcServer({ store: this.store, clock, config, logger: logger.child({ module: 'keda' }), metrics: this.kedaMetrics, tlsMetrics, ...(options.timers === undefined ? {} : { timers: options.timers }) });
+    this.#keda = createKedaGrpcServer({
+      store: this.store,
+      clock,
+      config,
+      logger: logger.child({ module: 'keda' }),
+      metrics: this.kedaMetrics,
+      tlsMetrics,
+      ...(options.timers === undefined ? {} : { timers: options.timers }),
+    });
     this.externalMetrics = createExternalMetricsServer({
       store: this.store,
       clock,
@@ -106,7 +112,13 @@ export class Service {
       tlsMetrics,
       ...(options.env === undefined ? {} : { env: options.env }),
     });
-    this.actuator = createActuator({ config, clock, logger: logger.child({ module: 'actuate' }), metrics: this.metrics.actuation, ...(options.timers === undefined ? {} : { timers: options.timers }) });
+    this.actuator = createActuator({
+      config,
+      clock,
+      logger: logger.child({ module: 'actuate' }),
+      metrics: this.metrics.actuation,
+      ...(options.timers === undefined ? {} : { timers: options.timers }),
+    });
     const source = options.source ?? new ConfiguredSource(config, clock, this.metrics, logger.child({ module: 'source' }));
     const rulesLog = logger.child({ module: 'decide' });
     // A refused rules file shows in the log, in foresight_scaling_rules_last_reload_successful and in /scaling/status.
@@ -227,7 +239,6 @@ function observationStore(dir: string, log: Logger): ObservationStore {
   const file = createFileObservationLog(dir, (problem) => log.warn(problem, 'stored optimizer observation skipped'));
   return {
     load: (resource, max) => file.load(resource, max),
-    append: (resource, observations, max) =>
-      file.append(resource, observations, max).catch((error: unknown) => log.warn({ resource, err: error }, 'could not store an optimizer observation')),
+    append: (resource, observations, max) => file.append(resource, observations, max).catch((error: unknown) => log.warn({ resource, err: error }, 'could not store an optimizer observation')),
   };
 }

@@ -54,7 +54,12 @@ export function createSource(config: Config, clock: Clock, metrics?: ServiceMetr
           : p.bearerTokenFile !== undefined
             ? { type: 'bearerFile', tokenFile: p.bearerTokenFile }
             : p.basicAuth !== undefined
-              ? { type: 'basic', username: p.basicAuth.username, ...(p.basicAuth.password === undefined ? {} : { password: p.basicAuth.password }), ...(p.basicAuth.passwordFile === undefined ? {} : { passwordFile: p.basicAuth.passwordFile }) }
+              ? {
+                  type: 'basic',
+                  username: p.basicAuth.username,
+                  ...(p.basicAuth.password === undefined ? {} : { password: p.basicAuth.password }),
+                  ...(p.basicAuth.passwordFile === undefined ? {} : { passwordFile: p.basicAuth.passwordFile }),
+                }
               : { type: 'none' },
       headers: p.headers,
       ...(p.tls?.caFile === undefined ? {} : { caFile: p.tls.caFile }),

@@ -408,23 +408,14 @@ export async function runBacktestAsync(rows: TimestampValueRows, options: AsyncB
 
 /** The synchronous candidates of `auto` in the CLI (the LSTM joins through `extraCandidates`). */
 function autoCandidates(seed: number): Forecaster[] {
-  return [
-    ...forecasterNames.map((name) => createForecaster(name)),
-    createLagRegressionForecaster(),
-    createRandomForestForecaster({ seed }),
-  ];
+  return [...forecasterNames.map((name) => createForecaster(name)), createLagRegressionForecaster(), createRandomForestForecaster({ seed })];
 }
 
 /**
  * The forecast at a row that is not the last in its grid cell: the grid up to that cell, with the
  * cell holding this row's value (what the grid looked like at the row's time). O(i) per such row.
  */
-function forecastAsOfRow(
-  model: FittedWithFallback,
-  series: RegularSeries,
-  gridIndex: number,
-  value: number,
-): { readonly forecast: PointForecast; readonly usedFallback: boolean } {
+function forecastAsOfRow(model: FittedWithFallback, series: RegularSeries, gridIndex: number, value: number): { readonly forecast: PointForecast; readonly usedFallback: boolean } {
   const values = series.values.slice(0, gridIndex + 1);
   values[gridIndex] = value;
   const history: RegularSeries = { ...series, values };
@@ -451,9 +442,7 @@ export function formatBacktestSummary(run: BacktestRun, rowCount: number, input:
   );
   lines.push(`train-until ${run.trainUntilSeconds}: ${run.trainRows} training rows, ${rowCount - run.trainRows} test rows`);
   if (run.selection !== undefined) {
-    const scores = run.selection.scores
-      .map((s) => `${s.model} ${s.fitted ? fixed(s.accuracy.mase) : `not fitted (${s.fitFailure?.reason ?? 'failed'})`}`)
-      .join(', ');
+    const scores = run.selection.scores.map((s) => `${s.model} ${s.fitted ? fixed(s.accuracy.mase) : `not fitted (${s.fitFailure?.reason ?? 'failed'})`}`).join(', ');
     lines.push(`model: ${run.model} (the combination with the lowest validation error inside the training rows)`);
     lines.push(`  candidates, validation MASE: ${scores}`);
     if (run.autoSelection !== undefined) {

@@ -96,11 +96,7 @@ const badLinesShown = 10;
  * ten) and counted on stderr, reordered rows noted. Undefined, after saying why on stderr, when the
  * file cannot be read or holds no usable row: the caller then exits with the usage code.
  */
-export async function readInputCsv(
-  command: string,
-  input: string,
-  stderr: { write(text: string): unknown },
-): Promise<InputCsv | undefined> {
+export async function readInputCsv(command: string, input: string, stderr: { write(text: string): unknown }): Promise<InputCsv | undefined> {
   let csv: InputCsv;
   try {
     csv = await readInputCsvFile(input);

@@ -1,13 +1,5 @@
 import { writeFile } from 'node:fs/promises';
-import {
-  createDetector,
-  defaultDetectorName,
-  detectorNames,
-  detectorSettings,
-  isDetectorName,
-  isMonitoredMetric,
-  monitoredMetrics,
-} from '../anomaly/index.js';
+import { createDetector, defaultDetectorName, detectorNames, detectorSettings, isDetectorName, isMonitoredMetric, monitoredMetrics } from '../anomaly/index.js';
 import type { AnomalyDetector, AnomalyPoint, DetectorName, MonitoredMetric } from '../anomaly/index.js';
 import { messageOf, type Result } from '../core/index.js';
 import { formatCsv, readInputCsv } from './csv.js';
@@ -75,10 +67,7 @@ export function runDetect(rows: TimestampValueRows, detector: DetectorName, metr
 
 /** The output CSV: timestamp,score,anomaly. */
 export function formatDetectCsv(rows: TimestampValueRows, points: readonly AnomalyPoint[]): string {
-  return formatCsv(
-    ['timestamp', 'score', 'anomaly'],
-    [rows.timestampsSeconds, Float64Array.from(points, (p) => p.score), Uint8Array.from(points, (p) => (p.isAnomaly ? 1 : 0))],
-  );
+  return formatCsv(['timestamp', 'score', 'anomaly'], [rows.timestampsSeconds, Float64Array.from(points, (p) => p.score), Uint8Array.from(points, (p) => (p.isAnomaly ? 1 : 0))]);
 }
 
 /** The stderr summary of a run. */

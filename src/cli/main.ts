@@ -17,7 +17,7 @@ Commands:
 
 Run "foresight <command> --help" (or "foresight help <command>") for a command's options.
 
-${exitCodesHelp('a run-time or configuration failure (the command\'s --help says which)')}`;
+${exitCodesHelp("a run-time or configuration failure (the command's --help says which)")}`;
 
 // Commands are loaded lazily so that "foresight backtest" never loads the HTTP stack, and vice versa.
 const commands: Readonly<Record<string, () => Promise<Command>>> = {

@@ -145,7 +145,12 @@ export function parseSimulateArgs(args: readonly string[]): Result<SimulateArgs 
   const hpaTarget = number('--hpa-target', false);
   const kedaLength = number('--keda-queue-length', false);
   const minText = flagText('--min');
-  const min = minText === undefined ? { ok: true as const, value: 1 } : /^\d+$/.test(minText) ? { ok: true as const, value: Number(minText) } : { ok: false as const, error: `--min "${minText}" is not a whole number` };
+  const min =
+    minText === undefined
+      ? { ok: true as const, value: 1 }
+      : /^\d+$/.test(minText)
+        ? { ok: true as const, value: Number(minText) }
+        : { ok: false as const, error: `--min "${minText}" is not a whole number` };
   const max = number('--max', true);
   for (const r of [capacity, startup, slo, tick, step, hpaTarget, kedaLength, min, max]) if (!r.ok) return r;
   const minReplicas = (min as { value: number }).value;
@@ -249,7 +254,14 @@ export function runSimulation(rows: TimestampValueRows, options: SimulationRunOp
     case 'keda': {
       const length = options.kedaQueueLength ?? capacity * workSeconds;
       policy = kedaPolicy({ ...range, queueLengthPerReplica: length });
-      policySettings = { queueLengthPerReplica: length, pollingIntervalSeconds: 30, cooldownPeriodSeconds: 300, activationQueueLength: 0, minReplicaCount: range.minReplicas, behavior: 'autoscaling/v2 defaults' };
+      policySettings = {
+        queueLengthPerReplica: length,
+        pollingIntervalSeconds: 30,
+        cooldownPeriodSeconds: 300,
+        activationQueueLength: 0,
+        minReplicaCount: range.minReplicas,
+        behavior: 'autoscaling/v2 defaults',
+      };
       break;
     }
     case 'predictive': {

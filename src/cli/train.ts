@@ -70,7 +70,6 @@ function lstmOptionsOf(config: Config, overrides: { epochs?: number; maxWindows?
   return { ...lstmOptionsFromConfig(config.ml.lstm), ...overrides };
 }
 
-
 /** Draws progress: a redrawn bar on a terminal, a log line per epoch elsewhere (logs, CI). */
 function progressReporter(io: CliIo): { update(key: string, p: LstmProgress, seconds: number): void; done(): void } {
   const tty = (io.stderr as { isTTY?: boolean }).isTTY === true;
@@ -126,7 +125,8 @@ async function csvTargets(paths: readonly string[], seriesName: string | undefin
     const fileStep = inferStepSeconds(csv.rows.timestampsSeconds);
     if (fileStep === undefined) throw new Error(`${file}: fewer than two usable timestamp,value rows`);
     // One network forecasts one step and horizon: every file must share the grid.
-    if (step !== undefined && fileStep !== step) throw new Error(`${file}: a ${formatDuration(fileStep)} step, but ${files[0]} has ${formatDuration(step)}; train files of different steps separately (--out)`);
+    if (step !== undefined && fileStep !== step)
+      throw new Error(`${file}: a ${formatDuration(fileStep)} step, but ${files[0]} has ${formatDuration(step)}; train files of different steps separately (--out)`);
     step = fileStep;
     series.push({ key: seriesName ?? basename(file).replace(/\.csv$/i, ''), inputs: { target: rowsToRegularSeries(csv.rows, fileStep).series } });
   }
@@ -231,7 +231,9 @@ export const trainCommand: Command = async (args, io) => {
     options,
     backend,
     ...(base !== undefined && values.force !== true ? { current: base } : {}),
-    ...(base !== undefined && values['fine-tune'] === true ? { current: base, fineTune: { epochs: overrides.epochs ?? config.ml.lstm.fineTuneEpochs, maxWindows: overrides.maxWindows ?? config.ml.lstm.fineTuneWindows } } : {}),
+    ...(base !== undefined && values['fine-tune'] === true
+      ? { current: base, fineTune: { epochs: overrides.epochs ?? config.ml.lstm.fineTuneEpochs, maxWindows: overrides.maxWindows ?? config.ml.lstm.fineTuneWindows } }
+      : {}),
   };
   const points = targets.series.reduce((sum, s) => sum + s.inputs.target.values.length, 0);
   io.stderr.write(
@@ -250,11 +252,14 @@ export const trainCommand: Command = async (args, io) => {
   for (const [key, why] of Object.entries(outcome.meta.skipped)) io.stderr.write(`foresight train: ${key}: not trained on: ${why}\n`);
   for (const [key, s] of Object.entries(outcome.meta.series)) {
     const v = s.validation;
-    if (targets.series.some((t) => t.key === key)) io.stdout.write(`${key}\theld-out MAE ${v.mae.toPrecision(4)}\tMASE ${v.mase.toFixed(3)}\tWAPE ${(100 * v.wape).toFixed(1)} %\t${v.count} origins\n`);
+    if (targets.series.some((t) => t.key === key))
+      io.stdout.write(`${key}\theld-out MAE ${v.mae.toPrecision(4)}\tMASE ${v.mase.toFixed(3)}\tWAPE ${(100 * v.wape).toFixed(1)} %\t${v.count} origins\n`);
   }
   const summary = `${outcome.meta.windowPasses} window passes in ${outcome.durationSeconds.toFixed(1)} s`;
   if (!outcome.shadow.deploy) {
-    io.stderr.write(`foresight train: kept the current model (new scaled MAE ${outcome.shadow.candidateMae.toFixed(4)} vs current ${outcome.shadow.currentMae.toFixed(4)} on the held-out windows); ${summary}\n`);
+    io.stderr.write(
+      `foresight train: kept the current model (new scaled MAE ${outcome.shadow.candidateMae.toFixed(4)} vs current ${outcome.shadow.currentMae.toFixed(4)} on the held-out windows); ${summary}\n`,
+    );
     return exitOk;
   }
   let failures = 0;

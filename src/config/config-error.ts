@@ -53,11 +53,7 @@ export function formatConfigIssue(issue: ConfigIssue): string {
   const where = issue.variable === undefined ? issue.source : `${environmentSource} ${issue.variable}=${maskUrlPassword(issue.value ?? '')}`;
   // These messages name their own place, and an environment variable already names its key.
   const selfLocated =
-    issue.code === 'unknown_key' ||
-    issue.code === 'yaml_syntax' ||
-    issue.code === 'file_unreadable' ||
-    issue.path === '' ||
-    (issue.variable !== undefined && issue.path === issue.variablePath);
+    issue.code === 'unknown_key' || issue.code === 'yaml_syntax' || issue.code === 'file_unreadable' || issue.path === '' || (issue.variable !== undefined && issue.path === issue.variablePath);
   const body = selfLocated ? issue.message : `${issue.path}: ${issue.message}`;
   const located = issue.code !== 'yaml_syntax' && issue.variable === undefined && issue.line !== undefined;
   const position = located ? ` (line ${issue.line}, column ${issue.column ?? 1})` : '';

@@ -118,10 +118,11 @@ const specs: readonly VariableSpec[] = [
     configPaths: ['source.prometheus.url', 'source.type'],
     accepts: 'an http:// or https:// URL',
     meaning: 'Base URL of the Prometheus API; also sets source.type to prometheus.',
-    parse: (text) => ok([
-      { path: split('source.prometheus.url'), value: text },
-      { path: split('source.type'), value: 'prometheus' },
-    ]),
+    parse: (text) =>
+      ok([
+        { path: split('source.prometheus.url'), value: text },
+        { path: split('source.type'), value: 'prometheus' },
+      ]),
   },
   stringVariable('FORESIGHT_SOURCE', 'source.type', 'Where inputs come from (wins over the source.type that PROMETHEUS_URL implies).', 'replay or prometheus (any case)', {
     lowerCase: true,

@@ -150,8 +150,7 @@ function placesOf(key: string): readonly string[] {
   return places.length > 0 && places.length <= 2 ? places : [];
 }
 
-const startsWith = (path: readonly PropertyKey[], prefix: readonly PropertyKey[]): boolean =>
-  prefix.length <= path.length && prefix.every((segment, index) => String(segment) === String(path[index]));
+const startsWith = (path: readonly PropertyKey[], prefix: readonly PropertyKey[]): boolean => prefix.length <= path.length && prefix.every((segment, index) => String(segment) === String(path[index]));
 
 /**
  * The environment variable to blame for an issue, if any: the one that set the key itself, else
@@ -186,8 +185,7 @@ export function translateIssues(issues: readonly z.core.$ZodIssue[], context: Is
       for (const key of issue.keys) {
         const suggestion = suggestKey(key, keysAt(issue.path));
         const elsewhere = suggestion === undefined ? placesOf(key) : [];
-        const tip =
-          suggestion !== undefined ? `; did you mean "${suggestion}"?` : elsewhere.length > 0 ? `; did you mean ${elsewhere.join(' or ')}?` : '';
+        const tip = suggestion !== undefined ? `; did you mean "${suggestion}"?` : elsewhere.length > 0 ? `; did you mean ${elsewhere.join(' or ')}?` : '';
         const message = `unknown key "${key}" at ${where}${tip}`;
         const path = [...issue.path, key];
         out.push({ code: 'unknown_key', path: formatKeyPath(path), message, ...fromFile(path, true) });

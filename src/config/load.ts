@@ -93,11 +93,7 @@ function syntaxIssue(file: string, error: YAMLError, lines: LineCounter): Config
 /** File issues first, by position (those without one last); then the environment, in table order. */
 function byPlace(issues: readonly ConfigIssue[]): ConfigIssue[] {
   const rank = (issue: ConfigIssue): readonly [number, number] =>
-    issue.source === environmentSource
-      ? [2, environmentVariables.findIndex((v) => v.name === issue.variable)]
-      : issue.line === undefined
-        ? [1, 0]
-        : [0, issue.line * 1e6 + (issue.column ?? 0)];
+    issue.source === environmentSource ? [2, environmentVariables.findIndex((v) => v.name === issue.variable)] : issue.line === undefined ? [1, 0] : [0, issue.line * 1e6 + (issue.column ?? 0)];
   return [...issues].sort((a, b) => {
     const [ra, rb] = [rank(a), rank(b)];
     return ra[0] - rb[0] || ra[1] - rb[1];

@@ -166,8 +166,6 @@ export function renderConfigKeysMarkdown(): string {
 
 /** The environment variable table of docs/configuration.md. */
 export function renderEnvironmentMarkdown(): string {
-  const rows = environmentVariables.map(
-    (v) => `| ${code(v.name)} | ${cell(v.configPaths.map(code).join(', '))} | ${cell(v.accepts)} | ${cell(v.meaning)} |`,
-  );
+  const rows = environmentVariables.map((v) => `| ${code(v.name)} | ${cell(v.configPaths.map(code).join(', '))} | ${cell(v.accepts)} | ${cell(v.meaning)} |`);
   return ['| Variable | Sets | Accepts | Meaning |', '|---|---|---|---|', ...rows].join('\n');
 }

@@ -28,7 +28,10 @@ export const actuationSection = z
           .strictObject({
             name: kubernetesName.describe('Name of the ConfigMap that holds the pool size.'),
             namespace: kubernetesNamespace.describe('Namespace of the ConfigMap.'),
-            key: z.string().regex(/^[-._a-zA-Z0-9]{1,253}$/, 'expected a ConfigMap key (letters, digits, "-", "_", ".")').describe('The data key whose value is the pool size.'),
+            key: z
+              .string()
+              .regex(/^[-._a-zA-Z0-9]{1,253}$/, 'expected a ConfigMap key (letters, digits, "-", "_", ".")')
+              .describe('The data key whose value is the pool size.'),
           })
           .optional()
           .describe('The ConfigMap whose data key holds the database connection pool size.'),
@@ -48,10 +51,20 @@ export const actuationSection = z
       .superRefine((l, ctx) => {
         // client-go's own checks: without them two replicas could both believe they lead.
         if (l.renewDeadline >= l.leaseDuration) {
-          ctx.addIssue({ code: 'custom', path: ['renewDeadline'], message: `must be shorter than leaseDuration (${formatDuration(l.leaseDuration)}), got ${formatDuration(l.renewDeadline)}`, params: { related: ['actuation.leaderElection.leaseDuration'] } });
+          ctx.addIssue({
+            code: 'custom',
+            path: ['renewDeadline'],
+            message: `must be shorter than leaseDuration (${formatDuration(l.leaseDuration)}), got ${formatDuration(l.renewDeadline)}`,
+            params: { related: ['actuation.leaderElection.leaseDuration'] },
+          });
         }
         if (l.renewDeadline <= 1.2 * l.retryPeriod) {
-          ctx.addIssue({ code: 'custom', path: ['retryPeriod'], message: `must be shorter than renewDeadline (${formatDuration(l.renewDeadline)}) / 1.2, got ${formatDuration(l.retryPeriod)}`, params: { related: ['actuation.leaderElection.renewDeadline'] } });
+          ctx.addIssue({
+            code: 'custom',
+            path: ['retryPeriod'],
+            message: `must be shorter than renewDeadline (${formatDuration(l.renewDeadline)}) / 1.2, got ${formatDuration(l.retryPeriod)}`,
+            params: { related: ['actuation.leaderElection.renewDeadline'] },
+          });
         }
       })
       .describe('Leader election, so that only one replica ever patches.'),

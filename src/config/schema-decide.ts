@@ -39,7 +39,7 @@ export const anomalySection = z
     detector: z
       .enum(['zscore', 'mad', 'seasonal', 'adaptive'])
       .default('adaptive')
-      .describe('Detector of every monitored metric: adaptive (the best on the NAB benchmark), or zscore (the design\'s), mad or seasonal (docs/anomaly-detection.md).'),
+      .describe("Detector of every monitored metric: adaptive (the best on the NAB benchmark), or zscore (the design's), mad or seasonal (docs/anomaly-detection.md)."),
     thresholds: z
       .strictObject({
         cpu: z.number().positive().default(2.5).describe('CPU threshold, in standard deviations.'),
@@ -58,7 +58,7 @@ export const anomalySection = z
 export const decisionsSection = z
   .strictObject({
     rulesFile: z.string().default('policies/scaling.rules.yaml').describe('The scaling rules file (docs/scaling-decisions.md); its min/max can only narrow scaling.resources.'),
-    tolerance: z.number().min(0).max(0.99).default(0.1).describe('Changes of at most this share of the replicas are not made (the HPA\'s tolerance).'),
+    tolerance: z.number().min(0).max(0.99).default(0.1).describe("Changes of at most this share of the replicas are not made (the HPA's tolerance)."),
     stabilization: z
       .strictObject({
         scaleUp: duration.optional().describe('Scale up no further than the lowest recommendation of this window (unset: no window, the HPA default).'),
@@ -67,15 +67,15 @@ export const decisionsSection = z
       .prefault({})
       .describe('HPA-style stabilization windows.'),
     oscillationWindow: duration.default(1800).describe('Four scaling events alternating within this window count as oscillation, and a further reversal is held.'),
-    reactiveFloor: z.boolean().default(true).describe('Never recommend less than the observed load needs now (the rules file\'s demand.observed).'),
-    useUpperQuantile: z.boolean().default(true).describe('Scale up on the forecast\'s 90th percentile rather than its median (scale-down always needs the 90th percentile to agree).'),
+    reactiveFloor: z.boolean().default(true).describe("Never recommend less than the observed load needs now (the rules file's demand.observed)."),
+    useUpperQuantile: z.boolean().default(true).describe("Scale up on the forecast's 90th percentile rather than its median (scale-down always needs the 90th percentile to agree)."),
     forecastQuantile: z
       .number()
       .min(0.5)
       .max(0.995)
       .optional()
       .describe(
-        'Calibrate the forecast\'s upper value to this quantile of its matured errors: median + c · (p90 − p10), c the quantile of recent (actual − median) / (p90 − p10) for the series and horizon (docs/scaling-benchmark.md). Unset: the model\'s own p90.',
+        "Calibrate the forecast's upper value to this quantile of its matured errors: median + c · (p90 − p10), c the quantile of recent (actual − median) / (p90 − p10) for the series and horizon (docs/scaling-benchmark.md). Unset: the model's own p90.",
       ),
   })
   .prefault({})

@@ -7,8 +7,7 @@ export const queueQueryDefaults: Record<(typeof queueMetrics)[number], string> =
   depth: 'sum(rabbitmq_queue_messages_ready{queue="{{queue}}"})',
   enqueue_rate_per_second: 'sum(rate(rabbitmq_queue_messages_published_total{queue="{{queue}}"}[5m]))',
   dequeue_rate_per_second: 'sum(rate(rabbitmq_queue_messages_delivered_total{queue="{{queue}}"}[5m]))',
-  wait_avg_seconds:
-    'sum(rate(queue_wait_seconds_sum{queue="{{queue}}"}[5m])) / sum(rate(queue_wait_seconds_count{queue="{{queue}}"}[5m]))',
+  wait_avg_seconds: 'sum(rate(queue_wait_seconds_sum{queue="{{queue}}"}[5m])) / sum(rate(queue_wait_seconds_count{queue="{{queue}}"}[5m]))',
   wait_max_seconds: 'time() - min(rabbitmq_queue_head_message_timestamp{queue="{{queue}}"})',
   consumers: 'sum(rabbitmq_queue_consumers{queue="{{queue}}"})',
   failed_messages: 'sum(increase(queue_failed_messages_total{queue="{{queue}}"}[5m]))',
@@ -18,8 +17,7 @@ export const systemQueryDefaults: Record<(typeof systemMetrics)[number], string>
   cpu_percent: '100 * (1 - avg(rate(node_cpu_seconds_total{mode="idle"}[5m])))',
   memory_percent: '100 * (1 - sum(node_memory_MemAvailable_bytes) / sum(node_memory_MemTotal_bytes))',
   disk_io_bytes_per_second: 'sum(rate(node_disk_read_bytes_total[5m])) + sum(rate(node_disk_written_bytes_total[5m]))',
-  network_io_bytes_per_second:
-    'sum(rate(node_network_receive_bytes_total{device!="lo"}[5m])) + sum(rate(node_network_transmit_bytes_total{device!="lo"}[5m]))',
+  network_io_bytes_per_second: 'sum(rate(node_network_receive_bytes_total{device!="lo"}[5m])) + sum(rate(node_network_transmit_bytes_total{device!="lo"}[5m]))',
   load1: 'avg(node_load1)',
   load5: 'avg(node_load5)',
   load15: 'avg(node_load15)',

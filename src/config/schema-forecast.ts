@@ -7,10 +7,34 @@ export const forecastModels = ['holt_winters', 'seasonal_naive', 'seasonal_mean'
 
 /** The LSTM's per-step features (forecast/features/catalog.ts; a test keeps the two lists equal). */
 const lstmFeatureNames = [
-  'value', 'growth', 'cpu_percent', 'memory_percent', 'disk_io', 'network_io', 'load1', 'load5', 'load15',
-  'wait_avg_seconds', 'processing_rate', 'enqueue_rate', 'failed_messages',
-  'hour_sin', 'hour_cos', 'dow_sin', 'dow_cos', 'dom_sin', 'dom_cos', 'month_sin', 'month_cos', 'business_hours', 'peak_time',
-  'value_1h_ago', 'value_24h_ago', 'value_7d_avg', 'processing_rate_1h_avg', 'processing_rate_24h_ago',
+  'value',
+  'growth',
+  'cpu_percent',
+  'memory_percent',
+  'disk_io',
+  'network_io',
+  'load1',
+  'load5',
+  'load15',
+  'wait_avg_seconds',
+  'processing_rate',
+  'enqueue_rate',
+  'failed_messages',
+  'hour_sin',
+  'hour_cos',
+  'dow_sin',
+  'dow_cos',
+  'dom_sin',
+  'dom_cos',
+  'month_sin',
+  'month_cos',
+  'business_hours',
+  'peak_time',
+  'value_1h_ago',
+  'value_24h_ago',
+  'value_7d_avg',
+  'processing_rate_1h_avg',
+  'processing_rate_24h_ago',
 ] as const;
 
 export const forecastSection = z
@@ -18,7 +42,9 @@ export const forecastSection = z
     model: z
       .enum(forecastModels)
       .default('auto')
-      .describe('Model used for published forecasts. "auto" (default) picks the model or combination with the lowest validation MAE per series, on rolling origins in the newest 30 % of the history (never worse than naive there; its refits cost about 2 s of CPU per series); a name serves that model everywhere.'),
+      .describe(
+        'Model used for published forecasts. "auto" (default) picks the model or combination with the lowest validation MAE per series, on rolling origins in the newest 30 % of the history (never worse than naive there; its refits cost about 2 s of CPU per series); a name serves that model everywhere.',
+      ),
     step: duration.default(60).describe('Grid step of the history the models are fitted on.'),
     season: duration.default(86400).describe('Length of the seasonal cycle.'),
     history: duration.default(7 * 86400).describe('How much history to fit on.'),
@@ -26,15 +52,15 @@ export const forecastSection = z
     modelProcess: z
       .boolean()
       .default(true)
-      .describe('Fit and run the models (refits, backtests, the resource optimizer) in a child process at a lower OS priority, so a slow refit never delays an HTTP answer; false runs them on the service\'s event loop. Read at start.'),
+      .describe(
+        "Fit and run the models (refits, backtests, the resource optimizer) in a child process at a lower OS priority, so a slow refit never delays an HTTP answer; false runs them on the service's event loop. Read at start.",
+      ),
     modelProcessTimeout: duration
       .default(1800)
-      .describe('A model-process call (one cycle\'s fits and forecasts) that takes longer is abandoned: the process is killed, that cycle fails and the next starts a fresh process. Raise it if refits of many series with `auto` take longer.'),
-    horizons: z
-      .array(duration)
-      .min(1)
-      .default([900])
-      .describe('Forecast horizons; the first is the default "horizon" label (SCALING_PREDICTION_HORIZON_MINUTES replaces the list with one horizon).'),
+      .describe(
+        "A model-process call (one cycle's fits and forecasts) that takes longer is abandoned: the process is killed, that cycle fails and the next starts a fresh process. Raise it if refits of many series with `auto` take longer.",
+      ),
+    horizons: z.array(duration).min(1).default([900]).describe('Forecast horizons; the first is the default "horizon" label (SCALING_PREDICTION_HORIZON_MINUTES replaces the list with one horizon).'),
   })
   .prefault({})
   .describe('How series are forecast.');
@@ -43,18 +69,32 @@ export const mlSection = z
   .strictObject({
     lstm: z
       .strictObject({
-        enabled: z.boolean().default(true).describe('Train one global LSTM across every forecast series (with their covariates) in a low-priority child process, fine-tune it on new data every scaling.modelRetrainInterval, and serve it on a series only where it beats the baseline on recent history it never trained on.'),
+        enabled: z
+          .boolean()
+          .default(true)
+          .describe(
+            'Train one global LSTM across every forecast series (with their covariates) in a low-priority child process, fine-tune it on new data every scaling.modelRetrainInterval, and serve it on a series only where it beats the baseline on recent history it never trained on.',
+          ),
         lookbackSteps: z.number().int().positive().default(60).describe('Steps of history each forecast sees.'),
-        features: z.array(z.enum(lstmFeatureNames)).min(1).default(['value', 'growth', 'hour_sin', 'hour_cos', 'dow_sin', 'dow_cos', 'value_24h_ago', 'value_7d_avg']).describe('Per-step input features (docs/ml-models.md lists them).'),
+        features: z
+          .array(z.enum(lstmFeatureNames))
+          .min(1)
+          .default(['value', 'growth', 'hour_sin', 'hour_cos', 'dow_sin', 'dow_cos', 'value_24h_ago', 'value_7d_avg'])
+          .describe('Per-step input features (docs/ml-models.md lists them).'),
         units: z.array(z.number().int().positive()).min(1).default([64, 32]).describe('Units of the stacked LSTM layers, first to last.'),
         dropout: z.number().min(0).lt(1).default(0.2).describe('Dropout after each LSTM layer.'),
         denseUnits: z.number().int().positive().default(16).describe('Units of the ReLU layer before the output.'),
         epochs: z.number().int().positive().default(5).describe('Passes over the training windows (from scratch).'),
         batchSize: z.number().int().positive().default(128).describe('Windows per gradient step.'),
         learningRate: z.number().positive().default(0.002).describe('Adam learning rate.'),
-        maxWindows: z.number().int().positive().default(8192).describe('Training windows per epoch, shared evenly by the series (a time-ordered random sample: epochs × windows bounds training time).'),
-            fineTuneEpochs: z.number().int().positive().default(2).describe('Passes over the windows of a fine-tune (new data since the last training, and as many replayed older windows).'),
-            fineTuneWindows: z.number().int().positive().default(1024).describe('Most windows of a fine-tune, shared by the series.'),
+        maxWindows: z
+          .number()
+          .int()
+          .positive()
+          .default(8192)
+          .describe('Training windows per epoch, shared evenly by the series (a time-ordered random sample: epochs × windows bounds training time).'),
+        fineTuneEpochs: z.number().int().positive().default(2).describe('Passes over the windows of a fine-tune (new data since the last training, and as many replayed older windows).'),
+        fineTuneWindows: z.number().int().positive().default(1024).describe('Most windows of a fine-tune, shared by the series.'),
         seed: z.number().int().default(1).describe('Seed of weights and window sampling (same data and seed, same model).'),
         backend: z.enum(['auto', 'wasm', 'cpu', 'tensorflow']).default('auto').describe('TensorFlow.js backend: auto uses @tensorflow/tfjs-node when installed, else wasm.'),
       })
@@ -69,7 +109,12 @@ export const mlSection = z
       })
       .prefault({})
       .describe('The Random Forest resource optimizer.'),
-    accuracyThresholdPercent: z.number().min(0).max(100).default(70).describe('Retrain a learned model early when its matured-forecast accuracy (scaling_prediction_accuracy_percent, docs/forecasting.md) falls under this.'),
+    accuracyThresholdPercent: z
+      .number()
+      .min(0)
+      .max(100)
+      .default(70)
+      .describe('Retrain a learned model early when its matured-forecast accuracy (scaling_prediction_accuracy_percent, docs/forecasting.md) falls under this.'),
     accuracyWindow: duration.default(86400).describe('Trailing window of matured forecasts that accuracy is computed over.'),
     maxConcurrentTrainings: z.number().int().min(1).default(1).describe('No effect since the LSTM is one global model (one training at a time); kept so that existing files load.'),
   })

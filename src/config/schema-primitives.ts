@@ -29,11 +29,8 @@ export const durationSchema = z
 /** Short name used by the sections. */
 export const duration = durationSchema;
 
-
 /** A name usable as a Prometheus label value and a Kubernetes selector value. */
-export const queueName = z
-  .string()
-  .regex(/^[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$/, 'expected a Kubernetes label value (letters, digits, "-", "_", ".", at most 63 characters)');
+export const queueName = z.string().regex(/^[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$/, 'expected a Kubernetes label value (letters, digits, "-", "_", ".", at most 63 characters)');
 
 /** A replica (or pool size) range; `what` names the resource in the description. */
 export const range = (min: number, max: number, what: string) =>
@@ -55,6 +52,4 @@ export const kubernetesName = z
   .max(253)
   .regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/, 'expected a Kubernetes object name (lower-case letters, digits, "-" and ".")');
 /** A Kubernetes namespace (DNS-1123 label). */
-export const kubernetesNamespace = z
-  .string()
-  .regex(/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/, 'expected a Kubernetes namespace (lower-case letters, digits and "-", at most 63 characters)');
+export const kubernetesNamespace = z.string().regex(/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/, 'expected a Kubernetes namespace (lower-case letters, digits and "-", at most 63 characters)');

@@ -27,7 +27,10 @@ export const externalMetricsSection = z
     clientCAFile: z.string().optional().describe('PEM CA bundle for client certificates (user = CN, groups = O), like kube-apiserver --client-ca-file; reloaded when it changes.'),
     requestHeader: z
       .strictObject({
-        clientCAFile: z.string().optional().describe('PEM CA bundle of the front proxy (the kube-apiserver aggregator) client certificate; X-Remote-* headers are trusted only on connections that present a certificate from it.'),
+        clientCAFile: z
+          .string()
+          .optional()
+          .describe('PEM CA bundle of the front proxy (the kube-apiserver aggregator) client certificate; X-Remote-* headers are trusted only on connections that present a certificate from it.'),
         allowedNames: z
           .array(z.string().min(1))
           .default(['front-proxy-client'])
@@ -44,7 +47,9 @@ export const externalMetricsSection = z
     authenticationConfigMap: z
       .enum(['auto', 'on', 'off'])
       .default('auto')
-      .describe('Take the client CA, the front-proxy CA and header names from kube-system/extension-apiserver-authentication (auto: when a Kubernetes API is reachable, in a cluster or through externalMetrics.kubeconfig).'),
+      .describe(
+        'Take the client CA, the front-proxy CA and header names from kube-system/extension-apiserver-authentication (auto: when a Kubernetes API is reachable, in a cluster or through externalMetrics.kubeconfig).',
+      ),
     tokenReview: z.enum(['auto', 'on', 'off']).default('auto').describe('Authenticate bearer tokens with a TokenReview (auto: when a Kubernetes API is reachable).'),
     subjectAccessReview: z
       .enum(['auto', 'on', 'off'])
@@ -52,16 +57,28 @@ export const externalMetricsSection = z
       .describe('Authorize every request with a SubjectAccessReview (auto: when a Kubernetes API is reachable; off: every authenticated user may read).'),
     authCacheTTL: duration.default(10).describe('How long TokenReview and SubjectAccessReview answers are cached.'),
     kubeconfig: z.string().optional().describe('Kubeconfig for TokenReview, SubjectAccessReview and the ConfigMap when running outside a cluster (in a cluster the service account is used).'),
-    pkiDir: z.string().default('.foresight').describe('Folder for the generated local CA, serving and client certificates and kubeconfig (used when no authentication is configured outside a cluster).'),
+    pkiDir: z
+      .string()
+      .default('.foresight')
+      .describe('Folder for the generated local CA, serving and client certificates and kubeconfig (used when no authentication is configured outside a cluster).'),
     reloadInterval: duration.default(30).describe('How often certificate and CA files, and the extension-apiserver-authentication ConfigMap, are checked for changes.'),
     defaultHorizon: duration.optional().describe('The horizon label assumed when a selector names none; one of forecast.horizons (default: the first).'),
     defaultQuantile: z.enum(['0.1', '0.5', '0.9']).default('0.5').describe('The quantile label assumed when a selector names none (0.9 scales for the bad case).'),
     exposure: z
       .array(
         z.strictObject({
-          namespaces: z.array(z.string().regex(/^[-A-Za-z0-9._*]{1,253}$/, 'expected a name or a pattern with "*" (letters, digits, "-", "_", ".", "*")')).min(1).describe('Namespaces the rule applies to ("*" matches any run of characters).'),
-          queues: z.array(z.string().regex(/^[-A-Za-z0-9._*]{1,253}$/, 'expected a name or a pattern with "*" (letters, digits, "-", "_", ".", "*")')).default([]).describe('Queues they may read (predicted_queue_depth, queue_depth, and anomaly_score of a queue).'),
-          resources: z.array(z.string().regex(/^[-A-Za-z0-9._*]{1,253}$/, 'expected a name or a pattern with "*" (letters, digits, "-", "_", ".", "*")')).default([]).describe('Resources whose recommended_replicas they may read.'),
+          namespaces: z
+            .array(z.string().regex(/^[-A-Za-z0-9._*]{1,253}$/, 'expected a name or a pattern with "*" (letters, digits, "-", "_", ".", "*")'))
+            .min(1)
+            .describe('Namespaces the rule applies to ("*" matches any run of characters).'),
+          queues: z
+            .array(z.string().regex(/^[-A-Za-z0-9._*]{1,253}$/, 'expected a name or a pattern with "*" (letters, digits, "-", "_", ".", "*")'))
+            .default([])
+            .describe('Queues they may read (predicted_queue_depth, queue_depth, and anomaly_score of a queue).'),
+          resources: z
+            .array(z.string().regex(/^[-A-Za-z0-9._*]{1,253}$/, 'expected a name or a pattern with "*" (letters, digits, "-", "_", ".", "*")'))
+            .default([])
+            .describe('Resources whose recommended_replicas they may read.'),
           systemMetrics: z.boolean().default(false).describe('Whether they may read anomaly scores that belong to no queue (cpu, memory, response_time, error_rate).'),
         }),
       )
@@ -87,13 +104,19 @@ export const kedaSection = z
         pushCheckInterval: duration.default(1).describe('How often open external-push streams look for a new snapshot (a check is one comparison; a new snapshot is pushed within this time).'),
         tls: z
           .strictObject({
-            certFile: z.string().min(1).optional().describe('PEM serving certificate (with its chain) of the gRPC port. With keyFile the port serves TLS only (KEDA: enableTLS "true", or a caCert); reloaded when it changes.'),
+            certFile: z
+              .string()
+              .min(1)
+              .optional()
+              .describe('PEM serving certificate (with its chain) of the gRPC port. With keyFile the port serves TLS only (KEDA: enableTLS "true", or a caCert); reloaded when it changes.'),
             keyFile: z.string().min(1).optional().describe('PEM private key of keda.grpc.tls.certFile, reloaded with it.'),
             clientCAFile: z
               .string()
               .min(1)
               .optional()
-              .describe('PEM CA bundle: every client must present a certificate it signed (mutual TLS; KEDA sends tlsClientCert and tlsClientKey from a TriggerAuthentication). Reloaded when it changes.'),
+              .describe(
+                'PEM CA bundle: every client must present a certificate it signed (mutual TLS; KEDA sends tlsClientCert and tlsClientKey from a TriggerAuthentication). Reloaded when it changes.',
+              ),
             reloadInterval: duration.default(30).describe('How often the three files are checked for changes; a renewed certificate is served to new connections without a restart.'),
           })
           .prefault({})

@@ -26,7 +26,9 @@ export const serverSection = z
         scope: z
           .enum(['evaluate', 'all'])
           .default('evaluate')
-          .describe('What the token guards: "evaluate" (POST /scaling/evaluate, the one route that triggers work) or "all" (every route but /healthz, /livez and /readyz, so Prometheus and KEDA must send it too).'),
+          .describe(
+            'What the token guards: "evaluate" (POST /scaling/evaluate, the one route that triggers work) or "all" (every route but /healthz, /livez and /readyz, so Prometheus and KEDA must send it too).',
+          ),
       })
       .prefault({})
       .describe('Authentication on the HTTP port (docs/http-api.md#access-control).'),

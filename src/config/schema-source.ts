@@ -32,7 +32,8 @@ export const sourceSection = z
         url: z
           // Only http(s): "prometheus:9090" is a valid URL with the scheme "prometheus:", and a classic slip.
           .url({ protocol: /^https?$/, error: 'expected an http:// or https:// URL such as "http://prometheus:9090"' })
-          .default('http://127.0.0.1:9090').describe('Base URL of the Prometheus-compatible API (Prometheus, Thanos, Mimir, Cortex).'),
+          .default('http://127.0.0.1:9090')
+          .describe('Base URL of the Prometheus-compatible API (Prometheus, Thanos, Mimir, Cortex).'),
         bearerToken: z.string().optional().describe('Bearer token sent as "Authorization: Bearer ...".'),
         bearerTokenFile: z.string().optional().describe('File to read the bearer token from (re-read on every query, so rotation works).'),
         basicAuth: z
@@ -45,7 +46,13 @@ export const sourceSection = z
           .describe('HTTP basic authentication.'),
         headers: z.record(z.string(), z.string()).default({}).describe('Extra request headers, e.g. X-Scope-OrgID for Mimir/Cortex tenants.'),
         tls: z
-          .strictObject({ caFile: z.string().min(1).optional().describe('PEM file of the CA(s) that sign the server certificate of an https:// url, added to the system CAs (re-read on every read, so a renewed CA works without a restart).') })
+          .strictObject({
+            caFile: z
+              .string()
+              .min(1)
+              .optional()
+              .describe('PEM file of the CA(s) that sign the server certificate of an https:// url, added to the system CAs (re-read on every read, so a renewed CA works without a restart).'),
+          })
           .optional()
           .describe('TLS towards an https:// Prometheus.'),
         timeout: duration.default(10).describe('Timeout of one query.'),
@@ -54,8 +61,16 @@ export const sourceSection = z
           .int()
           .min(1024)
           .default(16 * 1024 * 1024)
-          .describe('Largest answer accepted from Prometheus, in bytes (after decompression); a bigger one is cut off while it streams in and counted as query_failed, so a runaway query cannot exhaust memory. 16 MiB holds about 50 series of 10,000 points.'),
-        maxPointsPerQuery: z.number().int().positive().max(11000).default(10000).describe('Range queries are split so that no series returns more points than this (Prometheus refuses more than 11,000).'),
+          .describe(
+            'Largest answer accepted from Prometheus, in bytes (after decompression); a bigger one is cut off while it streams in and counted as query_failed, so a runaway query cannot exhaust memory. 16 MiB holds about 50 series of 10,000 points.',
+          ),
+        maxPointsPerQuery: z
+          .number()
+          .int()
+          .positive()
+          .max(11000)
+          .default(10000)
+          .describe('Range queries are split so that no series returns more points than this (Prometheus refuses more than 11,000).'),
       })
       .prefault({})
       .superRefine((p, ctx) => {

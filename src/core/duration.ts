@@ -19,7 +19,13 @@ export function formatDuration(seconds: number): string {
   if (seconds === 0) return '0s';
   let rest = Math.round(seconds * 1000);
   let out = '';
-  for (const [unit, size] of [['d', 86400000], ['h', 3600000], ['m', 60000], ['s', 1000], ['ms', 1]] as const) {
+  for (const [unit, size] of [
+    ['d', 86400000],
+    ['h', 3600000],
+    ['m', 60000],
+    ['s', 1000],
+    ['ms', 1],
+  ] as const) {
     const count = Math.floor(rest / size);
     if (count > 0) {
       out += `${count}${unit}`;

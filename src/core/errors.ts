@@ -1,11 +1,5 @@
 /** Stable error codes. They appear in logs and API answers, so they never change meaning. */
-export const errorCodes = [
-  'FORESIGHT_ERR_CONFIG_INVALID',
-  'FORESIGHT_ERR_SOURCE_QUERY',
-  'FORESIGHT_ERR_SOURCE_TIMEOUT',
-  'FORESIGHT_ERR_INPUT_INVALID',
-  'FORESIGHT_ERR_NOT_READY',
-] as const;
+export const errorCodes = ['FORESIGHT_ERR_CONFIG_INVALID', 'FORESIGHT_ERR_SOURCE_QUERY', 'FORESIGHT_ERR_SOURCE_TIMEOUT', 'FORESIGHT_ERR_INPUT_INVALID', 'FORESIGHT_ERR_NOT_READY'] as const;
 
 /** One of {@link errorCodes}. */
 export type ErrorCode = (typeof errorCodes)[number];

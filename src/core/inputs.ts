@@ -4,27 +4,11 @@
  */
 
 /** Per-queue measurements. */
-export const queueMetrics = [
-  'depth',
-  'enqueue_rate_per_second',
-  'dequeue_rate_per_second',
-  'wait_avg_seconds',
-  'wait_max_seconds',
-  'consumers',
-  'failed_messages',
-] as const;
+export const queueMetrics = ['depth', 'enqueue_rate_per_second', 'dequeue_rate_per_second', 'wait_avg_seconds', 'wait_max_seconds', 'consumers', 'failed_messages'] as const;
 export type QueueMetric = (typeof queueMetrics)[number];
 
 /** Node-level measurements (node_exporter by default). */
-export const systemMetrics = [
-  'cpu_percent',
-  'memory_percent',
-  'disk_io_bytes_per_second',
-  'network_io_bytes_per_second',
-  'load1',
-  'load5',
-  'load15',
-] as const;
+export const systemMetrics = ['cpu_percent', 'memory_percent', 'disk_io_bytes_per_second', 'network_io_bytes_per_second', 'load1', 'load5', 'load15'] as const;
 export type SystemMetric = (typeof systemMetrics)[number];
 
 /** Service-level measurements. */

@@ -25,12 +25,7 @@ export function gridTimeMs(series: RegularSeries, index: number): number {
  * Grid points with no sample stay `NaN`; they are never filled here, because filling is a modelling
  * choice that belongs to each forecaster.
  */
-export function toRegularSeries(
-  samples: readonly Sample[],
-  stepSeconds: number,
-  startMs: number,
-  endMs: number,
-): RegularSeries {
+export function toRegularSeries(samples: readonly Sample[], stepSeconds: number, startMs: number, endMs: number): RegularSeries {
   const stepMs = stepSeconds * 1000;
   const length = endMs < startMs ? 0 : Math.floor((endMs - startMs) / stepMs) + 1;
   const values = new Float64Array(length).fill(Number.NaN);

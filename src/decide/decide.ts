@@ -133,13 +133,7 @@ function decideResource(
     forecastUpper: replicasFor(rules.demand.forecastUpper?.evaluate(values) ?? Number.NaN),
   };
   const forecastDemand: ForecastDemandState =
-    rules.demand.forecast === undefined
-      ? 'none'
-      : !policy.useForecasts
-        ? 'disabled'
-        : Number.isFinite(demand.forecast) && Number.isFinite(demand.forecastUpper)
-          ? 'usable'
-          : 'unavailable';
+    rules.demand.forecast === undefined ? 'none' : !policy.useForecasts ? 'disabled' : Number.isFinite(demand.forecast) && Number.isFinite(demand.forecastUpper) ? 'usable' : 'unavailable';
   const baseline = memory.lastRecommended ?? current;
   const evaluation = evaluateRules(rules, values, memory, nowMs);
   let draft: Draft = {

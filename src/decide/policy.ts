@@ -91,10 +91,7 @@ export function buildDecisionPolicy(rules: RuleSet, settings: PolicySettings = {
     const min = Math.max(configured.min, fromRules?.min ?? configured.min);
     const max = Math.min(configured.max, fromRules?.max ?? configured.max);
     if (min > max) {
-      problems.push(
-        `${resource}: the configured range ${configured.min}–${configured.max} and the range in ${rules.file} ` +
-          `(${fromRules?.min ?? '-'}–${fromRules?.max ?? '-'}) do not overlap`,
-      );
+      problems.push(`${resource}: the configured range ${configured.min}–${configured.max} and the range in ${rules.file} ` + `(${fromRules?.min ?? '-'}–${fromRules?.max ?? '-'}) do not overlap`);
     }
     ranges[resource] = { min, max };
   }

@@ -233,12 +233,7 @@ export function parseScalingRules(text: string, file: string, options: ParseRule
 /** Finds a key path's line and column; with `inner`, the column of a position inside its expression. */
 type Locate = (segments: readonly PropertyKey[], inner?: { readonly position: number; readonly text: string }) => { line?: number; column?: number };
 
-function compileRules(
-  data: RawFile,
-  file: string,
-  options: ParseRulesOptions,
-  place: Locate,
-): Result<RuleSet, readonly RulesIssue[]> {
+function compileRules(data: RawFile, file: string, options: ParseRulesOptions, place: Locate): Result<RuleSet, readonly RulesIssue[]> {
   const issues: RulesIssue[] = [];
   const constants = new Map<string, number>();
   for (const [name, value] of [...Object.entries(data.constants), ...Object.entries(options.constants ?? {})]) {
@@ -282,13 +277,26 @@ function compileRules(
       const out: ScalingRule[] = [];
       list.forEach((rule, index) => {
         const segments = [...base, key, index];
-        if (seen.has(rule.name)) issues.push({ file, path: keyPath([...segments, 'name']), rule: rule.name, ...place([...segments, 'name']), message: `rule name "${rule.name}" is used twice in ${resource}` });
+        if (seen.has(rule.name))
+          issues.push({ file, path: keyPath([...segments, 'name']), rule: rule.name, ...place([...segments, 'name']), message: `rule name "${rule.name}" is used twice in ${resource}` });
         seen.add(rule.name);
         if (direction === 'up' && !(rule.scaling_factor > 1)) {
-          issues.push({ file, path: keyPath([...segments, 'scaling_factor']), rule: rule.name, ...place([...segments, 'scaling_factor']), message: `a scale_up rule needs a scaling_factor above 1, got ${rule.scaling_factor}` });
+          issues.push({
+            file,
+            path: keyPath([...segments, 'scaling_factor']),
+            rule: rule.name,
+            ...place([...segments, 'scaling_factor']),
+            message: `a scale_up rule needs a scaling_factor above 1, got ${rule.scaling_factor}`,
+          });
         }
         if (direction === 'down' && !(rule.scaling_factor < 1)) {
-          issues.push({ file, path: keyPath([...segments, 'scaling_factor']), rule: rule.name, ...place([...segments, 'scaling_factor']), message: `a scale_down rule needs a scaling_factor between 0 and 1, got ${rule.scaling_factor}` });
+          issues.push({
+            file,
+            path: keyPath([...segments, 'scaling_factor']),
+            rule: rule.name,
+            ...place([...segments, 'scaling_factor']),
+            message: `a scale_down rule needs a scaling_factor between 0 and 1, got ${rule.scaling_factor}`,
+          });
         }
         if (direction === 'down' && rule.emergency) {
           issues.push({ file, path: keyPath([...segments, 'emergency']), rule: rule.name, ...place([...segments, 'emergency']), message: 'only scale_up rules can be emergencies' });

@@ -92,7 +92,16 @@ export function analyzeQueueTrend(samples: readonly Sample[], windowMeasurements
   if (used.every((s) => s.timestampMs === t0)) return empty('insufficient_data', { volatility });
   const { m: slopePerSecond, b: intercept } = linearRegression(points);
   // A constant depth is perfectly "explained" by a flat line, but that says nothing about a trend.
-  const r2 = variance(depths) === 0 ? 0 : Math.min(1, Math.max(0, rSquared(points, (t) => intercept + slopePerSecond * t)));
+  const r2 =
+    variance(depths) === 0
+      ? 0
+      : Math.min(
+          1,
+          Math.max(
+            0,
+            rSquared(points, (t) => intercept + slopePerSecond * t),
+          ),
+        );
   const spanSeconds = (used[n - 1]!.timestampMs - t0) / 1000;
   const relativeChange = (slopePerSecond * spanSeconds) / Math.max(meanY, 1);
   const fill = Math.min(1, n / windowMeasurements);

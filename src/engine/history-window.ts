@@ -52,10 +52,7 @@ export class HistoryWindow {
     const windowStartMs = gridEndMs - config.forecast.history * 1000;
     const recentStartMs = Math.max(windowStartMs, this.#lastGridEndMs - 5 * stepMs);
     const range = (startMs: number): TimeRange => ({ startMs, endMs: gridEndMs, stepSeconds: config.forecast.step });
-    return [
-      ...(known.length > 0 ? [{ inputs: known, range: range(recentStartMs), whole: false }] : []),
-      ...(fresh.length > 0 ? [{ inputs: fresh, range: range(windowStartMs), whole: true }] : []),
-    ];
+    return [...(known.length > 0 ? [{ inputs: known, range: range(recentStartMs), whole: false }] : []), ...(fresh.length > 0 ? [{ inputs: fresh, range: range(windowStartMs), whole: true }] : [])];
   }
 
   /**

@@ -156,7 +156,14 @@ export class LearnedModelChoice {
       try {
         forecasts = await p.serving.forecastsFrom(p.series, p.fromIndex, p.covariates);
       } catch (error) {
-        settle(p.key, { model: p.model, fittedAtMs: p.fittedAtMs, use: false, learnedMase: Number.NaN, baselineMase: baselineMases[index]!, reason: `the learned model could not be scored: ${messageOf(error)}` });
+        settle(p.key, {
+          model: p.model,
+          fittedAtMs: p.fittedAtMs,
+          use: false,
+          learnedMase: Number.NaN,
+          baselineMase: baselineMases[index]!,
+          reason: `the learned model could not be scored: ${messageOf(error)}`,
+        });
         continue;
       }
       const choice = compareLearned(p, forecasts, baselineMases[index]!, settings.model, nowMs);
@@ -216,6 +223,20 @@ function compareLearned(p: PendingComparison, forecasts: EachOriginForecasts, ba
     learnedMase,
     baselineMase,
     ...(reason === undefined ? {} : { reason }),
-    ...(score.count > 0 ? { scores: { seriesKey: key, model: model.model, mase: score.mase, wape: score.wape, accuracyPercent: score.accuracyPercent, coverage: score.coverage80, horizonSeconds, points: score.count, evaluatedAtMs: nowMs } } : {}),
+    ...(score.count > 0
+      ? {
+          scores: {
+            seriesKey: key,
+            model: model.model,
+            mase: score.mase,
+            wape: score.wape,
+            accuracyPercent: score.accuracyPercent,
+            coverage: score.coverage80,
+            horizonSeconds,
+            points: score.count,
+            evaluatedAtMs: nowMs,
+          },
+        }
+      : {}),
   };
 }

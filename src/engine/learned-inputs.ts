@@ -27,9 +27,7 @@ function covariateRefs(input: InputRef): Partial<Record<CovariateName, InputRef>
 
 /** The inputs whose history the LSTM needs besides the forecast series (each queue's service rate, wait and failures). */
 export function covariateInputs(config: Config): InputRef[] {
-  return config.queues.flatMap((q) =>
-    (['dequeue_rate_per_second', 'wait_avg_seconds', 'failed_messages'] as const).map((metric): InputRef => ({ kind: 'queue', queue: q.name, metric })),
-  );
+  return config.queues.flatMap((q) => (['dequeue_rate_per_second', 'wait_avg_seconds', 'failed_messages'] as const).map((metric): InputRef => ({ kind: 'queue', queue: q.name, metric })));
 }
 
 /**

@@ -49,12 +49,7 @@ export function loadDecisionPolicy(config: Config, baseDirs: readonly string[]):
  * (a reload). A rules file that no longer compiles is reported through `onError` and the previous
  * policy keeps deciding, exactly as an invalid configuration file is refused.
  */
-export function createPolicyProvider(
-  config: () => Config,
-  baseDirs: readonly string[],
-  onError: (message: string) => void,
-  onLoaded?: () => void,
-): () => DecisionPolicy | undefined {
+export function createPolicyProvider(config: () => Config, baseDirs: readonly string[], onError: (message: string) => void, onLoaded?: () => void): () => DecisionPolicy | undefined {
   let builtFor: Config | undefined;
   let policy: DecisionPolicy | undefined;
   return () => {

@@ -336,8 +336,7 @@ export class Reconciler {
     } else {
       this.#anomalies?.retain(new Set(allInputs(config.queues.map((q) => q.name)).map(inputKey)));
     }
-    const gridChanged =
-      previous === undefined || previous.forecast.step !== config.forecast.step || previous.forecast.history !== config.forecast.history;
+    const gridChanged = previous === undefined || previous.forecast.step !== config.forecast.step || previous.forecast.history !== config.forecast.history;
     if (gridChanged) this.#history.clear();
     // Model settings and thresholds may have changed with the configuration: the model host refits
     // every series and retrains the optimizer on the next cycle (the observations stay valid).

@@ -53,14 +53,17 @@ export class Scheduler {
   #tick(): void {
     if (!this.#running) return;
     const began = performance.now();
-    this.#current = this.#options.runCycle().then(
-      () => undefined,
-      (error: unknown) => this.#options.onError?.(error),
-    ).finally(() => {
-      if (!this.#running) return;
-      const elapsedMs = performance.now() - began;
-      const delayMs = Math.max(0, this.#options.intervalSeconds() * 1000 - elapsedMs);
-      this.#handle = this.#options.timers.setTimeout(() => this.#tick(), delayMs);
-    });
+    this.#current = this.#options
+      .runCycle()
+      .then(
+        () => undefined,
+        (error: unknown) => this.#options.onError?.(error),
+      )
+      .finally(() => {
+        if (!this.#running) return;
+        const elapsedMs = performance.now() - began;
+        const delayMs = Math.max(0, this.#options.intervalSeconds() * 1000 - elapsedMs);
+        this.#handle = this.#options.timers.setTimeout(() => this.#tick(), delayMs);
+      });
   }
 }

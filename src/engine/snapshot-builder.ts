@@ -4,18 +4,7 @@ import type { Decision, QueueTrendReport } from '../decide/index.js';
 import type { MaturedAccuracy } from '../forecast/index.js';
 import type { SourceProblem } from '../source/index.js';
 import type { LearnedModelStatus } from './learned-models.js';
-import type {
-  AnomalyState,
-  CycleProblem,
-  InputValue,
-  MaturedAccuracyState,
-  ModelAccuracy,
-  OptimizerState,
-  QueueState,
-  ResourceDecision,
-  SeriesForecast,
-  Snapshot,
-} from './snapshot.js';
+import type { AnomalyState, CycleProblem, InputValue, MaturedAccuracyState, ModelAccuracy, OptimizerState, QueueState, ResourceDecision, SeriesForecast, Snapshot } from './snapshot.js';
 
 /** Everything one successful cycle produced, before it is shaped into a snapshot. */
 export interface CycleOutcome {

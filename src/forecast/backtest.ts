@@ -24,19 +24,14 @@ export function fitForBacktest(forecaster: Forecaster, train: RegularSeries, spe
   const fallback = createNaiveForecaster().fit(train, spec);
   if (!fallback.ok) return fallback;
   const fitted = forecaster.fit(train, spec);
-  return fitted.ok
-    ? ok({ primary: fitted.value, fallback: fallback.value })
-    : ok({ primary: undefined, primaryFailure: fitted.error, fallback: fallback.value });
+  return fitted.ok ? ok({ primary: fitted.value, fallback: fallback.value }) : ok({ primary: undefined, primaryFailure: fitted.error, fallback: fallback.value });
 }
 
 /**
  * Each-origin forecasts of a model with its fallback: the model where it has a forecast, naive where
  * it has not. `fallbackOrigins[t]` is 1 where naive answered.
  */
-export function forecastEachOriginWithFallback(
-  model: FittedWithFallback,
-  series: RegularSeries,
-): { readonly forecasts: EachOriginForecasts; readonly fallbackOrigins: Uint8Array } {
+export function forecastEachOriginWithFallback(model: FittedWithFallback, series: RegularSeries): { readonly forecasts: EachOriginForecasts; readonly fallbackOrigins: Uint8Array } {
   const fallback = model.fallback.forecastEachOrigin(series);
   if (model.primary === undefined) {
     const all = new Uint8Array(series.values.length);

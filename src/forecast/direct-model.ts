@@ -79,13 +79,7 @@ const missing: PointForecast = { value: Number.NaN, p10: Number.NaN, p90: Number
  * `bandedForecaster`, it hands the model the whole series (the calendar features need its start
  * time). Histories on another grid step get NaN, as for every model.
  */
-export function directForecaster(
-  model: string,
-  spec: ForecastSpec,
-  predict: ChangePredictor,
-  bands: ResidualQuantiles,
-  parameters: Readonly<Record<string, number>>,
-): FittedForecaster {
+export function directForecaster(model: string, spec: ForecastSpec, predict: ChangePredictor, bands: ResidualQuantiles, parameters: Readonly<Record<string, number>>): FittedForecaster {
   return {
     model,
     spec,
@@ -119,13 +113,7 @@ export function directResidualBands(train: RegularSeries, spec: ForecastSpec, pr
  * history (the seasonal features need a season of past to mean anything) plus the horizon, and at
  * least `minRows` origins with a finite target.
  */
-export function directTrainingSetFor(
-  name: string,
-  train: RegularSeries,
-  spec: ForecastSpec,
-  maxRows: number,
-  minRows: number,
-): Result<DirectTrainingSet, FitFailure> {
+export function directTrainingSetFor(name: string, train: RegularSeries, spec: ForecastSpec, maxRows: number, minRows: number): Result<DirectTrainingSet, FitFailure> {
   const need = Math.max(minRows, 2 * spec.seasonSteps) + spec.horizonSteps + 1;
   const problem = fitPrecondition(name, train.values, spec, need, `two seasons (and at least ${minRows} origins) plus the horizon`);
   if (problem !== undefined) return err(problem);

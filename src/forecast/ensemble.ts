@@ -208,7 +208,12 @@ export function selectCombination(train: RegularSeries, spec: ForecastSpec, cand
   const validationForecasts = new Map<CombinationKind, Float64Array>();
   for (const kind of combinationKinds) {
     const { members, weights } = membersOf(kind, ranked);
-    const combined = combineEachOrigin(kind, members.map((m) => splitForecasts.get(m)!), weights, n);
+    const combined = combineEachOrigin(
+      kind,
+      members.map((m) => splitForecasts.get(m)!),
+      weights,
+      n,
+    );
     validationForecasts.set(kind, combined);
     const accuracy = scoreForecasts(actual, { value: combined, p10: combined, p90: combined }, scale);
     combinations.push({ kind, members, weights, validationMae: accuracy.mae, validationMase: accuracy.mase });
@@ -255,10 +260,26 @@ function combinedForecaster(spec: ForecastSpec, chosen: CombinationScore, member
     parameters,
     forecast(history: RegularSeries): PointForecast {
       const points = members.map((m) => m.forecast(history));
-      const value = combine(kind, points.map((p) => p.value), weights);
+      const value = combine(
+        kind,
+        points.map((p) => p.value),
+        weights,
+      );
       if (!Number.isFinite(value)) return { value: Number.NaN, p10: Number.NaN, p90: Number.NaN };
       if (fromMembers) {
-        return { value, p10: combine(kind, points.map((p) => p.p10), weights), p90: combine(kind, points.map((p) => p.p90), weights) };
+        return {
+          value,
+          p10: combine(
+            kind,
+            points.map((p) => p.p10),
+            weights,
+          ),
+          p90: combine(
+            kind,
+            points.map((p) => p.p90),
+            weights,
+          ),
+        };
       }
       return { value, p10: value + band.q10, p90: value + band.q90 };
     },
@@ -267,8 +288,18 @@ function combinedForecaster(spec: ForecastSpec, chosen: CombinationScore, member
       const each = members.map((m) => m.forecastEachOrigin(series));
       const value = combineEachOrigin(kind, each, weights, n);
       if (fromMembers) {
-        const p10 = combineEachOrigin(kind, each.map((e) => ({ value: e.p10, p10: e.p10, p90: e.p10 })), weights, n);
-        const p90 = combineEachOrigin(kind, each.map((e) => ({ value: e.p90, p10: e.p90, p90: e.p90 })), weights, n);
+        const p10 = combineEachOrigin(
+          kind,
+          each.map((e) => ({ value: e.p10, p10: e.p10, p90: e.p10 })),
+          weights,
+          n,
+        );
+        const p90 = combineEachOrigin(
+          kind,
+          each.map((e) => ({ value: e.p90, p10: e.p90, p90: e.p90 })),
+          weights,
+          n,
+        );
         return { value, p10, p90 };
       }
       const p10 = new Float64Array(n);

@@ -5,10 +5,7 @@ import type { EachOriginForecasts, FittedForecaster, PointForecast } from './for
  * Where `primary` has no forecast (NaN), takes `fallback`'s. Returns the merged forecasts and how
  * many origins used the fallback (only origins where the fallback itself had a forecast count).
  */
-export function mergeEachOrigin(
-  primary: EachOriginForecasts,
-  fallback: EachOriginForecasts,
-): { readonly forecasts: EachOriginForecasts; readonly fallbackOrigins: Uint8Array } {
+export function mergeEachOrigin(primary: EachOriginForecasts, fallback: EachOriginForecasts): { readonly forecasts: EachOriginForecasts; readonly fallbackOrigins: Uint8Array } {
   const n = primary.value.length;
   const value = new Float64Array(primary.value);
   const p10 = new Float64Array(primary.p10);

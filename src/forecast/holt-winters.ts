@@ -187,14 +187,7 @@ function dampedSum(phi: number, horizonSteps: number): number {
  * forecast (level += φ·trend, trend *= φ, season unchanged), so gaps neither reset nor distort it.
  * `season` is scratch space of length m, overwritten.
  */
-function runFilter(
-  values: Float64Array,
-  init: InitialState,
-  horizonSteps: number,
-  params: HoltWintersParams,
-  season: Float64Array,
-  out: Float64Array | undefined,
-): number {
+function runFilter(values: Float64Array, init: InitialState, horizonSteps: number, params: HoltWintersParams, season: Float64Array, out: Float64Array | undefined): number {
   const m = season.length;
   const { alpha, beta, gamma, phi } = params;
   const trendGain = dampedSum(phi, horizonSteps);
@@ -316,10 +309,16 @@ export function createHoltWintersForecaster(options: HoltWintersOptions = {}): F
       const forecasts = holtWintersEachOrigin(values, h, m, params, init.phase);
       const bands = residualQuantiles(values, forecasts, h);
       return ok(
-        bandedForecaster(name, spec, bands, { ...params }, {
-          one: (history, series) => holtWintersPointForecast(history, h, m, params, phaseOf(series)),
-          each: (history, series) => holtWintersEachOrigin(history, h, m, params, phaseOf(series)),
-        }),
+        bandedForecaster(
+          name,
+          spec,
+          bands,
+          { ...params },
+          {
+            one: (history, series) => holtWintersPointForecast(history, h, m, params, phaseOf(series)),
+            each: (history, series) => holtWintersEachOrigin(history, h, m, params, phaseOf(series)),
+          },
+        ),
       );
     },
   };

@@ -64,13 +64,7 @@ export interface ShadowResult {
  * deployed only if its MAE is lower by more than `minImprovement` (a ratio, default 0). The window
  * must be data the candidate was not trained on (the LSTM's own held-out tail). Pure.
  */
-export function shadowEvaluate(
-  current: FittedForecaster | undefined,
-  candidate: FittedForecaster,
-  series: RegularSeries,
-  fromOrigin: number,
-  minImprovement = 0,
-): ShadowResult {
+export function shadowEvaluate(current: FittedForecaster | undefined, candidate: FittedForecaster, series: RegularSeries, fromOrigin: number, minImprovement = 0): ShadowResult {
   const h = candidate.spec.horizonSteps;
   const values = series.values;
   const candidateEach = candidate.forecastEachOrigin(series).value;

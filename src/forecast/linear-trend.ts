@@ -128,10 +128,7 @@ export function createLinearTrendForecaster(options: LinearTrendOptions = {}): F
       const problem = fitPrecondition(name, train.values, spec, smallest + h, `a ${smallest}-point window plus the horizon`);
       if (problem !== undefined) return err(problem);
       const fixed = options.windowSteps;
-      const candidates =
-        fixed !== undefined
-          ? [Math.max(2, Math.round(fixed))]
-          : linearTrendWindowCandidates.filter((w) => w === smallest || 2 * w <= train.values.length);
+      const candidates = fixed !== undefined ? [Math.max(2, Math.round(fixed))] : linearTrendWindowCandidates.filter((w) => w === smallest || 2 * w <= train.values.length);
       let best: { windowSteps: number; error: number; forecasts: Float64Array } = { windowSteps: candidates[0]!, error: Number.POSITIVE_INFINITY, forecasts: new Float64Array(0) };
       for (const windowSteps of candidates) {
         const forecasts = linearTrendEachOrigin(train.values, h, windowSteps);
@@ -142,10 +139,16 @@ export function createLinearTrendForecaster(options: LinearTrendOptions = {}): F
       const windowSteps = best.windowSteps;
       const bands = residualQuantiles(train.values, best.forecasts, h, windowSteps - 1);
       return ok(
-        bandedForecaster(name, spec, bands, { windowSteps }, {
-          one: (values) => linearTrendPointForecast(values, h, windowSteps),
-          each: (values) => linearTrendEachOrigin(values, h, windowSteps),
-        }),
+        bandedForecaster(
+          name,
+          spec,
+          bands,
+          { windowSteps },
+          {
+            one: (values) => linearTrendPointForecast(values, h, windowSteps),
+            each: (values) => linearTrendEachOrigin(values, h, windowSteps),
+          },
+        ),
       );
     },
   };

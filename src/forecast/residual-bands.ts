@@ -27,12 +27,7 @@ export function quantileOfSorted(sorted: Float64Array, q: number): number {
  * Quantiles of the residuals `values[t + h] − forecasts[t]` over origins `t >= fromOrigin` where
  * both are finite. `forecasts` is a model's each-origin output on the same training values.
  */
-export function residualQuantiles(
-  values: Float64Array,
-  forecasts: Float64Array,
-  horizonSteps: number,
-  fromOrigin = 0,
-): ResidualQuantiles {
+export function residualQuantiles(values: Float64Array, forecasts: Float64Array, horizonSteps: number, fromOrigin = 0): ResidualQuantiles {
   const residuals = new Float64Array(Math.max(0, values.length - horizonSteps));
   let count = 0;
   for (let t = Math.max(0, fromOrigin); t + horizonSteps < values.length; t++) {
@@ -59,13 +54,7 @@ const missing: PointForecast = { value: Number.NaN, p10: Number.NaN, p90: Number
  * p90 = value + q90. Histories on a different grid step than the fit get NaN forecasts, because
  * every fitted quantity (season length, horizon, windows) is counted in steps.
  */
-export function bandedForecaster(
-  model: string,
-  spec: ForecastSpec,
-  bands: ResidualQuantiles,
-  parameters: Readonly<Record<string, number>>,
-  point: PointModel,
-): FittedForecaster {
+export function bandedForecaster(model: string, spec: ForecastSpec, bands: ResidualQuantiles, parameters: Readonly<Record<string, number>>, point: PointModel): FittedForecaster {
   return {
     model,
     spec,

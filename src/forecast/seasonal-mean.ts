@@ -72,10 +72,16 @@ export function createSeasonalMeanForecaster(options: SeasonalMeanOptions = {}):
       const seasons = best.seasons;
       const bands = residualQuantiles(train.values, best.forecasts, h);
       return ok(
-        bandedForecaster(name, spec, bands, { seasons }, {
-          one: (values) => seasonalMeanPointForecast(values, h, m, seasons),
-          each: (values) => seasonalMeanEachOrigin(values, h, m, seasons),
-        }),
+        bandedForecaster(
+          name,
+          spec,
+          bands,
+          { seasons },
+          {
+            one: (values) => seasonalMeanPointForecast(values, h, m, seasons),
+            each: (values) => seasonalMeanEachOrigin(values, h, m, seasons),
+          },
+        ),
       );
     },
   };

@@ -61,10 +61,16 @@ export function createSeasonalNaiveForecaster(): Forecaster {
       if (problem !== undefined) return err(problem);
       const bands = residualQuantiles(train.values, seasonalNaiveEachOrigin(train.values, h, m), h);
       return ok(
-        bandedForecaster(name, spec, bands, {}, {
-          one: (values) => seasonalNaivePointForecast(values, h, m),
-          each: (values) => seasonalNaiveEachOrigin(values, h, m),
-        }),
+        bandedForecaster(
+          name,
+          spec,
+          bands,
+          {},
+          {
+            one: (values) => seasonalNaivePointForecast(values, h, m),
+            each: (values) => seasonalNaiveEachOrigin(values, h, m),
+          },
+        ),
       );
     },
   };

@@ -73,13 +73,7 @@ export function countFinite(values: Float64Array): number {
  * The common fit preconditions: a sound spec, at least one finite value, and at least
  * `minLength` grid points (what the model needs, named in `need` for the message).
  */
-export function fitPrecondition(
-  model: string,
-  values: Float64Array,
-  spec: ForecastSpec,
-  minLength: number,
-  need: string,
-): FitFailure | undefined {
+export function fitPrecondition(model: string, values: Float64Array, spec: ForecastSpec, minLength: number, need: string): FitFailure | undefined {
   const bad = specProblem(spec);
   if (bad !== undefined) return bad;
   if (countFinite(values) === 0) return { reason: 'no_data', message: `${model}: the training series has no finite value` };

@@ -1,11 +1,5 @@
 import type { RegularSeries } from '../core/index.js';
-import {
-  createAllForecasters,
-  type FittedForecaster,
-  fitWithFallback,
-  seasonStepsFor,
-  selectByValidation,
-} from '../forecast/index.js';
+import { createAllForecasters, type FittedForecaster, fitWithFallback, seasonStepsFor, selectByValidation } from '../forecast/index.js';
 
 /** How the rolling forecasts are made. */
 export interface ForecastFeedOptions {

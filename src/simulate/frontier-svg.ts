@@ -87,7 +87,10 @@ export function renderFrontierSvg(title: string, panels: readonly FrontierPanel[
     const cy = margin.top + plotHeight / 2;
     out.push(`<text x="${left - 40}" y="${cy}" transform="rotate(-90 ${left - 40} ${cy})" text-anchor="middle">under-provisioned time τU %</text>`);
     for (const s of panel.series) {
-      const pts = s.points.filter((q) => Number.isFinite(q.cost) && Number.isFinite(q.value)).slice().sort((a, b) => a.cost - b.cost);
+      const pts = s.points
+        .filter((q) => Number.isFinite(q.cost) && Number.isFinite(q.value))
+        .slice()
+        .sort((a, b) => a.cost - b.cost);
       if (s.line !== undefined && pts.length > 1) {
         const dash = s.line === 'dashed' ? ' stroke-dasharray="5 3"' : '';
         out.push(`<polyline fill="none" stroke="${s.color}" stroke-width="1.5"${dash} points="${pts.map((q) => `${x(q.cost).toFixed(1)},${y(q.value).toFixed(1)}`).join(' ')}"/>`);

@@ -40,11 +40,12 @@ export function predictiveForecasts(trace: LoadTrace, options: PredictiveForecas
     const f = feed.forecast(origin, h);
     return f === undefined ? Number.NaN : f.p90 - f.p10;
   };
-  const calibration = new BandCalibration(
-    { value: (o, h) => feed.forecast(o, h)?.value ?? Number.NaN, band, actual: (i) => series.values[i] ?? Number.NaN },
-    series.values.length,
-    { maxHorizonSteps: options.maxHorizonSteps, windowSteps: Math.min(7 * stepsPerDay, 2016), recomputeEverySteps: stepsPerHour, minErrors: 50 },
-  );
+  const calibration = new BandCalibration({ value: (o, h) => feed.forecast(o, h)?.value ?? Number.NaN, band, actual: (i) => series.values[i] ?? Number.NaN }, series.values.length, {
+    maxHorizonSteps: options.maxHorizonSteps,
+    windowSteps: Math.min(7 * stepsPerDay, 2016),
+    recomputeEverySteps: stepsPerHour,
+    minErrors: 50,
+  });
   return { feed, calibration, band, maxHorizonSteps: options.maxHorizonSteps };
 }
 

@@ -79,9 +79,7 @@ export interface SimulationResult {
 export function simulate(trace: LoadTrace, policy: AutoscalingPolicy, options: SimulationOptions): SimulationResult {
   const { capacityPerReplicaPerSecond: capacity, startupDelaySeconds, minReplicas, maxReplicas, sloWaitSeconds, tickSeconds } = options;
   if (!(capacity > 0) || !(tickSeconds > 0) || !(startupDelaySeconds >= 0) || !(sloWaitSeconds > 0) || !(minReplicas >= 0) || !(maxReplicas >= Math.max(1, minReplicas))) {
-    throw new RangeError(
-      `invalid simulation options: capacity ${capacity}, tick ${tickSeconds}s, start-up ${startupDelaySeconds}s, slo ${sloWaitSeconds}s, range ${minReplicas}-${maxReplicas}`,
-    );
+    throw new RangeError(`invalid simulation options: capacity ${capacity}, tick ${tickSeconds}s, start-up ${startupDelaySeconds}s, slo ${sloWaitSeconds}s, range ${minReplicas}-${maxReplicas}`);
   }
   const startMs = trace.series.startMs;
   const tickMs = tickSeconds * 1000;

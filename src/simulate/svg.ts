@@ -87,7 +87,9 @@ export function renderSimulationSvg(series: SimulationSeries, labels: PlotLabels
     out.push(`<text x="${px.toFixed(1)}" y="${margin.top + plotHeight + 18}" text-anchor="${anchor}">${escapeXml(formatTime(ms, spanMs))}</text>`);
   }
   out.push(`<text x="16" y="${margin.top + plotHeight / 2}" transform="rotate(-90 16 ${margin.top + plotHeight / 2})" text-anchor="middle">replicas</text>`);
-  out.push(`<text x="${margin.left + plotWidth / 2}" y="${height - 8}" text-anchor="middle">time (UTC)${buckets < n ? `, means over ${Math.round(n / buckets)} ticks of ${series.tickSeconds}s` : ''}</text>`);
+  out.push(
+    `<text x="${margin.left + plotWidth / 2}" y="${height - 8}" text-anchor="middle">time (UTC)${buckets < n ? `, means over ${Math.round(n / buckets)} ticks of ${series.tickSeconds}s` : ''}</text>`,
+  );
   out.push(`<rect x="${margin.left}" y="${margin.top}" width="${plotWidth}" height="${plotHeight}" fill="none" stroke="#444"/>`);
   for (const line of lines) {
     const points: string[] = [];

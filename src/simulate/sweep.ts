@@ -39,11 +39,7 @@ const kedaDefaults = { pollingIntervalSeconds: 30, cooldownPeriodSeconds: 300, a
  * queue depth (AverageValue target) and KEDA's queue-length trigger, each built by the emulation
  * `foresight simulate --policy hpa|keda` runs (hpaPolicy, kedaPolicy), with default behavior.
  */
-export function reactiveSweep(
-  capacityPerReplicaPerSecond: number,
-  range: { readonly minReplicas: number; readonly maxReplicas: number },
-  grid: ReactiveGrid = defaultReactiveGrid,
-): SweptPolicy[] {
+export function reactiveSweep(capacityPerReplicaPerSecond: number, range: { readonly minReplicas: number; readonly maxReplicas: number }, grid: ReactiveGrid = defaultReactiveGrid): SweptPolicy[] {
   const hpaCommon = { ...range, tolerance: defaultHpaTolerance, behavior: 'autoscaling/v2 defaults', syncPeriodSeconds: hpaSyncPeriodSeconds } as const;
   const sweep: SweptPolicy[] = [];
   for (const utilisation of grid.rateUtilisations) {

@@ -22,9 +22,7 @@ export interface Request {
 }
 
 /** What one planned query came to: all its results, or the first failure of any of its requests. */
-export type QueryOutcome =
-  | { readonly ok: true; readonly results: readonly QueryResult[] }
-  | { readonly ok: false; readonly failure: QueryFailure };
+export type QueryOutcome = { readonly ok: true; readonly results: readonly QueryResult[] } | { readonly ok: false; readonly failure: QueryFailure };
 
 /** How a read's requests are sent. */
 export interface DispatchOptions extends DriverOptions {
@@ -40,12 +38,7 @@ export interface DispatchOptions extends DriverOptions {
  * query failed to reach Prometheus (`FORESIGHT_ERR_SOURCE_TIMEOUT` when they all timed out,
  * `FORESIGHT_ERR_SOURCE_QUERY` otherwise), or with the signal's reason when it is aborted.
  */
-export async function dispatch(
-  plan: readonly PlannedQuery[],
-  requests: readonly (readonly Request[])[],
-  options: DispatchOptions,
-  signal: AbortSignal | undefined,
-): Promise<QueryOutcome[]> {
+export async function dispatch(plan: readonly PlannedQuery[], requests: readonly (readonly Request[])[], options: DispatchOptions, signal: AbortSignal | undefined): Promise<QueryOutcome[]> {
   if (plan.length === 0) return [];
   const driver = createDriver(options, signal);
   const results: QueryResult[][] = plan.map(() => []);

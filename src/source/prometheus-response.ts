@@ -36,15 +36,13 @@ export function picker(
 }
 
 /** KEDA's policy for one input: exactly one candidate series, or the problem of none or of several. */
-function pickOne(
-  input: InputRef,
-  candidates: readonly ResultSeries[],
-  where: string,
-  query: string,
-): { readonly series: ResultSeries } | { readonly problem: SourceProblem } {
+function pickOne(input: InputRef, candidates: readonly ResultSeries[], where: string, query: string): { readonly series: ResultSeries } | { readonly problem: SourceProblem } {
   if (candidates.length === 0) return { problem: { input, reason: 'empty', message: `no series${where}: ${query}` } };
   if (candidates.length > 1) {
-    const shown = candidates.slice(0, 3).map((s) => formatLabels(s.labels)).join(', ');
+    const shown = candidates
+      .slice(0, 3)
+      .map((s) => formatLabels(s.labels))
+      .join(', ');
     const more = candidates.length > 3 ? ', …' : '';
     return {
       problem: {
@@ -70,11 +68,7 @@ function indexByLabel(series: readonly ResultSeries[], label: string): Map<strin
 }
 
 /** The series of a query's outcome, or the text of its failure. */
-export function seriesOf(
-  outcome: QueryOutcome,
-  query: string,
-  read: 'instant' | 'range',
-): { readonly series: readonly ResultSeries[] } | { readonly failure: string } {
+export function seriesOf(outcome: QueryOutcome, query: string, read: 'instant' | 'range'): { readonly series: readonly ResultSeries[] } | { readonly failure: string } {
   if (!outcome.ok) return { failure: outcome.failure.message };
   // Chunks of one range query are merged by label set; chunks never overlap, so nothing is doubled.
   const merged = new Map<string, { labels: Readonly<Record<string, string>>; samples: Sample[] }>();

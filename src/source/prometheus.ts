@@ -151,7 +151,6 @@ export class PrometheusSource implements MetricSource {
     // Prometheus durations take integers only ("2.5s" is invalid), so send milliseconds.
     return `${Math.max(1, Math.round(this.#timeoutSeconds * 1000))}ms`;
   }
-
 }
 
 function checkUrl(url: string): string {
@@ -186,9 +185,6 @@ function checkNumber(name: string, value: number, min: number, max: number, inte
 
 function checkRange(range: TimeRange): void {
   if (!(range.stepSeconds > 0) || !Number.isFinite(range.startMs) || !Number.isFinite(range.endMs) || range.endMs < range.startMs) {
-    throw new ForesightError(
-      'FORESIGHT_ERR_INPUT_INVALID',
-      `invalid time range: startMs ${range.startMs}, endMs ${range.endMs}, stepSeconds ${range.stepSeconds}`,
-    );
+    throw new ForesightError('FORESIGHT_ERR_INPUT_INVALID', `invalid time range: startMs ${range.startMs}, endMs ${range.endMs}, stepSeconds ${range.stepSeconds}`);
   }
 }

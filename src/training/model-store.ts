@@ -82,7 +82,6 @@ function sha256(data: Uint8Array): string {
   return createHash('sha256').update(data).digest('hex');
 }
 
-
 /**
  * Trained models on disk, under `root` (SCALING_ML_MODEL_PATH, default `models/`):
  * `<root>/<series>/lstm/<version>/{model.json, weights.bin, meta.json}` and a `current` file naming

@@ -82,7 +82,6 @@ function issueText(error: z.ZodError): string {
   return first === undefined ? 'invalid' : `${first.path.join('.') || '(root)'}: ${first.message}`;
 }
 
-
 /** The valid observations of a file's text, in file order, and how many non-empty lines it has. */
 function parseLines(text: string, report: (line: number, message: string) => void): { readonly observations: ResourceObservation[]; readonly lines: number } {
   const parts = text.split('\n');

@@ -41,6 +41,4 @@ export interface TrainingFailure {
 export type TrainingOutcome = TrainingSuccess | TrainingFailure;
 
 /** Messages from the worker to the main thread. */
-export type WorkerMessage =
-  | { readonly type: 'progress'; readonly progress: LstmProgress }
-  | { readonly type: 'done'; readonly outcome: TrainingOutcome };
+export type WorkerMessage = { readonly type: 'progress'; readonly progress: LstmProgress } | { readonly type: 'done'; readonly outcome: TrainingOutcome };

@@ -11,7 +11,6 @@ export interface WorkerRunOptions {
   readonly signal?: AbortSignal;
 }
 
-
 /** The OS priority of training processes: the lowest, so that serving always runs first. */
 const trainingNiceness = 19;
 

@@ -53,7 +53,10 @@ function loadRules(file: string): { group: string; rule: Rule }[] {
   return parsed.groups.flatMap((g) => g.rules.map((rule) => ({ group: g.name, rule })));
 }
 
-const alerts = alertFiles.flatMap(loadRules).map((r) => r.rule).filter((r): r is AlertRule => 'alert' in r);
+const alerts = alertFiles
+  .flatMap(loadRules)
+  .map((r) => r.rule)
+  .filter((r): r is AlertRule => 'alert' in r);
 const recordings = recordingFiles.flatMap(loadRules);
 const recordedNames = new Set(recordings.flatMap(({ rule }) => ('record' in rule ? [rule.record] : [])));
 const catalogNames = new Set(Object.values(metricCatalog).flatMap(exposedNames));
@@ -127,8 +130,14 @@ describe('shipped rule files', () => {
 
     it.each(alerts.map((a) => [a.alert] as const))('%s is unit-tested firing and silent', (name) => {
       const cases = unitTests.flatMap((t) => t.tests.flatMap((c) => c.alert_rule_test ?? [])).filter((c) => c.alertname === name);
-      expect(cases.some((c) => (c.exp_alerts ?? []).length > 0), `no promtool test makes ${name} fire`).toBe(true);
-      expect(cases.some((c) => (c.exp_alerts ?? []).length === 0), `no promtool test checks that ${name} stays silent`).toBe(true);
+      expect(
+        cases.some((c) => (c.exp_alerts ?? []).length > 0),
+        `no promtool test makes ${name} fire`,
+      ).toBe(true);
+      expect(
+        cases.some((c) => (c.exp_alerts ?? []).length === 0),
+        `no promtool test checks that ${name} stays silent`,
+      ).toBe(true);
     });
   });
 

@@ -39,7 +39,13 @@ describe.skipIf(!requireBinaries('go'))('chart extension points', () => {
     const certificate = (name: string) => obj(find(extended, 'Certificate', name)['spec']);
     // The self-signed Issuer signs only the CA.
     expect(issuer('foresight-selfsigned')).toEqual({ selfSigned: {} });
-    expect(certificate('foresight-ca')).toMatchObject({ isCA: true, secretName: 'foresight-ca', duration: '87600h', renewBefore: '2160h', issuerRef: { name: 'foresight-selfsigned', kind: 'Issuer' } });
+    expect(certificate('foresight-ca')).toMatchObject({
+      isCA: true,
+      secretName: 'foresight-ca',
+      duration: '87600h',
+      renewBefore: '2160h',
+      issuerRef: { name: 'foresight-selfsigned', kind: 'Issuer' },
+    });
     // The CA keeps its key across renewals, so leaves it signed stay valid.
     expect(obj(certificate('foresight-ca')['privateKey'])['rotationPolicy']).toBe('Never');
     // The CA Issuer is backed by the CA's Secret, and signs the serving certificate.
@@ -77,7 +83,9 @@ describe.skipIf(!requireBinaries('go'))('chart extension points', () => {
     if (!loaded.ok) throw new Error(loaded.error.message);
     // The ConfigMap is mounted at /etc/foresight: the rules file sits beside config.yaml and reloads with it.
     expect(loaded.value.decisions.rulesFile).toBe('/etc/foresight/scaling.rules.yaml');
-    const mount = arr(container(extended)['volumeMounts']).map(obj).find((m) => m['name'] === 'config');
+    const mount = arr(container(extended)['volumeMounts'])
+      .map(obj)
+      .find((m) => m['name'] === 'config');
     expect(mount?.['mountPath']).toBe('/etc/foresight');
     const rules = parseScalingRules(String(data['scaling.rules.yaml']), 'scaling.rules.yaml');
     expect(rules.ok, JSON.stringify(rules)).toBe(true);
@@ -88,15 +96,25 @@ describe.skipIf(!requireBinaries('go'))('chart extension points', () => {
   });
 
   test('prometheusCA: only the CA key is mounted, and the configuration trusts that file', () => {
-    const volume = arr(podSpec(extended)['volumes']).map(obj).find((v) => v['name'] === 'prometheus-ca');
+    const volume = arr(podSpec(extended)['volumes'])
+      .map(obj)
+      .find((v) => v['name'] === 'prometheus-ca');
     expect(volume).toEqual({ name: 'prometheus-ca', configMap: { name: 'prometheus-ca', items: [{ key: 'ca.pem', path: 'ca.crt' }] } });
     expect(arr(container(extended)['volumeMounts'])).toContainEqual({ name: 'prometheus-ca', mountPath: '/var/run/prometheus-ca', readOnly: true });
     const config = parse(String(obj(find(extended, 'ConfigMap', 'foresight')['data'])['config.yaml'])) as { source: { prometheus: Json } };
     // The chart's key joins the user's Prometheus settings instead of replacing them.
     expect(config.source.prometheus).toMatchObject({ url: 'https://prometheus.monitoring.svc:9090', basicAuth: { username: 'foresight' }, tls: { caFile: '/var/run/prometheus-ca/ca.crt' } });
     const fromSecret = render({ values: { prometheusCA: { secretName: 'prom-tls' } } });
-    expect(arr(podSpec(fromSecret)['volumes']).map(obj).find((v) => v['name'] === 'prometheus-ca')).toEqual({ name: 'prometheus-ca', secret: { secretName: 'prom-tls', items: [{ key: 'ca.crt', path: 'ca.crt' }] } });
-    expect(arr(podSpec(render())['volumes']).map(obj).some((v) => v['name'] === 'prometheus-ca')).toBe(false);
+    expect(
+      arr(podSpec(fromSecret)['volumes'])
+        .map(obj)
+        .find((v) => v['name'] === 'prometheus-ca'),
+    ).toEqual({ name: 'prometheus-ca', secret: { secretName: 'prom-tls', items: [{ key: 'ca.crt', path: 'ca.crt' }] } });
+    expect(
+      arr(podSpec(render())['volumes'])
+        .map(obj)
+        .some((v) => v['name'] === 'prometheus-ca'),
+    ).toBe(false);
   });
 
   test('networkPolicy: https open (the API server), http and gRPC only from the given peers, egress limited to DNS plus the rules', () => {
@@ -108,7 +126,10 @@ describe.skipIf(!requireBinaries('go'))('chart extension points', () => {
     expect(byPort('http')?.['from']).toEqual([{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'monitoring' } } }]);
     expect(byPort('grpc')?.['from']).toEqual([{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'keda' } } }]);
     const egress = arr(spec['egress']).map(obj);
-    expect(arr(egress[0]?.['ports'])).toEqual([{ port: 53, protocol: 'UDP' }, { port: 53, protocol: 'TCP' }]);
+    expect(arr(egress[0]?.['ports'])).toEqual([
+      { port: 53, protocol: 'UDP' },
+      { port: 53, protocol: 'TCP' },
+    ]);
     expect(egress).toHaveLength(3);
     // The named ports exist on the container.
     const ports = arr(container(extended)['ports']).map((p) => obj(p)['name']);

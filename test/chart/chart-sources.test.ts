@@ -1,15 +1,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
-import {
-  escapeGoTemplate,
-  generatedDashboardsPath,
-  generatedRulesPath,
-  isPrometheusRuleFile,
-  renderDashboardsTemplate,
-  renderRulesTemplate,
-  repoRoot,
-} from './chart-sources.js';
+import { escapeGoTemplate, generatedDashboardsPath, generatedRulesPath, isPrometheusRuleFile, renderDashboardsTemplate, renderRulesTemplate, repoRoot } from './chart-sources.js';
 
 /** Golden comparison: UPDATE_GOLDEN=1 rewrites the file, and the diff is reviewed. */
 function expectCurrent(relPath: string, expected: string): void {

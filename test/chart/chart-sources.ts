@@ -71,7 +71,9 @@ export function shippedDashboards(): ReadonlyMap<string, string> {
   const dir = join(repoRoot, 'dashboards');
   const out = new Map<string, string>();
   if (!existsSync(dir)) return out;
-  for (const file of readdirSync(dir).filter((f) => f.endsWith('.json')).sort()) {
+  for (const file of readdirSync(dir)
+    .filter((f) => f.endsWith('.json'))
+    .sort()) {
     out.set(file, JSON.stringify(JSON.parse(readFileSync(join(dir, file), 'utf8')) as unknown));
   }
   return out;

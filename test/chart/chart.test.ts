@@ -123,7 +123,20 @@ describe.skipIf(!requireBinaries('go'))('Helm chart charts/foresight (rendered b
 
   test('default values render the expected objects, each valid and consistent', () => {
     expect(defaults.map((m) => m.kind).sort()).toEqual(
-      ['APIService', 'ClusterRole', 'ClusterRole', 'ClusterRoleBinding', 'ClusterRoleBinding', 'ConfigMap', 'Deployment', 'PodDisruptionBudget', 'RoleBinding', 'Secret', 'Service', 'ServiceAccount'].sort(),
+      [
+        'APIService',
+        'ClusterRole',
+        'ClusterRole',
+        'ClusterRoleBinding',
+        'ClusterRoleBinding',
+        'ConfigMap',
+        'Deployment',
+        'PodDisruptionBudget',
+        'RoleBinding',
+        'Secret',
+        'Service',
+        'ServiceAccount',
+      ].sort(),
     );
     checkRendering(defaults, 'monitoring');
     // Requests from the measured footprint, a memory limit, no CPU limit (docs/helm-chart.md#resources);
@@ -134,12 +147,8 @@ describe.skipIf(!requireBinaries('go'))('Helm chart charts/foresight (rendered b
     }
     expect(find(defaults, 'RoleBinding')['roleRef']).toEqual({ apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: 'extension-apiserver-authentication-reader' });
     expect(find(defaults, 'ClusterRoleBinding', 'foresight:system:auth-delegator')['roleRef']).toMatchObject({ kind: 'ClusterRole', name: 'system:auth-delegator' });
-    expect(find(defaults, 'ClusterRoleBinding', 'foresight-hpa-external-metrics')['subjects']).toEqual([
-      { kind: 'ServiceAccount', name: 'horizontal-pod-autoscaler', namespace: 'kube-system' },
-    ]);
-    expect(find(defaults, 'ClusterRole', 'foresight-external-metrics-reader')['rules']).toEqual([
-      { apiGroups: ['external.metrics.k8s.io'], resources: ['*'], verbs: ['get', 'list', 'watch'] },
-    ]);
+    expect(find(defaults, 'ClusterRoleBinding', 'foresight-hpa-external-metrics')['subjects']).toEqual([{ kind: 'ServiceAccount', name: 'horizontal-pod-autoscaler', namespace: 'kube-system' }]);
+    expect(find(defaults, 'ClusterRole', 'foresight-external-metrics-reader')['rules']).toEqual([{ apiGroups: ['external.metrics.k8s.io'], resources: ['*'], verbs: ['get', 'list', 'watch'] }]);
   });
 
   for (const file of ciFiles) {
@@ -225,7 +234,7 @@ describe.skipIf(!requireBinaries('go'))('Helm chart charts/foresight (rendered b
     });
     const keda = existingApiService({ 'meta.helm.sh/release-name': 'keda', 'meta.helm.sh/release-namespace': 'keda' }, { name: 'keda-operator-metrics-apiserver', namespace: 'keda' });
 
-    test('refuses to take over another release\'s APIService, naming the owner and both ways out', () => {
+    test("refuses to take over another release's APIService, naming the owner and both ways out", () => {
       const result = renderChart({ objects: [keda], values: fast });
       expect(result.status).toBe(1);
       expect(result.stderr).toContain('APIService v1beta1.external.metrics.k8s.io already exists, served by service keda/keda-operator-metrics-apiserver (it belongs to Helm release keda/keda)');
@@ -261,9 +270,10 @@ describe.skipIf(!requireBinaries('go'))('Helm chart charts/foresight (rendered b
       const groups = arr(obj(find(monitoring, 'PrometheusRule')['spec'])['groups']).map(obj);
       const names = (g: Json) => arr(g['rules']).map((r) => String(obj(r)['alert'] ?? obj(r)['record']));
       const shipped = shippedRuleGroups().groups;
-      const expected = [...shipped.map((g) => ({ name: g.name, rules: g.rules.map((r) => String(r['alert'] ?? r['record'])).filter((n) => n !== 'ScalingDecisionSlow') })), { name: 'team-orders', rules: ['OrdersPredictedOverload'] }].filter(
-        (g) => g.rules.length > 0,
-      );
+      const expected = [
+        ...shipped.map((g) => ({ name: g.name, rules: g.rules.map((r) => String(r['alert'] ?? r['record'])).filter((n) => n !== 'ScalingDecisionSlow') })),
+        { name: 'team-orders', rules: ['OrdersPredictedOverload'] },
+      ].filter((g) => g.rules.length > 0);
       expect(groups.map((g) => ({ name: g['name'], rules: names(g) }))).toEqual(expected);
       const extra = groups.find((g) => g['name'] === 'team-orders');
       expect(obj(obj(arr(extra?.['rules'])[0])['annotations'])['description']).toBe('p90 forecast {{ $value }} for queue {{ $labels.queue }}.');
@@ -339,7 +349,12 @@ describe.skipIf(!requireBinaries('go'))('Helm chart charts/foresight (rendered b
     ]);
     expect(arr(roles.find((r) => r.metadata.name === 'foresight-leader-election')?.['rules'])[0]).toMatchObject({ resourceNames: ['foresight-lease'], verbs: ['get', 'update'] });
     const bindings = m.filter((x) => x.kind === 'RoleBinding').map((b) => `${b.metadata.namespace}/${b.metadata.name}->${String(obj(b['roleRef'])['name'])}`);
-    expect(bindings.sort()).toEqual(['batch/foresight-actuator->foresight-actuator', 'claims/foresight-actuator->foresight-actuator', 'kube-system/foresight-auth-reader->extension-apiserver-authentication-reader', 'monitoring/foresight-leader-election->foresight-leader-election']);
+    expect(bindings.sort()).toEqual([
+      'batch/foresight-actuator->foresight-actuator',
+      'claims/foresight-actuator->foresight-actuator',
+      'kube-system/foresight-auth-reader->extension-apiserver-authentication-reader',
+      'monitoring/foresight-leader-election->foresight-leader-election',
+    ]);
     // Off (the default): no write access at all.
     expect(defaults.some((x) => x.kind === 'Role')).toBe(false);
     expect(render({ values: { tls: { type: 'certManager' }, config: { actuation: { ...actuation, enabled: false } } } }).manifests.some((x) => x.kind === 'Role')).toBe(false);
@@ -363,8 +378,14 @@ describe.skipIf(!requireBinaries('go'))('Helm chart charts/foresight (rendered b
       if (!loaded.ok) throw new Error(loaded.error.message);
       return loaded.value;
     };
-    const volume = (manifests: readonly Manifest[], name: string) => arr(podSpec(find(manifests, 'Deployment'))['volumes']).map(obj).find((v) => v['name'] === name);
-    const mount = (manifests: readonly Manifest[], name: string) => arr(container(find(manifests, 'Deployment'))['volumeMounts']).map(obj).find((v) => v['name'] === name);
+    const volume = (manifests: readonly Manifest[], name: string) =>
+      arr(podSpec(find(manifests, 'Deployment'))['volumes'])
+        .map(obj)
+        .find((v) => v['name'] === name);
+    const mount = (manifests: readonly Manifest[], name: string) =>
+      arr(container(find(manifests, 'Deployment'))['volumeMounts'])
+        .map(obj)
+        .find((v) => v['name'] === name);
 
     test('off by default: the port is plaintext and nothing more is mounted', () => {
       expect(configOf(defaults).keda.grpc.tls).toEqual({ reloadInterval: 30 });
@@ -383,7 +404,13 @@ describe.skipIf(!requireBinaries('go'))('Helm chart charts/foresight (rendered b
       });
       expect(volume(m, 'keda-grpc-tls')).toEqual({
         name: 'keda-grpc-tls',
-        secret: { secretName: 'foresight-grpc-tls', items: [{ key: 'tls.crt', path: 'tls.crt' }, { key: 'tls.key', path: 'tls.key' }] },
+        secret: {
+          secretName: 'foresight-grpc-tls',
+          items: [
+            { key: 'tls.crt', path: 'tls.crt' },
+            { key: 'tls.key', path: 'tls.key' },
+          ],
+        },
       });
       expect(volume(m, 'keda-grpc-client-ca')).toEqual({ name: 'keda-grpc-client-ca', secret: { secretName: 'keda-client-ca', items: [{ key: 'ca.pem', path: 'ca.crt' }] } });
       // Mounted as folders, never subPath: a renewed Secret reaches the pod and is reloaded in place.

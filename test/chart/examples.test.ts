@@ -16,7 +16,9 @@ import { repoRoot } from './chart-sources.js';
 import { validateManifest } from './manifest-checks.js';
 
 const dir = join(repoRoot, 'examples');
-const files = readdirSync(dir).filter((f) => f.endsWith('.yaml')).sort();
+const files = readdirSync(dir)
+  .filter((f) => f.endsWith('.yaml'))
+  .sort();
 
 function load(file: string): unknown[] {
   return parseAllDocuments(readFileSync(join(dir, file), 'utf8')).map((d) => d.toJSON() as unknown);

@@ -28,9 +28,7 @@ export function buildHelmLite(): string {
   });
   if (result.status !== 0) {
     rmSync(tmp, { force: true });
-    throw new Error(
-      `building helm-lite failed (needs golang-go, golang-github-masterminds-sprig-dev and golang-k8s-sigs-yaml-dev):\n${result.stderr}${result.error?.message ?? ''}`,
-    );
+    throw new Error(`building helm-lite failed (needs golang-go, golang-github-masterminds-sprig-dev and golang-k8s-sigs-yaml-dev):\n${result.stderr}${result.error?.message ?? ''}`);
   }
   renameSync(tmp, helmLitePath);
   return helmLitePath;

@@ -84,7 +84,13 @@ function keyComments(): Map<string, string> {
       // The first key's comment is attached to the map (or the document) rather than to the key.
       const comment = (isScalar(pair.key) ? pair.key.commentBefore : undefined) ?? (index === 0 ? leading : undefined) ?? '';
       // Only the paragraph right above the key documents it (the file header is separated by a blank line).
-      out.set(path, comment.split(/\n\s*\n/).pop()?.trim() ?? '');
+      out.set(
+        path,
+        comment
+          .split(/\n\s*\n/)
+          .pop()
+          ?.trim() ?? '',
+      );
       if (isMap(pair.value)) walk(pair.value, path, pair.value.commentBefore ?? undefined);
     });
   };

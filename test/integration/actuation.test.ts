@@ -12,16 +12,7 @@
  */
 import { pino } from 'pino';
 import { afterEach, beforeEach, describe, expect, test, vi } from 'vitest';
-import {
-  type Actuator,
-  createActuator,
-  type ElectionTiming,
-  KubernetesLeaseStore,
-  KubernetesWorkloadScaler,
-  LeaderElector,
-  LeaseConflictError,
-  PatchingActuator,
-} from '../../src/actuate/index.js';
+import { type Actuator, createActuator, type ElectionTiming, KubernetesLeaseStore, KubernetesWorkloadScaler, LeaderElector, LeaseConflictError, PatchingActuator } from '../../src/actuate/index.js';
 import type { Config } from '../../src/config/index.js';
 import { ManualClock } from '../support/manual-clock.js';
 import { ManualTimers } from '../support/manual-timers.js';
@@ -266,7 +257,10 @@ describe('two replicas, one Lease', () => {
     for (let round = 21; round <= 25; round++) {
       clock.advance(2);
       await Promise.all([first.elector.tick(), second.elector.tick()]);
-      await Promise.all([first.actuator.apply(snapshotWith([decision('worker_processes', null, 4 + round)], round)), second.actuator.apply(snapshotWith([decision('worker_processes', null, 4 + round)], round))]);
+      await Promise.all([
+        first.actuator.apply(snapshotWith([decision('worker_processes', null, 4 + round)], round)),
+        second.actuator.apply(snapshotWith([decision('worker_processes', null, 4 + round)], round)),
+      ]);
       expect([first.elector.isLeader(), second.elector.isLeader()]).toEqual([false, true]);
     }
     expect(patchesBy(first.token)).toBe(9);

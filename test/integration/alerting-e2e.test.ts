@@ -104,7 +104,9 @@ snapshot: { maxAge: 10s }
     // What Foresight itself forecasts for orders: the description must quote the same value.
     const forecast = service.store.latest()!.queues.find((q) => q.queue === 'orders')!.depthForecasts[0]!;
     expect(forecast.value).toBeGreaterThan(ordersThreshold);
-    const quoted = /^Foresight forecasts ([\d.]+) messages in orders 15m from now, above its threshold of 150\. Check that the recommended replicas are being applied in time\.$/.exec(alert.annotations['description'] ?? '');
+    const quoted = /^Foresight forecasts ([\d.]+) messages in orders 15m from now, above its threshold of 150\. Check that the recommended replicas are being applied in time\.$/.exec(
+      alert.annotations['description'] ?? '',
+    );
     expect(quoted, alert.annotations['description']).not.toBeNull();
     // The forecast moves a little between the evaluation and now; a daily cycle moves < 1 %.
     expect(Number(quoted![1])).toBeGreaterThan(0.97 * forecast.value);

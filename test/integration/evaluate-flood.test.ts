@@ -87,7 +87,12 @@ describe('POST /scaling/evaluate under a flood', () => {
     const refused = await evaluate();
     expect(refused.status).toBe(429);
     expect(refused.headers.get('retry-after')).toBe('10');
-    expect(await refused.json()).toMatchObject({ kind: 'Status', code: 429, reason: 'TooManyRequests', message: expect.stringMatching(/at most 6 cycles per minute \(server\.evaluatePerMinute\); retry in 10 s/) });
+    expect(await refused.json()).toMatchObject({
+      kind: 'Status',
+      code: 429,
+      reason: 'TooManyRequests',
+      message: expect.stringMatching(/at most 6 cycles per minute \(server\.evaluatePerMinute\); retry in 10 s/),
+    });
     expect(prometheus.requests.length).toBe(sent); // a refused request sends no query
     clock.advance(10);
     expect((await evaluate()).status).toBe(200);

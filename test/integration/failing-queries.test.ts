@@ -21,7 +21,10 @@ const startMs = Date.UTC(2026, 10, 2, 12, 0, 20);
 const failures: readonly (readonly [string, (request: RecordedRequest) => Reply])[] = [
   ['HTTP 500', () => apiError(500, 'internal', 'storage is on fire')],
   ['malformed JSON', () => ({ body: '{"status":"success","data":{"resultType":"vec', contentType: 'application/json' })],
-  ['NaN', (request) => (request.path === '/api/v1/query_range' ? matrix([{ values: rangeGrid(request).map((t) => [t, 'NaN'] as const) }]) : vector(Number(request.params.get('time')), [{ value: 'NaN' }]))],
+  [
+    'NaN',
+    (request) => (request.path === '/api/v1/query_range' ? matrix([{ values: rangeGrid(request).map((t) => [t, 'NaN'] as const) }]) : vector(Number(request.params.get('time')), [{ value: 'NaN' }])),
+  ],
 ];
 
 describe('a Prometheus whose every answer is garbage fails the cycle', () => {
@@ -34,12 +37,19 @@ describe('a Prometheus whose every answer is garbage fails the cycle', () => {
     const text = await (await fetch(`${url}/metrics`)).text();
     return text.split('\n').filter((line) => line.startsWith(name));
   };
-  const status = async () => (await (await fetch(`${url}/scaling/status`)).json()) as { snapshot: { cycle: number; stale: boolean; lastError: string | null; consecutiveFailures: number }; problems: { inputKey: string; reason: string }[]; queues: { forecasts: { origin: string }[] }[] };
+  const status = async () =>
+    (await (await fetch(`${url}/scaling/status`)).json()) as {
+      snapshot: { cycle: number; stale: boolean; lastError: string | null; consecutiveFailures: number };
+      problems: { inputKey: string; reason: string }[];
+      queues: { forecasts: { origin: string }[] }[];
+    };
 
   beforeAll(async () => {
     prometheus = await startFakePrometheus(healthy);
     clock = new ManualClock(startMs);
-    const config = configFromYaml(twoInputConfigYaml({ prometheusUrl: prometheus.url, server: '{ host: 127.0.0.1, port: 0 }', prometheusExtra: ', maxResponseBytes: 1048576', extra: 'snapshot: { maxAge: 30s }' }));
+    const config = configFromYaml(
+      twoInputConfigYaml({ prometheusUrl: prometheus.url, server: '{ host: 127.0.0.1, port: 0 }', prometheusExtra: ', maxResponseBytes: 1048576', extra: 'snapshot: { maxAge: 30s }' }),
+    );
     service = buildService(config, { clock, timers: new ManualTimers(clock) });
     await service.start(); // runs the first cycle at once; later ones only when the test asks
     url = service.url;
@@ -100,7 +110,10 @@ describe('a Prometheus whose every answer is garbage fails the cycle', () => {
     const problems = snapshot.problems.filter((p) => p.inputKey === 'queue/orders/depth');
     expect(problems.length).toBeGreaterThan(0);
     for (const problem of problems) {
-      expect(problem).toMatchObject({ reason: 'query_failed', message: expect.stringMatching(/^the answer is larger than source\.prometheus\.maxResponseBytes and was refused \(maxContentLength size of 1048576 exceeded\)/) });
+      expect(problem).toMatchObject({
+        reason: 'query_failed',
+        message: expect.stringMatching(/^the answer is larger than source\.prometheus\.maxResponseBytes and was refused \(maxContentLength size of 1048576 exceeded\)/),
+      });
     }
   });
 });

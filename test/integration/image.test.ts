@@ -54,7 +54,11 @@ describe('the Dockerfile', () => {
     expect(resolveBase(dockerfile, stages[0]!.base)).toMatch(/^docker\.io\/library\/node:20-/);
     expect(runStage.instructions.findLast((i) => i.keyword === 'USER')?.args).toBe(`${runAs.uid}:${runAs.gid}`);
     // The run stage copies the compiled code and the production dependencies only, never the build's node_modules.
-    expect(copies(runStage).filter((c) => c.from === 'build').flatMap((c) => c.sources)).toEqual(['/src/dist']);
+    expect(
+      copies(runStage)
+        .filter((c) => c.from === 'build')
+        .flatMap((c) => c.sources),
+    ).toEqual(['/src/dist']);
     expect(stages[1]!.instructions.some((i) => i.keyword === 'RUN' && i.args.includes('npm ci --omit=dev'))).toBe(true);
     expect(runStage.instructions.some((i) => i.keyword === 'ARG' && i.args.startsWith('FORESIGHT_REVISION'))).toBe(true);
     expect(stageEnv(runStage)['FORESIGHT_REVISION']).toBe('unknown');
@@ -63,7 +67,11 @@ describe('the Dockerfile', () => {
   });
 
   test('.dockerignore sends what the Dockerfile copies and keeps out node_modules and local keys', () => {
-    const fromContext = stages.flatMap((s) => copies(s).filter((c) => c.from === undefined).flatMap((c) => c.sources));
+    const fromContext = stages.flatMap((s) =>
+      copies(s)
+        .filter((c) => c.from === undefined)
+        .flatMap((c) => c.sources),
+    );
     expect(fromContext.length).toBeGreaterThan(0);
     for (const source of fromContext) expect(isSentToBuilder(dockerignore, source), source).toBe(true);
     for (const kept of ['node_modules', '.foresight', 'dist', '.git', 'models', '.cache', 'test']) expect(isSentToBuilder(dockerignore, kept), kept).toBe(false);
@@ -84,7 +92,11 @@ async function productionInstall(): Promise<string | undefined> {
   mkdirSync(work, { recursive: true });
   for (const f of ['package.json', 'package-lock.json']) cpSync(join(repo, f), join(work, f));
   try {
-    await run('npm', ['ci', '--omit=dev', '--ignore-scripts', '--prefer-offline', '--no-audit', '--no-fund'], { cwd: work, maxBuffer: 16 << 20, env: { ...process.env, npm_config_update_notifier: 'false' } });
+    await run('npm', ['ci', '--omit=dev', '--ignore-scripts', '--prefer-offline', '--no-audit', '--no-fund'], {
+      cwd: work,
+      maxBuffer: 16 << 20,
+      env: { ...process.env, npm_config_update_notifier: 'false' },
+    });
   } catch (error) {
     rmSync(work, { recursive: true, force: true });
     const text = `${(error as { stderr?: string }).stderr ?? ''}${String(error)}`;

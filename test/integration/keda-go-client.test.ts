@@ -120,14 +120,19 @@ describe.skipIf(!requireBinaries('go', 'protoc', 'protoc-gen-go', 'protoc-gen-go
   /** Runs keda-client against the port with the given options (the trigger metadata is always the same). */
   const run = (address: string, ...options: string[]): Promise<ClientRun> =>
     new Promise((resolve, reject) => {
-      execFile(binary, ['-address', address, '-name', 'worker', '-namespace', 'shop', ...metadata, '-stream', '-timeout', '10s', ...options], { encoding: 'utf8', timeout: 20_000 }, (error, stdout, stderr) => {
-        const status = error === null ? 0 : typeof error.code === 'number' ? error.code : -1;
-        if (status !== 0 && status !== 1) {
-          reject(new Error(`keda-client exited with ${String(error?.code ?? error?.signal)}: ${stderr}`));
-          return;
-        }
-        resolve({ status, output: JSON.parse(stdout) as ClientOutput, stderr });
-      });
+      execFile(
+        binary,
+        ['-address', address, '-name', 'worker', '-namespace', 'shop', ...metadata, '-stream', '-timeout', '10s', ...options],
+        { encoding: 'utf8', timeout: 20_000 },
+        (error, stdout, stderr) => {
+          const status = error === null ? 0 : typeof error.code === 'number' ? error.code : -1;
+          if (status !== 0 && status !== 1) {
+            reject(new Error(`keda-client exited with ${String(error?.code ?? error?.signal)}: ${stderr}`));
+            return;
+          }
+          resolve({ status, output: JSON.parse(stdout) as ClientOutput, stderr });
+        },
+      );
     });
 
   /** Starts a server (TLS when `tls` is given) with a snapshot in which orders' 15m p90 is 300.4. */
@@ -160,13 +165,16 @@ describe.skipIf(!requireBinaries('go', 'protoc', 'protoc-gen-go', 'protoc-gen-go
     expect((run.output.getMetricSpec as CallError).error.message).toMatch(message);
   };
 
-  beforeAll(async () => {
-    // A cold Go build takes 20-30 s on two shared cores; later runs reuse .cache/.
-    binary = await buildKedaClient();
-    dir = mkdtempSync(join(tmpdir(), 'foresight-keda-go-client-'));
-    pki = issuePki('a', { commonName: 'foresight.monitoring.svc', hosts: ['localhost'] });
-    foreign = issuePki('b', { commonName: 'foresight', hosts: ['localhost'] });
-  }, isCi() ? 180_000 : 120_000);
+  beforeAll(
+    async () => {
+      // A cold Go build takes 20-30 s on two shared cores; later runs reuse .cache/.
+      binary = await buildKedaClient();
+      dir = mkdtempSync(join(tmpdir(), 'foresight-keda-go-client-'));
+      pki = issuePki('a', { commonName: 'foresight.monitoring.svc', hosts: ['localhost'] });
+      foreign = issuePki('b', { commonName: 'foresight', hosts: ['localhost'] });
+    },
+    isCi() ? 180_000 : 120_000,
+  );
 
   afterEach(async () => {
     await server?.stop();

@@ -17,15 +17,7 @@ import { Registry } from 'prom-client';
 import { afterEach, beforeEach, describe, expect, test, vi } from 'vitest';
 import type { Config } from '../../src/config/index.js';
 import { SnapshotStore } from '../../src/engine/index.js';
-import {
-  type CertificateAndKey,
-  createCertificate,
-  createKedaGrpcServer,
-  createKedaMetrics,
-  externalScalerProtoPath,
-  type KedaGrpcServer,
-  KedaTlsError,
-} from '../../src/publish/index.js';
+import { type CertificateAndKey, createCertificate, createKedaGrpcServer, createKedaMetrics, externalScalerProtoPath, type KedaGrpcServer, KedaTlsError } from '../../src/publish/index.js';
 import express from 'express';
 import request from 'supertest';
 import { buildKedaRouter } from '../../src/api/index.js';
@@ -141,7 +133,14 @@ describe('KEDA external scaler (gRPC)', () => {
     cycle += 1;
     store.publish(
       fixtureSnapshot(cycle, clock.nowMs(), [
-        { queue: 'orders', depth, forecasts: [{ horizonSeconds: 900, p10: p90 / 4, value: p90 / 2, p90 }, { horizonSeconds: 3600, p10: 0, value: 7.25, p90: 9 }] },
+        {
+          queue: 'orders',
+          depth,
+          forecasts: [
+            { horizonSeconds: 900, p10: p90 / 4, value: p90 / 2, p90 },
+            { horizonSeconds: 3600, p10: 0, value: 7.25, p90: 9 },
+          ],
+        },
         { queue: 'ml_inference', depth: 0, forecasts: [{ horizonSeconds: 900, p10: 0, value: 0, p90: 0 }] },
       ]),
     );
@@ -203,7 +202,13 @@ describe('KEDA external scaler (gRPC)', () => {
     },
     { name: 'a missing target', method: 'GetMetricSpec', message: () => ref({ queue: 'orders' }), code: grpc.status.INVALID_ARGUMENT, details: /metadata.targetValue is required/ },
     { name: 'an unknown queue', method: 'GetMetricSpec', message: () => ref({ queue: 'payments', targetValue: '1' }), code: grpc.status.NOT_FOUND, details: /"payments" is not a configured queue/ },
-    { name: 'an unknown queue', method: 'GetMetrics', message: () => ({ scaledObjectRef: ref({ queue: 'payments' }), metricName: 'm' }), code: grpc.status.NOT_FOUND, details: /"payments" is not a configured queue/ },
+    {
+      name: 'an unknown queue',
+      method: 'GetMetrics',
+      message: () => ({ scaledObjectRef: ref({ queue: 'payments' }), metricName: 'm' }),
+      code: grpc.status.NOT_FOUND,
+      details: /"payments" is not a configured queue/,
+    },
     { name: 'a request without a ScaledObjectRef', method: 'GetMetrics', message: () => ({ metricName: 'm' }), code: grpc.status.INVALID_ARGUMENT, details: /needs a scaledObjectRef/ },
   ];
   for (const tc of failures) {
@@ -535,9 +540,13 @@ describe('KEDA external scaler over TLS and mutual TLS', () => {
   });
 
   const badAtStart: readonly { name: string; prepare: (pki: TestPki) => string; message: () => string }[] = [
-    { name: 'a missing certificate file', prepare: () => `{ certFile: "${join(dir, 'missing.crt')}", keyFile: "${keyFile()}" }`, message: () => `cannot read keda.grpc.tls.certFile "${join(dir, 'missing.crt')}": ENOENT` },
     {
-      name: 'a key that is not the certificate\'s',
+      name: 'a missing certificate file',
+      prepare: () => `{ certFile: "${join(dir, 'missing.crt')}", keyFile: "${keyFile()}" }`,
+      message: () => `cannot read keda.grpc.tls.certFile "${join(dir, 'missing.crt')}": ENOENT`,
+    },
+    {
+      name: "a key that is not the certificate's",
       prepare: (pki) => {
         writeAtomically(keyFile(), issuePki('other').serving.keyPem);
         writeAtomically(certFile(), pki.serving.certPem);
@@ -646,7 +655,10 @@ keda: { grpc: { host: 127.0.0.1, port: 0, pushCheckInterval: 1s } }
     const allowed = new ActivityStream(client, refIn('shop', { queue: 'orders' }));
     expect(await allowed.next()).toBe(true);
     const refused = new ActivityStream(client, refIn('team-ml', { queue: 'orders' }));
-    expect(await refused.ended).toMatchObject({ code: grpc.status.PERMISSION_DENIED, details: 'namespace "team-ml" may not read queue "orders": no rule of externalMetrics.exposure allows it (ScaledObject team-ml/worker)' });
+    expect(await refused.ended).toMatchObject({
+      code: grpc.status.PERMISSION_DENIED,
+      details: 'namespace "team-ml" may not read queue "orders": no rule of externalMetrics.exposure allows it (ScaledObject team-ml/worker)',
+    });
     expect(await registry.metrics()).toMatch(/^foresight_keda_requests_total\{surface="grpc",method="StreamIsActive",outcome="permission_denied"\} 1$/m);
     allowed.call.cancel();
   });

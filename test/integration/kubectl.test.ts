@@ -100,7 +100,11 @@ externalMetrics:
   test('api-resources --api-group=external.metrics.k8s.io lists the metrics and exits 0', async () => {
     const run = await kubectl([...flags, 'api-resources', '--api-group=external.metrics.k8s.io'], { home });
     expect(run.code, run.stderr).toBe(0);
-    const names = run.stdout.trim().split('\n').slice(1).map((line) => line.split(/\s+/)[0]);
+    const names = run.stdout
+      .trim()
+      .split('\n')
+      .slice(1)
+      .map((line) => line.split(/\s+/)[0]);
     expect(names.sort()).toEqual(['anomaly_score', 'predicted_queue_depth', 'queue_depth', 'recommended_replicas']);
     expect(run.stdout).toMatch(/external\.metrics\.k8s\.io\/v1beta1\s+true\s+ExternalMetricValueList/);
   });
@@ -114,7 +118,18 @@ externalMetrics:
   });
 
   test('a rogue certificate is refused', async () => {
-    const run = await kubectl([`--server=${server.url}`, `--certificate-authority=${pki.servingCA.certFile}`, `--client-certificate=${pki.rogue.certFile}`, `--client-key=${pki.rogue.keyFile}`, 'get', '--raw', `${base}/queue_depth`], { home });
+    const run = await kubectl(
+      [
+        `--server=${server.url}`,
+        `--certificate-authority=${pki.servingCA.certFile}`,
+        `--client-certificate=${pki.rogue.certFile}`,
+        `--client-key=${pki.rogue.keyFile}`,
+        'get',
+        '--raw',
+        `${base}/queue_depth`,
+      ],
+      { home },
+    );
     expect(run.code).toBe(1);
     expect(run.stderr).toMatch(/You must be logged in to the server \(Unauthorized: the client certificate is not signed by a trusted CA\)/);
   });
@@ -162,7 +177,18 @@ describe.skipIf(!requireBinaries('kubectl'))('kubectl with the generated local k
   test('without that certificate the same server refuses', async () => {
     const pki = await makeTestPki();
     try {
-      const run = await kubectl([`--server=${server.url}`, `--certificate-authority=${join(dir, '.foresight', 'ca.crt')}`, `--client-certificate=${pki.alice.certFile}`, `--client-key=${pki.alice.keyFile}`, 'get', '--raw', `${base}/queue_depth`], { home: dir });
+      const run = await kubectl(
+        [
+          `--server=${server.url}`,
+          `--certificate-authority=${join(dir, '.foresight', 'ca.crt')}`,
+          `--client-certificate=${pki.alice.certFile}`,
+          `--client-key=${pki.alice.keyFile}`,
+          'get',
+          '--raw',
+          `${base}/queue_depth`,
+        ],
+        { home: dir },
+      );
       expect(run.code).toBe(1);
       expect(run.stderr).toMatch(/You must be logged in to the server/);
     } finally {

@@ -26,7 +26,15 @@ describe.skipIf(!requireBinaries('promtool'))('promtool check metrics', () => {
     expect(res.text).toMatch(/^cpu_utilization_percent \d/m);
     expect(res.text).toMatch(/^load_average\{window="15m"\} /m);
     // The runtime's default series (prom-client's collectDefaultMetrics), linted with the rest.
-    for (const name of ['process_cpu_seconds_total', 'process_resident_memory_bytes', 'process_open_fds', 'process_start_time_seconds', 'nodejs_eventloop_lag_seconds', 'nodejs_heap_size_used_bytes', 'nodejs_gc_duration_seconds_count']) {
+    for (const name of [
+      'process_cpu_seconds_total',
+      'process_resident_memory_bytes',
+      'process_open_fds',
+      'process_start_time_seconds',
+      'nodejs_eventloop_lag_seconds',
+      'nodejs_heap_size_used_bytes',
+      'nodejs_gc_duration_seconds_count',
+    ]) {
       expect(res.text).toMatch(new RegExp(`^${name}(\\{[^}]*\\})? \\d`, 'm'));
     }
   }, 60_000);

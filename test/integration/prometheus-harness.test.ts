@@ -9,12 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Sample } from '../../src/core/index.js';
 import { requireBinaries } from '../support/binaries.js';
 import { formatOpenMetrics, type BackfillSeries } from '../support/openmetrics.js';
-import {
-  PrometheusUnreachableError,
-  usePrometheus,
-  type PrometheusHandle,
-  type RangeSeries,
-} from '../support/prometheus.js';
+import { PrometheusUnreachableError, usePrometheus, type PrometheusHandle, type RangeSeries } from '../support/prometheus.js';
 
 const MINUTE_MS = 60_000;
 const DAY_MS = 24 * 60 * MINUTE_MS;

@@ -41,48 +41,56 @@ describe('foresight serve (a real process)', () => {
     child?.kill('SIGKILL');
   });
 
-  it.skipIf(!requireBinaries('kubectl'))('serves forecasts for the demo workload with no Prometheus, secure by default for kubectl, and stops on SIGTERM', async () => {
-    // Only the ports, the PKI and the model folders differ from a bare `npm start`, so that tests can run side by side.
-    const dir = mkdtempSync(join(tmpdir(), 'foresight-serve-'));
-    const config = join(dir, 'config.yaml');
-    writeFileSync(config, `externalMetrics: { port: 0, pkiDir: ${JSON.stringify(join(dir, 'pki'))} }\nkeda: { grpc: { port: 0 } }\nscaling: { modelPath: ${JSON.stringify(join(dir, 'models'))} }\n`);
-    child = spawn(tsx, [main, 'serve', '--config', config], { env: { ...process.env, PORT: '0', LOG_LEVEL: 'info' }, stdio: ['ignore', 'pipe', 'pipe'] });
-    const lines: Record<string, unknown>[] = [];
-    const serving = await waitForLine(child, (l) => {
-      lines.push(l);
-      return l['msg'] === 'foresight is serving';
-    }, 30_000);
-    const external = lines.find((l) => l['msg'] === 'external metrics API listening');
-    expect(external?.['authMode']).toBe('local');
-    const kubeconfig = external?.['kubeconfig'] as string;
-    expect(kubeconfig).toBe(join(dir, 'pki', 'kubeconfig'));
-    expect(serving['source']).toBe('replay');
-    const url = serving['url'] as string;
-    let status: { queues: { queue: string; forecasts: unknown[] }[] } | undefined;
-    for (let i = 0; i < 100 && status === undefined; i++) {
-      const res = await fetch(`${url}/scaling/status`);
-      if (res.status === 200) status = (await res.json()) as typeof status;
-      else await new Promise((r) => setTimeout(r, 100));
-    }
-    expect(status?.queues.map((q) => q.queue)).toEqual(['batch_processing', 'ml_inference', 'validation', 'failed_claims', 'priority_claims']);
-    for (const q of status!.queues) expect(q.forecasts).toHaveLength(1);
+  it.skipIf(!requireBinaries('kubectl'))(
+    'serves forecasts for the demo workload with no Prometheus, secure by default for kubectl, and stops on SIGTERM',
+    async () => {
+      // Only the ports, the PKI and the model folders differ from a bare `npm start`, so that tests can run side by side.
+      const dir = mkdtempSync(join(tmpdir(), 'foresight-serve-'));
+      const config = join(dir, 'config.yaml');
+      writeFileSync(config, `externalMetrics: { port: 0, pkiDir: ${JSON.stringify(join(dir, 'pki'))} }\nkeda: { grpc: { port: 0 } }\nscaling: { modelPath: ${JSON.stringify(join(dir, 'models'))} }\n`);
+      child = spawn(tsx, [main, 'serve', '--config', config], { env: { ...process.env, PORT: '0', LOG_LEVEL: 'info' }, stdio: ['ignore', 'pipe', 'pipe'] });
+      const lines: Record<string, unknown>[] = [];
+      const serving = await waitForLine(
+        child,
+        (l) => {
+          lines.push(l);
+          return l['msg'] === 'foresight is serving';
+        },
+        30_000,
+      );
+      const external = lines.find((l) => l['msg'] === 'external metrics API listening');
+      expect(external?.['authMode']).toBe('local');
+      const kubeconfig = external?.['kubeconfig'] as string;
+      expect(kubeconfig).toBe(join(dir, 'pki', 'kubeconfig'));
+      expect(serving['source']).toBe('replay');
+      const url = serving['url'] as string;
+      let status: { queues: { queue: string; forecasts: unknown[] }[] } | undefined;
+      for (let i = 0; i < 100 && status === undefined; i++) {
+        const res = await fetch(`${url}/scaling/status`);
+        if (res.status === 200) status = (await res.json()) as typeof status;
+        else await new Promise((r) => setTimeout(r, 100));
+      }
+      expect(status?.queues.map((q) => q.queue)).toEqual(['batch_processing', 'ml_inference', 'validation', 'failed_claims', 'priority_claims']);
+      for (const q of status!.queues) expect(q.forecasts).toHaveLength(1);
 
-    // The kubeconfig written at start is all kubectl needs; without its client certificate, no entry.
-    const kubectl = (args: string[], env: Record<string, string>) =>
-      spawnSync('kubectl', [...args, `--cache-dir=${join(dir, 'kube-cache')}`], { encoding: 'utf8', input: '', env: { ...process.env, ...env } });
-    const path = '/apis/external.metrics.k8s.io/v1beta1/namespaces/default/predicted_queue_depth?labelSelector=queue%3Dml_inference';
-    const ok = kubectl(['get', '--raw', path], { KUBECONFIG: kubeconfig });
-    expect(ok.stderr).toBe('');
-    const list = JSON.parse(ok.stdout) as { kind: string; items: { metricName: string; metricLabels: Record<string, string> }[] };
-    expect(list.kind).toBe('ExternalMetricValueList');
-    expect(list.items).toEqual([expect.objectContaining({ metricName: 'predicted_queue_depth', metricLabels: expect.objectContaining({ queue: 'ml_inference' }) })]);
-    const server = String(external?.['url']);
-    const refused = kubectl(['get', '--raw', path, `--server=${server}`, '--insecure-skip-tls-verify', '--token=not-a-real-token'], { KUBECONFIG: '/dev/null' });
-    expect(refused.status).not.toBe(0);
-    const exited = new Promise<number | null>((resolve) => child!.once('exit', (code) => resolve(code)));
-    child.kill('SIGTERM');
-    expect(await exited).toBe(0);
-  }, 60_000);
+      // The kubeconfig written at start is all kubectl needs; without its client certificate, no entry.
+      const kubectl = (args: string[], env: Record<string, string>) =>
+        spawnSync('kubectl', [...args, `--cache-dir=${join(dir, 'kube-cache')}`], { encoding: 'utf8', input: '', env: { ...process.env, ...env } });
+      const path = '/apis/external.metrics.k8s.io/v1beta1/namespaces/default/predicted_queue_depth?labelSelector=queue%3Dml_inference';
+      const ok = kubectl(['get', '--raw', path], { KUBECONFIG: kubeconfig });
+      expect(ok.stderr).toBe('');
+      const list = JSON.parse(ok.stdout) as { kind: string; items: { metricName: string; metricLabels: Record<string, string> }[] };
+      expect(list.kind).toBe('ExternalMetricValueList');
+      expect(list.items).toEqual([expect.objectContaining({ metricName: 'predicted_queue_depth', metricLabels: expect.objectContaining({ queue: 'ml_inference' }) })]);
+      const server = String(external?.['url']);
+      const refused = kubectl(['get', '--raw', path, `--server=${server}`, '--insecure-skip-tls-verify', '--token=not-a-real-token'], { KUBECONFIG: '/dev/null' });
+      expect(refused.status).not.toBe(0);
+      const exited = new Promise<number | null>((resolve) => child!.once('exit', (code) => resolve(code)));
+      child.kill('SIGTERM');
+      expect(await exited).toBe(0);
+    },
+    60_000,
+  );
 
   it('refuses to start with an invalid configuration and says what is wrong', () => {
     const dir = mkdtempSync(join(tmpdir(), 'foresight-cli-'));

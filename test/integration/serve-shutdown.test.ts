@@ -56,7 +56,10 @@ it('SIGTERM ends the process within server.shutdownGrace while a cycle is stuck'
   await listening; // the signal handlers are in place
   child.kill('SIGTERM');
   expect(await exited).toBe(1);
-  const lines = output.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as { msg: string; graceSeconds?: number });
+  const lines = output
+    .split('\n')
+    .filter((l) => l.startsWith('{'))
+    .map((l) => JSON.parse(l) as { msg: string; graceSeconds?: number });
   expect(lines.find((l) => l.msg === 'stopping')).toMatchObject({ graceSeconds: 1 });
   expect(lines.map((l) => l.msg)).toContain('did not stop within server.shutdownGrace; exiting anyway');
   expect(lines.map((l) => l.msg)).not.toContain('stopped');

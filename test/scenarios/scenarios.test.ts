@@ -5,16 +5,7 @@ import { parse } from 'yaml';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { parseDurationSeconds, type Resource, resources } from '../../src/core/index.js';
-import {
-  buildDecisionPolicy,
-  type Decision,
-  type DecisionState,
-  decide,
-  formatRulesIssue,
-  initialDecisionState,
-  parseScalingRules,
-  reasonCodes,
-} from '../../src/decide/index.js';
+import { buildDecisionPolicy, type Decision, type DecisionState, decide, formatRulesIssue, initialDecisionState, parseScalingRules, reasonCodes } from '../../src/decide/index.js';
 import { ManualClock } from '../support/manual-clock.js';
 import { expandSeries } from './series-notation.js';
 
@@ -120,7 +111,9 @@ function run(scenario: Scenario, file: string): Decision[][] {
   return history;
 }
 
-const files = readdirSync(here).filter((name) => name.endsWith('.yaml')).sort();
+const files = readdirSync(here)
+  .filter((name) => name.endsWith('.yaml'))
+  .sort();
 
 describe('decision scenarios', () => {
   it('has the burst, oscillation and outage scenarios', () => {

@@ -133,7 +133,14 @@ export async function startWebhookReceiver(): Promise<WebhookReceiver> {
         }
         const timer = setTimeout(() => {
           waiters.delete(check);
-          const seen = notifications.flatMap((n) => n.alerts.map((a) => `${a.labels['alertname'] ?? '?'}{${Object.entries(a.labels).map(([k, v]) => `${k}="${v}"`).join(',')}} ${a.status}`));
+          const seen = notifications.flatMap((n) =>
+            n.alerts.map(
+              (a) =>
+                `${a.labels['alertname'] ?? '?'}{${Object.entries(a.labels)
+                  .map(([k, v]) => `${k}="${v}"`)
+                  .join(',')}} ${a.status}`,
+            ),
+          );
           reject(new Error(`no matching alert was delivered within ${timeoutMs} ms; delivered: ${seen.length === 0 ? 'nothing' : seen.join('; ')}`));
         }, timeoutMs);
         function check(): void {
@@ -216,12 +223,7 @@ export async function startAlertmanager(options: StartAlertmanagerOptions): Prom
   for (let attempt = 1; ; attempt++) {
     const port = await getFreePort();
     const url = `http://${LOOPBACK}:${port}`;
-    const args = [
-      `--config.file=${configPath}`,
-      `--storage.path=${join(root, 'data')}`,
-      `--web.listen-address=${LOOPBACK}:${port}`,
-      '--cluster.listen-address=',
-    ];
+    const args = [`--config.file=${configPath}`, `--storage.path=${join(root, 'data')}`, `--web.listen-address=${LOOPBACK}:${port}`, '--cluster.listen-address='];
     // As for Prometheus: the kernel kills Alertmanager if the worker dies without running any JS.
     const setpriv = findBinary('setpriv');
     const [command, argv] = setpriv === undefined ? [binary, args] : [setpriv, ['--pdeathsig', 'KILL', '--', binary, ...args]];

@@ -67,9 +67,7 @@ function packageFor(name: string): string {
 /** The install command to print for a missing binary. */
 export function installHint(name: string): string {
   const pkg = packageFor(name);
-  return pkg.includes(' ')
-    ? `binary "${name}" must come from: ${pkg}`
-    : `apt-get install -y --no-install-recommends ${pkg}`;
+  return pkg.includes(' ') ? `binary "${name}" must come from: ${pkg}` : `apt-get install -y --no-install-recommends ${pkg}`;
 }
 
 const CI_WHY = ' and CI=true, so this fails instead of skipping';
@@ -79,18 +77,8 @@ const announced = new Set<string>();
 
 function banner(name: string, ci: boolean): string {
   const bar = '#'.repeat(78);
-  const verdict = ci
-    ? 'CI=true: this is a TEST FAILURE, not a skip (CI must install every binary).'
-    : 'The tests that need it are SKIPPED. Install it to run them.';
-  return [
-    '',
-    bar,
-    `#  MISSING BINARY: "${name}" is not on PATH (Debian package: ${packageFor(name)})`,
-    `#  ${verdict}`,
-    `#  ${installHint(name)}`,
-    bar,
-    '',
-  ].join('\n');
+  const verdict = ci ? 'CI=true: this is a TEST FAILURE, not a skip (CI must install every binary).' : 'The tests that need it are SKIPPED. Install it to run them.';
+  return ['', bar, `#  MISSING BINARY: "${name}" is not on PATH (Debian package: ${packageFor(name)})`, `#  ${verdict}`, `#  ${installHint(name)}`, bar, ''].join('\n');
 }
 
 /** A required binary is not on PATH. The message names the package that provides it. */

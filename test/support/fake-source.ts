@@ -4,15 +4,7 @@
  * switch that makes every call reject, as when Prometheus is down.
  */
 import { ForesightError, inputKey, toRegularSeries, type InputRef, type Sample } from '../../src/core/index.js';
-import type {
-  HistoryReading,
-  HistoryReadings,
-  LatestReadings,
-  MetricSource,
-  Reading,
-  SourceProblem,
-  TimeRange,
-} from '../../src/source/index.js';
+import type { HistoryReading, HistoryReadings, LatestReadings, MetricSource, Reading, SourceProblem, TimeRange } from '../../src/source/index.js';
 
 /** One recorded call, for assertions on what the engine asked for. */
 export type FakeSourceCall =

@@ -116,10 +116,21 @@ export class OpensslWorkspace {
     const nowMs = Date.now();
     const signer = spec.issuer === undefined ? ['-selfsign', '-keyfile', keyFile] : ['-cert', spec.issuer.certFile, '-keyfile', spec.issuer.keyFile];
     this.#openssl([
-      'ca', '-batch', '-notext', '-config', 'ca.cnf', ...signer, '-in', csr, '-out', certFile,
+      'ca',
+      '-batch',
+      '-notext',
+      '-config',
+      'ca.cnf',
+      ...signer,
+      '-in',
+      csr,
+      '-out',
+      certFile,
       ...(spec.extensions.length === 0 ? [] : ['-extfile', extFile]),
-      '-startdate', opensslTime(nowMs + (spec.notBeforeSeconds ?? -3600) * 1000),
-      '-enddate', opensslTime(nowMs + (spec.notAfterSeconds ?? 86_400) * 1000),
+      '-startdate',
+      opensslTime(nowMs + (spec.notBeforeSeconds ?? -3600) * 1000),
+      '-enddate',
+      opensslTime(nowMs + (spec.notAfterSeconds ?? 86_400) * 1000),
     ]);
     const certPem = readFileSync(certFile, 'utf8');
     return { name: spec.name, certFile, keyFile, certPem, keyPem: readFileSync(keyFile, 'utf8'), certificate: new X509Certificate(certPem) };

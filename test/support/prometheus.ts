@@ -252,11 +252,7 @@ function fileSize(path: string): number {
  * fresh dir while Prometheus is stopped: a second import silently creates overlapping blocks, and a
  * running server does not see new blocks until it compacts.
  */
-export async function backfillTsdb(
-  dataDir: string,
-  series: readonly BackfillSeries[],
-  workDir: string,
-): Promise<OpenMetricsStats> {
+export async function backfillTsdb(dataDir: string, series: readonly BackfillSeries[], workDir: string): Promise<OpenMetricsStats> {
   const promtool = assertBinary('promtool');
   const input = join(workDir, 'backfill.om');
   const stats = await writeOpenMetrics(input, series);
@@ -406,8 +402,7 @@ class PrometheusInstance implements PrometheusHandle, Tracked {
     // setpriv --pdeathsig makes the kernel SIGKILL Prometheus if the worker dies without running
     // any JS (SIGKILL, OOM); the exit hooks cover every other way out.
     const setpriv = findBinary('setpriv');
-    const [command, argv] =
-      setpriv === undefined ? [binary, args] : [setpriv, ['--pdeathsig', 'KILL', '--', binary, ...args]];
+    const [command, argv] = setpriv === undefined ? [binary, args] : [setpriv, ['--pdeathsig', 'KILL', '--', binary, ...args]];
 
     const logOffset = fileSize(this.logPath);
     const logFd = openSync(this.logPath, 'a');
@@ -436,10 +431,7 @@ class PrometheusInstance implements PrometheusHandle, Tracked {
       }
       if (Date.now() > deadline) {
         await this.kill();
-        throw new StartupError(
-          `Prometheus was not ready at ${this.url}/-/ready within ${this.options.readyTimeoutMs ?? DEFAULTS.readyTimeoutMs} ms`,
-          readTail(this.logPath, 40, logOffset),
-        );
+        throw new StartupError(`Prometheus was not ready at ${this.url}/-/ready within ${this.options.readyTimeoutMs ?? DEFAULTS.readyTimeoutMs} ms`, readTail(this.logPath, 40, logOffset));
       }
       try {
         const response = await fetch(`${this.url}/-/ready`, { signal: AbortSignal.timeout(1_000) });
@@ -504,9 +496,7 @@ class PrometheusInstance implements PrometheusHandle, Tracked {
       const body = params === undefined ? undefined : new URLSearchParams(params);
       // POST form bodies: long PromQL does not fit in a URL.
       response =
-        method === 'POST'
-          ? await fetch(url, body === undefined ? { method, signal } : { method, body, signal })
-          : await fetch(body === undefined ? url : `${url}?${body.toString()}`, { signal });
+        method === 'POST' ? await fetch(url, body === undefined ? { method, signal } : { method, body, signal }) : await fetch(body === undefined ? url : `${url}?${body.toString()}`, { signal });
     } catch (error) {
       throw new PrometheusUnreachableError(`${method} ${url} failed: ${describeNetworkError(error)}`, {
         cause: error,
@@ -522,10 +512,7 @@ class PrometheusInstance implements PrometheusHandle, Tracked {
     if (!isRecord(parsed) || parsed['status'] !== 'success') {
       const errorType = isRecord(parsed) && typeof parsed['errorType'] === 'string' ? parsed['errorType'] : 'unknown';
       const error = isRecord(parsed) && typeof parsed['error'] === 'string' ? parsed['error'] : text.slice(0, 300);
-      throw new PrometheusQueryError(
-        `${method} ${url} ${params?.['query'] === undefined ? '' : `(${params['query']}) `}→ HTTP ${response.status} ${errorType}: ${error}`,
-        errorType,
-      );
+      throw new PrometheusQueryError(`${method} ${url} ${params?.['query'] === undefined ? '' : `(${params['query']}) `}→ HTTP ${response.status} ${errorType}: ${error}`, errorType);
     }
     return parsed['data'];
   }
@@ -541,9 +528,7 @@ class PrometheusInstance implements PrometheusHandle, Tracked {
       return [{ metric: {}, ...sample }];
     }
     if (resultType !== 'vector' || !Array.isArray(result)) {
-      throw new PrometheusError(
-        `instant query ${expr} returned a ${String(resultType)}; query() handles vectors and scalars (use queryRange for matrices)`,
-      );
+      throw new PrometheusError(`instant query ${expr} returned a ${String(resultType)}; query() handles vectors and scalars (use queryRange for matrices)`);
     }
     return result.map((element: unknown) => {
       if (!isRecord(element)) throw new PrometheusError(`unexpected vector element for ${expr}`);
@@ -556,15 +541,9 @@ class PrometheusInstance implements PrometheusHandle, Tracked {
     const points = Math.floor((endMs - startMs) / (stepSeconds * 1000)) + 1;
     if (points > MAX_POINTS_PER_SERIES) {
       // Prometheus would answer "exceeded maximum resolution of 11,000 points per timeseries".
-      throw new RangeError(
-        `queryRange(${expr}) would return ${points} points per series; Prometheus allows ${MAX_POINTS_PER_SERIES}. Use a larger step or a shorter range.`,
-      );
+      throw new RangeError(`queryRange(${expr}) would return ${points} points per series; Prometheus allows ${MAX_POINTS_PER_SERIES}. Use a larger step or a shorter range.`);
     }
-    const data = await this.api(
-      '/api/v1/query_range',
-      { query: expr, start: String(startMs / 1000), end: String(endMs / 1000), step: String(stepSeconds) },
-      'POST',
-    );
+    const data = await this.api('/api/v1/query_range', { query: expr, start: String(startMs / 1000), end: String(endMs / 1000), step: String(stepSeconds) }, 'POST');
     if (!isRecord(data) || data['resultType'] !== 'matrix' || !Array.isArray(data['result'])) {
       throw new PrometheusError(`unexpected query_range answer for ${expr}`);
     }
@@ -576,11 +555,7 @@ class PrometheusInstance implements PrometheusHandle, Tracked {
     });
   }
 
-  async waitFor(
-    expr: string,
-    predicate: (result: InstantSample[]) => boolean,
-    timeoutMs: number = DEFAULTS.waitForTimeoutMs,
-  ): Promise<InstantSample[]> {
+  async waitFor(expr: string, predicate: (result: InstantSample[]) => boolean, timeoutMs: number = DEFAULTS.waitForTimeoutMs): Promise<InstantSample[]> {
     const deadline = Date.now() + timeoutMs;
     let last = 'no answer yet';
     for (;;) {
@@ -694,9 +669,7 @@ export async function startPrometheus(options: StartPrometheusOptions = {}): Pro
  * `options` may be a function, evaluated in `beforeAll`, so fixtures relative to `Date.now()` are
  * built at start time rather than at collection time.
  */
-export function usePrometheus(
-  options: StartPrometheusOptions | (() => StartPrometheusOptions | Promise<StartPrometheusOptions>) = {},
-): () => PrometheusHandle {
+export function usePrometheus(options: StartPrometheusOptions | (() => StartPrometheusOptions | Promise<StartPrometheusOptions>) = {}): () => PrometheusHandle {
   let handle: PrometheusHandle | undefined;
   beforeAll(async () => {
     handle = await startPrometheus(typeof options === 'function' ? await options() : options);

@@ -13,7 +13,13 @@ export function configFromYaml(text: string, env: Readonly<Record<string, string
   // The external-metrics server (port 6443, PKI written under .foresight/) is off unless a test turns it on.
   // Learned models (LSTM training in child processes) are off unless a test sets `ml`: they would slow every test.
   // Models run on the test's event loop unless a test sets forecast.modelProcess: a child process per Service would slow every test.
-  const raw = (parse(text) ?? {}) as { keda?: { grpc?: { port?: number } }; externalMetrics?: { enabled?: boolean }; ml?: unknown; forecast?: Record<string, unknown>; scaling?: Record<string, unknown> };
+  const raw = (parse(text) ?? {}) as {
+    keda?: { grpc?: { port?: number } };
+    externalMetrics?: { enabled?: boolean };
+    ml?: unknown;
+    forecast?: Record<string, unknown>;
+    scaling?: Record<string, unknown>;
+  };
   raw.keda = { ...raw.keda, grpc: { port: 0, ...raw.keda?.grpc } };
   raw.forecast = { modelProcess: false, ...raw.forecast };
   // Stored models and optimizer observations go to a folder of their own per configuration, so tests never see each

@@ -67,7 +67,13 @@ export function makeTrustPki(): TrustPki {
   const ws = new OpensslWorkspace();
   const issue = ws.issue.bind(ws);
   const ca = (name: string, subject: string, issuer?: OpensslCertificate, extra: readonly string[] = [], dates: { notBeforeSeconds?: number; notAfterSeconds?: number } = {}) =>
-    issue({ name, subject, ...(issuer === undefined ? {} : { issuer }), extensions: [...profiles.ca.filter((line) => !extra.some((e) => e.split('=')[0] === line.split('=')[0])), ...extra], ...dates });
+    issue({
+      name,
+      subject,
+      ...(issuer === undefined ? {} : { issuer }),
+      extensions: [...profiles.ca.filter((line) => !extra.some((e) => e.split('=')[0] === line.split('=')[0])), ...extra],
+      ...dates,
+    });
   const client = (name: string, subject: string, issuer: OpensslCertificate, extra: readonly string[] = [], dates: { notBeforeSeconds?: number; notAfterSeconds?: number } = {}) =>
     issue({ name, subject, issuer, extensions: [...profiles.client.filter((line) => !extra.some((e) => e.split('=')[0] === line.split('=')[0])), ...extra], ...dates });
 
@@ -85,8 +91,27 @@ export function makeTrustPki(): TrustPki {
   const clientNamedLikeProxy = client('client-ca-front-proxy-client', '/CN=front-proxy-client', clientCA);
 
   // The reproduction of the issue, command for command.
-  ws.run(['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', 'f.key', '-out', 'f.crt', '-subj', '/CN=front-proxy-ca',
-    '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign', '-addext', `subjectKeyIdentifier=${proxySki}`]);
+  ws.run([
+    'req',
+    '-x509',
+    '-newkey',
+    'ec',
+    '-pkeyopt',
+    'ec_paramgen_curve:P-256',
+    '-nodes',
+    '-keyout',
+    'f.key',
+    '-out',
+    'f.crt',
+    '-subj',
+    '/CN=front-proxy-ca',
+    '-addext',
+    'basicConstraints=critical,CA:TRUE',
+    '-addext',
+    'keyUsage=critical,keyCertSign',
+    '-addext',
+    `subjectKeyIdentifier=${proxySki}`,
+  ]);
   ws.run(['req', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', 'i.key', '-out', 'i.csr', '-subj', '/CN=kubernetes']);
   ws.write('i.ext', `basicConstraints=critical,CA:TRUE\nkeyUsage=critical,keyCertSign\nsubjectKeyIdentifier=${clientSki}\nauthorityKeyIdentifier=keyid\n`);
   ws.run(['x509', '-req', '-in', 'i.csr', '-CA', 'f.crt', '-CAkey', 'f.key', '-CAcreateserial', '-out', 'fi.crt', '-extfile', 'i.ext', '-days', '30']);
@@ -95,7 +120,13 @@ export function makeTrustPki(): TrustPki {
   // A root that looks like the proxy CA (name and key identifier), with a key of its own.
   const lookalikeProxyCA = ca('lookalike-proxy-ca', '/CN=front-proxy-ca', undefined, [`subjectKeyIdentifier=${proxySki}`]);
   // The client CA's own key, "cross-signed" by the lookalike: alice's signature verifies with it.
-  const crossSigned = issue({ name: 'cross-signed-client-ca', subject: '/CN=kubernetes', issuer: lookalikeProxyCA, keyOf: clientCA, extensions: [...profiles.ca.slice(0, 2), `subjectKeyIdentifier=${clientSki}`, 'authorityKeyIdentifier=keyid'] });
+  const crossSigned = issue({
+    name: 'cross-signed-client-ca',
+    subject: '/CN=kubernetes',
+    issuer: lookalikeProxyCA,
+    keyOf: clientCA,
+    extensions: [...profiles.ca.slice(0, 2), `subjectKeyIdentifier=${clientSki}`, 'authorityKeyIdentifier=keyid'],
+  });
   // An intermediate named like the proxy CA, carrying its key identifier, under a root of the attacker.
   const attackerRoot = ca('attacker-root', '/CN=attacker-root');
   const homemade = ca('homemade-proxy-ca', '/CN=front-proxy-ca', attackerRoot, [`subjectKeyIdentifier=${proxySki}`]);

@@ -14,7 +14,13 @@ export function healthy(request: RecordedRequest): Reply {
 const off = (keys: readonly string[]) => keys.map((k) => `    ${k}: ""`).join('\n');
 
 /** The YAML: queue `orders` (depth `sum(depth{…})`) and `avg(cpu)`, 1 m grid, 3 h history, 15 m horizon, 15 s cycles. */
-export function twoInputConfigYaml(options: { readonly prometheusUrl: string; readonly server: string; readonly prometheusExtra?: string; readonly extra?: string; readonly timeout?: string }): string {
+export function twoInputConfigYaml(options: {
+  readonly prometheusUrl: string;
+  readonly server: string;
+  readonly prometheusExtra?: string;
+  readonly extra?: string;
+  readonly timeout?: string;
+}): string {
   return `
 server: ${options.server}
 logLevel: silent

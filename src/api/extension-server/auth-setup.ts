@@ -65,8 +65,7 @@ export class AuthSetupError extends Error {
 
 /** Resolves the `auto`/`on`/`off` switches into a plan. Pure. */
 export function planAuthentication(section: ExternalMetricsConfig, inCluster: boolean): AuthPlan {
-  const connection: KubernetesConnection | undefined =
-    section.kubeconfig !== undefined ? { kind: 'kubeconfig', path: section.kubeconfig } : inCluster ? { kind: 'in-cluster' } : undefined;
+  const connection: KubernetesConnection | undefined = section.kubeconfig !== undefined ? { kind: 'kubeconfig', path: section.kubeconfig } : inCluster ? { kind: 'in-cluster' } : undefined;
   const decide = (value: 'auto' | 'on' | 'off', key: string): boolean => {
     if (value === 'on' && connection === undefined) {
       throw new AuthSetupError(`externalMetrics.${key} is "on" but no Kubernetes API is reachable: run in a cluster, or set externalMetrics.kubeconfig`);
@@ -114,7 +113,13 @@ const lower = (names: readonly string[]) => names.map((n) => n.toLowerCase());
 
 function requestHeaderFrom(
   clientCAs: readonly X509Certificate[],
-  settings: { readonly allowedNames: readonly string[]; readonly usernameHeaders: readonly string[]; readonly uidHeaders: readonly string[]; readonly groupHeaders: readonly string[]; readonly extraHeaderPrefixes: readonly string[] },
+  settings: {
+    readonly allowedNames: readonly string[];
+    readonly usernameHeaders: readonly string[];
+    readonly uidHeaders: readonly string[];
+    readonly groupHeaders: readonly string[];
+    readonly extraHeaderPrefixes: readonly string[];
+  },
 ): RequestHeaderSettings {
   return {
     clientCAs,

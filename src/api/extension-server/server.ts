@@ -42,7 +42,17 @@ import {
   type TrustSettings,
   writeLocalKubeconfig,
 } from '../../publish/index.js';
-import { type AuthMaterial, type AuthMode, type AuthPlan, AuthSetupError, loadAuthMaterial, type LoadContext, planAuthentication, prepareGeneratedCertificates, runningInCluster } from './auth-setup.js';
+import {
+  type AuthMaterial,
+  type AuthMode,
+  type AuthPlan,
+  AuthSetupError,
+  loadAuthMaterial,
+  type LoadContext,
+  planAuthentication,
+  prepareGeneratedCertificates,
+  runningInCluster,
+} from './auth-setup.js';
 
 /** What the server is built from. */
 export interface ExternalMetricsServerDeps {
@@ -296,7 +306,9 @@ export function createExternalMetricsServer(deps: ExternalMetricsServerDeps): Ex
           tokenReview: plan.useTokenReview,
           subjectAccessReview: plan.useSubjectAccessReview,
           frontProxy: material.trust.requestHeader !== undefined,
-          ...(kubeconfigPath === undefined ? {} : { kubeconfig: kubeconfigPath, tryIt: `KUBECONFIG=${kubeconfigPath} kubectl get --raw /apis/external.metrics.k8s.io/v1beta1/namespaces/default/predicted_queue_depth` }),
+          ...(kubeconfigPath === undefined
+            ? {}
+            : { kubeconfig: kubeconfigPath, tryIt: `KUBECONFIG=${kubeconfigPath} kubectl get --raw /apis/external.metrics.k8s.io/v1beta1/namespaces/default/predicted_queue_depth` }),
           ...(generated.localPki?.generated.length ? { generated: generated.localPki.generated } : {}),
           ...(generated.generatedServing === undefined ? {} : { servingCertificate: 'generated in memory (set externalMetrics.tls.certFile and keyFile for a verifiable one)' }),
         },

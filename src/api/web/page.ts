@@ -16,9 +16,7 @@ export function renderWebPage(options: WebPageOptions): string {
   const windows = [1, 6, 24, 72, 168].filter((h) => h <= options.maxHours);
   if (!windows.includes(options.defaultHours)) windows.push(options.defaultHours);
   windows.sort((a, b) => a - b);
-  const choices = windows
-    .map((h) => `<option value="${h}"${h === options.defaultHours ? ' selected' : ''}>${h < 1 ? `${Math.round(h * 60)} min` : `${h} h`}</option>`)
-    .join('');
+  const choices = windows.map((h) => `<option value="${h}"${h === options.defaultHours ? ' selected' : ''}>${h < 1 ? `${Math.round(h * 60)} min` : `${h} h`}</option>`).join('');
   return `<!doctype html>
 <html lang="en">
 <head>

@@ -262,8 +262,6 @@ export function compileExpression<T extends 'boolean' | 'number'>(
     };
   }
   const variables = Object.freeze([...compiler.variables]);
-  const compiled = typed.type === 'boolean'
-    ? { type: 'boolean' as const, text, variables, evaluate: typed.fn }
-    : { type: 'number' as const, text, variables, evaluate: typed.fn };
+  const compiled = typed.type === 'boolean' ? { type: 'boolean' as const, text, variables, evaluate: typed.fn } : { type: 'number' as const, text, variables, evaluate: typed.fn };
   return { ok: true, value: compiled as T extends 'boolean' ? CompiledCondition : CompiledNumber };
 }

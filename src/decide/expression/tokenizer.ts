@@ -34,9 +34,7 @@ const oneCharOperators = new Set(['+', '-', '*', '/', '>', '<']);
 function explainCharacter(char: string, previous: Token | undefined): string {
   if (char === '"' || char === "'" || char === '`') return `strings are not part of the rule language (found ${char})`;
   if (char === '.') {
-    return previous?.kind === 'name' || previous?.kind === 'rparen'
-      ? 'property access (".") is not part of the rule language'
-      : 'a number needs a digit before "." (write 0.5, not .5)';
+    return previous?.kind === 'name' || previous?.kind === 'rparen' ? 'property access (".") is not part of the rule language' : 'a number needs a digit before "." (write 0.5, not .5)';
   }
   if (char === '[' || char === ']') return 'indexing ("[...]") is not part of the rule language';
   if (char === '=') return 'assignment ("=") is not part of the rule language; compare with "=="';
@@ -83,7 +81,10 @@ export function tokenize(text: string): { readonly ok: true; readonly tokens: re
         }
       }
       if (j < text.length && isNameChar(text[j]!)) {
-        return { ok: false, error: { position: j + 1, message: `a number cannot be followed by ${JSON.stringify(text[j])} (units such as "5m" are not supported; write the value in the variable's unit)` } };
+        return {
+          ok: false,
+          error: { position: j + 1, message: `a number cannot be followed by ${JSON.stringify(text[j])} (units such as "5m" are not supported; write the value in the variable's unit)` },
+        };
       }
       tokens.push({ kind: 'number', text: text.slice(i, j), position });
       i = j;

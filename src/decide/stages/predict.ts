@@ -67,14 +67,7 @@ function targets(queues: readonly QueueBinding[]): readonly ForecastTarget[] {
  * A forecast below the confidence threshold is left out, and so is every forecast when forecasts
  * are off; reasons are given only for forecasts the resource's rules actually read.
  */
-export function predictContext(
-  values: Float64Array,
-  table: VariableTable,
-  input: DecisionInput,
-  queues: readonly QueueBinding[],
-  policy: DecisionPolicy,
-  reads: ReadonlySet<string>,
-): Prediction {
+export function predictContext(values: Float64Array, table: VariableTable, input: DecisionInput, queues: readonly QueueBinding[], policy: DecisionPolicy, reads: ReadonlySet<string>): Prediction {
   const reasons = new Set<ReasonCode>();
   let confidence = Number.NaN;
   for (const target of targets(queues)) {

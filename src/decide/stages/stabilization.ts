@@ -33,13 +33,7 @@ export function stabilizedReplicas(
  * Stage 6a, stabilization windows: limits the draft by {@link stabilizedReplicas} over the past
  * raw recommendations, measured from the previous recommendation. Emergencies are not stabilized.
  */
-export function stabilize(
-  draft: Draft,
-  proposed: number,
-  past: readonly Recommendation[],
-  nowMs: number,
-  windows: { readonly scaleUpSeconds: number; readonly scaleDownSeconds: number },
-): Draft {
+export function stabilize(draft: Draft, proposed: number, past: readonly Recommendation[], nowMs: number, windows: { readonly scaleUpSeconds: number; readonly scaleDownSeconds: number }): Draft {
   if (draft.emergency || draft.replicas === draft.baseline) return draft;
   const stable = stabilizedReplicas(draft.baseline, proposed, past, nowMs, windows);
   if (draft.replicas > draft.baseline && stable < draft.replicas) return moved(draft, Math.max(draft.baseline, stable), 'stabilized_scale_up');

@@ -58,16 +58,7 @@ export function isFeatureName(name: string): name is FeatureName {
  * and week (cyclic), and the value a day ago and its weekly average, which give a 60-step window
  * the daily and weekly context it cannot see itself (reference §2.6).
  */
-export const defaultFeatureNames: readonly FeatureName[] = Object.freeze([
-  'value',
-  'growth',
-  'hour_sin',
-  'hour_cos',
-  'dow_sin',
-  'dow_cos',
-  'value_24h_ago',
-  'value_7d_avg',
-]);
+export const defaultFeatureNames: readonly FeatureName[] = Object.freeze(['value', 'growth', 'hour_sin', 'hour_cos', 'dow_sin', 'dow_cos', 'value_24h_ago', 'value_7d_avg']);
 
 /** Covariate series a feature may read besides the forecast series. */
 export type CovariateName =

@@ -8,14 +8,7 @@
  * Origins usable for training or scoring: t ≥ lookbackSteps − 1 (a full window), t ≤ lastOrigin,
  * a finite level at t, and (when `requireTarget`) a finite target values[t + h] inside the series.
  */
-export function windowOrigins(
-  values: Float64Array,
-  levels: Float64Array,
-  lookbackSteps: number,
-  horizonSteps: number,
-  lastOrigin: number,
-  requireTarget = true,
-): Int32Array {
+export function windowOrigins(values: Float64Array, levels: Float64Array, lookbackSteps: number, horizonSteps: number, lastOrigin: number, requireTarget = true): Int32Array {
   const out: number[] = [];
   const last = Math.min(lastOrigin, values.length - 1);
   for (let t = Math.max(0, lookbackSteps - 1); t <= last; t++) {

@@ -20,13 +20,7 @@ export interface LstmCandidate {
  * on all of `train` would double the cost for little gain). Naive covers the origins before its
  * first full window. A network that cannot be trained becomes an ineligible candidate with the reason.
  */
-export async function fitLstmCandidate(
-  train: RegularSeries,
-  spec: ForecastSpec,
-  splitIndex: number,
-  options: Partial<LstmOptions> = {},
-  hooks: LstmTrainHooks = {},
-): Promise<LstmCandidate> {
+export async function fitLstmCandidate(train: RegularSeries, spec: ForecastSpec, splitIndex: number, options: Partial<LstmOptions> = {}, hooks: LstmTrainHooks = {}): Promise<LstmCandidate> {
   const splitPart = prefix(train, splitIndex + 1);
   const trained = await trainLstm({ target: splitPart }, spec, options, hooks);
   if (!trained.ok) return { candidate: { name: 'lstm', failure: trained.error } };

@@ -141,7 +141,11 @@ function prepare(item: GlobalSeriesInput, spec: ForecastSpec, o: LstmOptions, ba
   const sameFeatures = base !== undefined && base.normalization.names.join() === o.features.join();
   const normalization = sameFeatures
     ? base.normalization
-    : fitNormalization(o.features, raw, Int32Array.from({ length: trainOrigins[trainOrigins.length - 1]! + 1 }, (_, i) => i));
+    : fitNormalization(
+        o.features,
+        raw,
+        Int32Array.from({ length: trainOrigins[trainOrigins.length - 1]! + 1 }, (_, i) => i),
+      );
   const targetScale = sameFeatures ? base.targetScale : targetScaleOf(values, levels, trainOrigins, h);
   return { key: item.key, inputs: item.inputs, values, levels, columns: applyNormalization(raw, normalization), normalization, targetScale, trainOrigins, validationOrigins, lastTrainTarget };
 }

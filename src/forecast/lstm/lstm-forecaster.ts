@@ -1,16 +1,7 @@
 import type * as Tf from '@tensorflow/tfjs';
 import { err, messageOf, ok } from '../../core/index.js';
 import type { Result } from '../../core/index.js';
-import {
-  applyNormalization,
-  buildFeatureColumns,
-  buildWindows,
-  carryForward,
-  fitNormalization,
-  targetScaleOf,
-  windowOrigins,
-  windowTargets,
-} from '../features/index.js';
+import { applyNormalization, buildFeatureColumns, buildWindows, carryForward, fitNormalization, targetScaleOf, windowOrigins, windowTargets } from '../features/index.js';
 import type { FeatureInputs } from '../features/index.js';
 import type { FitFailure, ForecastSpec } from '../forecaster.js';
 import { maseScale } from '../accuracy.js';
@@ -25,7 +16,6 @@ export * from './lstm-types.js';
 import { defaultLstmOptions, lstmFormat, lstmOptionsProblem } from './lstm-types.js';
 import type { LstmArtifacts, LstmMeta, LstmOptions, LstmRestoreFailure, LstmTrainHooks, TrainedLstm } from './lstm-types.js';
 
-
 /**
  * Trains an LSTM that forecasts `spec.horizonSteps` ahead of each origin from the `lookbackSteps`
  * feature rows ending there. It learns the scaled change (y(t+h) − level(t)) / targetScale with an
@@ -35,12 +25,7 @@ import type { LstmArtifacts, LstmMeta, LstmOptions, LstmRestoreFailure, LstmTrai
  * `insufficient_history` otherwise, so the caller falls back to a baseline with that reason.
  * Deterministic for a given seed on a given backend. Never throws for data reasons.
  */
-export async function trainLstm(
-  inputs: FeatureInputs,
-  spec: ForecastSpec,
-  options: Partial<LstmOptions> = {},
-  hooks: LstmTrainHooks = {},
-): Promise<Result<TrainedLstm, FitFailure>> {
+export async function trainLstm(inputs: FeatureInputs, spec: ForecastSpec, options: Partial<LstmOptions> = {}, hooks: LstmTrainHooks = {}): Promise<Result<TrainedLstm, FitFailure>> {
   const o: LstmOptions = { ...defaultLstmOptions, ...options };
   const bad = specProblem(spec);
   if (bad !== undefined) return err(bad);

@@ -165,4 +165,3 @@ export function halfSplitCoverage(residuals: readonly number[]): number {
   const second = residuals.slice(half);
   return second.filter((r) => r >= q10 && r <= q90).length / second.length;
 }
-

@@ -66,13 +66,7 @@ export interface ResourceRecommendation {
 }
 
 /** Why a recommendation has the confidence it has. */
-export type ResourceRecommendationReason =
-  | 'learned_capacity'
-  | 'few_saturated_samples'
-  | 'trees_disagree'
-  | 'load_beyond_history'
-  | 'replicas_beyond_history'
-  | 'no_replica_meets_load';
+export type ResourceRecommendationReason = 'learned_capacity' | 'few_saturated_samples' | 'trees_disagree' | 'load_beyond_history' | 'replicas_beyond_history' | 'no_replica_meets_load';
 
 /** What the optimizer learned about one resource. */
 export interface ResourceModel {
@@ -85,13 +79,7 @@ export interface ResourceModel {
   /** Share of observations where the replicas kept the targets. */
   readonly targetsKeptShare: number;
   /** Recommends replicas in `range` for `predictedLoad` at time `atMs` (and node CPU, when known). */
-  recommend(
-    predictedLoad: number,
-    atMs: number,
-    range: { readonly min: number; readonly max: number },
-    confidenceThreshold: number,
-    cpuPercent?: number,
-  ): ResourceRecommendation;
+  recommend(predictedLoad: number, atMs: number, range: { readonly min: number; readonly max: number }, confidenceThreshold: number, cpuPercent?: number): ResourceRecommendation;
 }
 
 /** Why no model could be learned. */

@@ -27,9 +27,7 @@ export interface AuthenticationRequest {
 }
 
 /** Who the request is from, or why it is refused (401, or 503 when a TokenReview could not be made). */
-export type AuthenticationResult =
-  | { readonly ok: true; readonly user: UserInfo; readonly method: AuthenticationMethod }
-  | { readonly ok: false; readonly code: 401 | 503; readonly message: string };
+export type AuthenticationResult = { readonly ok: true; readonly user: UserInfo; readonly method: AuthenticationMethod } | { readonly ok: false; readonly code: 401 | 503; readonly message: string };
 
 /** The authentication port. Never rejects. */
 export interface Authenticator {
@@ -132,9 +130,7 @@ export function createAuthenticator(options: AuthenticatorOptions): Authenticato
       }
       if (problems.length === 0) {
         problems.push(
-          request.peer !== undefined && request.peer.chain.length > 0
-            ? 'the client certificate is not signed by a trusted CA'
-            : 'no client certificate and no bearer token were presented',
+          request.peer !== undefined && request.peer.chain.length > 0 ? 'the client certificate is not signed by a trusted CA' : 'no client certificate and no bearer token were presented',
         );
       }
       return { ok: false, code: 401, message: `Unauthorized: ${problems.join('; ')}` };

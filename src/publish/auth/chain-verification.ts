@@ -210,9 +210,8 @@ export function verifyClientCertificate(leaf: X509Certificate, presented: readon
   return {
     ok: false,
     signedByPool: false,
-    reason:
-      cutShort
-        ? `no path of signatures from ${describeCertificate(leaf)} to a trusted CA was found within the verification budget (${maxSignatureChecks} signature checks, ${maxCandidateChecks} issuer candidates)`
-        : `${describeCertificate(leaf)} is not signed by a trusted CA`,
+    reason: cutShort
+      ? `no path of signatures from ${describeCertificate(leaf)} to a trusted CA was found within the verification budget (${maxSignatureChecks} signature checks, ${maxCandidateChecks} issuer candidates)`
+      : `${describeCertificate(leaf)} is not signed by a trusted CA`,
   };
 }

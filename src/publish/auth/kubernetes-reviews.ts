@@ -91,11 +91,7 @@ export async function createKubernetesDelegation(connection: KubernetesConnectio
 
   const tokenReviewer: TokenReviewer = {
     async review(token): Promise<TokenReviewResult> {
-      const response = await withTimeout(
-        'TokenReview',
-        authentication.createTokenReview({ body: { apiVersion: 'authentication.k8s.io/v1', kind: 'TokenReview', spec: { token } } }),
-        timeoutMs,
-      );
+      const response = await withTimeout('TokenReview', authentication.createTokenReview({ body: { apiVersion: 'authentication.k8s.io/v1', kind: 'TokenReview', spec: { token } } }), timeoutMs);
       const status = tokenReviewStatus.safeParse(response.status ?? {});
       if (!status.success) throw new Error('TokenReview answered with an unexpected status');
       const s = status.data;

@@ -180,9 +180,7 @@ export function openApiV3Index(): unknown {
 /** `/openapi/v3/apis/external.metrics.k8s.io/v1beta1`: an OpenAPI 3.0 document of the group/version. */
 export function openApiV3GroupVersion(build: { readonly version: string }): unknown {
   const v2 = openApiV2(build) as { paths: Record<string, { get: Record<string, unknown> }> };
-  const schemas = Object.fromEntries(
-    Object.entries(definitions).map(([name, schema]) => [name, JSON.parse(JSON.stringify(schema).replaceAll('#/definitions/', '#/components/schemas/')) as unknown]),
-  );
+  const schemas = Object.fromEntries(Object.entries(definitions).map(([name, schema]) => [name, JSON.parse(JSON.stringify(schema).replaceAll('#/definitions/', '#/components/schemas/')) as unknown]));
   const paths = Object.fromEntries(
     Object.entries(v2.paths).map(([path, item]) => [
       path,

@@ -218,7 +218,12 @@ export function parseLabelSelector(text: string): Result<LabelSelector, string> 
     }
   }
   // Sorted by key like apimachinery, so that equal selectors print and cache the same way.
-  return ok({ requirements: requirements.map((r, index) => ({ r, index })).sort((a, b) => (a.r.key < b.r.key ? -1 : a.r.key > b.r.key ? 1 : a.index - b.index)).map(({ r }) => r) });
+  return ok({
+    requirements: requirements
+      .map((r, index) => ({ r, index }))
+      .sort((a, b) => (a.r.key < b.r.key ? -1 : a.r.key > b.r.key ? 1 : a.index - b.index))
+      .map(({ r }) => r),
+  });
 }
 
 function compareInteger(labelValue: string, requirementValue: string, operator: 'gt' | 'lt'): boolean {
@@ -309,8 +314,6 @@ export function withRequirement(selector: LabelSelector, requirement: Requiremen
 export function mapValues(selector: LabelSelector, key: string, canonical: (value: string) => string): LabelSelector {
   if (!selectorMentions(selector, key)) return selector;
   return {
-    requirements: selector.requirements.map((r) =>
-      r.key !== key || r.operator === 'gt' || r.operator === 'lt' ? r : { ...r, values: [...new Set(r.values.map(canonical))].sort() },
-    ),
+    requirements: selector.requirements.map((r) => (r.key !== key || r.operator === 'gt' || r.operator === 'lt' ? r : { ...r, values: [...new Set(r.values.map(canonical))].sort() })),
   };
 }

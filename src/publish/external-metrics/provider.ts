@@ -47,7 +47,11 @@ export interface ExternalMetricInfo {
 
 /** Every served metric. */
 export const externalMetricInfos: readonly ExternalMetricInfo[] = Object.freeze([
-  { metric: 'predicted_queue_depth', labels: ['queue', 'horizon', 'quantile'], description: 'Forecast queue depth (messages) at the horizon; quantile 0.5 is the point forecast, 0.1 and 0.9 bound the 80% band.' },
+  {
+    metric: 'predicted_queue_depth',
+    labels: ['queue', 'horizon', 'quantile'],
+    description: 'Forecast queue depth (messages) at the horizon; quantile 0.5 is the point forecast, 0.1 and 0.9 bound the 80% band.',
+  },
   { metric: 'queue_depth', labels: ['queue'], description: 'Observed queue depth (messages).' },
   { metric: 'recommended_replicas', labels: ['resource'], description: 'Replicas (pool size for db_connections) Foresight recommends now.' },
   { metric: 'anomaly_score', labels: ['metric', 'queue'], description: 'Anomaly score in [0, 1] of a monitored metric (queue depth verdicts carry their queue).' },
@@ -196,7 +200,10 @@ export function buildSnapshotIndex(snapshot: Snapshot, windowSeconds: number): S
       }
     }
     const depth = q.current['depth'];
-    if (depth !== undefined) observed.push(candidate('queue_depth', { queue: q.queue }, scope, servableValue({ kind: 'queue', queue: q.queue, metric: 'depth' }, depth) ?? Number.NaN, timestamp, windowSeconds, observed.length));
+    if (depth !== undefined)
+      observed.push(
+        candidate('queue_depth', { queue: q.queue }, scope, servableValue({ kind: 'queue', queue: q.queue, metric: 'depth' }, depth) ?? Number.NaN, timestamp, windowSeconds, observed.length),
+      );
   }
   const replicas = snapshot.decisions.map((d, order) =>
     candidate('recommended_replicas', { resource: d.resource }, { kind: 'resource', name: d.resource }, d.recommendedReplicas, timestamp, windowSeconds, order),
@@ -305,13 +312,7 @@ function candidatesFor(index: MetricIndex, metric: ExternalMetricName, selector:
  * Answers one query from a snapshot index. Pure: everything it depends on is an argument.
  * `ageSeconds` is the snapshot's age now; `access` is what the namespace may read.
  */
-export function answerQuery(
-  index: SnapshotIndex,
-  ageSeconds: number,
-  settings: ProviderSettings,
-  access: NamespaceAccess,
-  query: ExternalMetricQuery,
-): Result<ExternalMetricAnswer, ProviderError> {
+export function answerQuery(index: SnapshotIndex, ageSeconds: number, settings: ProviderSettings, access: NamespaceAccess, query: ExternalMetricQuery): Result<ExternalMetricAnswer, ProviderError> {
   const metric = query.metric;
   if (!isExternalMetricName(metric)) {
     return err({ code: 404, message: `the server could not find the metric ${quoteInput(metric)}; served metrics: ${externalMetricNames.join(', ')}` });

@@ -10,7 +10,18 @@
 import { createHash } from 'node:crypto';
 import type { AccessAttributes } from '../auth/identity.js';
 import { failureStatus } from '../status.js';
-import { aggregatedContentType, aggregatedDiscovery, apiGroup, apiGroupList, apiResourceList, negotiateAggregated, openApiV2, openApiV3GroupVersion, openApiV3Index, versionInfo } from './discovery.js';
+import {
+  aggregatedContentType,
+  aggregatedDiscovery,
+  apiGroup,
+  apiGroupList,
+  apiResourceList,
+  negotiateAggregated,
+  openApiV2,
+  openApiV3GroupVersion,
+  openApiV3Index,
+  versionInfo,
+} from './discovery.js';
 import { aggregatedDiscoveryVersions, externalMetricsGroup, externalMetricsGroupVersion, externalMetricsVersion } from './k8s-types.js';
 import { parseLabelSelector, quoteInput } from './label-selector.js';
 import { type ExternalMetricName, type ExternalMetricsProvider, isExternalMetricName } from './provider.js';
@@ -101,7 +112,12 @@ export function resolveRoute(method: string, url: string): RouteTarget {
   const document = documentPaths[path];
   if (document !== undefined) return { kind: 'document', path, document };
   if (!path.startsWith(metricPrefix)) {
-    return { kind: 'error', code: 404, message: `the server could not find the requested resource (${quoteInput(path, 128)}); this server serves ${externalMetricsGroupVersion}`, metricLabel: 'other' };
+    return {
+      kind: 'error',
+      code: 404,
+      message: `the server could not find the requested resource (${quoteInput(path, 128)}); this server serves ${externalMetricsGroupVersion}`,
+      metricLabel: 'other',
+    };
   }
   const rest = path.slice(metricPrefix.length).split('/');
   if (rest.length === 1) {

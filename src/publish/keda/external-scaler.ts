@@ -86,12 +86,7 @@ export function buildMetricSpec(request: ScalerRequest, configured: ConfiguredFo
  * already stripped); it is echoed back, so that a trigger whose name KEDA rewrote still gets its
  * value.
  */
-export function buildMetricValue(
-  request: ScalerRequest,
-  requestedName: string,
-  snapshot: Snapshot | undefined,
-  freshness: Freshness,
-): Result<MetricValueMessage, KedaProblem> {
+export function buildMetricValue(request: ScalerRequest, requestedName: string, snapshot: Snapshot | undefined, freshness: Freshness): Result<MetricValueMessage, KedaProblem> {
   const reading = readForecast(snapshot, request.selection, freshness, { queue: 'metadata.queue', horizon: 'metadata.horizon' });
   if (!reading.ok) return reading;
   const value = reading.value.value;

@@ -1,14 +1,6 @@
 import { err, formatDuration, type Result } from '../../core/index.js';
 import type { Snapshot } from '../../engine/index.js';
-import {
-  type ForecastQuantile,
-  type Freshness,
-  type KedaProblem,
-  parseSelection,
-  quoteForMessage,
-  readForecast,
-  type SelectionDefaults,
-} from './forecast-selection.js';
+import { type ForecastQuantile, type Freshness, type KedaProblem, parseSelection, quoteForMessage, readForecast, type SelectionDefaults } from './forecast-selection.js';
 
 /** The query parameters the metrics-api endpoint accepts; anything else is refused (typos must not pass silently). */
 export const metricsApiParameters = ['queue', 'horizon', 'quantile'] as const;
@@ -41,12 +33,7 @@ export interface MetricsApiBody {
  * Answers one metrics-api request from the snapshot. `query` is the parsed query string: a
  * parameter given twice arrives as an array and is refused, as is an unknown parameter.
  */
-export function answerMetricsApi(
-  query: Readonly<Record<string, unknown>>,
-  snapshot: Snapshot | undefined,
-  defaults: SelectionDefaults,
-  freshness: Freshness,
-): Result<MetricsApiBody, KedaProblem> {
+export function answerMetricsApi(query: Readonly<Record<string, unknown>>, snapshot: Snapshot | undefined, defaults: SelectionDefaults, freshness: Freshness): Result<MetricsApiBody, KedaProblem> {
   for (const [name, value] of Object.entries(query)) {
     if (!(metricsApiParameters as readonly string[]).includes(name)) {
       return err({ kind: 'invalid_argument', message: `unknown query parameter ${quoteForMessage(name)}; allowed: ${metricsApiParameters.join(', ')}` });

@@ -1,13 +1,5 @@
 import { err, formatDuration, ok, type Result } from '../../core/index.js';
-import {
-  type ForecastQuantile,
-  type ForecastSelection,
-  type KedaProblem,
-  parseQuantile,
-  parseSelection,
-  quoteForMessage,
-  type SelectionDefaults,
-} from './forecast-selection.js';
+import { type ForecastQuantile, type ForecastSelection, type KedaProblem, parseQuantile, parseSelection, quoteForMessage, type SelectionDefaults } from './forecast-selection.js';
 
 /** The trigger metadata keys Foresight reads; each may also be given as `<key>FromEnv`. */
 export const scalerMetadataKeys = ['queue', 'horizon', 'quantile', 'targetValue', 'activationThreshold', 'activationQuantile', 'metricName'] as const;
@@ -85,11 +77,11 @@ export function parseScalerMetadata(metadata: Readonly<Record<string, string>>, 
     if (values.has(base)) return err({ kind: 'invalid_argument', message: `metadata.${base} is given twice (as ${base} and ${base}FromEnv)` });
     values.set(base, value);
   }
-  const selection = parseSelection(
-    { queue: values.get('queue'), horizon: values.get('horizon'), quantile: values.get('quantile') },
-    defaults,
-    { queue: 'metadata.queue', horizon: 'metadata.horizon', quantile: 'metadata.quantile' },
-  );
+  const selection = parseSelection({ queue: values.get('queue'), horizon: values.get('horizon'), quantile: values.get('quantile') }, defaults, {
+    queue: 'metadata.queue',
+    horizon: 'metadata.horizon',
+    quantile: 'metadata.quantile',
+  });
   if (!selection.ok) return selection;
 
   let targetValue: number | undefined;

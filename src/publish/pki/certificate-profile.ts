@@ -111,7 +111,9 @@ export function certificateProfile(certificate: X509Certificate): CertificatePro
     if (oid === extensionOids.basicConstraints) ({ isCA, maxPathLength } = basicConstraints(der, value));
     else if (oid === extensionOids.keyUsage) keyUsage = keyUsageBits(der, value);
     else if (oid === extensionOids.extendedKeyUsage) {
-      extendedKeyUsage = readChildren(der, expectTag(value, 0x30, 'extendedKeyUsage is not a SEQUENCE')).map((purpose) => decodeOid(der.subarray(expectTag(purpose, 0x06, 'extendedKeyUsage entry is not an OID').start, purpose.end)));
+      extendedKeyUsage = readChildren(der, expectTag(value, 0x30, 'extendedKeyUsage is not a SEQUENCE')).map((purpose) =>
+        decodeOid(der.subarray(expectTag(purpose, 0x06, 'extendedKeyUsage entry is not an OID').start, purpose.end)),
+      );
     }
   }
   const profile: CertificateProfile = {

@@ -74,10 +74,12 @@ function ipv6Bytes(address: string): Buffer {
   const missing = 8 - left.length - right.length;
   const all = [...left, ...Array.from({ length: tail === undefined ? 0 : missing }, () => '0'), ...right];
   if (all.length !== 8) throw new RangeError(`cannot encode IPv6 address "${address}"`);
-  return Buffer.from(all.flatMap((g) => {
-    const n = Number.parseInt(g, 16);
-    return [n >> 8, n & 0xff];
-  }));
+  return Buffer.from(
+    all.flatMap((g) => {
+      const n = Number.parseInt(g, 16);
+      return [n >> 8, n & 0xff];
+    }),
+  );
 }
 
 function encodeSubjectAltName(hosts: readonly string[]): Buffer {
@@ -97,7 +99,9 @@ function extension(id: string, critical: boolean, value: Buffer): Buffer {
 
 /** SHA-1 of the public key's SubjectPublicKeyInfo: the key identifier (RFC 5280 §4.2.1.2 allows any unique method). */
 export function keyIdentifier(publicKey: KeyObject): Buffer {
-  return createHash('sha1').update(publicKey.export({ type: 'spki', format: 'der' })).digest();
+  return createHash('sha1')
+    .update(publicKey.export({ type: 'spki', format: 'der' }))
+    .digest();
 }
 
 function keyUsageBits(usage: CertificateUsage): Buffer {
@@ -148,10 +152,7 @@ export function createCertificate(request: CertificateRequest, issuer?: Certific
   const issuerName = issuer === undefined ? encodeName(request.subject) : subjectNameDer(issuer.certificate);
   const issuerKeyId = keyIdentifier(issuer?.certificate.publicKey ?? publicKey);
   const algorithm = sequence(oid(oids.ecdsaWithSha256));
-  const extensions: Buffer[] = [
-    extension(oids.basicConstraints, true, request.usage === 'ca' ? sequence(boolean(true)) : sequence()),
-    extension(oids.keyUsage, true, keyUsageBits(request.usage)),
-  ];
+  const extensions: Buffer[] = [extension(oids.basicConstraints, true, request.usage === 'ca' ? sequence(boolean(true)) : sequence()), extension(oids.keyUsage, true, keyUsageBits(request.usage))];
   const eku = extendedKeyUsage(request.usage);
   if (eku !== undefined) extensions.push(extension(oids.extendedKeyUsage, false, eku));
   if (request.hosts !== undefined && request.hosts.length > 0) extensions.push(extension(oids.subjectAltName, false, encodeSubjectAltName(request.hosts)));

@@ -142,6 +142,9 @@ export async function writeLocalKubeconfig(pki: LocalPki, server: string, servin
 export function inMemoryServingCertificate(hosts: readonly string[], nowMs: number): { readonly serving: CertificateAndKey; readonly ca: CertificateAndKey } {
   const notBeforeMs = nowMs - skewSeconds * 1000;
   const ca = createCertificate({ subject: { commonName: 'foresight-self-signed-ca' }, usage: 'ca', notBeforeMs, validForSeconds: caValiditySeconds });
-  const serving = createCertificate({ subject: { commonName: 'foresight' }, usage: 'server', hosts: [...new Set([...defaultServingHosts, ...hosts])], notBeforeMs, validForSeconds: leafValiditySeconds }, ca);
+  const serving = createCertificate(
+    { subject: { commonName: 'foresight' }, usage: 'server', hosts: [...new Set([...defaultServingHosts, ...hosts])], notBeforeMs, validForSeconds: leafValiditySeconds },
+    ca,
+  );
   return { serving, ca };
 }

@@ -64,7 +64,13 @@ describe('toApiError', () => {
       status: 502,
       reason: undefined,
     },
-    { name: 'no answer at all keeps the cause message', error: new Error('connect ECONNREFUSED 127.0.0.1:1'), message: 'PATCH x: connect ECONNREFUSED 127.0.0.1:1', status: undefined, reason: undefined },
+    {
+      name: 'no answer at all keeps the cause message',
+      error: new Error('connect ECONNREFUSED 127.0.0.1:1'),
+      message: 'PATCH x: connect ECONNREFUSED 127.0.0.1:1',
+      status: undefined,
+      reason: undefined,
+    },
   ];
   for (const tc of cases) {
     test(tc.name, () => {

@@ -146,14 +146,7 @@ export class FakeApiServer {
   }
 
   /** Makes the next `times` requests whose path contains `pathIncludes` (and method, if given) fail. */
-  inject(failure: {
-    readonly method?: string;
-    readonly pathIncludes: string;
-    readonly status?: number;
-    readonly reason?: string;
-    readonly hang?: boolean;
-    readonly times?: number;
-  }): void {
+  inject(failure: { readonly method?: string; readonly pathIncludes: string; readonly status?: number; readonly reason?: string; readonly hang?: boolean; readonly times?: number }): void {
     this.#injected.push({
       method: failure.method,
       pathIncludes: failure.pathIncludes,

@@ -1,12 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import {
-  adaptiveDefaults,
-  adaptiveOperatingThreshold,
-  createAdaptiveDetector,
-  createDetector,
-  detectorNames,
-  detectorSettings,
-} from '../../../src/anomaly/index.js';
+import { adaptiveDefaults, adaptiveOperatingThreshold, createAdaptiveDetector, createDetector, detectorNames, detectorSettings } from '../../../src/anomaly/index.js';
 import type { AnomalyPoint, DetectorName } from '../../../src/anomaly/index.js';
 import { dayMs, hourMs, makeSeries, minuteMs, normals, workload } from './synthetic.js';
 
@@ -34,11 +27,7 @@ describe.each(detectorNames)('the %s detector (port contract)', (name) => {
   it('gives scores in [0, 1] with isAnomaly exactly "score >= operating threshold"', () => {
     const detector = createDetector(name);
     const broken = full.filter(
-      (p) =>
-        !(p.score >= 0 && p.score <= 1) ||
-        p.isAnomaly !== p.score >= detector.operatingThreshold ||
-        !(p.confidence >= 0 && p.confidence <= 0.99) ||
-        (p.severity === 'none') === p.isAnomaly,
+      (p) => !(p.score >= 0 && p.score <= 1) || p.isAnomaly !== p.score >= detector.operatingThreshold || !(p.confidence >= 0 && p.confidence <= 0.99) || (p.severity === 'none') === p.isAnomaly,
     );
     expect(broken).toEqual([]);
     // The series has both: the check is not vacuous.
@@ -162,8 +151,7 @@ describe('the adaptive detector on labelled synthetic series', () => {
     const top = Math.max(...lastWeek);
     const bottom = Math.min(...lastWeek);
     series.values[at] = top + 0.12 * (top - bottom);
-    const verdict = (metric: 'memory' | 'error_rate') =>
-      createDetector('adaptive', detectorSettings(metric)).scoreSeries(series.values, series.timestampsMs)[at]!;
+    const verdict = (metric: 'memory' | 'error_rate') => createDetector('adaptive', detectorSettings(metric)).scoreSeries(series.values, series.timestampsMs)[at]!;
     expect(verdict('memory').isAnomaly).toBe(true);
     expect(verdict('error_rate').isAnomaly).toBe(false);
     expect(verdict('error_rate').score).toBeLessThan(verdict('memory').score);

@@ -115,7 +115,13 @@ describe('scoring one file', () => {
     const none = detections([]);
     expect(scoreNabFile(file, none, standard).score).toBe(-1);
     expect(scoreNabFile(file, none, nabProfiles.reward_low_FN_rate).score).toBe(-2);
-    const twoWindows: NabFile = { ...file, windows: [{ left: 40, right: 49 }, { left: 70, right: 79 }] };
+    const twoWindows: NabFile = {
+      ...file,
+      windows: [
+        { left: 40, right: 49 },
+        { left: 70, right: 79 },
+      ],
+    };
     const oneFound = scoreNabFile(twoWindows, detections([70]), nabProfiles.reward_low_FN_rate);
     expect(oneFound.missedWindows).toBe(1);
     expect(oneFound.score).toBeCloseTo(1 - 2, 12);

@@ -44,21 +44,18 @@ describe('the design z-score detector', () => {
     expect(point.reason).toBeUndefined();
   });
 
-  it.each(monitoredMetrics.map((metric) => [metric, defaultThresholdSigmas[metric]] as const))(
-    'uses the %s threshold (%s σ) for anomaly and the 1.5 × threshold for critical',
-    (metric, threshold) => {
-      const settings = detectorSettings(metric);
-      expect(settings.thresholdSigmas).toBe(threshold);
-      const justBelow = verdictAfterBaseline(100 + 4 * threshold * 0.99, settings);
-      const at = verdictAfterBaseline(100 + 4 * threshold, settings);
-      const critical = verdictAfterBaseline(100 + 4 * threshold * 1.5, settings);
-      expect(justBelow.isAnomaly).toBe(false);
-      expect(justBelow.confidence).toBeCloseTo(0.99, 9);
-      expect(at.isAnomaly).toBe(true);
-      expect(at.severity).toBe('warning');
-      expect(critical.severity).toBe('critical');
-    },
-  );
+  it.each(monitoredMetrics.map((metric) => [metric, defaultThresholdSigmas[metric]] as const))('uses the %s threshold (%s σ) for anomaly and the 1.5 × threshold for critical', (metric, threshold) => {
+    const settings = detectorSettings(metric);
+    expect(settings.thresholdSigmas).toBe(threshold);
+    const justBelow = verdictAfterBaseline(100 + 4 * threshold * 0.99, settings);
+    const at = verdictAfterBaseline(100 + 4 * threshold, settings);
+    const critical = verdictAfterBaseline(100 + 4 * threshold * 1.5, settings);
+    expect(justBelow.isAnomaly).toBe(false);
+    expect(justBelow.confidence).toBeCloseTo(0.99, 9);
+    expect(at.isAnomaly).toBe(true);
+    expect(at.severity).toBe('warning');
+    expect(critical.severity).toBe('critical');
+  });
 
   it('gives no verdict before the baseline is full, with the reason', () => {
     const stream = createZScoreDetector(detectorSettings('cpu')).createStream();

@@ -115,9 +115,13 @@ externalMetrics:
     });
   });
 
-  test('the aggregator\'s availability check (system:masters) needs no review', async () => {
+  test("the aggregator's availability check (system:masters) needs no review", async () => {
     const before = kube.requests.length;
-    const answer = await call(server.url, '/apis/external.metrics.k8s.io/v1beta1', { ca: pki.servingCA.certPem, cert: pki.frontProxyClient, headers: aggregator('system:kube-aggregator', ['system:masters']) });
+    const answer = await call(server.url, '/apis/external.metrics.k8s.io/v1beta1', {
+      ca: pki.servingCA.certPem,
+      cert: pki.frontProxyClient,
+      headers: aggregator('system:kube-aggregator', ['system:masters']),
+    });
     expect(answer.status).toBe(200);
     expect(kube.requests.length).toBe(before);
   });
@@ -134,7 +138,7 @@ externalMetrics:
     expect(last.spec).toMatchObject({ user: hpaUser, uid: 'uid-hpa', extra: { 'authentication.kubernetes.io/pod-name': ['kcm-0'] } });
   });
 
-  test('an expired token is a 401 with the TokenReview\'s reason', async () => {
+  test("an expired token is a 401 with the TokenReview's reason", async () => {
     const answer = await call(server.url, path('shop'), { ca: pki.servingCA.certPem, headers: { Authorization: 'Bearer stale-token' } });
     expect(answer.status).toBe(401);
     expect(answer.json()).toMatchObject({ reason: 'Unauthorized', message: expect.stringMatching(/token has expired/) });

@@ -67,7 +67,7 @@ const cases: readonly (readonly [ChainName, Outcome, Outcome])[] = [
 /** Where the allowed names come from, and which column of {@link cases} applies. */
 const configurations = [
   { title: 'the cluster lists front-proxy-client', configMapNames: '["front-proxy-client"]', configYaml: '', column: 1 },
-  { title: 'the cluster lists no names: Foresight\'s default front-proxy-client applies', configMapNames: '[]', configYaml: '', column: 1 },
+  { title: "the cluster lists no names: Foresight's default front-proxy-client applies", configMapNames: '[]', configYaml: '', column: 1 },
   { title: 'no names anywhere (requestHeader.allowedNames: [])', configMapNames: '[]', configYaml: '  requestHeader: { allowedNames: [] }\n', column: 2 },
 ] as const;
 
@@ -151,7 +151,10 @@ ${configYaml}`);
   });
 
   test('the forged chains of the issue get exactly the answer of the bare client certificate they wrap', async () => {
-    for (const [bareName, forgedName] of [['alice', 'forgedIssueChain'], ['clientCaNamedFrontProxyClient', 'forgedIssueChainNamedFrontProxyClient']] as const) {
+    for (const [bareName, forgedName] of [
+      ['alice', 'forgedIssueChain'],
+      ['clientCaNamedFrontProxyClient', 'forgedIssueChainNamedFrontProxyClient'],
+    ] as const) {
       const bare = await present(bareName, {});
       const forged = await present(forgedName, impersonation);
       expect(bare.status).toBe(403);
@@ -164,8 +167,11 @@ ${configYaml}`);
     const reviewsBefore = kube.reviews('subjectaccessreviews').length;
     const answer = await present('genuineProxyViaIntermediate', { 'X-Remote-User': 'bob', 'X-Remote-Group': 'team-b' });
     expect(answer.status).toBe(403);
-    expect(kube.reviews('subjectaccessreviews').slice(reviewsBefore).map((r) => (r.body as { spec: { user: string; groups: string[] } }).spec)).toEqual([
-      expect.objectContaining({ user: 'bob', groups: ['team-b'] }),
-    ]);
+    expect(
+      kube
+        .reviews('subjectaccessreviews')
+        .slice(reviewsBefore)
+        .map((r) => (r.body as { spec: { user: string; groups: string[] } }).spec),
+    ).toEqual([expect.objectContaining({ user: 'bob', groups: ['team-b'] })]);
   });
 });

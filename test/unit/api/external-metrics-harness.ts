@@ -52,7 +52,10 @@ export async function makeTestPki(): Promise<TestPki> {
     return { ...cert, certFile, keyFile };
   };
   const make = (commonName: string, usage: 'ca' | 'server' | 'client', issuer?: CertificateAndKey, organizations?: string[], hosts?: string[]) =>
-    createCertificate({ subject: { commonName, ...(organizations === undefined ? {} : { organizations }) }, usage, notBeforeMs: nowMs, validForSeconds: 86_400, ...(hosts === undefined ? {} : { hosts }) }, issuer);
+    createCertificate(
+      { subject: { commonName, ...(organizations === undefined ? {} : { organizations }) }, usage, notBeforeMs: nowMs, validForSeconds: 86_400, ...(hosts === undefined ? {} : { hosts }) },
+      issuer,
+    );
   const servingCA = await write('serving-ca', make('serving-ca', 'ca'));
   const frontProxyCA = await write('front-proxy-ca', make('front-proxy-ca', 'ca'));
   const clientCA = await write('client-ca', make('client-ca', 'ca'));
@@ -170,20 +173,17 @@ export function call(baseUrl: string, path: string, options: CallOptions): Promi
       agent: false,
       headers: { ...options.headers },
     };
-    const req = httpsRequest(
-      requestOptions,
-      (res) => {
-        // Read now: with agent: false the socket is gone once the body has been read.
-        const fingerprint = (res.socket as TLSSocket).getPeerCertificate().fingerprint256;
-        const chunks: Buffer[] = [];
-        res.on('data', (chunk: Buffer) => chunks.push(chunk));
-        res.on('end', () => {
-          const body = Buffer.concat(chunks).toString('utf8');
-          resolve({ status: res.statusCode ?? 0, headers: res.headers, body, serverFingerprint: fingerprint, json: <T>() => JSON.parse(body) as T });
-        });
-        res.on('error', reject);
-      },
-    );
+    const req = httpsRequest(requestOptions, (res) => {
+      // Read now: with agent: false the socket is gone once the body has been read.
+      const fingerprint = (res.socket as TLSSocket).getPeerCertificate().fingerprint256;
+      const chunks: Buffer[] = [];
+      res.on('data', (chunk: Buffer) => chunks.push(chunk));
+      res.on('end', () => {
+        const body = Buffer.concat(chunks).toString('utf8');
+        resolve({ status: res.statusCode ?? 0, headers: res.headers, body, serverFingerprint: fingerprint, json: <T>() => JSON.parse(body) as T });
+      });
+      res.on('error', reject);
+    });
     req.on('error', reject);
     req.end();
   });

@@ -86,7 +86,7 @@ async function reconcile(server: ExternalMetricsServer, pki: TestPki, namespace:
   return { replicas: clamped, proposal };
 }
 
-describe('HPA emulation: replicas from our answers with the HPA\'s own formula', () => {
+describe("HPA emulation: replicas from our answers with the HPA's own formula", () => {
   let pki: TestPki;
   let server: ExternalMetricsServer;
   const clock = new ManualClock(Date.UTC(2026, 10, 2, 12, 0, 20));
@@ -111,7 +111,11 @@ describe('HPA emulation: replicas from our answers with the HPA\'s own formula',
     await pki?.dispose();
   });
 
-  const orders = (target: ExternalMetricSpec['target'], extra: Record<string, string> = {}): ExternalMetricSpec => ({ name: 'predicted_queue_depth', matchLabels: { queue: 'orders', ...extra }, target });
+  const orders = (target: ExternalMetricSpec['target'], extra: Record<string, string> = {}): ExternalMetricSpec => ({
+    name: 'predicted_queue_depth',
+    matchLabels: { queue: 'orders', ...extra },
+    target,
+  });
 
   const cases: readonly { readonly name: string; readonly spec: ExternalMetricSpec; readonly state: HpaState; readonly replicas: number; readonly usageMilli?: bigint }[] = [
     // AverageValue: desired = ceil(usage / target) unless |1 − usage / (target × current)| ≤ 0.1.
@@ -119,7 +123,13 @@ describe('HPA emulation: replicas from our answers with the HPA\'s own formula',
     { name: 'AverageValue 100, 12 replicas: ratio 1.029 is within tolerance → stays 12', spec: orders({ type: 'AverageValue', averageValue: '100' }), state: { currentReplicas: 12 }, replicas: 12 },
     { name: 'AverageValue 100, 11 replicas: ratio 1.122 → 13', spec: orders({ type: 'AverageValue', averageValue: '100' }), state: { currentReplicas: 11 }, replicas: 13 },
     { name: 'AverageValue 100, 20 replicas: ratio 0.617 → scale down to 13', spec: orders({ type: 'AverageValue', averageValue: '100' }), state: { currentReplicas: 20 }, replicas: 13 },
-    { name: 'AverageValue 150m on the 0.9 quantile: 1800.25 / 0.15 → 12002', spec: orders({ type: 'AverageValue', averageValue: '150m' }, { quantile: '0.9' }), state: { currentReplicas: 10 }, replicas: 12_002, usageMilli: 1_800_250n },
+    {
+      name: 'AverageValue 150m on the 0.9 quantile: 1800.25 / 0.15 → 12002',
+      spec: orders({ type: 'AverageValue', averageValue: '150m' }, { quantile: '0.9' }),
+      state: { currentReplicas: 10 },
+      replicas: 12_002,
+      usageMilli: 1_800_250n,
+    },
     { name: 'AverageValue 250 at the 1h horizon: 2500 / 250 → 10', spec: orders({ type: 'AverageValue', averageValue: '250' }, { horizon: '1h' }), state: { currentReplicas: 4 }, replicas: 10 },
     { name: 'AverageValue 100, clamped to maxReplicas 8', spec: orders({ type: 'AverageValue', averageValue: '100' }), state: { currentReplicas: 5, maxReplicas: 8 }, replicas: 8 },
     {
@@ -134,7 +144,13 @@ describe('HPA emulation: replicas from our answers with the HPA\'s own formula',
     { name: 'Value 1200, 4 pods: ratio 1.029 within tolerance → stays 4', spec: orders({ type: 'Value', value: '1200' }), state: { currentReplicas: 4 }, replicas: 4 },
     { name: 'Value 1k, 6 replicas of which 3 ready: ceil(1.2346 × 3) = 4', spec: orders({ type: 'Value', value: '1k' }), state: { currentReplicas: 6, readyPods: 3 }, replicas: 4 },
     { name: 'Value 1k from zero replicas: ceil(1.2346) = 2', spec: orders({ type: 'Value', value: '1k' }), state: { currentReplicas: 0, minReplicas: 0 }, replicas: 2 },
-    { name: 'Value 2k on the observed depth 900: ratio 0.45 → ceil(0.45 × 10) = 5', spec: { name: 'queue_depth', matchLabels: { queue: 'orders' }, target: { type: 'Value', value: '2k' } }, state: { currentReplicas: 10 }, replicas: 5, usageMilli: 900_000n },
+    {
+      name: 'Value 2k on the observed depth 900: ratio 0.45 → ceil(0.45 × 10) = 5',
+      spec: { name: 'queue_depth', matchLabels: { queue: 'orders' }, target: { type: 'Value', value: '2k' } },
+      state: { currentReplicas: 10 },
+      replicas: 5,
+      usageMilli: 900_000n,
+    },
   ];
 
   for (const tc of cases) {
@@ -147,7 +163,13 @@ describe('HPA emulation: replicas from our answers with the HPA\'s own formula',
   }
 
   test('an unknown queue is an error: the HPA holds its replicas (and says why)', async () => {
-    const { replicas, proposal } = await reconcile(server, pki, 'default', { name: 'predicted_queue_depth', matchLabels: { queue: 'nope' }, target: { type: 'AverageValue', averageValue: '100' } }, { currentReplicas: 7 });
+    const { replicas, proposal } = await reconcile(
+      server,
+      pki,
+      'default',
+      { name: 'predicted_queue_depth', matchLabels: { queue: 'nope' }, target: { type: 'AverageValue', averageValue: '100' } },
+      { currentReplicas: 7 },
+    );
     expect(replicas).toBe(7);
     expect('error' in proposal && proposal.error).toMatch(/^404: no predicted_queue_depth value matches/);
   });

@@ -60,7 +60,7 @@ describe('local mode: nothing configured outside a cluster', () => {
     expect(answer.json<{ items: { value: string }[] }>().items.map((i) => i.value)).toEqual(['1500500m']);
   });
 
-  test('no certificate, or another CA\'s certificate, is refused with a 401 Status; health stays open', async () => {
+  test("no certificate, or another CA's certificate, is refused with a 401 Status; health stays open", async () => {
     const ca = fromKubeconfig(kubeconfig.clusters[0]!.cluster['certificate-authority-data']);
     const pki = await makeTestPki();
     try {
@@ -179,7 +179,29 @@ describe('files mode: front proxy and client certificates', () => {
 
   test('200 fuzzed raw requests never crash the server and never get a 500', async () => {
     const random = prng(4242);
-    const pieces = ['/apis', '/external.metrics.k8s.io', '/v1beta1', '/namespaces', '/default', '/queue_depth', '?labelSelector=', 'queue', '%3D', '=', ' ', '%', '..', '//', '\u00e9', '(', ')', '!', 'in', '#', '\t'];
+    const pieces = [
+      '/apis',
+      '/external.metrics.k8s.io',
+      '/v1beta1',
+      '/namespaces',
+      '/default',
+      '/queue_depth',
+      '?labelSelector=',
+      'queue',
+      '%3D',
+      '=',
+      ' ',
+      '%',
+      '..',
+      '//',
+      '\u00e9',
+      '(',
+      ')',
+      '!',
+      'in',
+      '#',
+      '\t',
+    ];
     const statuses = new Map<number, number>();
     for (let i = 0; i < 200; i++) {
       let target = '';
@@ -244,13 +266,19 @@ externalMetrics:
   });
 
   test('a new serving certificate is picked up (by the poller) for new connections', async () => {
-    const renewed = createCertificate({ subject: { commonName: 'foresight-renewed' }, usage: 'server', hosts: ['localhost', '127.0.0.1'], notBeforeMs: Date.now() - 60_000, validForSeconds: 86_400 }, pki.servingCA);
+    const renewed = createCertificate(
+      { subject: { commonName: 'foresight-renewed' }, usage: 'server', hosts: ['localhost', '127.0.0.1'], notBeforeMs: Date.now() - 60_000, validForSeconds: 86_400 },
+      pki.servingCA,
+    );
     // Key first, as a Secret update may land: the half-written pair is refused until both match.
     await writeFile(files.key, renewed.keyPem);
     await writeFile(files.cert, renewed.certPem);
-    await vi.waitFor(async () => {
-      expect((await call(server.url, '/healthz', { ca: pki.servingCA.certPem })).serverFingerprint).toBe(renewed.certificate.fingerprint256);
-    }, { timeout: 5_000, interval: 50 });
+    await vi.waitFor(
+      async () => {
+        expect((await call(server.url, '/healthz', { ca: pki.servingCA.certPem })).serverFingerprint).toBe(renewed.certificate.fingerprint256);
+      },
+      { timeout: 5_000, interval: 50 },
+    );
   });
 
   test('a broken pair is refused and the previous certificate stays in use', async () => {
@@ -260,7 +288,7 @@ externalMetrics:
     expect((await call(server.url, '/healthz', { ca: pki.servingCA.certPem })).serverFingerprint).toBe(before);
   });
 
-  test('a rotated client CA: the old CA\'s users are refused, the new CA\'s accepted', async () => {
+  test("a rotated client CA: the old CA's users are refused, the new CA's accepted", async () => {
     const newCA = createCertificate({ subject: { commonName: 'client-ca-2' }, usage: 'ca', notBeforeMs: Date.now() - 60_000, validForSeconds: 86_400 });
     const bob = createCertificate({ subject: { commonName: 'bob' }, usage: 'client', notBeforeMs: Date.now() - 60_000, validForSeconds: 86_400 }, newCA);
     await copyFile(pki.serving.certFile, files.cert);

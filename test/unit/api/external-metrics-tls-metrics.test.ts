@@ -109,7 +109,12 @@ describe('external-metrics server: TLS certificate metrics (local mode and disab
 
   test('a generated local PKI: its serving certificate and its CA (the only client CA) are exported', async () => {
     const registry = new Registry();
-    const server = await startServer({ config: configFromYaml(`logLevel: silent\nexternalMetrics: { host: 127.0.0.1, port: 0, pkiDir: ${join(dir, 'pki')} }`), store, clock, tlsMetrics: createTlsMetrics(registry) });
+    const server = await startServer({
+      config: configFromYaml(`logLevel: silent\nexternalMetrics: { host: 127.0.0.1, port: 0, pkiDir: ${join(dir, 'pki')} }`),
+      store,
+      clock,
+      tlsMetrics: createTlsMetrics(registry),
+    });
     try {
       const [caPem, servingPem] = await Promise.all([readFile(join(dir, 'pki', 'ca.crt'), 'utf8'), readFile(join(dir, 'pki', 'serving.crt'), 'utf8')]);
       const [ca, serving] = [new X509Certificate(caPem), new X509Certificate(servingPem)];

@@ -67,7 +67,10 @@ export class FakeKubeApiServer {
             spec: body.spec,
             status:
               token === 'hpa-token'
-                ? { authenticated: true, user: { username: hpaUser, uid: 'uid-hpa', groups: ['system:serviceaccounts', 'system:authenticated'], extra: { 'authentication.kubernetes.io/pod-name': ['kcm-0'] } } }
+                ? {
+                    authenticated: true,
+                    user: { username: hpaUser, uid: 'uid-hpa', groups: ['system:serviceaccounts', 'system:authenticated'], extra: { 'authentication.kubernetes.io/pod-name': ['kcm-0'] } },
+                  }
                 : { authenticated: false, error: 'token has expired' },
           });
         }
@@ -75,7 +78,12 @@ export class FakeKubeApiServer {
           const spec = body.spec as { user: string; resourceAttributes?: { namespace: string }; nonResourceAttributes?: unknown };
           // The policy: the HPA may list external metrics in "shop"; any authenticated user may read discovery.
           const allowed = spec.nonResourceAttributes !== undefined || (spec.user === hpaUser && spec.resourceAttributes?.namespace === 'shop');
-          return send(201, { apiVersion: 'authorization.k8s.io/v1', kind: 'SubjectAccessReview', spec, status: allowed ? { allowed: true, reason: 'RBAC: allowed' } : { allowed: false, reason: 'RBAC: no rule matched' } });
+          return send(201, {
+            apiVersion: 'authorization.k8s.io/v1',
+            kind: 'SubjectAccessReview',
+            spec,
+            status: allowed ? { allowed: true, reason: 'RBAC: allowed' } : { allowed: false, reason: 'RBAC: no rule matched' },
+          });
         }
         return send(404, { kind: 'Status', apiVersion: 'v1', status: 'Failure', code: 404, reason: 'NotFound' });
       });

@@ -35,7 +35,14 @@ describe('GET /keda/metrics (the KEDA metrics-api trigger)', () => {
     app.use(buildKedaRouter({ store, clock, config: () => config, metrics: createKedaMetrics(registry) }));
     store.publish(
       fixtureSnapshot(4, clock.nowMs() - 10_000, [
-        { queue: 'orders', depth: 42, forecasts: [{ horizonSeconds: 900, p10: 30, value: 55.5, p90: 81.25 }, { horizonSeconds: 3600, p10: 1, value: 2, p90: 3 }] },
+        {
+          queue: 'orders',
+          depth: 42,
+          forecasts: [
+            { horizonSeconds: 900, p10: 30, value: 55.5, p90: 81.25 },
+            { horizonSeconds: 3600, p10: 1, value: 2, p90: 3 },
+          ],
+        },
         { queue: 'ml_inference', forecasts: [{ horizonSeconds: 900, p10: -3, value: -1, p90: 0, model: 'naive', fallbackReason: 'history too short' }] },
       ]),
     );
@@ -118,8 +125,7 @@ describe('GET /keda/metrics (the KEDA metrics-api trigger)', () => {
     await request(app).get('/keda/metrics?queue=payments').expect(404);
     await request(app).get('/keda/metrics').expect(400);
     const text = await registry.metrics();
-    const count = (outcome: string) =>
-      Number(new RegExp(`^foresight_keda_requests_total\\{surface="metrics_api",method="metrics",outcome="${outcome}"\\} (\\d+)$`, 'm').exec(text)?.[1]);
+    const count = (outcome: string) => Number(new RegExp(`^foresight_keda_requests_total\\{surface="metrics_api",method="metrics",outcome="${outcome}"\\} (\\d+)$`, 'm').exec(text)?.[1]);
     expect({ ok: count('ok'), not_found: count('not_found'), invalid_argument: count('invalid_argument'), unavailable: count('unavailable') }).toEqual({
       ok: 2,
       not_found: 1,

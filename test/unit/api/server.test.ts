@@ -38,11 +38,26 @@ describe('HTTP API', () => {
     const from = clock.nowMs() - 6 * HOUR_MS;
     const to = clock.nowMs() + 6 * HOUR_MS;
     source = new FakeSource()
-      .set({ kind: 'queue', queue: 'orders', metric: 'depth' }, samples(from, to, (t) => hourly(t, 100)))
-      .set({ kind: 'queue', queue: 'orders', metric: 'consumers' }, samples(from, to, () => 3))
-      .set({ kind: 'queue', queue: 'refunds', metric: 'depth' }, samples(from, to, (t) => hourly(t, 10)))
-      .set({ kind: 'system', metric: 'cpu_percent' }, samples(from, to, (t) => hourly(t, 40)))
-      .set({ kind: 'replicas', resource: 'worker_processes' }, samples(from, to, () => 4))
+      .set(
+        { kind: 'queue', queue: 'orders', metric: 'depth' },
+        samples(from, to, (t) => hourly(t, 100)),
+      )
+      .set(
+        { kind: 'queue', queue: 'orders', metric: 'consumers' },
+        samples(from, to, () => 3),
+      )
+      .set(
+        { kind: 'queue', queue: 'refunds', metric: 'depth' },
+        samples(from, to, (t) => hourly(t, 10)),
+      )
+      .set(
+        { kind: 'system', metric: 'cpu_percent' },
+        samples(from, to, (t) => hourly(t, 40)),
+      )
+      .set(
+        { kind: 'replicas', resource: 'worker_processes' },
+        samples(from, to, () => 4),
+      )
       .set({ kind: 'performance', metric: 'error_rate_percent' }, []);
     service = buildService(configFromYaml(yaml), { clock, source });
   });

@@ -39,14 +39,26 @@ const modelProcessPid = (): number | undefined => childPids('model-process-entry
 
 describe('learnedModelsOf (the service adapter)', () => {
   it('forecasts with the stored model in the model process, and sends the weights again after a restart', async () => {
-    const lifecycle = new ModelLifecycle({ store: new ModelStore(root, globalModels), lstm: () => ({}), fineTune: () => ({ epochs: 1, maxWindows: 64 }), retrainIntervalSeconds: () => 86_400, accuracyThresholdPercent: () => 0, backend: 'wasm' });
+    const lifecycle = new ModelLifecycle({
+      store: new ModelStore(root, globalModels),
+      lstm: () => ({}),
+      fineTune: () => ({ epochs: 1, maxWindows: 64 }),
+      retrainIntervalSeconds: () => 86_400,
+      accuracyThresholdPercent: () => 0,
+      backend: 'wasm',
+    });
     const host = new ProcessModelHost();
     try {
       const learned = learnedModelsOf(lifecycle, host, () => 'wasm');
       await learned.load(key);
       const expected = trained.forecast(series);
       expect(await learned.latest([{ seriesKey: key, series }])).toEqual([expected]);
-      expect(await learned.latest([{ seriesKey: key, series }, { seriesKey: 'queue/none/depth', series }])).toEqual([expected, undefined]);
+      expect(
+        await learned.latest([
+          { seriesKey: key, series },
+          { seriesKey: 'queue/none/depth', series },
+        ]),
+      ).toEqual([expected, undefined]);
       const pid = modelProcessPid();
       expect(pid).toBeGreaterThan(0);
       const exited = new Promise<void>((resolve) => {

@@ -44,7 +44,9 @@ describe('the adaptive settings chosen leaving one category out', () => {
   });
 
   it('offers the shipped defaults among its candidates', () => {
-    const labels = adaptiveCandidates().filter((c) => JSON.stringify(c.parameters) === JSON.stringify(adaptiveDefaults)).map((c) => c.label);
+    const labels = adaptiveCandidates()
+      .filter((c) => JSON.stringify(c.parameters) === JSON.stringify(adaptiveDefaults))
+      .map((c) => c.label);
     expect(labels).toEqual(['range tolerance 0.1, margin 0.05']);
   });
 });

@@ -8,7 +8,10 @@ const sum = (table: readonly number[], items: readonly number[]): number => item
 describe('leave-one-group-out selection', () => {
   it('never shows the objective an item of the held-out group', () => {
     const seen: number[][] = [];
-    const candidates = [[1, 1, 1, 1, 1], [0, 2, 0, 9, 2]];
+    const candidates = [
+      [1, 1, 1, 1, 1],
+      [0, 2, 0, 9, 2],
+    ];
     const folds = leaveOneGroupOut(groups, candidates, (candidate, items) => {
       seen.push([...items]);
       return sum(candidate, items);
@@ -29,7 +32,10 @@ describe('leave-one-group-out selection', () => {
 
   it('chooses by the other groups even when the held-out group would choose otherwise', () => {
     // Candidate 1 is far better on "web" only; without web, candidate 0 wins.
-    const candidates = [[1, 1, 1, 0, 1], [0, 0, 0, 100, 0]];
+    const candidates = [
+      [1, 1, 1, 0, 1],
+      [0, 0, 0, 100, 0],
+    ];
     const folds = leaveOneGroupOut(groups, candidates, (c, items) => sum(c, items));
     const web = folds.find((f) => f.group === 'web')!;
     expect(web.chosen).toBe(0);

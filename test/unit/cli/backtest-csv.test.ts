@@ -70,6 +70,14 @@ describe('CSV output', () => {
     expect(formatCsvNumber(Number.NaN)).toBe('');
     expect(formatCsvNumber(1700000000)).toBe('1700000000');
     expect(formatCsvNumber(0.1 + 0.2)).toBe('0.3');
-    expect(formatCsv(['a', 'b'], [[1, 2], [0.5, Number.NaN]])).toBe('a,b\n1,0.5\n2,\n');
+    expect(
+      formatCsv(
+        ['a', 'b'],
+        [
+          [1, 2],
+          [0.5, Number.NaN],
+        ],
+      ),
+    ).toBe('a,b\n1,0.5\n2,\n');
   });
 });

@@ -161,7 +161,11 @@ describe('foresight backtest: end to end', () => {
 
   it('fits only on rows up to --train-until: changing later rows does not change the chosen model', () => {
     const { text } = traceCsv(6);
-    const rows = text.trim().split('\n').slice(1).map((line) => line.split(',').map(Number) as [number, number]);
+    const rows = text
+      .trim()
+      .split('\n')
+      .slice(1)
+      .map((line) => line.split(',').map(Number) as [number, number]);
     const toRows = (values: readonly (readonly [number, number])[]) => ({
       timestampsSeconds: new Float64Array(values.map((r) => r[0])),
       values: new Float64Array(values.map((r) => r[1])),

@@ -13,22 +13,9 @@ import { loadReplayDir, replayFileName } from '../../../src/source/index.js';
 
 const input = { kind: 'system', metric: 'cpu_percent' } as const;
 
-const text = [
-  '# exported from Prometheus',
-  'timestamp,value',
-  '',
-  '100,1.5',
-  '   ',
-  '# a comment in the middle',
-  '160,NaN',
-  '220,abc',
-  '280,+Inf',
-  '340,2',
-  '400',
-  '\r',
-  '460,-Inf',
-  '520,3',
-].join('\r\n');
+const text = ['# exported from Prometheus', 'timestamp,value', '', '100,1.5', '   ', '# a comment in the middle', '160,NaN', '220,abc', '280,+Inf', '340,2', '400', '\r', '460,-Inf', '520,3'].join(
+  '\r\n',
+);
 
 let dir = '';
 afterEach(async () => {

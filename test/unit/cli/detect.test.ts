@@ -144,7 +144,10 @@ describe('foresight detect: end to end on a CSV file', () => {
     const full = await readFile(a, 'utf8');
     expect(await readFile(b, 'utf8')).toBe(full);
 
-    const prefixLines = traceCsv().trim().split('\n').slice(0, 8 * 288);
+    const prefixLines = traceCsv()
+      .trim()
+      .split('\n')
+      .slice(0, 8 * 288);
     const prefixInput = join(dir, 'prefix.csv');
     await writeFile(prefixInput, `${prefixLines.join('\n')}\n`);
     const prefixOut = join(dir, 'prefix-out.csv');

@@ -118,9 +118,7 @@ describe('environment variables', () => {
     const result = applyEnvironment(raw, { SCALING_WORKER_MAX: '9' });
     expect(raw).toEqual({ scaling: { resources: { worker_processes: { min: 1 } } } });
     expect(result.input).toEqual({ scaling: { resources: { worker_processes: { min: 1, max: 9 } } } });
-    expect(result.applied).toEqual([
-      { variable: 'SCALING_WORKER_MAX', value: '9', path: ['scaling', 'resources', 'worker_processes', 'max'], variablePath: 'scaling.resources.worker_processes.max' },
-    ]);
+    expect(result.applied).toEqual([{ variable: 'SCALING_WORKER_MAX', value: '9', path: ['scaling', 'resources', 'worker_processes', 'max'], variablePath: 'scaling.resources.worker_processes.max' }]);
   });
 });
 
@@ -174,7 +172,9 @@ const bad: readonly BadCase[] = [
 
 describe('bad environment values', () => {
   for (const tc of bad) {
-    test(`${Object.entries(tc.env).map(([k, v]) => `${k}=${v}`).join(' ')} is refused, naming the variable`, () => {
+    test(`${Object.entries(tc.env)
+      .map(([k, v]) => `${k}=${v}`)
+      .join(' ')} is refused, naming the variable`, () => {
       expect(refusal(tc.env, tc.file).split('\n')).toContain(tc.message);
     });
   }

@@ -241,15 +241,11 @@ describe('loadConfig', () => {
   });
 
   test('a duration of the wrong type says what a duration is', () => {
-    expect(mustFail('forecast:\n  step: [1m]\n').message).toContain(
-      'forecast.step: expected a duration such as "30s", "15m" or "1h30m", or a number of seconds, received list',
-    );
+    expect(mustFail('forecast:\n  step: [1m]\n').message).toContain('forecast.step: expected a duration such as "30s", "15m" or "1h30m", or a number of seconds, received list');
   });
 
   test('basic auth and a bearer token together are refused', () => {
-    expect(mustFail('source:\n  prometheus:\n    bearerToken: t\n    basicAuth: {username: u}\n').message).toContain(
-      'source.prometheus.basicAuth: set at most one of basicAuth and a bearer token',
-    );
+    expect(mustFail('source:\n  prometheus:\n    bearerToken: t\n    basicAuth: {username: u}\n').message).toContain('source.prometheus.basicAuth: set at most one of basicAuth and a bearer token');
   });
 });
 
@@ -262,9 +258,7 @@ describe('ConfigError', () => {
     expect(isConfigError(new Error('x'))).toBe(false);
     expect(error.code).toBe('FORESIGHT_ERR_CONFIG_INVALID');
     expect(error.name).toBe('ConfigError');
-    expect(error.issues).toEqual([
-      { code: 'invalid_value', path: 'server.port', message: 'expected number, received string "abc"', source: 'config.yaml', line: 2, column: 9 },
-    ]);
+    expect(error.issues).toEqual([{ code: 'invalid_value', path: 'server.port', message: 'expected number, received string "abc"', source: 'config.yaml', line: 2, column: 9 }]);
   });
 
   test('describeConfigError reports every issue under a heading', () => {

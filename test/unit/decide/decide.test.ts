@@ -2,16 +2,7 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { resources } from '../../../src/core/index.js';
-import {
-  buildDecisionPolicy,
-  type DecisionInput,
-  type DecisionPolicy,
-  type DecisionState,
-  decide,
-  initialDecisionState,
-  parseScalingRules,
-  type PolicySettings,
-} from '../../../src/decide/index.js';
+import { buildDecisionPolicy, type DecisionInput, type DecisionPolicy, type DecisionState, decide, initialDecisionState, parseScalingRules, type PolicySettings } from '../../../src/decide/index.js';
 
 const shipped = readFileSync(fileURLToPath(new URL('../../../policies/scaling.rules.yaml', import.meta.url)), 'utf8');
 
@@ -88,10 +79,10 @@ describe('decide', () => {
 
   it('does not flap when the cluster lags behind a recommendation (advisory use)', () => {
     // Recommend a scale-down; the cluster keeps 10 replicas for a while (the HPA waits 5 minutes).
-    const simple = policyFor(
-      'scaling_rules:\n  worker_processes:\n    demand:\n      observed: "queue_depth / 100"\n',
-      { cooldowns: { scaleUpSeconds: 180, scaleDownSeconds: 600, emergencySeconds: 60 }, stabilization: { scaleUpSeconds: 0, scaleDownSeconds: 0 } },
-    );
+    const simple = policyFor('scaling_rules:\n  worker_processes:\n    demand:\n      observed: "queue_depth / 100"\n', {
+      cooldowns: { scaleUpSeconds: 180, scaleDownSeconds: 600, emergencySeconds: 60 },
+      stabilization: { scaleUpSeconds: 0, scaleDownSeconds: 0 },
+    });
     let state: DecisionState = decide(input({ 'queue/validation/depth': 1000, 'replicas/worker_processes': 10 }), initialDecisionState, simple, t0).nextState;
     const recommended: number[] = [];
     for (let i = 1; i <= 20; i++) {

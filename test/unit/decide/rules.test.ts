@@ -12,8 +12,7 @@ function issues(text: string): readonly RulesIssue[] {
   return parsed.error;
 }
 
-const rule = (condition: string, extra = '') =>
-  `scaling_rules:\n  worker_processes:\n    scale_up:\n      - name: backlog\n        condition: "${condition}"\n        scaling_factor: 1.5\n${extra}`;
+const rule = (condition: string, extra = '') => `scaling_rules:\n  worker_processes:\n    scale_up:\n      - name: backlog\n        condition: "${condition}"\n        scaling_factor: 1.5\n${extra}`;
 
 describe('the shipped rules file', () => {
   const parsed = parseScalingRules(readFileSync(shippedPath, 'utf8'), 'policies/scaling.rules.yaml');
@@ -142,7 +141,10 @@ describe('rules file errors name the file, the place, the rule and the position'
 describe('constants', () => {
   it('can be used in expressions and overridden by the caller', () => {
     const text = 'constants:\n  per_worker: 100\nscaling_rules:\n  worker_processes:\n    demand:\n      observed: "queue_depth / per_worker"\n';
-    for (const [override, expected] of [[undefined, 5], [250, 2]] as const) {
+    for (const [override, expected] of [
+      [undefined, 5],
+      [250, 2],
+    ] as const) {
       const parsed = parseScalingRules(text, 'c.yaml', override === undefined ? {} : { constants: { per_worker: override } });
       if (!parsed.ok) throw new Error(parsed.error.map(formatRulesIssue).join('\n'));
       const { table, constants } = parsed.value;

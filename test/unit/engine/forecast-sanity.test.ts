@@ -83,7 +83,10 @@ describe('forecast sanity', () => {
     const clock = new ManualClock(Date.UTC(2026, 10, 2, 12, 0, 20));
     const from = clock.nowMs() - 3 * 3_600_000;
     // A steep straight line the linear trend extrapolates far below zero: clamped into the domain, never rejected.
-    const source = new FakeSource().set(depth, Array.from({ length: 181 }, (_, i) => ({ timestampMs: from + i * 60_000, value: Math.max(0, 5000 - 40 * i) })));
+    const source = new FakeSource().set(
+      depth,
+      Array.from({ length: 181 }, (_, i) => ({ timestampMs: from + i * 60_000, value: Math.max(0, 5000 - 40 * i) })),
+    );
     const rejected: string[] = [];
     const recorder: Recorder = { ...noRecorder, forecastRejected: (_key, reason) => rejected.push(reason) };
     const config = configFromYaml(yaml('linear_trend'));

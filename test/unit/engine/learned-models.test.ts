@@ -77,7 +77,7 @@ class FakeLearned implements LearnedModels {
   async latest(items: readonly { seriesKey: string; series: RegularSeries }[]): Promise<(PointForecast | undefined)[]> {
     return items.map(({ seriesKey, series }) => this.serving(seriesKey)?.model.forecast(series));
   }
-    status(): readonly LearnedModelStatus[] {
+  status(): readonly LearnedModelStatus[] {
     return [{ seriesKey: key, model: 'lstm', state: 'serving', trainedAtMs: 1 }];
   }
 }
@@ -191,8 +191,14 @@ describe('Reconciler with learned models', () => {
     };
     const source = new FakeSource()
       .set(depth, series(truth))
-      .set({ kind: 'queue', queue: 'orders', metric: 'enqueue_rate_per_second' }, series((t) => (t / 60_000) % 1000))
-      .set({ kind: 'system', metric: 'cpu_percent' }, series(() => 42));
+      .set(
+        { kind: 'queue', queue: 'orders', metric: 'enqueue_rate_per_second' },
+        series((t) => (t / 60_000) % 1000),
+      )
+      .set(
+        { kind: 'system', metric: 'cpu_percent' },
+        series(() => 42),
+      );
     const reconciler = new Reconciler({ source, clock, store: new SnapshotStore({ historyRetentionSeconds: 3600 }), recorder: silent, config: () => config, learned });
     await reconciler.runCycle();
     const tick = learned.ticks.find((t) => t.key === key)!;

@@ -1,13 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { RegularSeries } from '../../../src/core/index.js';
-import {
-  type HostForecastRequest,
-  type HostForecastSettings,
-  type HostOptimizeRequest,
-  type LearnedArtifacts,
-  ModelHost,
-  ProcessModelHost,
-} from '../../../src/engine/index.js';
+import { type HostForecastRequest, type HostForecastSettings, type HostOptimizeRequest, type LearnedArtifacts, ModelHost, ProcessModelHost } from '../../../src/engine/index.js';
 import { type ResourceObservation, type TrainedLstm, tensorCount, trainLstm } from '../../../src/forecast/index.js';
 import { childPids } from '../../support/processes.js';
 import { startStallMonitor } from '../../support/stall-monitor.js';

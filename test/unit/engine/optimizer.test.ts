@@ -53,9 +53,18 @@ function setup(observations?: ObservationStore) {
   const replicasAt = (t: number) => 3 + (Math.floor((t - from) / (6 * MINUTE_MS)) % 4);
   const queue = (metric: 'depth' | 'enqueue_rate_per_second' | 'dequeue_rate_per_second'): InputRef => ({ kind: 'queue', queue: 'jobs', metric });
   const source = new FakeSource()
-    .set(queue('depth'), samples(from, to, () => 50))
-    .set(queue('enqueue_rate_per_second'), samples(from, to, () => arrivalsPerSecond))
-    .set(queue('dequeue_rate_per_second'), samples(from, to, (t) => replicasAt(t) * capacityPerReplica))
+    .set(
+      queue('depth'),
+      samples(from, to, () => 50),
+    )
+    .set(
+      queue('enqueue_rate_per_second'),
+      samples(from, to, () => arrivalsPerSecond),
+    )
+    .set(
+      queue('dequeue_rate_per_second'),
+      samples(from, to, (t) => replicasAt(t) * capacityPerReplica),
+    )
     .set({ kind: 'replicas', resource: 'worker_processes' }, samples(from, to, replicasAt));
   const make = (rulesFile: string, observations?: ObservationStore) => {
     const config = configFromYaml(yaml(rulesFile));

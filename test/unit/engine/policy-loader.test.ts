@@ -17,7 +17,10 @@ describe('loadDecisionPolicy', () => {
 
   it('names the file, the rule and the position of a bad condition, and a missing file', () => {
     const dir = mkdtempSync(join(tmpdir(), 'foresight-rules-'));
-    writeFileSync(join(dir, 'bad.yaml'), 'scaling_rules:\n  worker_processes:\n    scale_up:\n      - name: broken\n        condition: "queue_depth >> 3"\n        scaling_factor: 2\n        cooldown_minutes: 1\n        priority: 1\n');
+    writeFileSync(
+      join(dir, 'bad.yaml'),
+      'scaling_rules:\n  worker_processes:\n    scale_up:\n      - name: broken\n        condition: "queue_depth >> 3"\n        scaling_factor: 2\n        cooldown_minutes: 1\n        priority: 1\n',
+    );
     const bad = loadDecisionPolicy(configFromYaml('decisions: { rulesFile: bad.yaml }'), [dir]);
     expect(bad.ok).toBe(false);
     if (!bad.ok) {
@@ -33,7 +36,11 @@ describe('loadDecisionPolicy', () => {
     writeFileSync(join(dir, 'bad.yaml'), 'scaling_rules: [');
     let config = configFromYaml('');
     const errors: string[] = [];
-    const policy = createPolicyProvider(() => config, [repoRoot, dir], (message) => errors.push(message));
+    const policy = createPolicyProvider(
+      () => config,
+      [repoRoot, dir],
+      (message) => errors.push(message),
+    );
     const first = policy();
     expect(first).toBeDefined();
     config = configFromYaml('decisions: { rulesFile: bad.yaml }');

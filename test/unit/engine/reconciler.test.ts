@@ -51,9 +51,18 @@ function setup(yaml = baseYaml, dataStartMs?: number) {
   const to = clock.nowMs() + 6 * HOUR_MS;
   // The fake serves only what is at or before the asked time, so future samples never leak.
   const source = new FakeSource()
-    .set(depth('orders'), samples(from, to, (t) => hourly(t, 100)))
-    .set(depth('refunds'), samples(from, to, (t) => hourly(t, 20)))
-    .set(cpu, samples(from, to, (t) => hourly(t, 50)))
+    .set(
+      depth('orders'),
+      samples(from, to, (t) => hourly(t, 100)),
+    )
+    .set(
+      depth('refunds'),
+      samples(from, to, (t) => hourly(t, 20)),
+    )
+    .set(
+      cpu,
+      samples(from, to, (t) => hourly(t, 50)),
+    )
     .set({ kind: 'queue', queue: 'orders', metric: 'consumers' }, new Error('bad_data: parse error at char 7'));
   const store = new SnapshotStore({ historyRetentionSeconds: 3600 });
   const recorder = new CountingRecorder();
@@ -72,7 +81,10 @@ describe('Reconciler', () => {
     const history = source.calls.find((c) => c.method === 'readHistory');
     expect(history?.method === 'readHistory' && history.range).toEqual({ startMs: gridEndMs - 3 * HOUR_MS, endMs: gridEndMs, stepSeconds: 60 });
 
-    for (const [queue, level] of [['orders', 100], ['refunds', 20]] as const) {
+    for (const [queue, level] of [
+      ['orders', 100],
+      ['refunds', 20],
+    ] as const) {
       const state = snapshot.queues.find((q) => q.queue === queue)!;
       expect(state.depthForecasts.map((f) => f.horizonSeconds)).toEqual([300, 900]);
       for (const f of state.depthForecasts) {
@@ -177,7 +189,10 @@ describe('Reconciler', () => {
   it('applies a reloaded configuration from the next cycle', async () => {
     const { reconciler, source, clock, setConfig } = setup();
     await reconciler.runCycle();
-    source.set(depth('audits'), samples(clock.nowMs() - 6 * HOUR_MS, clock.nowMs() + HOUR_MS, (t) => hourly(t, 10)));
+    source.set(
+      depth('audits'),
+      samples(clock.nowMs() - 6 * HOUR_MS, clock.nowMs() + HOUR_MS, (t) => hourly(t, 10)),
+    );
     setConfig(configFromYaml(baseYaml.replace('  - { name: refunds, threshold: 50 }', '  - { name: refunds, threshold: 50 }\n  - { name: audits, threshold: 5 }')));
     clock.advance(30);
     const snapshot = await reconciler.runCycle();
@@ -219,10 +234,23 @@ describe('Reconciler decisions', () => {
     setConfig(config);
     const loaded = loadDecisionPolicy(config, [repoRoot]);
     if (!loaded.ok) throw new Error(loaded.error);
-    const withPolicy = new Reconciler({ source, clock, store: new SnapshotStore({ historyRetentionSeconds: 3600 }), recorder: new CountingRecorder(), config: () => config, policy: () => loaded.value });
+    const withPolicy = new Reconciler({
+      source,
+      clock,
+      store: new SnapshotStore({ historyRetentionSeconds: 3600 }),
+      recorder: new CountingRecorder(),
+      config: () => config,
+      policy: () => loaded.value,
+    });
     const from = clock.nowMs() - 6 * HOUR_MS;
-    source.set(depth('orders'), samples(from, clock.nowMs(), () => 3000));
-    source.set({ kind: 'replicas', resource: 'worker_processes' }, samples(from, clock.nowMs(), () => 4));
+    source.set(
+      depth('orders'),
+      samples(from, clock.nowMs(), () => 3000),
+    );
+    source.set(
+      { kind: 'replicas', resource: 'worker_processes' },
+      samples(from, clock.nowMs(), () => 4),
+    );
     const snapshot = await withPolicy.runCycle();
     expect(snapshot.decisions.map((d) => d.resource)).toEqual(['worker_processes', 'api_instances', 'batch_processors', 'ml_workers', 'db_connections']);
     const workers = snapshot.decisions[0]!;
@@ -273,9 +301,12 @@ describe('Reconciler matured-forecast accuracy', () => {
 });
 
 describe('Reconciler arrival-rate forecasts', () => {
-  it('forecasts each queue\'s enqueue rate too, without mixing it into the depth forecasts', async () => {
+  it("forecasts each queue's enqueue rate too, without mixing it into the depth forecasts", async () => {
     const { reconciler, source, clock } = setup();
-    source.set({ kind: 'queue', queue: 'orders', metric: 'enqueue_rate_per_second' }, samples(clock.nowMs() - 6 * HOUR_MS, clock.nowMs(), (t) => hourly(t, 5)));
+    source.set(
+      { kind: 'queue', queue: 'orders', metric: 'enqueue_rate_per_second' },
+      samples(clock.nowMs() - 6 * HOUR_MS, clock.nowMs(), (t) => hourly(t, 5)),
+    );
     const snapshot = await reconciler.runCycle();
     expect(snapshot.forecasts.filter((f) => f.seriesKey === 'queue/orders/enqueue_rate_per_second').map((f) => f.horizonSeconds)).toEqual([300, 900]);
     for (const q of snapshot.queues) for (const f of q.depthForecasts) expect(f.seriesKey).toBe(`queue/${q.queue}/depth`);

@@ -1,14 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import {
-  geometricMean,
-  intervalCoverage,
-  maseScale,
-  meanAbsoluteError,
-  meanAbsoluteScaledError,
-  pinballLoss,
-  scoreForecasts,
-  weightedAbsolutePercentageError,
-} from '../../../src/forecast/index.js';
+import { geometricMean, intervalCoverage, maseScale, meanAbsoluteError, meanAbsoluteScaledError, pinballLoss, scoreForecasts, weightedAbsolutePercentageError } from '../../../src/forecast/index.js';
 
 const nan = Number.NaN;
 

@@ -1,14 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { prefix } from '../../../src/core/index.js';
-import {
-  backtest,
-  createAllForecasters,
-  createForecaster,
-  evaluateModels,
-  fitWithFallback,
-  selectByValidation,
-  withFallback,
-} from '../../../src/forecast/index.js';
+import { backtest, createAllForecasters, createForecaster, evaluateModels, fitWithFallback, selectByValidation, withFallback } from '../../../src/forecast/index.js';
 import type { ForecastSpec } from '../../../src/forecast/index.js';
 import { dailySine, normals, seasonSteps, seriesOf, stepSeconds } from './series-helpers.js';
 
@@ -115,7 +107,13 @@ describe('serving helpers', () => {
     expect(short?.fitted.model).toBe('naive');
     expect(short?.fallbackReason).toMatch(/two seasons/);
     expect(fitWithFallback('prophet', series, spec)?.fallbackReason).toMatch(/unknown model/);
-    expect(fitWithFallback('naive', seriesOf(10, () => Number.NaN), spec)).toBeUndefined();
+    expect(
+      fitWithFallback(
+        'naive',
+        seriesOf(10, () => Number.NaN),
+        spec,
+      ),
+    ).toBeUndefined();
   });
 
   it('withFallback keeps the primary wherever it has a forecast', () => {

@@ -1,14 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { prefix } from '../../../src/core/index.js';
 import type { RegularSeries } from '../../../src/core/index.js';
-import {
-  combinationKinds,
-  createAutoForecaster,
-  createLagRegressionForecaster,
-  createNaiveForecaster,
-  createRandomForestForecaster,
-  validationSplitIndex,
-} from '../../../src/forecast/index.js';
+import { combinationKinds, createAutoForecaster, createLagRegressionForecaster, createNaiveForecaster, createRandomForestForecaster, validationSplitIndex } from '../../../src/forecast/index.js';
 import type { ForecastSpec, Forecaster } from '../../../src/forecast/index.js';
 import { horizonMae, normals, seasonSteps, seriesOf, stepSeconds } from './series-helpers.js';
 

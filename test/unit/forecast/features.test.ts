@@ -31,7 +31,7 @@ describe('calendar', () => {
     { name: 'Monday midnight', at: monday, day: 0, week: 0, business: 0 },
     { name: 'Monday 09:00 (business hours start)', at: monday + 9 * hourMs, day: 9 / 24, week: 9 / 24 / 7, business: 1 },
     { name: 'Monday 17:00 (business hours are over)', at: monday + 17 * hourMs, day: 17 / 24, week: 17 / 24 / 7, business: 0 },
-    { name: 'Saturday noon (weekend)', at: monday + 5 * 24 * hourMs + 12 * hourMs, day: 0.5, week: (5.5) / 7, business: 0 },
+    { name: 'Saturday noon (weekend)', at: monday + 5 * 24 * hourMs + 12 * hourMs, day: 0.5, week: 5.5 / 7, business: 0 },
     { name: 'Sunday 23:00', at: monday + 6 * 24 * hourMs + 23 * hourMs, day: 23 / 24, week: (6 + 23 / 24) / 7, business: 0 },
   ];
   it.each(cases)('$name', ({ at, day, week, business }) => {
@@ -67,7 +67,7 @@ describe('lag features', () => {
     const t = 120;
     expect(lagFeatureRow(values, t, grid, row)).toBe(120);
     const get = (name: (typeof lagFeatureNames)[number]) => row[lagFeatureNames.indexOf(name)]!;
-    const table: [typeof lagFeatureNames[number], number][] = [
+    const table: [(typeof lagFeatureNames)[number], number][] = [
       ['mean_3_minus_level', -1],
       ['mean_6_minus_level', -2.5],
       ['mean_12_minus_level', -5.5],

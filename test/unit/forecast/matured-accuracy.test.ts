@@ -12,7 +12,8 @@ describe('matured-forecast accuracy', () => {
     // A queue that is empty except one job every 50 minutes; its seasonal-naive MAE (the scale) is 0.04 jobs.
     const actualAt = (i: number) => (i % 50 === 0 ? 1 : 0);
     const record = (model: string, forecastAt: (i: number) => number) => {
-      for (let i = 0; i < 600; i++) tracker.record({ seriesKey: `queue/${model}/depth`, horizonSeconds: 900, model, maseScale: 0.04, originMs: i * minute, targetMs: (i + 15) * minute, value: forecastAt(i), p10: 0, p90: 1 });
+      for (let i = 0; i < 600; i++)
+        tracker.record({ seriesKey: `queue/${model}/depth`, horizonSeconds: 900, model, maseScale: 0.04, originMs: i * minute, targetMs: (i + 15) * minute, value: forecastAt(i), p10: 0, p90: 1 });
     };
     record('good', () => 0.02); // within the series' ordinary movement
     record('poor', () => 0.5); // off by half a job at every point
@@ -36,7 +37,12 @@ describe('matured-forecast accuracy', () => {
     tracker.record({ ...base, originMs: 0, targetMs: 15 * minute, value: 100, p10: 90, p90: 110 });
     tracker.record({ ...base, originMs: minute, targetMs: 16 * minute, value: 100, p10: 95, p90: 105 });
     tracker.record({ ...base, originMs: 2 * minute, targetMs: 30 * minute, value: 50, p10: 40, p90: 60 });
-    expect(tracker.observe('queue/q/depth', [{ timestampMs: 15 * minute, value: 110 }, { timestampMs: 16 * minute + 10_000, value: 90 }])).toBe(2);
+    expect(
+      tracker.observe('queue/q/depth', [
+        { timestampMs: 15 * minute, value: 110 },
+        { timestampMs: 16 * minute + 10_000, value: 90 },
+      ]),
+    ).toBe(2);
     const [a] = tracker.accuracy(20 * minute);
     // |110−100| + |90−100| = 20 over Σ|y| = 200: WAPE 0.1, accuracy 90 %.
     expect(a!.wape).toBeCloseTo(0.1, 12);

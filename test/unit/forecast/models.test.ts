@@ -25,13 +25,20 @@ describe('every model', () => {
   const train = 3 * seasonSteps;
 
   it.each(forecasterNames)('%s forecasts a constant exactly', (name) => {
-    const { mae, count } = testMae(name, seriesOf(n, () => 42), train);
+    const { mae, count } = testMae(
+      name,
+      seriesOf(n, () => 42),
+      train,
+    );
     expect(count).toBeGreaterThan(500);
     expect(mae).toBeLessThan(1e-9);
   });
 
   it.each(forecasterNames)('%s never throws and returns a typed failure on an all-NaN series', (name) => {
-    const result = createForecaster(name).fit(seriesOf(n, () => Number.NaN), spec);
+    const result = createForecaster(name).fit(
+      seriesOf(n, () => Number.NaN),
+      spec,
+    );
     expect(result.ok).toBe(false);
     if (!result.ok) expect(result.error.reason).toBe('no_data');
   });
@@ -54,7 +61,7 @@ describe('every model', () => {
     const s: ForecastSpec = { stepSeconds, seasonSteps: m, horizonSteps: 2 };
     const noise = normals(7);
     const gap = lcg(3);
-    const series = seriesOf(90, (i) => (i >= 40 && i < 48) || gap() < 0.1 ? Number.NaN : 10 + 0.1 * i + 3 * Math.sin((2 * Math.PI * i) / m) + noise());
+    const series = seriesOf(90, (i) => ((i >= 40 && i < 48) || gap() < 0.1 ? Number.NaN : 10 + 0.1 * i + 3 * Math.sin((2 * Math.PI * i) / m) + noise()));
     const fitted = fit(name, prefix(series, 40), s);
     const each = fitted.forecastEachOrigin(series);
     for (let t = 0; t < series.values.length; t++) {

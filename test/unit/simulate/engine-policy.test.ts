@@ -64,7 +64,7 @@ describe('the engine with a calibrated upper quantile', () => {
     Float64Array.from({ length: 576 }, (_, i) => 300 + 200 * Math.sin((2 * Math.PI * i) / 288) + ((i * 7919) % 13) * 15),
     300,
   );
-  it('sees median + c · band as the forecast\'s upper value: a larger multiplier provisions more', () => {
+  it("sees median + c · band as the forecast's upper value: a larger multiplier provisions more", () => {
     const provisioned = (multiplier: number | undefined) => {
       const policy = enginePolicy({
         trace: noisy,

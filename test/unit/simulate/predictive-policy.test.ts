@@ -13,7 +13,11 @@ import {
 
 const minute = 60;
 const rows = (values: readonly number[], stepSeconds = 5 * minute) =>
-  loadTraceFromRows(Float64Array.from(values, (_, i) => 1_700_000_000 + stepSeconds * i), Float64Array.from(values), stepSeconds);
+  loadTraceFromRows(
+    Float64Array.from(values, (_, i) => 1_700_000_000 + stepSeconds * i),
+    Float64Array.from(values),
+    stepSeconds,
+  );
 
 describe('the predictive policy (quantile sizing)', () => {
   const trace = rows(Array.from({ length: 100 }, () => 600));
@@ -52,7 +56,7 @@ describe('the predictive policy (quantile sizing)', () => {
     expect(replicas(fixed(0), { arrivalRatePerSecond: 5 })).toBe(10);
   });
 
-  it('falls back to the model\'s p90 while the calibration has too few errors', () => {
+  it("falls back to the model's p90 while the calibration has too few errors", () => {
     expect(replicas({ ...fixed(300), calibration: { multiplier: () => undefined } })).toBe(5); // (600 + 150) / 300 = 2.5/s
   });
 
@@ -84,9 +88,15 @@ describe('band calibration', () => {
   const make = (band: (o: number) => number, actual: (i: number) => number) =>
     new BandCalibration({ value: () => 100, band: (o) => band(o), actual }, steps, { maxHorizonSteps: 2, windowSteps: 350, recomputeEverySteps: 10, minErrors: 50 });
 
-  it('gives the quantile of the errors in band units, whatever the band\'s width', () => {
-    const narrow = make(() => 10, (i) => 100 + 10 * zs[i % zs.length]!);
-    const wide = make(() => 40, (i) => 100 + 40 * zs[i % zs.length]!);
+  it("gives the quantile of the errors in band units, whatever the band's width", () => {
+    const narrow = make(
+      () => 10,
+      (i) => 100 + 10 * zs[i % zs.length]!,
+    );
+    const wide = make(
+      () => 40,
+      (i) => 100 + 40 * zs[i % zs.length]!,
+    );
     for (const q of [0.5, 0.8, 0.95]) {
       expect(narrow.multiplier(600, 1, q)).toBeCloseTo(wide.multiplier(600, 1, q)!, 9);
     }
@@ -96,7 +106,10 @@ describe('band calibration', () => {
   });
 
   it('gives nothing until enough errors have matured, and throws on a quantile outside its table', () => {
-    const c = make(() => 10, () => 100);
+    const c = make(
+      () => 10,
+      () => 100,
+    );
     expect(c.multiplier(30, 1, 0.9)).toBeUndefined();
     expect(() => c.multiplier(600, 1, 0.2)).toThrow(/quantile 0.2 is outside/);
   });
@@ -113,7 +126,10 @@ describe('band calibration', () => {
     c.multiplier(400, 2, 0.9);
     expect(Math.max(...read)).toBeLessThanOrEqual(400);
     // Different outcomes after the origin leave the multiplier at the origin unchanged.
-    const other = make(() => 10, (i) => (i > 400 ? 1e6 : 100 + 10 * zs[i % zs.length]!));
+    const other = make(
+      () => 10,
+      (i) => (i > 400 ? 1e6 : 100 + 10 * zs[i % zs.length]!),
+    );
     expect(other.multiplier(400, 2, 0.9)).toBe(c.multiplier(400, 2, 0.9));
   });
 });

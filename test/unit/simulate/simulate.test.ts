@@ -1,17 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import {
-  type AutoscalingPolicy,
-  arrivalsBetween,
-  kedaPolicy,
-  loadTraceFromRows,
-  type Observation,
-  oraclePolicy,
-  simulate,
-  type SimulationOptions,
-} from '../../../src/simulate/index.js';
+import { type AutoscalingPolicy, arrivalsBetween, kedaPolicy, loadTraceFromRows, type Observation, oraclePolicy, simulate, type SimulationOptions } from '../../../src/simulate/index.js';
 
 const rows = (valuesPerMinute: readonly number[]) =>
-  loadTraceFromRows(Float64Array.from(valuesPerMinute, (_, i) => 1_700_000_000 + 60 * i), Float64Array.from(valuesPerMinute), 60);
+  loadTraceFromRows(
+    Float64Array.from(valuesPerMinute, (_, i) => 1_700_000_000 + 60 * i),
+    Float64Array.from(valuesPerMinute),
+    60,
+  );
 
 const fixed = (replicas: (o: Observation) => number, periodSeconds = 15): AutoscalingPolicy => ({ name: 'fixed', periodSeconds, decide: replicas });
 
@@ -39,7 +34,11 @@ describe('simulate (hand-computed runs)', () => {
     // One minute at 10 msg/s, then one minute of nothing; five replicas of 1 msg/s throughout.
     // Per 15 s tick: 150 arrive and 75 are served for 4 ticks (backlog 300), then 75 drain per tick.
     // Oldest wait at the end of ticks 0..7: 15, 15, 30, 30, 45, 45, 60, 0 s → over a 40 s SLO at ticks 4, 5, 6.
-    const r = simulate(rows([600, 0]), fixed(() => 5), options({ initialReplicas: 5 }));
+    const r = simulate(
+      rows([600, 0]),
+      fixed(() => 5),
+      options({ initialReplicas: 5 }),
+    );
     expect(r.ticks).toBe(8);
     expect(r.series!.oldestWaitSeconds).toEqual(Float64Array.from([15, 15, 30, 30, 45, 45, 60, 0]));
     expect(r.sloViolationPercent).toBeCloseTo(37.5, 12);
@@ -61,7 +60,11 @@ describe('simulate (hand-computed runs)', () => {
   it('replicas take the start-up delay to serve, and starting ones are paid for', () => {
     // 1 msg/s for 2 minutes, then 10 msg/s for 3; one replica per msg/s; start-up 60 s.
     // The oracle asks for 10 at t = 60 s (the tick at 120 s is in its look-ahead), ready at 120 s.
-    const r = simulate(rows([60, 60, 600, 600, 600]), oraclePolicy({ trace: rows([60, 60, 600, 600, 600]), capacityPerReplicaPerSecond: 1, startupDelaySeconds: 60, tickSeconds: 15 }), options({ startupDelaySeconds: 60 }));
+    const r = simulate(
+      rows([60, 60, 600, 600, 600]),
+      oraclePolicy({ trace: rows([60, 60, 600, 600, 600]), capacityPerReplicaPerSecond: 1, startupDelaySeconds: 60, tickSeconds: 15 }),
+      options({ startupDelaySeconds: 60 }),
+    );
     expect(Array.from(r.series!.provisioned.slice(0, 9))).toEqual([1, 1, 1, 1, 10, 10, 10, 10, 10]);
     expect(Array.from(r.series!.supply.slice(0, 9))).toEqual([1, 1, 1, 1, 1, 1, 1, 1, 10]);
     expect(r.elasticity.tauUPercent).toBe(0);
@@ -84,7 +87,11 @@ describe('simulate (hand-computed runs)', () => {
   it('clamps what a policy asks to the range and stops starting replicas first', () => {
     const asks = [3, 100, 2];
     let call = 0;
-    const r = simulate(rows([60, 60, 60]), fixed(() => asks[Math.min(call++, asks.length - 1)]!, 60), options({ startupDelaySeconds: 30, maxReplicas: 8, initialReplicas: 1 }));
+    const r = simulate(
+      rows([60, 60, 60]),
+      fixed(() => asks[Math.min(call++, asks.length - 1)]!, 60),
+      options({ startupDelaySeconds: 30, maxReplicas: 8, initialReplicas: 1 }),
+    );
     expect(Array.from(r.series!.provisioned.filter((_, i) => i % 4 === 0))).toEqual([3, 8, 2]);
     // Asked at 0 s, 60 s and 120 s; new replicas serve 30 s later; the scale to 2 stops the newest first.
     expect(Array.from(r.series!.supply)).toEqual([1, 1, 3, 3, 3, 3, 8, 8, 2, 2, 2, 2]);
@@ -106,10 +113,14 @@ describe('simulate (hand-computed runs)', () => {
 
   it('gives policies observations of the past only', () => {
     const seen: Observation[] = [];
-    simulate(rows([60, 120, 180]), fixed((o) => {
-      seen.push(o);
-      return 2;
-    }, 60), options());
+    simulate(
+      rows([60, 120, 180]),
+      fixed((o) => {
+        seen.push(o);
+        return 2;
+      }, 60),
+      options(),
+    );
     expect(seen.map((o) => o.completedSteps)).toEqual([0, 1, 2]);
     expect(seen.map((o) => Number.isNaN(o.history.values[2]!))).toEqual([true, true, true]);
     // The observed rate is the last minute's arrivals.
@@ -120,7 +131,16 @@ describe('simulate (hand-computed runs)', () => {
 describe('KEDA polling', () => {
   it('reads the queue every 30 s and serves the cached value in between', () => {
     const keda = kedaPolicy({ minReplicas: 1, maxReplicas: 50, queueLengthPerReplica: 10 });
-    const base = { arrivalRatePerSecond: 0, serviceRatePerSecond: 0, oldestWaitSeconds: 0, averageWaitSeconds: 0, readyReplicas: 1, provisionedReplicas: 1, history: rows([0]).series, completedSteps: 0 };
+    const base = {
+      arrivalRatePerSecond: 0,
+      serviceRatePerSecond: 0,
+      oldestWaitSeconds: 0,
+      averageWaitSeconds: 0,
+      readyReplicas: 1,
+      provisionedReplicas: 1,
+      history: rows([0]).series,
+      completedSteps: 0,
+    };
     expect(keda.decide({ ...base, nowMs: 0, queueDepth: 40 })).toBe(4);
     // 15 s later the queue holds 80, but KEDA still serves the 40 it polled: the HPA keeps 4.
     expect(keda.decide({ ...base, nowMs: 15_000, queueDepth: 80, provisionedReplicas: 4 })).toBe(4);

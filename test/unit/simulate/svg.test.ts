@@ -39,13 +39,34 @@ describe('simulation plot', () => {
 
 describe('frontier plot', () => {
   it('draws one panel per delay, a tooltip per configuration (escaped), and clips far points to the edge', () => {
-    const svg = renderFrontierSvg('trace <A>', [2, 5].map((delay) => ({
-      title: `start-up ${delay} min`,
-      series: [
-        { name: 'HPA on arrival rate', color: '#1f77b4', marker: 'circle' as const, points: [{ cost: 1.2, value: 5, label: 'hpa-rate 80 %' }, { cost: 9, value: 0.1, label: 'far & cheap' }] },
-        { name: 'predictive-q', color: '#d62728', line: 'solid' as const, marker: 'circle' as const, fit: true, points: [{ cost: 1.1, value: 4, label: 'q 0.8' }, { cost: 1.3, value: 2, label: 'q 0.9' }] },
-      ],
-    })));
+    const svg = renderFrontierSvg(
+      'trace <A>',
+      [2, 5].map((delay) => ({
+        title: `start-up ${delay} min`,
+        series: [
+          {
+            name: 'HPA on arrival rate',
+            color: '#1f77b4',
+            marker: 'circle' as const,
+            points: [
+              { cost: 1.2, value: 5, label: 'hpa-rate 80 %' },
+              { cost: 9, value: 0.1, label: 'far & cheap' },
+            ],
+          },
+          {
+            name: 'predictive-q',
+            color: '#d62728',
+            line: 'solid' as const,
+            marker: 'circle' as const,
+            fit: true,
+            points: [
+              { cost: 1.1, value: 4, label: 'q 0.8' },
+              { cost: 1.3, value: 2, label: 'q 0.9' },
+            ],
+          },
+        ],
+      })),
+    );
     expect(svg).toMatch(/^<svg xmlns="http:\/\/www.w3.org\/2000\/svg" width="760"/);
     expect(svg).not.toMatch(/<script|href=/);
     expect(svg).toContain('trace &lt;A&gt;');

@@ -39,7 +39,10 @@ describe('the bundled demo workload', () => {
     for (const [key, samples] of traces) {
       expect(samples.length, key).toBe(rowsPerTrace);
       expect(samples[0]!.timestampMs, key).toBe(demoStartMs);
-      expect(samples.every((s, i) => s.timestampMs === demoStartMs + i * 60_000 && Number.isFinite(s.value) && s.value >= 0), key).toBe(true);
+      expect(
+        samples.every((s, i) => s.timestampMs === demoStartMs + i * 60_000 && Number.isFinite(s.value) && s.value >= 0),
+        key,
+      ).toBe(true);
     }
   });
 
@@ -54,7 +57,10 @@ describe('the bundled demo workload', () => {
     for (const name of demoQueues) {
       const consumers = values(queue(name, 'consumers'));
       const replicas = values(pools[name]!);
-      expect(consumers.every((c, i) => c <= replicas[i]!), name).toBe(true);
+      expect(
+        consumers.every((c, i) => c <= replicas[i]!),
+        name,
+      ).toBe(true);
     }
   });
 

@@ -15,18 +15,7 @@ import {
   type SystemMetric,
 } from '../../../src/core/index.js';
 import { PrometheusSource, chunkRange, type PrometheusSourceOptions, type QueryEvent } from '../../../src/source/index.js';
-import {
-  apiError,
-  closedPort,
-  matrix,
-  rangeGrid,
-  scalar,
-  startFakePrometheus,
-  vector,
-  type FakePrometheus,
-  type RecordedRequest,
-  type Reply,
-} from './fake-prometheus.js';
+import { apiError, closedPort, matrix, rangeGrid, scalar, startFakePrometheus, vector, type FakePrometheus, type RecordedRequest, type Reply } from './fake-prometheus.js';
 
 const off = <K extends string>(keys: readonly K[]): Record<K, string> => Object.fromEntries(keys.map((k) => [k, ''])) as Record<K, string>;
 
@@ -266,7 +255,14 @@ describe('PrometheusSource.readHistory', () => {
   });
 
   test('keeps gaps as NaN on the grid', async () => {
-    prometheus.handler = (request) => matrix([{ values: rangeGrid(request).filter((_, i) => i % 2 === 0).map((t) => [t, '1'] as const) }]);
+    prometheus.handler = (request) =>
+      matrix([
+        {
+          values: rangeGrid(request)
+            .filter((_, i) => i % 2 === 0)
+            .map((t) => [t, '1'] as const),
+        },
+      ]);
     const result = await source({ queries: queries({ system: { cpu_percent: 'sum(x)' } }) }).readHistory([cpu], { startMs, endMs: startMs + 4 * 60_000, stepSeconds });
     expect([...result.history[0]!.series.values]).toEqual([1, Number.NaN, 1, Number.NaN, 1]);
   });
@@ -301,7 +297,9 @@ describe('PrometheusSource.readHistory', () => {
 
   test('one failed chunk fails the whole query, with the error in the problem', async () => {
     prometheus.handler = (request) =>
-      Number(request.params.get('start')) > startMs / 1000 ? apiError(400, 'bad_data', 'exceeded maximum resolution of 11,000 points per timeseries') : matrix([{ values: rangeGrid(request).map((t) => [t, '1'] as const) }]);
+      Number(request.params.get('start')) > startMs / 1000
+        ? apiError(400, 'bad_data', 'exceeded maximum resolution of 11,000 points per timeseries')
+        : matrix([{ values: rangeGrid(request).map((t) => [t, '1'] as const) }]);
     const result = await source({ maxPointsPerQuery: 10, queries: queries({ system: { cpu_percent: 'sum(x)' } }) }).readHistory([cpu], { startMs, endMs: atMs, stepSeconds });
     expect(result.history).toEqual([]);
     expect(result.problems[0]).toMatchObject({ input: cpu, reason: 'query_failed' });
@@ -309,10 +307,7 @@ describe('PrometheusSource.readHistory', () => {
   });
 
   test('merges a series across chunks by its labels, and splits grouped templates by queue', async () => {
-    prometheus.handler = (request) =>
-      matrix(
-        ['a', 'b'].map((queue) => ({ labels: { queue, __name__: 'depth' }, values: rangeGrid(request).map((t) => [t, queue === 'a' ? '1' : '2'] as const) })),
-      );
+    prometheus.handler = (request) => matrix(['a', 'b'].map((queue) => ({ labels: { queue, __name__: 'depth' }, values: rangeGrid(request).map((t) => [t, queue === 'a' ? '1' : '2'] as const) })));
     const range = { startMs, endMs: startMs + 24 * 60_000, stepSeconds };
     const src = source({ maxPointsPerQuery: 10, queries: queries({ queue: { depth: 'depth' } }) });
 
@@ -467,10 +462,7 @@ describe('authentication and headers', () => {
     await src.readLatest([cpu], atMs);
     await writeFile(passwordFile, 'two');
     await src.readLatest([cpu], atMs);
-    expect(prometheus.requests.map((r) => r.headers.authorization)).toEqual([
-      `Basic ${Buffer.from('user:one').toString('base64')}`,
-      `Basic ${Buffer.from('user:two').toString('base64')}`,
-    ]);
+    expect(prometheus.requests.map((r) => r.headers.authorization)).toEqual([`Basic ${Buffer.from('user:one').toString('base64')}`, `Basic ${Buffer.from('user:two').toString('base64')}`]);
   });
 
   test('sends custom headers such as a Mimir tenant', async () => {
@@ -487,11 +479,19 @@ describe('authentication and headers', () => {
 describe('configuration errors', () => {
   const cases: readonly { name: string; options: Partial<PrometheusSourceOptions>; message: RegExp }[] = [
     { name: 'an unknown placeholder, naming the key', options: { queries: queries({ queue: { depth: 'x{q="{{name}}"}' } }) }, message: /queries\.queue\.depth: .*unknown placeholder/ },
-    { name: '{{queue}} in a system template', options: { queries: queries({ system: { cpu_percent: 'x{q="{{queue}}"}' } }) }, message: /queries\.system\.cpu_percent: only queue templates may use \{\{queue\}\}/ },
-    { name: 'maxPointsPerQuery above Prometheus\' limit', options: { maxPointsPerQuery: 11_001 }, message: /maxPointsPerQuery must be an integer of at least 1 and at most 11000/ },
+    {
+      name: '{{queue}} in a system template',
+      options: { queries: queries({ system: { cpu_percent: 'x{q="{{queue}}"}' } }) },
+      message: /queries\.system\.cpu_percent: only queue templates may use \{\{queue\}\}/,
+    },
+    { name: "maxPointsPerQuery above Prometheus' limit", options: { maxPointsPerQuery: 11_001 }, message: /maxPointsPerQuery must be an integer of at least 1 and at most 11000/ },
     { name: 'a zero timeout', options: { timeoutSeconds: 0 }, message: /timeoutSeconds must be a number greater than 0/ },
     { name: 'a URL that is not http', options: { url: 'prometheus:9090' }, message: /must be http/ },
-    { name: 'basic auth with both password and passwordFile', options: { auth: { type: 'basic', username: 'u', password: 'p', passwordFile: '/f' } }, message: /exactly one of password and passwordFile/ },
+    {
+      name: 'basic auth with both password and passwordFile',
+      options: { auth: { type: 'basic', username: 'u', password: 'p', passwordFile: '/f' } },
+      message: /exactly one of password and passwordFile/,
+    },
     { name: 'basic auth with neither', options: { auth: { type: 'basic', username: 'u' } }, message: /exactly one of password and passwordFile/ },
     { name: 'a queue label that is not a label name', options: { queueLabel: 'queue-name' }, message: /not a Prometheus label name/ },
   ];

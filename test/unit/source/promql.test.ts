@@ -57,15 +57,7 @@ describe('escapePromqlString', () => {
 });
 
 describe('renderTemplate', () => {
-  const hostile = [
-    'x"} or vector(1) #',
-    'x"}) or up{job=~".+',
-    "x'} or vector(1)",
-    'x\\"} or vector(1)',
-    'trailing\\',
-    'new\nline"}',
-    '{{queue}}',
-  ];
+  const hostile = ['x"} or vector(1) #', 'x"}) or up{job=~".+', "x'} or vector(1)", 'x\\"} or vector(1)', 'trailing\\', 'new\nline"}', '{{queue}}'];
   for (const queue of hostile) {
     test(`a hostile queue name cannot leave the string literal: ${JSON.stringify(queue)}`, () => {
       for (const template of ['sum(x{queue="{{queue}}"})', "sum(x{queue='{{ queue }}'})"]) {

@@ -183,9 +183,7 @@ describe('loadReplayDir', () => {
     expect(loaded.traces.get('system/cpu_percent')!.map((s) => s.value)).toEqual([10, Number.NaN, Infinity, 15]);
     expect(loaded.missing).toEqual(['system/load1']);
     expect(loaded.badRows).toBe(5);
-    expect(loaded.problems.map((p) => [p.file, p.line])).toEqual(
-      [3, 6, 7, 8, 12].map((line) => [join(fixtures, 'system__cpu_percent.csv'), line]),
-    );
+    expect(loaded.problems.map((p) => [p.file, p.line])).toEqual([3, 6, 7, 8, 12].map((line) => [join(fixtures, 'system__cpu_percent.csv'), line]));
     expect(loaded.problems[0]!.message).toBe('value "not-a-number" is not a finite number, NaN or ±Inf');
   });
 

@@ -26,7 +26,11 @@ beforeAll(async () => {
   await writeFile(join(outside, 'passwd'), `${secret}\n`);
   const values = Float64Array.from({ length: 480 }, (_, i) => 100 + 40 * Math.sin((2 * Math.PI * i) / 48));
   const series: RegularSeries = { startMs: 1_700_000_000_000, stepSeconds: 300, values };
-  const trained = await trainLstm({ target: series }, { stepSeconds: 300, seasonSteps: 48, horizonSteps: 3 }, { lookbackSteps: 12, units: [4], denseUnits: 4, dropout: 0, epochs: 1, batchSize: 32, maxWindows: 64, seed: 3 });
+  const trained = await trainLstm(
+    { target: series },
+    { stepSeconds: 300, seasonSteps: 48, horizonSteps: 3 },
+    { lookbackSteps: 12, units: [4], denseUnits: 4, dropout: 0, epochs: 1, batchSize: 32, maxWindows: 64, seed: 3 },
+  );
   if (!trained.ok) throw new Error(trained.error.message);
   pristine = join(root, 'pristine');
   const meta: MetaToStore = { ...trained.value.meta, seriesKey: key, createdAtMs: 1_700_000_000_000, trainingDurationSeconds: 1 };
@@ -124,7 +128,7 @@ describe('the model store refuses hostile files', () => {
     expect(await failure()).toMatchObject({ message: expect.stringMatching(/describes \d+ bytes of weights, more than the \d+ allowed/) });
   });
 
-  it('meta.json that is not JSON: the parser\'s quote of the content is not passed on', async () => {
+  it("meta.json that is not JSON: the parser's quote of the content is not passed on", async () => {
     await writeFile(join(base, version, 'meta.json'), secret);
     expect(await failure()).toMatchObject({ message: expect.stringMatching(/meta\.json: not valid JSON$/) });
   });

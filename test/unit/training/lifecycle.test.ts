@@ -22,7 +22,11 @@ let root = '';
 let trained: TrainedGlobalLstm;
 beforeAll(async () => {
   root = await mkdtemp(join(tmpdir(), 'foresight-lifecycle-'));
-  const result = await trainGlobalLstm(series.map((s) => ({ key: s.seriesKey, inputs: s.inputs })), spec, small);
+  const result = await trainGlobalLstm(
+    series.map((s) => ({ key: s.seriesKey, inputs: s.inputs })),
+    spec,
+    small,
+  );
   if (!result.ok) throw new Error(result.error.message);
   trained = result.value;
 }, 120_000);
@@ -65,8 +69,7 @@ function lifecycleOf(store: ReturnType<typeof globalStore>, extra: Partial<Model
 }
 
 const globalStore = (name: string) => new ModelStore(join(root, name), globalModels);
-const save = async (store: ReturnType<typeof globalStore>, createdAtMs = startMs) =>
-  store.save(globalModelKey, await trained.exportArtifacts(), globalMetaToStore(trained.meta, createdAtMs, 1));
+const save = async (store: ReturnType<typeof globalStore>, createdAtMs = startMs) => store.save(globalModelKey, await trained.exportArtifacts(), globalMetaToStore(trained.meta, createdAtMs, 1));
 
 describe('ModelLifecycle (the global LSTM)', () => {
   it('reports a corrupt stored model, serves nothing, then trains one model from scratch on every series and saves it', async () => {
@@ -140,7 +143,14 @@ describe('ModelLifecycle (the global LSTM)', () => {
     const train = async (job: TrainingJob): Promise<TrainingOutcome> => {
       calls++;
       if (calls === 2) throw new Error('boom');
-      return { ok: true, seriesKey: job.seriesKey, artifacts: job.current!.artifacts, meta: job.current!.meta, shadow: { deploy: false, reason: 'current_better_or_equal', candidateMae: 2, currentMae: 1, points: 10 }, durationSeconds: 1 };
+      return {
+        ok: true,
+        seriesKey: job.seriesKey,
+        artifacts: job.current!.artifacts,
+        meta: job.current!.meta,
+        shadow: { deploy: false, reason: 'current_better_or_equal', candidateMae: 2, currentMae: 1, points: 10 },
+        durationSeconds: 1,
+      };
     };
     const { lifecycle, reports } = lifecycleOf(store, { train });
     await lifecycle.load('queue/a/depth');
@@ -173,7 +183,22 @@ describe('ModelLifecycle (the global LSTM)', () => {
 
   it('early fine-tunes look at the median matured accuracy', () => {
     expect(medianAccuracy(new Map())).toBeUndefined();
-    expect(medianAccuracy(new Map([['a', 10], ['b', 90], ['c', 50]]))).toBe(50);
-    expect(medianAccuracy(new Map([['a', 10], ['b', 90]]))).toBe(50);
+    expect(
+      medianAccuracy(
+        new Map([
+          ['a', 10],
+          ['b', 90],
+          ['c', 50],
+        ]),
+      ),
+    ).toBe(50);
+    expect(
+      medianAccuracy(
+        new Map([
+          ['a', 10],
+          ['b', 90],
+        ]),
+      ),
+    ).toBe(50);
   });
 });

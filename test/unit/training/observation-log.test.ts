@@ -39,11 +39,7 @@ const fileLines = async (dir: string, name = `${resource}.jsonl`): Promise<strin
 describe('file observation log', () => {
   it('round-trips observations, an unknown (NaN) backlog as null, and absent optional fields', async () => {
     const { dir, log, problems } = fresh();
-    const written: ResourceObservation[] = [
-      observation(0, { latencySeconds: 1.5, cpuPercent: 63.25 }),
-      observation(1, { backlog: Number.NaN }),
-      observation(2, { cpuPercent: 0 }),
-    ];
+    const written: ResourceObservation[] = [observation(0, { latencySeconds: 1.5, cpuPercent: 63.25 }), observation(1, { backlog: Number.NaN }), observation(2, { cpuPercent: 0 })];
     await log.append(resource, written, 100);
     const raw = await fileLines(dir);
     expect(raw).toHaveLength(3);
@@ -73,7 +69,11 @@ describe('file observation log', () => {
 
   it('loads at most max observations, the newest, oldest first', async () => {
     const { log } = fresh();
-    await log.append(resource, Array.from({ length: 10 }, (_, i) => observation(i)), 100);
+    await log.append(
+      resource,
+      Array.from({ length: 10 }, (_, i) => observation(i)),
+      100,
+    );
     const loaded = await log.load(resource, 4);
     expect(loaded.map((o) => o.timestampMs)).toEqual([6, 7, 8, 9].map((i) => observation(i).timestampMs));
   });
@@ -98,7 +98,11 @@ describe('file observation log', () => {
 
   it('counts lines already on disk when the first call after a restart is an append', async () => {
     const { dir, log } = fresh();
-    await log.append(resource, Array.from({ length: 6 }, (_, i) => observation(i)), 3);
+    await log.append(
+      resource,
+      Array.from({ length: 6 }, (_, i) => observation(i)),
+      3,
+    );
     expect(await fileLines(dir)).toHaveLength(6);
     const restarted = createFileObservationLog(dir);
     await restarted.append(resource, [observation(6)], 3);

@@ -21,7 +21,12 @@ describe('training in a low-priority child process', () => {
     const timer = setInterval(() => ticks++, 20);
     const began = performance.now();
     const outcome = await runTrainingInWorker(
-      { seriesKey: 'global', series: [{ key: 'queue/q/depth', inputs: { target: series } }], spec, options: { lookbackSteps: 24, units: [16], denseUnits: 8, epochs: 6, maxWindows: 384, learningRate: 0.01, seed: 5 } },
+      {
+        seriesKey: 'global',
+        series: [{ key: 'queue/q/depth', inputs: { target: series } }],
+        spec,
+        options: { lookbackSteps: 24, units: [16], denseUnits: 8, epochs: 6, maxWindows: 384, learningRate: 0.01, seed: 5 },
+      },
       { onProgress: (p) => progress.push(p) },
     );
     const seconds = (performance.now() - began) / 1000;

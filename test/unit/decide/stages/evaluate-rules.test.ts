@@ -31,7 +31,7 @@ describe('rule evaluation', () => {
     ['nothing', { queue_depth: 500, cpu_percent: 50 }, [], [], [], []],
     ['cpu missing: backlog still decides, hot cannot (idle is false by the queue alone)', { queue_depth: 2000 }, ['backlog'], [], ['hot'], ['rule_undetermined']],
     ['cpu missing and an empty queue: idle cannot be decided', { queue_depth: 5 }, [], [], ['hot', 'idle'], ['rule_undetermined']],
-      ] as const)('%s', (_what, named, up, down, undetermined, reasons) => {
+  ] as const)('%s', (_what, named, up, down, undetermined, reasons) => {
     const out = evaluateRules(rules, ctx(named), memory(), t0);
     expect(names(out.up)).toEqual(up);
     expect(names(out.down)).toEqual(down);

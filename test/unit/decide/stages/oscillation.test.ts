@@ -3,8 +3,7 @@ import { isOscillating, type ScalingEvent } from '../../../../src/decide/index.j
 import { dampOscillation } from '../../../../src/decide/stages/oscillation.js';
 import { draft, seconds } from './helpers.js';
 
-const events = (spec: string, everySeconds = 120): ScalingEvent[] =>
-  [...spec].map((c, i) => ({ atMs: seconds(i * everySeconds), direction: c === 'u' ? 'up' : 'down' }));
+const events = (spec: string, everySeconds = 120): ScalingEvent[] => [...spec].map((c, i) => ({ atMs: seconds(i * everySeconds), direction: c === 'u' ? 'up' : 'down' }));
 
 describe('the alternating-pattern check', () => {
   it.each([

@@ -10,10 +10,32 @@ describe('stabilizedReplicas (the HPA rule)', () => {
   it.each([
     // [what, current, desired, past [(s, replicas)], now (s), windows, expected]
     ['scale-down held by a higher recommendation in the window', 10, 4, [[0, 9]], 200, windows, 9],
-    ['scale-down to the highest recent recommendation', 10, 4, [[0, 6], [100, 7]], 200, windows, 7],
+    [
+      'scale-down to the highest recent recommendation',
+      10,
+      4,
+      [
+        [0, 6],
+        [100, 7],
+      ],
+      200,
+      windows,
+      7,
+    ],
     ['a recommendation exactly 300 s old is out of the window', 10, 4, [[0, 9]], 300, windows, 4],
     ['scale-up is immediate with a zero window', 4, 10, [[290, 5]], 300, windows, 10],
-    ['scale-up limited by the lowest in a 60 s window', 4, 10, [[250, 6], [280, 8]], 300, { scaleUpSeconds: 60, scaleDownSeconds: 300 }, 6],
+    [
+      'scale-up limited by the lowest in a 60 s window',
+      4,
+      10,
+      [
+        [250, 6],
+        [280, 8],
+      ],
+      300,
+      { scaleUpSeconds: 60, scaleDownSeconds: 300 },
+      6,
+    ],
     ['scale-up window never scales below current', 4, 10, [[280, 2]], 300, { scaleUpSeconds: 60, scaleDownSeconds: 300 }, 4],
     ['no change when desired equals current', 5, 5, [[0, 9]], 100, windows, 5],
     ['empty history follows the desired value', 5, 2, [], 100, windows, 2],

@@ -1,12 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { prefix } from '../../../../src/core/index.js';
-import {
-  type lstmFormat,
-  restoreLstm,
-  tensorCount,
-  tensorFlowBackend,
-  trainLstm,
-} from '../../../../src/forecast/index.js';
+import { type lstmFormat, restoreLstm, tensorCount, tensorFlowBackend, trainLstm } from '../../../../src/forecast/index.js';
 import type { ForecastSpec, LstmOptions, TrainedLstm } from '../../../../src/forecast/index.js';
 import { horizonMae, seriesOf } from '../series-helpers.js';
 

@@ -88,7 +88,11 @@ describe('front-proxy authentication (X-Remote-* trusted only from the request-h
   });
 
   test('a rogue certificate with the proxy name, or one the TLS layer did not verify, is refused', async () => {
-    expect(await authenticator.authenticate({ peer: peer(rogueCert), headers: aggregatorHeaders })).toEqual({ ok: false, code: 401, message: 'Unauthorized: the client certificate is not signed by a trusted CA' });
+    expect(await authenticator.authenticate({ peer: peer(rogueCert), headers: aggregatorHeaders })).toEqual({
+      ok: false,
+      code: 401,
+      message: 'Unauthorized: the client certificate is not signed by a trusted CA',
+    });
     for (const presented of [peer(proxyCert, false), peer(userCert, false)]) {
       const result = await authenticator.authenticate({ peer: presented, headers: aggregatorHeaders });
       expect(result).toMatchObject({ ok: false, code: 401, message: expect.stringMatching(/is refused: the TLS layer did not accept the certificate chain/) });
@@ -146,7 +150,11 @@ describe('bearer tokens (TokenReview)', () => {
 
   test('without a TokenReview a token is refused with a hint', async () => {
     const authenticator = createAuthenticator({ trust: () => trust });
-    expect(await authenticator.authenticate({ peer: undefined, headers: { authorization: ['Bearer x'] } })).toMatchObject({ ok: false, code: 401, message: expect.stringMatching(/tokenReview is off/) });
+    expect(await authenticator.authenticate({ peer: undefined, headers: { authorization: ['Bearer x'] } })).toMatchObject({
+      ok: false,
+      code: 401,
+      message: expect.stringMatching(/tokenReview is off/),
+    });
   });
 
   test('answers are cached for the TTL, shared while in flight, and failures are not cached', async () => {

@@ -59,13 +59,26 @@ describe.skipIf(!haveOpenssl)('verifyClientCertificate: a leaf verifies by signa
 
   test.each(cases)('%s: front-proxy pool → %s, client pool → %s', (name, proxy, client) => {
     const chain = pki.chains[name];
-    check(verifyClientCertificate(chain.leaf, chain.rest, pki.proxyCAs.map((c) => c.certificate), { nowMs: nowMs() }), proxy);
+    check(
+      verifyClientCertificate(
+        chain.leaf,
+        chain.rest,
+        pki.proxyCAs.map((c) => c.certificate),
+        { nowMs: nowMs() },
+      ),
+      proxy,
+    );
     check(verifyClientCertificate(chain.leaf, chain.rest, [pki.clientCA.certificate], { nowMs: nowMs() }), client);
   });
 
   test('an accepted path is leaf → intermediates → anchor, with the span in which all of it is valid', () => {
     const chain = pki.chains.genuineProxyViaIntermediate;
-    const verdict = verifyClientCertificate(chain.leaf, chain.rest, pki.proxyCAs.map((c) => c.certificate), { nowMs: nowMs() });
+    const verdict = verifyClientCertificate(
+      chain.leaf,
+      chain.rest,
+      pki.proxyCAs.map((c) => c.certificate),
+      { nowMs: nowMs() },
+    );
     expect(verdict.ok).toBe(true);
     if (!verdict.ok) return;
     expect(verdict.path.map((c) => c.subject)).toEqual(['CN=front-proxy-client', 'CN=front-proxy-intermediate', 'CN=front-proxy-ca']);
@@ -73,7 +86,12 @@ describe.skipIf(!haveOpenssl)('verifyClientCertificate: a leaf verifies by signa
     expect(verdict.validFromMs).toBe(Math.max(...spans.map((s) => s.notBeforeMs)));
     expect(verdict.validUntilMs).toBe(Math.min(...spans.map((s) => s.notAfterMs)));
     // The same chain an instant past the end of that span is refused, for the certificate that ends first.
-    const late = verifyClientCertificate(chain.leaf, chain.rest, pki.proxyCAs.map((c) => c.certificate), { nowMs: verdict.validUntilMs + 1000 });
+    const late = verifyClientCertificate(
+      chain.leaf,
+      chain.rest,
+      pki.proxyCAs.map((c) => c.certificate),
+      { nowMs: verdict.validUntilMs + 1000 },
+    );
     expect(late).toMatchObject({ ok: false, signedByPool: true, reason: expect.stringMatching(/expired at/) });
   });
 
@@ -81,15 +99,36 @@ describe.skipIf(!haveOpenssl)('verifyClientCertificate: a leaf verifies by signa
     const chain = pki.chains.genuineProxyViaIntermediate;
     const [proxyCA] = pki.proxyCAs;
     const shuffled = [proxyCA!.certificate, ...pki.chains.alice.rest, chain.rest[0]!, chain.rest[0]!, chain.leaf];
-    expect(verifyClientCertificate(chain.leaf, shuffled, pki.proxyCAs.map((c) => c.certificate), { nowMs: nowMs() })).toMatchObject({ ok: true });
+    expect(
+      verifyClientCertificate(
+        chain.leaf,
+        shuffled,
+        pki.proxyCAs.map((c) => c.certificate),
+        { nowMs: nowMs() },
+      ),
+    ).toMatchObject({ ok: true });
     // A presented copy of the anchor is no anchor: with the pool empty of it, nothing verifies.
     expect(verifyClientCertificate(chain.leaf, shuffled, [pki.clientCA.certificate], { nowMs: nowMs() })).toMatchObject({ ok: false, signedByPool: false });
   });
 
   test('the intermediates allowed per path are bounded', () => {
     const chain = pki.chains.genuineProxyViaIntermediate;
-    expect(verifyClientCertificate(chain.leaf, chain.rest, pki.proxyCAs.map((c) => c.certificate), { nowMs: nowMs(), maxIntermediates: 0 })).toMatchObject({ ok: false, signedByPool: false });
-    expect(verifyClientCertificate(chain.leaf, chain.rest, pki.proxyCAs.map((c) => c.certificate), { nowMs: nowMs(), maxIntermediates: 1 })).toMatchObject({ ok: true });
+    expect(
+      verifyClientCertificate(
+        chain.leaf,
+        chain.rest,
+        pki.proxyCAs.map((c) => c.certificate),
+        { nowMs: nowMs(), maxIntermediates: 0 },
+      ),
+    ).toMatchObject({ ok: false, signedByPool: false });
+    expect(
+      verifyClientCertificate(
+        chain.leaf,
+        chain.rest,
+        pki.proxyCAs.map((c) => c.certificate),
+        { nowMs: nowMs(), maxIntermediates: 1 },
+      ),
+    ).toMatchObject({ ok: true });
   });
 
   test('the work per call is bounded, however many mutually signed intermediates the client sends', () => {
@@ -100,7 +139,12 @@ describe.skipIf(!haveOpenssl)('verifyClientCertificate: a leaf verifies by signa
     const first = ws.issue({ name: 'loop-0', subject: '/CN=loop-ca', extensions: profiles.ca });
     const loop = [first, ...Array.from({ length: 9 }, (_, i) => ws.issue({ name: `loop-${i + 1}`, subject: '/CN=loop-ca', keyOf: first, extensions: profiles.ca }))];
     const leaf = ws.issue({ name: 'loop-leaf', subject: '/CN=front-proxy-client', issuer: first, extensions: profiles.client });
-    const verdict = verifyClientCertificate(leaf.certificate, loop.map((c) => c.certificate), pki.proxyCAs.map((c) => c.certificate), { nowMs: nowMs() });
+    const verdict = verifyClientCertificate(
+      leaf.certificate,
+      loop.map((c) => c.certificate),
+      pki.proxyCAs.map((c) => c.certificate),
+      { nowMs: nowMs() },
+    );
     expect(verdict).toMatchObject({ ok: false, signedByPool: false, reason: expect.stringMatching(new RegExp(`within the verification budget \\(${maxSignatureChecks} signature checks`)) });
   });
 });

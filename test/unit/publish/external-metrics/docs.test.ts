@@ -28,13 +28,19 @@ describe('docs/external-metrics.md', () => {
   test('the HPA and APIService manifests validate, and the HPA selector resolves to one value', async () => {
     const { HorizontalPodAutoscaler } = await import('kubernetes-models/autoscaling/v2/HorizontalPodAutoscaler');
     const { APIService } = await import('kubernetes-models/apiregistration.k8s.io/v1/APIService');
-    const hpaDoc = parse(yamlBlocks.find((b) => b.includes('kind: HorizontalPodAutoscaler'))!) as { spec: { metrics: { external: { metric: { name: string; selector: { matchLabels: Record<string, string> } } } }[] } };
+    const hpaDoc = parse(yamlBlocks.find((b) => b.includes('kind: HorizontalPodAutoscaler'))!) as {
+      spec: { metrics: { external: { metric: { name: string; selector: { matchLabels: Record<string, string> } } } }[] };
+    };
     new HorizontalPodAutoscaler(hpaDoc as never).validate();
     const apiServiceDoc = parse(yamlBlocks.find((b) => b.includes('kind: APIService'))!.replace('<base64 PEM of the CA that signed the serving certificate>', 'Y2E=')) as object;
     new APIService(apiServiceDoc as never).validate();
 
     const metric = hpaDoc.spec.metrics[0]!.external.metric;
-    const selector = parseLabelSelector(Object.entries(metric.selector.matchLabels).map(([k, v]) => `${k}=${v}`).join(','));
+    const selector = parseLabelSelector(
+      Object.entries(metric.selector.matchLabels)
+        .map(([k, v]) => `${k}=${v}`)
+        .join(','),
+    );
     if (!selector.ok) throw new Error(selector.error);
     const nowMs = Date.UTC(2026, 10, 2, 12, 0, 0);
     const snapshot = makeSnapshot({ completedAtMs: nowMs, queues: [{ queue: 'orders', forecasts: { 900: [1, 2, 3], 3600: [4, 5, 6] } }] });

@@ -5,18 +5,10 @@
  * A failing case prints its seed and index, so it can be replayed.
  */
 import { describe, expect, test } from 'vitest';
-import {
-  createSnapshotProvider,
-  formatLabelSelector,
-  handleRequest,
-  parseLabelSelector,
-  type RouteContext,
-  selectorMatches,
-} from '../../../../src/publish/external-metrics/index.js';
+import { createSnapshotProvider, formatLabelSelector, handleRequest, parseLabelSelector, type RouteContext, selectorMatches } from '../../../../src/publish/external-metrics/index.js';
 import { ManualClock } from '../../../support/manual-clock.js';
 import { prng } from './prng.js';
 import { anomaly, decision, makeSnapshot, storeOf } from './snapshot-fixture.js';
-
 
 const seed = Number(process.env['FUZZ_SEED'] ?? 20_261_102);
 const completedAtMs = Date.UTC(2026, 10, 2, 12, 0, 0);
@@ -32,10 +24,7 @@ const snapshot = makeSnapshot({
   anomalies: [anomaly('cpu', 0.5), anomaly('queue_depth', 1, 'orders')],
 });
 
-const exposures = [
-  [],
-  [{ namespaces: ['default', 'team-*'], queues: ['orders', 'claims.*'], resources: ['*'], systemMetrics: false }],
-];
+const exposures = [[], [{ namespaces: ['default', 'team-*'], queues: ['orders', 'claims.*'], resources: ['*'], systemMetrics: false }]];
 
 function contexts(): RouteContext[] {
   // Fresh with and without exposure rules, and stale (the snapshot older than the maximum age).
@@ -53,19 +42,107 @@ function contexts(): RouteContext[] {
 }
 
 const selectorFragments = [
-  'queue', 'horizon', 'quantile', 'metric', 'resource', 'orders', 'claims.east_2', '15m', '1h', '60m', '0.5', '0.9', '0.50',
-  '=', '==', '!=', '!', '!!', 'in', 'notin', '(', ')', ',', ',,', ' ', '\t', '>', '<', '5', '-1', '', 'a/b', 'example.com/x',
-  '%', '%3D', '+', '&', '#', '?', 'é', '😀', '\u0000', '"', "'", '\\', 'x'.repeat(70), '9'.repeat(25), 'in (', ')(', '=(',
+  'queue',
+  'horizon',
+  'quantile',
+  'metric',
+  'resource',
+  'orders',
+  'claims.east_2',
+  '15m',
+  '1h',
+  '60m',
+  '0.5',
+  '0.9',
+  '0.50',
+  '=',
+  '==',
+  '!=',
+  '!',
+  '!!',
+  'in',
+  'notin',
+  '(',
+  ')',
+  ',',
+  ',,',
+  ' ',
+  '\t',
+  '>',
+  '<',
+  '5',
+  '-1',
+  '',
+  'a/b',
+  'example.com/x',
+  '%',
+  '%3D',
+  '+',
+  '&',
+  '#',
+  '?',
+  'é',
+  '😀',
+  '\u0000',
+  '"',
+  "'",
+  '\\',
+  'x'.repeat(70),
+  '9'.repeat(25),
+  'in (',
+  ')(',
+  '=(',
 ];
 const pathFragments = [
-  'apis', 'api', 'external.metrics.k8s.io', 'v1beta1', 'namespaces', 'default', 'team-a', 'kube-system', 'Bad_NS', '',
-  'predicted_queue_depth', 'queue_depth', 'recommended_replicas', 'anomaly_score', 'nope', '..', '.', '%', '%zz', '%2F', '%00',
-  'version', 'openapi', 'v2', 'v3', 'healthz', 'livez', 'readyz', 'é', '%E2%82%AC', 'x'.repeat(300), '~', '*', ';', ':',
+  'apis',
+  'api',
+  'external.metrics.k8s.io',
+  'v1beta1',
+  'namespaces',
+  'default',
+  'team-a',
+  'kube-system',
+  'Bad_NS',
+  '',
+  'predicted_queue_depth',
+  'queue_depth',
+  'recommended_replicas',
+  'anomaly_score',
+  'nope',
+  '..',
+  '.',
+  '%',
+  '%zz',
+  '%2F',
+  '%00',
+  'version',
+  'openapi',
+  'v2',
+  'v3',
+  'healthz',
+  'livez',
+  'readyz',
+  'é',
+  '%E2%82%AC',
+  'x'.repeat(300),
+  '~',
+  '*',
+  ';',
+  ':',
 ];
 const methods = ['GET', 'GET', 'GET', 'GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'PATCH', 'OPTIONS', 'get', '', 'CONNECT', 'TRACE'];
 const accepts = [
-  undefined, '', '*/*', 'application/json', 'application/vnd.kubernetes.protobuf, */*', ';;;,,', 'application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList',
-  'application/json;v=;g=;as=', 'text/html', 'application/json;g=apidiscovery.k8s.io;v=v2beta1;as=APIGroupDiscoveryList,application/json', '=,=;=',
+  undefined,
+  '',
+  '*/*',
+  'application/json',
+  'application/vnd.kubernetes.protobuf, */*',
+  ';;;,,',
+  'application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList',
+  'application/json;v=;g=;as=',
+  'text/html',
+  'application/json;g=apidiscovery.k8s.io;v=v2beta1;as=APIGroupDiscoveryList,application/json',
+  '=,=;=',
 ];
 
 function pick<T>(random: () => number, items: readonly T[]): T {

@@ -1,12 +1,5 @@
 import { describe, expect, test } from 'vitest';
-import {
-  everything,
-  formatLabelSelector,
-  parseLabelSelector,
-  requiredValues,
-  selectorMatches,
-  type LabelSelector,
-} from '../../../../src/publish/external-metrics/index.js';
+import { everything, formatLabelSelector, parseLabelSelector, requiredValues, selectorMatches, type LabelSelector } from '../../../../src/publish/external-metrics/index.js';
 
 function parse(text: string): LabelSelector {
   const parsed = parseLabelSelector(text);

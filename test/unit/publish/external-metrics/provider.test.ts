@@ -40,7 +40,12 @@ function get(provider: ExternalMetricsProvider, metric: string, selector = '', n
 /** The items of a successful answer as `labels → value` pairs. */
 function itemsOf(answer: ReturnType<typeof get>): [string, string][] {
   if (!answer.ok) throw new Error(`expected values, got ${answer.error.code}: ${answer.error.message}`);
-  return answer.value.items.map((i) => [Object.entries(i.metricLabels).map(([k, v]) => `${k}=${v}`).join(','), i.value]);
+  return answer.value.items.map((i) => [
+    Object.entries(i.metricLabels)
+      .map(([k, v]) => `${k}=${v}`)
+      .join(','),
+    i.value,
+  ]);
 }
 
 describe('predicted_queue_depth: defaults make a selector resolve to one value per queue', () => {
@@ -52,9 +57,28 @@ describe('predicted_queue_depth: defaults make a selector resolve to one value p
     ['queue=orders,horizon=1h', [['queue=orders,horizon=1h,quantile=0.5', '2k']]],
     ['queue=orders,horizon=60m', [['queue=orders,horizon=1h,quantile=0.5', '2k']]], // 60m is spelled 1h
     ['queue=orders,horizon=3600s,quantile=0.90', [['queue=orders,horizon=1h,quantile=0.9', '3000500m']]],
-    ['queue in (orders,claims.east_2)', [['queue=orders,horizon=15m,quantile=0.5', '1234568m'], ['queue=claims.east_2,horizon=15m,quantile=0.5', '2']]],
-    ['', [['queue=orders,horizon=15m,quantile=0.5', '1234568m'], ['queue=claims.east_2,horizon=15m,quantile=0.5', '2'], ['queue=empty,horizon=15m,quantile=0.5', '0']]],
-    ['queue!=orders', [['queue=claims.east_2,horizon=15m,quantile=0.5', '2'], ['queue=empty,horizon=15m,quantile=0.5', '0']]],
+    [
+      'queue in (orders,claims.east_2)',
+      [
+        ['queue=orders,horizon=15m,quantile=0.5', '1234568m'],
+        ['queue=claims.east_2,horizon=15m,quantile=0.5', '2'],
+      ],
+    ],
+    [
+      '',
+      [
+        ['queue=orders,horizon=15m,quantile=0.5', '1234568m'],
+        ['queue=claims.east_2,horizon=15m,quantile=0.5', '2'],
+        ['queue=empty,horizon=15m,quantile=0.5', '0'],
+      ],
+    ],
+    [
+      'queue!=orders',
+      [
+        ['queue=claims.east_2,horizon=15m,quantile=0.5', '2'],
+        ['queue=empty,horizon=15m,quantile=0.5', '0'],
+      ],
+    ],
     ['queue=orders,horizon!=15m', [['queue=orders,horizon=1h,quantile=0.5', '2k']]], // only one other horizon: not ambiguous
   ] as const)('%j', (selector, expected) => {
     expect(itemsOf(get(provider, 'predicted_queue_depth', selector))).toEqual(expected);
@@ -141,7 +165,13 @@ describe('values on the wire', () => {
   });
 
   test('a value that is not finite is never serialised: the answer is a 503, other queues are unaffected', () => {
-    const withNaN = makeSnapshot({ completedAtMs, queues: [{ queue: 'orders', forecasts: { 900: [1, Number.NaN, 3] } }, { queue: 'ok', forecasts: { 900: [1, 2, 3] } }] });
+    const withNaN = makeSnapshot({
+      completedAtMs,
+      queues: [
+        { queue: 'orders', forecasts: { 900: [1, Number.NaN, 3] } },
+        { queue: 'ok', forecasts: { 900: [1, 2, 3] } },
+      ],
+    });
     const provider = providerWith({}, undefined, storeOf(withNaN));
     const bad = get(provider, 'predicted_queue_depth', 'queue=orders');
     expect(bad.ok ? 200 : bad.error.code).toBe(503);
@@ -239,7 +269,13 @@ describe('determinism', () => {
     });
     const a = providerWith();
     const b = providerWith({}, new ManualClock(completedAtMs + 42_000), storeOf(copy));
-    for (const [metric, selector] of [['predicted_queue_depth', ''], ['predicted_queue_depth', 'queue=orders,quantile=0.9'], ['queue_depth', ''], ['recommended_replicas', ''], ['anomaly_score', 'metric=cpu']] as const) {
+    for (const [metric, selector] of [
+      ['predicted_queue_depth', ''],
+      ['predicted_queue_depth', 'queue=orders,quantile=0.9'],
+      ['queue_depth', ''],
+      ['recommended_replicas', ''],
+      ['anomaly_score', 'metric=cpu'],
+    ] as const) {
       const left = get(a, metric, selector);
       const right = get(b, metric, selector);
       expect(left.ok && right.ok).toBe(true);

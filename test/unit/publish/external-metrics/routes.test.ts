@@ -20,7 +20,16 @@ const aggregatedV2 = 'application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDis
 /** What kubectl 1.32 sends for discovery (environment.md §5). */
 const kubectlDiscoveryAccept = `${aggregatedV2},application/json;g=apidiscovery.k8s.io;v=v2beta1;as=APIGroupDiscoveryList,application/json`;
 
-function contextFor(snapshot = makeSnapshot({ completedAtMs, queues: [{ queue: 'orders', depth: 12, forecasts: { 900: [1, 2.5, 4], 3600: [1, 2, 3] } }, { queue: 'bad', forecasts: { 900: [1, Number.NaN, 3] } }] }), clock = new ManualClock(completedAtMs + 1000)): RouteContext {
+function contextFor(
+  snapshot = makeSnapshot({
+    completedAtMs,
+    queues: [
+      { queue: 'orders', depth: 12, forecasts: { 900: [1, 2.5, 4], 3600: [1, 2, 3] } },
+      { queue: 'bad', forecasts: { 900: [1, Number.NaN, 3] } },
+    ],
+  }),
+  clock = new ManualClock(completedAtMs + 1000),
+): RouteContext {
   const store = storeOf(snapshot);
   return { provider: createSnapshotProvider({ latest: store.latest, clock, settings: () => settings }), build };
 }
@@ -51,7 +60,11 @@ describe('discovery', () => {
   test('/apis is an aggregated APIGroupDiscoveryList when the Accept header asks (kubectl, the aggregator)', () => {
     const response = get('/apis', kubectlDiscoveryAccept);
     expect(response.headers['content-type']).toBe(aggregatedV2);
-    const body = json(response) as { kind: string; apiVersion: string; items: { metadata: { name: string }; versions: { version: string; freshness: string; resources: { resource: string; scope: string; verbs: string[]; responseKind: { kind: string } }[] }[] }[] };
+    const body = json(response) as {
+      kind: string;
+      apiVersion: string;
+      items: { metadata: { name: string }; versions: { version: string; freshness: string; resources: { resource: string; scope: string; verbs: string[]; responseKind: { kind: string } }[] }[] }[];
+    };
     expect(body.kind).toBe('APIGroupDiscoveryList');
     expect(body.apiVersion).toBe('apidiscovery.k8s.io/v2');
     expect(body.items.map((i) => i.metadata.name)).toEqual(['external.metrics.k8s.io']);
@@ -163,15 +176,43 @@ describe('metric values', () => {
 
 describe('every error is a Kubernetes Status', () => {
   const m = '/apis/external.metrics.k8s.io/v1beta1';
-  const cases: readonly { readonly name: string; readonly method?: string; readonly url: string; readonly code: number; readonly reason: string; readonly message: RegExp; readonly context?: RouteContext }[] = [
+  const cases: readonly {
+    readonly name: string;
+    readonly method?: string;
+    readonly url: string;
+    readonly code: number;
+    readonly reason: string;
+    readonly message: RegExp;
+    readonly context?: RouteContext;
+  }[] = [
     { name: 'unknown metric', url: `${m}/namespaces/default/queue_depth_forecast`, code: 404, reason: 'NotFound', message: /could not find the metric "queue_depth_forecast"/ },
     { name: 'unknown metric with a bad selector', url: `${m}/namespaces/default/nope?labelSelector=%3D%3D`, code: 404, reason: 'NotFound', message: /could not find the metric "nope"/ },
-    { name: 'bad selector', url: `${m}/namespaces/default/queue_depth?labelSelector=queue+in+%28`, code: 400, reason: 'BadRequest', message: /invalid labelSelector "queue in \(": unable to parse requirement/ },
+    {
+      name: 'bad selector',
+      url: `${m}/namespaces/default/queue_depth?labelSelector=queue+in+%28`,
+      code: 400,
+      reason: 'BadRequest',
+      message: /invalid labelSelector "queue in \(": unable to parse requirement/,
+    },
     { name: 'ambiguous selector', url: `${m}/namespaces/default/predicted_queue_depth?labelSelector=horizon`, code: 400, reason: 'BadRequest', message: /the HPA would add them up/ },
     { name: 'no match', url: `${m}/namespaces/default/queue_depth?labelSelector=queue%3Dnope`, code: 404, reason: 'NotFound', message: /no queue_depth value matches/ },
     { name: 'value not finite', url: `${m}/namespaces/default/predicted_queue_depth?labelSelector=queue%3Dbad`, code: 503, reason: 'ServiceUnavailable', message: /is NaN/ },
-    { name: 'stale snapshot', url: `${m}/namespaces/default/queue_depth`, code: 503, reason: 'ServiceUnavailable', message: /older than the maximum age/, context: contextFor(undefined, new ManualClock(completedAtMs + 301_000)) },
-    { name: 'no snapshot', url: `${m}/namespaces/default/queue_depth`, code: 503, reason: 'ServiceUnavailable', message: /first reconcile cycle/, context: { provider: createSnapshotProvider({ latest: () => undefined, clock: new ManualClock(), settings: () => settings }), build } },
+    {
+      name: 'stale snapshot',
+      url: `${m}/namespaces/default/queue_depth`,
+      code: 503,
+      reason: 'ServiceUnavailable',
+      message: /older than the maximum age/,
+      context: contextFor(undefined, new ManualClock(completedAtMs + 301_000)),
+    },
+    {
+      name: 'no snapshot',
+      url: `${m}/namespaces/default/queue_depth`,
+      code: 503,
+      reason: 'ServiceUnavailable',
+      message: /first reconcile cycle/,
+      context: { provider: createSnapshotProvider({ latest: () => undefined, clock: new ManualClock(), settings: () => settings }), build },
+    },
     { name: 'cluster-scoped path', url: `${m}/predicted_queue_depth`, code: 404, reason: 'NotFound', message: /external metrics are namespaced/ },
     { name: 'namespace without metric', url: `${m}/namespaces/default`, code: 404, reason: 'NotFound', message: /could not find the requested resource/ },
     { name: 'path beyond the metric', url: `${m}/namespaces/default/queue_depth/extra`, code: 404, reason: 'NotFound', message: /could not find the requested resource/ },

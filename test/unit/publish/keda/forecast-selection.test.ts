@@ -70,7 +70,14 @@ describe('parseSelection', () => {
 
 describe('readForecast', () => {
   const snapshot = fixtureSnapshot(7, nowMs - 20_000, [
-    { queue: 'orders', depth: 120, forecasts: [{ horizonSeconds: 900, p10: 80, value: 150, p90: 260 }, { horizonSeconds: 3600, p10: 10, value: 400, p90: 900 }] },
+    {
+      queue: 'orders',
+      depth: 120,
+      forecasts: [
+        { horizonSeconds: 900, p10: 80, value: 150, p90: 260 },
+        { horizonSeconds: 3600, p10: 10, value: 400, p90: 900 },
+      ],
+    },
     { queue: 'drained', forecasts: [{ horizonSeconds: 900, p10: -40, value: -5, p90: 12, model: 'naive', fallbackReason: 'history too short' }] },
     { queue: 'broken', depth: 3, forecasts: [{ horizonSeconds: 900, p10: Number.NaN, value: Number.POSITIVE_INFINITY, p90: 9.7e299 }] },
     { queue: 'young', depth: 3, forecasts: [] },
@@ -107,14 +114,25 @@ describe('readForecast', () => {
   });
 
   const problems: readonly { name: string; selection: { queue: string; horizonSeconds: number; quantile: '0.1' | '0.5' | '0.9' }; at?: number; kind: string; mentions: string }[] = [
-    { name: 'an unknown queue, listing the known ones', selection: { queue: 'nope', horizonSeconds: 900, quantile: '0.5' }, kind: 'not_found', mentions: 'configured queues: orders, drained, broken, young' },
+    {
+      name: 'an unknown queue, listing the known ones',
+      selection: { queue: 'nope', horizonSeconds: 900, quantile: '0.5' },
+      kind: 'not_found',
+      mentions: 'configured queues: orders, drained, broken, young',
+    },
     { name: 'a horizon that is not forecast, listing the horizons', selection: { queue: 'orders', horizonSeconds: 1800, quantile: '0.5' }, kind: 'not_found', mentions: 'horizons: 15m, 1h' },
     { name: 'a queue with no forecast yet', selection: { queue: 'young', horizonSeconds: 900, quantile: '0.5' }, kind: 'not_found', mentions: 'has no forecast in the latest cycle' },
     { name: 'an infinite forecast', selection: { queue: 'broken', horizonSeconds: 900, quantile: '0.5' }, kind: 'unavailable', mentions: 'is not a servable number' },
     { name: 'a NaN forecast', selection: { queue: 'broken', horizonSeconds: 900, quantile: '0.1' }, kind: 'unavailable', mentions: 'is not a servable number' },
     // Issue 10: the KEDA surfaces served 9.7e+299 that the external-metrics API refused; one rule (core's servableValue) for all.
     { name: 'a forecast beyond the servable magnitude', selection: { queue: 'broken', horizonSeconds: 900, quantile: '0.9' }, kind: 'unavailable', mentions: 'is not a servable number' },
-    { name: 'a snapshot older than the maximum age', selection: { queue: 'orders', horizonSeconds: 900, quantile: '0.5' }, at: nowMs + 281_000, kind: 'unavailable', mentions: 'older than snapshot.maxAge (5m)' },
+    {
+      name: 'a snapshot older than the maximum age',
+      selection: { queue: 'orders', horizonSeconds: 900, quantile: '0.5' },
+      at: nowMs + 281_000,
+      kind: 'unavailable',
+      mentions: 'older than snapshot.maxAge (5m)',
+    },
   ];
   for (const tc of problems) {
     test(`refuses ${tc.name}`, () => {
@@ -141,7 +159,11 @@ describe('readForecast', () => {
   });
 
   test('lists at most ten queues in a message', () => {
-    const many = fixtureSnapshot(1, nowMs, Array.from({ length: 1000 }, (_, i) => ({ queue: `q${i}`, forecasts: [] })));
+    const many = fixtureSnapshot(
+      1,
+      nowMs,
+      Array.from({ length: 1000 }, (_, i) => ({ queue: `q${i}`, forecasts: [] })),
+    );
     const result = readForecast(many, { queue: 'nope', horizonSeconds: 900, quantile: '0.5' }, fresh);
     expect(!result.ok && result.error.message).toMatch(/q9 and 990 more$/);
   });

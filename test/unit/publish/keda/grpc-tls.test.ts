@@ -58,16 +58,36 @@ describe('loadKedaTlsMaterial', () => {
   const refused: readonly { name: string; files: () => { certFile: string; keyFile: string; clientCAFile?: string }; message: () => string }[] = [
     { name: 'a missing certificate file', files: () => ({ certFile: path('nope.crt'), keyFile: path('tls.key') }), message: () => `cannot read keda.grpc.tls.certFile "${path('nope.crt')}": ENOENT` },
     { name: 'a missing key file', files: () => ({ certFile: path('tls.crt'), keyFile: path('nope.key') }), message: () => `cannot read keda.grpc.tls.keyFile "${path('nope.key')}": ENOENT` },
-    { name: 'a missing client CA file', files: () => ({ certFile: path('tls.crt'), keyFile: path('tls.key'), clientCAFile: path('nope.crt') }), message: () => `cannot read keda.grpc.tls.clientCAFile "${path('nope.crt')}"` },
-    { name: 'a certificate file without a certificate', files: () => ({ certFile: path('garbage.pem'), keyFile: path('tls.key') }), message: () => `keda.grpc.tls.certFile "${path('garbage.pem')}" holds no PEM certificate` },
-    { name: 'a broken certificate', files: () => ({ certFile: path('broken.crt'), keyFile: path('tls.key') }), message: () => `keda.grpc.tls.certFile "${path('broken.crt')}": certificate 1 is not a valid X.509 certificate` },
-    { name: 'a key file without a key', files: () => ({ certFile: path('tls.crt'), keyFile: path('garbage.pem') }), message: () => `keda.grpc.tls.keyFile "${path('garbage.pem')}" is not a PEM private key` },
+    {
+      name: 'a missing client CA file',
+      files: () => ({ certFile: path('tls.crt'), keyFile: path('tls.key'), clientCAFile: path('nope.crt') }),
+      message: () => `cannot read keda.grpc.tls.clientCAFile "${path('nope.crt')}"`,
+    },
+    {
+      name: 'a certificate file without a certificate',
+      files: () => ({ certFile: path('garbage.pem'), keyFile: path('tls.key') }),
+      message: () => `keda.grpc.tls.certFile "${path('garbage.pem')}" holds no PEM certificate`,
+    },
+    {
+      name: 'a broken certificate',
+      files: () => ({ certFile: path('broken.crt'), keyFile: path('tls.key') }),
+      message: () => `keda.grpc.tls.certFile "${path('broken.crt')}": certificate 1 is not a valid X.509 certificate`,
+    },
+    {
+      name: 'a key file without a key',
+      files: () => ({ certFile: path('tls.crt'), keyFile: path('garbage.pem') }),
+      message: () => `keda.grpc.tls.keyFile "${path('garbage.pem')}" is not a PEM private key`,
+    },
     {
       name: 'the key of another certificate (a rotation half done)',
       files: () => ({ certFile: path('tls.crt'), keyFile: path('other.key') }),
       message: () => `keda.grpc.tls.keyFile "${path('other.key')}" is not the private key of the certificate in keda.grpc.tls.certFile "${path('tls.crt')}"`,
     },
-    { name: 'a client CA file without a certificate', files: () => ({ certFile: path('tls.crt'), keyFile: path('tls.key'), clientCAFile: path('garbage.pem') }), message: () => `keda.grpc.tls.clientCAFile "${path('garbage.pem')}" holds no PEM certificate` },
+    {
+      name: 'a client CA file without a certificate',
+      files: () => ({ certFile: path('tls.crt'), keyFile: path('tls.key'), clientCAFile: path('garbage.pem') }),
+      message: () => `keda.grpc.tls.clientCAFile "${path('garbage.pem')}" holds no PEM certificate`,
+    },
   ];
   for (const tc of refused) {
     test(`refuses ${tc.name}, naming the key and the file`, async () => {

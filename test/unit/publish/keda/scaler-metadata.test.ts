@@ -53,7 +53,11 @@ describe('parseScalerMetadata', () => {
   });
 
   const refused: readonly { name: string; metadata: Record<string, string>; message: string }[] = [
-    { name: 'a misspelt key', metadata: { queue: 'q', horizn: '1h' }, message: 'unknown trigger metadata key "horizn"; Foresight reads queue, horizon, quantile, targetValue, activationThreshold, activationQuantile, metricName (each also as <key>FromEnv)' },
+    {
+      name: 'a misspelt key',
+      metadata: { queue: 'q', horizn: '1h' },
+      message: 'unknown trigger metadata key "horizn"; Foresight reads queue, horizon, quantile, targetValue, activationThreshold, activationQuantile, metricName (each also as <key>FromEnv)',
+    },
     {
       name: 'a TLS authentication parameter in the metadata, where KEDA ignores it',
       metadata: { queue: 'q', caCert: '-----BEGIN CERTIFICATE-----' },

@@ -9,7 +9,10 @@ import { requireBinaries } from '../../../support/binaries.js';
 
 const nowMs = Date.UTC(2026, 10, 2, 12, 0, 0);
 const ca = createCertificate({ subject: { commonName: 'test-ca' }, usage: 'ca', notBeforeMs: nowMs, validForSeconds: 86_400 });
-const server = createCertificate({ subject: { commonName: 'foresight' }, usage: 'server', hosts: ['localhost', 'foresight.monitoring.svc', '127.0.0.1', '::1', 'fd00::2:1'], notBeforeMs: nowMs, validForSeconds: 3600 }, ca);
+const server = createCertificate(
+  { subject: { commonName: 'foresight' }, usage: 'server', hosts: ['localhost', 'foresight.monitoring.svc', '127.0.0.1', '::1', 'fd00::2:1'], notBeforeMs: nowMs, validForSeconds: 3600 },
+  ca,
+);
 const client = createCertificate({ subject: { commonName: 'front-proxy-client', organizations: ['system:masters'] }, usage: 'client', notBeforeMs: nowMs, validForSeconds: 3600 }, ca);
 
 describe('certificates made with node:crypto and the DER writer', () => {
