@@ -32,7 +32,7 @@ describe.skipIf(!requireBinaries('go'))('chart extension points', () => {
   let extended: readonly Manifest[];
   beforeAll(() => {
     extended = render({ valuesFiles: ['charts/foresight/ci/extensions-values.yaml'] });
-  }, 60_000);
+  });
 
   test('cert-manager: self-signed Issuer → CA Certificate → CA Issuer → serving certificate with renewBefore', () => {
     const issuer = (name: string) => obj(find(extended, 'Issuer', name)['spec']);

@@ -119,7 +119,7 @@ describe.skipIf(!requireBinaries('go'))('Helm chart charts/foresight (rendered b
   let defaults: readonly Manifest[];
   beforeAll(() => {
     defaults = render().manifests;
-  }, 60_000);
+  });
 
   test('default values render the expected objects, each valid and consistent', () => {
     expect(defaults.map((m) => m.kind).sort()).toEqual(
@@ -264,7 +264,7 @@ describe.skipIf(!requireBinaries('go'))('Helm chart charts/foresight (rendered b
     let monitoring: readonly Manifest[];
     beforeAll(() => {
       monitoring = render({ valuesFiles: ['charts/foresight/ci/monitoring-values.yaml'] }).manifests;
-    }, 60_000);
+    });
 
     test('the PrometheusRule holds the shipped rules minus the disabled ones, plus the extra group, template text intact', () => {
       const groups = arr(obj(find(monitoring, 'PrometheusRule')['spec'])['groups']).map(obj);

@@ -72,7 +72,7 @@ function viaFactory(cfg: Config, token: string, identity: string) {
 /** Starts the actuator and waits for its first election attempt to complete. */
 async function started(t: { actuator: Actuator; metrics: CountingMetrics }): Promise<void> {
   t.actuator.start();
-  await vi.waitFor(() => expect(t.metrics.leader.length).toBeGreaterThan(0), { timeout: 5000, interval: 5 });
+  await vi.waitFor(() => expect(t.metrics.leader.length).toBeGreaterThan(0), { timeout: 120_000, interval: 5 });
 }
 
 const decisions = [decision('worker_processes', 4, 9), decision('ml_workers', 1, 3), decision('db_connections', 20, 60), decision('api_instances', 2, 5)];

@@ -21,6 +21,7 @@ import { requireBinaries } from '../support/binaries.js';
 import { getFreePort } from '../support/ports.js';
 import { startPrometheus, type PrometheusHandle } from '../support/prometheus.js';
 import { buildService, configFromYaml } from '../support/service.js';
+import { systemClock } from '../../src/core/index.js';
 
 const root = join(import.meta.dirname, '..', '..');
 const MINUTE_MS = 60_000;
@@ -79,9 +80,11 @@ forecast: { history: 3d }
 scaling: { monitoringInterval: 1s }
 snapshot: { maxAge: 10s }
 `),
+      // Prometheus scrapes the service in wall time, and the trace is written around now.
+      { clock: systemClock },
     );
     await service.start();
-  }, 60_000);
+  });
 
   afterAll(async () => {
     await service?.stop();
@@ -120,7 +123,7 @@ snapshot: { maxAge: 10s }
     // Alertmanager holds it as an active alert too.
     const active = await alertmanager.alerts();
     expect(active.filter((a) => a.labels['alertname'] === 'ForesightPredictedQueueOverload').map((a) => [a.labels['queue'], a.state])).toEqual([['orders', 'active']]);
-  }, 40_000);
+  });
 
   it('fires nothing else: the quiet queue and the healthy service stay silent', async () => {
     // Three more evaluations (1 s apart) after the first notification, so a late alert would show.
@@ -129,5 +132,5 @@ snapshot: { maxAge: 10s }
     expect(alerts.map((a) => `${a.metric['alertname']}/${a.metric['queue'] ?? ''}/${a.metric['alertstate']}`).sort()).toEqual(['ForesightPredictedQueueOverload/orders/firing']);
     const delivered = webhook.notifications.flatMap((n) => n.alerts).map((a) => `${a.labels['alertname']}/${a.labels['queue'] ?? ''}`);
     expect([...new Set(delivered)]).toEqual(['ForesightPredictedQueueOverload/orders']);
-  }, 20_000);
+  });
 });

@@ -118,7 +118,7 @@ externalMetrics:
 
   test('once the source answers, the same server serves the value', async () => {
     source.release();
-    await vi.waitFor(() => expect(service.store.latest()).toBeDefined(), { timeout: 30_000, interval: 100 });
+    await vi.waitFor(() => expect(service.store.latest()).toBeDefined(), { timeout: 120_000, interval: 100 });
     const run = await kubectl([...flags, 'get', '--raw', metricPath], { home });
     expect(run.code, run.stderr).toBe(0);
     expect(JSON.parse(run.stdout)).toMatchObject({ kind: 'ExternalMetricValueList', items: [{ metricName: 'predicted_queue_depth', metricLabels: { queue: 'orders' } }] });

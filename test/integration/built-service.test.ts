@@ -55,5 +55,5 @@ describe('the built service (npm start)', () => {
     // The service stopped its model process before exiting (it would otherwise be left behind).
     expect(isAlive(models[0]!)).toBe(false);
     expect(output).not.toMatch(/"level":(50|60)/); // no error or fatal log line
-  }, 120_000);
+  });
 });

@@ -193,7 +193,7 @@ describe.skipIf(!requireBinaries('kubectl'))('the image run stage, staged as a f
         if (line === undefined) throw new Error(`not serving yet:\n${output}`);
         httpUrl = String((JSON.parse(line) as { url: string }).url);
       },
-      { timeout: 60_000, interval: 100 },
+      { timeout: 120_000, interval: 100 },
     );
   }, 600_000);
 
@@ -236,7 +236,7 @@ describe.skipIf(!requireBinaries('kubectl'))('the image run stage, staged as a f
         const status = (await (await fetch(`${httpUrl}/scaling/status`)).json()) as { queues: { forecasts: unknown[] }[] };
         expect(status.queues.reduce((n, q) => n + q.forecasts.length, 0)).toBeGreaterThan(0);
       },
-      { timeout: 60_000, interval: 200 },
+      { timeout: 120_000, interval: 200 },
     );
     const metrics = await (await fetch(`${httpUrl}/metrics`)).text();
     expect(metrics).toMatch(/^predicted_queue_depth\{/m);
@@ -258,7 +258,7 @@ describe.skipIf(!requireBinaries('kubectl'))('the image run stage, staged as a f
         expect(value.code, value.stderr).toBe(0);
         expect((JSON.parse(value.stdout) as { items: unknown[] }).items.length).toBeGreaterThan(0);
       },
-      { timeout: 60_000, interval: 500 },
+      { timeout: 120_000, interval: 500 },
     );
   });
 

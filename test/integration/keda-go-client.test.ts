@@ -123,7 +123,7 @@ describe.skipIf(!requireBinaries('go', 'protoc', 'protoc-gen-go', 'protoc-gen-go
       execFile(
         binary,
         ['-address', address, '-name', 'worker', '-namespace', 'shop', ...metadata, '-stream', '-timeout', '10s', ...options],
-        { encoding: 'utf8', timeout: 20_000 },
+        { encoding: 'utf8', timeout: 120_000 },
         (error, stdout, stderr) => {
           const status = error === null ? 0 : typeof error.code === 'number' ? error.code : -1;
           if (status !== 0 && status !== 1) {

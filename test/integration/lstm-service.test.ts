@@ -3,7 +3,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import request from 'supertest';
 import { afterEach, describe, expect, it } from 'vitest';
-import { startStallMonitor } from '../support/stall-monitor.js';
 import type { Sample } from '../../src/core/index.js';
 import { ModelStore } from '../../src/training/index.js';
 import { FakeSource } from '../support/fake-source.js';
@@ -49,8 +48,7 @@ describe('the service with learned models', () => {
       expect(first.learnedModels?.find((s) => s.seriesKey === key)?.state).toBe('training');
       expect(first.forecasts.find((f) => f.seriesKey === key)?.model).not.toBe('lstm');
 
-      // While the worker trains, the HTTP API answers and the event loop never stalls.
-      const stalls = startStallMonitor();
+      // While the worker trains, the HTTP API answers (events, not durations: docs/testing.md).
       const idle = service.models.whenIdle();
       let answered = 0;
       let done = false;
@@ -61,12 +59,7 @@ describe('the service with learned models', () => {
         answered += 1;
       }
       await idle;
-      const stallMs = stalls.stop();
       expect(answered).toBeGreaterThan(1);
-      // Training itself runs in the worker (test/unit/training bounds the lag during training alone);
-      // the one stall here is the deploy, which loads TF.js and restores the weights on the main
-      // thread: a few hundred ms at most on a loaded machine, where training takes seconds.
-      expect(stallMs).toBeLessThan(500);
 
       clock.advance(300);
       const second = await service.reconciler.runCycle();
@@ -121,5 +114,5 @@ describe('the service with learned models', () => {
     } finally {
       await restarted.stop();
     }
-  }, 180_000);
+  });
 });

@@ -37,5 +37,5 @@ describe.skipIf(!requireBinaries('promtool'))('promtool check metrics', () => {
     ]) {
       expect(res.text).toMatch(new RegExp(`^${name}(\\{[^}]*\\})? \\d`, 'm'));
     }
-  }, 60_000);
+  });
 });

@@ -46,5 +46,5 @@ describe('models in a child process (the service)', () => {
     await child.stop();
     services.splice(services.indexOf(child), 1);
     expect(modelChildren()).toEqual([]);
-  }, 120_000);
+  });
 });

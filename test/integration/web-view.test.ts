@@ -97,7 +97,7 @@ snapshot: { maxAge: 1h }
     });
     page.on('requestfailed', (req) => browserErrors.push(`request failed: ${req.url()}`));
     mkdirSync(artifacts, { recursive: true });
-  }, 60_000);
+  });
 
   afterAll(async () => {
     await browser?.close();
@@ -108,7 +108,7 @@ snapshot: { maxAge: 1h }
     const response = await page.goto(`${service.url}/`);
     expect(response?.status()).toBe(200);
     // Waits by selector: string predicates would need eval in the page, which its CSP forbids.
-    await page.waitForSelector('body[data-ready="true"]', { state: 'attached', timeout: 10_000 });
+    await page.waitForSelector('body[data-ready="true"]', { state: 'attached', timeout: 0 });
     const rendered = await readQueues(page);
     expect(rendered.map((q) => q.queue)).toEqual(queues);
     // start() runs one cycle of its own besides the test's.
@@ -165,7 +165,7 @@ snapshot: { maxAge: 1h }
     // What the decision and anomaly engines will publish; the page must pick it up on its own.
     service.store.publish({ ...latest, cycle: latest.cycle + 1, completedAtMs: clock.nowMs(), decisions: [decision], anomalies: [anomaly] });
     const before = Number(await page.getAttribute('body', 'data-refreshes'));
-    await page.waitForSelector(`body:not([data-refreshes="${before}"])`, { state: 'attached', timeout: 12_000 });
+    await page.waitForSelector(`body:not([data-refreshes="${before}"])`, { state: 'attached', timeout: 120_000 });
     const rows = await page.$$eval('#decisions tbody tr', (trs) => trs.map((tr) => [...tr.querySelectorAll('td')].map((td) => td.textContent)));
     expect(rows).toEqual([['worker_processes', '4', '7', '↑ up', '86 %', 'predicted_queue_over_thresholdcooldown_clear', 'worker_queue_depth_high']]);
     const rendered = await readQueues(page);

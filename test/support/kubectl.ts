@@ -19,7 +19,7 @@ export function kubectl(args: readonly string[], options: { readonly home: strin
     const child = execFile(
       'kubectl',
       [`--cache-dir=${join(options.home, `cache-${Math.random().toString(36).slice(2)}`)}`, ...args],
-      { timeout: 20_000, env: { PATH: process.env['PATH'] ?? '', HOME: options.home, KUBECONFIG: options.kubeconfig ?? '/dev/null' } },
+      { timeout: 120_000, env: { PATH: process.env['PATH'] ?? '', HOME: options.home, KUBECONFIG: options.kubeconfig ?? '/dev/null' } },
       (error, stdout, stderr) => resolve({ code: error === null ? 0 : typeof error.code === 'number' ? error.code : 1, stdout, stderr }),
     );
     child.stdin?.end();

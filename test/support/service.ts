@@ -5,7 +5,7 @@ import { pino } from 'pino';
 import { parse, stringify } from 'yaml';
 import { Service, type ServiceOptions } from '../../src/app/index.js';
 import { type Config, loadConfigFromText } from '../../src/config/index.js';
-import { systemClock } from '../../src/core/index.js';
+import { ManualClock } from './manual-clock.js';
 
 /** Loads a configuration from YAML text, failing the test with the loader's own message. */
 export function configFromYaml(text: string, env: Readonly<Record<string, string | undefined>> = {}): Config {
@@ -32,11 +32,16 @@ export function configFromYaml(text: string, env: Readonly<Record<string, string
   return loaded.value;
 }
 
-/** A Service for tests: silent logs, the system clock unless given, and overrides as given. */
+/**
+ * A Service for tests: silent logs, a manual clock unless given (a fresh one at a fixed instant, so
+ * that what the replayed demo workload shows never depends on when the suite runs), and overrides
+ * as given. Only a test against a live Prometheus passes `systemClock`: Prometheus stamps its
+ * samples with the wall time.
+ */
 export function buildService(config: Config, overrides: Partial<Omit<ServiceOptions, 'config'>> & { config?: () => Config } = {}): Service {
   return new Service({
     config: () => config,
-    clock: systemClock,
+    clock: new ManualClock(),
     logger: pino({ level: 'silent' }),
     build: { version: '0.0.0-test', revision: 'test' },
     ...overrides,

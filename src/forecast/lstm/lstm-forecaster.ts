@@ -10,7 +10,7 @@ import { sampleInOrder, seededRandom } from '../seeded-random.js';
 import { specProblem } from '../spec.js';
 import { loadTensorFlow } from './tf-runtime.js';
 import { buildModel, halfSplitCoverage, minWindows, predictScaled, shuffleInPlace, trainedFrom } from './network.js';
-import type { TfBackendName, TfBackendPreference, TfModule } from './tf-runtime.js';
+import type { TfBackendPreference } from './tf-runtime.js';
 
 export * from './lstm-types.js';
 import { defaultLstmOptions, lstmFormat, lstmOptionsProblem } from './lstm-types.js';

@@ -1,4 +1,3 @@
-import type { RegularSeries } from '../../core/index.js';
 import { defaultFeatureNames, isFeatureName } from '../features/index.js';
 import type { FeatureInputs, FeatureName, FeatureNormalization } from '../features/index.js';
 import type { EachOriginForecasts, FittedForecaster, ForecastSpec, PointForecast } from '../forecaster.js';

@@ -277,7 +277,7 @@ externalMetrics:
       async () => {
         expect((await call(server.url, '/healthz', { ca: pki.servingCA.certPem })).serverFingerprint).toBe(renewed.certificate.fingerprint256);
       },
-      { timeout: 5_000, interval: 50 },
+      { timeout: 120_000, interval: 50 },
     );
   });
 

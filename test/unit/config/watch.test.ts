@@ -15,7 +15,7 @@ class TestClock implements Clock {
 
 // Short, so that tests are quick; the production default (200 ms) is for editors' multi-step saves.
 const debounceMs = 20;
-const waitOptions = { timeout: 5000, interval: 10 };
+const waitOptions = { timeout: 120_000, interval: 10 };
 
 /** For assertions that something does NOT happen, a pause is unavoidable; many debounce periods long. */
 const quietPeriod = () => new Promise((resolve) => setTimeout(resolve, debounceMs * 10));

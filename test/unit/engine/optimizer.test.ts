@@ -123,7 +123,7 @@ describe('Reconciler resource optimizer', () => {
     expect(cycles.some((c) => worker(c.optimized).reasons.includes('forecast_scale_up'))).toBe(true);
     // Resources without queues have no optimizer entry.
     expect(last.optimized.optimizer?.map((o) => o.resource)).toEqual(['worker_processes']);
-  }, 30_000);
+  });
 
   it('keeps its observations across a restart: a new reconciler recommends from the first cycle', async () => {
     const store = createFileObservationLog(join(dir, 'observations'));
@@ -147,5 +147,5 @@ describe('Reconciler resource optimizer', () => {
     expect((await fresh.withOptimizer.runCycle()).optimizer).toEqual([]);
     // The restarted run appended its own observation after the stored ones.
     expect(await store.load('worker_processes', 10_000)).toHaveLength(51);
-  }, 30_000);
+  });
 });

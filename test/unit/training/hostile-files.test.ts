@@ -36,7 +36,7 @@ beforeAll(async () => {
   const meta: MetaToStore = { ...trained.value.meta, seriesKey: key, createdAtMs: 1_700_000_000_000, trainingDurationSeconds: 1 };
   await new ModelStore(pristine).save(key, await trained.value.exportArtifacts(), meta);
   trained.value.dispose();
-}, 60_000);
+});
 afterAll(async () => {
   await rm(root, { recursive: true, force: true });
 });

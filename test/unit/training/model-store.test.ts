@@ -22,7 +22,7 @@ beforeAll(async () => {
   const result = await trainLstm({ target: series }, spec, small);
   if (!result.ok) throw new Error(result.error.message);
   trained = result.value;
-}, 60_000);
+});
 afterAll(async () => {
   trained?.dispose();
   await rm(root, { recursive: true, force: true });

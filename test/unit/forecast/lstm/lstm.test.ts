@@ -18,7 +18,7 @@ beforeAll(async () => {
   const result = await trainLstm({ target: prefix(series, trainLength) }, spec, small);
   if (!result.ok) throw new Error(result.error.message);
   trained = result.value;
-}, 60_000);
+});
 afterAll(() => trained?.dispose());
 
 /** Naive's h-step MAE on the same origins: the bar any learned model must clear on a periodic series. */

@@ -7,12 +7,12 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { learnedModelsOf } from '../../../src/app/index.js';
-import type { RegularSeries } from '../../../src/core/index.js';
-import { ProcessModelHost } from '../../../src/engine/index.js';
-import { type ForecastSpec, type TrainedGlobalLstm, type TrainedLstm, trainGlobalLstm } from '../../../src/forecast/index.js';
-import { globalMetaToStore, globalModelKey, globalModels, ModelLifecycle, ModelStore } from '../../../src/training/index.js';
-import { childPids } from '../../support/processes.js';
+import { learnedModelsOf } from '../../src/app/index.js';
+import type { RegularSeries } from '../../src/core/index.js';
+import { ProcessModelHost } from '../../src/engine/index.js';
+import { type ForecastSpec, type TrainedGlobalLstm, type TrainedLstm, trainGlobalLstm } from '../../src/forecast/index.js';
+import { globalMetaToStore, globalModelKey, globalModels, ModelLifecycle, ModelStore } from '../../src/training/index.js';
+import { childPids } from '../support/processes.js';
 
 const key = 'queue/orders/depth';
 const spec: ForecastSpec = { stepSeconds: 300, seasonSteps: 48, horizonSteps: 3 };
@@ -28,7 +28,7 @@ beforeAll(async () => {
   global = result.value;
   trained = global.forSeries(key)!;
   await new ModelStore(root, globalModels).save(globalModelKey, await global.exportArtifacts(), globalMetaToStore(global.meta, 1_700_000_000_000, 1));
-}, 60_000);
+});
 afterAll(async () => {
   global?.dispose();
   await rm(root, { recursive: true, force: true });
@@ -47,7 +47,12 @@ describe('learnedModelsOf (the service adapter)', () => {
       accuracyThresholdPercent: () => 0,
       backend: 'wasm',
     });
-    const host = new ProcessModelHost();
+    // The host says when its process ended: the test waits for that event, not for a time.
+    let hostSawExit: () => void = () => undefined;
+    const hostNoticedExit = new Promise<void>((resolve) => {
+      hostSawExit = resolve;
+    });
+    const host = new ProcessModelHost({ onExit: () => hostSawExit() });
     try {
       const learned = learnedModelsOf(lifecycle, host, () => 'wasm');
       await learned.load(key);
@@ -61,17 +66,8 @@ describe('learnedModelsOf (the service adapter)', () => {
       ).toEqual([expected, undefined]);
       const pid = modelProcessPid();
       expect(pid).toBeGreaterThan(0);
-      const exited = new Promise<void>((resolve) => {
-        const poll = setInterval(() => {
-          if (modelProcessPid() === undefined) {
-            clearInterval(poll);
-            resolve();
-          }
-        }, 20);
-      });
       process.kill(pid!, 'SIGKILL');
-      await exited;
-      await new Promise((resolve) => setTimeout(resolve, 50)); // let the host see the exit
+      await hostNoticedExit;
       // A new process holds nothing: it answers `missing`, and the adapter sends the weights again.
       expect(await learned.latest([{ seriesKey: key, series }])).toEqual([expected]);
       expect(modelProcessPid()).not.toBe(pid);
@@ -83,5 +79,5 @@ describe('learnedModelsOf (the service adapter)', () => {
       await host.close();
       await lifecycle.close();
     }
-  }, 60_000);
+  });
 });
