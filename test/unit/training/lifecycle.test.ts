@@ -29,7 +29,7 @@ beforeAll(async () => {
   );
   if (!result.ok) throw new Error(result.error.message);
   trained = result.value;
-}, 120_000);
+});
 afterAll(async () => {
   trained?.dispose();
   await rm(root, { recursive: true, force: true });
@@ -94,7 +94,7 @@ describe('ModelLifecycle (the global LSTM)', () => {
     for (const { seriesKey, inputs } of series) expect(Number.isFinite(lifecycle.serving(seriesKey)!.forecastInputs(inputs).value)).toBe(true);
     expect((await store.load(globalModelKey)).ok).toBe(true);
     await lifecycle.close();
-  }, 120_000);
+  });
 
   it('loads the stored model once and reports it for every series it knows', async () => {
     const store = globalStore('loaded');
@@ -113,7 +113,7 @@ describe('ModelLifecycle (the global LSTM)', () => {
     expect(lifecycle.serving('queue/new/depth')).toBeUndefined();
     expect(lifecycle.status().find((s) => s.seriesKey === 'queue/new/depth')?.unavailableReason).toMatch(/before this series was seen/);
     await lifecycle.close();
-  }, 60_000);
+  });
 
   it('after the interval, new data fine-tunes the serving model; a new network shape trains from scratch', async () => {
     const store = globalStore('finetune');
@@ -134,7 +134,7 @@ describe('ModelLifecycle (the global LSTM)', () => {
     expect(jobs[1]!.fineTune).toBeUndefined();
     expect(reports[1]!.mode).toBe('scratch');
     await lifecycle.close();
-  }, 120_000);
+  });
 
   it('keeps the serving model when the new one loses the shadow evaluation, and survives a trainer that throws', async () => {
     const store = globalStore('shadow');
@@ -164,7 +164,7 @@ describe('ModelLifecycle (the global LSTM)', () => {
     expect(reports[1]!.failure).toEqual({ reason: 'worker_error', message: 'boom' });
     expect(lifecycle.global()).toBe(before);
     await lifecycle.close();
-  }, 60_000);
+  });
 
   it('close() aborts a running training', async () => {
     let aborted = false;

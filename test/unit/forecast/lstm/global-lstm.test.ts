@@ -27,7 +27,7 @@ beforeAll(async () => {
   const result = await trainGlobalLstm(seriesFor(length), spec, tiny);
   if (!result.ok) throw new Error(result.error.message);
   model = result.value;
-}, 120_000);
+});
 afterAll(() => {
   model?.dispose();
   for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
