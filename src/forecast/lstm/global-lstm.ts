@@ -11,7 +11,7 @@ import { sampleInOrder, seededRandom } from '../seeded-random.js';
 import { specProblem } from '../spec.js';
 import { defaultLstmOptions, lstmFormat, lstmOptionsProblem } from './lstm-types.js';
 import type { LstmArtifacts, LstmMeta, LstmOptions, LstmRestoreFailure, LstmTrainHooks, TrainedLstm } from './lstm-types.js';
-import { buildModel, halfSplitCoverage, minWindows, predictScaled, shuffleInPlace, trainedFrom } from './network.js';
+import { buildModel, halfSplitCoverage, loadNetwork, minWindows, predictScaled, shuffleInPlace, trainedFrom } from './network.js';
 import { loadTensorFlow } from './tf-runtime.js';
 import type { TfBackendName, TfBackendPreference, TfModule } from './tf-runtime.js';
 
@@ -378,31 +378,6 @@ export async function trainGlobalLstm(
     backend,
   };
   return ok(globalFrom(tf, model, meta));
-}
-
-async function loadNetwork(tf: TfModule, artifacts: LstmArtifacts, o: LstmOptions): Promise<Result<Tf.LayersModel, LstmRestoreFailure>> {
-  let model: Tf.LayersModel;
-  try {
-    model = await tf.loadLayersModel(
-      tf.io.fromMemory({
-        modelTopology: artifacts.modelTopology as Tf.io.ModelArtifacts['modelTopology'],
-        weightSpecs: artifacts.weightSpecs as Tf.io.WeightsManifestEntry[],
-        weightData: artifacts.weightData,
-      }),
-    );
-  } catch (error) {
-    return err({ reason: 'corrupt', message: `the model does not load: ${messageOf(error)}` });
-  }
-  const input = model.inputs[0]?.shape ?? [];
-  const output = model.outputs[0]?.shape ?? [];
-  if (input[1] !== o.lookbackSteps || input[2] !== o.features.length || output[1] !== 1) {
-    model.dispose();
-    return err({
-      reason: 'incompatible',
-      message: `the network takes [${input.join(', ')}] → [${output.join(', ')}], but meta.json describes ${o.lookbackSteps} steps × ${o.features.length} features → 1`,
-    });
-  }
-  return ok(model);
 }
 
 /** Rebuilds a saved global LSTM. Incompatible or corrupt models are reported, never thrown. */

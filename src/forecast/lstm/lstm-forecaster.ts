@@ -9,7 +9,7 @@ import { quantileOfSorted } from '../residual-bands.js';
 import { sampleInOrder, seededRandom } from '../seeded-random.js';
 import { specProblem } from '../spec.js';
 import { loadTensorFlow } from './tf-runtime.js';
-import { buildModel, halfSplitCoverage, minWindows, predictScaled, shuffleInPlace, trainedFrom } from './network.js';
+import { buildModel, halfSplitCoverage, loadNetwork, minWindows, predictScaled, shuffleInPlace, trainedFrom } from './network.js';
 import type { TfBackendPreference } from './tf-runtime.js';
 
 export * from './lstm-types.js';
@@ -149,26 +149,7 @@ export async function restoreLstm(artifacts: LstmArtifacts, meta: LstmMeta, back
     return err({ reason: 'incompatible', message: 'meta.json: the normalisation does not list the model features in order' });
   }
   const { tf } = await loadTensorFlow(backend);
-  let model: Tf.LayersModel;
-  try {
-    model = await tf.loadLayersModel(
-      tf.io.fromMemory({
-        modelTopology: artifacts.modelTopology as Tf.io.ModelArtifacts['modelTopology'],
-        weightSpecs: artifacts.weightSpecs as Tf.io.WeightsManifestEntry[],
-        weightData: artifacts.weightData,
-      }),
-    );
-  } catch (error) {
-    return err({ reason: 'corrupt', message: `the model does not load: ${messageOf(error)}` });
-  }
-  const input = model.inputs[0]?.shape ?? [];
-  const output = model.outputs[0]?.shape ?? [];
-  if (input[1] !== meta.options.lookbackSteps || input[2] !== meta.options.features.length || output[1] !== 1) {
-    model.dispose();
-    return err({
-      reason: 'incompatible',
-      message: `the network takes [${input.join(', ')}] → [${output.join(', ')}], but meta.json describes ${meta.options.lookbackSteps} steps × ${meta.options.features.length} features → 1`,
-    });
-  }
-  return ok(trainedFrom({ tf, model, meta }));
+  const model = await loadNetwork(tf, artifacts, meta.options);
+  if (!model.ok) return model;
+  return ok(trainedFrom({ tf, model: model.value, meta }));
 }

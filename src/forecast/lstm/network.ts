@@ -1,12 +1,12 @@
 import type * as Tf from '@tensorflow/tfjs';
-import type { RegularSeries } from '../../core/index.js';
+import { err, messageOf, ok, type RegularSeries, type Result } from '../../core/index.js';
 import { applyNormalization, buildFeatureColumns, buildWindows, carryForward, windowOrigins } from '../features/index.js';
 import type { FeatureInputs } from '../features/index.js';
 import type { EachOriginForecasts, PointForecast } from '../forecaster.js';
 import { quantileOfSorted } from '../residual-bands.js';
 import type { RandomSource } from '../seeded-random.js';
 import type { TfModule } from './tf-runtime.js';
-import type { LstmArtifacts, LstmMeta, LstmOptions, TrainedLstm } from './lstm-types.js';
+import type { LstmArtifacts, LstmMeta, LstmOptions, LstmRestoreFailure, TrainedLstm } from './lstm-types.js';
 
 // The network shared by the per-series and the global LSTM: building, predicting in batches, and
 // wrapping a restored network as a TrainedLstm. Internal to forecast/lstm (not exported by index.ts).
@@ -164,4 +164,30 @@ export function halfSplitCoverage(residuals: readonly number[]): number {
   const q90 = quantileOfSorted(first, 0.9);
   const second = residuals.slice(half);
   return second.filter((r) => r >= q10 && r <= q90).length / second.length;
+}
+
+/** A saved network from its artifacts, checked against the shape its meta describes (steps × features → 1). */
+export async function loadNetwork(tf: TfModule, artifacts: LstmArtifacts, o: LstmOptions): Promise<Result<Tf.LayersModel, LstmRestoreFailure>> {
+  let model: Tf.LayersModel;
+  try {
+    model = await tf.loadLayersModel(
+      tf.io.fromMemory({
+        modelTopology: artifacts.modelTopology as Tf.io.ModelArtifacts['modelTopology'],
+        weightSpecs: artifacts.weightSpecs as Tf.io.WeightsManifestEntry[],
+        weightData: artifacts.weightData,
+      }),
+    );
+  } catch (error) {
+    return err({ reason: 'corrupt', message: `the model does not load: ${messageOf(error)}` });
+  }
+  const input = model.inputs[0]?.shape ?? [];
+  const output = model.outputs[0]?.shape ?? [];
+  if (input[1] !== o.lookbackSteps || input[2] !== o.features.length || output[1] !== 1) {
+    model.dispose();
+    return err({
+      reason: 'incompatible',
+      message: `the network takes [${input.join(', ')}] → [${output.join(', ')}], but meta.json describes ${o.lookbackSteps} steps × ${o.features.length} features → 1`,
+    });
+  }
+  return ok(model);
 }
