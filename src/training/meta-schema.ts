@@ -44,14 +44,8 @@ const validationSchema = z.strictObject({
 const normalizationSchema = z.strictObject({ names: z.array(z.string()), mean: z.array(z.number()), std: z.array(z.number()) });
 const trainingWindowSchema = z.strictObject({ startMs: z.number(), endMs: z.number(), points: positiveInt, windows: positiveInt });
 
-/**
- * meta.json of a stored LSTM: everything `restoreLstm` needs besides the weights, plus where the
- * model came from (series, creation time, training time); `validation` holds its backtest scores
- * on the held-out newest origins it never trained on. Parsed with zod at
- * load time, so a hand-edited or truncated file is reported, never trusted.
- */
-export const storedMetaSchema = z.strictObject({
-  format: z.literal(lstmFormat),
+/** What every stored LSTM's meta.json has: where it came from, its weights' checksum, its grid and shape. */
+const storedFields = {
   model: z.literal('lstm'),
   seriesKey: z.string().min(1),
   createdAtMs: z.number().int().nonnegative(),
@@ -60,6 +54,17 @@ export const storedMetaSchema = z.strictObject({
   weightsSha256: z.string().regex(/^[0-9a-f]{64}$/),
   spec: specSchema,
   options: optionsSchema,
+};
+
+/**
+ * meta.json of a stored LSTM: everything `restoreLstm` needs besides the weights, plus where the
+ * model came from (series, creation time, training time); `validation` holds its backtest scores
+ * on the held-out newest origins it never trained on. Parsed with zod at
+ * load time, so a hand-edited or truncated file is reported, never trusted.
+ */
+export const storedMetaSchema = z.strictObject({
+  format: z.literal(lstmFormat),
+  ...storedFields,
   normalization: normalizationSchema,
   targetScale: z.number().positive(),
   trainingWindow: trainingWindowSchema,
@@ -108,13 +113,7 @@ export const modelJsonSchema = z.object({
  */
 export const storedGlobalMetaSchema = z.strictObject({
   format: z.literal(globalLstmFormat),
-  model: z.literal('lstm'),
-  seriesKey: z.string().min(1),
-  createdAtMs: z.number().int().nonnegative(),
-  trainingDurationSeconds: z.number().nonnegative(),
-  weightsSha256: z.string().regex(/^[0-9a-f]{64}$/),
-  spec: specSchema,
-  options: optionsSchema,
+  ...storedFields,
   series: z.record(
     z.string().min(1),
     z.strictObject({
