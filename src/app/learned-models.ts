@@ -1,6 +1,6 @@
 import type { LearnedArtifacts, LearnedModels, ModelHostPort } from '../engine/index.js';
 import type { PointForecast, TfBackendPreference, TrainedLstm } from '../forecast/index.js';
-import { describeTrainingFailure, type ModelLifecycle } from '../training/index.js';
+import { describeTrainingFailure, medianAccuracy, type ModelLifecycle } from '../training/index.js';
 
 /**
  * Adapts training's ModelLifecycle onto the engine's LearnedModels port. Learned models run in the
@@ -25,8 +25,8 @@ export function learnedModelsOf(lifecycle: ModelLifecycle, host: ModelHostPort, 
   const artifactsOf = async (model: TrainedLstm): Promise<LearnedArtifacts> => ({ artifacts: await model.exportArtifacts(), meta: model.meta });
   return {
     load: (seriesKey) => lifecycle.load(seriesKey),
-    tick: (seriesKey, history, spec, nowMs, accuracyPercent) => {
-      lifecycle.tick(seriesKey, { target: history }, spec, nowMs, accuracyPercent);
+    tick: (series, spec, nowMs, accuracyPercent) => {
+      lifecycle.tick(series, spec, nowMs, medianAccuracy(accuracyPercent));
     },
     serving: (seriesKey) => {
       const model = lifecycle.serving(seriesKey);
@@ -34,20 +34,35 @@ export function learnedModelsOf(lifecycle: ModelLifecycle, host: ModelHostPort, 
       return {
         model,
         trainedThroughMs: model.meta.trainingWindow.endMs,
-        forecastsFrom: async (series, fromIndex) => host.learnedForecasts({ learned: { artifacts: await model.exportArtifacts(), meta: model.meta }, series, fromIndex, backend: backend() }),
+        forecastsFrom: async (series, fromIndex, covariates) =>
+          host.learnedForecasts({
+            learned: { artifacts: await model.exportArtifacts(), meta: model.meta },
+            series,
+            ...(covariates === undefined ? {} : { covariates }),
+            fromIndex,
+            backend: backend(),
+          }),
       };
     },
     latest: async (items) => {
-      const asked = items.flatMap(({ seriesKey, series }) => {
+      const asked = items.flatMap(({ seriesKey, series, covariates }) => {
         const model = lifecycle.serving(seriesKey);
-        return model === undefined ? [] : [{ seriesKey, series, model, id: idOf(model) }];
+        return model === undefined ? [] : [{ seriesKey, series, covariates, model, id: idOf(model) }];
       });
       // Every serving series is listed each time (the host frees the models of series not listed);
       // weights only for the models the host does not hold yet.
       const ask = async () =>
         host.learnedPoints({
           backend: backend(),
-          items: await Promise.all(asked.map(async ({ seriesKey, series, model, id }) => ({ key: seriesKey, id, series, ...(held.has(id) ? {} : { learned: await artifactsOf(model) }) }))),
+          items: await Promise.all(
+            asked.map(async ({ seriesKey, series, covariates, model, id }) => ({
+              key: seriesKey,
+              id,
+              series,
+              ...(covariates === undefined ? {} : { covariates }),
+              ...(held.has(id) ? {} : { learned: await artifactsOf(model) }),
+            })),
+          ),
         });
       let points = await ask();
       if (points.some((p) => 'missing' in p)) {

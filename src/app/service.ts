@@ -34,7 +34,7 @@ import {
   createTlsMetrics,
 } from '../publish/index.js';
 import type { MetricSource } from '../source/index.js';
-import { createFileObservationLog, lstmOptionsFromConfig, ModelLifecycle, ModelStore } from '../training/index.js';
+import { createFileObservationLog, globalModels, lstmOptionsFromConfig, ModelLifecycle, ModelStore } from '../training/index.js';
 import { learnedModelsOf } from './learned-models.js';
 import { DiscoveryLog } from './discovery-log.js';
 import { ConfiguredSource } from './source-factory.js';
@@ -164,11 +164,11 @@ export class Service {
     );
     // The model folder is read once: moving it needs a restart (models already loaded keep serving).
     this.models = new ModelLifecycle({
-      store: new ModelStore(config().scaling.modelPath),
+      store: new ModelStore(config().scaling.modelPath, globalModels),
       lstm: () => lstmOptionsFromConfig(config().ml.lstm),
+      fineTune: () => ({ epochs: config().ml.lstm.fineTuneEpochs, maxWindows: config().ml.lstm.fineTuneWindows }),
       retrainIntervalSeconds: () => config().scaling.modelRetrainInterval,
       accuracyThresholdPercent: () => config().ml.accuracyThresholdPercent,
-      maxConcurrentTrainings: () => config().ml.maxConcurrentTrainings,
       backend: config().ml.lstm.backend,
       events: lifecycleEvents(this.metrics, logger.child({ module: 'training' })),
     });

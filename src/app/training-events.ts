@@ -13,7 +13,7 @@ export function lifecycleEvents(metrics: Pick<ServiceMetrics, 'learned'>, log: L
       log.info({ seriesKey, trainedAtMs }, 'stored model loaded');
       metrics.learned.loaded(seriesKey, 'lstm', trainedAtMs);
     },
-    trainingStarted: (seriesKey, reason) => log.info({ seriesKey, reason }, 'training started in a low-priority child process'),
+    trainingStarted: (seriesKey, reason, mode) => log.info({ seriesKey, reason, mode }, 'training started in a low-priority child process'),
     trainingProgress: (seriesKey, progress) => log.debug({ seriesKey, progress }, 'training progress'),
     trainingFinished: (seriesKey, report) => {
       if (report.failure !== undefined) {
@@ -21,8 +21,9 @@ export function lifecycleEvents(metrics: Pick<ServiceMetrics, 'learned'>, log: L
         metrics.learned.failed('lstm', report.failure.reason);
         return;
       }
-      log.info({ seriesKey, deployed: report.deployed, shadow: report.shadow, durationSeconds: report.durationSeconds }, 'training finished');
-      if (report.deployed && report.createdAtMs !== undefined) metrics.learned.trained(seriesKey, 'lstm', report.createdAtMs, report.durationSeconds);
+      log.info({ seriesKey, mode: report.mode, deployed: report.deployed, shadow: report.shadow, durationSeconds: report.durationSeconds }, 'training finished');
+      // One global model: every series it forecasts was (re)trained by this run.
+      if (report.deployed && report.createdAtMs !== undefined) for (const key of report.seriesKeys ?? []) metrics.learned.trained(key, 'lstm', report.createdAtMs, report.durationSeconds);
     },
   };
 }

@@ -71,9 +71,9 @@ export const mlSection = z
       .strictObject({
         enabled: z
           .boolean()
-          .default(false)
+          .default(true)
           .describe(
-            'Train an LSTM per forecast series in a low-priority child process and serve it where it beats the baseline on recent history. Off by default: on the benchmark it gains little at a 15-minute horizon, and the default shape trains for 0.5–1 h per series on 2 cores.',
+            'Train one global LSTM across every forecast series (with their covariates) in a low-priority child process, fine-tune it on new data every scaling.modelRetrainInterval, and serve it on a series only where it beats the baseline on recent history it never trained on.',
           ),
         lookbackSteps: z.number().int().positive().default(60).describe('Steps of history each forecast sees.'),
         features: z
@@ -84,10 +84,17 @@ export const mlSection = z
         units: z.array(z.number().int().positive()).min(1).default([64, 32]).describe('Units of the stacked LSTM layers, first to last.'),
         dropout: z.number().min(0).lt(1).default(0.2).describe('Dropout after each LSTM layer.'),
         denseUnits: z.number().int().positive().default(16).describe('Units of the ReLU layer before the output.'),
-        epochs: z.number().int().positive().default(20).describe('Passes over the training windows.'),
-        batchSize: z.number().int().positive().default(64).describe('Windows per gradient step.'),
-        learningRate: z.number().positive().default(0.001).describe('Adam learning rate.'),
-        maxWindows: z.number().int().positive().default(4096).describe('Most training windows per model (a random sample above it bounds training time).'),
+        epochs: z.number().int().positive().default(5).describe('Passes over the training windows (from scratch).'),
+        batchSize: z.number().int().positive().default(128).describe('Windows per gradient step.'),
+        learningRate: z.number().positive().default(0.002).describe('Adam learning rate.'),
+        maxWindows: z
+          .number()
+          .int()
+          .positive()
+          .default(8192)
+          .describe('Training windows per epoch, shared evenly by the series (a time-ordered random sample: epochs × windows bounds training time).'),
+        fineTuneEpochs: z.number().int().positive().default(2).describe('Passes over the windows of a fine-tune (new data since the last training, and as many replayed older windows).'),
+        fineTuneWindows: z.number().int().positive().default(1024).describe('Most windows of a fine-tune, shared by the series.'),
         seed: z.number().int().default(1).describe('Seed of weights and window sampling (same data and seed, same model).'),
         backend: z.enum(['auto', 'wasm', 'cpu', 'tensorflow']).default('auto').describe('TensorFlow.js backend: auto uses @tensorflow/tfjs-node when installed, else wasm.'),
       })
@@ -109,12 +116,7 @@ export const mlSection = z
       .default(70)
       .describe('Retrain a learned model early when its matured-forecast accuracy (scaling_prediction_accuracy_percent, docs/forecasting.md) falls under this.'),
     accuracyWindow: duration.default(86400).describe('Trailing window of matured forecasts that accuracy is computed over.'),
-    maxConcurrentTrainings: z
-      .number()
-      .int()
-      .min(1)
-      .default(1)
-      .describe('Most LSTM trainings running at once (each is a child process using a CPU core); series due beyond it wait their turn in a first-in, first-out queue.'),
+    maxConcurrentTrainings: z.number().int().min(1).default(1).describe('No effect since the LSTM is one global model (one training at a time); kept so that existing files load.'),
   })
   .prefault({})
   .describe('Learned models: the LSTM, the Random Forest optimizer, and when they are retrained (the interval is scaling.modelRetrainInterval).');

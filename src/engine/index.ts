@@ -5,6 +5,7 @@
 // process where models are fitted) with the ports for learned models and optimizer observations.
 // May import: core, forecast, anomaly, decide; types only from source and config.
 export { forecastTargets } from './history-window.js';
+export * from './learned-inputs.js';
 export * from './learned-models.js';
 export * from './model-host.js';
 export * from './model-process.js';

@@ -1,6 +1,16 @@
 import type { Config } from '../config/index.js';
 import { messageOf, type RegularSeries } from '../core/index.js';
-import { actualsAtOrigins, type EachOriginForecasts, type FittedForecaster, type ForecastSpec, type MaturedAccuracyTracker, type PointForecast, maseScale, scoreForecasts } from '../forecast/index.js';
+import {
+  actualsAtOrigins,
+  type EachOriginForecasts,
+  type FeatureInputs,
+  type FittedForecaster,
+  type ForecastSpec,
+  type MaturedAccuracyTracker,
+  type PointForecast,
+  maseScale,
+  scoreForecasts,
+} from '../forecast/index.js';
 import type { LearnedModels, LearnedModelStatus, LearnedServing } from './learned-models.js';
 import type { HostForecastSettings, HostSeriesReply, ModelHostPort } from './model-host.js';
 import type { ModelAccuracy } from './snapshot.js';
@@ -34,6 +44,7 @@ export interface LearnedChoice {
 interface PendingComparison {
   readonly key: string;
   readonly series: RegularSeries;
+  readonly covariates?: FeatureInputs['covariates'];
   readonly model: FittedForecaster;
   readonly fittedAtMs: number;
   readonly horizonSeconds: number;
@@ -41,10 +52,11 @@ interface PendingComparison {
   readonly fromIndex: number;
 }
 
-/** A forecast series a cycle has data for. */
+/** A forecast series a cycle has data for, with the covariates the LSTM reads beside it (on its grid). */
 interface SeriesItem {
   readonly key: string;
   readonly series: RegularSeries;
+  readonly covariates?: FeatureInputs['covariates'];
 }
 
 /** The spec learned models are trained for: the first configured horizon. */
@@ -107,7 +119,7 @@ export class LearnedModelChoice {
       out.set(key, choice);
     };
     const pending: (PendingComparison & { readonly serving: LearnedServing })[] = [];
-    for (const [index, { key, series }] of items.entries()) {
+    for (const [index, { key, series, covariates }] of items.entries()) {
       const reply = replies[index]!;
       if (!this.#loaded.has(key)) {
         this.#loaded.add(key);
@@ -135,14 +147,14 @@ export class LearnedModelChoice {
       if (horizonSeconds === undefined) settle(key, none(`the learned model's spec (step ${spec.stepSeconds}s, ${spec.horizonSteps} steps ahead) matches no configured horizon`));
       else if (origins < minLearnedComparisonOrigins) {
         settle(key, none(`only ${Math.max(0, origins)} origins after the learned model's training data; it is compared with the baseline from ${minLearnedComparisonOrigins} on`));
-      } else pending.push({ key, series, model, serving, fittedAtMs: reply.fittedAtMs, horizonSeconds, fromIndex });
+      } else pending.push({ key, series, ...(covariates === undefined ? {} : { covariates }), model, serving, fittedAtMs: reply.fittedAtMs, horizonSeconds, fromIndex });
     }
     if (pending.length === 0) return { choices: out, scores };
     const baselineMases = await this.#models.validate({ settings, items: pending.map(({ key, series, horizonSeconds, fromIndex }) => ({ key, series, horizonSeconds, fromIndex })) });
     for (const [index, p] of pending.entries()) {
       let forecasts: EachOriginForecasts;
       try {
-        forecasts = await p.serving.forecastsFrom(p.series, p.fromIndex);
+        forecasts = await p.serving.forecastsFrom(p.series, p.fromIndex, p.covariates);
       } catch (error) {
         settle(p.key, {
           model: p.model,
@@ -164,7 +176,7 @@ export class LearnedModelChoice {
   /** The latest forecast of every learned model that serves, in one call (made every cycle, so unused models can be freed). */
   async points(learned: LearnedModels, items: readonly SeriesItem[], choices: ReadonlyMap<string, LearnedChoice>): Promise<Map<string, PointForecast>> {
     const serving = items.filter(({ key }) => choices.get(key)?.use === true);
-    const points = await learned.latest(serving.map(({ key, series }) => ({ seriesKey: key, series })));
+    const points = await learned.latest(serving.map(({ key, series, covariates }) => ({ seriesKey: key, series, ...(covariates === undefined ? {} : { covariates }) })));
     const out = new Map<string, PointForecast>();
     serving.forEach(({ key }, index) => {
       const point = points[index];

@@ -1,5 +1,5 @@
 import type { RegularSeries } from '../core/index.js';
-import type { EachOriginForecasts, FittedForecaster, ForecastSpec, PointForecast } from '../forecast/index.js';
+import type { EachOriginForecasts, FeatureInputs, FittedForecaster, ForecastSpec, PointForecast } from '../forecast/index.js';
 
 /** The state of one series' learned model, as the engine publishes it in the snapshot. */
 export interface LearnedModelStatus {
@@ -29,10 +29,10 @@ export interface LearnedServing {
   /** The end of the data it was trained on (unix ms): it is compared with the baseline only on later origins, which it never saw. */
   readonly trainedThroughMs: number;
   /**
-   * Its forecasts at every origin of `series` from `fromIndex` on (NaN before): the comparison with
+   * Its forecasts at every origin of `series` (with its covariates) from `fromIndex` on (NaN before): the comparison with
    * the baseline. Seconds of work for an LSTM, so the service runs it in the model process.
    */
-  forecastsFrom(series: RegularSeries, fromIndex: number): Promise<EachOriginForecasts>;
+  forecastsFrom(series: RegularSeries, fromIndex: number, covariates?: FeatureInputs['covariates']): Promise<EachOriginForecasts>;
 }
 
 /**
@@ -42,10 +42,14 @@ export interface LearnedServing {
  * only; training never runs on the cycle's path.
  */
 export interface LearnedModels {
-  /** Loads the stored model of a series, once; never throws (an unusable model is retrained). */
+  /** Loads the stored model (once) and registers the series; never throws (an unusable model is retrained). */
   load(seriesKey: string): Promise<void>;
-  /** One cycle for a series: may start a background retraining on `history` for `spec`. */
-  tick(seriesKey: string, history: RegularSeries, spec: ForecastSpec, nowMs: number, accuracyPercent?: number): void;
+  /**
+   * One cycle, after its forecasts, with every forecast series and its covariates: may start a
+   * background training (the first one, or a fine-tune on the data since) for `spec`.
+   * `accuracyPercent` holds the matured-forecast accuracy of the series that have one.
+   */
+  tick(series: readonly { readonly seriesKey: string; readonly inputs: FeatureInputs }[], spec: ForecastSpec, nowMs: number, accuracyPercent: ReadonlyMap<string, number>): void;
   /**
    * The model serving a series, if there is one.
    */
@@ -55,7 +59,7 @@ export interface LearnedModels {
    * made). Called once per cycle with every series whose learned model serves, so an
    * implementation may free the models of series no longer listed.
    */
-  latest(items: readonly { readonly seriesKey: string; readonly series: RegularSeries }[]): Promise<(PointForecast | undefined)[]>;
+  latest(items: readonly { readonly seriesKey: string; readonly series: RegularSeries; readonly covariates?: FeatureInputs['covariates'] }[]): Promise<(PointForecast | undefined)[]>;
   /** The state of every series seen. */
   status(): readonly LearnedModelStatus[];
 }

@@ -3,6 +3,7 @@ import {
   backtest,
   createServingForecaster,
   type EachOriginForecasts,
+  type FeatureInputs,
   evaluateModels,
   type FittedForecaster,
   type ForecastSpec,
@@ -101,7 +102,7 @@ export interface HostLearnedPointsRequest {
    * Per series: the model's id (a new id replaces the series' model), the history, and the
    * weights — needed only the first time the host sees an id (it answers `missing` otherwise).
    */
-  readonly items: readonly { readonly key: string; readonly id: string; readonly series: RegularSeries; readonly learned?: LearnedArtifacts }[];
+  readonly items: readonly { readonly key: string; readonly id: string; readonly series: RegularSeries; readonly covariates?: FeatureInputs['covariates']; readonly learned?: LearnedArtifacts }[];
 }
 
 /** A learned model's latest forecast, or why there is none. */
@@ -111,6 +112,8 @@ export type HostLearnedPoint = PointForecast | { readonly missing: true } | { re
 export interface HostLearnedRequest {
   readonly learned: LearnedArtifacts;
   readonly series: RegularSeries;
+  /** The series' covariates on its grid (the LSTM's multivariate inputs). */
+  readonly covariates?: FeatureInputs['covariates'];
   readonly fromIndex: number;
   /** The TensorFlow.js backend to restore it on (`ml.lstm.backend`). */
   readonly backend?: TfBackendPreference;
@@ -268,7 +271,7 @@ export class ModelHost {
     const restored = await restoreLstm(request.learned.artifacts, request.learned.meta, request.backend);
     if (!restored.ok) throw new Error(`the learned model could not be restored: ${restored.error.message}`);
     try {
-      return restored.value.forecastInputsEachOrigin({ target: request.series }, request.fromIndex);
+      return restored.value.forecastInputsEachOrigin({ target: request.series, ...(request.covariates === undefined ? {} : { covariates: request.covariates }) }, request.fromIndex);
     } finally {
       restored.value.dispose();
     }
@@ -283,7 +286,7 @@ export class ModelHost {
       this.#learned.delete(key);
     }
     const out: HostLearnedPoint[] = [];
-    for (const { key, id, series, learned } of request.items) {
+    for (const { key, id, series, covariates, learned } of request.items) {
       let held = this.#learned.get(key);
       if (held?.id !== id) {
         if (learned === undefined) {
@@ -299,7 +302,7 @@ export class ModelHost {
         held = { id, model: restored.value };
         this.#learned.set(key, held);
       }
-      out.push(held.model.forecast(series));
+      out.push(held.model.forecastInputs({ target: series, ...(covariates === undefined ? {} : { covariates }) }));
     }
     return out;
   }

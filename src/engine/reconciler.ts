@@ -3,10 +3,11 @@ import { type Clock, guardReading, guardSeries, type InputRef, inputKey, lastFin
 import { QueueDiscovery } from './queue-discovery.js';
 import { AnomalyTracker, monitoredMetricOf, toAnomalyVerdict } from '../anomaly/index.js';
 import { decide, type DecisionPolicy, type DecisionState, initialDecisionState, type QueueTrendReport } from '../decide/index.js';
-import { MaturedAccuracyTracker, type PointForecast, saneForecast } from '../forecast/index.js';
+import { type FeatureInputs, MaturedAccuracyTracker, type PointForecast, saneForecast } from '../forecast/index.js';
 import type { MetricSource } from '../source/index.js';
 import { finiteSamples, forecastTargets, HistoryWindow } from './history-window.js';
 import { type LearnedChoice, LearnedModelChoice, learnedSpec, maturedPercentByKey } from './learned-choice.js';
+import { featureInputsOf } from './learned-inputs.js';
 import type { LearnedModels } from './learned-models.js';
 import type { ObservationStore } from './observation-store.js';
 import { type HostForecastSettings, type HostSeriesReply, inlineModelHost, type ModelHostPort } from './model-host.js';
@@ -156,8 +157,11 @@ export class Reconciler {
     const settings = hostSettings(config);
     const replies = await this.#models.forecast({ generation: this.#generation, nowMs: startedAtMs, settings, series: withData.map(({ key, series }) => ({ key, series })) });
     for (const reply of replies) this.#recordFit(reply, config, startedAtMs);
-    const choices = learned === undefined ? new Map<string, LearnedChoice>() : await this.#chooseLearned(learned, withData, replies, settings, startedAtMs);
-    const learnedPoints = learned === undefined ? new Map<string, PointForecast>() : await this.#learnedChoice.points(learned, withData, choices);
+    // The LSTM reads each series with the covariates the history window keeps, in training, in the
+    // comparison with the baseline and in every served forecast alike.
+    const learnedItems = learned === undefined ? [] : withData.map(({ input, key, series }) => ({ key, series, covariates: featureInputsOf(input, series, (k) => this.#history.get(k)).covariates }));
+    const choices = learned === undefined ? new Map<string, LearnedChoice>() : await this.#chooseLearned(learned, learnedItems, replies, settings, startedAtMs);
+    const learnedPoints = learned === undefined ? new Map<string, PointForecast>() : await this.#learnedChoice.points(learned, learnedItems, choices);
     const forecasts: SeriesForecast[] = [];
     const seasonSteps = Math.round(config.forecast.season / config.forecast.step);
     withData.forEach(({ input, key, series }, index) => {
@@ -213,9 +217,13 @@ export class Reconciler {
           ...point,
         });
       }
-      // After this cycle's forecasts: training starts in the background and never delays them.
-      if (learned !== undefined) learned.tick(key, series, learnedSpec(config), startedAtMs, maturedPercent.get(key));
     });
+    // After this cycle's forecasts: one call with every series and its covariates; training starts
+    // in the background and never delays them.
+    if (learned !== undefined) {
+      const items = learnedItems.map(({ key, series, covariates }) => ({ seriesKey: key, inputs: { target: series, ...(covariates === undefined ? {} : { covariates }) } }));
+      learned.tick(items, learnedSpec(config), startedAtMs, maturedPercent);
+    }
 
     const inputs: InputValue[] = latest.readings.flatMap((r) => {
       const key = inputKey(r.input);
@@ -258,7 +266,7 @@ export class Reconciler {
   /** Decides which learned models serve (see LearnedModelChoice), and shows their validation scores beside the baselines'. */
   async #chooseLearned(
     learned: LearnedModels,
-    items: readonly { readonly key: string; readonly series: RegularSeries }[],
+    items: readonly { readonly key: string; readonly series: RegularSeries; readonly covariates?: FeatureInputs['covariates'] }[],
     replies: readonly HostSeriesReply[],
     settings: HostForecastSettings,
     nowMs: number,

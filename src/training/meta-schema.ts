@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import { featureNames, lstmFormat } from '../forecast/index.js';
-import type { LstmMeta } from '../forecast/index.js';
+import { featureNames, globalLstmFormat, lstmFormat } from '../forecast/index.js';
+import type { GlobalLstmMeta, LstmMeta } from '../forecast/index.js';
 
 /** JSON has no NaN: a number that may be undefined is written as null and read back as NaN. */
 const maybeNumber = z
@@ -30,14 +30,22 @@ const optionsSchema = z.strictObject({
   seed: z.number().int(),
 });
 
-/**
- * meta.json of a stored LSTM: everything `restoreLstm` needs besides the weights, plus where the
- * model came from (series, creation time, training time); `validation` holds its backtest scores
- * on the held-out newest origins it never trained on. Parsed with zod at
- * load time, so a hand-edited or truncated file is reported, never trusted.
- */
-export const storedMetaSchema = z.strictObject({
-  format: z.literal(lstmFormat),
+const validationSchema = z.strictObject({
+  mae: maybeNumber,
+  wape: maybeNumber,
+  mase: maybeNumber,
+  coverage: maybeNumber,
+  count: z.number().int().nonnegative(),
+  q10: z.number(),
+  q90: z.number(),
+  firstOrigin: z.number().int().nonnegative(),
+});
+
+const normalizationSchema = z.strictObject({ names: z.array(z.string()), mean: z.array(z.number()), std: z.array(z.number()) });
+const trainingWindowSchema = z.strictObject({ startMs: z.number(), endMs: z.number(), points: positiveInt, windows: positiveInt });
+
+/** What every stored LSTM's meta.json has: where it came from, its weights' checksum, its grid and shape. */
+const storedFields = {
   model: z.literal('lstm'),
   seriesKey: z.string().min(1),
   createdAtMs: z.number().int().nonnegative(),
@@ -46,19 +54,21 @@ export const storedMetaSchema = z.strictObject({
   weightsSha256: z.string().regex(/^[0-9a-f]{64}$/),
   spec: specSchema,
   options: optionsSchema,
-  normalization: z.strictObject({ names: z.array(z.string()), mean: z.array(z.number()), std: z.array(z.number()) }),
+};
+
+/**
+ * meta.json of a stored LSTM: everything `restoreLstm` needs besides the weights, plus where the
+ * model came from (series, creation time, training time); `validation` holds its backtest scores
+ * on the held-out newest origins it never trained on. Parsed with zod at
+ * load time, so a hand-edited or truncated file is reported, never trusted.
+ */
+export const storedMetaSchema = z.strictObject({
+  format: z.literal(lstmFormat),
+  ...storedFields,
+  normalization: normalizationSchema,
   targetScale: z.number().positive(),
-  trainingWindow: z.strictObject({ startMs: z.number(), endMs: z.number(), points: positiveInt, windows: positiveInt }),
-  validation: z.strictObject({
-    mae: maybeNumber,
-    wape: maybeNumber,
-    mase: maybeNumber,
-    coverage: maybeNumber,
-    count: z.number().int().nonnegative(),
-    q10: z.number(),
-    q90: z.number(),
-    firstOrigin: z.number().int().nonnegative(),
-  }),
+  trainingWindow: trainingWindowSchema,
+  validation: validationSchema,
   finalLoss: maybeNumber,
   backend: z.enum(['tensorflow', 'wasm', 'cpu']),
 });
@@ -95,3 +105,41 @@ export const modelJsonSchema = z.object({
     )
     .length(1),
 });
+
+/**
+ * meta.json of the stored global LSTM (one network for every forecast series): the shape, and per
+ * series the normalisation, target scale, training window and held-out scores. Stored under the
+ * key `globalModelKey`.
+ */
+export const storedGlobalMetaSchema = z.strictObject({
+  format: z.literal(globalLstmFormat),
+  ...storedFields,
+  series: z.record(
+    z.string().min(1),
+    z.strictObject({
+      normalization: normalizationSchema,
+      targetScale: z.number().positive(),
+      trainingWindow: trainingWindowSchema,
+      trainedThroughMs: z.number(),
+      validation: validationSchema,
+    }),
+  ),
+  skipped: z.record(z.string(), z.string()),
+  mode: z.enum(['scratch', 'fine_tune']),
+  fineTunes: z.number().int().nonnegative(),
+  windowPasses: z.number().int().nonnegative(),
+  finalLoss: maybeNumber,
+  backend: z.enum(['tensorflow', 'wasm', 'cpu']),
+});
+
+/** A parsed global meta.json. */
+export type StoredGlobalMeta = z.output<typeof storedGlobalMetaSchema>;
+
+/** The store key of the global model (its folder: `<model path>/global/lstm/`). */
+export const globalModelKey = 'global';
+
+/** The model part of a stored global meta (what `restoreGlobalLstm` takes). */
+export function globalLstmMetaOf(meta: StoredGlobalMeta): GlobalLstmMeta {
+  const { seriesKey: _key, createdAtMs: _created, trainingDurationSeconds: _duration, weightsSha256: _sha, ...rest } = meta;
+  return rest;
+}

@@ -3,10 +3,11 @@ import { mkdir, readdir, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { err, messageOf, ok, writeDurably } from '../core/index.js';
 import type { Result } from '../core/index.js';
-import type { LstmArtifacts, LstmMeta } from '../forecast/index.js';
-import { modelJsonSchema, storedMetaSchema } from './meta-schema.js';
+import type { z } from 'zod';
+import type { GlobalLstmMeta, LstmArtifacts, LstmMeta } from '../forecast/index.js';
+import { modelJsonSchema, storedGlobalMetaSchema, storedMetaSchema } from './meta-schema.js';
+import type { StoredGlobalMeta, StoredMeta } from './meta-schema.js';
 import { checkOwnedDir, isPlainName, OwnedFileError, readOwnedFile } from './owned-file.js';
-import type { StoredMeta } from './meta-schema.js';
 
 /** Why a stored model could not be loaded. */
 export type StoreFailureReason = 'missing' | 'corrupt' | 'incompatible';
@@ -20,10 +21,30 @@ export interface StoreFailure {
   readonly path: string;
 }
 
+/** What every stored meta.json has, whatever the model. */
+export interface StoredMetaBase {
+  readonly format: string;
+  readonly seriesKey: string;
+  readonly createdAtMs: number;
+  readonly weightsSha256: string;
+}
+
+/** What a store holds: the zod schema of its meta.json and the format tag it writes. */
+export interface StoreKind<M extends StoredMetaBase> {
+  readonly schema: z.ZodType<M, unknown>;
+  readonly format: string;
+}
+
+/** Per-series LSTMs (`foresight-lstm/1`). */
+export const seriesModels: StoreKind<StoredMeta> = { schema: storedMetaSchema, format: storedMetaSchema.shape.format.value };
+
+/** The global LSTM (`foresight-lstm-global/1`), one for every forecast series. */
+export const globalModels: StoreKind<StoredGlobalMeta> = { schema: storedGlobalMetaSchema, format: storedGlobalMetaSchema.shape.format.value };
+
 /** A model read back from the store. */
-export interface StoredModel {
+export interface StoredModel<M extends StoredMetaBase = StoredMeta> {
   readonly artifacts: LstmArtifacts;
-  readonly meta: StoredMeta;
+  readonly meta: M;
   /** The version folder name. */
   readonly version: string;
   /** The version folder. */
@@ -33,9 +54,12 @@ export interface StoredModel {
 /** The meta fields the caller provides (the LSTM's meta and where it came from); the store adds the weights checksum. */
 export type MetaToStore = LstmMeta & { readonly seriesKey: string; readonly createdAtMs: number; readonly trainingDurationSeconds: number };
 
+/** The same for the global model. */
+export type GlobalMetaToStore = GlobalLstmMeta & { readonly seriesKey: string; readonly createdAtMs: number; readonly trainingDurationSeconds: number };
+
 /** `current` holds a version name (about 25 bytes). */
 const maxPointerBytes = 256;
-/** meta.json and model.json: a few KB for an LSTM; anything near this is not ours. */
+/** meta.json and model.json: a few KB for an LSTM (the global model's meta lists its series: still far below); anything near this is not ours. */
 const maxJsonBytes = 4 * 1024 * 1024;
 /** Weights of the largest LSTM the settings allow are a few MB; the manifest may not describe more. */
 const maxWeightsBytes = 256 * 1024 * 1024;
@@ -68,11 +92,13 @@ function sha256(data: Uint8Array): string {
  * incompatible model is a `StoreFailure` naming the file, which the caller reports before
  * retraining.
  */
-export class ModelStore {
+export class ModelStore<M extends StoredMetaBase = StoredMeta> {
   readonly root: string;
+  readonly #kind: StoreKind<M>;
 
-  constructor(root: string) {
+  constructor(root: string, kind?: StoreKind<M>) {
     this.root = root;
+    this.#kind = kind ?? (seriesModels as unknown as StoreKind<M>);
   }
 
   /** The folder of a series' LSTM versions. */
@@ -81,7 +107,7 @@ export class ModelStore {
   }
 
   /** Saves a model as the series' new current version; returns the version folder. */
-  async save(seriesKey: string, artifacts: LstmArtifacts, meta: MetaToStore): Promise<{ readonly version: string; readonly dir: string }> {
+  async save(seriesKey: string, artifacts: LstmArtifacts, meta: MetaToStore | GlobalMetaToStore): Promise<{ readonly version: string; readonly dir: string }> {
     const base = this.seriesDir(seriesKey);
     await mkdir(base, { recursive: true });
     const version = `${meta.createdAtMs}-${randomBytes(4).toString('hex')}`;
@@ -119,7 +145,7 @@ export class ModelStore {
    * files, sizes capped (weights.bin at exactly the size model.json's manifest describes). Messages
    * name the files, never their content.
    */
-  async load(seriesKey: string): Promise<Result<StoredModel, StoreFailure>> {
+  async load(seriesKey: string): Promise<Result<StoredModel<M>, StoreFailure>> {
     const base = this.seriesDir(seriesKey);
     let version: string;
     try {
@@ -155,10 +181,10 @@ export class ModelStore {
       return fail('corrupt', messageOf(error));
     }
     const format = typeof metaJson === 'object' && metaJson !== null ? (metaJson as Record<string, unknown>)['format'] : undefined;
-    const parsedMeta = storedMetaSchema.safeParse(metaJson);
+    const parsedMeta = this.#kind.schema.safeParse(metaJson);
     if (!parsedMeta.success) {
       // A model written by another version of Foresight is incompatible, not broken: it is retrained the same way.
-      const reason: StoreFailureReason = typeof format === 'string' && format !== storedMetaSchema.shape.format.value ? 'incompatible' : 'corrupt';
+      const reason: StoreFailureReason = typeof format === 'string' && format !== this.#kind.format ? 'incompatible' : 'corrupt';
       const first = parsedMeta.error.issues[0];
       return fail(reason, `${join(dir, 'meta.json')}: ${first === undefined ? 'invalid' : `${first.path.join('.') || '(root)'}: ${first.message}`}`);
     }

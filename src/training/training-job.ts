@@ -1,18 +1,21 @@
-import type { FeatureInputs, FitFailure, ForecastSpec, LstmArtifacts, LstmMeta, LstmOptions, LstmProgress, ShadowResult, TfBackendPreference } from '../forecast/index.js';
+import type { FitFailure, ForecastSpec, GlobalLstmMeta, GlobalSeriesInput, LstmArtifacts, LstmOptions, LstmProgress, ShadowResult, TfBackendPreference } from '../forecast/index.js';
 
-/** One LSTM training run, as sent to the training process (structured-cloneable: typed arrays and plain data). */
+/** One training run of the global LSTM, as sent to the training process (structured-cloneable: typed arrays and plain data). */
 export interface TrainingJob {
-  /** The series the model is for ("queue/orders/depth"); names the model in the store. */
+  /** The store key of the model (`global`); names the run in outcomes. */
   readonly seriesKey: string;
-  readonly inputs: FeatureInputs;
+  /** Every series to train on, each with its covariates. */
+  readonly series: readonly GlobalSeriesInput[];
   readonly spec: ForecastSpec;
   readonly options: Partial<LstmOptions>;
   readonly backend?: TfBackendPreference;
   /**
    * The model now serving, if any: the worker restores it and shadow-evaluates the new model
-   * against it on the new model's held-out window, so that evaluation too stays off the main thread.
+   * against it on the new model's held-out windows, so that evaluation too stays off the main thread.
    */
-  readonly current?: { readonly artifacts: LstmArtifacts; readonly meta: LstmMeta };
+  readonly current?: { readonly artifacts: LstmArtifacts; readonly meta: GlobalLstmMeta };
+  /** Continue from `current` on the data since it trained (incremental), instead of from scratch. */
+  readonly fineTune?: { readonly epochs: number; readonly maxWindows: number };
 }
 
 /** A finished run: the network's artifacts and meta, and how long training took. */
@@ -20,8 +23,8 @@ export interface TrainingSuccess {
   readonly ok: true;
   readonly seriesKey: string;
   readonly artifacts: LstmArtifacts;
-  readonly meta: LstmMeta;
-  /** The new model against the serving one on the held-out window: deploy only if `shadow.deploy`. */
+  readonly meta: GlobalLstmMeta;
+  /** The new model against the serving one on the held-out windows: deploy only if `shadow.deploy`. */
   readonly shadow: ShadowResult;
   readonly durationSeconds: number;
 }

@@ -1,13 +1,13 @@
 /**
  * The entry point of LSTM training, run in a child process (see worker-runner.ts): receives a
- * TrainingJob as its first IPC message, trains with TensorFlow.js (loaded only here and in
- * forecast/lstm), sends progress after every epoch and the outcome at the end, then exits. The
- * service's event loop never runs a training step, and the process runs at a low OS priority, so
- * serving (/metrics, the external-metrics API) keeps the CPU it needs.
+ * TrainingJob as its first IPC message, trains the global model with TensorFlow.js (loaded only
+ * here and in forecast/lstm), from scratch or fine-tuning the serving one, sends progress after
+ * every epoch and the outcome at the end, then exits. The service's event loop never runs a
+ * training step, and the process runs at a low OS priority, so serving keeps the CPU it needs.
  */
 import process from 'node:process';
-import { restoreLstm, shadowEvaluate, trainLstm } from '../forecast/index.js';
-import type { FittedForecaster, TrainedLstm } from '../forecast/index.js';
+import { restoreGlobalLstm, shadowEvaluateGlobal, trainGlobalLstm } from '../forecast/index.js';
+import type { TrainedGlobalLstm } from '../forecast/index.js';
 import type { TrainingJob, TrainingOutcome, WorkerMessage } from './training-job.js';
 import { messageOf } from '../core/index.js';
 
@@ -24,22 +24,26 @@ async function run(job: TrainingJob): Promise<void> {
   const seconds = () => (performance.now() - began) / 1000;
   let outcome: TrainingOutcome;
   try {
-    const trained = await trainLstm(job.inputs, job.spec, job.options, {
-      onProgress: (progress) => port.postMessage({ type: 'progress', progress } satisfies WorkerMessage),
-      ...(job.backend !== undefined ? { backend: job.backend } : {}),
-    });
+    const fineTune = job.fineTune !== undefined && job.current !== undefined ? { base: job.current, ...job.fineTune } : undefined;
+    const trained = await trainGlobalLstm(
+      job.series,
+      job.spec,
+      job.options,
+      {
+        onProgress: (progress) => port.postMessage({ type: 'progress', progress } satisfies WorkerMessage),
+        ...(job.backend !== undefined ? { backend: job.backend } : {}),
+      },
+      fineTune,
+    );
     if (trained.ok) {
       const candidate = trained.value;
-      let current: TrainedLstm | undefined;
+      let current: TrainedGlobalLstm | undefined;
       if (job.current !== undefined) {
-        const restored = await restoreLstm(job.current.artifacts, job.current.meta, job.backend);
+        const restored = await restoreGlobalLstm(job.current.artifacts, job.current.meta, job.backend);
         // A serving model that no longer loads cannot win the comparison: the new one replaces it.
         if (restored.ok) current = restored.value;
       }
-      // The newest held-out origins (at most shadowOrigins of them): data the new model never trained on.
-      const n = job.inputs.target.values.length;
-      const fromOrigin = Math.max(candidate.meta.validation.firstOrigin, n - job.spec.horizonSteps - shadowOrigins);
-      const shadow = shadowEvaluate(current === undefined ? undefined : withInputs(current, job, fromOrigin), withInputs(candidate, job, fromOrigin), job.inputs.target, fromOrigin);
+      const shadow = shadowEvaluateGlobal(current, candidate, job.series);
       current?.dispose();
       const artifacts = await candidate.exportArtifacts();
       outcome = { ok: true, seriesKey: job.seriesKey, artifacts, meta: candidate.meta, shadow, durationSeconds: seconds() };
@@ -52,14 +56,6 @@ async function run(job: TrainingJob): Promise<void> {
     outcome = { ok: false, seriesKey: job.seriesKey, failure: { reason: 'worker_error', message: messageOf(error) }, durationSeconds: seconds() };
   }
   port.postMessage({ type: 'done', outcome } satisfies WorkerMessage);
-}
-
-/** Origins a shadow evaluation scores at most: enough for a stable MAE, few enough to stay cheap. */
-const shadowOrigins = 2048;
-
-/** The model as a FittedForecaster that forecasts from the job's inputs (covariates included), from `fromOrigin` on. */
-function withInputs(model: TrainedLstm, job: TrainingJob, fromOrigin: number): FittedForecaster {
-  return { ...model, forecastEachOrigin: () => model.forecastInputsEachOrigin(job.inputs, fromOrigin) };
 }
 
 process.once('message', (job: TrainingJob) => {

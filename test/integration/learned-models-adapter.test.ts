@@ -10,8 +10,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { learnedModelsOf } from '../../src/app/index.js';
 import type { RegularSeries } from '../../src/core/index.js';
 import { ProcessModelHost } from '../../src/engine/index.js';
-import { type ForecastSpec, type TrainedLstm, trainLstm } from '../../src/forecast/index.js';
-import { ModelLifecycle, ModelStore } from '../../src/training/index.js';
+import { type ForecastSpec, type TrainedGlobalLstm, type TrainedLstm, trainGlobalLstm } from '../../src/forecast/index.js';
+import { globalMetaToStore, globalModelKey, globalModels, ModelLifecycle, ModelStore } from '../../src/training/index.js';
 import { childPids } from '../support/processes.js';
 
 const key = 'queue/orders/depth';
@@ -19,16 +19,18 @@ const spec: ForecastSpec = { stepSeconds: 300, seasonSteps: 48, horizonSteps: 3 
 const series: RegularSeries = { startMs: 1_700_000_000_000, stepSeconds: 300, values: Float64Array.from({ length: 48 * 8 }, (_, i) => 100 + 40 * Math.sin((2 * Math.PI * i) / 48)) };
 
 let root = '';
+let global: TrainedGlobalLstm;
 let trained: TrainedLstm;
 beforeAll(async () => {
   root = await mkdtemp(join(tmpdir(), 'foresight-adapter-'));
-  const result = await trainLstm({ target: series }, spec, { lookbackSteps: 12, units: [8], denseUnits: 4, epochs: 2, maxWindows: 128, seed: 5 }, { backend: 'wasm' });
+  const result = await trainGlobalLstm([{ key, inputs: { target: series } }], spec, { lookbackSteps: 12, units: [8], denseUnits: 4, epochs: 2, maxWindows: 128, seed: 5 }, { backend: 'wasm' });
   if (!result.ok) throw new Error(result.error.message);
-  trained = result.value;
-  await new ModelStore(root).save(key, await trained.exportArtifacts(), { ...trained.meta, seriesKey: key, createdAtMs: 1_700_000_000_000, trainingDurationSeconds: 1 });
+  global = result.value;
+  trained = global.forSeries(key)!;
+  await new ModelStore(root, globalModels).save(globalModelKey, await global.exportArtifacts(), globalMetaToStore(global.meta, 1_700_000_000_000, 1));
 });
 afterAll(async () => {
-  trained?.dispose();
+  global?.dispose();
   await rm(root, { recursive: true, force: true });
 });
 
@@ -37,7 +39,14 @@ const modelProcessPid = (): number | undefined => childPids('model-process-entry
 
 describe('learnedModelsOf (the service adapter)', () => {
   it('forecasts with the stored model in the model process, and sends the weights again after a restart', async () => {
-    const lifecycle = new ModelLifecycle({ store: new ModelStore(root), lstm: () => ({}), retrainIntervalSeconds: () => 86_400, accuracyThresholdPercent: () => 0, backend: 'wasm' });
+    const lifecycle = new ModelLifecycle({
+      store: new ModelStore(root, globalModels),
+      lstm: () => ({}),
+      fineTune: () => ({ epochs: 1, maxWindows: 64 }),
+      retrainIntervalSeconds: () => 86_400,
+      accuracyThresholdPercent: () => 0,
+      backend: 'wasm',
+    });
     // The host says when its process ended: the test waits for that event, not for a time.
     let hostSawExit: () => void = () => undefined;
     const hostNoticedExit = new Promise<void>((resolve) => {

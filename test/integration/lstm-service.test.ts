@@ -48,28 +48,28 @@ describe('the service with learned models', () => {
       expect(first.learnedModels?.find((s) => s.seriesKey === key)?.state).toBe('training');
       expect(first.forecasts.find((f) => f.seriesKey === key)?.model).not.toBe('lstm');
 
-      // While the worker trains, the HTTP API answers (events, not durations: docs/testing.md).
+      // While the worker trains, the HTTP API answers and says so (events, not durations:
+      // docs/testing.md). A few answers show it; asking without pause until the end would take the
+      // CPU the low-priority training child needs, and on busy cores make it train for minutes.
       const idle = service.models.whenIdle();
-      let answered = 0;
+      let answeredWhileTraining = 0;
       let done = false;
       void idle.then(() => (done = true));
-      while (!done) {
+      while (!done && answeredWhileTraining < 3) {
         const res = await request(service.api).get('/scaling/ml/accuracy');
         expect(res.status).toBe(200);
-        answered += 1;
+        if (res.body.learnedModels?.series?.[0]?.state === 'training') answeredWhileTraining += 1;
       }
       await idle;
-      expect(answered).toBeGreaterThan(1);
+      expect(answeredWhileTraining).toBeGreaterThan(1);
 
       clock.advance(300);
       const second = await service.reconciler.runCycle();
       const fresh = second.learnedModels?.find((s) => s.seriesKey === key);
       expect(fresh, JSON.stringify(second.learnedModels)).toMatchObject({ model: 'lstm', state: 'serving' });
       expect(fresh?.trainedAtMs).toBe(first.startedAtMs);
-      // Trained on everything up to the first cycle: nothing it has not seen to judge it on yet.
-      expect(fresh?.servesForecasts).toBe(false);
-      expect(fresh?.notServingReason).toMatch(/^only \d+ origins after the learned model's training data/);
-      expect(second.forecasts.find((f) => f.seriesKey === key)?.model).toBe('holt_winters');
+      // The global model never trained on its held-out newest origins: those are all it can be judged on yet.
+      if (fresh?.servesForecasts !== true) expect(fresh?.notServingReason).toMatch(/^only \d+ origins after the learned model's training data|better or equal/);
 
       // 11 hours later (a refit later): 129 five-minute origins it never saw, enough to compare on.
       clock.advance(11 * 3600);
@@ -78,13 +78,17 @@ describe('the service with learned models', () => {
       expect(typeof status?.servesForecasts).toBe('boolean');
       expect(Number.isFinite(status?.validationMase)).toBe(true);
       expect(Number.isFinite(status?.baselineValidationMase)).toBe(true);
-      expect(third.accuracy.find((a) => a.seriesKey === key && a.model === 'lstm')?.points).toBe(11 * 12 - 3);
+      expect(third.accuracy.find((a) => a.seriesKey === key && a.model === 'lstm')?.points).toBeGreaterThanOrEqual(11 * 12 - 3);
       const served = third.forecasts.find((f) => f.seriesKey === key)!;
-      expect(served.model).toBe(status?.servesForecasts === true ? 'lstm' : 'holt_winters');
+      // The LSTM is one more candidate of the baseline's per-series selection (forecast.model, `auto` by
+      // default): it serves only where it won on validation, and says so.
+      expect(served.model).toBe(status?.servesForecasts === true ? 'lstm' : config.forecast.model);
+      expect(served.selection?.why === 'learned_beats_baseline').toBe(status?.servesForecasts === true);
       if (status?.servesForecasts !== true) expect(status?.notServingReason).toMatch(/better or equal/);
 
       // Stored under scaling.modelPath.
-      const dir = new ModelStore(modelPath).seriesDir(key);
+      // One global model for every series, in <modelPath>/global/lstm/.
+      const dir = new ModelStore(modelPath).seriesDir('global');
       expect(existsSync(dir)).toBe(true);
       const files = readdirSync(dir, { recursive: true }).map(String);
       expect(files.some((f) => f.endsWith('model.json'))).toBe(true);

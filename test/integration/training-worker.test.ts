@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { childPids } from '../support/processes.js';
 import type { RegularSeries } from '../../src/core/index.js';
-import { restoreLstm } from '../../src/forecast/index.js';
+import { restoreGlobalLstm } from '../../src/forecast/index.js';
 import type { ForecastSpec, LstmProgress } from '../../src/forecast/index.js';
 import { runTrainingInWorker } from '../../src/training/index.js';
 
@@ -21,7 +21,12 @@ describe('training in a low-priority child process', () => {
     let trainingChildren: number[] = [];
     let epochsWhenQueuedWorkRan: number | undefined;
     const outcome = await runTrainingInWorker(
-      { seriesKey: 'queue/q/depth', inputs: { target: series }, spec, options: { lookbackSteps: 24, units: [16], denseUnits: 8, epochs: 6, maxWindows: 384, learningRate: 0.01, seed: 5 } },
+      {
+        seriesKey: 'global',
+        series: [{ key: 'queue/q/depth', inputs: { target: series } }],
+        spec,
+        options: { lookbackSteps: 24, units: [16], denseUnits: 8, epochs: 6, maxWindows: 384, learningRate: 0.01, seed: 5 },
+      },
       {
         onProgress: (p) => {
           progress.push(p);
@@ -39,22 +44,22 @@ describe('training in a low-priority child process', () => {
     expect(epochsWhenQueuedWorkRan).toBeLessThan(6);
     expect(outcome.shadow.reason).toBe('no_current_model');
     expect(outcome.shadow.deploy).toBe(true);
-    const restored = await restoreLstm(outcome.artifacts, outcome.meta);
+    const restored = await restoreGlobalLstm(outcome.artifacts, outcome.meta);
     if (!restored.ok) throw new Error(restored.error.message);
-    expect(Number.isFinite(restored.value.forecast(series).value)).toBe(true);
+    expect(Number.isFinite(restored.value.forSeries('queue/q/depth')!.forecast(series).value)).toBe(true);
     restored.value.dispose();
   });
 
   it('reports a training failure instead of throwing', async () => {
     const short: RegularSeries = { ...series, values: series.values.subarray(0, 60) };
-    const outcome = await runTrainingInWorker({ seriesKey: 'queue/q/depth', inputs: { target: short }, spec, options: {} });
+    const outcome = await runTrainingInWorker({ seriesKey: 'global', series: [{ key: 'queue/q/depth', inputs: { target: short } }], spec, options: {} });
     expect(outcome.ok).toBe(false);
     if (!outcome.ok) expect(outcome.failure.reason).toBe('insufficient_history');
   });
 
   it('can be aborted', async () => {
     const controller = new AbortController();
-    const pending = runTrainingInWorker({ seriesKey: 'queue/q/depth', inputs: { target: series }, spec, options: { epochs: 50 } }, { signal: controller.signal });
+    const pending = runTrainingInWorker({ seriesKey: 'global', series: [{ key: 'queue/q/depth', inputs: { target: series } }], spec, options: { epochs: 50 } }, { signal: controller.signal });
     controller.abort();
     const outcome = await pending;
     expect(outcome.ok).toBe(false);

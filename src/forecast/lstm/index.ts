@@ -3,3 +3,4 @@
 export * from './candidate.js';
 export * from './lstm-forecaster.js';
 export * from './tf-runtime.js';
+export * from './global-lstm.js';

@@ -23,8 +23,8 @@ describe('lifecycleEvents', () => {
   it('counts a failed training by its reason, whatever its message says', () => {
     const { metrics, failed, trained } = recordingMetrics();
     const events = lifecycleEvents(metrics, pino({ level: 'silent' }));
-    events.trainingFinished?.('queue/a/depth', { deployed: false, durationSeconds: 3, failure: { reason: 'corrupt', message: 'the new model does not load: weights.bin: truncated' } });
-    events.trainingFinished?.('queue/b/depth', { deployed: false, durationSeconds: 1, failure: { reason: 'insufficient_history', message: 'needs 2 seasons: got 1' } });
+    events.trainingFinished?.('global', { deployed: false, durationSeconds: 3, mode: 'scratch', failure: { reason: 'corrupt', message: 'the new model does not load: weights.bin: truncated' } });
+    events.trainingFinished?.('global', { deployed: false, durationSeconds: 1, mode: 'fine_tune', failure: { reason: 'insufficient_history', message: 'needs 2 seasons: got 1' } });
     expect(failed).toEqual([
       ['lstm', 'corrupt'],
       ['lstm', 'insufficient_history'],
@@ -32,12 +32,13 @@ describe('lifecycleEvents', () => {
     expect(trained).toEqual([]);
   });
 
-  it('counts a deployed model as trained, and a stored model that is unusable as failed', () => {
+  it('counts a deployed global model as trained for every series it forecasts, and a stored model that is unusable as failed', () => {
     const { metrics, failed, trained } = recordingMetrics();
     const events = lifecycleEvents(metrics, pino({ level: 'silent' }));
-    events.trainingFinished?.('queue/a/depth', { deployed: true, durationSeconds: 3, createdAtMs: 1_700_000_000_000 });
-    events.modelUnusable?.('queue/b/depth', { reason: 'incompatible', message: 'model format "x" is not lstm-v1' });
-    expect(trained).toEqual(['queue/a/depth']);
+    events.trainingFinished?.('global', { deployed: true, durationSeconds: 3, mode: 'scratch', createdAtMs: 1_700_000_000_000, seriesKeys: ['queue/a/depth', 'queue/b/depth'] });
+    events.trainingFinished?.('global', { deployed: false, durationSeconds: 2, mode: 'fine_tune', seriesKeys: ['queue/a/depth'] });
+    events.modelUnusable?.('global', { reason: 'incompatible', message: 'model format "x" is not lstm-v1' });
+    expect(trained).toEqual(['queue/a/depth', 'queue/b/depth']);
     expect(failed).toEqual([['lstm', 'incompatible']]);
   });
 });

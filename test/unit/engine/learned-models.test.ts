@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { InputRef, RegularSeries, Sample } from '../../../src/core/index.js';
 import { type LearnedModels, type LearnedModelStatus, type LearnedServing, type Recorder, Reconciler, SnapshotStore } from '../../../src/engine/index.js';
-import type { EachOriginForecasts, FittedForecaster, ForecastSpec, PointForecast } from '../../../src/forecast/index.js';
+import type { CovariateName, EachOriginForecasts, FeatureInputs, FittedForecaster, ForecastSpec, PointForecast } from '../../../src/forecast/index.js';
 import { FakeSource } from '../../support/fake-source.js';
 import { ManualClock } from '../../support/manual-clock.js';
 import { configFromYaml } from '../../support/service.js';
@@ -45,7 +45,7 @@ function fakeModel(spec: ForecastSpec, valueAt: (t: number) => number): FittedFo
 
 class FakeLearned implements LearnedModels {
   readonly loads: string[] = [];
-  readonly ticks: { key: string; spec: ForecastSpec; points: number; accuracyPercent?: number }[] = [];
+  readonly ticks: { key: string; spec: ForecastSpec; points: number; covariates: Partial<Record<CovariateName, RegularSeries>>; accuracyPercent?: number }[] = [];
   /** By default the model was trained on data older than any buffer: every validation origin is unseen. */
   constructor(
     private readonly model: (spec: ForecastSpec) => FittedForecaster | undefined,
@@ -54,8 +54,11 @@ class FakeLearned implements LearnedModels {
   async load(seriesKey: string): Promise<void> {
     this.loads.push(seriesKey);
   }
-  tick(seriesKey: string, history: RegularSeries, spec: ForecastSpec, _nowMs: number, accuracyPercent?: number): void {
-    this.ticks.push({ key: seriesKey, spec, points: history.values.length, ...(accuracyPercent === undefined ? {} : { accuracyPercent }) });
+  tick(series: readonly { seriesKey: string; inputs: FeatureInputs }[], spec: ForecastSpec, _nowMs: number, accuracy: ReadonlyMap<string, number>): void {
+    for (const { seriesKey, inputs } of series) {
+      const accuracyPercent = accuracy.get(seriesKey);
+      this.ticks.push({ key: seriesKey, spec, points: inputs.target.values.length, covariates: { ...inputs.covariates }, ...(accuracyPercent === undefined ? {} : { accuracyPercent }) });
+    }
   }
   serving(seriesKey: string): LearnedServing | undefined {
     const model = seriesKey === key ? this.model({ stepSeconds: 60, seasonSteps: 60, horizonSteps: 5 }) : undefined;
@@ -174,6 +177,45 @@ describe('Reconciler with learned models', () => {
     expect(mine[0]!.accuracyPercent).toBeUndefined();
     // The first cycle's 5-minute forecast has matured by the second.
     expect(mine[1]!.accuracyPercent).toEqual(expect.any(Number));
+  });
+
+  it("feeds the LSTM each series' covariates from the source, on the series' grid", async () => {
+    const learned = new FakeLearned(() => undefined);
+    const clock = new ManualClock(Date.UTC(2026, 10, 2, 12, 0, 20));
+    const config = configFromYaml(yaml);
+    const series = (f: (t: number) => number): Sample[] => {
+      const out: Sample[] = [];
+      // On whole minutes, the grid's points: each grid point holds its own minute's reading.
+      for (let t = Math.floor((clock.nowMs() - 12 * HOUR_MS) / 60_000) * 60_000; t <= clock.nowMs(); t += 60_000) out.push({ timestampMs: t, value: f(t) });
+      return out;
+    };
+    const source = new FakeSource()
+      .set(depth, series(truth))
+      .set(
+        { kind: 'queue', queue: 'orders', metric: 'enqueue_rate_per_second' },
+        series((t) => (t / 60_000) % 1000),
+      )
+      .set(
+        { kind: 'system', metric: 'cpu_percent' },
+        series(() => 42),
+      );
+    const reconciler = new Reconciler({ source, clock, store: new SnapshotStore({ historyRetentionSeconds: 3600 }), recorder: silent, config: () => config, learned });
+    await reconciler.runCycle();
+    const tick = learned.ticks.find((t) => t.key === key)!;
+    const dequeue = tick.covariates.enqueue_rate_per_second!;
+    // Same grid as the target, and each point is the reading of its own minute (no shift either way).
+    expect(dequeue.stepSeconds).toBe(60);
+    expect(dequeue.values.length).toBe(tick.points);
+    let checked = 0;
+    for (let i = 0; i < dequeue.values.length; i++) {
+      if (!Number.isFinite(dequeue.values[i]!)) continue;
+      expect(dequeue.values[i]).toBe(((dequeue.startMs + i * 60_000) / 60_000) % 1000);
+      checked++;
+    }
+    expect(checked).toBeGreaterThan(500);
+    expect(tick.covariates.cpu_percent!.values.at(-1)).toBe(42);
+    // The CPU series is forecast too; it gets the system covariates, not a queue's.
+    expect(learned.ticks.find((t) => t.key === 'system/cpu_percent')?.covariates.enqueue_rate_per_second).toBeUndefined();
   });
 
   it('does nothing with learned models when ml.lstm is disabled', async () => {

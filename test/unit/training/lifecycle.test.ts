@@ -1,209 +1,204 @@
+import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
-
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RegularSeries } from '../../../src/core/index.js';
-import type { FeatureInputs, ForecastSpec } from '../../../src/forecast/index.js';
-import { ModelLifecycle, ModelStore } from '../../../src/training/index.js';
-import type { ModelLifecycleOptions, TrainingJob, TrainingOutcome, TrainingReport } from '../../../src/training/index.js';
+import { restoreGlobalLstm, shadowEvaluateGlobal, trainGlobalLstm } from '../../../src/forecast/index.js';
+import type { ForecastSpec, LstmOptions, TrainedGlobalLstm } from '../../../src/forecast/index.js';
+import { globalMetaToStore, globalModelKey, globalModels, medianAccuracy, ModelLifecycle, ModelStore } from '../../../src/training/index.js';
+import type { LifecycleSeries, ModelLifecycleOptions, TrainingJob, TrainingOutcome, TrainingReport } from '../../../src/training/index.js';
 
 const spec: ForecastSpec = { stepSeconds: 300, seasonSteps: 48, horizonSteps: 3 };
-const nowMs = 1_800_000_000_000;
-const inputs = (level: number): FeatureInputs => ({ target: { startMs: nowMs - 48 * 300_000, stepSeconds: 300, values: new Float64Array(48).fill(level) } satisfies RegularSeries });
+const startMs = 1_700_000_000_000;
+const seriesOf = (f: (i: number) => number, length = 48 * 8): RegularSeries => ({ startMs, stepSeconds: 300, values: Float64Array.from({ length }, (_, i) => f(i)) });
+const series: LifecycleSeries[] = [
+  { seriesKey: 'queue/a/depth', inputs: { target: seriesOf((i) => 100 + 40 * Math.sin((2 * Math.PI * i) / 48)) } },
+  { seriesKey: 'system/cpu_percent', inputs: { target: seriesOf((i) => 50 + 10 * Math.cos((2 * Math.PI * i) / 48)) } },
+];
+const small: Partial<LstmOptions> = { lookbackSteps: 12, units: [8], denseUnits: 4, dropout: 0, epochs: 3, batchSize: 32, learningRate: 0.01, maxWindows: 128, seed: 3 };
+const fineTune = () => ({ epochs: 1, maxWindows: 64 });
 
-/** One call of the fake trainer: its job, and a way to end it. */
-interface Run {
-  readonly job: TrainingJob;
-  readonly finish: () => void;
+let root = '';
+let trained: TrainedGlobalLstm;
+beforeAll(async () => {
+  root = await mkdtemp(join(tmpdir(), 'foresight-lifecycle-'));
+  const result = await trainGlobalLstm(
+    series.map((s) => ({ key: s.seriesKey, inputs: s.inputs })),
+    spec,
+    small,
+  );
+  if (!result.ok) throw new Error(result.error.message);
+  trained = result.value;
+});
+afterAll(async () => {
+  trained?.dispose();
+  await rm(root, { recursive: true, force: true });
+});
+
+/** Trains in-process (the worker path has its own test) and shadow-evaluates like the worker does; records the jobs. */
+function inProcess(jobs: TrainingJob[]): NonNullable<ModelLifecycleOptions['train']> {
+  return async (job) => {
+    jobs.push(job);
+    const tune = job.fineTune !== undefined && job.current !== undefined ? { base: job.current, ...job.fineTune } : undefined;
+    const result = await trainGlobalLstm(job.series, job.spec, job.options, {}, tune);
+    if (!result.ok) return { ok: false, seriesKey: job.seriesKey, failure: result.error, durationSeconds: 0 };
+    const current = job.current === undefined ? undefined : await restoreGlobalLstm(job.current.artifacts, job.current.meta);
+    const shadow = shadowEvaluateGlobal(current?.ok === true ? current.value : undefined, result.value, job.series);
+    if (current?.ok === true) current.value.dispose();
+    const artifacts = await result.value.exportArtifacts();
+    result.value.dispose();
+    return { ok: true, seriesKey: job.seriesKey, artifacts, meta: result.value.meta, shadow, durationSeconds: 0.1 };
+  };
 }
 
-/**
- * A trainer whose runs end only when the test says so (or when aborted), so the test controls
- * exactly when slots free. Runs end as failures: no TensorFlow is involved, and a series without
- * a model is due again at once, which is what the queue must cope with.
- */
-function controlledTrainer(): { readonly runs: Run[]; readonly train: NonNullable<ModelLifecycleOptions['train']> } {
-  const runs: Run[] = [];
-  const train: NonNullable<ModelLifecycleOptions['train']> = (job, options) =>
-    new Promise<TrainingOutcome>((resolve) => {
-      const end = (reason: 'worker_error' | 'aborted') => resolve({ ok: false, seriesKey: job.seriesKey, failure: { reason, message: `fake ${reason}` }, durationSeconds: 1 });
-      options.signal?.addEventListener('abort', () => end('aborted'));
-      runs.push({ job, finish: () => end('worker_error') });
-    });
-  return { runs, train };
-}
-
-/** Lets every pending promise callback run (a finished training frees its slot a few microtasks later). */
-const settle = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
-
-function lifecycleWith(cap: () => number, extra: Partial<ModelLifecycleOptions> = {}) {
-  const trainer = controlledTrainer();
-  const started: string[] = [];
-  const finished: [string, TrainingReport][] = [];
+function lifecycleOf(store: ReturnType<typeof globalStore>, extra: Partial<ModelLifecycleOptions> = {}) {
+  const reports: TrainingReport[] = [];
+  const unusable: string[] = [];
+  const jobs: TrainingJob[] = [];
   const lifecycle = new ModelLifecycle({
-    // Never touched: the fake trainer fails every run, so nothing is saved.
-    store: new ModelStore(join(tmpdir(), 'foresight-lifecycle-unused')),
-    lstm: () => ({}),
-    retrainIntervalSeconds: () => 86_400,
+    store,
+    lstm: () => small,
+    fineTune,
+    retrainIntervalSeconds: () => 3600,
     accuracyThresholdPercent: () => 70,
-    maxConcurrentTrainings: cap,
-    train: trainer.train,
-    events: { trainingStarted: (key) => started.push(key), trainingFinished: (key, report) => finished.push([key, report]) },
+    train: inProcess(jobs),
+    events: { modelUnusable: (_k, f) => unusable.push(f.reason), trainingFinished: (_k, r) => reports.push(r) },
     ...extra,
   });
-  const byKey = (key: string) => lifecycle.status().find((s) => s.seriesKey === key)!;
-  return { lifecycle, runs: trainer.runs, started, finished, byKey };
+  return { lifecycle, reports, unusable, jobs };
 }
 
-describe('ModelLifecycle: concurrent training cap', () => {
-  it('cap 1, three series due: one trains, two wait, and they run in order as each finishes', async () => {
-    const { lifecycle, runs, started, finished, byKey } = lifecycleWith(() => 1);
-    for (const key of ['a', 'b', 'c']) expect(lifecycle.tick(key, inputs(1), spec, nowMs)).toEqual({ retrain: true, reason: 'no_model' });
-    expect(runs.map((r) => r.job.seriesKey)).toEqual(['a']);
-    expect(started).toEqual(['a']);
-    expect(byKey('a')).toMatchObject({ training: true, queued: false });
-    expect(byKey('b')).toMatchObject({ training: false, queued: true });
-    expect(byKey('c')).toMatchObject({ training: false, queued: true });
+const globalStore = (name: string) => new ModelStore(join(root, name), globalModels);
+const save = async (store: ReturnType<typeof globalStore>, createdAtMs = startMs) => store.save(globalModelKey, await trained.exportArtifacts(), globalMetaToStore(trained.meta, createdAtMs, 1));
 
-    runs[0]!.finish();
-    await settle();
-    expect(runs.map((r) => r.job.seriesKey)).toEqual(['a', 'b']);
-    expect(finished.map(([key]) => key)).toEqual(['a']);
-    expect(byKey('a')).toMatchObject({ training: false, queued: false });
-    expect(byKey('b')).toMatchObject({ training: true, queued: false });
-    expect(byKey('c')).toMatchObject({ training: false, queued: true });
+describe('ModelLifecycle (the global LSTM)', () => {
+  it('reports a corrupt stored model, serves nothing, then trains one model from scratch on every series and saves it', async () => {
+    const store = globalStore('corrupt');
+    const { dir } = await save(store);
+    await writeFile(join(dir, 'weights.bin'), 'garbage');
+    const { lifecycle, reports, unusable, jobs } = lifecycleOf(store);
+    await lifecycle.load('queue/a/depth');
+    expect(unusable).toEqual(['corrupt']);
+    expect(lifecycle.serving('queue/a/depth')).toBeUndefined();
+    expect(lifecycle.status()[0]?.unavailableReason).toMatch(/weights\.bin/);
+    expect((await readdir(store.seriesDir(globalModelKey))).some((e) => e.startsWith('.corrupt-'))).toBe(true);
 
-    runs[1]!.finish();
-    await settle();
-    expect(runs.map((r) => r.job.seriesKey)).toEqual(['a', 'b', 'c']);
-    runs[2]!.finish();
+    expect(lifecycle.tick(series, spec, startMs + 86_400_000)).toEqual({ retrain: true, reason: 'no_model' });
+    expect(lifecycle.tick(series, spec, startMs + 86_400_000).reason).toBe('training_in_progress');
+    expect(lifecycle.status().every((s) => s.training)).toBe(true);
     await lifecycle.whenIdle();
-    expect(started).toEqual(['a', 'b', 'c']);
-    expect(finished.map(([key, report]) => [key, report.failure])).toEqual([
-      ['a', { reason: 'worker_error', message: 'fake worker_error' }],
-      ['b', { reason: 'worker_error', message: 'fake worker_error' }],
-      ['c', { reason: 'worker_error', message: 'fake worker_error' }],
+    expect(jobs).toHaveLength(1);
+    expect(jobs[0]!.series.map((s) => s.key)).toEqual(['queue/a/depth', 'system/cpu_percent']);
+    expect(jobs[0]!.fineTune).toBeUndefined();
+    expect(reports.map((r) => [r.deployed, r.mode])).toEqual([[true, 'scratch']]);
+    for (const { seriesKey, inputs } of series) expect(Number.isFinite(lifecycle.serving(seriesKey)!.forecastInputs(inputs).value)).toBe(true);
+    expect((await store.load(globalModelKey)).ok).toBe(true);
+    await lifecycle.close();
+  });
+
+  it('loads the stored model once and reports it for every series it knows', async () => {
+    const store = globalStore('loaded');
+    await save(store, startMs + 123_000);
+    const loaded: string[] = [];
+    const { lifecycle } = lifecycleOf(store, { events: { modelLoaded: (key, meta, at) => loaded.push(`${key}@${at}:${meta.options.lookbackSteps}`) } });
+    await lifecycle.load('queue/a/depth');
+    await lifecycle.load('system/cpu_percent');
+    expect(loaded).toEqual([`queue/a/depth@${startMs + 123_000}:12`, `system/cpu_percent@${startMs + 123_000}:12`]);
+    expect(lifecycle.status().map((s) => [s.seriesKey, s.trainedAtMs])).toEqual([
+      ['queue/a/depth', startMs + 123_000],
+      ['system/cpu_percent', startMs + 123_000],
     ]);
-    expect(lifecycle.status().every((s) => !s.training && !s.queued)).toBe(true);
+    // A series the model was not trained on has no model, and says why.
+    await lifecycle.load('queue/new/depth');
+    expect(lifecycle.serving('queue/new/depth')).toBeUndefined();
+    expect(lifecycle.status().find((s) => s.seriesKey === 'queue/new/depth')?.unavailableReason).toMatch(/before this series was seen/);
     await lifecycle.close();
   });
 
-  it('a queued series is decided once: later ticks do not queue it again, and it trains on the newest data', async () => {
-    const { lifecycle, runs, started, byKey } = lifecycleWith(() => 1);
-    lifecycle.tick('a', inputs(1), spec, nowMs);
-    lifecycle.tick('b', inputs(1), spec, nowMs);
-    // The next cycles: b is waiting, so it counts as training in progress (no new decision, no second entry).
-    expect(lifecycle.tick('b', inputs(2), spec, nowMs + 30_000)).toEqual({ retrain: false, reason: 'training_in_progress' });
-    const newest = inputs(3);
-    const newestSpec: ForecastSpec = { ...spec, horizonSteps: 6 };
-    expect(lifecycle.tick('b', newest, newestSpec, nowMs + 60_000)).toEqual({ retrain: false, reason: 'training_in_progress' });
-    expect(lifecycle.tick('a', inputs(2), spec, nowMs + 60_000).reason).toBe('training_in_progress');
-    expect(byKey('b').queued).toBe(true);
-
-    runs[0]!.finish();
-    await settle();
-    expect(runs.map((r) => r.job.seriesKey)).toEqual(['a', 'b']);
-    expect(runs[1]!.job.inputs).toBe(newest);
-    expect(runs[1]!.job.spec).toEqual(newestSpec);
-    runs[1]!.finish();
+  it('after the interval, new data fine-tunes the serving model; a new network shape trains from scratch', async () => {
+    const store = globalStore('finetune');
+    await save(store);
+    let options = small;
+    const { lifecycle, reports, jobs } = lifecycleOf(store, { lstm: () => options });
+    await lifecycle.load('queue/a/depth');
+    expect(lifecycle.tick(series, spec, startMs + 1_000).reason).toBe('not_due');
+    const later = series.map((s) => ({ ...s, inputs: { target: { ...s.inputs.target, startMs: startMs + 12 * 300_000 } } }));
+    expect(lifecycle.tick(later, spec, startMs + 2 * 3_600_000).reason).toBe('interval_elapsed');
     await lifecycle.whenIdle();
-    // b ran once, not once per tick.
-    expect(started).toEqual(['a', 'b']);
-    expect(runs).toHaveLength(2);
+    expect(jobs[0]!.fineTune).toEqual(fineTune());
+    expect(jobs[0]!.current?.meta.series['queue/a/depth']).toBeDefined();
+    expect(reports[0]!.mode).toBe('fine_tune');
+    options = { ...small, units: [6] };
+    expect(lifecycle.tick(later, spec, startMs + 10 * 3_600_000).reason).toBe('interval_elapsed');
+    await lifecycle.whenIdle();
+    expect(jobs[1]!.fineTune).toBeUndefined();
+    expect(reports[1]!.mode).toBe('scratch');
     await lifecycle.close();
   });
 
-  it('cap 2 runs two at once; the third starts when either finishes', async () => {
-    const { lifecycle, runs, byKey } = lifecycleWith(() => 2);
-    for (const key of ['a', 'b', 'c']) lifecycle.tick(key, inputs(1), spec, nowMs);
-    expect(runs.map((r) => r.job.seriesKey)).toEqual(['a', 'b']);
-    expect(byKey('c').queued).toBe(true);
-    runs[1]!.finish();
-    await settle();
-    expect(runs.map((r) => r.job.seriesKey)).toEqual(['a', 'b', 'c']);
+  it('keeps the serving model when the new one loses the shadow evaluation, and survives a trainer that throws', async () => {
+    const store = globalStore('shadow');
+    await save(store);
+    let calls = 0;
+    const train = async (job: TrainingJob): Promise<TrainingOutcome> => {
+      calls++;
+      if (calls === 2) throw new Error('boom');
+      return {
+        ok: true,
+        seriesKey: job.seriesKey,
+        artifacts: job.current!.artifacts,
+        meta: job.current!.meta,
+        shadow: { deploy: false, reason: 'current_better_or_equal', candidateMae: 2, currentMae: 1, points: 10 },
+        durationSeconds: 1,
+      };
+    };
+    const { lifecycle, reports } = lifecycleOf(store, { train });
+    await lifecycle.load('queue/a/depth');
+    const before = lifecycle.global();
+    lifecycle.tick(series, spec, startMs + 2 * 3_600_000);
+    await lifecycle.whenIdle();
+    expect(reports[0]).toMatchObject({ deployed: false, shadow: { reason: 'current_better_or_equal' } });
+    expect(lifecycle.global()).toBe(before);
+    lifecycle.tick(series, spec, startMs + 4 * 3_600_000);
+    await lifecycle.whenIdle();
+    expect(reports[1]!.failure).toEqual({ reason: 'worker_error', message: 'boom' });
+    expect(lifecycle.global()).toBe(before);
+    await lifecycle.close();
+  });
+
+  it('close() aborts a running training', async () => {
+    let aborted = false;
+    const train: NonNullable<ModelLifecycleOptions['train']> = (job, options) =>
+      new Promise((resolve) => {
+        options.signal?.addEventListener('abort', () => {
+          aborted = true;
+          resolve({ ok: false, seriesKey: job.seriesKey, failure: { reason: 'aborted', message: 'aborted' }, durationSeconds: 0 });
+        });
+      });
+    const { lifecycle } = lifecycleOf(globalStore('abort'), { train });
+    lifecycle.tick(series, spec, startMs);
+    await lifecycle.close();
+    expect(aborted).toBe(true);
+  });
+
+  it('early fine-tunes look at the median matured accuracy', () => {
+    expect(medianAccuracy(new Map())).toBeUndefined();
     expect(
-      lifecycle
-        .status()
-        .filter((s) => s.training)
-        .map((s) => s.seriesKey),
-    ).toEqual(['a', 'c']);
-    runs[0]!.finish();
-    runs[2]!.finish();
-    await lifecycle.whenIdle();
-    await lifecycle.close();
-  });
-
-  it('reads the cap live: raising it starts waiting series on the next tick', async () => {
-    let cap = 1;
-    const { lifecycle, runs } = lifecycleWith(() => cap);
-    for (const key of ['a', 'b', 'c']) lifecycle.tick(key, inputs(1), spec, nowMs);
-    expect(runs).toHaveLength(1);
-    cap = 3;
-    lifecycle.tick('a', inputs(1), spec, nowMs + 30_000);
-    expect(runs.map((r) => r.job.seriesKey)).toEqual(['a', 'b', 'c']);
-    for (const run of runs) run.finish();
-    await lifecycle.whenIdle();
-    await lifecycle.close();
-  });
-
-  it('treats a nonsensical cap as 1', async () => {
-    const { lifecycle, runs } = lifecycleWith(() => Number.NaN);
-    for (const key of ['a', 'b']) lifecycle.tick(key, inputs(1), spec, nowMs);
-    expect(runs).toHaveLength(1);
-    await lifecycle.close();
-  });
-
-  it('whenIdle waits for the queued trainings too', async () => {
-    const { lifecycle, runs } = lifecycleWith(() => 1);
-    lifecycle.tick('a', inputs(1), spec, nowMs);
-    lifecycle.tick('b', inputs(1), spec, nowMs);
-    let idle = false;
-    const waiting = lifecycle.whenIdle().then(() => {
-      idle = true;
-    });
-    runs[0]!.finish();
-    await settle();
-    expect(idle).toBe(false);
-    expect(runs).toHaveLength(2);
-    runs[1]!.finish();
-    await waiting;
-    expect(idle).toBe(true);
-    await lifecycle.close();
-  });
-
-  it('close() aborts the running training and drops the queue: queued series never start', async () => {
-    const { lifecycle, runs, started, finished, byKey } = lifecycleWith(() => 1);
-    for (const key of ['a', 'b', 'c']) lifecycle.tick(key, inputs(1), spec, nowMs);
-    await lifecycle.close();
-    expect(runs).toHaveLength(1);
-    expect(started).toEqual(['a']);
-    expect(finished.map(([key, report]) => [key, report.failure])).toEqual([['a', { reason: 'aborted', message: 'fake aborted' }]]);
-    expect(byKey('b')).toMatchObject({ training: false, queued: false });
-    expect(byKey('c')).toMatchObject({ training: false, queued: false });
-    // After close nothing new is queued or started.
-    lifecycle.tick('d', inputs(1), spec, nowMs);
-    await settle();
-    expect(runs).toHaveLength(1);
-    expect(byKey('d').queued).toBe(false);
-  });
-
-  it('a trainer that throws is a failed run: reported, and the next queued series still gets its turn', async () => {
-    const calls: string[] = [];
-    const { lifecycle, finished, byKey } = lifecycleWith(() => 1, {
-      train: async (job) => {
-        calls.push(job.seriesKey);
-        throw new Error(`boom ${job.seriesKey}`);
-      },
-    });
-    lifecycle.tick('a', inputs(1), spec, nowMs);
-    lifecycle.tick('b', inputs(1), spec, nowMs);
-    await lifecycle.whenIdle();
-    expect(calls).toEqual(['a', 'b']);
-    expect(finished.map(([key, report]) => [key, report.deployed, report.failure])).toEqual([
-      ['a', false, { reason: 'worker_error', message: 'boom a' }],
-      ['b', false, { reason: 'worker_error', message: 'boom b' }],
-    ]);
-    expect(byKey('a').unavailableReason).toBe('worker_error: boom a');
-    await lifecycle.close();
+      medianAccuracy(
+        new Map([
+          ['a', 10],
+          ['b', 90],
+          ['c', 50],
+        ]),
+      ),
+    ).toBe(50);
+    expect(
+      medianAccuracy(
+        new Map([
+          ['a', 10],
+          ['b', 90],
+        ]),
+      ),
+    ).toBe(50);
   });
 });

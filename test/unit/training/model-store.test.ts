@@ -4,10 +4,10 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import type { RegularSeries } from '../../../src/core/index.js';
-import { restoreLstm, shadowEvaluate, trainLstm } from '../../../src/forecast/index.js';
+import { restoreLstm, trainLstm } from '../../../src/forecast/index.js';
 import type { ForecastSpec, LstmOptions, TrainedLstm } from '../../../src/forecast/index.js';
-import { ModelLifecycle, ModelStore, lstmMetaOf, seriesFolderName } from '../../../src/training/index.js';
-import type { MetaToStore, StoreFailure, TrainingJob, TrainingOutcome } from '../../../src/training/index.js';
+import { ModelStore, lstmMetaOf, seriesFolderName } from '../../../src/training/index.js';
+import type { MetaToStore, StoreFailure } from '../../../src/training/index.js';
 
 const spec: ForecastSpec = { stepSeconds: 300, seasonSteps: 48, horizonSteps: 3 };
 const values = Float64Array.from({ length: 48 * 10 }, (_, i) => 100 + 40 * Math.sin((2 * Math.PI * i) / 48));
@@ -90,108 +90,5 @@ describe('ModelStore', () => {
     const loaded = await new ModelStore(join(root, 'empty')).load(key);
     expect(loaded.ok).toBe(false);
     if (!loaded.ok) expect(loaded.error.reason).toBe('missing');
-  });
-});
-
-describe('ModelLifecycle', () => {
-  /** Trains in-process (the worker path has its own test) and shadow-evaluates like the worker does. */
-  const inProcess = async (job: TrainingJob): Promise<TrainingOutcome> => {
-    const result = await trainLstm(job.inputs, job.spec, job.options);
-    if (!result.ok) return { ok: false, seriesKey: job.seriesKey, failure: result.error, durationSeconds: 0 };
-    let current: TrainedLstm | undefined;
-    if (job.current !== undefined) {
-      const restored = await restoreLstm(job.current.artifacts, job.current.meta);
-      if (restored.ok) current = restored.value;
-    }
-    const shadow = shadowEvaluate(current, result.value, job.inputs.target, result.value.meta.validation.firstOrigin);
-    current?.dispose();
-    const artifacts = await result.value.exportArtifacts();
-    result.value.dispose();
-    return { ok: true, seriesKey: job.seriesKey, artifacts, meta: result.value.meta, shadow, durationSeconds: 0.1 };
-  };
-
-  it('reports a corrupt model, falls back (no model) and retrains a working one', async () => {
-    const store = new ModelStore(join(root, 'lifecycle'));
-    const { dir } = await store.save(key, await trained.exportArtifacts(), metaOf(trained));
-    await writeFile(join(dir, 'weights.bin'), 'garbage');
-    const unusable: string[] = [];
-    const finished: boolean[] = [];
-    const lifecycle = new ModelLifecycle({
-      store,
-      lstm: () => small,
-      retrainIntervalSeconds: () => 86_400,
-      accuracyThresholdPercent: () => 70,
-      train: inProcess,
-      events: { modelUnusable: (_k, f) => unusable.push(f.reason), trainingFinished: (_k, r) => finished.push(r.deployed) },
-    });
-    await lifecycle.load(key);
-    expect(unusable).toEqual(['corrupt']);
-    // No model: the engine serves the baselines, and the reason is visible.
-    expect(lifecycle.serving(key)).toBeUndefined();
-    expect(lifecycle.status()[0]?.unavailableReason).toMatch(/weights\.bin/);
-    expect((await readdir(store.seriesDir(key))).some((e) => e.startsWith('.corrupt-'))).toBe(true);
-
-    const decision = lifecycle.tick(key, { target: series }, spec, 1_800_000_000_000);
-    expect(decision).toEqual({ retrain: true, reason: 'no_model' });
-    expect(lifecycle.tick(key, { target: series }, spec, 1_800_000_000_000).reason).toBe('training_in_progress');
-    await lifecycle.whenIdle();
-    expect(finished).toEqual([true]);
-    const serving = lifecycle.serving(key);
-    expect(serving).toBeDefined();
-    expect(Number.isFinite(serving!.forecast(series).value)).toBe(true);
-    // The retrained model was saved: a fresh lifecycle loads it.
-    const reloaded = await store.load(key);
-    expect(reloaded.ok).toBe(true);
-    await lifecycle.close();
-  });
-
-  it('reports a model restored from disk through modelLoaded (once), and not a corrupt one', async () => {
-    const store = new ModelStore(join(root, 'loaded'));
-    await store.save(key, await trained.exportArtifacts(), metaOf(trained, 1_700_000_123_000));
-    const corruptKey = 'queue/other/depth';
-    const { dir } = await store.save(corruptKey, await trained.exportArtifacts(), { ...metaOf(trained), seriesKey: corruptKey });
-    await writeFile(join(dir, 'weights.bin'), 'garbage');
-    const loaded: { seriesKey: string; trainedAtMs: number; lookbackSteps: number; servingMeta: boolean }[] = [];
-    const lifecycle = new ModelLifecycle({
-      store,
-      lstm: () => small,
-      retrainIntervalSeconds: () => 86_400,
-      accuracyThresholdPercent: () => 70,
-      train: inProcess,
-      events: {
-        modelLoaded: (seriesKey, meta, trainedAtMs) => loaded.push({ seriesKey, trainedAtMs, lookbackSteps: meta.options.lookbackSteps, servingMeta: meta === lifecycle.serving(seriesKey)?.meta }),
-      },
-    });
-    await lifecycle.load(key);
-    await lifecycle.load(key);
-    await lifecycle.load(corruptKey);
-    expect(loaded).toEqual([{ seriesKey: key, trainedAtMs: 1_700_000_123_000, lookbackSteps: small.lookbackSteps, servingMeta: true }]);
-    expect(lifecycle.status().find((s) => s.seriesKey === key)).toMatchObject({ trainedAtMs: 1_700_000_123_000, training: false, queued: false });
-    await lifecycle.close();
-  });
-
-  it('keeps the serving model when the new one does not beat it on the held-out window', async () => {
-    const store = new ModelStore(join(root, 'shadow'));
-    await store.save(key, await trained.exportArtifacts(), metaOf(trained));
-    const lifecycle = new ModelLifecycle({
-      store,
-      // One epoch from scratch cannot beat the trained model.
-      lstm: () => ({ ...small, epochs: 1, learningRate: 0.0001, seed: 99 }),
-      retrainIntervalSeconds: () => 3600,
-      accuracyThresholdPercent: () => 70,
-      train: inProcess,
-    });
-    await lifecycle.load(key);
-    const before = lifecycle.serving(key);
-    expect(before).toBeDefined();
-    const decision = lifecycle.tick(key, { target: series }, spec, 1_700_000_000_000 + 2 * 3600 * 1000);
-    expect(decision.reason).toBe('interval_elapsed');
-    await lifecycle.whenIdle();
-    const report = lifecycle.status()[0]!.lastReport!;
-    expect(report.deployed).toBe(false);
-    expect(report.shadow?.reason).toBe('current_better_or_equal');
-    expect(report.shadow!.candidateMae).toBeGreaterThan(report.shadow!.currentMae);
-    expect(lifecycle.serving(key)).toBe(before);
-    await lifecycle.close();
   });
 });
