@@ -12,6 +12,7 @@ import process from 'node:process';
 import { fileURLToPath } from 'node:url';
 import { systemClock } from '../../src/core/index.js';
 import { buildService, configFromYaml } from '../../test/support/service.js';
+import { stopOnce } from './stop-once.js';
 
 export interface ScaleChildReady {
   readonly type: 'ready';
@@ -33,12 +34,7 @@ async function serve(configPath: string, pkiDir: string, expectedQueues: number)
   const service = buildService(configFromYaml(yaml), { clock: systemClock });
   const began = performance.now();
   await service.start();
-  let stopping = false;
-  const stop = () => {
-    if (stopping) return;
-    stopping = true;
-    void service.stop().finally(() => process.exit(0));
-  };
+  const stop = stopOnce(service);
   process.on('disconnect', stop);
   const forecasted = () => (service.store.latest()?.queues ?? []).filter((q) => q.depthForecasts.length > 0).length;
   // The scheduler runs the first cycle at once; wait for a snapshot that forecasts every queue.

@@ -14,6 +14,7 @@
 import process from 'node:process';
 import { fileURLToPath } from 'node:url';
 import { buildService, configFromYaml } from '../../test/support/service.js';
+import { stopOnce } from './stop-once.js';
 
 /** The message the child sends once both servers listen. */
 export interface ServiceChildReady {
@@ -30,12 +31,7 @@ async function serve(pkiDir: string): Promise<void> {
     configFromYaml(`server:\n  host: 127.0.0.1\n  port: 0\nexternalMetrics:\n  host: 127.0.0.1\n  port: 0\n  pkiDir: ${JSON.stringify(pkiDir)}\nforecast:\n  modelProcess: true\n`),
   );
   await service.start();
-  let stopping = false;
-  const stop = () => {
-    if (stopping) return;
-    stopping = true;
-    void service.stop().finally(() => process.exit(0));
-  };
+  const stop = stopOnce(service);
   process.on('message', (message) => {
     if (message === 'stop') stop();
   });

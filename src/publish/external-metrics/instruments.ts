@@ -1,5 +1,5 @@
 import { Counter, Histogram, type Registry } from 'prom-client';
-import { metricCatalog } from '../metrics.js';
+import { metricCatalog } from '../metric-catalog.js';
 import { externalMetricNames } from './provider.js';
 import type { RequestMetricLabel } from './routes.js';
 

@@ -7,7 +7,7 @@ import type { Config } from '../../config/index.js';
 import type { Clock, Result } from '../../core/index.js';
 import type { Snapshot, SnapshotStore } from '../../engine/index.js';
 import { failureMessage } from '../auth/index.js';
-import { noTlsMetrics, type TlsCertificatesInUse, type TlsMetrics } from '../metrics.js';
+import { noTlsMetrics, type TlsCertificatesInUse, type TlsMetrics } from '../tls-metrics.js';
 import { buildMetricSpec, buildMetricValue, evaluateActivity } from './external-scaler.js';
 import type { Freshness, KedaProblem, SelectionDefaults } from './forecast-selection.js';
 import { certificateWarnings, createReloadableCredentials, KedaTlsError, type KedaTlsFiles, type KedaTlsMaterial, loadKedaTlsMaterial, type ReloadableServerCredentials } from './grpc-tls.js';

@@ -1,5 +1,5 @@
 import { Counter, Gauge, type Registry } from 'prom-client';
-import { metricCatalog } from '../metrics.js';
+import { metricCatalog } from '../metric-catalog.js';
 import type { KedaProblem } from './forecast-selection.js';
 import type { KedaDenial } from './namespace-access.js';
 
