@@ -116,7 +116,12 @@ export const mlSection = z
       .default(70)
       .describe('Retrain a learned model early when its matured-forecast accuracy (scaling_prediction_accuracy_percent, docs/forecasting.md) falls under this.'),
     accuracyWindow: duration.default(86400).describe('Trailing window of matured forecasts that accuracy is computed over.'),
-    maxConcurrentTrainings: z.number().int().min(1).default(1).describe('No effect since the LSTM is one global model (one training at a time); kept so that existing files load.'),
+    maxConcurrentTrainings: z
+      .number()
+      .int()
+      .min(1)
+      .optional()
+      .describe('Deprecated, no effect: the LSTM is one global model (one training at a time). Kept so that existing files load; setting it logs a deprecation warning.'),
   })
   .prefault({})
   .describe('Learned models: the LSTM, the Random Forest optimizer, and when they are retrained (the interval is scaling.modelRetrainInterval).');

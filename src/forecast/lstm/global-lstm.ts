@@ -11,7 +11,7 @@ import { sampleInOrder, seededRandom } from '../seeded-random.js';
 import { specProblem } from '../spec.js';
 import { defaultLstmOptions, lstmFormat, lstmOptionsProblem } from './lstm-types.js';
 import type { LstmArtifacts, LstmMeta, LstmOptions, LstmRestoreFailure, LstmTrainHooks, TrainedLstm } from './lstm-types.js';
-import { buildModel, halfSplitCoverage, loadNetwork, minWindows, predictScaled, shuffleInPlace, trainedFrom } from './network.js';
+import { buildModel, fitNetwork, halfSplitCoverage, loadNetwork, minWindows, predictScaled, shuffleInPlace, trainedFrom } from './network.js';
 import { loadTensorFlow } from './tf-runtime.js';
 import type { TfBackendName, TfBackendPreference, TfModule } from './tf-runtime.js';
 
@@ -324,30 +324,9 @@ export async function trainGlobalLstm(
     model.compile({ optimizer: tf.train.adam(o.learningRate), loss: 'meanAbsoluteError' });
   }
   const epochs = fineTune?.epochs ?? o.epochs;
-  let finalLoss = Number.NaN;
-  const x = tf.tensor3d(xData, [total, L, F]);
-  const y = tf.tensor2d(yData, [total, 1]);
-  try {
-    await model.fit(x, y, {
-      epochs,
-      batchSize: o.batchSize,
-      shuffle: false,
-      verbose: 0,
-      callbacks: {
-        onEpochEnd: async (epoch: number, logs?: Tf.Logs) => {
-          finalLoss = logs?.['loss'] ?? Number.NaN;
-          hooks.onProgress?.({ epoch: epoch + 1, epochs, loss: finalLoss, windows: total });
-        },
-      },
-    });
-  } catch (error) {
-    model.dispose();
-    return err({ reason: 'invalid_spec', message: `lstm: training failed: ${messageOf(error)}` });
-  } finally {
-    x.dispose();
-    y.dispose();
-    model.optimizer?.dispose();
-  }
+  const fitted = await fitNetwork(tf, model, { x: xData, y: yData, windows: total }, o, epochs, hooks);
+  if (!fitted.ok) return fitted;
+  const finalLoss = fitted.value;
 
   const seriesMeta: Record<string, GlobalSeriesMeta> = {};
   prepared.forEach((p, i) => {

@@ -9,7 +9,7 @@ import { quantileOfSorted } from '../residual-bands.js';
 import { sampleInOrder, seededRandom } from '../seeded-random.js';
 import { specProblem } from '../spec.js';
 import { loadTensorFlow } from './tf-runtime.js';
-import { buildModel, halfSplitCoverage, loadNetwork, minWindows, predictScaled, shuffleInPlace, trainedFrom } from './network.js';
+import { buildModel, fitNetwork, halfSplitCoverage, loadNetwork, minWindows, predictScaled, shuffleInPlace, trainedFrom } from './network.js';
 import type { TfBackendPreference } from './tf-runtime.js';
 
 export * from './lstm-types.js';
@@ -62,31 +62,9 @@ export async function trainLstm(inputs: FeatureInputs, spec: ForecastSpec, optio
 
   const { tf, backend } = await loadTensorFlow(hooks.backend);
   const model = buildModel(tf, o);
-  let finalLoss = Number.NaN;
-  const x = tf.tensor3d(buildWindows(columns, sample, o.lookbackSteps), [sample.length, o.lookbackSteps, o.features.length]);
-  const y = tf.tensor2d(windowTargets(values, levels, sample, h, targetScale), [sample.length, 1]);
-  try {
-    await model.fit(x, y, {
-      epochs: o.epochs,
-      batchSize: o.batchSize,
-      shuffle: false,
-      verbose: 0,
-      callbacks: {
-        onEpochEnd: async (epoch: number, logs?: Tf.Logs) => {
-          finalLoss = logs?.['loss'] ?? Number.NaN;
-          hooks.onProgress?.({ epoch: epoch + 1, epochs: o.epochs, loss: finalLoss, windows: sample.length });
-        },
-      },
-    });
-  } catch (error) {
-    model.dispose();
-    return err({ reason: 'invalid_spec', message: `lstm: training failed: ${messageOf(error)}` });
-  } finally {
-    x.dispose();
-    y.dispose();
-    // Adam keeps two moments per weight; inference never needs them, and model.dispose() leaves them behind.
-    model.optimizer?.dispose();
-  }
+  const fitted = await fitNetwork(tf, model, { x: buildWindows(columns, sample, o.lookbackSteps), y: windowTargets(values, levels, sample, h, targetScale), windows: sample.length }, o, o.epochs, hooks);
+  if (!fitted.ok) return fitted;
+  const finalLoss = fitted.value;
 
   const scoredValidation = sampleInOrder(validationOrigins, o.maxWindows, seededRandom(o.seed + 1));
   const residuals: number[] = [];

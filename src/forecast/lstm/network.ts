@@ -2,11 +2,11 @@ import type * as Tf from '@tensorflow/tfjs';
 import { err, messageOf, ok, type RegularSeries, type Result } from '../../core/index.js';
 import { applyNormalization, buildFeatureColumns, buildWindows, carryForward, windowOrigins } from '../features/index.js';
 import type { FeatureInputs } from '../features/index.js';
-import type { EachOriginForecasts, PointForecast } from '../forecaster.js';
+import type { EachOriginForecasts, FitFailure, PointForecast } from '../forecaster.js';
 import { quantileOfSorted } from '../residual-bands.js';
 import type { RandomSource } from '../seeded-random.js';
 import type { TfModule } from './tf-runtime.js';
-import type { LstmArtifacts, LstmMeta, LstmOptions, LstmRestoreFailure, TrainedLstm } from './lstm-types.js';
+import type { LstmArtifacts, LstmMeta, LstmOptions, LstmRestoreFailure, LstmTrainHooks, TrainedLstm } from './lstm-types.js';
 
 // The network shared by the per-series and the global LSTM: building, predicting in batches, and
 // wrapping a restored network as a TrainedLstm. Internal to forecast/lstm (not exported by index.ts).
@@ -37,6 +37,54 @@ export function buildModel(tf: TfModule, options: LstmOptions): Tf.LayersModel {
   model.add(tf.layers.dense({ units: 1, kernelInitializer: tf.initializers.glorotUniform({ seed: seed + 102 }) }));
   model.compile({ optimizer: tf.train.adam(options.learningRate), loss: 'meanAbsoluteError' });
   return model;
+}
+
+/** Training windows laid out row by row: `windows` × `lookbackSteps` × `features` inputs and one scaled target each. */
+export interface TrainingData {
+  readonly x: Float32Array;
+  readonly y: Float32Array;
+  readonly windows: number;
+}
+
+/**
+ * Fits `model` on the windows (in the order given: the caller shuffles with its seed) and reports
+ * progress after every epoch. The training tensors and Adam's moments are always freed (inference
+ * never needs them, and `model.dispose()` leaves the optimizer's behind); a model whose training
+ * throws is freed too, and the failure returned. Resolves with the last epoch's loss.
+ */
+export async function fitNetwork(
+  tf: TfModule,
+  model: Tf.LayersModel,
+  data: TrainingData,
+  o: Pick<LstmOptions, 'lookbackSteps' | 'features' | 'batchSize'>,
+  epochs: number,
+  hooks: LstmTrainHooks,
+): Promise<Result<number, FitFailure>> {
+  let finalLoss = Number.NaN;
+  const x = tf.tensor3d(data.x, [data.windows, o.lookbackSteps, o.features.length]);
+  const y = tf.tensor2d(data.y, [data.windows, 1]);
+  try {
+    await model.fit(x, y, {
+      epochs,
+      batchSize: o.batchSize,
+      shuffle: false,
+      verbose: 0,
+      callbacks: {
+        onEpochEnd: async (epoch: number, logs?: Tf.Logs) => {
+          finalLoss = logs?.['loss'] ?? Number.NaN;
+          hooks.onProgress?.({ epoch: epoch + 1, epochs, loss: finalLoss, windows: data.windows });
+        },
+      },
+    });
+  } catch (error) {
+    model.dispose();
+    return err({ reason: 'invalid_spec', message: `lstm: training failed: ${messageOf(error)}` });
+  } finally {
+    x.dispose();
+    y.dispose();
+    model.optimizer?.dispose();
+  }
+  return ok(finalLoss);
 }
 
 export function shuffleInPlace(items: Int32Array, random: RandomSource): void {
