@@ -17,7 +17,6 @@ import { fileURLToPath } from 'node:url';
 import { runBacktest } from '../src/cli/backtest.js';
 import type { BacktestRun } from '../src/cli/backtest.js';
 import { inferStepSeconds, parseInputCsv } from '../src/cli/csv.js';
-import type { TimestampValueRows } from '../src/cli/csv.js';
 import { formatDuration } from '../src/core/index.js';
 import { forecasterNames, geometricMean } from '../src/forecast/index.js';
 import { type LstmColumnArgs, type LstmColumns, lstmColumns, lstmColumnUsage, lstmReport, parseLstmColumnArg } from './support/global-lstm-columns.js';

@@ -72,7 +72,8 @@ interface Args {
   readonly json: boolean;
 }
 
-const usage = 'usage: tsx bench/train.ts [--series N] [--epochs N] [--windows N] [--features A,B,...] [--no-latency] [--no-training] [--rounds N] [--requests N] [--service-node-option FLAG]... [--json]';
+const usage =
+  'usage: tsx bench/train.ts [--series N] [--epochs N] [--windows N] [--features A,B,...] [--no-latency] [--no-training] [--rounds N] [--requests N] [--service-node-option FLAG]... [--json]';
 
 function parseArgs(argv: readonly string[]): Args {
   let series: number | undefined;
@@ -104,8 +105,7 @@ function parseArgs(argv: readonly string[]): Args {
       const unknown = names.filter((name) => !isFeatureName(name));
       if (unknown.length > 0) throw new Error(`--features: unknown feature(s) ${unknown.join(', ')} (docs/ml-models.md lists them)`);
       features = names.filter(isFeatureName);
-    }
-    else if (arg === '--no-latency') latency = false;
+    } else if (arg === '--no-latency') latency = false;
     else if (arg === '--no-training') training = false;
     else if (arg === '--rounds') rounds = positive(next());
     else if (arg === '--requests') requests = positive(next());

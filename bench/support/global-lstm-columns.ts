@@ -142,7 +142,9 @@ async function runVariant(prepared: readonly Prepared[], options: Partial<LstmOp
       options,
       { onProgress: (p) => log(`global LSTM ${grid}: epoch ${p.epoch}/${p.epochs}, ${p.windows} windows, loss ${p.loss.toFixed(4)}`) },
     );
-    log(`global LSTM ${grid}: ${members.length} series, ${trained.ok ? `${trained.value.meta.windowPasses} window passes` : `failed: ${trained.error.message}`}, ${((performance.now() - began) / 1000).toFixed(0)} s`);
+    log(
+      `global LSTM ${grid}: ${members.length} series, ${trained.ok ? `${trained.value.meta.windowPasses} window passes` : `failed: ${trained.error.message}`}, ${((performance.now() - began) / 1000).toFixed(0)} s`,
+    );
     try {
       for (const p of members) out.set(p.input.series, seriesRuns(p, trained.ok ? trained.value : undefined, trained.ok ? undefined : trained.error));
     } finally {
@@ -182,7 +184,7 @@ function seriesRuns(p: Prepared, trained: TrainedGlobalLstm | undefined, failure
 /** The LSTM's validation MASE inside `auto`'s run (what the leave-one-dataset-out choice uses). */
 function validationMase(runs: Omit<LstmRuns, 'variant'> | undefined): number {
   const score = runs?.autoLstm.selection?.scores.find((s) => s.model === 'lstm');
-  return score !== undefined && score.fitted ? score.accuracy.mase : Number.NaN;
+  return score?.fitted ? score.accuracy.mase : Number.NaN;
 }
 
 /** The variants' choices per dataset and the runs of every series. */
@@ -254,7 +256,9 @@ export function lstmReport(rows: readonly LstmReportRow[], columns: LstmColumns)
   const alone = served.filter((r) => r.autoLstmChoice === 'lstm');
   const inCombination = served.filter((r) => /\blstm\b/.test(r.autoLstmChoice ?? ''));
   const pct = (a: number, b: number) => (b === 0 ? 'n/a' : `${((100 * a) / b).toFixed(0)} %`);
-  const variants = Object.entries(columns.options).map(([name, o]) => `${name} (${o.lookbackSteps} steps × ${o.features?.length} features, LSTM ${o.units?.join(' → ')}, ${o.epochs} epochs × ${o.maxWindows} windows, learning rate ${o.learningRate})`);
+  const variants = Object.entries(columns.options).map(
+    ([name, o]) => `${name} (${o.lookbackSteps} steps × ${o.features?.length} features, LSTM ${o.units?.join(' → ')}, ${o.epochs} epochs × ${o.maxWindows} windows, learning rate ${o.learningRate})`,
+  );
   return [
     `The LSTM columns: the service's global LSTM, one network per grid (step and horizon), trained across that grid's real series on each series' rows before auto's validation split. Variants: ${variants.join('; ')}.`,
     '',

@@ -1,5 +1,5 @@
 import type * as Tf from '@tensorflow/tfjs';
-import { err, messageOf, ok } from '../../core/index.js';
+import { err, ok } from '../../core/index.js';
 import type { Result } from '../../core/index.js';
 import { maseScale } from '../accuracy.js';
 import { applyNormalization, buildFeatureColumns, buildWindows, carryForward, fitNormalization, targetScaleOf, windowOrigins } from '../features/index.js';

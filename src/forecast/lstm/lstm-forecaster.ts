@@ -1,5 +1,4 @@
-import type * as Tf from '@tensorflow/tfjs';
-import { err, messageOf, ok } from '../../core/index.js';
+import { err, ok } from '../../core/index.js';
 import type { Result } from '../../core/index.js';
 import { applyNormalization, buildFeatureColumns, buildWindows, carryForward, fitNormalization, targetScaleOf, windowOrigins, windowTargets } from '../features/index.js';
 import type { FeatureInputs } from '../features/index.js';
@@ -62,7 +61,14 @@ export async function trainLstm(inputs: FeatureInputs, spec: ForecastSpec, optio
 
   const { tf, backend } = await loadTensorFlow(hooks.backend);
   const model = buildModel(tf, o);
-  const fitted = await fitNetwork(tf, model, { x: buildWindows(columns, sample, o.lookbackSteps), y: windowTargets(values, levels, sample, h, targetScale), windows: sample.length }, o, o.epochs, hooks);
+  const fitted = await fitNetwork(
+    tf,
+    model,
+    { x: buildWindows(columns, sample, o.lookbackSteps), y: windowTargets(values, levels, sample, h, targetScale), windows: sample.length },
+    o,
+    o.epochs,
+    hooks,
+  );
   if (!fitted.ok) return fitted;
   const finalLoss = fitted.value;
 

@@ -231,7 +231,14 @@ describe('Reconciler with learned models', () => {
     const clock = new ManualClock(Date.UTC(2026, 10, 2, 12, 0, 20));
     const config = configFromYaml(yaml.replace('enabled: true', 'enabled: false'));
     const source = new FakeSource().set(depth, [{ timestampMs: clock.nowMs() - 60_000, value: 1 }]);
-    const reconciler = new Reconciler({ source, clock, store: new SnapshotStore({ historyRetentionSeconds: 3600 }), recorder: silent, config: () => config, learned: new FakeLearned(() => undefined) });
+    const reconciler = new Reconciler({
+      source,
+      clock,
+      store: new SnapshotStore({ historyRetentionSeconds: 3600 }),
+      recorder: silent,
+      config: () => config,
+      learned: new FakeLearned(() => undefined),
+    });
     await reconciler.runCycle();
     const asked = source.calls.flatMap((c) => (c.method === 'readHistory' ? c.inputs.map((i) => ('metric' in i ? i.metric : i.kind)) : []));
     expect(asked).toContain('depth');
