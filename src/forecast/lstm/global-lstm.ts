@@ -1,17 +1,15 @@
 import type * as Tf from '@tensorflow/tfjs';
 import { err, ok } from '../../core/index.js';
 import type { Result } from '../../core/index.js';
-import { maseScale } from '../accuracy.js';
 import { applyNormalization, buildFeatureColumns, buildWindows, carryForward, fitNormalization, targetScaleOf, windowOrigins } from '../features/index.js';
 import type { FeatureInputs, FeatureNormalization } from '../features/index.js';
 import type { FitFailure, ForecastSpec } from '../forecaster.js';
 import type { ShadowResult } from '../lifecycle.js';
-import { quantileOfSorted } from '../residual-bands.js';
 import { sampleInOrder, seededRandom } from '../seeded-random.js';
 import { specProblem } from '../spec.js';
 import { defaultLstmOptions, lstmFormat, lstmOptionsProblem } from './lstm-types.js';
 import type { LstmArtifacts, LstmMeta, LstmOptions, LstmRestoreFailure, LstmTrainHooks, TrainedLstm } from './lstm-types.js';
-import { buildModel, fitNetwork, halfSplitCoverage, loadNetwork, minWindows, predictScaled, shuffleInPlace, trainedFrom } from './network.js';
+import { buildModel, fitNetwork, heldOutScores, loadNetwork, minWindows, predictScaled, shuffleInPlace, trainedFrom } from './network.js';
 import { loadTensorFlow } from './tf-runtime.js';
 import type { TfBackendName, TfBackendPreference, TfModule } from './tf-runtime.js';
 
@@ -172,35 +170,12 @@ function windowsOf(p: Prepared, share: number, spec: ForecastSpec, fineTune: Fin
 
 /** Scores a network on a series' held-out origins: the per-series LstmMeta validation block. */
 function validate(tf: TfModule, model: Tf.LayersModel, p: Prepared, spec: ForecastSpec, o: LstmOptions, seed: number): LstmMeta['validation'] {
-  const h = spec.horizonSteps;
-  const scored = scoredOrigins(p.validationOrigins, seed);
-  const residuals: number[] = [];
-  let actualSum = 0;
-  if (scored.length > 0) {
-    const scaled = predictScaled(tf, model, p.columns, scored, o.lookbackSteps);
-    for (let k = 0; k < scored.length; k++) {
-      const t = scored[k]!;
-      const r = p.values[t + h]! - (p.levels[t]! + scaled[k]! * p.targetScale);
-      if (Number.isFinite(r)) {
-        residuals.push(r);
-        actualSum += Math.abs(p.values[t + h]!);
-      }
-    }
-  }
-  const sorted = Float64Array.from(residuals).sort();
-  const absoluteSum = residuals.reduce((a, r) => a + Math.abs(r), 0);
-  const mae = residuals.length > 0 ? absoluteSum / residuals.length : Number.NaN;
-  const scale = maseScale(p.values.subarray(0, p.lastTrainTarget + 1), spec.seasonSteps);
-  return {
-    mae,
-    wape: actualSum > 0 ? absoluteSum / actualSum : Number.NaN,
-    mase: mae / scale.scale,
-    coverage: halfSplitCoverage(residuals),
-    count: residuals.length,
-    q10: residuals.length > 0 ? quantileOfSorted(sorted, 0.1) : 0,
-    q90: residuals.length > 0 ? quantileOfSorted(sorted, 0.9) : 0,
+  return heldOutScores(tf, model, p, scoredOrigins(p.validationOrigins, seed), {
+    spec,
+    lookbackSteps: o.lookbackSteps,
+    lastTrainTarget: p.lastTrainTarget,
     firstOrigin: p.validationOrigins[0] ?? p.values.length,
-  };
+  });
 }
 
 /** The per-series LstmMeta of a series of a global model: what a per-series view (and `restoreLstm`) uses. */

@@ -3,12 +3,10 @@ import type { Result } from '../../core/index.js';
 import { applyNormalization, buildFeatureColumns, buildWindows, carryForward, fitNormalization, targetScaleOf, windowOrigins, windowTargets } from '../features/index.js';
 import type { FeatureInputs } from '../features/index.js';
 import type { FitFailure, ForecastSpec } from '../forecaster.js';
-import { maseScale } from '../accuracy.js';
-import { quantileOfSorted } from '../residual-bands.js';
 import { sampleInOrder, seededRandom } from '../seeded-random.js';
 import { specProblem } from '../spec.js';
 import { loadTensorFlow } from './tf-runtime.js';
-import { buildModel, fitNetwork, halfSplitCoverage, loadNetwork, minWindows, predictScaled, shuffleInPlace, trainedFrom } from './network.js';
+import { buildModel, fitNetwork, heldOutScores, loadNetwork, minWindows, shuffleInPlace, trainedFrom } from './network.js';
 import type { TfBackendPreference } from './tf-runtime.js';
 
 export * from './lstm-types.js';
@@ -73,24 +71,6 @@ export async function trainLstm(inputs: FeatureInputs, spec: ForecastSpec, optio
   const finalLoss = fitted.value;
 
   const scoredValidation = sampleInOrder(validationOrigins, o.maxWindows, seededRandom(o.seed + 1));
-  const residuals: number[] = [];
-  let actualSum = 0;
-  if (scoredValidation.length > 0) {
-    const scaled = predictScaled(tf, model, columns, scoredValidation, o.lookbackSteps);
-    for (let k = 0; k < scoredValidation.length; k++) {
-      const t = scoredValidation[k]!;
-      const r = values[t + h]! - (levels[t]! + scaled[k]! * targetScale);
-      if (Number.isFinite(r)) {
-        residuals.push(r);
-        actualSum += Math.abs(values[t + h]!);
-      }
-    }
-  }
-  const sorted = Float64Array.from(residuals).sort();
-  const absoluteSum = residuals.reduce((a, r) => a + Math.abs(r), 0);
-  const mae = residuals.length > 0 ? absoluteSum / residuals.length : Number.NaN;
-  const scale = maseScale(values.subarray(0, lastTrainTarget + 1), spec.seasonSteps);
-  const coverage = halfSplitCoverage(residuals);
   const meta: LstmMeta = {
     format: lstmFormat,
     model: 'lstm',
@@ -104,16 +84,12 @@ export async function trainLstm(inputs: FeatureInputs, spec: ForecastSpec, optio
       points: n,
       windows: sample.length,
     },
-    validation: {
-      mae,
-      wape: actualSum > 0 ? absoluteSum / actualSum : Number.NaN,
-      mase: mae / scale.scale,
-      coverage,
-      count: residuals.length,
-      q10: residuals.length > 0 ? quantileOfSorted(sorted, 0.1) : 0,
-      q90: residuals.length > 0 ? quantileOfSorted(sorted, 0.9) : 0,
+    validation: heldOutScores(tf, model, { columns, values, levels, targetScale }, scoredValidation, {
+      spec,
+      lookbackSteps: o.lookbackSteps,
+      lastTrainTarget,
       firstOrigin: validationOrigins[0] ?? n,
-    },
+    }),
     finalLoss,
     backend,
   };

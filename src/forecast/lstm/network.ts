@@ -2,7 +2,8 @@ import type * as Tf from '@tensorflow/tfjs';
 import { err, messageOf, ok, type RegularSeries, type Result } from '../../core/index.js';
 import { applyNormalization, buildFeatureColumns, buildWindows, carryForward, windowOrigins } from '../features/index.js';
 import type { FeatureInputs } from '../features/index.js';
-import type { EachOriginForecasts, FitFailure, PointForecast } from '../forecaster.js';
+import { maseScale } from '../accuracy.js';
+import type { EachOriginForecasts, FitFailure, ForecastSpec, PointForecast } from '../forecaster.js';
 import { quantileOfSorted } from '../residual-bands.js';
 import type { RandomSource } from '../seeded-random.js';
 import type { TfModule } from './tf-runtime.js';
@@ -197,6 +198,58 @@ export function trainedFrom(network: Network): TrainedLstm {
       disposed = true;
       model.dispose();
     },
+  };
+}
+
+/** One series as a network sees it: normalised feature columns, the raw values, their carried levels and the target scale. */
+export interface ScaledSeries {
+  readonly columns: readonly Float32Array[];
+  readonly values: Float64Array;
+  readonly levels: Float64Array;
+  readonly targetScale: number;
+}
+
+/**
+ * The validation block of an LSTM's meta: its h-step forecasts at the `scored` held-out origins
+ * against the actuals (MAE, WAPE, MASE scaled by the seasonal-naive MAE of the rows up to the last
+ * training target), the residual quantiles that make its band, and the band's half-split coverage.
+ * One function for the per-series and the global LSTM, so both are judged alike.
+ */
+export function heldOutScores(
+  tf: TfModule,
+  model: Tf.LayersModel,
+  series: ScaledSeries,
+  scored: Int32Array,
+  at: { readonly spec: ForecastSpec; readonly lookbackSteps: number; readonly lastTrainTarget: number; readonly firstOrigin: number },
+): LstmMeta['validation'] {
+  const { values, levels, targetScale } = series;
+  const h = at.spec.horizonSteps;
+  const residuals: number[] = [];
+  let actualSum = 0;
+  if (scored.length > 0) {
+    const scaled = predictScaled(tf, model, series.columns, scored, at.lookbackSteps);
+    for (let k = 0; k < scored.length; k++) {
+      const t = scored[k]!;
+      const r = values[t + h]! - (levels[t]! + scaled[k]! * targetScale);
+      if (Number.isFinite(r)) {
+        residuals.push(r);
+        actualSum += Math.abs(values[t + h]!);
+      }
+    }
+  }
+  const sorted = Float64Array.from(residuals).sort();
+  const absoluteSum = residuals.reduce((a, r) => a + Math.abs(r), 0);
+  const mae = residuals.length > 0 ? absoluteSum / residuals.length : Number.NaN;
+  const scale = maseScale(values.subarray(0, at.lastTrainTarget + 1), at.spec.seasonSteps);
+  return {
+    mae,
+    wape: actualSum > 0 ? absoluteSum / actualSum : Number.NaN,
+    mase: mae / scale.scale,
+    coverage: halfSplitCoverage(residuals),
+    count: residuals.length,
+    q10: residuals.length > 0 ? quantileOfSorted(sorted, 0.1) : 0,
+    q90: residuals.length > 0 ? quantileOfSorted(sorted, 0.9) : 0,
+    firstOrigin: at.firstOrigin,
   };
 }
 
