@@ -60,7 +60,7 @@ export class Reconciler {
   /** Bumped with every new configuration: the model host then drops its fits and refits. */
   #generation = 0;
   #accuracy: ModelAccuracy[] = [];
-  /** Published forecasts waiting for their actuals, and the scores of those that matured. */
+  /** Published forecasts waiting for their actuals, and the scores of those that matured (over `ml.accuracyWindow`, set by #reset). */
   #matured = new MaturedAccuracyTracker();
   /** Decision memory (cooldowns, stabilization windows, trends); kept across reloads on purpose. */
   #decisionState: DecisionState = initialDecisionState;
@@ -388,6 +388,8 @@ export class Reconciler {
     } else {
       this.#anomalies?.retain(new Set(cycleInputs(config, listedQueues(config)).map(inputKey)));
     }
+    // The tracker's window is fixed when it is made: a new window starts the matured scores afresh.
+    if (previous === undefined || previous.ml.accuracyWindow !== config.ml.accuracyWindow) this.#matured = new MaturedAccuracyTracker({ windowSeconds: config.ml.accuracyWindow });
     const gridChanged = previous === undefined || previous.forecast.step !== config.forecast.step || previous.forecast.history !== config.forecast.history;
     if (gridChanged) this.#history.clear();
     // Model settings and thresholds may have changed with the configuration: the model host refits
