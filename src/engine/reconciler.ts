@@ -277,12 +277,16 @@ export class Reconciler {
   }
 
   /**
-   * Drops what the engine holds for series no longer read (a discovered queue that expired): their
-   * history, matured forecasts and anomaly state, so that memory follows the set of queues.
+   * Drops what the engine holds for series no longer read (a discovered queue that expired, a queue
+   * removed by a reload): their backtest scores; with workloads also their history, matured forecasts
+   * and anomaly state, so that memory follows the set of queues.
    */
   #forgetExpired(config: Config, queues: readonly QueueSpec[], targets: readonly InputRef[]): void {
+    const kept = new Set(targets.map(inputKey));
+    // /scaling/ml/accuracy and the decisions' confidence must not keep the scores of a series gone for good.
+    this.#accuracy = this.#accuracy.filter((a) => kept.has(a.seriesKey));
     if (!usesWorkloads(config)) return;
-    for (const key of this.#history.retain(new Set(targets.map(inputKey)))) this.#matured.forget(key);
+    for (const key of this.#history.retain(kept)) this.#matured.forget(key);
     this.#anomalies?.retain(new Set(cycleInputs(config, queues).map(inputKey)));
   }
 

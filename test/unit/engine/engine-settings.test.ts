@@ -67,6 +67,17 @@ describe('engine settings', () => {
     expect(threeMinutes).toBeLessThanOrEqual(3);
   });
 
+  it('drops the backtest scores of a queue that a reload removed', async () => {
+    const { clock, reconciler, setConfig } = setup(configFromYaml(yaml()));
+    const first = await reconciler.runCycle();
+    expect(first.accuracy.some((a) => a.seriesKey === 'queue/refunds/depth')).toBe(true);
+    setConfig(configFromYaml(yaml('', ['orders'])));
+    clock.advance(60);
+    const next = await reconciler.runCycle();
+    expect(next.accuracy.some((a) => a.seriesKey === 'queue/orders/depth')).toBe(true);
+    expect(next.accuracy.filter((a) => a.seriesKey === 'queue/refunds/depth')).toEqual([]);
+  });
+
   it('trains the resource optimizer with ml.randomForest', () => {
     // Every replica busy (work always waiting): each does 10 per second, whatever the count (3 to 6, ten minutes each).
     const observations: ResourceObservation[] = Array.from({ length: 120 }, (_, i) => {
