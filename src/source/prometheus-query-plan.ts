@@ -1,6 +1,18 @@
-import { ForesightError, inputKey, type InputRef, messageOf, type PerformanceMetric, type QueueMetric, type Resource, type SystemMetric, type WorkloadMetric } from '../core/index.js';
+import {
+  compileTemplate,
+  type CompiledTemplate,
+  ForesightError,
+  inputKey,
+  type InputRef,
+  messageOf,
+  type PerformanceMetric,
+  type PlaceholderName,
+  type QueueMetric,
+  type Resource,
+  type SystemMetric,
+  type WorkloadMetric,
+} from '../core/index.js';
 import type { TimeRange } from './metric-source.js';
-import { compileTemplate, type CompiledTemplate, type PlaceholderName } from './promql.js';
 
 // The query plan of the Prometheus source: which distinct PromQL queries a read sends (one per
 // distinct rendered template), which inputs each serves, and how a range is cut into chunks.

@@ -1,4 +1,4 @@
-import { ForesightError } from '../core/index.js';
+import { ForesightError } from './errors.js';
 
 /**
  * PromQL templates: the only way a user string (a queue name) enters a query.
