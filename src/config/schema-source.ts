@@ -127,13 +127,8 @@ type QueriesConfig = z.output<typeof queriesSection>;
  */
 export function queryIssues(queries: QueriesConfig): { path: (string | number)[]; message: string }[] {
   const issues: { path: (string | number)[]; message: string }[] = [];
-  const groups = [
-    ['queue', queries.queue],
-    ['system', queries.system],
-    ['performance', queries.performance],
-    ['replicas', queries.replicas],
-  ] as const;
-  for (const [group, byName] of groups) {
+  const { queueLabel: _, ...groups } = queries;
+  for (const [group, byName] of Object.entries(groups)) {
     for (const [name, template] of Object.entries<string>(byName)) {
       const path = ['queries', group, name];
       try {

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { ForesightError, InputRef } from '../../../src/core/index.js';
-import { PrometheusSource, type PrometheusSourceOptions } from '../../../src/source/index.js';
+import { type PrometheusAuth, PrometheusSource, type PrometheusSourceOptions } from '../../../src/source/index.js';
 
 // Credentials files are a trust boundary: one that is not a small regular file is refused before
 // it is read (a FIFO would block the read, a huge file would be loaded whole into every request).
@@ -20,7 +20,7 @@ const queries: PrometheusSourceOptions['queries'] = {
   replicas: { worker_processes: '', api_instances: '', batch_processors: '', ml_workers: '', db_connections: '' },
 };
 
-async function failure(auth: PrometheusSourceOptions['auth']): Promise<ForesightError> {
+async function failure(auth: PrometheusAuth): Promise<ForesightError> {
   const source = new PrometheusSource({ url: 'http://127.0.0.1:9', auth, queries });
   return source.readLatest([cpu], 0).then(
     () => {
