@@ -1,16 +1,17 @@
 /**
  * The service `bench/scale.ts` measures, as a child process (so the benchmark's load generator and
- * timers never share its event loop). Forked with `[configPath, pkiDir]`:
+ * timers never share its event loop). Forked with `[configPath, pkiDir, queueCount]`:
  * - builds a Service from the YAML at configPath (models in their own process, as deployed) and starts
  *   it; the scheduler's first cycle is the first forecast; sends `{ type: 'ready', ..., firstForecastSeconds }`
  *   once a snapshot holds a depth forecast for every queue;
- * - on `'cycle'` runs one reconcile cycle and answers `{ type: 'cycle', seconds, forecasts }`;
+ * - on `'cycle'` runs one reconcile cycle and answers `{ type: 'cycle', seconds, queuesWithForecasts }`,
+ *   or `{ type: 'cycle-failed', message }` when the cycle fails;
  * - on `'stop'` (or when the benchmark goes away) stops the Service and exits.
  */
 import { readFileSync } from 'node:fs';
 import process from 'node:process';
 import { fileURLToPath } from 'node:url';
-import { systemClock } from '../../src/core/index.js';
+import { messageOf, systemClock } from '../../src/core/index.js';
 import { buildService, configFromYaml } from '../../test/support/service.js';
 import { stopOnce } from './stop-once.js';
 
@@ -26,6 +27,11 @@ export interface ScaleChildCycle {
   readonly type: 'cycle';
   readonly seconds: number;
   readonly queuesWithForecasts: number;
+}
+
+export interface ScaleChildCycleFailed {
+  readonly type: 'cycle-failed';
+  readonly message: string;
 }
 
 async function serve(configPath: string, pkiDir: string, expectedQueues: number): Promise<void> {
@@ -50,7 +56,11 @@ async function serve(configPath: string, pkiDir: string, expectedQueues: number)
   process.on('message', (message) => {
     if (message === 'stop') stop();
     if (message === 'cycle') {
-      void service.reconciler.runCycle().then((snapshot) => process.send?.({ type: 'cycle', seconds: snapshot.durationSeconds, queuesWithForecasts: forecasted() } satisfies ScaleChildCycle));
+      // A failed cycle is answered too: left unhandled it would end this process and leave the benchmark waiting.
+      service.reconciler.runCycle().then(
+        (snapshot) => process.send?.({ type: 'cycle', seconds: snapshot.durationSeconds, queuesWithForecasts: forecasted() } satisfies ScaleChildCycle),
+        (error: unknown) => process.send?.({ type: 'cycle-failed', message: messageOf(error) } satisfies ScaleChildCycleFailed),
+      );
     }
   });
   process.send?.({ type: 'ready', url: service.url, externalMetricsUrl: service.externalMetrics.url, firstForecastSeconds, queues: forecasted() } satisfies ScaleChildReady);
