@@ -111,6 +111,11 @@ function shortChoice(model: string): string {
   return model.replace(/^auto: /, '').replace(/[a-z_]+/g, (name) => short[name] ?? name);
 }
 
+/** An argument as it must be typed in a shell (the printed command is copied and re-run). */
+function shellWord(arg: string): string {
+  return /^[\w.,/=:@%+-]+$/.test(arg) ? arg : `'${arg.replaceAll("'", "'\\''")}'`;
+}
+
 /** The step of a CSV's rows and the horizon it is benchmarked at (steps longer than the horizon forecast one step ahead). */
 function horizonFor(step: number): number {
   return Math.max(step, horizonSeconds);
@@ -276,14 +281,14 @@ async function main(): Promise<void> {
   const seconds = (performance.now() - began) / 1000;
   if (args.json) {
     process.stdout.write(
-      `${JSON.stringify({ command: `npm run bench:forecast -- ${process.argv.slice(2).join(' ')}`, dataDir: args.dataDir, horizonSeconds, seconds, real, synthetic, summary, ...(lstm !== undefined ? { lstm: { choices: lstm.choices, options: lstm.options, report: lstmReport(real, lstm) } } : {}) }, null, 2)}\n`,
+      `${JSON.stringify({ command: `npm run bench:forecast -- ${process.argv.slice(2).map(shellWord).join(' ')}`, dataDir: args.dataDir, horizonSeconds, seconds, real, synthetic, summary, ...(lstm !== undefined ? { lstm: { choices: lstm.choices, options: lstm.options, report: lstmReport(real, lstm) } } : {}) }, null, 2)}\n`,
     );
   } else {
     const out: string[] = [];
     out.push('## Forecast benchmark: rolling-origin MASE at a 15-minute horizon');
     out.push('');
     out.push(
-      `Produced by \`npm run bench:forecast${process.argv.length > 2 ? ` -- ${process.argv.slice(2).join(' ')}` : ''}\` (\`tsx bench/forecast.ts\`) on \`${relative(repoRoot, args.dataDir) || args.dataDir}\` in ${seconds.toFixed(0)} s.`,
+      `Produced by \`npm run bench:forecast${process.argv.length > 2 ? ` -- ${process.argv.slice(2).map(shellWord).join(' ')}` : ''}\` (\`tsx bench/forecast.ts\`) on \`${relative(repoRoot, args.dataDir) || args.dataDir}\` in ${seconds.toFixed(0)} s.`,
     );
     out.push(
       'Each cell: MASE over the rows after the default train-until (70 % of rows), parameters fitted on the rows before, ' +
