@@ -99,7 +99,7 @@ export const mlSection = z
           .default(8192)
           .describe('Training windows per epoch, shared evenly by the series (a time-ordered random sample: epochs × windows bounds training time).'),
         fineTuneEpochs: z.number().int().positive().default(2).describe('Passes over the windows of a fine-tune (new data since the last training, and as many replayed older windows).'),
-        fineTuneWindows: z.number().int().positive().default(768).describe('Most windows of a fine-tune, shared by the series (half new, half replayed).'),
+        fineTuneWindows: z.number().int().positive().default(512).describe('Most windows of a fine-tune, shared by the series (half new, half replayed).'),
         seed: z.number().int().default(1).describe('Seed of weights and window sampling (same data and seed, same model).'),
         backend: z.enum(['auto', 'wasm', 'cpu', 'tensorflow']).default('auto').describe('TensorFlow.js backend: auto uses @tensorflow/tfjs-node when installed, else wasm.'),
       })
