@@ -84,7 +84,7 @@ export interface FineTune {
  * Held-out origins scored per series: enough for a stable MAE and band (25 residuals beyond each of
  * p10 and p90), few enough to stay cheap. Every scored origin is a forward pass (about 370 per
  * CPU-second for the design network on wasm), paid once by every training and again by the shadow
- * evaluation: at 1,024 per series, the demo's 13 series cost a fine-tune 68 s of its 60 s budget.
+ * evaluation: at 1,024 per series, the demo's 13 series cost a fine-tune about 70 s, over its 60 s budget.
  */
 const validationOriginsPerSeries = 256;
 
