@@ -144,7 +144,7 @@ async function main(): Promise<void> {
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   try {
     const ready = await new Promise<ScaleChildReady>((resolve, reject) => {
-      child.once('message', (m) => resolve(m as ScaleChildReady));
+      child.once('message', (m: ScaleChildReady | ScaleChildCycleFailed) => (m.type === 'ready' ? resolve(m) : reject(new Error(`no first forecast: ${m.message}`))));
       child.once('exit', (code, signal) => reject(new Error(`the service exited with ${signal ?? `code ${code}`} before its first forecast`)));
     });
     process.stderr.write(`first forecast of ${ready.queues} queues after ${ready.firstForecastSeconds.toFixed(1)} s\n`);

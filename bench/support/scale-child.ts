@@ -34,6 +34,9 @@ export interface ScaleChildCycleFailed {
   readonly message: string;
 }
 
+/** Cycle attempts the first full forecast may take before the benchmark gives up. */
+const maxCyclesToFirstForecast = 20;
+
 async function serve(configPath: string, pkiDir: string, expectedQueues: number): Promise<void> {
   const yaml = readFileSync(configPath, 'utf8').replace('__PKI_DIR__', JSON.stringify(pkiDir));
   // The system clock: the Prometheus it reads stamps its samples with the wall time (the test helper's default is a manual clock).
@@ -43,15 +46,26 @@ async function serve(configPath: string, pkiDir: string, expectedQueues: number)
   const stop = stopOnce(service);
   process.on('disconnect', stop);
   const forecasted = () => (service.store.latest()?.queues ?? []).filter((q) => q.depthForecasts.length > 0).length;
-  // The scheduler runs the first cycle at once; wait for a snapshot that forecasts every queue.
-  await new Promise<void>((resolve) => {
+  // The scheduler runs the first cycle at once; wait for a snapshot that forecasts every queue, but
+  // give up after a bounded number of cycle attempts so a queue that never gets a forecast ends the
+  // benchmark with a message instead of hanging it.
+  const cyclesSeen = new Set<number>();
+  const allForecasted = await new Promise<boolean>((resolve) => {
     const poll = setInterval(() => {
-      if (forecasted() >= expectedQueues) {
+      const done = forecasted() >= expectedQueues;
+      cyclesSeen.add(service.store.status().lastAttemptAtMs);
+      if (done || cyclesSeen.size > maxCyclesToFirstForecast) {
         clearInterval(poll);
-        resolve();
+        resolve(done);
       }
     }, 50);
   });
+  if (!allForecasted) {
+    const message = `after ${maxCyclesToFirstForecast} cycles only ${forecasted()} of ${expectedQueues} queues have a forecast`;
+    process.send?.({ type: 'cycle-failed', message } satisfies ScaleChildCycleFailed);
+    stop();
+    return;
+  }
   const firstForecastSeconds = (performance.now() - began) / 1000;
   process.on('message', (message) => {
     if (message === 'stop') stop();
