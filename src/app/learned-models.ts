@@ -72,6 +72,10 @@ export function learnedModelsOf(lifecycle: ModelLifecycle, host: ModelHostPort, 
         });
         points = await ask();
       }
+      // The host has just freed every model not listed: forget those ids too, so the set stays as
+      // small as the serving set and a series listed again gets its weights without a round trip.
+      const listed = new Set(asked.map(({ id }) => id));
+      for (const id of held) if (!listed.has(id)) held.delete(id);
       const out = new Map<string, PointForecast>();
       asked.forEach(({ seriesKey, id }, index) => {
         const point = points[index]!;

@@ -54,6 +54,13 @@ describe('learnedModelsOf (the service adapter)', () => {
     });
     const host = new ProcessModelHost({ onExit: () => hostSawExit() });
     try {
+      // Counts the host's learnedPoints calls: one per latest() unless the host lacked a model's weights.
+      let pointCalls = 0;
+      const learnedPoints = host.learnedPoints.bind(host);
+      host.learnedPoints = (request) => {
+        pointCalls += 1;
+        return learnedPoints(request);
+      };
       const learned = learnedModelsOf(lifecycle, host, () => 'wasm');
       await learned.load(key);
       const expected = trained.forecast(series);
@@ -64,6 +71,12 @@ describe('learnedModelsOf (the service adapter)', () => {
           { seriesKey: 'queue/none/depth', series },
         ]),
       ).toEqual([expected, undefined]);
+      // A cycle that lists no learned series frees the model in the host; listed again, its weights
+      // go with the first request (the adapter forgot it too), not after a `missing` round trip.
+      expect(await learned.latest([])).toEqual([]);
+      pointCalls = 0;
+      expect(await learned.latest([{ seriesKey: key, series }])).toEqual([expected]);
+      expect(pointCalls).toBe(1);
       const pid = modelProcessPid();
       expect(pid).toBeGreaterThan(0);
       process.kill(pid!, 'SIGKILL');
