@@ -16,6 +16,7 @@ import { basename, dirname, join, posix } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, test, vi } from 'vitest';
 import { isCi, requireBinaries } from '../support/binaries.js';
+import { compiledDist } from '../support/compiled.js';
 import { copies, isSentToBuilder, parseDockerfile, readImageFiles, resolveBase, type Stage } from '../support/dockerfile.js';
 import { kubectl } from '../support/kubectl.js';
 import { childPids, isAlive } from '../support/processes.js';
@@ -140,8 +141,8 @@ describe.skipIf(!requireBinaries('kubectl'))('the image run stage, staged as a f
         // Hard links: the install is immutable, and the copy is then instant.
         await run('cp', ['-al', installed, target]);
       } else if (what === 'build:/src/dist') {
-        // The build stage's `npm run build`, into the staged tree.
-        await run(process.execPath, [join(repo, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.build.json', '--outDir', target], { cwd: repo });
+        // The build stage's `npm run build` (made once per state of the sources and shared, test/support/compiled.ts).
+        cpSync(await compiledDist(), target, { recursive: true });
       } else if (what === 'deps:/state') {
         mkdirSync(join(target, 'models'), { recursive: true });
       } else if (copy!.from === undefined) {

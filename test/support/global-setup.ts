@@ -36,7 +36,13 @@ function processesOf(run: string): Survivor[] {
   return found;
 }
 
+/** vitest runs this once for the root config and once per project (vitest.config.ts): only the first one marks and checks. */
+const started = Symbol.for('foresight.test-run-marker');
+
 export default function setup(): () => Promise<void> {
+  const holder = globalThis as { [started]?: true };
+  if (holder[started]) return async () => {};
+  holder[started] = true;
   const run = randomUUID();
   process.env[marker] = run;
   return async () => {
