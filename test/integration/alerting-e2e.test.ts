@@ -13,7 +13,7 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse, stringify } from 'yaml';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { z } from 'zod';
 import type { Service } from '../../src/app/index.js';
 import { startAlertmanager, startWebhookReceiver, type AlertmanagerHandle, type WebhookReceiver } from '../support/alertmanager.js';
@@ -95,7 +95,7 @@ snapshot: { maxAge: 10s }
   });
 
   it('delivers ForesightPredictedQueueOverload for the overloaded queue with its labels and annotations', async () => {
-    const alert = await webhook.waitForAlert((a) => a.labels['alertname'] === 'ForesightPredictedQueueOverload' && a.status === 'firing', 30_000);
+    const alert = await webhook.waitForAlert((a) => a.labels['alertname'] === 'ForesightPredictedQueueOverload' && a.status === 'firing');
     expect(alert.labels).toEqual({
       alertname: 'ForesightPredictedQueueOverload',
       severity: 'warning',
@@ -126,8 +126,20 @@ snapshot: { maxAge: 10s }
   });
 
   it('fires nothing else: the quiet queue and the healthy service stay silent', async () => {
-    // Three more evaluations (1 s apart) after the first notification, so a late alert would show.
-    await new Promise((done) => setTimeout(done, 3_000));
+    // Three more evaluations of every rule group after the first notification, so a late alert would
+    // show: counted on Prometheus' own evaluation timestamps, not waited for with a sleep.
+    const lastEvaluations = async () => {
+      const body = z.object({ data: z.object({ groups: z.array(z.object({ name: z.string(), lastEvaluation: z.string() })) }) }).parse(await (await fetch(`${prometheus.url}/api/v1/rules`)).json());
+      return new Map(body.data.groups.map((g) => [g.name, Date.parse(g.lastEvaluation)]));
+    };
+    const before = await lastEvaluations();
+    await vi.waitFor(
+      async () => {
+        const now = await lastEvaluations();
+        for (const [group, atMs] of before) expect(now.get(group)! - atMs, group).toBeGreaterThanOrEqual(3 * 1_000);
+      },
+      { timeout: 120_000, interval: 200 },
+    );
     const alerts = await prometheus.query('ALERTS');
     expect(alerts.map((a) => `${a.metric['alertname']}/${a.metric['queue'] ?? ''}/${a.metric['alertstate']}`).sort()).toEqual(['ForesightPredictedQueueOverload/orders/firing']);
     const delivered = webhook.notifications.flatMap((n) => n.alerts).map((a) => `${a.labels['alertname']}/${a.labels['queue'] ?? ''}`);

@@ -1,16 +1,15 @@
 /**
- * What `npm start` runs: the compiled service from dist/ (built here with `npm run build`), whose
+ * What `npm start` runs: the compiled service from dist/ (`npm run build`, test/support/compiled.ts), whose
  * child processes (the model process, LSTM training) must start from compiled entry points, with no
  * tsx. The other process tests run from source, where the children go through tsx's loader.
  */
-import { type ChildProcess, execFileSync, spawn, spawnSync } from 'node:child_process';
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { compiledDist } from '../support/compiled.js';
 import { childPids, isAlive } from '../support/processes.js';
-
-const repo = process.cwd();
 
 describe('the built service (npm start)', () => {
   let child: ChildProcess | undefined;
@@ -19,12 +18,11 @@ describe('the built service (npm start)', () => {
   });
 
   it('serves forecasts with its models in the compiled model process, and ends it on SIGTERM', async () => {
-    const build = spawnSync('npm', ['run', '-s', 'build'], { cwd: repo, encoding: 'utf8' });
-    expect(build.status, build.stderr + build.stdout).toBe(0);
+    const dist = await compiledDist();
     const dir = mkdtempSync(join(tmpdir(), 'foresight-built-'));
     const config = join(dir, 'config.yaml');
     writeFileSync(config, `externalMetrics: { port: 0, pkiDir: ${JSON.stringify(join(dir, 'pki'))} }\nkeda: { grpc: { port: 0 } }\nscaling: { modelPath: ${JSON.stringify(join(dir, 'models'))} }\n`);
-    child = spawn(process.execPath, [join(repo, 'dist', 'cli', 'main.js'), 'serve', '--config', config], { env: { ...process.env, PORT: '0', LOG_LEVEL: 'debug' }, stdio: ['ignore', 'pipe', 'pipe'] });
+    child = spawn(process.execPath, [join(dist, 'cli', 'main.js'), 'serve', '--config', config], { env: { ...process.env, PORT: '0', LOG_LEVEL: 'debug' }, stdio: ['ignore', 'pipe', 'pipe'] });
     let output = '';
     child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
     child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));

@@ -16,6 +16,7 @@ import { basename, dirname, join, posix } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, test, vi } from 'vitest';
 import { isCi, requireBinaries } from '../support/binaries.js';
+import { compiledDist } from '../support/compiled.js';
 import { copies, isSentToBuilder, parseDockerfile, readImageFiles, resolveBase, type Stage } from '../support/dockerfile.js';
 import { kubectl } from '../support/kubectl.js';
 import { childPids, isAlive } from '../support/processes.js';
@@ -140,8 +141,8 @@ describe.skipIf(!requireBinaries('kubectl'))('the image run stage, staged as a f
         // Hard links: the install is immutable, and the copy is then instant.
         await run('cp', ['-al', installed, target]);
       } else if (what === 'build:/src/dist') {
-        // The build stage's `npm run build`, into the staged tree.
-        await run(process.execPath, [join(repo, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.build.json', '--outDir', target], { cwd: repo });
+        // The build stage's `npm run build` (made once per state of the sources and shared, test/support/compiled.ts).
+        cpSync(await compiledDist(), target, { recursive: true });
       } else if (what === 'deps:/state') {
         mkdirSync(join(target, 'models'), { recursive: true });
       } else if (copy!.from === undefined) {
@@ -181,21 +182,44 @@ describe.skipIf(!requireBinaries('kubectl'))('the image run stage, staged as a f
     expect(entry).toBe('/nodejs/bin/node');
     child = spawn(process.execPath, [join(rootfs, script!), ...execForm(runStage, 'CMD'), '--config', config], {
       cwd: workdir,
-      env: { PATH: process.env['PATH'] ?? '', HOME: workdir, LOG_LEVEL: 'info', ...stageEnv(runStage) },
+      // Debug level for the "cycle completed" line the tests wait for; the rest is the image's ENV.
+      env: { PATH: process.env['PATH'] ?? '', HOME: workdir, LOG_LEVEL: 'debug', ...stageEnv(runStage) },
       stdio: ['ignore', 'pipe', 'pipe'],
       ...(asRoot ? runAs : {}),
     });
     child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
     child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    await vi.waitFor(
-      () => {
-        const line = output.split('\n').find((l) => l.includes('"foresight is serving"'));
-        if (line === undefined) throw new Error(`not serving yet:\n${output}`);
-        httpUrl = String((JSON.parse(line) as { url: string }).url);
-      },
-      { timeout: 120_000, interval: 100 },
-    );
+    httpUrl = String((await logged('foresight is serving'))['url']);
   }, 600_000);
+
+  /**
+   * The service's first log line with this `msg`: an event, with no time budget (the model process
+   * runs niced, so on busy cores its first cycle may take minutes). Rejects if the service exits first.
+   */
+  function logged(msg: string): Promise<Record<string, unknown>> {
+    return new Promise((resolve, reject) => {
+      const service = child!;
+      const check = () => {
+        const line = output.split('\n').find((l) => l.includes(`"msg":"${msg}"`));
+        if (line === undefined) return;
+        stop();
+        resolve(JSON.parse(line) as Record<string, unknown>);
+      };
+      const exited = () => {
+        stop();
+        reject(new Error(`the service exited before logging "${msg}":\n${output}`));
+      };
+      const stop = () => {
+        service.stdout!.off('data', check);
+        service.stderr!.off('data', check);
+        service.off('exit', exited);
+      };
+      service.stdout!.on('data', check);
+      service.stderr!.on('data', check);
+      service.once('exit', exited);
+      check();
+    });
+  }
 
   afterAll(async () => {
     if (child !== undefined && child.exitCode === null) {
@@ -231,13 +255,12 @@ describe.skipIf(!requireBinaries('kubectl'))('the image run stage, staged as a f
   test('serves the demo: ready, forecasts, /metrics', async (ctx) => {
     if (skipReason !== undefined) return ctx.skip();
     expect((await fetch(`${httpUrl}/readyz`)).status).toBe(200);
-    await vi.waitFor(
-      async () => {
-        const status = (await (await fetch(`${httpUrl}/scaling/status`)).json()) as { queues: { forecasts: unknown[] }[] };
-        expect(status.queues.reduce((n, q) => n + q.forecasts.length, 0)).toBeGreaterThan(0);
-      },
-      { timeout: 120_000, interval: 200 },
-    );
+    await logged('cycle completed');
+    const status = (await (await fetch(`${httpUrl}/scaling/status`)).json()) as { queues: { forecasts: unknown[] }[] };
+    expect(
+      status.queues.reduce((n, q) => n + q.forecasts.length, 0),
+      output,
+    ).toBeGreaterThan(0);
     const metrics = await (await fetch(`${httpUrl}/metrics`)).text();
     expect(metrics).toMatch(/^predicted_queue_depth\{/m);
     expect(metrics).toMatch(/^foresight_build_info\{[^}]*revision="unknown"/m);
@@ -249,6 +272,7 @@ describe.skipIf(!requireBinaries('kubectl'))('the image run stage, staged as a f
     const kubeconfig = join(workdir, '.foresight', 'kubeconfig');
     expect(existsSync(kubeconfig), output).toBe(true);
     if (asRoot) expect(statSync(kubeconfig).uid).toBe(runAs.uid);
+    await logged('cycle completed'); // a value to serve
     const resources = await kubectl(['api-resources', '--api-group=external.metrics.k8s.io'], { home, kubeconfig });
     expect(resources.code, resources.stderr).toBe(0);
     expect(resources.stdout).toMatch(/^predicted_queue_depth\s+external\.metrics\.k8s\.io\/v1beta1\s+true\s+ExternalMetricValueList/m);

@@ -48,7 +48,7 @@ function method(name: string): protoLoader.MethodDefinition<object, object> {
 function call<T>(client: grpc.Client, name: string, message: object): Promise<T> {
   const m = method(name);
   return new Promise((resolve, reject) => {
-    client.makeUnaryRequest(m.path, m.requestSerialize, m.responseDeserialize, message, { deadline: Date.now() + 10_000 }, (error, value) => {
+    client.makeUnaryRequest(m.path, m.requestSerialize, m.responseDeserialize, message, { deadline: Date.now() + 120_000 } /* only a bound on a hang */, (error, value) => {
       if (error !== null) reject(error);
       else resolve(value as T);
     });

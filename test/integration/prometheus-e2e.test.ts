@@ -102,7 +102,7 @@ snapshot: { maxAge: 4s }
 
   it('publishes predicted_queue_depth that Prometheus scrapes back with the same values', async () => {
     const published = service.store.latest()!;
-    const result = await prometheus.waitFor('predicted_queue_depth{job="foresight",horizon="15m",quantile="0.5"}', (samples) => samples.length === 2, 30_000);
+    const result = await prometheus.waitFor('predicted_queue_depth{job="foresight",horizon="15m",quantile="0.5"}', (samples) => samples.length === 2);
     for (const sample of result) {
       const queue = sample.metric['queue']!;
       const level = levels[queue as keyof typeof levels];

@@ -7,7 +7,7 @@
  * instance gets its own temp dir and is killed when the test file ends or the worker exits.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { closeSync, openSync, readFileSync, rmSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -16,6 +16,7 @@ import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { z } from 'zod';
 import { assertBinary, findBinary } from './binaries.js';
+import { waitForLogLine } from './log-line.js';
 import { getFreePort, LOOPBACK } from './ports.js';
 
 /** How to start a test Alertmanager. */
@@ -26,8 +27,6 @@ export interface StartAlertmanagerOptions {
   readonly groupWaitSeconds?: number;
   /** Wait before notifying about changes in a group. Default 1 s (Alertmanager's own is 5 m). */
   readonly groupIntervalSeconds?: number;
-  /** How long to wait for `/-/ready`. Default 20 s. */
-  readonly readyTimeoutMs?: number;
 }
 
 /** One alert as Alertmanager's API v2 lists it. */
@@ -86,8 +85,11 @@ export interface WebhookReceiver {
   readonly notifications: readonly WebhookPayload[];
   /** Bodies that did not match {@link webhookPayloadSchema} (a test should expect none). */
   readonly rejected: readonly string[];
-  /** Resolves with the first notified alert that satisfies `predicate`, or rejects after `timeoutMs`. */
-  waitForAlert(predicate: (alert: NotifiedAlert) => boolean, timeoutMs: number): Promise<NotifiedAlert>;
+  /**
+   * Resolves with the first notified alert that satisfies `predicate` (an event: the webhook's
+   * delivery), or rejects after `timeoutMs` (default 120 s, only a bound on a hang) listing what was delivered.
+   */
+  waitForAlert(predicate: (alert: NotifiedAlert) => boolean, timeoutMs?: number): Promise<NotifiedAlert>;
   close(): Promise<void>;
 }
 
@@ -123,7 +125,7 @@ export async function startWebhookReceiver(): Promise<WebhookReceiver> {
     url: `http://${LOOPBACK}:${port}/hook`,
     notifications,
     rejected,
-    waitForAlert(predicate, timeoutMs) {
+    waitForAlert(predicate, timeoutMs = 120_000) {
       const find = () => notifications.flatMap((n) => n.alerts).find(predicate);
       return new Promise((resolve, reject) => {
         const found = find();
@@ -227,6 +229,7 @@ export async function startAlertmanager(options: StartAlertmanagerOptions): Prom
     // As for Prometheus: the kernel kills Alertmanager if the worker dies without running any JS.
     const setpriv = findBinary('setpriv');
     const [command, argv] = setpriv === undefined ? [binary, args] : [setpriv, ['--pdeathsig', 'KILL', '--', binary, ...args]];
+    const logOffset = existsSync(logPath) ? statSync(logPath).size : 0;
     const logFd = openSync(logPath, 'a');
     let child: ChildProcess;
     try {
@@ -253,20 +256,17 @@ export async function startAlertmanager(options: StartAlertmanagerOptions): Prom
       child.unref();
     };
 
-    const deadline = Date.now() + (options.readyTimeoutMs ?? 20_000);
-    let ready = false;
-    while (!hasExited && Date.now() < deadline) {
+    // Ready is an event: the "Listening on" line it logs once its web server listens, or its exit.
+    // No deadline: vitest's hook timeout ends a start that hangs.
+    let ready = (await waitForLogLine(logPath, /msg="Listening on" address=/, logOffset, exited)) === 'logged';
+    if (ready) {
       try {
-        const response = await fetch(`${url}/-/ready`, { signal: AbortSignal.timeout(1_000) });
+        const response = await fetch(`${url}/-/ready`);
         await response.body?.cancel();
-        if (response.status === 200) {
-          ready = true;
-          break;
-        }
+        ready = response.status === 200;
       } catch {
-        // Not listening yet.
+        ready = false; // it exited meanwhile
       }
-      await sleep(100);
     }
     if (!ready) {
       await stop();
@@ -274,7 +274,7 @@ export async function startAlertmanager(options: StartAlertmanagerOptions): Prom
       const log = tail(logPath, 30);
       if (/address already in use/i.test(log) && attempt < 3) continue;
       await rm(root, { recursive: true, force: true });
-      throw new Error(`Alertmanager was not ready at ${url}/-/ready (${hasExited ? 'it exited' : 'timeout'})\n--- alertmanager log (tail) ---\n${log}`);
+      throw new Error(`Alertmanager was not ready at ${url}/-/ready (${hasExited ? 'it exited' : '/-/ready did not answer 200'})\n--- alertmanager log (tail) ---\n${log}`);
     }
 
     let disposed = false;

@@ -160,26 +160,26 @@ describe('Reconciler', () => {
     const { reconciler, source } = setup();
     let active = 0;
     let maxActive = 0;
+    // Cycle 1's read is held open until b and c have asked: no sleep decides the interleaving.
+    let started!: () => void;
+    const running = new Promise<void>((resolve) => (started = resolve));
+    let release!: () => void;
+    const released = new Promise<void>((resolve) => (release = resolve));
     const original = source.readLatest.bind(source);
     source.readLatest = async (...args) => {
       active += 1;
       maxActive = Math.max(maxActive, active);
-      await new Promise((resolve) => setTimeout(resolve, 5));
+      started();
+      await released;
       active -= 1;
       return original(...args);
     };
     const a = reconciler.runCycle();
-    let started!: () => void;
-    const running = new Promise<void>((resolve) => (started = resolve));
-    const read = source.readLatest;
-    source.readLatest = (...args) => {
-      started();
-      return read(...args);
-    };
     await running;
     expect(reconciler.cycleWaiting).toBe(false);
     const [b, c] = [reconciler.runCycle(), reconciler.runCycle()];
     expect(reconciler.cycleWaiting).toBe(true);
+    release();
     // Asked while cycle 1 runs, b and c share the one cycle that waits for it: it starts after both asked.
     expect((await Promise.all([a, b, c])).map((s) => s.cycle)).toEqual([1, 2, 2]);
     expect(maxActive).toBe(1);

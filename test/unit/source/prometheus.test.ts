@@ -203,11 +203,20 @@ describe('PrometheusSource.readLatest', () => {
   });
 
   test('runs at most `concurrency` requests at once', async () => {
+    const queues = ['a', 'b', 'c', 'd', 'e', 'f', 'g'];
+    // Each wave of requests is held at the server until it is complete (three at once, the last one
+    // alone), so the test reaches the limit by events, never by a pause.
+    const held: (() => void)[] = [];
+    let released = 0;
     prometheus.handler = async () => {
-      await new Promise((resolve) => setTimeout(resolve, 20));
+      await new Promise<void>((resolve) => {
+        held.push(resolve);
+        if (held.length < Math.min(3, queues.length - released)) return;
+        released += held.length;
+        for (const release of held.splice(0)) release();
+      });
       return vector(atSeconds, [{ value: '1' }]);
     };
-    const queues = ['a', 'b', 'c', 'd', 'e', 'f', 'g'];
     const result = await source({ concurrency: 3, queries: queries({ queue: { depth: 'd{q="{{queue}}"}' } }) }).readLatest(queues.map(depth), atMs);
     expect(result.readings).toHaveLength(7);
     expect(prometheus.inFlight.max).toBe(3);
@@ -397,10 +406,13 @@ describe('when Prometheus is unreachable', () => {
 
 describe('cancellation', () => {
   test('rejects with the abort reason when aborted while queries run', async () => {
-    prometheus.handler = () => 'hang';
     const controller = new AbortController();
+    // Aborted once the request has reached Prometheus, which never answers it.
+    prometheus.handler = () => {
+      controller.abort(new Error('cycle cancelled'));
+      return 'hang';
+    };
     const pending = source({ queries: queries({ system: { cpu_percent: 'sum(x)' } }) }).readLatest([cpu], atMs, controller.signal);
-    setTimeout(() => controller.abort(new Error('cycle cancelled')), 50);
     await expect(pending).rejects.toThrow('cycle cancelled');
   });
 
