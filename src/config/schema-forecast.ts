@@ -1,41 +1,10 @@
 import { z } from 'zod';
+import { featureNames } from '../core/index.js';
 import { duration } from './schema-primitives.js';
 
 // Sections of the models: forecasting, and the learned models (LSTM, Random Forest optimizer).
 
 export const forecastModels = ['holt_winters', 'seasonal_naive', 'seasonal_mean', 'naive', 'linear_trend', 'lag_regression', 'random_forest', 'auto'] as const;
-
-/** The LSTM's per-step features (forecast/features/catalog.ts; a test keeps the two lists equal). */
-const lstmFeatureNames = [
-  'value',
-  'growth',
-  'cpu_percent',
-  'memory_percent',
-  'disk_io',
-  'network_io',
-  'load1',
-  'load5',
-  'load15',
-  'wait_avg_seconds',
-  'processing_rate',
-  'enqueue_rate',
-  'failed_messages',
-  'hour_sin',
-  'hour_cos',
-  'dow_sin',
-  'dow_cos',
-  'dom_sin',
-  'dom_cos',
-  'month_sin',
-  'month_cos',
-  'business_hours',
-  'peak_time',
-  'value_1h_ago',
-  'value_24h_ago',
-  'value_7d_avg',
-  'processing_rate_1h_avg',
-  'processing_rate_24h_ago',
-] as const;
 
 export const forecastSection = z
   .strictObject({
@@ -77,7 +46,7 @@ export const mlSection = z
           ),
         lookbackSteps: z.number().int().positive().default(60).describe('Steps of history each forecast sees.'),
         features: z
-          .array(z.enum(lstmFeatureNames))
+          .array(z.enum(featureNames))
           .min(1)
           .default(['value', 'growth', 'hour_sin', 'hour_cos', 'dow_sin', 'dow_cos', 'value_24h_ago', 'value_7d_avg'])
           .describe('Per-step input features (docs/ml-models.md lists them).'),

@@ -9,6 +9,7 @@ export * from './clock.js';
 export * from './domain.js';
 export * from './duration.js';
 export * from './errors.js';
+export * from './feature-names.js';
 export * from './inputs.js';
 export * from './promql.js';
 export * from './result.js';
