@@ -17,6 +17,7 @@ import {
   type ResourceObservation,
   type ResourceRecommendation,
   restoreLstm,
+  type ServingModel,
   type ServingModelName,
   type TfBackendPreference,
   type TrainedLstm,
@@ -177,7 +178,7 @@ export interface ModelHostPort {
 interface SeriesFit {
   readonly fittedAtMs: number;
   readonly maseScale: number;
-  readonly byHorizon: ReadonlyMap<number, { readonly fitted: FittedForecaster; readonly fallbackReason?: string; readonly selection?: ModelSelection }>;
+  readonly byHorizon: ReadonlyMap<number, ServingModel>;
 }
 
 /**
@@ -208,7 +209,7 @@ export class ModelHost {
       let scores: HostModelScore[] | undefined;
       if (fit === undefined || bucket(fit.fittedAtMs) !== bucket(nowMs)) {
         fits = [];
-        const byHorizon = new Map<number, { fitted: FittedForecaster; fallbackReason?: string; selection?: ModelSelection }>();
+        const byHorizon = new Map<number, ServingModel>();
         for (const horizonSeconds of settings.horizonsSeconds) {
           const spec = specOf(settings, seasonSteps, horizonSeconds);
           const began = performance.now();
@@ -219,7 +220,11 @@ export class ModelHost {
         }
         fit = { fittedAtMs: nowMs, maseScale: maseScale(series.values, seasonSteps).scale, byHorizon };
         this.#fits.set(key, fit);
-        scores = evaluateModels(series, specOf(settings, seasonSteps, settings.horizonsSeconds[0]!)).map((s) => ({
+        // auto has just backtested every candidate on the newest 30 % (the split evaluateModels
+        // uses): reuse those scores, so that one refit never backtests the same models twice.
+        const first = byHorizon.get(settings.horizonsSeconds[0]!);
+        const evaluations = first?.candidateScores ?? evaluateModels(series, specOf(settings, seasonSteps, settings.horizonsSeconds[0]!));
+        scores = evaluations.map((s) => ({
           model: s.model,
           mase: s.mase,
           wape: s.wape,
@@ -228,7 +233,6 @@ export class ModelHost {
           points: s.points,
         }));
         // What serves by default (auto) is no baseline: its row is its score on the same newest 30 %.
-        const first = byHorizon.get(settings.horizonsSeconds[0]!);
         const served = first?.selection?.validationScore;
         if (first !== undefined && served !== undefined && !scores.some((s) => s.model === first.fitted.model)) scores.push({ model: first.fitted.model, ...served });
       }

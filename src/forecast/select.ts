@@ -16,6 +16,12 @@ export interface ServingModel {
   readonly fallbackReason?: string;
   /** Which model serves and why, for /scaling/ml/accuracy and foresight_forecast_model_info. */
   readonly selection?: ModelSelection;
+  /**
+   * For `auto`: every candidate's backtest on the validation origins (fitted on the oldest 70 %,
+   * scored on the newest 30 %): the same numbers {@link evaluateModels} would compute for these
+   * models on the same series, so the refit reuses them instead of backtesting twice.
+   */
+  readonly candidateScores?: readonly ModelEvaluation[];
 }
 
 /** Why a series is served by what it is served by. */
@@ -112,7 +118,20 @@ export function fitServingModel(model: ServingModelName, train: RegularSeries, s
   };
   const outcome = fitWithFallback(capturing, train, spec);
   if (outcome === undefined || report === undefined || outcome.fallbackReason !== undefined) return outcome;
-  return { ...outcome, selection: describeSelection(report) };
+  return { ...outcome, selection: describeSelection(report), candidateScores: candidateEvaluations(report) };
+}
+
+/** The candidates' validation scores of an `auto` fit, in the shape of {@link evaluateModels}. */
+export function candidateEvaluations(selection: AutoSelection): ModelEvaluation[] {
+  return selection.candidates.map(({ model, accuracy, fitFailure }) => ({
+    model,
+    mase: accuracy.mase,
+    wape: accuracy.wape,
+    accuracyPercent: accuracy.accuracyPercent,
+    coverage: accuracy.coverage80,
+    points: accuracy.count,
+    ...(fitFailure !== undefined ? { fitFailure } : {}),
+  }));
 }
 
 /** One model's backtest score on a series, as shown next to the published forecasts. */

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { prefix } from '../../../src/core/index.js';
-import { backtest, createAllForecasters, createForecaster, evaluateModels, fitWithFallback, selectByValidation, withFallback } from '../../../src/forecast/index.js';
+import { backtest, createAllForecasters, createForecaster, evaluateModels, fitServingModel, fitWithFallback, selectByValidation, withFallback } from '../../../src/forecast/index.js';
 import type { ForecastSpec } from '../../../src/forecast/index.js';
 import { dailySine, normals, seasonSteps, seriesOf, stepSeconds } from './series-helpers.js';
 
@@ -138,5 +138,15 @@ describe('serving helpers', () => {
       expect(s.points).toBeGreaterThan(400);
       expect(s.mase).toBeGreaterThan(0);
     }
+  });
+
+  it("auto's candidate scores are evaluateModels' backtests, so a refit can reuse them instead of backtesting twice", () => {
+    const noise = normals(5);
+    const series = seriesOf(5 * seasonSteps, (i) => dailySine(i) + noise());
+    const served = fitServingModel('auto', series, spec);
+    const shared = served?.candidateScores ?? [];
+    const baselines = evaluateModels(series, spec);
+    expect(shared.map((s) => s.model)).toEqual([...baselines.map((s) => s.model), 'lag_regression', 'random_forest']);
+    for (const b of baselines) expect(shared.find((s) => s.model === b.model)).toEqual(b);
   });
 });
