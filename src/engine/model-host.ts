@@ -177,6 +177,8 @@ export interface ModelHostPort {
 
 interface SeriesFit {
   readonly fittedAtMs: number;
+  /** A quick first fit (auto over the baselines only), replaced by a full one at the next cycle. */
+  readonly firstPass: boolean;
   readonly maseScale: number;
   readonly byHorizon: ReadonlyMap<number, ServingModel>;
 }
@@ -207,18 +209,21 @@ export class ModelHost {
       let fit = this.#fits.get(key);
       let fits: { horizonSeconds: number; model: string; seconds: number }[] | undefined;
       let scores: HostModelScore[] | undefined;
-      if (fit === undefined || bucket(fit.fittedAtMs) !== bucket(nowMs)) {
+      if (fit === undefined || fit.firstPass || bucket(fit.fittedAtMs) !== bucket(nowMs)) {
+        // A series seen for the first time gets a quick fit so that the first cycle publishes soon
+        // (time to first forecast); the full selection follows at the next cycle.
+        const firstPass = fit === undefined && settings.model === 'auto';
         fits = [];
         const byHorizon = new Map<number, ServingModel>();
         for (const horizonSeconds of settings.horizonsSeconds) {
           const spec = specOf(settings, seasonSteps, horizonSeconds);
           const began = performance.now();
-          const outcome = fitServingModel(settings.model, series, spec);
+          const outcome = fitServingModel(settings.model, series, spec, { firstPass });
           if (outcome === undefined) continue;
           fits.push({ horizonSeconds, model: outcome.fitted.model, seconds: (performance.now() - began) / 1000 });
           byHorizon.set(horizonSeconds, outcome);
         }
-        fit = { fittedAtMs: nowMs, maseScale: maseScale(series.values, seasonSteps).scale, byHorizon };
+        fit = { fittedAtMs: nowMs, firstPass, maseScale: maseScale(series.values, seasonSteps).scale, byHorizon };
         this.#fits.set(key, fit);
         // auto has just backtested every candidate on the newest 30 % (the split evaluateModels
         // uses): reuse those scores, so that one refit never backtests the same models twice.

@@ -101,11 +101,16 @@ export function fitWithFallback(model: string | Forecaster, train: RegularSeries
 
 /**
  * Fits a serving model like {@link fitWithFallback}; for `auto` (the default) it also says which
- * combination won on validation, why, and the runner-up.
+ * combination won on validation, why, and the runner-up. `firstPass` restricts `auto` to the
+ * baselines (see below).
  */
-export function fitServingModel(model: ServingModelName, train: RegularSeries, spec: ForecastSpec): ServingModel | undefined {
+export function fitServingModel(model: ServingModelName, train: RegularSeries, spec: ForecastSpec, options: { readonly firstPass?: boolean } = {}): ServingModel | undefined {
   if (model !== 'auto') return fitWithFallback(createServingForecaster(model), train, spec);
-  const auto = createAutoForecaster();
+  // The first pass chooses among the baselines only (a fraction of a second per series instead of
+  // seconds: the learned candidates dominate the cost), so that the service forecasts soon after it
+  // starts; the next refit adds them. Naive is a candidate either way, so neither pass serves
+  // anything worse than naive on validation.
+  const auto = createAutoForecaster(options.firstPass === true ? { forecasters: createAllForecasters } : {});
   let report: AutoSelection | undefined;
   const capturing: Forecaster = {
     name: auto.name,
@@ -118,7 +123,12 @@ export function fitServingModel(model: ServingModelName, train: RegularSeries, s
   };
   const outcome = fitWithFallback(capturing, train, spec);
   if (outcome === undefined || report === undefined || outcome.fallbackReason !== undefined) return outcome;
-  return { ...outcome, selection: describeSelection(report), candidateScores: candidateEvaluations(report) };
+  const selection = describeSelection(report);
+  return {
+    ...outcome,
+    selection: options.firstPass === true ? { ...selection, reason: `first pass, baselines only (the learned candidates join at the next refit): ${selection.reason}` } : selection,
+    candidateScores: candidateEvaluations(report),
+  };
 }
 
 /** The candidates' validation scores of an `auto` fit, in the shape of {@link evaluateModels}. */
