@@ -5,7 +5,6 @@ import {
   type EachOriginForecasts,
   type FeatureInputs,
   evaluateModels,
-  type FittedForecaster,
   type ForecastSpec,
   fitServingModel,
   type ModelSelection,

@@ -91,7 +91,9 @@ describe('auto (selection and combination by validation error)', () => {
       if (c.kind === 'inverse_error_top3') {
         const raw = c.members.map((m) => 1 / validationMae.get(m)!);
         const sum = raw.reduce((a, b) => a + b, 0);
-        c.weights.forEach((w, i) => expect(w).toBeCloseTo(raw[i]! / sum, 12));
+        c.weights.forEach((w, i) => {
+          expect(w).toBeCloseTo(raw[i]! / sum, 12);
+        });
       }
       // Members are the best by validation MAE, in that order.
       const maes = c.members.map((m) => validationMae.get(m)!);
