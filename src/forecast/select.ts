@@ -1,5 +1,6 @@
 import type { RegularSeries } from '../core/index.js';
 import { ok } from '../core/index.js';
+import type { AccuracyReport } from './accuracy.js';
 import { backtest } from './backtest.js';
 import { type AutoSelection, createAutoForecaster } from './ensemble.js';
 import { withFallback } from './fallback.js';
@@ -133,7 +134,12 @@ export function fitServingModel(model: ServingModelName, train: RegularSeries, s
 
 /** The candidates' validation scores of an `auto` fit, in the shape of {@link evaluateModels}. */
 export function candidateEvaluations(selection: AutoSelection): ModelEvaluation[] {
-  return selection.candidates.map(({ model, accuracy, fitFailure }) => ({
+  return selection.candidates.map(({ model, accuracy, fitFailure }) => evaluationOf(model, accuracy, fitFailure));
+}
+
+/** One model's accuracy report as a {@link ModelEvaluation}. */
+function evaluationOf(model: string, accuracy: AccuracyReport, fitFailure: FitFailure | undefined): ModelEvaluation {
+  return {
     model,
     mase: accuracy.mase,
     wape: accuracy.wape,
@@ -141,7 +147,7 @@ export function candidateEvaluations(selection: AutoSelection): ModelEvaluation[
     coverage: accuracy.coverage80,
     points: accuracy.count,
     ...(fitFailure !== undefined ? { fitFailure } : {}),
-  }));
+  };
 }
 
 /** One model's backtest score on a series, as shown next to the published forecasts. */
@@ -180,16 +186,7 @@ export function evaluateModels(
   for (const forecaster of forecasters) {
     const result = backtest(forecaster, series, { spec, trainEndIndex });
     if (!result.ok) continue;
-    const { accuracy, fitFailure } = result.value;
-    out.push({
-      model: forecaster.name,
-      mase: accuracy.mase,
-      wape: accuracy.wape,
-      accuracyPercent: accuracy.accuracyPercent,
-      coverage: accuracy.coverage80,
-      points: accuracy.count,
-      ...(fitFailure !== undefined ? { fitFailure } : {}),
-    });
+    out.push(evaluationOf(forecaster.name, result.value.accuracy, result.value.fitFailure));
   }
   return out;
 }
