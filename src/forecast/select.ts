@@ -134,7 +134,11 @@ export function fitServingModel(model: ServingModelName, train: RegularSeries, s
 
 /** The candidates' validation scores of an `auto` fit, in the shape of {@link evaluateModels}. */
 export function candidateEvaluations(selection: AutoSelection): ModelEvaluation[] {
-  return selection.candidates.map(({ model, accuracy, fitFailure }) => evaluationOf(model, accuracy, fitFailure));
+  // A candidate that could not be fitted is scored as its naive fallback, as evaluateModels does.
+  const naive = selection.candidates.find((c) => c.model === 'naive' && c.fitted);
+  return selection.candidates.map(({ model, fitted, accuracy, fitFailure }) =>
+    evaluationOf(model, fitted || naive === undefined ? accuracy : naive.accuracy, fitFailure ?? (fitted ? undefined : { reason: 'insufficient_history', message: `${model} could not be fitted` })),
+  );
 }
 
 /** One model's accuracy report as a {@link ModelEvaluation}. */

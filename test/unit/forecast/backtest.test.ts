@@ -141,12 +141,20 @@ describe('serving helpers', () => {
   });
 
   it("auto's candidate scores are evaluateModels' backtests, so a refit can reuse them instead of backtesting twice", () => {
-    const noise = normals(5);
-    const series = seriesOf(5 * seasonSteps, (i) => dailySine(i) + noise());
-    const served = fitServingModel('auto', series, spec);
-    const shared = served?.candidateScores ?? [];
-    const baselines = evaluateModels(series, spec);
-    expect(shared.map((s) => s.model)).toEqual([...baselines.map((s) => s.model), 'lag_regression', 'random_forest']);
-    for (const b of baselines) expect(shared.find((s) => s.model === b.model)).toEqual(b);
+    // Five seasons, and two (too short for Holt-Winters on the split: it is scored as its naive fallback, as evaluateModels does).
+    for (const seasons of [5, 2]) {
+      const noise = normals(5);
+      const series = seriesOf(seasons * seasonSteps, (i) => dailySine(i) + noise());
+      const served = fitServingModel('auto', series, spec);
+      const shared = served?.candidateScores ?? [];
+      const baselines = evaluateModels(series, spec);
+      expect(shared.map((s) => s.model)).toEqual([...baselines.map((s) => s.model), 'lag_regression', 'random_forest']);
+      for (const b of baselines) {
+        const { fitFailure, ...score } = b;
+        expect(shared.find((s) => s.model === b.model)).toMatchObject(score);
+        expect(shared.find((s) => s.model === b.model)?.fitFailure === undefined).toBe(fitFailure === undefined);
+      }
+      if (seasons === 2) expect(baselines.find((b) => b.model === 'holt_winters')?.fitFailure).toBeDefined();
+    }
   });
 });
