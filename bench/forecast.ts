@@ -191,9 +191,40 @@ interface Summary {
   readonly geomeanWape: Readonly<Record<string, number>>;
   readonly meanCoverage: Readonly<Record<string, number>>;
   readonly geomeanValidationMase: Readonly<Record<string, number>>;
+  /** The single baseline with the lowest geomean validation MASE over the real series (shown for reference). */
   readonly bestOnValidation: string;
   readonly bestOnValidationTestMase: number;
-  readonly bar: number;
+  /** The bar's reference: per series, the baseline with the lowest validation MASE, scored on test. */
+  readonly baselineGeomeanMase: number;
+}
+
+/** The quality bar (DESIGN.md): the default at least this much below the validation-chosen baseline. */
+const barGeomean = 0.2;
+const barMedianSeries = 0.12;
+
+/**
+ * The bar's reference on one series: the baseline (of the five) with the lowest validation MASE on
+ * the same split auto chooses on, exactly what a user picking one baseline per series would serve.
+ */
+function validationBaseline(r: SeriesResult): string | undefined {
+  let best: string | undefined;
+  for (const m of forecasterNames) {
+    const v = r.validationMase[m];
+    if (v !== undefined && Number.isFinite(v) && (best === undefined || v < r.validationMase[best]!)) best = m;
+  }
+  return best;
+}
+
+function baselineMase(r: SeriesResult): number {
+  const choice = validationBaseline(r);
+  return choice === undefined ? Number.NaN : (r.mase[choice] ?? Number.NaN);
+}
+
+function medianOf(values: readonly number[]): number {
+  const sorted = values.filter(Number.isFinite).sort((a, b) => a - b);
+  if (sorted.length === 0) return Number.NaN;
+  const middle = sorted.length >> 1;
+  return sorted.length % 2 === 1 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
 }
 
 function columnsOf(lstm: boolean): { singles: string[]; autos: string[] } {
@@ -216,7 +247,7 @@ function summarise(results: readonly SeriesResult[], lstm: boolean): Summary {
     geomeanValidationMase,
     bestOnValidation,
     bestOnValidationTestMase: geomeanMase[bestOnValidation]!,
-    bar: 0.85 * geomeanMase[bestOnValidation]!,
+    baselineGeomeanMase: geometricMean(results.map(baselineMase)),
   };
 }
 
@@ -244,16 +275,35 @@ function table(results: readonly SeriesResult[], summary: Summary | undefined, l
   return lines.join('\n');
 }
 
-function verdict(summary: Summary, model: string, label: string): string {
+/** How far `model` is below the validation-chosen baseline: geomean over series, and on the median series. */
+function improvement(results: readonly SeriesResult[], summary: Summary, model: string): { geomean: number; medianSeries: number } {
+  return {
+    geomean: 1 - summary.geomeanMase[model]! / summary.baselineGeomeanMase,
+    medianSeries: 1 - medianOf(results.map((r) => (r.mase[model] ?? Number.NaN) / baselineMase(r))),
+  };
+}
+
+function verdict(results: readonly SeriesResult[], summary: Summary, model: string, label: string): string {
   const mase = summary.geomeanMase[model]!;
   const coverage = summary.meanCoverage[model]!;
-  const improvement = 1 - mase / summary.bestOnValidationTestMase;
-  const maseOk = mase <= summary.bar;
-  const coverageOk = coverage >= 0.75 && coverage <= 0.85;
+  const below = improvement(results, summary, model);
+  const met = (ok: boolean): string => (ok ? 'met' : 'NOT met');
   return (
-    `**${label}**: geomean MASE **${fmt(mase)}** (${(100 * improvement).toFixed(1)} % below ${summary.bestOnValidation}; bar ≤ ${fmt(summary.bar)}: ` +
-    `${maseOk ? 'met' : 'NOT met'}), mean p10–p90 coverage **${pct(coverage)}** (bar 75–85 %: ${coverageOk ? 'met' : 'NOT met'}).`
+    `**${label}**: geomean MASE **${fmt(mase)}**, **${(100 * below.geomean).toFixed(1)} %** below the validation-chosen baseline ` +
+    `(bar ≥ ${100 * barGeomean} %: ${met(below.geomean >= barGeomean)}); on the median series **${(100 * below.medianSeries).toFixed(1)} %** below it ` +
+    `(bar ≥ ${100 * barMedianSeries} %: ${met(below.medianSeries >= barMedianSeries)}); mean p10–p90 coverage **${pct(coverage)}** ` +
+    `(bar 75–85 %: ${met(coverage >= 0.75 && coverage <= 0.85)}).`
   );
+}
+
+/** Per real series: the baseline chosen on validation, its test MASE, and auto's ratio to it. */
+function baselineTable(results: readonly SeriesResult[], models: readonly string[]): string {
+  const lines = [`| series | baseline chosen on validation | its test MASE | ${models.map((m) => `${m} / baseline`).join(' | ')} |`, `|---|---|---:|${models.map(() => '---:').join('|')}|`];
+  for (const r of results) {
+    const base = baselineMase(r);
+    lines.push(`| ${r.series} | ${validationBaseline(r) ?? 'n/a'} | ${fmt(base)} | ${models.map((m) => fmt((r.mase[m] ?? Number.NaN) / base)).join(' | ')} |`);
+  }
+  return lines.join('\n');
 }
 
 async function main(): Promise<void> {
@@ -281,7 +331,7 @@ async function main(): Promise<void> {
   const seconds = (performance.now() - began) / 1000;
   if (args.json) {
     process.stdout.write(
-      `${JSON.stringify({ command: `npm run bench:forecast -- ${process.argv.slice(2).map(shellWord).join(' ')}`, dataDir: args.dataDir, horizonSeconds, seconds, real, synthetic, summary, ...(lstm !== undefined ? { lstm: { choices: lstm.choices, options: lstm.options, report: lstmReport(real, lstm) } } : {}) }, null, 2)}\n`,
+      `${JSON.stringify({ command: `npm run bench:forecast -- ${process.argv.slice(2).map(shellWord).join(' ')}`, dataDir: args.dataDir, horizonSeconds, seconds, real, synthetic, summary, improvement: Object.fromEntries(columnsOf(args.lstm).autos.map((m) => [m, improvement(real, summary, m)])), ...(lstm !== undefined ? { lstm: { choices: lstm.choices, options: lstm.options, report: lstmReport(real, lstm) } } : {}) }, null, 2)}\n`,
     );
   } else {
     const out: string[] = [];
@@ -304,13 +354,16 @@ async function main(): Promise<void> {
     out.push(table(real, summary, args.lstm));
     out.push('');
     out.push(
-      `**Best single baseline chosen on validation** (lowest geomean validation MASE over the real series): ` +
-        `**${summary.bestOnValidation}**, test geomean MASE **${fmt(summary.bestOnValidationTestMase)}**. ` +
-        `The quality bar (DESIGN.md) asks for at least 15 % below it: geomean MASE ≤ ${fmt(summary.bar)}, with p10–p90 coverage 75–85 %.`,
+      `**The bar's reference** (DESIGN.md): per series, the best of the five baselines chosen on validation ` +
+        `(the lowest validation MASE on the split auto chooses on, inside the training rows), scored on test: geomean MASE ` +
+        `**${fmt(summary.baselineGeomeanMase)}**. For comparison, the single baseline with the lowest geomean validation MASE is ` +
+        `${summary.bestOnValidation} (test geomean ${fmt(summary.bestOnValidationTestMase)}).`,
     );
     out.push('');
-    out.push(`- ${verdict(summary, 'auto', 'auto')}`);
-    if (args.lstm) out.push(`- ${verdict(summary, 'auto_lstm', 'auto with the LSTM')}`);
+    out.push(`- ${verdict(real, summary, 'auto', 'auto (the default)')}`);
+    if (args.lstm) out.push(`- ${verdict(real, summary, 'auto_lstm', 'auto with the LSTM')}`);
+    out.push('');
+    out.push(baselineTable(real, columnsOf(args.lstm).autos));
     out.push('');
     if (lstm !== undefined) {
       out.push(...lstmReport(real, lstm));

@@ -5,7 +5,6 @@ import {
   type EachOriginForecasts,
   type FeatureInputs,
   evaluateModels,
-  type FittedForecaster,
   type ForecastSpec,
   fitServingModel,
   type ModelSelection,
@@ -17,6 +16,7 @@ import {
   type ResourceObservation,
   type ResourceRecommendation,
   restoreLstm,
+  type ServingModel,
   type ServingModelName,
   type TfBackendPreference,
   type TrainedLstm,
@@ -178,8 +178,10 @@ export interface ModelHostPort {
 
 interface SeriesFit {
   readonly fittedAtMs: number;
+  /** A quick first fit (auto over the baselines only), replaced by a full one at the next cycle. */
+  readonly firstPass: boolean;
   readonly maseScale: number;
-  readonly byHorizon: ReadonlyMap<number, { readonly fitted: FittedForecaster; readonly fallbackReason?: string; readonly selection?: ModelSelection }>;
+  readonly byHorizon: ReadonlyMap<number, ServingModel>;
 }
 
 /**
@@ -208,20 +210,27 @@ export class ModelHost {
       let fit = this.#fits.get(key);
       let fits: { horizonSeconds: number; model: string; seconds: number }[] | undefined;
       let scores: HostModelScore[] | undefined;
-      if (fit === undefined || bucket(fit.fittedAtMs) !== bucket(nowMs)) {
+      if (fit === undefined || fit.firstPass || bucket(fit.fittedAtMs) !== bucket(nowMs)) {
+        // A series seen for the first time gets a quick fit so that the first cycle publishes soon
+        // (time to first forecast); the full selection follows at the next cycle.
+        const firstPass = fit === undefined && settings.model === 'auto';
         fits = [];
-        const byHorizon = new Map<number, { fitted: FittedForecaster; fallbackReason?: string; selection?: ModelSelection }>();
+        const byHorizon = new Map<number, ServingModel>();
         for (const horizonSeconds of settings.horizonsSeconds) {
           const spec = specOf(settings, seasonSteps, horizonSeconds);
           const began = performance.now();
-          const outcome = fitServingModel(settings.model, series, spec);
+          const outcome = fitServingModel(settings.model, series, spec, { firstPass });
           if (outcome === undefined) continue;
           fits.push({ horizonSeconds, model: outcome.fitted.model, seconds: (performance.now() - began) / 1000 });
           byHorizon.set(horizonSeconds, outcome);
         }
-        fit = { fittedAtMs: nowMs, maseScale: maseScale(series.values, seasonSteps).scale, byHorizon };
+        fit = { fittedAtMs: nowMs, firstPass, maseScale: maseScale(series.values, seasonSteps).scale, byHorizon };
         this.#fits.set(key, fit);
-        scores = evaluateModels(series, specOf(settings, seasonSteps, settings.horizonsSeconds[0]!)).map((s) => ({
+        // auto has just backtested every candidate on the newest 30 % (the split evaluateModels
+        // uses): reuse those scores, so that one refit never backtests the same models twice.
+        const first = byHorizon.get(settings.horizonsSeconds[0]!);
+        const evaluations = first?.candidateScores ?? evaluateModels(series, specOf(settings, seasonSteps, settings.horizonsSeconds[0]!));
+        scores = evaluations.map((s) => ({
           model: s.model,
           mase: s.mase,
           wape: s.wape,
@@ -230,7 +239,6 @@ export class ModelHost {
           points: s.points,
         }));
         // What serves by default (auto) is no baseline: its row is its score on the same newest 30 %.
-        const first = byHorizon.get(settings.horizonsSeconds[0]!);
         const served = first?.selection?.validationScore;
         if (first !== undefined && served !== undefined && !scores.some((s) => s.model === first.fitted.model)) scores.push({ model: first.fitted.model, ...served });
       }

@@ -1,5 +1,6 @@
 import type { RegularSeries } from '../core/index.js';
 import { ok } from '../core/index.js';
+import type { AccuracyReport } from './accuracy.js';
 import { backtest } from './backtest.js';
 import { type AutoSelection, createAutoForecaster } from './ensemble.js';
 import { withFallback } from './fallback.js';
@@ -16,6 +17,12 @@ export interface ServingModel {
   readonly fallbackReason?: string;
   /** Which model serves and why, for /scaling/ml/accuracy and foresight_forecast_model_info. */
   readonly selection?: ModelSelection;
+  /**
+   * For `auto`: every candidate's backtest on the validation origins (fitted on the oldest 70 %,
+   * scored on the newest 30 %): the same numbers {@link evaluateModels} would compute for these
+   * models on the same series, so the refit reuses them instead of backtesting twice.
+   */
+  readonly candidateScores?: readonly ModelEvaluation[];
 }
 
 /** Why a series is served by what it is served by. */
@@ -95,11 +102,16 @@ export function fitWithFallback(model: string | Forecaster, train: RegularSeries
 
 /**
  * Fits a serving model like {@link fitWithFallback}; for `auto` (the default) it also says which
- * combination won on validation, why, and the runner-up.
+ * combination won on validation, why, and the runner-up. `firstPass` restricts `auto` to the
+ * baselines (see below).
  */
-export function fitServingModel(model: ServingModelName, train: RegularSeries, spec: ForecastSpec): ServingModel | undefined {
+export function fitServingModel(model: ServingModelName, train: RegularSeries, spec: ForecastSpec, options: { readonly firstPass?: boolean } = {}): ServingModel | undefined {
   if (model !== 'auto') return fitWithFallback(createServingForecaster(model), train, spec);
-  const auto = createAutoForecaster();
+  // The first pass chooses among the baselines only (a fraction of a second per series instead of
+  // seconds: the learned candidates dominate the cost), so that the service forecasts soon after it
+  // starts; the next refit adds them. Naive is a candidate either way, so neither pass serves
+  // anything worse than naive on validation.
+  const auto = createAutoForecaster(options.firstPass === true ? { forecasters: createAllForecasters } : {});
   let report: AutoSelection | undefined;
   const capturing: Forecaster = {
     name: auto.name,
@@ -112,7 +124,34 @@ export function fitServingModel(model: ServingModelName, train: RegularSeries, s
   };
   const outcome = fitWithFallback(capturing, train, spec);
   if (outcome === undefined || report === undefined || outcome.fallbackReason !== undefined) return outcome;
-  return { ...outcome, selection: describeSelection(report) };
+  const selection = describeSelection(report);
+  return {
+    ...outcome,
+    selection: options.firstPass === true ? { ...selection, reason: `first pass, baselines only (the learned candidates join at the next refit): ${selection.reason}` } : selection,
+    candidateScores: candidateEvaluations(report),
+  };
+}
+
+/** The candidates' validation scores of an `auto` fit, in the shape of {@link evaluateModels}. */
+export function candidateEvaluations(selection: AutoSelection): ModelEvaluation[] {
+  // A candidate that could not be fitted is scored as its naive fallback, as evaluateModels does.
+  const naive = selection.candidates.find((c) => c.model === 'naive' && c.fitted);
+  return selection.candidates.map(({ model, fitted, accuracy, fitFailure }) =>
+    evaluationOf(model, fitted || naive === undefined ? accuracy : naive.accuracy, fitFailure ?? (fitted ? undefined : { reason: 'insufficient_history', message: `${model} could not be fitted` })),
+  );
+}
+
+/** One model's accuracy report as a {@link ModelEvaluation}. */
+function evaluationOf(model: string, accuracy: AccuracyReport, fitFailure: FitFailure | undefined): ModelEvaluation {
+  return {
+    model,
+    mase: accuracy.mase,
+    wape: accuracy.wape,
+    accuracyPercent: accuracy.accuracyPercent,
+    coverage: accuracy.coverage80,
+    points: accuracy.count,
+    ...(fitFailure !== undefined ? { fitFailure } : {}),
+  };
 }
 
 /** One model's backtest score on a series, as shown next to the published forecasts. */
@@ -151,16 +190,7 @@ export function evaluateModels(
   for (const forecaster of forecasters) {
     const result = backtest(forecaster, series, { spec, trainEndIndex });
     if (!result.ok) continue;
-    const { accuracy, fitFailure } = result.value;
-    out.push({
-      model: forecaster.name,
-      mase: accuracy.mase,
-      wape: accuracy.wape,
-      accuracyPercent: accuracy.accuracyPercent,
-      coverage: accuracy.coverage80,
-      points: accuracy.count,
-      ...(fitFailure !== undefined ? { fitFailure } : {}),
-    });
+    out.push(evaluationOf(forecaster.name, result.value.accuracy, result.value.fitFailure));
   }
   return out;
 }

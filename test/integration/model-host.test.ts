@@ -94,6 +94,27 @@ describe('ModelHost', () => {
     expect(next[0]!.fits).toHaveLength(2);
   });
 
+  it('auto: a quick first pass over the baselines, the full selection at the next cycle, never worse than naive on validation', () => {
+    const host = new ModelHost();
+    const auto = { ...request({ settings: { ...settings('auto'), horizonsSeconds: [900] } }), series: [{ key: 'queue/a/depth', series: series() }] };
+    const baselines = ['naive', 'seasonal_naive', 'seasonal_mean', 'linear_trend', 'holt_winters'];
+    const first = host.forecast(auto)[0]!;
+    expect(first.scores?.map((s) => s.model)).toEqual([...baselines, 'auto']);
+    const firstSelection = first.forecasts[0]!.selection!;
+    expect(firstSelection.reason).toMatch(/^first pass, baselines only/);
+    expect(firstSelection.validationMae!).toBeLessThanOrEqual(firstSelection.naiveValidationMae!);
+    // The next cycle, in the same refit bucket, refits with every candidate.
+    const second = host.forecast({ ...auto, nowMs: nowMs + MINUTE_MS })[0]!;
+    expect(second.fits).toHaveLength(1);
+    expect(second.scores?.map((s) => s.model)).toEqual([...baselines, 'lag_regression', 'random_forest', 'auto']);
+    const secondSelection = second.forecasts[0]!.selection!;
+    expect(secondSelection.reason).not.toMatch(/first pass/);
+    expect(secondSelection.validationMae!).toBeLessThanOrEqual(secondSelection.naiveValidationMae!);
+    expect(secondSelection.validationMae!).toBeLessThanOrEqual(firstSelection.validationMae!);
+    // And then keeps that fit for the rest of the bucket.
+    expect(host.forecast({ ...auto, nowMs: nowMs + 2 * MINUTE_MS })[0]!.fits).toBeUndefined();
+  });
+
   it('drops every fit when the generation changes, and forgets series that are gone', () => {
     const host = new ModelHost();
     host.forecast(request());

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { domainOf, type InputRef, inputKey, type Sample } from '../../../src/core/index.js';
 import { Reconciler, type Recorder, SnapshotStore } from '../../../src/engine/index.js';
-import { createAutoForecaster, forecastBounds, saneForecast } from '../../../src/forecast/index.js';
+import { createAutoForecaster, fitServingModel, forecastBounds, saneForecast } from '../../../src/forecast/index.js';
 import { FakeSource } from '../../support/fake-source.js';
 import { ManualClock } from '../../support/manual-clock.js';
 import { configFromYaml } from '../../support/service.js';
@@ -110,6 +110,9 @@ describe('default selection', () => {
     const naive = candidates.find((c) => c.model === 'naive')!;
     expect(naive.fitted).toBe(true);
     expect(chosen.validationMae).toBeLessThanOrEqual(naive.accuracy.mae);
+    // The service's quick first pass (baselines only) keeps the same guarantee.
+    const first = fitServingModel('auto', series, { stepSeconds: 60, seasonSteps: 60, horizonSteps: 5 }, { firstPass: true })?.selection;
+    expect(first?.validationMae).toBeLessThanOrEqual(first?.naiveValidationMae ?? Number.NaN);
   });
 });
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { prefix } from '../../../src/core/index.js';
-import { backtest, createAllForecasters, createForecaster, evaluateModels, fitWithFallback, selectByValidation, withFallback } from '../../../src/forecast/index.js';
+import { backtest, createAllForecasters, createForecaster, evaluateModels, fitServingModel, fitWithFallback, selectByValidation, withFallback } from '../../../src/forecast/index.js';
 import type { ForecastSpec } from '../../../src/forecast/index.js';
 import { dailySine, normals, seasonSteps, seriesOf, stepSeconds } from './series-helpers.js';
 
@@ -137,6 +137,24 @@ describe('serving helpers', () => {
     for (const s of scores) {
       expect(s.points).toBeGreaterThan(400);
       expect(s.mase).toBeGreaterThan(0);
+    }
+  });
+
+  it("auto's candidate scores are evaluateModels' backtests, so a refit can reuse them instead of backtesting twice", () => {
+    // Five seasons, and two (too short for Holt-Winters on the split: it is scored as its naive fallback, as evaluateModels does).
+    for (const seasons of [5, 2]) {
+      const noise = normals(5);
+      const series = seriesOf(seasons * seasonSteps, (i) => dailySine(i) + noise());
+      const served = fitServingModel('auto', series, spec);
+      const shared = served?.candidateScores ?? [];
+      const baselines = evaluateModels(series, spec);
+      expect(shared.map((s) => s.model)).toEqual([...baselines.map((s) => s.model), 'lag_regression', 'random_forest']);
+      for (const b of baselines) {
+        const { fitFailure, ...score } = b;
+        expect(shared.find((s) => s.model === b.model)).toMatchObject(score);
+        expect(shared.find((s) => s.model === b.model)?.fitFailure === undefined).toBe(fitFailure === undefined);
+      }
+      if (seasons === 2) expect(baselines.find((b) => b.model === 'holt_winters')?.fitFailure).toBeDefined();
     }
   });
 });

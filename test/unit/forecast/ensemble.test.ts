@@ -82,6 +82,29 @@ describe('auto (selection and combination by validation error)', () => {
     expect(selection.band.q10).toBeLessThan(selection.band.q90);
   });
 
+  it('weighs the members by validation errors only, and calibrates the band on the validation residuals only', () => {
+    const fitted = createAutoForecaster().fitWithReport(train, spec);
+    if (!fitted.ok) throw new Error(fitted.error.message);
+    const { selection } = fitted.value;
+    const validationMae = new Map(selection.candidates.map((c) => [c.model, c.accuracy.mae]));
+    for (const c of selection.combinations) {
+      if (c.kind === 'inverse_error_top3') {
+        const raw = c.members.map((m) => 1 / validationMae.get(m)!);
+        const sum = raw.reduce((a, b) => a + b, 0);
+        c.weights.forEach((w, i) => {
+          expect(w).toBeCloseTo(raw[i]! / sum, 12);
+        });
+      }
+      // Members are the best by validation MAE, in that order.
+      const maes = c.members.map((m) => validationMae.get(m)!);
+      expect([...maes].sort((a, b) => a - b)).toEqual(maes);
+    }
+    // One residual per validation origin: the band's quantiles come from nothing else.
+    const origins = selection.candidates.find((c) => c.model === 'naive')!.accuracy.count;
+    expect(selection.band.count).toBe(origins);
+    expect(origins).toBe(trainLength - 1 - selection.splitIndex - spec.horizonSteps);
+  });
+
   it('never looks at the test window: later data changes neither the choice nor any forecast up to the training end', () => {
     const a = createAutoForecaster().fitWithReport(train, spec);
     // Same training part, wildly different future.
