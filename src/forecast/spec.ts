@@ -32,15 +32,6 @@ export function horizonStepsFor(horizonSeconds: number, stepSeconds: number): Ho
   return { steps, effectiveSeconds, exact: Math.abs(effectiveSeconds - horizonSeconds) < 1e-9 };
 }
 
-/** The spec for a series on `stepSeconds` forecast `horizonSeconds` ahead, with a daily season. */
-export function forecastSpecFor(stepSeconds: number, horizonSeconds: number): ForecastSpec {
-  return {
-    stepSeconds,
-    seasonSteps: seasonStepsFor(stepSeconds),
-    horizonSteps: horizonStepsFor(horizonSeconds, stepSeconds).steps,
-  };
-}
-
 /** Why a spec cannot be fitted, or undefined when it is sound. */
 export function specProblem(spec: ForecastSpec): FitFailure | undefined {
   const positiveInteger = (n: number): boolean => Number.isInteger(n) && n >= 1;
