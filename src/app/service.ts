@@ -37,7 +37,7 @@ import type { MetricSource } from '../source/index.js';
 import { createFileObservationLog, globalModels, lstmOptionsFromConfig, ModelLifecycle, ModelStore } from '../training/index.js';
 import { learnedModelsOf } from './learned-models.js';
 import { DiscoveryLog } from './discovery-log.js';
-import { ConfiguredSource } from './source-factory.js';
+import { ConfiguredReadBack, ConfiguredSource } from './source-factory.js';
 import { lifecycleEvents } from './training-events.js';
 
 /** Where a relative `decisions.rulesFile` is looked up: the working directory, then the package root (two levels above this file, in src/ and dist/). */
@@ -192,6 +192,8 @@ export class Service {
       learned: learnedModelsOf(this.models, this.modelHost, () => config().ml.lstm.backend),
       models: this.modelHost,
       observations: observationStore(join(config().scaling.modelPath, 'optimizer'), engineLog),
+      // Used only when sharding.replicas > 1: the other shards' values, read back from the shared store.
+      readBack: new ConfiguredReadBack(config),
     });
     this.#scheduler = new Scheduler({
       runCycle: async () => {

@@ -6,6 +6,7 @@ import { type forecastModels, forecastSection, mlSection } from './schema-foreca
 import { externalMetricsSection, kedaSection } from './schema-publish.js';
 import { logLevelSection, serverSection, snapshotSection } from './schema-service.js';
 import { queriesSection, queuesSection, sourceSection } from './schema-source.js';
+import { shardingIssues, shardingSection } from './schema-sharding.js';
 import { ruleSetsSection, workloadIssues, workloadsSection } from './schema-workloads.js';
 
 // The configuration schema, one file per group of sections (schema-*.ts), the tables of defaults in
@@ -31,6 +32,7 @@ export const configSchema = z
     ml: mlSection,
     anomaly: anomalySection,
     decisions: decisionsSection,
+    sharding: shardingSection,
   })
   .superRefine((config, ctx) => {
     // Cross-field rules. Each issue lists the keys it involves in `params.related`, so that an error
@@ -41,6 +43,7 @@ export const configSchema = z
       seen.add(queue.name);
     });
     for (const issue of workloadIssues(config.workloads, config.ruleSets)) ctx.addIssue({ code: 'custom', ...issue });
+    for (const issue of shardingIssues(config)) ctx.addIssue({ code: 'custom', ...issue });
     const f = config.forecast;
     if (f.history < 2 * f.season) {
       ctx.addIssue({
