@@ -16,7 +16,7 @@ export * from './policy-loader.js';
 export * from './recorder.js';
 export * from './scheduler.js';
 export { isSharded, ownsWorkload, shardConfig, shardOf, workloadShardKey } from './shard.js';
-export type { ReadBackRejection } from './shard-read-back.js';
+export { type ReadBackRejection, ShardReadBack } from './shard-read-back.js';
 export * from './snapshot.js';
 export { WorkloadDecisions, type WorkloadPolicies } from './workload-decisions.js';
 export { cycleInputs, listedQueues, profileOf, type QueueSpec, queueInput, ruleSetOf, usesWorkloads } from './workload-queues.js';

@@ -66,7 +66,8 @@ export class ShardReadBack {
     });
     const decisions = this.#decisions.filter((d) => young(d.sampleMs) || (reject('stale'), false));
     for (const [reason, count] of rejected) this.onRejected(reason, count);
-    const samples = [...queues.flatMap((q) => [...q.depthForecasts.map((f) => f.sampleMs), ...(q.depth === undefined ? [] : [q.depth.sampleMs])]), ...decisions.map((d) => d.sampleMs)];
+    // One sample per served series: a forecast point is three (its quantiles).
+    const samples = [...queues.flatMap((q) => [...q.depthForecasts.flatMap((f) => [f.sampleMs, f.sampleMs, f.sampleMs]), ...(q.depth === undefined ? [] : [q.depth.sampleMs])]), ...decisions.map((d) => d.sampleMs)];
     return {
       index: config.sharding.index ?? 0,
       replicas: config.sharding.replicas,
@@ -76,7 +77,7 @@ export class ShardReadBack {
         ...(this.#lastSuccessAtMs === undefined ? {} : { lastSuccessAtMs: this.#lastSuccessAtMs }),
         ...(error === undefined ? {} : { error }),
         series: samples.length,
-        ...(samples.length === 0 ? {} : { oldestSampleMs: Math.min(...samples) }),
+        ...(samples.length === 0 ? {} : { oldestSampleMs: samples.reduce((a, b) => Math.min(a, b)) }),
       },
       queues,
       decisions,
