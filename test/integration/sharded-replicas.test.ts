@@ -178,6 +178,18 @@ describe.skipIf(!requireBinaries('prometheus'))('three sharded replicas and one 
     expect(first!.get('shop/predicted_queue_depth{queue=orders,namespace=shop,workload=orders-worker,horizon=15m,quantile=0.9}')).toBe(formatQuantity(orders.depthForecasts[1]!.p90));
   });
 
+  test('the KEDA metrics-api trigger gets the same value from every replica too', async () => {
+    const values: number[] = [];
+    for (const service of services) {
+      const response = await fetch(`${service.url}/keda/metrics?queue=review&horizon=15m&quantile=0.9`);
+      expect(response.status).toBe(200);
+      values.push(((await response.json()) as { value: number }).value);
+    }
+    expect(new Set(values).size).toBe(1);
+    const owner = services[shardOf(workloadShardKey('claims', 'review'), replicas)]!.store.latest()!;
+    expect(values[0]).toBe(owner.queues.find((q) => q.queue === 'review')!.depthForecasts[1]!.p90);
+  });
+
   test("a replica's /metrics publishes only its own shard, so nothing is published twice", async () => {
     const series = await prometheus!.query('count by (namespace, workload, queue) (predicted_queue_depth{job="foresight-shards",horizon="15m",quantile="0.5"})');
     expect(series.length).toBe(allQueues.length);
