@@ -121,7 +121,7 @@ export function buildApi(deps: ApiDeps): express.Express {
           }),
     };
     if (snapshot === undefined && deps.config().sharding.replicas > 1) {
-      res.status(503).json({ ...body, status: 'not_ready', reason: 'the first cycle of this replica\'s shard has not completed: its workloads have no forecast anywhere yet' });
+      res.status(503).json({ ...body, status: 'not_ready', reason: "the first cycle of this replica's shard has not completed: its workloads have no forecast anywhere yet" });
       return;
     }
     res.json(body);

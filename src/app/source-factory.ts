@@ -2,7 +2,17 @@ import type { Logger } from 'pino';
 import { type Config, defaultWorkloadQueries } from '../config/index.js';
 import { allInputs, type Clock, type InputRef, type WorkloadRef } from '../core/index.js';
 import type { ServiceMetrics } from '../publish/index.js';
-import { defaultReplayDir, loadReplayDir, type MetricSource, PrometheusSource, type PublishedRead, type PublishedSeriesReader, ReplaySource, type TimeRange, type WorkloadQueries } from '../source/index.js';
+import {
+  defaultReplayDir,
+  loadReplayDir,
+  type MetricSource,
+  PrometheusSource,
+  type PublishedRead,
+  type PublishedSeriesReader,
+  ReplaySource,
+  type TimeRange,
+  type WorkloadQueries,
+} from '../source/index.js';
 
 /**
  * The source named by the current configuration. It is rebuilt when the source settings,
@@ -125,7 +135,10 @@ export class ConfiguredReadBack implements PublishedSeriesReader {
     const key = JSON.stringify([config.source.prometheus, config.sharding.readBack.url]);
     if (this.#reader === undefined || key !== this.#key) {
       const p = config.source.prometheus;
-      this.#reader = new PrometheusSource({ ...prometheusConnection(p, config.sharding.readBack.url ?? p.url), queries: { queue: config.queries.queue, system: config.queries.system, performance: config.queries.performance, replicas: config.queries.replicas } });
+      this.#reader = new PrometheusSource({
+        ...prometheusConnection(p, config.sharding.readBack.url ?? p.url),
+        queries: { queue: config.queries.queue, system: config.queries.system, performance: config.queries.performance, replicas: config.queries.replicas },
+      });
       this.#key = key;
     }
     return this.#reader.readPublished(matchers, signal);

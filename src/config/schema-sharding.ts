@@ -29,7 +29,9 @@ export const shardingSection = z
         labels: z
           .record(labelName, z.string())
           .default({})
-          .describe('Label matchers added to every read-back query (e.g. { job: foresight }), so that another installation publishing the same names in the same store is not read; values are escaped.'),
+          .describe(
+            'Label matchers added to every read-back query (e.g. { job: foresight }), so that another installation publishing the same names in the same store is not read; values are escaped.',
+          ),
         maxAge: duration.optional().describe('A read-back value whose sample is older than this is not served; default snapshot.maxAge.'),
       })
       .prefault({})
@@ -45,7 +47,10 @@ export function shardingIssues(config: {
   readonly source: { readonly type: string };
 }): { path: (string | number)[]; message: string; params?: { related: string[] } }[] {
   const { replicas, index, readBack } = config.sharding;
-  if (replicas === 1) return index !== undefined && index > 0 ? [{ path: ['sharding', 'index'], message: `must be 0 with one replica (sharding.replicas), got ${index}`, params: { related: ['sharding.replicas'] } }] : [];
+  if (replicas === 1)
+    return index !== undefined && index > 0
+      ? [{ path: ['sharding', 'index'], message: `must be 0 with one replica (sharding.replicas), got ${index}`, params: { related: ['sharding.replicas'] } }]
+      : [];
   const issues: { path: (string | number)[]; message: string; params?: { related: string[] } }[] = [];
   if (index === undefined) {
     issues.push({
@@ -57,12 +62,16 @@ export function shardingIssues(config: {
     issues.push({ path: ['sharding', 'index'], message: `must be below sharding.replicas (${replicas}), got ${index}`, params: { related: ['sharding.replicas'] } });
   }
   if (config.workloads.length === 0) {
-    issues.push({ path: ['sharding', 'replicas'], message: 'above 1 needs workloads: the shards are made of workloads (the seed queues are one cluster-wide set)', params: { related: ['workloads'] } });
+    issues.push({
+      path: ['sharding', 'replicas'],
+      message: 'above 1 needs workloads: the shards are made of workloads (the seed queues are one cluster-wide set)',
+      params: { related: ['workloads'] },
+    });
   }
   if (config.source.type !== 'prometheus' && readBack.url === undefined) {
     issues.push({
       path: ['sharding', 'readBack', 'url'],
-      message: 'is required when the source is not Prometheus: the replicas read each other\'s values back from a Prometheus-compatible store',
+      message: "is required when the source is not Prometheus: the replicas read each other's values back from a Prometheus-compatible store",
       params: { related: ['source.type', 'sharding.replicas'] },
     });
   }

@@ -133,7 +133,14 @@ export class Reconciler {
   /** The other shards' values (shard-read-back.ts); a replica built without a reader says so in its state. */
   async #readOtherShards(whole: Config, ownWorkloads: number, nowMs: number): Promise<ShardState> {
     if (this.#readBack === undefined) {
-      return { index: whole.sharding.index ?? 0, replicas: whole.sharding.replicas, ownWorkloads, readBack: { attemptedAtMs: nowMs, error: 'this replica has no read-back store', series: 0 }, queues: [], decisions: [] };
+      return {
+        index: whole.sharding.index ?? 0,
+        replicas: whole.sharding.replicas,
+        ownWorkloads,
+        readBack: { attemptedAtMs: nowMs, error: 'this replica has no read-back store', series: 0 },
+        queues: [],
+        decisions: [],
+      };
     }
     const state = await this.#readBack.run(whole, ownWorkloads, nowMs);
     this.#deps.recorder.readBack?.(state.readBack.error === undefined ? 'success' : 'failure');

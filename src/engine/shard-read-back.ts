@@ -47,8 +47,13 @@ export class ShardReadBack {
       const read = await this.reader.readPublished(config.sharding.readBack.labels);
       if (read.ok) {
         const taken = takeValues(config, read.values, reject);
-        this.#queues = taken.queues;
-        this.#decisions = taken.decisions;
+        // A series missing from this read (its owner restarting, a scrape missed) keeps its last
+        // value until that ages out below; one whose workload left the configuration or moved to
+        // this replica goes at once.
+        const stillOthers = <T extends { namespace: string; workload: string }>(v: T): boolean =>
+          config.workloads.some((w) => w.namespace === v.namespace && w.name === v.workload) && !ownsWorkload(config, v.namespace, v.workload);
+        this.#queues = merged(this.#queues.filter(stillOthers), taken.queues, (q) => `${q.namespace}/${q.workload}/${q.queue}`);
+        this.#decisions = merged(this.#decisions.filter(stillOthers), taken.decisions, (d) => `${d.namespace}/${d.workload}/${d.resource}`);
         this.#lastSuccessAtMs = nowMs;
       } else {
         error = read.message;
@@ -58,16 +63,26 @@ export class ShardReadBack {
     }
     // Whatever was read, now or before, is served only while it is young enough.
     const maxAgeMs = (config.sharding.readBack.maxAge ?? config.snapshot.maxAge) * 1000;
-    const young = (sampleMs: number): boolean => nowMs - sampleMs <= maxAgeMs;
+    // A value too old to serve is counted once, as it is forgotten.
+    const young = (sampleMs: number): boolean => {
+      if (nowMs - sampleMs <= maxAgeMs) return true;
+      reject('stale');
+      return false;
+    };
     const queues = this.#queues.flatMap((q) => {
-      const depthForecasts = q.depthForecasts.filter((f) => young(f.sampleMs) || (reject('stale'), false));
-      const depth = q.depth !== undefined && (young(q.depth.sampleMs) || (reject('stale'), false)) ? q.depth : undefined;
-      return depthForecasts.length === 0 && depth === undefined ? [] : [{ ...q, depthForecasts, ...(depth === undefined ? { depth: undefined } : { depth }) }];
+      const depthForecasts = q.depthForecasts.filter((f) => young(f.sampleMs));
+      const depth = q.depth !== undefined && young(q.depth.sampleMs) ? q.depth : undefined;
+      return depthForecasts.length === 0 && depth === undefined ? [] : [{ ...q, depthForecasts, depth }];
     });
-    const decisions = this.#decisions.filter((d) => young(d.sampleMs) || (reject('stale'), false));
+    const decisions = this.#decisions.filter((d) => young(d.sampleMs));
+    this.#queues = queues;
+    this.#decisions = decisions;
     for (const [reason, count] of rejected) this.onRejected(reason, count);
     // One sample per served series: a forecast point is three (its quantiles).
-    const samples = [...queues.flatMap((q) => [...q.depthForecasts.flatMap((f) => [f.sampleMs, f.sampleMs, f.sampleMs]), ...(q.depth === undefined ? [] : [q.depth.sampleMs])]), ...decisions.map((d) => d.sampleMs)];
+    const samples = [
+      ...queues.flatMap((q) => [...q.depthForecasts.flatMap((f) => [f.sampleMs, f.sampleMs, f.sampleMs]), ...(q.depth === undefined ? [] : [q.depth.sampleMs])]),
+      ...decisions.map((d) => d.sampleMs),
+    ];
     return {
       index: config.sharding.index ?? 0,
       replicas: config.sharding.replicas,
@@ -83,6 +98,13 @@ export class ShardReadBack {
       decisions,
     };
   }
+}
+
+/** `older` with the entries of `newer` put in place of theirs, in key order (the same order on every replica). */
+function merged<T>(older: readonly T[], newer: readonly T[], keyOf: (value: T) => string): T[] {
+  const byKey = new Map(older.map((v) => [keyOf(v), v]));
+  for (const v of newer) byKey.set(keyOf(v), v);
+  return [...byKey.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, v]) => v);
 }
 
 /**

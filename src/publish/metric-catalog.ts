@@ -103,14 +103,23 @@ export const metricCatalog = {
     'shard',
     'replicas',
   ]),
-  shardQueues: def('foresight_shard_queues', 'gauge', 'Queues (listed and discovered) of the workloads in this replica\'s shard.'),
+  shardReplicas: def(
+    'foresight_shard_replicas',
+    'gauge',
+    'The configured number of shards (sharding.replicas); only when above 1. Fewer foresight_shard_workloads series than this means a shard has no running replica.',
+  ),
+  shardQueues: def('foresight_shard_queues', 'gauge', "Queues (listed and discovered) of the workloads in this replica's shard."),
   shardReadBackSeries: def('foresight_shard_read_back_series', 'gauge', "Values of the other shards read back from the shared store and served by this replica's external-metrics API."),
   shardReadBackAge: def(
     'foresight_shard_read_back_age_seconds',
     'gauge',
-    "Age of the oldest value read back from the other shards (now minus its scrape time): one scrape interval plus one cycle when all is well; it grows while another shard is down.",
+    'Age of the oldest value read back from the other shards (now minus its scrape time): one scrape interval plus one cycle when all is well; it grows while another shard is down.',
   ),
-  shardReadBackFailures: def('foresight_shard_read_back_failures_total', 'counter', 'Cycles in which the shared store could not be read (the values read before are served while younger than sharding.readBack.maxAge).'),
+  shardReadBackFailures: def(
+    'foresight_shard_read_back_failures_total',
+    'counter',
+    'Cycles in which the shared store could not be read (the values read before are served while younger than sharding.readBack.maxAge).',
+  ),
   shardReadBackRejected: def(
     'foresight_shard_read_back_rejected_total',
     'counter',

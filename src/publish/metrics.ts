@@ -251,6 +251,9 @@ export function createMetrics(deps: MetricsDeps): ServiceMetrics {
   fromSnapshot(c.shardWorkloads, (g, s) => {
     if (s.shard !== undefined) g.set({ shard: String(s.shard.index), replicas: String(s.shard.replicas) }, s.shard.ownWorkloads);
   });
+  fromSnapshot(c.shardReplicas, (g, s) => {
+    if (s.shard !== undefined) g.set(s.shard.replicas);
+  });
   fromSnapshot(c.shardQueues, (g, s) => {
     if (s.shard !== undefined) g.set(s.queues.length);
   });

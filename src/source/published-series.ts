@@ -56,7 +56,12 @@ export async function readPublished(options: DispatchOptions, evaluationTimeout:
   });
   let outcomes: Awaited<ReturnType<typeof dispatch>>;
   try {
-    outcomes = await dispatch(plan, plan.map(({ query }, index) => [{ query: index, kind: 'instant' as const, send: (driver) => driver.instantQuery(query, undefined, evaluationTimeout) }]), options, signal);
+    outcomes = await dispatch(
+      plan,
+      plan.map(({ query }, index) => [{ query: index, kind: 'instant' as const, send: (driver) => driver.instantQuery(query, undefined, evaluationTimeout) }]),
+      options,
+      signal,
+    );
   } catch (error) {
     signal?.throwIfAborted();
     return { ok: false, message: error instanceof Error ? error.message : String(error) };

@@ -49,7 +49,9 @@ function depthSamples(level: number, startMs: number, untilMs: number): Sample[]
 }
 
 function configOf(index: number, port: number, prometheusUrl: string, pki: TestPki): Config {
-  const list = workloads.map((w) => `  - { name: ${w.name}, namespace: ${w.namespace}, minReplicas: 1, maxReplicas: 20, queues: [${w.queues.map((q) => `{ name: '${q}', threshold: 500 }`).join(', ')}] }`).join('\n');
+  const list = workloads
+    .map((w) => `  - { name: ${w.name}, namespace: ${w.namespace}, minReplicas: 1, maxReplicas: 20, queues: [${w.queues.map((q) => `{ name: '${q}', threshold: 500 }`).join(', ')}] }`)
+    .join('\n');
   return configFromYaml(`
 logLevel: silent
 server: { host: 127.0.0.1, port: ${port} }

@@ -249,7 +249,12 @@ export function buildSnapshotIndex(snapshot: Snapshot, windowSeconds: number): S
   }
   const decisions = [
     ...snapshot.decisions.map((d) => ({ resource: d.resource as string, owner: ownerOf(d), value: d.recommendedReplicas, timestamp })),
-    ...(snapshot.shard?.decisions ?? []).map((d) => ({ resource: d.resource, owner: { namespace: d.namespace, workload: d.workload }, value: d.recommendedReplicas, timestamp: rfc3339Seconds(d.sampleMs) })),
+    ...(snapshot.shard?.decisions ?? []).map((d) => ({
+      resource: d.resource,
+      owner: { namespace: d.namespace, workload: d.workload },
+      value: d.recommendedReplicas,
+      timestamp: rfc3339Seconds(d.sampleMs),
+    })),
   ];
   if (snapshot.shard !== undefined) decisions.sort((a, b) => compareText(ownedKey(a.owner, a.resource), ownedKey(b.owner, b.resource)));
   const replicas = decisions.map((d, order) =>

@@ -37,6 +37,8 @@ describe('sharding configuration', () => {
   });
 
   test('read-back matchers must be label names', () => {
-    expect(refusal(`source: { type: prometheus }\n${workloads}sharding: { replicas: 2, index: 0, readBack: { labels: { "bad-name": x } } }\n`)).toMatch(/sharding\.readBack\.labels\["bad-name"\]: Invalid key/);
+    expect(refusal(`source: { type: prometheus }\n${workloads}sharding: { replicas: 2, index: 0, readBack: { labels: { "bad-name": x } } }\n`)).toMatch(
+      /sharding\.readBack\.labels\["bad-name"\]: Invalid key/,
+    );
   });
 });

@@ -131,6 +131,34 @@ describe('reading the other shards back', () => {
     expect(after.readBack.series).toBe(0);
     expect(rejected).toEqual([['stale', 1]]);
   });
+
+  test('a series missing from a read (its owner restarting) keeps its last value until it ages out; a workload that left the configuration goes at once', async () => {
+    const { reader, rejected, readBack } = setUp();
+    const review = { namespace: 'claims', workload: 'review', queue: 'review' };
+    reader.answer = { ok: true, values: [...band(orders, '15m', [70, 110, 150]), ...band(review, '15m', [1, 2, 3])] };
+    await readBack.run(config, 1, nowMs);
+    reader.answer = { ok: true, values: band(review, '15m', [2, 3, 4], nowMs + 40_000) };
+    const during = await readBack.run(config, 1, nowMs + 60_000);
+    expect(during.queues.map((q) => [q.queue, q.depthForecasts[0]?.value])).toEqual([
+      ['review', 3],
+      ['orders', 110],
+    ]);
+    const after = await readBack.run(config, 1, nowMs + 120_000);
+    expect(after.queues.map((q) => q.queue)).toEqual(['review']);
+    expect(rejected).toEqual([['stale', 1]]);
+    const withoutReview = configFromYaml(`
+logLevel: silent
+source: { type: prometheus }
+workloads:
+  - { name: orders-worker, namespace: shop, queues: [{ name: orders }] }
+  - { name: billing, namespace: shop, queues: [{ name: invoices }] }
+forecast: { horizons: [5m, 15m] }
+snapshot: { maxAge: 2m }
+sharding: { replicas: 3, index: 0 }
+`);
+    reader.answer = { ok: true, values: [] };
+    expect((await readBack.run(withoutReview, 1, nowMs + 121_000)).queues).toEqual([]);
+  });
 });
 
 describe('the read-back selector', () => {
