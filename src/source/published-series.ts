@@ -1,7 +1,7 @@
 import type { DispatchOptions } from './prometheus-dispatch.js';
 import { dispatch } from './prometheus-dispatch.js';
 import { seriesOf } from './prometheus-response.js';
-import { escapePromqlString } from './promql.js';
+import { escapePromqlString } from '../core/index.js';
 
 // Reading Foresight's own published series back from the shared store (Prometheus, Thanos, Mimir):
 // what a sharded replica needs of the other shards (docs/sharding.md).
