@@ -1,4 +1,5 @@
 import type { Config } from '../config/index.js';
+import { stableHash32 } from '../core/index.js';
 
 // Which replica forecasts which workload: rendezvous (highest random weight) hashing of the
 // workload's key. Every replica computes the same assignment from the configuration alone, so no
@@ -10,27 +11,12 @@ export function workloadShardKey(namespace: string, workload: string): string {
   return `${namespace}/${workload}`;
 }
 
-/** FNV-1a over the UTF-16 code units, then murmur3's finaliser so that near keys spread. */
-function hash32(text: string): number {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < text.length; i++) {
-    h ^= text.charCodeAt(i);
-    h = Math.imul(h, 0x01000193);
-  }
-  h ^= h >>> 16;
-  h = Math.imul(h, 0x85ebca6b);
-  h ^= h >>> 13;
-  h = Math.imul(h, 0xc2b2ae35);
-  h ^= h >>> 16;
-  return h >>> 0;
-}
-
 /** The shard (0 … replicas − 1) that owns `key`: the one with the highest weight for it (ties: the lowest index). */
 export function shardOf(key: string, replicas: number): number {
   let best = 0;
   let bestWeight = -1;
   for (let shard = 0; shard < replicas; shard++) {
-    const weight = hash32(`${shard}\u0000${key}`);
+    const weight = stableHash32(`${shard}\u0000${key}`);
     if (weight > bestWeight) {
       best = shard;
       bestWeight = weight;

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { RegularSeries } from '../../src/core/index.js';
-import { type HostForecastRequest, type HostForecastSettings, type HostOptimizeRequest, type LearnedArtifacts, ModelHost, ProcessModelHost } from '../../src/engine/index.js';
+import { type HostForecastRequest, type HostForecastSettings, type HostOptimizeRequest, type LearnedArtifacts, ModelHost, ProcessModelHost, refitPhaseMs } from '../../src/engine/index.js';
 import { type ResourceObservation, type TrainedLstm, tensorCount, trainLstm } from '../../src/forecast/index.js';
 import { childPids } from '../support/processes.js';
 
@@ -23,7 +23,12 @@ const settings = (model: HostForecastSettings['model'] = 'holt_winters'): HostFo
   refitIntervalSeconds: 3600,
 });
 
-const nowMs = startMs + 3 * 86_400_000;
+const HOUR_MS = 3_600_000;
+/**
+ * One minute into a refit bucket of series "queue/a/depth", three days after the data start: each
+ * series' buckets start at its own phase of the refit interval (refitPhaseMs).
+ */
+const nowMs = ((t: number) => t - ((((t - refitPhaseMs('queue/a/depth', HOUR_MS)) % HOUR_MS) + HOUR_MS) % HOUR_MS) + MINUTE_MS)(startMs + 3 * 86_400_000);
 const request = (overrides: Partial<HostForecastRequest> = {}): HostForecastRequest => ({
   generation: 1,
   nowMs,
@@ -92,6 +97,32 @@ describe('ModelHost', () => {
     const next = host.forecast({ ...later, nowMs: nowMs + 61 * MINUTE_MS });
     expect(next[0]!.fittedAtMs).toBe(nowMs + 61 * MINUTE_MS);
     expect(next[0]!.fits).toHaveLength(2);
+  });
+
+  it('spreads refits over the interval: each series refits once per interval, at its own phase, a few per cycle', () => {
+    const host = new ModelHost();
+    const keys = Array.from({ length: 60 }, (_, i) => `queue/team-${i % 7}/worker-${i}/q${i}/depth`);
+    const short = series(1);
+    const at = (ms: number) => host.forecast({ ...request({ settings: settings('seasonal_naive') }), nowMs: ms, series: keys.map((key) => ({ key, series: short })) });
+    // The first cycle fits everything (there is no model yet).
+    expect(at(nowMs).every((r) => r.fits !== undefined)).toBe(true);
+    // Then two hours of one-minute cycles: every series refits exactly twice, never all at once.
+    const refitsPerCycle: number[] = [];
+    const perSeries = new Map<string, number>();
+    for (let minute = 1; minute <= 120; minute++) {
+      const refitted = at(nowMs + minute * MINUTE_MS).filter((r) => r.fits !== undefined);
+      refitsPerCycle.push(refitted.length);
+      for (const r of refitted) perSeries.set(r.key, (perSeries.get(r.key) ?? 0) + 1);
+    }
+    expect([...perSeries.values()]).toEqual(keys.map(() => 2));
+    // 60 series over 60 one-minute cycles: one per cycle on average; with one shared bucket it would be all 60 in one cycle.
+    expect(Math.max(...refitsPerCycle)).toBeLessThanOrEqual(5);
+    // The phase is a fixed function of the key, spread over the whole interval.
+    const phases = Array.from({ length: 1000 }, (_, i) => refitPhaseMs(`queue/ns/w/q${i}/depth`, HOUR_MS));
+    const perHalfMinute = new Array<number>(120).fill(0);
+    for (const phase of phases) perHalfMinute[Math.floor(phase / 30_000)]! += 1;
+    expect(Math.max(...perHalfMinute)).toBeLessThanOrEqual(20);
+    expect(refitPhaseMs('queue/ns/w/q1/depth', HOUR_MS)).toBe(phases[1]);
   });
 
   it('drops every fit when the generation changes, and forgets series that are gone', () => {
