@@ -9,6 +9,7 @@ export * from './learned-inputs.js';
 export * from './learned-models.js';
 export * from './model-host.js';
 export * from './model-process.js';
+export * from './model-process-pool.js';
 export * from './observation-store.js';
 export { optimizerReadingKey } from './optimizer-cycle.js';
 export * from './reconciler.js';

@@ -1,6 +1,17 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { RegularSeries } from '../../src/core/index.js';
-import { type HostForecastRequest, type HostForecastSettings, type HostOptimizeRequest, type LearnedArtifacts, ModelHost, ProcessModelHost, refitPhaseMs } from '../../src/engine/index.js';
+import { modelProcessCount } from '../../src/app/index.js';
+import {
+  type HostForecastRequest,
+  type HostForecastSettings,
+  type HostOptimizeRequest,
+  type HostSeriesReply,
+  type LearnedArtifacts,
+  ModelHost,
+  ModelProcessPool,
+  ProcessModelHost,
+  refitPhaseMs,
+} from '../../src/engine/index.js';
 import { type ResourceObservation, type TrainedLstm, tensorCount, trainLstm } from '../../src/forecast/index.js';
 import { childPids } from '../support/processes.js';
 
@@ -219,6 +230,39 @@ describe('ProcessModelHost (a real child process)', () => {
     const validate = { settings: settings(), items: [{ key: 'a', series: s, horizonSeconds: 900, fromIndex: 3000 }] };
     expect(await child.validate(validate)).toEqual(inline.validate(validate));
     expect(await child.optimize(optimizeRequest(nowMs))).toEqual(inline.optimize(optimizeRequest(nowMs)));
+  });
+
+  it('a pool of two processes (forecast.modelProcesses) answers exactly what one host answers, each series kept in one process', async () => {
+    const [one, two] = [new ProcessModelHost(), new ProcessModelHost()];
+    hosts.push(one, two);
+    const pool = new ModelProcessPool([one, two]);
+    const inline = new ModelHost();
+    const keys = ['queue/a/depth', 'queue/b/depth', 'queue/c/depth', 'queue/d/depth', 'queue/e/depth'];
+    const many = (at: number): HostForecastRequest => ({ ...request(), nowMs: at, series: keys.map((key, i) => ({ key, series: series(3, 37 * i) })) });
+    const strip = (replies: readonly HostSeriesReply[]) => replies.map(({ fits, ...rest }) => ({ ...rest, fits: fits?.map((f) => ({ horizonSeconds: f.horizonSeconds, model: f.model })) }));
+    for (const at of [nowMs, nowMs + 5 * MINUTE_MS, nowMs + 65 * MINUTE_MS]) {
+      const pooled = await pool.forecast(many(at));
+      expect(pooled.map((r) => r.key)).toEqual(keys);
+      expect(strip(pooled)).toEqual(strip(inline.forecast(many(at))));
+    }
+    // Both processes did work, and each kept its own series' fits: a later cycle refits exactly the
+    // series one host refits (those whose own refit phase fell in that minute), no other.
+    expect(childPids('model-process-entry')).toHaveLength(2);
+    const refitted = (replies: readonly HostSeriesReply[]) => replies.filter((r) => r.fits !== undefined).map((r) => r.key);
+    for (const minute of [66, 70, 90]) {
+      expect(refitted(await pool.forecast(many(nowMs + minute * MINUTE_MS)))).toEqual(refitted(inline.forecast(many(nowMs + minute * MINUTE_MS))));
+    }
+    const s = series();
+    const validate = { settings: settings(), items: keys.map((key) => ({ key, series: s, horizonSeconds: 900, fromIndex: 3000 })) };
+    expect(await pool.validate(validate)).toEqual(inline.validate(validate));
+    expect(await pool.optimize(optimizeRequest(nowMs))).toEqual(inline.optimize(optimizeRequest(nowMs)));
+    await pool.close();
+    expect(childPids('model-process-entry')).toEqual([]);
+  });
+
+  it('forecast.modelProcesses "auto" is one process per core beyond the first, at most 4', () => {
+    expect([1, 2, 3, 4, 8, 64].map((cores) => modelProcessCount('auto', cores))).toEqual([1, 1, 2, 3, 4, 4]);
+    expect(modelProcessCount(3, 2)).toBe(3);
   });
 
   it('keeps the event loop free while a slow `auto` refit runs in the child', async () => {
