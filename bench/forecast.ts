@@ -3,22 +3,23 @@
  * models, and `auto`, on the development traces in ../shared/data/dev (DESIGN.md "Quality bars").
  * Prints a markdown table (or JSON with --json) of MASE per series and model, geometric means,
  * WAPE, p10–p90 coverage, the best single baseline chosen on validation, and whether `auto` meets
- * the bar. With --lstm an LSTM joins auto's candidates (and gets its own column); it is trained once
- * per series, on the training rows before auto's validation split.
+ * the bar. With --lstm the service's global LSTM joins auto's candidates (and gets its own column):
+ * one network per grid across the real series, settings chosen leave-one-dataset-out
+ * (bench/support/global-lstm-columns.ts). --only REGEX keeps the series whose path matches.
  *
- * Usage: tsx bench/forecast.ts [--json] [--lstm] [--data DIR]
+ * Usage: tsx bench/forecast.ts [--json] [--lstm] [--data DIR] [--only REGEX] [--lstm-variants NAME,...] [--lstm-epochs N] [--lstm-windows N]
  */
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { dirname, join, relative, resolve } from 'node:path';
 import process from 'node:process';
 import { fileURLToPath } from 'node:url';
-import { backtestLstmOptions, prepareBacktest, runBacktest } from '../src/cli/backtest.js';
+import { runBacktest } from '../src/cli/backtest.js';
 import type { BacktestRun } from '../src/cli/backtest.js';
 import { inferStepSeconds, parseInputCsv } from '../src/cli/csv.js';
-import type { TimestampValueRows } from '../src/cli/csv.js';
 import { formatDuration } from '../src/core/index.js';
-import { fitLstmCandidate, forecasterNames, geometricMean } from '../src/forecast/index.js';
+import { forecasterNames, geometricMean } from '../src/forecast/index.js';
+import { type LstmColumnArgs, type LstmColumns, lstmColumns, lstmColumnUsage, lstmReport, parseLstmColumnArg } from './support/global-lstm-columns.js';
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const horizonSeconds = 900;
@@ -61,6 +62,8 @@ interface Args {
   readonly json: boolean;
   readonly lstm: boolean;
   readonly dataDir: string;
+  readonly only: RegExp | undefined;
+  readonly lstmArgs: LstmColumnArgs;
 }
 
 function listCsv(dir: string): string[] {
@@ -77,17 +80,30 @@ function parseArgs(argv: readonly string[]): Args {
   let json = false;
   let lstm = false;
   let dataDir = resolve(repoRoot, '../shared/data/dev');
+  let only: RegExp | undefined;
+  const lstmArgs: { -readonly [K in keyof LstmColumnArgs]: LstmColumnArgs[K] } = { variants: ['default'] };
+  const usage = `usage: tsx bench/forecast.ts [--json] [--lstm] [--data DIR] [--only REGEX] ${lstmColumnUsage}`;
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
-    if (arg === '--json') json = true;
+    let consumed: number | undefined;
+    try {
+      consumed = parseLstmColumnArg(argv, i, lstmArgs);
+      if (arg === '--only' && argv[i + 1] !== undefined) only = new RegExp(argv[i + 1]!);
+    } catch (error) {
+      process.stderr.write(`bench:forecast: ${error instanceof Error ? error.message : String(error)} (${usage})\n`);
+      process.exit(2);
+    }
+    if (consumed !== undefined) i = consumed;
+    else if (arg === '--json') json = true;
     else if (arg === '--lstm') lstm = true;
     else if (arg === '--data' && argv[i + 1] !== undefined) dataDir = resolve(argv[++i]!);
+    else if (arg === '--only' && argv[i + 1] !== undefined) i++;
     else {
-      process.stderr.write(`bench:forecast: unknown argument "${arg}" (usage: tsx bench/forecast.ts [--json] [--lstm] [--data DIR])\n`);
+      process.stderr.write(`bench:forecast: unknown argument "${arg}" (${usage})\n`);
       process.exit(2);
     }
   }
-  return { json, lstm, dataDir };
+  return { json, lstm, dataDir, only, lstmArgs };
 }
 
 /** "median_top3(rf, lag, hw)" from "auto: median_top3(random_forest, lag_regression, holt_winters)". */
@@ -95,28 +111,30 @@ function shortChoice(model: string): string {
   return model.replace(/^auto: /, '').replace(/[a-z_]+/g, (name) => short[name] ?? name);
 }
 
-async function lstmRuns(rows: TimestampValueRows, horizon: number): Promise<{ lstm: BacktestRun; autoLstm: BacktestRun }> {
-  const prepared = prepareBacktest(rows, { horizonSeconds: horizon });
-  if (!prepared.ok) throw new Error(prepared.error);
-  const { train, spec, splitIndex } = prepared.value;
-  const fitted = await fitLstmCandidate(train, spec, splitIndex, { ...backtestLstmOptions, seed: 1 });
-  try {
-    const autoLstm = runBacktest(rows, { horizonSeconds: horizon, model: 'auto', extraCandidates: [fitted.candidate] });
-    // The LSTM alone: the same network auto scored (trained before the split), forecasting every row.
-    const onTrain = fitted.candidate.onTrain;
-    const lstm = runBacktest(rows, {
-      horizonSeconds: horizon,
-      model: 'lstm',
-      prefitted: onTrain !== undefined ? { model: onTrain } : { model: undefined, ...(fitted.candidate.failure !== undefined ? { failure: fitted.candidate.failure } : {}) },
-    });
-    if (!autoLstm.ok || !lstm.ok) throw new Error(!autoLstm.ok ? autoLstm.error : !lstm.ok ? lstm.error : '');
-    return { lstm: lstm.value, autoLstm: autoLstm.value };
-  } finally {
-    fitted.trained?.dispose();
-  }
+/** An argument as it must be typed in a shell (the printed command is copied and re-run). */
+function shellWord(arg: string): string {
+  return /^[\w.,/=:@%+-]+$/.test(arg) ? arg : `'${arg.replaceAll("'", "'\\''")}'`;
 }
 
-async function benchSeries(path: string, args: Args): Promise<SeriesResult | undefined> {
+/** The step of a CSV's rows and the horizon it is benchmarked at (steps longer than the horizon forecast one step ahead). */
+function horizonFor(step: number): number {
+  return Math.max(step, horizonSeconds);
+}
+
+/** The LSTM columns of every real series (one training across them per grid). */
+async function lstmColumnsOf(paths: readonly string[], args: Args): Promise<LstmColumns> {
+  const inputs = [];
+  for (const path of paths) {
+    const series = relative(args.dataDir, path);
+    if (syntheticPattern.test(series)) continue;
+    const csv = parseInputCsv(await readFile(path, 'utf8'), path);
+    const step = inferStepSeconds(csv.rows.timestampsSeconds);
+    if (step !== undefined) inputs.push({ series, rows: csv.rows, horizonSeconds: horizonFor(step) });
+  }
+  return lstmColumns(inputs, args.lstmArgs, (line) => process.stderr.write(`bench:forecast: ${line}\n`));
+}
+
+async function benchSeries(path: string, args: Args, lstm: LstmColumns | undefined): Promise<SeriesResult | undefined> {
   const began = performance.now();
   const series = relative(args.dataDir, path);
   const csv = parseInputCsv(await readFile(path, 'utf8'), path);
@@ -125,18 +143,17 @@ async function benchSeries(path: string, args: Args): Promise<SeriesResult | und
     process.stderr.write(`${series}: fewer than two usable rows, skipped\n`);
     return undefined;
   }
-  // Steps longer than the horizon forecast one step ahead (the shortest horizon they allow).
-  const horizon = Math.max(step, horizonSeconds);
+  const horizon = horizonFor(step);
   const runs = new Map<string, BacktestRun>();
   for (const model of ['auto', ...forecasterNames, ...learnedNames]) {
     const run = runBacktest(csv.rows, { horizonSeconds: horizon, model });
     if (!run.ok) throw new Error(`${series} ${model}: ${run.error}`);
     runs.set(model, run.value);
   }
-  if (args.lstm) {
-    const { lstm, autoLstm } = await lstmRuns(csv.rows, horizon);
-    runs.set('lstm', lstm);
-    runs.set('auto_lstm', autoLstm);
+  const lstmRuns = lstm?.runs.get(series);
+  if (lstmRuns !== undefined) {
+    runs.set('lstm', lstmRuns.lstm);
+    runs.set('auto_lstm', lstmRuns.autoLstm);
   }
   const auto = runs.get('auto')!;
   const pick = (f: (run: BacktestRun) => number): Record<string, number> => Object.fromEntries([...runs].map(([model, run]) => [model, f(run)]));
@@ -250,8 +267,10 @@ async function main(): Promise<void> {
   }
   const began = performance.now();
   const results: SeriesResult[] = [];
-  for (const path of listCsv(args.dataDir)) {
-    const result = await benchSeries(path, args);
+  const paths = listCsv(args.dataDir).filter((path) => args.only === undefined || args.only.test(relative(args.dataDir, path)));
+  const lstm = args.lstm ? await lstmColumnsOf(paths, args) : undefined;
+  for (const path of paths) {
+    const result = await benchSeries(path, args, lstm);
     if (result === undefined) continue;
     results.push(result);
     process.stderr.write(`${result.series}: ${result.seconds.toFixed(1)} s\n`);
@@ -262,14 +281,14 @@ async function main(): Promise<void> {
   const seconds = (performance.now() - began) / 1000;
   if (args.json) {
     process.stdout.write(
-      `${JSON.stringify({ command: `npm run bench:forecast -- --json${args.lstm ? ' --lstm' : ''}`, dataDir: args.dataDir, horizonSeconds, seconds, real, synthetic, summary }, null, 2)}\n`,
+      `${JSON.stringify({ command: `npm run bench:forecast -- ${process.argv.slice(2).map(shellWord).join(' ')}`, dataDir: args.dataDir, horizonSeconds, seconds, real, synthetic, summary, ...(lstm !== undefined ? { lstm: { choices: lstm.choices, options: lstm.options, report: lstmReport(real, lstm) } } : {}) }, null, 2)}\n`,
     );
   } else {
     const out: string[] = [];
     out.push('## Forecast benchmark: rolling-origin MASE at a 15-minute horizon');
     out.push('');
     out.push(
-      `Produced by \`npm run bench:forecast${args.lstm ? ' -- --lstm' : ''}\` (\`tsx bench/forecast.ts\`) on \`${relative(repoRoot, args.dataDir) || args.dataDir}\` in ${seconds.toFixed(0)} s.`,
+      `Produced by \`npm run bench:forecast${process.argv.length > 2 ? ` -- ${process.argv.slice(2).map(shellWord).join(' ')}` : ''}\` (\`tsx bench/forecast.ts\`) on \`${relative(repoRoot, args.dataDir) || args.dataDir}\` in ${seconds.toFixed(0)} s.`,
     );
     out.push(
       'Each cell: MASE over the rows after the default train-until (70 % of rows), parameters fitted on the rows before, ' +
@@ -293,6 +312,10 @@ async function main(): Promise<void> {
     out.push(`- ${verdict(summary, 'auto', 'auto')}`);
     if (args.lstm) out.push(`- ${verdict(summary, 'auto_lstm', 'auto with the LSTM')}`);
     out.push('');
+    if (lstm !== undefined) {
+      out.push(...lstmReport(real, lstm));
+      out.push('');
+    }
     out.push(`### Synthetic series (${synthetic.length}, nab/artificial*): listed only, not in any aggregate`);
     out.push('');
     out.push(table(synthetic, undefined, args.lstm));

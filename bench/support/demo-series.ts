@@ -5,7 +5,7 @@
  */
 import { loadConfig } from '../../src/config/index.js';
 import { inputKey, systemClock } from '../../src/core/index.js';
-import { covariateInputs, featureInputsOf, forecastTargets } from '../../src/engine/index.js';
+import { covariateInputs, featureInputsOf, forecastTargets, listedQueues } from '../../src/engine/index.js';
 import { horizonStepsFor } from '../../src/forecast/index.js';
 import type { ForecastSpec, GlobalSeriesInput } from '../../src/forecast/index.js';
 import { createSource } from '../../src/app/index.js';
@@ -24,7 +24,7 @@ export async function demoSeries(startMs: number, days: number, limit?: number):
   const step = config.forecast.step;
   const targets = forecastTargets(config).slice(0, limit);
   const endMs = startMs + days * 86_400_000 - step * 1000;
-  const read = await createSource(config, systemClock).readHistory([...targets, ...covariateInputs(config)], { startMs, endMs, stepSeconds: step });
+  const read = await createSource(config, systemClock).readHistory([...targets, ...covariateInputs(listedQueues(config))], { startMs, endMs, stepSeconds: step });
   const byKey = new Map(read.history.map((h) => [inputKey(h.input), h.series]));
   const series = targets.flatMap((input) => {
     const target = byKey.get(inputKey(input));

@@ -86,7 +86,7 @@ export function learnedModelsOf(lifecycle: ModelLifecycle, host: ModelHostPort, 
       lifecycle.status().map((s) => {
         const report = s.lastReport;
         const reason =
-          (s.queued && s.meta === undefined ? 'waiting for a training slot (ml.maxConcurrentTrainings)' : undefined) ??
+          (s.queued && s.meta === undefined ? 'waiting for the training in progress' : undefined) ??
           s.unavailableReason ??
           (report?.failure === undefined ? undefined : describeTrainingFailure(report.failure)) ??
           (report !== undefined && !report.deployed ? 'the last trained model did not beat the serving one on held-out data (current_better_or_equal)' : undefined);

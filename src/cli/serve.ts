@@ -1,6 +1,6 @@
 import { pino } from 'pino';
 import { rulesBaseDirs, Service } from '../app/index.js';
-import { ConfigWatcher, loadConfig } from '../config/index.js';
+import { ConfigWatcher, configDeprecations, loadConfig } from '../config/index.js';
 import { systemClock, messageOf } from '../core/index.js';
 import { loadDecisionPolicy } from '../engine/index.js';
 import { buildInfo } from '../version.js';
@@ -51,12 +51,17 @@ export const serveCommand: Command = async (args, io) => {
     base: { service: 'foresight' },
     redact: ['config.source.prometheus.bearerToken', 'config.source.prometheus.basicAuth.password', '*.authorization', '*.Authorization'],
   });
+  const warnDeprecated = (loaded: typeof config) => {
+    for (const d of configDeprecations(loaded)) logger.warn({ key: d.path, file }, `deprecated configuration key: ${d.message}`);
+  };
+  warnDeprecated(config);
   const watcher = new ConfigWatcher({ ...(file === undefined ? {} : { file }), env: io.env, clock: systemClock, initial: config });
   const build = buildInfo(io.env);
   const service = new Service({ config: () => watcher.current(), clock: systemClock, logger, build, env: io.env });
   watcher.subscribe({
-    onReload: () => {
+    onReload: (reloaded) => {
       logger.info({ file }, 'configuration reloaded');
+      warnDeprecated(reloaded);
       service.metrics.configReloaded(true, systemClock.nowMs());
     },
     onError: (err) => {

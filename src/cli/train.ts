@@ -1,9 +1,9 @@
 import { lstat, readdir } from 'node:fs/promises';
 import { basename, join } from 'node:path';
-import { loadConfig } from '../config/index.js';
+import { configDeprecations, loadConfig } from '../config/index.js';
 import type { Config } from '../config/index.js';
 import { formatDuration, inputKey, messageOf, parseDurationSeconds, systemClock } from '../core/index.js';
-import { covariateInputs, featureInputsOf, forecastTargets } from '../engine/index.js';
+import { covariateInputs, featureInputsOf, forecastTargets, listedQueues } from '../engine/index.js';
 import { horizonStepsFor, seasonStepsFor } from '../forecast/index.js';
 import type { ForecastSpec, GlobalSeriesInput, LstmOptions, LstmProgress, TfBackendPreference } from '../forecast/index.js';
 import { createSource } from '../app/index.js';
@@ -140,7 +140,7 @@ async function sourceTargets(config: Config, horizonSeconds: number): Promise<Tr
   const endMs = Math.floor(systemClock.nowMs() / stepMs) * stepMs;
   const startMs = endMs - config.forecast.history * 1000;
   const targets = forecastTargets(config);
-  const read = await createSource(config, systemClock).readHistory([...targets, ...covariateInputs(config)], { startMs, endMs, stepSeconds: step });
+  const read = await createSource(config, systemClock).readHistory([...targets, ...covariateInputs(listedQueues(config))], { startMs, endMs, stepSeconds: step });
   const byKey = new Map(read.history.map((h) => [inputKey(h.input), h.series]));
   const spec: ForecastSpec = { stepSeconds: step, seasonSteps: Math.round(config.forecast.season / step), horizonSteps: horizonStepsFor(horizonSeconds, step).steps };
   const series = targets.flatMap((input) => {
@@ -201,6 +201,7 @@ export const trainCommand: Command = async (args, io) => {
     return exitFailure;
   }
   const config = loaded.value;
+  for (const d of configDeprecations(config)) io.stderr.write(`foresight train: deprecated configuration key: ${d.message}\n`);
   const horizonSeconds = horizonOverride ?? config.forecast.horizons[0]!;
   const store = new ModelStore(values.out ?? config.scaling.modelPath, globalModels);
   const backend = (values.backend ?? config.ml.lstm.backend) as TfBackendPreference;

@@ -4,6 +4,7 @@
 // May import: core (values); types only from the domain modules.
 export * from './schema.js';
 export { ConfigError, describeConfigError, formatConfigIssue, isConfigError, type ConfigIssue, type ConfigIssueCode } from './config-error.js';
+export { configDeprecations, type ConfigDeprecation } from './deprecations.js';
 export { loadConfig, loadConfigFromText, type Environment, type LoadConfigOptions, type LoadConfigTextOptions } from './load.js';
 export { applyEnvironment, environmentVariables, type AppliedOverride, type EnvironmentResult, type EnvironmentVariable } from './env.js';
 export { ConfigWatcher, type ConfigListener, type ConfigWatcherOptions } from './watch.js';

@@ -90,7 +90,12 @@ export const mlSection = z
         units: z.array(z.number().int().positive()).min(1).default([64, 32]).describe('Units of the stacked LSTM layers, first to last.'),
         dropout: z.number().min(0).lt(1).default(0.2).describe('Dropout after each LSTM layer.'),
         denseUnits: z.number().int().positive().default(16).describe('Units of the ReLU layer before the output.'),
-        epochs: z.number().int().positive().default(5).describe('Passes over the training windows (from scratch).'),
+        epochs: z
+          .number()
+          .int()
+          .positive()
+          .default(3)
+          .describe('Passes over the training windows (from scratch). With maxWindows, 3 × 8,192 window passes: about 6–8 minutes of one core for the design network on wasm (docs/ml-models.md).'),
         batchSize: z.number().int().positive().default(128).describe('Windows per gradient step.'),
         learningRate: z.number().positive().default(0.002).describe('Adam learning rate.'),
         maxWindows: z
@@ -100,7 +105,7 @@ export const mlSection = z
           .default(8192)
           .describe('Training windows per epoch, shared evenly by the series (a time-ordered random sample: epochs × windows bounds training time).'),
         fineTuneEpochs: z.number().int().positive().default(2).describe('Passes over the windows of a fine-tune (new data since the last training, and as many replayed older windows).'),
-        fineTuneWindows: z.number().int().positive().default(1024).describe('Most windows of a fine-tune, shared by the series.'),
+        fineTuneWindows: z.number().int().positive().default(512).describe('Most windows of a fine-tune, shared by the series (half new, half replayed).'),
         seed: z.number().int().default(1).describe('Seed of weights and window sampling (same data and seed, same model).'),
         backend: z.enum(['auto', 'wasm', 'cpu', 'tensorflow']).default('auto').describe('TensorFlow.js backend: auto uses @tensorflow/tfjs-node when installed, else wasm.'),
       })
@@ -122,7 +127,12 @@ export const mlSection = z
       .default(70)
       .describe('Retrain a learned model early when its matured-forecast accuracy (scaling_prediction_accuracy_percent, docs/forecasting.md) falls under this.'),
     accuracyWindow: duration.default(86400).describe('Trailing window of matured forecasts that accuracy is computed over.'),
-    maxConcurrentTrainings: z.number().int().min(1).default(1).describe('No effect since the LSTM is one global model (one training at a time); kept so that existing files load.'),
+    maxConcurrentTrainings: z
+      .number()
+      .int()
+      .min(1)
+      .optional()
+      .describe('Deprecated, no effect: the LSTM is one global model (one training at a time). Kept so that existing files load; setting it logs a deprecation warning.'),
   })
   .prefault({})
   .describe('Learned models: the LSTM, the Random Forest optimizer, and when they are retrained (the interval is scaling.modelRetrainInterval).');

@@ -1,7 +1,7 @@
 import { inputKey } from '../core/index.js';
 import type { InputRef, RegularSeries } from '../core/index.js';
-import type { Config } from '../config/index.js';
 import type { CovariateName, FeatureInputs } from '../forecast/index.js';
+import { type QueueSpec, queueInput } from './workload-queues.js';
 
 /**
  * The covariates the LSTM reads besides a forecast series, and where they come from: every series
@@ -15,19 +15,27 @@ function covariateRefs(input: InputRef): Partial<Record<CovariateName, InputRef>
     memory_percent: { kind: 'system', metric: 'memory_percent' },
   };
   if (input.kind !== 'queue') return system;
-  const queue = input.queue;
+  // The same queue as the target (a workload's queue keeps its namespace and workload).
+  const of = (metric: 'enqueue_rate_per_second' | CovariateQueueMetric): InputRef => ({ ...input, metric });
   return {
     ...system,
-    enqueue_rate_per_second: { kind: 'queue', queue, metric: 'enqueue_rate_per_second' },
-    dequeue_rate_per_second: { kind: 'queue', queue, metric: 'dequeue_rate_per_second' },
-    wait_avg_seconds: { kind: 'queue', queue, metric: 'wait_avg_seconds' },
-    failed_messages: { kind: 'queue', queue, metric: 'failed_messages' },
+    enqueue_rate_per_second: of('enqueue_rate_per_second'),
+    dequeue_rate_per_second: of('dequeue_rate_per_second'),
+    wait_avg_seconds: of('wait_avg_seconds'),
+    failed_messages: of('failed_messages'),
   };
 }
 
-/** The inputs whose history the LSTM needs besides the forecast series (each queue's service rate, wait and failures). */
-export function covariateInputs(config: Config): InputRef[] {
-  return config.queues.flatMap((q) => (['dequeue_rate_per_second', 'wait_avg_seconds', 'failed_messages'] as const).map((metric): InputRef => ({ kind: 'queue', queue: q.name, metric })));
+/** The queue metrics the LSTM reads that the engine does not forecast (the arrival rate is forecast). */
+const covariateQueueMetrics = ['dequeue_rate_per_second', 'wait_avg_seconds', 'failed_messages'] as const;
+type CovariateQueueMetric = (typeof covariateQueueMetrics)[number];
+
+/**
+ * The inputs whose history the LSTM needs besides the forecast series: each queue's service rate,
+ * wait and failures (the system CPU and memory, and the arrival rates, are forecast themselves).
+ */
+export function covariateInputs(queues: readonly QueueSpec[]): InputRef[] {
+  return queues.flatMap((q) => covariateQueueMetrics.map((metric) => queueInput(q, metric)));
 }
 
 /**

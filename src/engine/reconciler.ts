@@ -7,7 +7,7 @@ import { type FeatureInputs, MaturedAccuracyTracker, type PointForecast, saneFor
 import type { MetricSource, PublishedSeriesReader } from '../source/index.js';
 import { finiteSamples, forecastTargets, HistoryWindow } from './history-window.js';
 import { type LearnedChoice, LearnedModelChoice, learnedSpec, maturedPercentByKey } from './learned-choice.js';
-import { featureInputsOf } from './learned-inputs.js';
+import { covariateInputs, featureInputsOf } from './learned-inputs.js';
 import type { LearnedModels } from './learned-models.js';
 import type { ObservationStore } from './observation-store.js';
 import { type HostForecastSettings, type HostSeriesReply, inlineModelHost, type ModelHostPort } from './model-host.js';
@@ -156,8 +156,13 @@ export class Reconciler {
     const discovered = await this.#discovery.run(config, source, startedAtMs);
     const queues = [...listedQueues(config), ...discovered.queues];
     const targets = forecastTargets(config, queues);
-    this.#forgetExpired(config, queues, targets);
-    const reads = this.#history.reads(targets, config, gridEndMs);
+    const learned = config.ml.lstm.enabled && config.scaling.mlPredictionEnabled ? this.#deps.learned : undefined;
+    // With the LSTM on, the history window also keeps each queue's service rate, wait and failures:
+    // the LSTM's covariates (learned-inputs.ts), which are not forecast themselves.
+    const kept = learned === undefined ? targets : [...targets, ...covariateInputs(queues)];
+    const targetKeys = new Set(targets.map(inputKey));
+    this.#forgetExpired(config, queues, kept);
+    const reads = this.#history.reads(kept, config, gridEndMs);
     const [latest, ...histories] = await Promise.all([source.readLatest(cycleInputs(config, queues), startedAtMs), ...reads.map((read) => source.readHistory(read.inputs, read.range))]);
     const history = { history: histories.flatMap((h) => h.history), problems: histories.flatMap((h) => h.problems) };
     const problems = [...latest.problems, ...history.problems];
@@ -172,10 +177,10 @@ export class Reconciler {
       const { series, rejected } = guardSeries(input, read, this.#history.get(key)?.values);
       for (const [reason, count] of rejected) recorder.sourceRejected?.(key, reason, count);
       this.#history.merge(key, series, config, gridEndMs);
-      this.#matured.observe(key, finiteSamples(series));
+      // Only forecast series have forecasts to mature.
+      if (targetKeys.has(key)) this.#matured.observe(key, finiteSamples(series));
     }
 
-    const learned = config.ml.lstm.enabled && config.scaling.mlPredictionEnabled ? this.#deps.learned : undefined;
     const maturedPercent = learned === undefined ? new Map<string, number>() : maturedPercentByKey(this.#matured, config, startedAtMs);
     const withData = targets.flatMap((input) => {
       const key = inputKey(input);

@@ -27,6 +27,13 @@ export interface TrainingSuccess {
   /** The new model against the serving one on the held-out windows: deploy only if `shadow.deploy`. */
   readonly shadow: ShadowResult;
   readonly durationSeconds: number;
+  /**
+   * CPU time of the training process (user + system), for training the new model (preparing the
+   * windows, fitting, scoring its held-out origins) and for the shadow evaluation. The backend runs
+   * on one thread, so on an idle core this is about the wall time: what a benchmark on a busy
+   * machine can still measure.
+   */
+  readonly cpuSeconds: { readonly training: number; readonly shadow: number };
 }
 
 /** A run that produced no model: the data did not allow it, or the worker failed. */

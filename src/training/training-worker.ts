@@ -22,6 +22,11 @@ async function run(job: TrainingJob): Promise<void> {
   if (process.send === undefined) throw new Error('training-worker.ts must run as a child process with an IPC channel');
   const began = performance.now();
   const seconds = () => (performance.now() - began) / 1000;
+  const cpuAtStart = process.cpuUsage();
+  const cpuSince = (start: NodeJS.CpuUsage) => {
+    const used = process.cpuUsage(start);
+    return (used.user + used.system) / 1e6;
+  };
   let outcome: TrainingOutcome;
   try {
     const fineTune = job.fineTune !== undefined && job.current !== undefined ? { base: job.current, ...job.fineTune } : undefined;
@@ -37,6 +42,8 @@ async function run(job: TrainingJob): Promise<void> {
     );
     if (trained.ok) {
       const candidate = trained.value;
+      const trainingCpu = cpuSince(cpuAtStart);
+      const cpuAtShadow = process.cpuUsage();
       let current: TrainedGlobalLstm | undefined;
       if (job.current !== undefined) {
         const restored = await restoreGlobalLstm(job.current.artifacts, job.current.meta, job.backend);
@@ -45,8 +52,9 @@ async function run(job: TrainingJob): Promise<void> {
       }
       const shadow = shadowEvaluateGlobal(current, candidate, job.series);
       current?.dispose();
+      const cpuSeconds = { training: trainingCpu, shadow: cpuSince(cpuAtShadow) };
       const artifacts = await candidate.exportArtifacts();
-      outcome = { ok: true, seriesKey: job.seriesKey, artifacts, meta: candidate.meta, shadow, durationSeconds: seconds() };
+      outcome = { ok: true, seriesKey: job.seriesKey, artifacts, meta: candidate.meta, shadow, durationSeconds: seconds(), cpuSeconds };
       candidate.dispose();
       port.postMessage({ type: 'done', outcome } satisfies WorkerMessage);
       return;

@@ -1,17 +1,15 @@
 import type * as Tf from '@tensorflow/tfjs';
-import { err, messageOf, ok } from '../../core/index.js';
+import { err, ok } from '../../core/index.js';
 import type { Result } from '../../core/index.js';
-import { maseScale } from '../accuracy.js';
 import { applyNormalization, buildFeatureColumns, buildWindows, carryForward, fitNormalization, targetScaleOf, windowOrigins } from '../features/index.js';
 import type { FeatureInputs, FeatureNormalization } from '../features/index.js';
 import type { FitFailure, ForecastSpec } from '../forecaster.js';
 import type { ShadowResult } from '../lifecycle.js';
-import { quantileOfSorted } from '../residual-bands.js';
 import { sampleInOrder, seededRandom } from '../seeded-random.js';
 import { specProblem } from '../spec.js';
 import { defaultLstmOptions, lstmFormat, lstmOptionsProblem } from './lstm-types.js';
 import type { LstmArtifacts, LstmMeta, LstmOptions, LstmRestoreFailure, LstmTrainHooks, TrainedLstm } from './lstm-types.js';
-import { buildModel, halfSplitCoverage, loadNetwork, minWindows, predictScaled, shuffleInPlace, trainedFrom } from './network.js';
+import { buildModel, fitNetwork, heldOutScores, loadNetwork, minWindows, predictScaled, shuffleInPlace, trainedFrom } from './network.js';
 import { loadTensorFlow } from './tf-runtime.js';
 import type { TfBackendName, TfBackendPreference, TfModule } from './tf-runtime.js';
 
@@ -82,8 +80,13 @@ export interface FineTune {
   readonly maxWindows: number;
 }
 
-/** Held-out origins scored per series: enough for a stable MAE and band, few enough to stay cheap. */
-const validationOriginsPerSeries = 1024;
+/**
+ * Held-out origins scored per series: enough for a stable MAE and band (25 residuals beyond each of
+ * p10 and p90), few enough to stay cheap. Every scored origin is a forward pass (about 370 per
+ * CPU-second for the design network on wasm), paid once by every training and again by the shadow
+ * evaluation: at 1,024 per series, the demo's 13 series cost a fine-tune about 70 s, over its 60 s budget.
+ */
+const validationOriginsPerSeries = 256;
 
 /** One series ready to train on. */
 interface Prepared {
@@ -167,35 +170,12 @@ function windowsOf(p: Prepared, share: number, spec: ForecastSpec, fineTune: Fin
 
 /** Scores a network on a series' held-out origins: the per-series LstmMeta validation block. */
 function validate(tf: TfModule, model: Tf.LayersModel, p: Prepared, spec: ForecastSpec, o: LstmOptions, seed: number): LstmMeta['validation'] {
-  const h = spec.horizonSteps;
-  const scored = scoredOrigins(p.validationOrigins, seed);
-  const residuals: number[] = [];
-  let actualSum = 0;
-  if (scored.length > 0) {
-    const scaled = predictScaled(tf, model, p.columns, scored, o.lookbackSteps);
-    for (let k = 0; k < scored.length; k++) {
-      const t = scored[k]!;
-      const r = p.values[t + h]! - (p.levels[t]! + scaled[k]! * p.targetScale);
-      if (Number.isFinite(r)) {
-        residuals.push(r);
-        actualSum += Math.abs(p.values[t + h]!);
-      }
-    }
-  }
-  const sorted = Float64Array.from(residuals).sort();
-  const absoluteSum = residuals.reduce((a, r) => a + Math.abs(r), 0);
-  const mae = residuals.length > 0 ? absoluteSum / residuals.length : Number.NaN;
-  const scale = maseScale(p.values.subarray(0, p.lastTrainTarget + 1), spec.seasonSteps);
-  return {
-    mae,
-    wape: actualSum > 0 ? absoluteSum / actualSum : Number.NaN,
-    mase: mae / scale.scale,
-    coverage: halfSplitCoverage(residuals),
-    count: residuals.length,
-    q10: residuals.length > 0 ? quantileOfSorted(sorted, 0.1) : 0,
-    q90: residuals.length > 0 ? quantileOfSorted(sorted, 0.9) : 0,
+  return heldOutScores(tf, model, p, scoredOrigins(p.validationOrigins, seed), {
+    spec,
+    lookbackSteps: o.lookbackSteps,
+    lastTrainTarget: p.lastTrainTarget,
     firstOrigin: p.validationOrigins[0] ?? p.values.length,
-  };
+  });
 }
 
 /** The per-series LstmMeta of a series of a global model: what a per-series view (and `restoreLstm`) uses. */
@@ -324,30 +304,9 @@ export async function trainGlobalLstm(
     model.compile({ optimizer: tf.train.adam(o.learningRate), loss: 'meanAbsoluteError' });
   }
   const epochs = fineTune?.epochs ?? o.epochs;
-  let finalLoss = Number.NaN;
-  const x = tf.tensor3d(xData, [total, L, F]);
-  const y = tf.tensor2d(yData, [total, 1]);
-  try {
-    await model.fit(x, y, {
-      epochs,
-      batchSize: o.batchSize,
-      shuffle: false,
-      verbose: 0,
-      callbacks: {
-        onEpochEnd: async (epoch: number, logs?: Tf.Logs) => {
-          finalLoss = logs?.['loss'] ?? Number.NaN;
-          hooks.onProgress?.({ epoch: epoch + 1, epochs, loss: finalLoss, windows: total });
-        },
-      },
-    });
-  } catch (error) {
-    model.dispose();
-    return err({ reason: 'invalid_spec', message: `lstm: training failed: ${messageOf(error)}` });
-  } finally {
-    x.dispose();
-    y.dispose();
-    model.optimizer?.dispose();
-  }
+  const fitted = await fitNetwork(tf, model, { x: xData, y: yData, windows: total }, o, epochs, hooks);
+  if (!fitted.ok) return fitted;
+  const finalLoss = fitted.value;
 
   const seriesMeta: Record<string, GlobalSeriesMeta> = {};
   prepared.forEach((p, i) => {

@@ -1,15 +1,12 @@
-import type * as Tf from '@tensorflow/tfjs';
-import { err, messageOf, ok } from '../../core/index.js';
+import { err, ok } from '../../core/index.js';
 import type { Result } from '../../core/index.js';
 import { applyNormalization, buildFeatureColumns, buildWindows, carryForward, fitNormalization, targetScaleOf, windowOrigins, windowTargets } from '../features/index.js';
 import type { FeatureInputs } from '../features/index.js';
 import type { FitFailure, ForecastSpec } from '../forecaster.js';
-import { maseScale } from '../accuracy.js';
-import { quantileOfSorted } from '../residual-bands.js';
 import { sampleInOrder, seededRandom } from '../seeded-random.js';
 import { specProblem } from '../spec.js';
 import { loadTensorFlow } from './tf-runtime.js';
-import { buildModel, halfSplitCoverage, loadNetwork, minWindows, predictScaled, shuffleInPlace, trainedFrom } from './network.js';
+import { buildModel, fitNetwork, heldOutScores, loadNetwork, minWindows, shuffleInPlace, trainedFrom } from './network.js';
 import type { TfBackendPreference } from './tf-runtime.js';
 
 export * from './lstm-types.js';
@@ -62,51 +59,18 @@ export async function trainLstm(inputs: FeatureInputs, spec: ForecastSpec, optio
 
   const { tf, backend } = await loadTensorFlow(hooks.backend);
   const model = buildModel(tf, o);
-  let finalLoss = Number.NaN;
-  const x = tf.tensor3d(buildWindows(columns, sample, o.lookbackSteps), [sample.length, o.lookbackSteps, o.features.length]);
-  const y = tf.tensor2d(windowTargets(values, levels, sample, h, targetScale), [sample.length, 1]);
-  try {
-    await model.fit(x, y, {
-      epochs: o.epochs,
-      batchSize: o.batchSize,
-      shuffle: false,
-      verbose: 0,
-      callbacks: {
-        onEpochEnd: async (epoch: number, logs?: Tf.Logs) => {
-          finalLoss = logs?.['loss'] ?? Number.NaN;
-          hooks.onProgress?.({ epoch: epoch + 1, epochs: o.epochs, loss: finalLoss, windows: sample.length });
-        },
-      },
-    });
-  } catch (error) {
-    model.dispose();
-    return err({ reason: 'invalid_spec', message: `lstm: training failed: ${messageOf(error)}` });
-  } finally {
-    x.dispose();
-    y.dispose();
-    // Adam keeps two moments per weight; inference never needs them, and model.dispose() leaves them behind.
-    model.optimizer?.dispose();
-  }
+  const fitted = await fitNetwork(
+    tf,
+    model,
+    { x: buildWindows(columns, sample, o.lookbackSteps), y: windowTargets(values, levels, sample, h, targetScale), windows: sample.length },
+    o,
+    o.epochs,
+    hooks,
+  );
+  if (!fitted.ok) return fitted;
+  const finalLoss = fitted.value;
 
   const scoredValidation = sampleInOrder(validationOrigins, o.maxWindows, seededRandom(o.seed + 1));
-  const residuals: number[] = [];
-  let actualSum = 0;
-  if (scoredValidation.length > 0) {
-    const scaled = predictScaled(tf, model, columns, scoredValidation, o.lookbackSteps);
-    for (let k = 0; k < scoredValidation.length; k++) {
-      const t = scoredValidation[k]!;
-      const r = values[t + h]! - (levels[t]! + scaled[k]! * targetScale);
-      if (Number.isFinite(r)) {
-        residuals.push(r);
-        actualSum += Math.abs(values[t + h]!);
-      }
-    }
-  }
-  const sorted = Float64Array.from(residuals).sort();
-  const absoluteSum = residuals.reduce((a, r) => a + Math.abs(r), 0);
-  const mae = residuals.length > 0 ? absoluteSum / residuals.length : Number.NaN;
-  const scale = maseScale(values.subarray(0, lastTrainTarget + 1), spec.seasonSteps);
-  const coverage = halfSplitCoverage(residuals);
   const meta: LstmMeta = {
     format: lstmFormat,
     model: 'lstm',
@@ -120,16 +84,12 @@ export async function trainLstm(inputs: FeatureInputs, spec: ForecastSpec, optio
       points: n,
       windows: sample.length,
     },
-    validation: {
-      mae,
-      wape: actualSum > 0 ? absoluteSum / actualSum : Number.NaN,
-      mase: mae / scale.scale,
-      coverage,
-      count: residuals.length,
-      q10: residuals.length > 0 ? quantileOfSorted(sorted, 0.1) : 0,
-      q90: residuals.length > 0 ? quantileOfSorted(sorted, 0.9) : 0,
+    validation: heldOutScores(tf, model, { columns, values, levels, targetScale }, scoredValidation, {
+      spec,
+      lookbackSteps: o.lookbackSteps,
+      lastTrainTarget,
       firstOrigin: validationOrigins[0] ?? n,
-    },
+    }),
     finalLoss,
     backend,
   };

@@ -2,11 +2,12 @@ import type * as Tf from '@tensorflow/tfjs';
 import { err, messageOf, ok, type RegularSeries, type Result } from '../../core/index.js';
 import { applyNormalization, buildFeatureColumns, buildWindows, carryForward, windowOrigins } from '../features/index.js';
 import type { FeatureInputs } from '../features/index.js';
-import type { EachOriginForecasts, PointForecast } from '../forecaster.js';
+import { maseScale } from '../accuracy.js';
+import type { EachOriginForecasts, FitFailure, ForecastSpec, PointForecast } from '../forecaster.js';
 import { quantileOfSorted } from '../residual-bands.js';
 import type { RandomSource } from '../seeded-random.js';
 import type { TfModule } from './tf-runtime.js';
-import type { LstmArtifacts, LstmMeta, LstmOptions, LstmRestoreFailure, TrainedLstm } from './lstm-types.js';
+import type { LstmArtifacts, LstmMeta, LstmOptions, LstmRestoreFailure, LstmTrainHooks, TrainedLstm } from './lstm-types.js';
 
 // The network shared by the per-series and the global LSTM: building, predicting in batches, and
 // wrapping a restored network as a TrainedLstm. Internal to forecast/lstm (not exported by index.ts).
@@ -37,6 +38,54 @@ export function buildModel(tf: TfModule, options: LstmOptions): Tf.LayersModel {
   model.add(tf.layers.dense({ units: 1, kernelInitializer: tf.initializers.glorotUniform({ seed: seed + 102 }) }));
   model.compile({ optimizer: tf.train.adam(options.learningRate), loss: 'meanAbsoluteError' });
   return model;
+}
+
+/** Training windows laid out row by row: `windows` × `lookbackSteps` × `features` inputs and one scaled target each. */
+export interface TrainingData {
+  readonly x: Float32Array;
+  readonly y: Float32Array;
+  readonly windows: number;
+}
+
+/**
+ * Fits `model` on the windows (in the order given: the caller shuffles with its seed) and reports
+ * progress after every epoch. The training tensors and Adam's moments are always freed (inference
+ * never needs them, and `model.dispose()` leaves the optimizer's behind); a model whose training
+ * throws is freed too, and the failure returned. Resolves with the last epoch's loss.
+ */
+export async function fitNetwork(
+  tf: TfModule,
+  model: Tf.LayersModel,
+  data: TrainingData,
+  o: Pick<LstmOptions, 'lookbackSteps' | 'features' | 'batchSize'>,
+  epochs: number,
+  hooks: LstmTrainHooks,
+): Promise<Result<number, FitFailure>> {
+  let finalLoss = Number.NaN;
+  const x = tf.tensor3d(data.x, [data.windows, o.lookbackSteps, o.features.length]);
+  const y = tf.tensor2d(data.y, [data.windows, 1]);
+  try {
+    await model.fit(x, y, {
+      epochs,
+      batchSize: o.batchSize,
+      shuffle: false,
+      verbose: 0,
+      callbacks: {
+        onEpochEnd: async (epoch: number, logs?: Tf.Logs) => {
+          finalLoss = logs?.['loss'] ?? Number.NaN;
+          hooks.onProgress?.({ epoch: epoch + 1, epochs, loss: finalLoss, windows: data.windows });
+        },
+      },
+    });
+  } catch (error) {
+    model.dispose();
+    return err({ reason: 'invalid_spec', message: `lstm: training failed: ${messageOf(error)}` });
+  } finally {
+    x.dispose();
+    y.dispose();
+    model.optimizer?.dispose();
+  }
+  return ok(finalLoss);
 }
 
 export function shuffleInPlace(items: Int32Array, random: RandomSource): void {
@@ -149,6 +198,58 @@ export function trainedFrom(network: Network): TrainedLstm {
       disposed = true;
       model.dispose();
     },
+  };
+}
+
+/** One series as a network sees it: normalised feature columns, the raw values, their carried levels and the target scale. */
+export interface ScaledSeries {
+  readonly columns: readonly Float32Array[];
+  readonly values: Float64Array;
+  readonly levels: Float64Array;
+  readonly targetScale: number;
+}
+
+/**
+ * The validation block of an LSTM's meta: its h-step forecasts at the `scored` held-out origins
+ * against the actuals (MAE, WAPE, MASE scaled by the seasonal-naive MAE of the rows up to the last
+ * training target), the residual quantiles that make its band, and the band's half-split coverage.
+ * One function for the per-series and the global LSTM, so both are judged alike.
+ */
+export function heldOutScores(
+  tf: TfModule,
+  model: Tf.LayersModel,
+  series: ScaledSeries,
+  scored: Int32Array,
+  at: { readonly spec: ForecastSpec; readonly lookbackSteps: number; readonly lastTrainTarget: number; readonly firstOrigin: number },
+): LstmMeta['validation'] {
+  const { values, levels, targetScale } = series;
+  const h = at.spec.horizonSteps;
+  const residuals: number[] = [];
+  let actualSum = 0;
+  if (scored.length > 0) {
+    const scaled = predictScaled(tf, model, series.columns, scored, at.lookbackSteps);
+    for (let k = 0; k < scored.length; k++) {
+      const t = scored[k]!;
+      const r = values[t + h]! - (levels[t]! + scaled[k]! * targetScale);
+      if (Number.isFinite(r)) {
+        residuals.push(r);
+        actualSum += Math.abs(values[t + h]!);
+      }
+    }
+  }
+  const sorted = Float64Array.from(residuals).sort();
+  const absoluteSum = residuals.reduce((a, r) => a + Math.abs(r), 0);
+  const mae = residuals.length > 0 ? absoluteSum / residuals.length : Number.NaN;
+  const scale = maseScale(values.subarray(0, at.lastTrainTarget + 1), at.spec.seasonSteps);
+  return {
+    mae,
+    wape: actualSum > 0 ? absoluteSum / actualSum : Number.NaN,
+    mase: mae / scale.scale,
+    coverage: halfSplitCoverage(residuals),
+    count: residuals.length,
+    q10: residuals.length > 0 ? quantileOfSorted(sorted, 0.1) : 0,
+    q90: residuals.length > 0 ? quantileOfSorted(sorted, 0.9) : 0,
+    firstOrigin: at.firstOrigin,
   };
 }
 

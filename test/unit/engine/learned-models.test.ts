@@ -179,7 +179,7 @@ describe('Reconciler with learned models', () => {
     expect(mine[1]!.accuracyPercent).toEqual(expect.any(Number));
   });
 
-  it("feeds the LSTM each series' covariates from the source, on the series' grid", async () => {
+  it("feeds the LSTM each series' covariates from the source, on the series' grid, each point its own minute's reading", async () => {
     const learned = new FakeLearned(() => undefined);
     const clock = new ManualClock(Date.UTC(2026, 10, 2, 12, 0, 20));
     const config = configFromYaml(yaml);
@@ -189,33 +189,61 @@ describe('Reconciler with learned models', () => {
       for (let t = Math.floor((clock.nowMs() - 12 * HOUR_MS) / 60_000) * 60_000; t <= clock.nowMs(); t += 60_000) out.push({ timestampMs: t, value: f(t) });
       return out;
     };
-    const source = new FakeSource()
-      .set(depth, series(truth))
-      .set(
-        { kind: 'queue', queue: 'orders', metric: 'enqueue_rate_per_second' },
-        series((t) => (t / 60_000) % 1000),
-      )
-      .set(
-        { kind: 'system', metric: 'cpu_percent' },
-        series(() => 42),
-      );
+    // Each covariate a different function of its own minute: a shift by one step, or one covariate
+    // read in place of another, fails the check below.
+    const minute = (t: number) => t / 60_000;
+    const queueCovariates: Partial<Record<CovariateName, (t: number) => number>> = {
+      enqueue_rate_per_second: (t) => minute(t) % 1000,
+      dequeue_rate_per_second: (t) => (minute(t) % 977) + 0.5,
+      wait_avg_seconds: (t) => (minute(t) % 61) / 10,
+      failed_messages: (t) => minute(t) % 7,
+    };
+    const source = new FakeSource().set(depth, series(truth)).set(
+      { kind: 'system', metric: 'cpu_percent' },
+      series(() => 42),
+    );
+    for (const [name, f] of Object.entries(queueCovariates)) source.set({ kind: 'queue', queue: 'orders', metric: name as 'depth' }, series(f));
     const reconciler = new Reconciler({ source, clock, store: new SnapshotStore({ historyRetentionSeconds: 3600 }), recorder: silent, config: () => config, learned });
     await reconciler.runCycle();
     const tick = learned.ticks.find((t) => t.key === key)!;
-    const dequeue = tick.covariates.enqueue_rate_per_second!;
-    // Same grid as the target, and each point is the reading of its own minute (no shift either way).
-    expect(dequeue.stepSeconds).toBe(60);
-    expect(dequeue.values.length).toBe(tick.points);
-    let checked = 0;
-    for (let i = 0; i < dequeue.values.length; i++) {
-      if (!Number.isFinite(dequeue.values[i]!)) continue;
-      expect(dequeue.values[i]).toBe(((dequeue.startMs + i * 60_000) / 60_000) % 1000);
-      checked++;
+    for (const [name, f] of Object.entries(queueCovariates) as [CovariateName, (t: number) => number][]) {
+      const covariate = tick.covariates[name];
+      expect(covariate, name).toBeDefined();
+      // Same grid as the target, and each point is the reading of its own minute (no shift either way).
+      expect(covariate!.stepSeconds).toBe(60);
+      expect(covariate!.values.length).toBe(tick.points);
+      let checked = 0;
+      for (let i = 0; i < covariate!.values.length; i++) {
+        if (!Number.isFinite(covariate!.values[i]!)) continue;
+        expect(covariate!.values[i], `${name}[${i}]`).toBe(f(covariate!.startMs + i * 60_000));
+        checked++;
+      }
+      expect(checked, name).toBeGreaterThan(500);
     }
-    expect(checked).toBeGreaterThan(500);
     expect(tick.covariates.cpu_percent!.values.at(-1)).toBe(42);
     // The CPU series is forecast too; it gets the system covariates, not a queue's.
-    expect(learned.ticks.find((t) => t.key === 'system/cpu_percent')?.covariates.enqueue_rate_per_second).toBeUndefined();
+    const cpu = learned.ticks.find((t) => t.key === 'system/cpu_percent')!;
+    expect(cpu.covariates.enqueue_rate_per_second).toBeUndefined();
+    expect(cpu.covariates.dequeue_rate_per_second).toBeUndefined();
+  });
+
+  it('keeps the covariates out of the history window when the LSTM is off (they are read only for it)', async () => {
+    const clock = new ManualClock(Date.UTC(2026, 10, 2, 12, 0, 20));
+    const config = configFromYaml(yaml.replace('enabled: true', 'enabled: false'));
+    const source = new FakeSource().set(depth, [{ timestampMs: clock.nowMs() - 60_000, value: 1 }]);
+    const reconciler = new Reconciler({
+      source,
+      clock,
+      store: new SnapshotStore({ historyRetentionSeconds: 3600 }),
+      recorder: silent,
+      config: () => config,
+      learned: new FakeLearned(() => undefined),
+    });
+    await reconciler.runCycle();
+    const asked = source.calls.flatMap((c) => (c.method === 'readHistory' ? c.inputs.map((i) => ('metric' in i ? i.metric : i.kind)) : []));
+    expect(asked).toContain('depth');
+    expect(asked).not.toContain('dequeue_rate_per_second');
+    expect(asked).not.toContain('wait_avg_seconds');
   });
 
   it('does nothing with learned models when ml.lstm is disabled', async () => {

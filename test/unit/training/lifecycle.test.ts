@@ -47,7 +47,7 @@ function inProcess(jobs: TrainingJob[]): NonNullable<ModelLifecycleOptions['trai
     if (current?.ok === true) current.value.dispose();
     const artifacts = await result.value.exportArtifacts();
     result.value.dispose();
-    return { ok: true, seriesKey: job.seriesKey, artifacts, meta: result.value.meta, shadow, durationSeconds: 0.1 };
+    return { ok: true, seriesKey: job.seriesKey, artifacts, meta: result.value.meta, shadow, durationSeconds: 0.1, cpuSeconds: { training: 0.1, shadow: 0 } };
   };
 }
 
@@ -150,6 +150,7 @@ describe('ModelLifecycle (the global LSTM)', () => {
         meta: job.current!.meta,
         shadow: { deploy: false, reason: 'current_better_or_equal', candidateMae: 2, currentMae: 1, points: 10 },
         durationSeconds: 1,
+        cpuSeconds: { training: 1, shadow: 0 },
       };
     };
     const { lifecycle, reports } = lifecycleOf(store, { train });
