@@ -63,6 +63,8 @@ sharding:
   replicas: ${replicas}
   index: ${index}
   readBack: { url: ${prometheusUrl}, labels: { job: foresight-shards } }
+# The read-back uses source.prometheus' settings: a generous timeout, as the whole suite may load the machine.
+source: { prometheus: { timeout: 2m } }
 ${externalMetricsYaml(pki)}`);
 }
 
@@ -206,6 +208,7 @@ describe.skipIf(!requireBinaries('prometheus'))('three sharded replicas and one 
       const snapshot = await again.reconciler.runCycle();
       expect(snapshot.queues.map((q) => `${q.namespace}/${q.workload}/${q.queue}`)).toEqual(before);
       // Its first cycle already reads the other shards back (they are in Prometheus): it answers for everything at once.
+      expect(snapshot.shard?.readBack.error, 'the read-back failed').toBeUndefined();
       expect(snapshot.shard?.queues.length).toBe(allQueues.length - before.length);
     } finally {
       await again.stop();
