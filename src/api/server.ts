@@ -96,9 +96,35 @@ export function buildApi(deps: ApiDeps): express.Express {
   // v1beta1.external.metrics.k8s.io APIService unavailable, and that breaks API discovery and
   // namespace deletion for the whole cluster (kubernetes/kubernetes#75788). Until the first snapshot,
   // metric values answer 503 and the HPA holds its scale; the body says how far the cycles are.
+  //
+  // A sharded replica (sharding.replicas > 1) is the exception: it is ready once its own shard has a
+  // forecast. Its shard is served by nobody else, so a StatefulSet rolling update must wait for it
+  // before it restarts the next replica; the other replicas stay ready and keep the APIService up.
   app.get('/readyz', (_req, res) => {
     const snapshot = store.latest();
-    res.json({ status: 'ok', firstCycleCompleted: snapshot !== undefined, snapshot: freshness(snapshot) });
+    const shard = snapshot?.shard;
+    const body = {
+      status: 'ok',
+      firstCycleCompleted: snapshot !== undefined,
+      snapshot: freshness(snapshot),
+      ...(shard === undefined
+        ? {}
+        : {
+            shard: {
+              index: shard.index,
+              replicas: shard.replicas,
+              ownWorkloads: shard.ownWorkloads,
+              readBackSeries: shard.readBack.series,
+              readBackAgeSeconds: shard.readBack.oldestSampleMs === undefined ? null : Math.max(0, (clock.nowMs() - shard.readBack.oldestSampleMs) / 1000),
+              ...(shard.readBack.error === undefined ? {} : { readBackError: shard.readBack.error }),
+            },
+          }),
+    };
+    if (snapshot === undefined && deps.config().sharding.replicas > 1) {
+      res.status(503).json({ ...body, status: 'not_ready', reason: "the first cycle of this replica's shard has not completed: its workloads have no forecast anywhere yet" });
+      return;
+    }
+    res.json(body);
   });
 
   app.get('/metrics', async (_req, res) => {

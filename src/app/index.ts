@@ -3,5 +3,5 @@
 // training-events.ts) and builds the configured source (source-factory.ts).
 // May import: every module; only cli/ (and tests) import app.
 export { learnedModelsOf } from './learned-models.js';
-export { rulesBaseDirs, Service, type ServiceOptions } from './service.js';
+export { modelProcessCount, rulesBaseDirs, Service, type ServiceOptions } from './service.js';
 export { createSource } from './source-factory.js';

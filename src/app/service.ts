@@ -1,6 +1,7 @@
 import type { Server } from 'node:http';
 import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
+import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import type express from 'express';
 import type { Logger } from 'pino';
@@ -14,6 +15,7 @@ import {
   createWorkloadPolicyProvider,
   inlineModelHost,
   type ModelHostPort,
+  ModelProcessPool,
   type ObservationStore,
   nodeTimers,
   ProcessModelHost,
@@ -37,7 +39,7 @@ import type { MetricSource } from '../source/index.js';
 import { createFileObservationLog, globalModels, lstmOptionsFromConfig, ModelLifecycle, ModelStore } from '../training/index.js';
 import { learnedModelsOf } from './learned-models.js';
 import { DiscoveryLog } from './discovery-log.js';
-import { ConfiguredSource } from './source-factory.js';
+import { ConfiguredReadBack, ConfiguredSource } from './source-factory.js';
 import { lifecycleEvents } from './training-events.js';
 
 /** Where a relative `decisions.rulesFile` is looked up: the working directory, then the package root (two levels above this file, in src/ and dist/). */
@@ -175,12 +177,13 @@ export class Service {
     const engineLog = logger.child({ module: 'engine' });
     const discoveryLog = new DiscoveryLog(engineLog);
     // Read once: switching between a child process and the event loop needs a restart.
-    this.modelHost = config().forecast.modelProcess
-      ? new ProcessModelHost({
-          onExit: (reason) => engineLog.error({ reason }, 'the model process ended; the next cycle starts a new one and refits every series'),
-          callTimeoutSeconds: () => config().forecast.modelProcessTimeout,
-        })
-      : inlineModelHost();
+    const modelProcess = (): ProcessModelHost =>
+      new ProcessModelHost({
+        onExit: (reason) => engineLog.error({ reason }, 'the model process ended; the next cycle starts a new one and refits every series'),
+        callTimeoutSeconds: () => config().forecast.modelProcessTimeout,
+      });
+    const processes = modelProcessCount(config().forecast.modelProcesses);
+    this.modelHost = !config().forecast.modelProcess ? inlineModelHost() : processes === 1 ? modelProcess() : new ModelProcessPool(Array.from({ length: processes }, modelProcess));
     this.reconciler = new Reconciler({
       source,
       clock,
@@ -192,6 +195,8 @@ export class Service {
       learned: learnedModelsOf(this.models, this.modelHost, () => config().ml.lstm.backend),
       models: this.modelHost,
       observations: observationStore(join(config().scaling.modelPath, 'optimizer'), engineLog),
+      // Used only when sharding.replicas > 1: the other shards' values, read back from the shared store.
+      readBack: new ConfiguredReadBack(config),
     });
     this.#scheduler = new Scheduler({
       runCycle: async () => {
@@ -271,4 +276,9 @@ function observationStore(dir: string, log: Logger): ObservationStore {
     load: (resource, max) => file.load(resource, max),
     append: (resource, observations, max) => file.append(resource, observations, max).catch((error: unknown) => log.warn({ resource, err: error }, 'could not store an optimizer observation')),
   };
+}
+
+/** `forecast.modelProcesses`: "auto" is one per core beyond the first (which serves), at most 4. */
+export function modelProcessCount(setting: number | 'auto', cores: number = availableParallelism()): number {
+  return setting === 'auto' ? Math.max(1, Math.min(4, cores - 1)) : setting;
 }

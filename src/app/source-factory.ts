@@ -2,7 +2,17 @@ import type { Logger } from 'pino';
 import { type Config, defaultWorkloadQueries } from '../config/index.js';
 import { allInputs, type Clock, type InputRef, type WorkloadRef } from '../core/index.js';
 import type { ServiceMetrics } from '../publish/index.js';
-import { defaultReplayDir, loadReplayDir, type MetricSource, PrometheusSource, ReplaySource, type TimeRange, type WorkloadQueries } from '../source/index.js';
+import {
+  defaultReplayDir,
+  loadReplayDir,
+  type MetricSource,
+  PrometheusSource,
+  type PublishedRead,
+  type PublishedSeriesReader,
+  ReplaySource,
+  type TimeRange,
+  type WorkloadQueries,
+} from '../source/index.js';
 
 /**
  * The source named by the current configuration. It is rebuilt when the source settings,
@@ -48,28 +58,9 @@ export class ConfiguredSource implements MetricSource {
  */
 export function createSource(config: Config, clock: Clock, metrics?: ServiceMetrics, logger?: Logger): MetricSource {
   if (config.source.type === 'prometheus') {
-    const p = config.source.prometheus;
-    logger?.info({ url: p.url }, 'reading inputs from Prometheus');
+    logger?.info({ url: config.source.prometheus.url }, 'reading inputs from Prometheus');
     return new PrometheusSource({
-      url: p.url,
-      auth:
-        p.bearerToken !== undefined
-          ? { type: 'bearer', token: p.bearerToken }
-          : p.bearerTokenFile !== undefined
-            ? { type: 'bearerFile', tokenFile: p.bearerTokenFile }
-            : p.basicAuth !== undefined
-              ? {
-                  type: 'basic',
-                  username: p.basicAuth.username,
-                  ...(p.basicAuth.password === undefined ? {} : { password: p.basicAuth.password }),
-                  ...(p.basicAuth.passwordFile === undefined ? {} : { passwordFile: p.basicAuth.passwordFile }),
-                }
-              : { type: 'none' },
-      headers: p.headers,
-      ...(p.tls?.caFile === undefined ? {} : { caFile: p.tls.caFile }),
-      timeoutSeconds: p.timeout,
-      maxPointsPerQuery: p.maxPointsPerQuery,
-      maxResponseBytes: p.maxResponseBytes,
+      ...prometheusConnection(config.source.prometheus),
       queueLabel: config.queries.queueLabel,
       queries: { queue: config.queries.queue, system: config.queries.system, performance: config.queries.performance, replicas: config.queries.replicas, workloads: workloadQueries(config) },
       ...(metrics === undefined ? {} : { onQuery: (event) => metrics.observeQuery(event.kind, event.outcome, event.durationSeconds) }),
@@ -99,4 +90,57 @@ export function workloadQueries(config: Config): WorkloadQueries[] {
 
 function definedOnly<T extends Record<string, string | undefined>>(values: T): Record<string, string> {
   return Object.fromEntries(Object.entries(values).filter((e): e is [string, string] => e[1] !== undefined));
+}
+
+type PrometheusSettings = Config['source']['prometheus'];
+
+/** How to reach a Prometheus-compatible API, from the source.prometheus section (url, authentication, TLS, limits). */
+function prometheusConnection(p: PrometheusSettings, url: string = p.url) {
+  return {
+    url,
+    auth:
+      p.bearerToken !== undefined
+        ? ({ type: 'bearer', token: p.bearerToken } as const)
+        : p.bearerTokenFile !== undefined
+          ? ({ type: 'bearerFile', tokenFile: p.bearerTokenFile } as const)
+          : p.basicAuth !== undefined
+            ? ({
+                type: 'basic',
+                username: p.basicAuth.username,
+                ...(p.basicAuth.password === undefined ? {} : { password: p.basicAuth.password }),
+                ...(p.basicAuth.passwordFile === undefined ? {} : { passwordFile: p.basicAuth.passwordFile }),
+              } as const)
+            : ({ type: 'none' } as const),
+    headers: p.headers,
+    ...(p.tls?.caFile === undefined ? {} : { caFile: p.tls.caFile }),
+    timeoutSeconds: p.timeout,
+    maxPointsPerQuery: p.maxPointsPerQuery,
+    maxResponseBytes: p.maxResponseBytes,
+  };
+}
+
+/**
+ * Where a sharded replica reads the other shards back: sharding.readBack.url (Thanos Query, Mimir…)
+ * or else the source's Prometheus, with source.prometheus' authentication and limits either way.
+ * Rebuilt when those settings change on reload.
+ */
+export class ConfiguredReadBack implements PublishedSeriesReader {
+  #key = '';
+  #reader: PrometheusSource | undefined;
+
+  constructor(private readonly config: () => Config) {}
+
+  readPublished(matchers: Readonly<Record<string, string>>, signal?: AbortSignal): Promise<PublishedRead> {
+    const config = this.config();
+    const key = JSON.stringify([config.source.prometheus, config.sharding.readBack.url]);
+    if (this.#reader === undefined || key !== this.#key) {
+      const p = config.source.prometheus;
+      this.#reader = new PrometheusSource({
+        ...prometheusConnection(p, config.sharding.readBack.url ?? p.url),
+        queries: { queue: config.queries.queue, system: config.queries.system, performance: config.queries.performance, replicas: config.queries.replicas },
+      });
+      this.#key = key;
+    }
+    return this.#reader.readPublished(matchers, signal);
+  }
 }

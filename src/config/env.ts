@@ -124,6 +124,17 @@ const specs: readonly VariableSpec[] = [
         { path: split('source.type'), value: 'prometheus' },
       ]),
   },
+  {
+    name: 'SCALING_SHARD_INDEX',
+    configPaths: ['sharding.index'],
+    accepts: 'a whole number, or a StatefulSet pod name ending in its ordinal ("foresight-2")',
+    meaning: "This replica's shard when sharding.replicas is above 1 (the chart passes the pod name).",
+    parse: (text) => {
+      // A StatefulSet names its pods <name>-<ordinal>; the ordinal is the shard.
+      const ordinal = /^(?:[a-z0-9]([-a-z0-9.]*[a-z0-9])?-)?(\d{1,6})$/.exec(text)?.[2];
+      return ordinal === undefined ? err('expected a whole number or a StatefulSet pod name such as "foresight-2"') : ok([{ path: split('sharding.index'), value: Number(ordinal) }]);
+    },
+  },
   stringVariable('FORESIGHT_SOURCE', 'source.type', 'Where inputs come from (wins over the source.type that PROMETHEUS_URL implies).', 'replay or prometheus (any case)', {
     lowerCase: true,
   }),

@@ -24,6 +24,12 @@ export const forecastSection = z
       .describe(
         "Fit and run the models (refits, backtests, the resource optimizer) in a child process at a lower OS priority, so a slow refit never delays an HTTP answer; false runs them on the service's event loop. Read at start.",
       ),
+    modelProcesses: z
+      .union([z.literal('auto'), z.number().int().min(1).max(16)])
+      .default('auto')
+      .describe(
+        'How many model processes share the series (each series stays in one, by a hash of its key), so that a cycle\'s fits run on several cores; "auto" is one per core beyond the first, at most 4 (1 on 2 cores). Only with modelProcess. Read at start.',
+      ),
     modelProcessTimeout: duration
       .default(1800)
       .describe(

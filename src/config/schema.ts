@@ -5,6 +5,7 @@ import { anomalySection, decisionsSection, scalingSection } from './schema-decid
 import { type forecastModels, forecastSection, mlSection } from './schema-forecast.js';
 import { externalMetricsSection, kedaSection } from './schema-publish.js';
 import { logLevelSection, serverSection, snapshotSection } from './schema-service.js';
+import { shardingIssues, shardingSection } from './schema-sharding.js';
 import { queriesSection, queryIssues, queuesSection, sourceSection } from './schema-source.js';
 import { ruleSetsSection, workloadIssues, workloadsSection } from './schema-workloads.js';
 
@@ -31,6 +32,7 @@ export const configSchema = z
     ml: mlSection,
     anomaly: anomalySection,
     decisions: decisionsSection,
+    sharding: shardingSection,
   })
   .superRefine((config, ctx) => {
     // Cross-field rules. Each issue lists the keys it involves in `params.related`, so that an error
@@ -41,6 +43,7 @@ export const configSchema = z
       seen.add(queue.name);
     });
     for (const issue of [...queryIssues(config.queries), ...workloadIssues(config.workloads, config.ruleSets)]) ctx.addIssue({ code: 'custom', ...issue });
+    for (const issue of shardingIssues(config)) ctx.addIssue({ code: 'custom', ...issue });
     const f = config.forecast;
     if (f.history < 2 * f.season) {
       ctx.addIssue({

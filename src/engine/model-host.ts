@@ -1,4 +1,4 @@
-import type { RegularSeries, Resource } from '../core/index.js';
+import { type RegularSeries, type Resource, stableHash32 } from '../core/index.js';
 import {
   backtest,
   createServingForecaster,
@@ -185,6 +185,15 @@ interface SeriesFit {
 }
 
 /**
+ * Where a series' refit buckets start within the refit interval: a fixed function of its key, so
+ * every replica and every restart refits a series at the same point of the interval, and the series
+ * of a large configuration spread evenly over it.
+ */
+export function refitPhaseMs(key: string, intervalMs: number): number {
+  return intervalMs >= 1 ? stableHash32(key) % Math.floor(intervalMs) : 0;
+}
+
+/**
  * The models themselves: one fit per series per refit bucket and one Random Forest per resource,
  * kept between cycles. Synchronous and deterministic (no clock: times come in the requests), so the
  * same requests give the same answers in the service's process or in a child.
@@ -202,7 +211,10 @@ export class ModelHost {
     const seasonSteps = Math.round(settings.seasonSeconds / settings.stepSeconds);
     // Refits happen once per refit-interval bucket of wall time, not "interval after the last one",
     // so replicas reading the same Prometheus refit in the same bucket and publish the same forecasts.
-    const bucket = (ms: number) => Math.floor(ms / (settings.refitIntervalSeconds * 1000));
+    // Each series' buckets start at its own phase (refitPhaseMs), so that 1,000 series refit a few
+    // per cycle, spread over the interval, instead of all in the cycle after the hour.
+    const intervalMs = settings.refitIntervalSeconds * 1000;
+    const bucket = (ms: number, key: string) => Math.floor((ms - refitPhaseMs(key, intervalMs)) / intervalMs);
     const keys = new Set(request.series.map((s) => s.key));
     // A series that disappeared (a queue removed, no data any more) is refitted if it comes back.
     for (const key of this.#fits.keys()) if (!keys.has(key)) this.#fits.delete(key);
@@ -210,7 +222,7 @@ export class ModelHost {
       let fit = this.#fits.get(key);
       let fits: { horizonSeconds: number; model: string; seconds: number }[] | undefined;
       let scores: HostModelScore[] | undefined;
-      if (fit === undefined || fit.firstPass || bucket(fit.fittedAtMs) !== bucket(nowMs)) {
+      if (fit === undefined || fit.firstPass || bucket(fit.fittedAtMs, key) !== bucket(nowMs, key)) {
         // A series seen for the first time gets a quick fit so that the first cycle publishes soon
         // (time to first forecast); the full selection follows at the next cycle.
         const firstPass = fit === undefined && settings.model === 'auto';

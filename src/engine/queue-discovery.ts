@@ -76,6 +76,6 @@ function discovered(config: Config, w: WorkloadConfig, name: string, threshold: 
 }
 
 /** A value usable as a label value and a selector value (as the configuration requires of listed queue names). */
-function isQueueName(name: string): boolean {
+export function isQueueName(name: string): boolean {
   return /^[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$/.test(name);
 }

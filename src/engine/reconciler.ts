@@ -4,7 +4,7 @@ import { QueueDiscovery } from './queue-discovery.js';
 import { AnomalyTracker, monitoredMetricOf, toAnomalyVerdict } from '../anomaly/index.js';
 import { decide, type DecisionPolicy, type DecisionState, initialDecisionState, type QueueTrendReport } from '../decide/index.js';
 import { type FeatureInputs, MaturedAccuracyTracker, type PointForecast, saneForecast } from '../forecast/index.js';
-import type { MetricSource } from '../source/index.js';
+import type { MetricSource, PublishedSeriesReader } from '../source/index.js';
 import { finiteSamples, forecastTargets, HistoryWindow } from './history-window.js';
 import { type LearnedChoice, LearnedModelChoice, learnedSpec, maturedPercentByKey } from './learned-choice.js';
 import { covariateInputs, featureInputsOf } from './learned-inputs.js';
@@ -14,8 +14,10 @@ import { type HostForecastSettings, type HostSeriesReply, inlineModelHost, type 
 import { OptimizerCycle, optimizerReadingKey } from './optimizer-cycle.js';
 import { failIfNothingRead } from './read-outcome.js';
 import type { Recorder } from './recorder.js';
+import { isSharded, shardConfig } from './shard.js';
+import { ShardReadBack } from './shard-read-back.js';
 import { buildSnapshot, toResourceDecision } from './snapshot-builder.js';
-import type { AnomalyState, InputValue, ModelAccuracy, OptimizerState, ResourceDecision, SeriesForecast, Snapshot, SnapshotStore } from './snapshot.js';
+import type { AnomalyState, InputValue, ModelAccuracy, OptimizerState, ResourceDecision, SeriesForecast, ShardState, Snapshot, SnapshotStore } from './snapshot.js';
 import { WorkloadDecisions, type WorkloadPolicies } from './workload-decisions.js';
 import { cycleInputs, listedQueues, type QueueSpec, usesWorkloads } from './workload-queues.js';
 
@@ -37,6 +39,8 @@ export interface ReconcilerDeps {
   readonly observations?: ObservationStore;
   /** The decision policy of each configured workload (its rule set); none → workloads are not decided. */
   readonly workloadPolicies?: () => WorkloadPolicies | undefined;
+  /** Where a sharded replica reads the other shards' published values back (sharding.replicas > 1). */
+  readonly readBack?: PublishedSeriesReader;
 }
 
 /**
@@ -72,9 +76,11 @@ export class Reconciler {
   readonly #optimizer: OptimizerCycle;
   readonly #workloadDecisions = new WorkloadDecisions();
   readonly #discovery = new QueueDiscovery();
+  readonly #readBack: ShardReadBack | undefined;
 
   constructor(deps: ReconcilerDeps) {
     this.#deps = deps;
+    this.#readBack = deps.readBack === undefined ? undefined : new ShardReadBack(deps.readBack, (reason, count) => deps.recorder.readBackRejected?.(reason, count));
     this.#models = deps.models ?? inlineModelHost();
     this.#learnedChoice = new LearnedModelChoice(this.#models);
     this.#optimizer = new OptimizerCycle(this.#models, deps.observations);
@@ -104,10 +110,15 @@ export class Reconciler {
 
   async #runOnce(): Promise<Snapshot> {
     const { clock, store, recorder } = this.#deps;
-    const config = this.#deps.config();
+    const whole = this.#deps.config();
+    // A sharded replica runs its cycles on its own workloads only (shard.ts).
+    const config = shardConfig(whole);
     const startedAtMs = clock.nowMs();
     try {
-      const snapshot = await this.#collectAndForecast(config, startedAtMs);
+      // The other shards are read back beside this cycle's own reads, not after them.
+      const shard = isSharded(whole) ? this.#readOtherShards(whole, config.workloads.length, startedAtMs) : undefined;
+      shard?.catch(() => undefined);
+      const snapshot = await this.#collectAndForecast(config, startedAtMs, shard);
       store.publish(snapshot);
       recorder.cycleFinished('success', snapshot.durationSeconds);
       return snapshot;
@@ -119,7 +130,24 @@ export class Reconciler {
     }
   }
 
-  async #collectAndForecast(config: Config, startedAtMs: number): Promise<Snapshot> {
+  /** The other shards' values (shard-read-back.ts); a replica built without a reader says so in its state. */
+  async #readOtherShards(whole: Config, ownWorkloads: number, nowMs: number): Promise<ShardState> {
+    if (this.#readBack === undefined) {
+      return {
+        index: whole.sharding.index ?? 0,
+        replicas: whole.sharding.replicas,
+        ownWorkloads,
+        readBack: { attemptedAtMs: nowMs, error: 'this replica has no read-back store', series: 0 },
+        queues: [],
+        decisions: [],
+      };
+    }
+    const state = await this.#readBack.run(whole, ownWorkloads, nowMs);
+    this.#deps.recorder.readBack?.(state.readBack.error === undefined ? 'success' : 'failure');
+    return state;
+  }
+
+  async #collectAndForecast(config: Config, startedAtMs: number, shardRead: Promise<ShardState> | undefined): Promise<Snapshot> {
     const { source, clock, recorder } = this.#deps;
     if (this.#builtFor !== config) this.#reset(config);
     const stepMs = config.forecast.step * 1000;
@@ -248,6 +276,7 @@ export class Reconciler {
       : usesWorkloads(config)
         ? this.#decideWorkloads(config, queues, inputs, forecasts, anomalies, startedAtMs)
         : this.#decideSeed(config, inputs, forecasts, anomalies, optimizer, startedAtMs);
+    const shard = await shardRead;
     const completedAtMs = clock.nowMs();
     this.#cycle += 1;
     return buildSnapshot(config, {
@@ -265,6 +294,7 @@ export class Reconciler {
       problems,
       optimizer,
       learnedModels: learned === undefined ? undefined : this.#learnedChoice.status(learned),
+      shard,
     });
   }
 

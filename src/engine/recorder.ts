@@ -1,6 +1,7 @@
 import type { ImplausibleReason } from '../core/index.js';
 import type { ForecastRejection } from '../forecast/index.js';
 import type { SourceProblemReason } from '../source/index.js';
+import type { ReadBackRejection } from './shard-read-back.js';
 import type { AnomalyState, ResourceDecision } from './snapshot.js';
 
 /**
@@ -20,6 +21,10 @@ export interface Recorder {
   modelFitted(seriesKey: string, model: string, durationSeconds: number): void;
   /** The decision stage ran; `decisions` holds one decision per resource. */
   decided(decisions: readonly ResourceDecision[], durationSeconds: number): void;
+  /** A sharded replica read the other shards back (or could not). */
+  readBack?(outcome: 'success' | 'failure'): void;
+  /** Values read back from the other shards were refused (shard-read-back.ts). */
+  readBackRejected?(reason: ReadBackRejection, count: number): void;
   /** Anomaly detection ran; only verdicts with `isAnomaly` count as detections. */
   anomaliesScored(anomalies: readonly AnomalyState[]): void;
 }

@@ -16,6 +16,7 @@ import type {
   QueueState,
   ResourceDecision,
   SeriesForecast,
+  ShardState,
   Snapshot,
 } from './snapshot.js';
 
@@ -38,6 +39,8 @@ export interface CycleOutcome {
   readonly optimizer: readonly OptimizerState[];
   /** Undefined when learned models are off. */
   readonly learnedModels: readonly LearnedModelStatus[] | undefined;
+  /** A sharded replica's shard and what it read back of the others; undefined when not sharded. */
+  readonly shard?: ShardState | undefined;
 }
 
 /** The immutable snapshot of a cycle: what every surface publishes. */
@@ -58,6 +61,7 @@ export function buildSnapshot(_config: Config, outcome: CycleOutcome): Snapshot 
     problems: outcome.problems.map(toCycleProblem),
     optimizer: outcome.optimizer,
     ...(learnedModels === undefined ? {} : { learnedModels }),
+    ...(outcome.shard === undefined ? {} : { shard: outcome.shard }),
     ...(outcome.discovery.length === 0 ? {} : { discovery: outcome.discovery }),
   };
 }

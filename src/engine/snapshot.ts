@@ -167,6 +167,51 @@ export interface Snapshot {
   readonly optimizer?: readonly OptimizerState[];
   /** Queue discovery per workload with a discovery query; absent when none has one. */
   readonly discovery?: readonly DiscoveryState[];
+  /** This replica's shard and what it read back of the others; absent unless sharding.replicas > 1. */
+  readonly shard?: ShardState;
+}
+
+/**
+ * A sharded replica's shard, and the other shards' values it read back from the shared store
+ * (docs/sharding.md). The read-back values are served by the external-metrics API only: /metrics,
+ * /scaling/* and decisions use this replica's own workloads, so that nothing is published twice.
+ */
+export interface ShardState {
+  readonly index: number;
+  readonly replicas: number;
+  /** Workloads this replica forecasts and decides. */
+  readonly ownWorkloads: number;
+  readonly readBack: {
+    readonly attemptedAtMs: number;
+    /** When the store last answered; absent before the first answer. */
+    readonly lastSuccessAtMs?: number;
+    /** Why the latest read failed (the values of the last good read are kept while young enough). */
+    readonly error?: string;
+    /** Values read back and served. */
+    readonly series: number;
+    /** Scrape time of the oldest value served: its age is the lag of the other shards here. */
+    readonly oldestSampleMs?: number;
+  };
+  readonly queues: readonly ReadBackQueue[];
+  readonly decisions: readonly ReadBackDecision[];
+}
+
+/** Another shard's queue as read back: its depth forecasts and observed depth, each with its sample time. */
+export interface ReadBackQueue {
+  readonly namespace: string;
+  readonly workload: string;
+  readonly queue: string;
+  readonly depth?: { readonly value: number; readonly sampleMs: number } | undefined;
+  readonly depthForecasts: readonly { readonly horizonSeconds: number; readonly value: number; readonly p10: number; readonly p90: number; readonly sampleMs: number }[];
+}
+
+/** Another shard's recommendation for one of its workloads, as read back. */
+export interface ReadBackDecision {
+  readonly namespace: string;
+  readonly workload: string;
+  readonly resource: string;
+  readonly recommendedReplicas: number;
+  readonly sampleMs: number;
 }
 
 /** What one workload's discovery query found this cycle. */

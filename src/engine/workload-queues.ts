@@ -17,9 +17,12 @@ export interface QueueSpec {
   readonly stale?: boolean;
 }
 
-/** True when the configuration describes its own workloads; the seed's five resources and queues are then not used. */
+/**
+ * True when the configuration describes its own workloads; the seed's five resources and queues are
+ * then not used. A sharded replica always does (its own shard may hold no workload at all).
+ */
 export function usesWorkloads(config: Config): boolean {
-  return config.workloads.length > 0;
+  return config.workloads.length > 0 || config.sharding.replicas > 1;
 }
 
 /**

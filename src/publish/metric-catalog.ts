@@ -99,6 +99,33 @@ export const metricCatalog = {
   sourceInputUp: def('foresight_source_input_up', 'gauge', 'Per input of the latest snapshot: 1 when it gave a usable value, 0 when it had a problem (see foresight_source_problems_total).', [
     'input',
   ]),
+  shardWorkloads: def('foresight_shard_workloads', 'gauge', 'Workloads this replica forecasts and decides (its shard), with its shard index and the replica count; only when sharding.replicas > 1.', [
+    'shard',
+    'replicas',
+  ]),
+  shardReplicas: def(
+    'foresight_shard_replicas',
+    'gauge',
+    'The configured number of shards (sharding.replicas); only when above 1. Fewer foresight_shard_workloads series than this means a shard has no running replica.',
+  ),
+  shardQueues: def('foresight_shard_queues', 'gauge', "Queues (listed and discovered) of the workloads in this replica's shard."),
+  shardReadBackSeries: def('foresight_shard_read_back_series', 'gauge', "Values of the other shards read back from the shared store and served by this replica's external-metrics API."),
+  shardReadBackAge: def(
+    'foresight_shard_read_back_age_seconds',
+    'gauge',
+    'Age of the oldest value read back from the other shards (now minus its scrape time): one scrape interval plus one cycle when all is well; it grows while another shard is down.',
+  ),
+  shardReadBackFailures: def(
+    'foresight_shard_read_back_failures_total',
+    'counter',
+    'Cycles in which the shared store could not be read (the values read before are served while younger than sharding.readBack.maxAge).',
+  ),
+  shardReadBackRejected: def(
+    'foresight_shard_read_back_rejected_total',
+    'counter',
+    'Values read back that were refused, by reason (unknown_workload, bad_labels, not_servable, inconsistent_band, incomplete, out_of_range, stale).',
+    ['reason'],
+  ),
   snapshotAge: def('foresight_snapshot_age_seconds', 'gauge', 'Age of the snapshot every answer is served from, in seconds.'),
   snapshotStale: def('foresight_snapshot_stale', 'gauge', '1 when the snapshot is older than snapshot.maxAge (the last cycles failed), else 0.'),
   snapshotTimestamp: def('foresight_snapshot_timestamp_seconds', 'gauge', 'Unix time the current snapshot was completed.'),

@@ -248,6 +248,22 @@ export function createMetrics(deps: MetricsDeps): ServiceMetrics {
     const status = store.status();
     if (status.lastAttemptAtMs > 0) g.set(status.lastError === undefined ? 1 : 0);
   });
+  fromSnapshot(c.shardWorkloads, (g, s) => {
+    if (s.shard !== undefined) g.set({ shard: String(s.shard.index), replicas: String(s.shard.replicas) }, s.shard.ownWorkloads);
+  });
+  fromSnapshot(c.shardReplicas, (g, s) => {
+    if (s.shard !== undefined) g.set(s.shard.replicas);
+  });
+  fromSnapshot(c.shardQueues, (g, s) => {
+    if (s.shard !== undefined) g.set(s.queues.length);
+  });
+  fromSnapshot(c.shardReadBackSeries, (g, s) => {
+    if (s.shard !== undefined) g.set(s.shard.readBack.series);
+  });
+  fromSnapshot(c.shardReadBackAge, (g, s) => {
+    const oldest = s.shard?.readBack.oldestSampleMs;
+    if (oldest !== undefined) g.set(Math.max(0, (clock.nowMs() - oldest) / 1000));
+  });
   gauge(c.snapshotAge, (g) => {
     const age = store.ageSeconds(clock.nowMs());
     if (Number.isFinite(age)) g.set(age);
@@ -271,6 +287,8 @@ export function createMetrics(deps: MetricsDeps): ServiceMetrics {
   const problems = new Counter({ name: c.sourceProblems.name, help: c.sourceProblems.help, labelNames: c.sourceProblems.labelNames, registers });
   for (const reason of ['empty', 'multiple_series', 'not_finite', 'query_failed']) problems.inc({ reason }, 0);
   const rejectedSamples = new Counter({ name: c.sourceRejectedSamples.name, help: c.sourceRejectedSamples.help, labelNames: c.sourceRejectedSamples.labelNames, registers });
+  const readBackFailures = new Counter({ name: c.shardReadBackFailures.name, help: c.shardReadBackFailures.help, registers });
+  const readBackRejected = new Counter({ name: c.shardReadBackRejected.name, help: c.shardReadBackRejected.help, labelNames: c.shardReadBackRejected.labelNames, registers });
   const rejectedForecasts = new Counter({ name: c.forecastRejected.name, help: c.forecastRejected.help, labelNames: c.forecastRejected.labelNames, registers });
   for (const reason of ['not_finite', 'implausible']) rejectedForecasts.inc({ reason }, 0);
   const cycleDuration = new Histogram({
@@ -324,6 +342,12 @@ export function createMetrics(deps: MetricsDeps): ServiceMetrics {
       },
       sourceRejected(inputKey, reason, count) {
         rejectedSamples.inc({ input: inputKey, reason }, count);
+      },
+      readBack(outcome) {
+        if (outcome === 'failure') readBackFailures.inc();
+      },
+      readBackRejected(reason, count) {
+        readBackRejected.inc({ reason }, count);
       },
       forecastRejected(_seriesKey, reason) {
         rejectedForecasts.inc({ reason });

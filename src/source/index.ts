@@ -9,3 +9,4 @@ export type { QueryEvent } from './prometheus-dispatch.js';
 export type { PrometheusAuth } from './prometheus-http.js';
 export { chunkRange, type PrometheusQueries, type WorkloadQueries } from './prometheus-query-plan.js';
 export * from './replay.js';
+export * from './published-series.js';

@@ -4,6 +4,7 @@ import { dispatch, type DispatchOptions, type QueryEvent, type Request } from '.
 import type { PrometheusAuth } from './prometheus-http.js';
 import { chunkRange, compileTemplates, configError, discoveryKey, planQueries, type PrometheusQueries } from './prometheus-query-plan.js';
 import { picker, seriesOf, snapToGrid } from './prometheus-response.js';
+import { type PublishedRead, type PublishedSeriesReader, readPublished } from './published-series.js';
 
 /** How to reach Prometheus and what to ask it. */
 export interface PrometheusSourceOptions {
@@ -57,7 +58,7 @@ const defaultMaxResponseBytes = 16 * 1024 * 1024;
  * Templates are compiled in the constructor, which throws `FORESIGHT_ERR_CONFIG_INVALID` for a bad
  * template or option, so that a bad configuration fails at startup or reload rather than per query.
  */
-export class PrometheusSource implements MetricSource {
+export class PrometheusSource implements MetricSource, PublishedSeriesReader {
   readonly #dispatchOptions: DispatchOptions;
   readonly #timeoutSeconds: number;
   readonly #maxPoints: number;
@@ -181,6 +182,11 @@ export class PrometheusSource implements MetricSource {
       if (name !== undefined && name !== '') names.add(name);
     }
     return { ok: true, query, queues: [...names].sort() };
+  }
+
+  /** Reads Foresight's own published series back (a sharded replica reads the other shards; published-series.ts). */
+  readPublished(matchers: Readonly<Record<string, string>>, signal?: AbortSignal): Promise<PublishedRead> {
+    return readPublished(this.#dispatchOptions, this.#evaluationTimeout(), matchers, signal);
   }
 
   #evaluationTimeout(): string {

@@ -53,7 +53,8 @@ function checkRendering(manifests: readonly Manifest[], releaseNamespace: string
   const names = manifests.map((m) => `${m.kind}/${m.metadata.namespace ?? ''}/${m.metadata.name}`);
   expect(new Set(names).size, 'no object is rendered twice').toBe(names.length);
 
-  const deployment = find(manifests, 'Deployment');
+  // The pods: a Deployment, or the StatefulSet of the shards (sharding.enabled).
+  const deployment = manifests.some((m) => m.kind === 'StatefulSet') ? find(manifests, 'StatefulSet') : find(manifests, 'Deployment');
   const pod = podSpec(deployment);
   const c = container(deployment);
   const templateLabels = obj(obj(obj(deployment['spec'])['template'])['metadata'])['labels'];
@@ -73,7 +74,7 @@ function checkRendering(manifests: readonly Manifest[], releaseNamespace: string
   const containerPorts = arr(c['ports']).map((p) => obj(p)['name']);
   const volumes = arr(pod['volumes']).map((v) => obj(v)['name']);
   for (const mount of arr(c['volumeMounts'])) expect(volumes).toContain(obj(mount)['name']);
-  const service = find(manifests, 'Service');
+  const service = find(manifests, 'Service', deployment.metadata.name);
   expect(obj(service['spec'])['selector']).toEqual(selector);
   for (const port of arr(obj(service['spec'])['ports'])) expect(containerPorts).toContain(obj(port)['targetPort']);
   const configMapName = obj(obj(arr(pod['volumes']).find((v) => obj(v)['name'] === 'config'))['configMap'])['name'];
@@ -98,7 +99,9 @@ function checkRendering(manifests: readonly Manifest[], releaseNamespace: string
 
   // The configuration file the chart writes is one Foresight accepts, with the ports the pod exposes.
   const configText = String(obj(configMap['data'])['config.yaml']);
-  const loaded = loadConfigFromText({ text: configText, file: 'config.yaml (from the chart)', env: {} });
+  // A shard reads its index from its pod name (the first pod here), as the downward API gives it.
+  const podEnv = arr(c['env']).some((e) => obj(e)['name'] === 'SCALING_SHARD_INDEX') ? { SCALING_SHARD_INDEX: `${deployment.metadata.name}-0` } : {};
+  const loaded = loadConfigFromText({ text: configText, file: 'config.yaml (from the chart)', env: podEnv });
   if (!loaded.ok) throw new Error(loaded.error.message);
   const portOf = (name: string) => obj(arr(c['ports']).find((p) => obj(p)['name'] === name))['containerPort'];
   expect(loaded.value.server.port).toBe(portOf('http'));
@@ -258,6 +261,31 @@ describe.skipIf(!requireBinaries('go'))('Helm chart charts/foresight (rendered b
       // Beside KEDA, Foresight still serves its own Service, so KEDA's triggers can reach it.
       expect(find(beside, 'Deployment')).toBeDefined();
     });
+  });
+
+  test('sharding (ci/sharded-values.yaml): a StatefulSet of shards, a headless Service, the APIService on the main Service', () => {
+    const m = render({ valuesFiles: ['charts/foresight/ci/sharded-values.yaml'] }).manifests;
+    expect(m.some((x) => x.kind === 'Deployment')).toBe(false);
+    const shards = find(m, 'StatefulSet');
+    const spec = obj(shards['spec']);
+    expect(spec).toMatchObject({ replicas: 3, serviceName: 'foresight-shards', podManagementPolicy: 'Parallel' });
+    const headless = find(m, 'Service', 'foresight-shards');
+    expect(obj(headless['spec'])).toMatchObject({ clusterIP: 'None', selector: obj(spec['selector'])['matchLabels'] });
+    // Any shard answers for every series: the APIService stays on the main Service.
+    expect(obj(obj(find(m, 'APIService')['spec'])['service'])['name']).toBe('foresight');
+    // Each pod is scraped once: the ServiceMonitor leaves the headless Service out.
+    const selector = obj(obj(find(m, 'ServiceMonitor')['spec'])['selector']);
+    expect(selector['matchExpressions']).toEqual([{ key: 'app.kubernetes.io/component', operator: 'NotIn', values: ['shards'] }]);
+    expect(obj(headless.metadata.labels)['app.kubernetes.io/component']).toBe('shards');
+    expect(obj(find(m, 'Service', 'foresight').metadata.labels)['app.kubernetes.io/component']).not.toBe('shards');
+    // The pod name is the shard index; the written configuration loads with it, and not without one.
+    const env = arr(container(shards)['env']).map((e) => obj(e));
+    expect(env.find((e) => e['name'] === 'SCALING_SHARD_INDEX')).toEqual({ name: 'SCALING_SHARD_INDEX', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } });
+    const configText = String(obj(find(m, 'ConfigMap', 'foresight')['data'])['config.yaml']);
+    const loaded = loadConfigFromText({ text: configText, file: 'config.yaml', env: { SCALING_SHARD_INDEX: 'foresight-2' } });
+    if (!loaded.ok) throw new Error(loaded.error.message);
+    expect(loaded.value.sharding).toMatchObject({ replicas: 3, index: 2, readBack: { labels: { job: 'foresight' } } });
+    expect(loadConfigFromText({ text: configText, file: 'config.yaml', env: {} }).ok).toBe(false);
   });
 
   describe('monitoring objects (ci/monitoring-values.yaml)', () => {

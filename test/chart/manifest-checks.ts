@@ -4,7 +4,7 @@
  * the parts the chart writes, and references between objects.
  */
 import { APIService } from 'kubernetes-models/apiregistration.k8s.io/v1';
-import { Deployment } from 'kubernetes-models/apps/v1';
+import { Deployment, StatefulSet } from 'kubernetes-models/apps/v1';
 import { HorizontalPodAutoscaler } from 'kubernetes-models/autoscaling/v2';
 import { NetworkPolicy } from 'kubernetes-models/networking.k8s.io/v1';
 import { PodDisruptionBudget } from 'kubernetes-models/policy/v1';
@@ -78,6 +78,7 @@ const zodValidate =
 /** The validator of every kind the chart and the examples may produce, by "apiVersion/kind". */
 export const validators: Readonly<Record<string, Validate>> = {
   'apps/v1/Deployment': (m) => new Deployment(m as ConstructorParameters<typeof Deployment>[0]).validate(),
+  'apps/v1/StatefulSet': (m) => new StatefulSet(m as ConstructorParameters<typeof StatefulSet>[0]).validate(),
   'v1/Service': (m) => new Service(m as ConstructorParameters<typeof Service>[0]).validate(),
   'v1/ServiceAccount': (m) => new ServiceAccount(m as ConstructorParameters<typeof ServiceAccount>[0]).validate(),
   'v1/ConfigMap': (m) => new ConfigMap(m as ConstructorParameters<typeof ConfigMap>[0]).validate(),
@@ -132,6 +133,19 @@ const known: Readonly<Record<string, readonly string[]>> = {
   ],
   metadata: ['name', 'namespace', 'labels', 'annotations'],
   deploymentSpec: ['replicas', 'selector', 'template', 'strategy', 'minReadySeconds', 'revisionHistoryLimit', 'paused', 'progressDeadlineSeconds'],
+  statefulSetSpec: [
+    'replicas',
+    'selector',
+    'template',
+    'serviceName',
+    'podManagementPolicy',
+    'updateStrategy',
+    'revisionHistoryLimit',
+    'minReadySeconds',
+    'volumeClaimTemplates',
+    'persistentVolumeClaimRetentionPolicy',
+    'ordinals',
+  ],
   podSpec: [
     'volumes',
     'initContainers',
@@ -273,8 +287,8 @@ export function unknownFields(manifest: Manifest): string[] {
   check(object, 'object', manifest.kind);
   check(object.metadata, 'metadata', 'metadata');
   const spec = asObject(object['spec']);
-  if (manifest.kind === 'Deployment') {
-    check(spec, 'deploymentSpec', 'spec');
+  if (manifest.kind === 'Deployment' || manifest.kind === 'StatefulSet') {
+    check(spec, manifest.kind === 'Deployment' ? 'deploymentSpec' : 'statefulSetSpec', 'spec');
     const template = asObject(spec['template']);
     check(template['metadata'], 'metadata', 'spec.template.metadata');
     const pod = asObject(template['spec']);

@@ -1,6 +1,17 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { RegularSeries } from '../../src/core/index.js';
-import { type HostForecastRequest, type HostForecastSettings, type HostOptimizeRequest, type LearnedArtifacts, ModelHost, ProcessModelHost } from '../../src/engine/index.js';
+import { modelProcessCount } from '../../src/app/index.js';
+import {
+  type HostForecastRequest,
+  type HostForecastSettings,
+  type HostOptimizeRequest,
+  type HostSeriesReply,
+  type LearnedArtifacts,
+  ModelHost,
+  ModelProcessPool,
+  ProcessModelHost,
+  refitPhaseMs,
+} from '../../src/engine/index.js';
 import { type ResourceObservation, type TrainedLstm, tensorCount, trainLstm } from '../../src/forecast/index.js';
 import { childPids } from '../support/processes.js';
 
@@ -23,7 +34,12 @@ const settings = (model: HostForecastSettings['model'] = 'holt_winters'): HostFo
   refitIntervalSeconds: 3600,
 });
 
-const nowMs = startMs + 3 * 86_400_000;
+const HOUR_MS = 3_600_000;
+/**
+ * One minute into a refit bucket of series "queue/a/depth", three days after the data start: each
+ * series' buckets start at its own phase of the refit interval (refitPhaseMs).
+ */
+const nowMs = ((t: number) => t - ((((t - refitPhaseMs('queue/a/depth', HOUR_MS)) % HOUR_MS) + HOUR_MS) % HOUR_MS) + MINUTE_MS)(startMs + 3 * 86_400_000);
 const request = (overrides: Partial<HostForecastRequest> = {}): HostForecastRequest => ({
   generation: 1,
   nowMs,
@@ -113,6 +129,32 @@ describe('ModelHost', () => {
     expect(secondSelection.validationMae!).toBeLessThanOrEqual(firstSelection.validationMae!);
     // And then keeps that fit for the rest of the bucket.
     expect(host.forecast({ ...auto, nowMs: nowMs + 2 * MINUTE_MS })[0]!.fits).toBeUndefined();
+  });
+
+  it('spreads refits over the interval: each series refits once per interval, at its own phase, a few per cycle', () => {
+    const host = new ModelHost();
+    const keys = Array.from({ length: 60 }, (_, i) => `queue/team-${i % 7}/worker-${i}/q${i}/depth`);
+    const short = series(1);
+    const at = (ms: number) => host.forecast({ ...request({ settings: settings('seasonal_naive') }), nowMs: ms, series: keys.map((key) => ({ key, series: short })) });
+    // The first cycle fits everything (there is no model yet).
+    expect(at(nowMs).every((r) => r.fits !== undefined)).toBe(true);
+    // Then two hours of one-minute cycles: every series refits exactly twice, never all at once.
+    const refitsPerCycle: number[] = [];
+    const perSeries = new Map<string, number>();
+    for (let minute = 1; minute <= 120; minute++) {
+      const refitted = at(nowMs + minute * MINUTE_MS).filter((r) => r.fits !== undefined);
+      refitsPerCycle.push(refitted.length);
+      for (const r of refitted) perSeries.set(r.key, (perSeries.get(r.key) ?? 0) + 1);
+    }
+    expect([...perSeries.values()]).toEqual(keys.map(() => 2));
+    // 60 series over 60 one-minute cycles: one per cycle on average; with one shared bucket it would be all 60 in one cycle.
+    expect(Math.max(...refitsPerCycle)).toBeLessThanOrEqual(5);
+    // The phase is a fixed function of the key, spread over the whole interval.
+    const phases = Array.from({ length: 1000 }, (_, i) => refitPhaseMs(`queue/ns/w/q${i}/depth`, HOUR_MS));
+    const perHalfMinute = new Array<number>(120).fill(0);
+    for (const phase of phases) perHalfMinute[Math.floor(phase / 30_000)]! += 1;
+    expect(Math.max(...perHalfMinute)).toBeLessThanOrEqual(20);
+    expect(refitPhaseMs('queue/ns/w/q1/depth', HOUR_MS)).toBe(phases[1]);
   });
 
   it('drops every fit when the generation changes, and forgets series that are gone', () => {
@@ -209,6 +251,39 @@ describe('ProcessModelHost (a real child process)', () => {
     const validate = { settings: settings(), items: [{ key: 'a', series: s, horizonSeconds: 900, fromIndex: 3000 }] };
     expect(await child.validate(validate)).toEqual(inline.validate(validate));
     expect(await child.optimize(optimizeRequest(nowMs))).toEqual(inline.optimize(optimizeRequest(nowMs)));
+  });
+
+  it('a pool of two processes (forecast.modelProcesses) answers exactly what one host answers, each series kept in one process', async () => {
+    const [one, two] = [new ProcessModelHost(), new ProcessModelHost()];
+    hosts.push(one, two);
+    const pool = new ModelProcessPool([one, two]);
+    const inline = new ModelHost();
+    const keys = ['queue/a/depth', 'queue/b/depth', 'queue/c/depth', 'queue/d/depth', 'queue/e/depth'];
+    const many = (at: number): HostForecastRequest => ({ ...request(), nowMs: at, series: keys.map((key, i) => ({ key, series: series(3, 37 * i) })) });
+    const strip = (replies: readonly HostSeriesReply[]) => replies.map(({ fits, ...rest }) => ({ ...rest, fits: fits?.map((f) => ({ horizonSeconds: f.horizonSeconds, model: f.model })) }));
+    for (const at of [nowMs, nowMs + 5 * MINUTE_MS, nowMs + 65 * MINUTE_MS]) {
+      const pooled = await pool.forecast(many(at));
+      expect(pooled.map((r) => r.key)).toEqual(keys);
+      expect(strip(pooled)).toEqual(strip(inline.forecast(many(at))));
+    }
+    // Both processes did work, and each kept its own series' fits: a later cycle refits exactly the
+    // series one host refits (those whose own refit phase fell in that minute), no other.
+    expect(childPids('model-process-entry')).toHaveLength(2);
+    const refitted = (replies: readonly HostSeriesReply[]) => replies.filter((r) => r.fits !== undefined).map((r) => r.key);
+    for (const minute of [66, 70, 90]) {
+      expect(refitted(await pool.forecast(many(nowMs + minute * MINUTE_MS)))).toEqual(refitted(inline.forecast(many(nowMs + minute * MINUTE_MS))));
+    }
+    const s = series();
+    const validate = { settings: settings(), items: keys.map((key) => ({ key, series: s, horizonSeconds: 900, fromIndex: 3000 })) };
+    expect(await pool.validate(validate)).toEqual(inline.validate(validate));
+    expect(await pool.optimize(optimizeRequest(nowMs))).toEqual(inline.optimize(optimizeRequest(nowMs)));
+    await pool.close();
+    expect(childPids('model-process-entry')).toEqual([]);
+  });
+
+  it('forecast.modelProcesses "auto" is one process per core beyond the first, at most 4', () => {
+    expect([1, 2, 3, 4, 8, 64].map((cores) => modelProcessCount('auto', cores))).toEqual([1, 1, 2, 3, 4, 4]);
+    expect(modelProcessCount(3, 2)).toBe(3);
   });
 
   it('keeps the event loop free while a slow `auto` refit runs in the child', async () => {

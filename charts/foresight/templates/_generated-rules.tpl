@@ -80,6 +80,15 @@ Do not edit: change the source files, then run
         summary: No Foresight replica is being scraped.
         description: 'Prometheus has not scraped any target of the job "foresight" successfully for 5 minutes: Foresight is down, crash-looping or unreachable. HPAs and KEDA triggers reading its metrics hold their replicas, and its other alerts cannot fire.'
         runbook_url: https://github.com/foresight-autoscaler/foresight/blob/main/docs/runbooks.md#alert-foresightdown
+    - alert: ForesightShardMissing
+      expr: count by (job) (foresight_shard_workloads{job="foresight"}) < max by (job) (max_over_time(foresight_shard_replicas{job="foresight"}[1h]))
+      for: 5m
+      labels:
+        severity: critical
+      annotations:
+        summary: A Foresight shard has no running replica.
+        description: "{{ "{{" }} $value }} of the configured shards publish: at least one shard of the workloads has had no replica for 5 minutes. HPAs reading its workloads' metrics get errors and hold their replicas until it is back."
+        runbook_url: https://github.com/foresight-autoscaler/foresight/blob/main/docs/runbooks.md#alert-foresightshardmissing
     - alert: ForesightConfigReloadFailing
       expr: max_over_time(foresight_config_last_reload_successful[5m]) == 0
       for: 10m

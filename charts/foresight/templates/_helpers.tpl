@@ -182,6 +182,9 @@ owns (ports, certificate files, KEDA switches, the model folder) set from the ch
 {{- if include "foresight.prometheusCA" . }}
 {{- $_ := set $managed "source" (dict "prometheus" (dict "tls" (dict "caFile" "/var/run/prometheus-ca/ca.crt"))) }}
 {{- end }}
+{{- if .Values.sharding.enabled }}
+{{- $_ := set $managed "sharding" (dict "replicas" (int .Values.sharding.replicas) "readBack" (dict "labels" .Values.sharding.readBackLabels)) }}
+{{- end }}
 {{- toYaml (mergeOverwrite (deepCopy (.Values.config | default dict)) $managed) }}
 {{- end }}
 

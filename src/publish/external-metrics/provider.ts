@@ -20,7 +20,7 @@
  * errors, and the 404 message says why. Values that are not finite are never serialised: an answer
  * that would contain one is refused with 503, so that the HPA holds instead of summing a partial list.
  */
-import { type Clock, err, formatDuration, ok, parseDurationSeconds, type Result, servableValue } from '../../core/index.js';
+import { type Clock, err, formatDuration, type InputRef, ok, parseDurationSeconds, type Result, servableValue } from '../../core/index.js';
 import type { Snapshot } from '../../engine/index.js';
 import { compileExposure, type ExposureRule, type NamespaceAccess } from './exposure.js';
 import { externalMetricsGroupVersion, type ExternalMetricValue, type ExternalMetricValueList } from './k8s-types.js';
@@ -186,6 +186,33 @@ function indexOf(candidates: Candidate[]): MetricIndex {
   return { all: candidates, byScopeName };
 }
 
+/** One queue's servable values, from this replica's own cycle or read back from another shard. */
+interface QueueEntry {
+  readonly queue: string;
+  readonly owner: { namespace: string; workload: string } | undefined;
+  readonly forecasts: readonly { readonly input: InputRef; readonly horizonSeconds: number; readonly value: number; readonly p10: number; readonly p90: number }[];
+  readonly depth: number | undefined;
+  /** The time the values stand for: the snapshot's, or the sample time of a value read back (its age shows). */
+  readonly timestamp: string;
+}
+
+/** A replica's own queues, then (when sharded) the other shards' as read back, in one order on every replica. */
+function queueEntries(snapshot: Snapshot, timestamp: string): QueueEntry[] {
+  const own = snapshot.queues.map((q): QueueEntry => ({ queue: q.queue, owner: ownerOf(q), forecasts: q.depthForecasts, depth: q.current['depth'], timestamp }));
+  if (snapshot.shard === undefined) return own;
+  const readBack = snapshot.shard.queues.map((q): QueueEntry => {
+    const owner = { namespace: q.namespace, workload: q.workload };
+    const input: InputRef = { kind: 'queue', queue: q.queue, metric: 'depth', ...owner };
+    const newest = Math.max(...q.depthForecasts.map((f) => f.sampleMs), q.depth?.sampleMs ?? 0);
+    return { queue: q.queue, owner, forecasts: q.depthForecasts.map((f) => ({ ...f, input })), depth: q.depth?.value, timestamp: rfc3339Seconds(newest) };
+  });
+  // Sorted by owner and queue, so that a list answer is the same list on every replica.
+  return [...own, ...readBack].sort((a, b) => compareText(ownedKey(a.owner, a.queue), ownedKey(b.owner, b.queue)));
+}
+
+const ownedKey = (owner: { namespace: string; workload: string } | undefined, name: string): string => `${owner?.namespace ?? ''}/${owner?.workload ?? ''}/${name}`;
+const compareText = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
+
 /** Builds every servable value of a snapshot once; answers then only select and concatenate. */
 export function buildSnapshotIndex(snapshot: Snapshot, windowSeconds: number): SnapshotIndex {
   const timestamp = rfc3339Seconds(snapshot.completedAtMs);
@@ -194,45 +221,53 @@ export function buildSnapshotIndex(snapshot: Snapshot, windowSeconds: number): S
   const horizons = new Set<string>();
   // The namespace of every workload series, by input key: its anomaly scores are as private as its queues.
   const workloadOf = new Map<string, { namespace: string; workload: string }>();
-  for (const q of snapshot.queues) {
-    const owner = ownerOf(q);
+  for (const q of queueEntries(snapshot, timestamp)) {
+    const owner = q.owner;
     const scope: Scope = { kind: 'queue', name: q.queue, ...(owner === undefined ? {} : { namespace: owner.namespace }) };
     if (owner !== undefined) workloadOf.set(`queue/${owner.namespace}/${owner.workload}/${q.queue}/depth`, owner);
-    for (const f of q.depthForecasts) {
+    for (const f of q.forecasts) {
       const horizon = formatDuration(f.horizonSeconds);
       horizons.add(horizon);
       for (const [quantile, field] of servedQuantiles) {
         predicted.push(
-          candidate('predicted_queue_depth', { queue: q.queue, ...owner, horizon, quantile }, scope, servableValue(f.input, f[field]) ?? Number.NaN, timestamp, windowSeconds, predicted.length),
+          candidate('predicted_queue_depth', { queue: q.queue, ...owner, horizon, quantile }, scope, servableValue(f.input, f[field]) ?? Number.NaN, q.timestamp, windowSeconds, predicted.length),
         );
       }
     }
-    const depth = q.current['depth'];
-    if (depth !== undefined)
+    if (q.depth !== undefined)
       observed.push(
         candidate(
           'queue_depth',
           { queue: q.queue, ...owner },
           scope,
-          servableValue({ kind: 'queue', queue: q.queue, metric: 'depth', ...owner }, depth) ?? Number.NaN,
-          timestamp,
+          servableValue({ kind: 'queue', queue: q.queue, metric: 'depth', ...owner }, q.depth) ?? Number.NaN,
+          q.timestamp,
           windowSeconds,
           observed.length,
         ),
       );
   }
-  const replicas = snapshot.decisions.map((d, order) => {
-    const owner = ownerOf(d);
-    return candidate(
+  const decisions = [
+    ...snapshot.decisions.map((d) => ({ resource: d.resource as string, owner: ownerOf(d), value: d.recommendedReplicas, timestamp })),
+    ...(snapshot.shard?.decisions ?? []).map((d) => ({
+      resource: d.resource,
+      owner: { namespace: d.namespace, workload: d.workload },
+      value: d.recommendedReplicas,
+      timestamp: rfc3339Seconds(d.sampleMs),
+    })),
+  ];
+  if (snapshot.shard !== undefined) decisions.sort((a, b) => compareText(ownedKey(a.owner, a.resource), ownedKey(b.owner, b.resource)));
+  const replicas = decisions.map((d, order) =>
+    candidate(
       'recommended_replicas',
-      { resource: d.resource, ...owner },
-      { kind: 'resource', name: d.resource, ...(owner === undefined ? {} : { namespace: owner.namespace }) },
-      d.recommendedReplicas,
-      timestamp,
+      { resource: d.resource, ...d.owner },
+      { kind: 'resource', name: d.resource, ...(d.owner === undefined ? {} : { namespace: d.owner.namespace }) },
+      d.value,
+      d.timestamp,
       windowSeconds,
       order,
-    );
-  });
+    ),
+  );
   const anomalies = snapshot.anomalies.map((a, order) => {
     const owner = workloadOf.get(a.seriesKey) ?? workloadOfKey(a.seriesKey);
     const inNamespace = owner === undefined ? {} : { namespace: owner.namespace };

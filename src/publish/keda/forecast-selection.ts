@@ -138,13 +138,32 @@ function listForMessage(names: readonly string[]): string {
   return names.length > 10 ? `${shown} and ${names.length - 10} more` : shown;
 }
 
-/** The queue's state in a snapshot, or a not-found problem naming the queues there are. */
-export function findQueue(snapshot: Snapshot, queue: string, parameter = 'queue'): Result<QueueState, KedaProblem> {
+/** What KEDA is answered from: a queue of this replica's cycle, or another shard's read back (docs/sharding.md). */
+export interface ServedQueue {
+  readonly queue: string;
+  readonly current: QueueState['current'];
+  readonly depthForecasts: readonly Pick<SeriesForecast, 'input' | 'horizonSeconds' | 'value' | 'p10' | 'p90' | 'model' | 'originMs' | 'fallbackReason'>[];
+}
+
+/** Another shard's queue as read back: its model is not published, so it shows as "read_back", made at its sample time. */
+function readBackQueue(q: NonNullable<Snapshot['shard']>['queues'][number]): ServedQueue {
+  const input = { kind: 'queue', queue: q.queue, metric: 'depth', namespace: q.namespace, workload: q.workload } as const;
+  return {
+    queue: q.queue,
+    current: q.depth === undefined ? {} : { depth: q.depth.value },
+    depthForecasts: q.depthForecasts.map((f) => ({ input, horizonSeconds: f.horizonSeconds, value: f.value, p10: f.p10, p90: f.p90, model: 'read_back', originMs: f.sampleMs })),
+  };
+}
+
+/** The queue's state in a snapshot (its own, or read back from another shard), or a not-found problem naming the queues there are. */
+export function findQueue(snapshot: Snapshot, queue: string, parameter = 'queue'): Result<ServedQueue, KedaProblem> {
   const state = snapshot.queues.find((q) => q.queue === queue);
   if (state !== undefined) return ok(state);
+  const remote = snapshot.shard?.queues.find((q) => q.queue === queue);
+  if (remote !== undefined) return ok(readBackQueue(remote));
   return err({
     kind: 'not_found',
-    message: `${parameter} ${quoteForMessage(queue)} is not a configured queue; configured queues: ${listForMessage(snapshot.queues.map((q) => q.queue))}`,
+    message: `${parameter} ${quoteForMessage(queue)} is not a configured queue; configured queues: ${listForMessage([...snapshot.queues, ...(snapshot.shard?.queues ?? [])].map((q) => q.queue))}`,
   });
 }
 
@@ -163,7 +182,7 @@ export function readForecast(
   if (!fresh.ok) return fresh;
   const queue = findQueue(fresh.value, selection.queue, parameters.queue);
   if (!queue.ok) return queue;
-  const forecast: SeriesForecast | undefined = queue.value.depthForecasts.find((f) => f.horizonSeconds === selection.horizonSeconds);
+  const forecast = queue.value.depthForecasts.find((f) => f.horizonSeconds === selection.horizonSeconds);
   if (forecast === undefined) {
     const horizons = queue.value.depthForecasts.map((f) => formatDuration(f.horizonSeconds));
     return err({

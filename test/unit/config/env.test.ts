@@ -38,6 +38,7 @@ const applied: readonly AppliedCase[] = [
   { name: 'SCALING_API_MAX', value: '12', read: (c) => c.scaling.resources.api_instances.max, expected: 12 },
   { name: 'SCALING_BATCH_MIN', value: '0', read: (c) => c.scaling.resources.batch_processors.min, expected: 0 },
   { name: 'SCALING_BATCH_MAX', value: '16', read: (c) => c.scaling.resources.batch_processors.max, expected: 16 },
+  { name: 'SCALING_SHARD_INDEX', value: 'foresight-0', read: (c) => c.sharding.index, expected: 0 },
   { name: 'SCALING_COOLDOWN_SCALE_UP_MINUTES', value: '5', read: (c) => c.scaling.cooldowns.scaleUp, expected: 300 },
   { name: 'SCALING_COOLDOWN_SCALE_DOWN_MINUTES', value: '20', read: (c) => c.scaling.cooldowns.scaleDown, expected: 1200 },
   { name: 'SCALING_COOLDOWN_EMERGENCY_MINUTES', value: '0.5', read: (c) => c.scaling.cooldowns.emergency, expected: 30 },
