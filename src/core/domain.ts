@@ -55,7 +55,8 @@ function edgeSlack(bounds: ValueBounds): number {
 }
 
 /** Why a value was refused. */
-export type ImplausibleReason = 'not_finite' | 'out_of_domain' | 'implausible_jump';
+export const implausibleReasons = ['not_finite', 'out_of_domain', 'implausible_jump'] as const;
+export type ImplausibleReason = (typeof implausibleReasons)[number];
 
 /** A value accepted (possibly clamped onto its domain's edge), or why it was refused. */
 export type Checked = { readonly ok: true; readonly value: number } | { readonly ok: false; readonly reason: ImplausibleReason };

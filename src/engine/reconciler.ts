@@ -321,7 +321,9 @@ export class Reconciler {
     // /scaling/ml/accuracy and the decisions' confidence must not keep the scores of a series gone for good.
     this.#accuracy = this.#accuracy.filter((a) => kept.has(a.seriesKey));
     if (!usesWorkloads(config)) return;
-    for (const key of this.#history.retain(kept)) this.#matured.forget(key);
+    const dropped = this.#history.retain(kept);
+    for (const key of dropped) this.#matured.forget(key);
+    if (dropped.length > 0) this.#deps.recorder.seriesForgotten?.(dropped);
     this.#anomalies?.retain(new Set(cycleInputs(config, queues).map(inputKey)));
   }
 

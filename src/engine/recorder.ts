@@ -15,6 +15,8 @@ export interface Recorder {
   sourceProblem(reason: SourceProblemReason): void;
   /** Samples of an input were refused before they reached the history (outside its domain, implausible jump). */
   sourceRejected?(inputKey: string, reason: ImplausibleReason, count: number): void;
+  /** Series no longer read (a discovered queue that expired): their per-series label sets go. */
+  seriesForgotten?(inputKeys: readonly string[]): void;
   /** A model's forecast was replaced by the fallback (forecast sanity). */
   forecastRejected?(seriesKey: string, reason: ForecastRejection): void;
   /** A model was (re)fitted for a series. */

@@ -1,6 +1,6 @@
 import { collectDefaultMetrics, Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import type { Config } from '../config/index.js';
-import { type Clock, formatDuration, type InputRef, type Resource, servableValue } from '../core/index.js';
+import { type Clock, formatDuration, type InputRef, implausibleReasons, type Resource, servableValue } from '../core/index.js';
 import type { Recorder, SeriesForecast, Snapshot, SnapshotStore } from '../engine/index.js';
 import { type MetricDefinition, metricCatalog } from './metric-catalog.js';
 
@@ -342,6 +342,10 @@ export function createMetrics(deps: MetricsDeps): ServiceMetrics {
       },
       sourceRejected(inputKey, reason, count) {
         rejectedSamples.inc({ input: inputKey, reason }, count);
+      },
+      seriesForgotten(inputKeys) {
+        // Without this, every discovered queue that ever had a refused sample would keep its series.
+        for (const input of inputKeys) for (const reason of implausibleReasons) rejectedSamples.remove({ input, reason });
       },
       readBack(outcome) {
         if (outcome === 'failure') readBackFailures.inc();
