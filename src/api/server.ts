@@ -5,7 +5,7 @@ import type { Config } from '../config/index.js';
 import { type Clock, formatDuration, messageOf } from '../core/index.js';
 import type { Snapshot, SnapshotStore } from '../engine/index.js';
 import { failureStatus, type KedaMetrics } from '../publish/index.js';
-import { bearerGuard, CycleRateLimit } from './access.js';
+import { bearerGuard, type ClientCertificateTrust, clientCertificateGuard, CycleRateLimit } from './access.js';
 import { buildKedaRouter } from './keda-routes.js';
 import { allowOnly, HttpError, notReady, parseHours } from './request-params.js';
 import { accuracyViews, freshnessView, inputViews, learnedModelViews, queueViews } from './views.js';
@@ -26,6 +26,8 @@ export interface ApiDeps {
   readonly build: { readonly version: string };
   readonly logger: Logger;
   readonly kedaMetrics?: KedaMetrics;
+  /** The client CAs and names of server.tls when the port asks for client certificates (the HTTP listener's), else undefined. */
+  readonly clientCertificates?: () => ClientCertificateTrust | undefined;
 }
 
 /** The outcome of the latest compilation of the scaling rules file. */
@@ -45,9 +47,12 @@ export function buildApi(deps: ApiDeps): express.Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('query parser', 'simple');
+  // Who may ask is settled before a body is read: the client certificate, then the bearer token.
+  // With both configured, a request needs both (each guards what it is configured for).
+  app.use(clientCertificateGuard(deps.clientCertificates ?? (() => undefined)));
+  app.use(bearerGuard(deps.config));
   // Bodies are small JSON documents at most; a malformed one is a 400, never ignored.
   app.use(express.json({ limit: '64kb' }));
-  app.use(bearerGuard(deps.config));
   const evaluateLimit = new CycleRateLimit(clock, () => deps.config().server.evaluatePerMinute);
 
   const requireSnapshot = (): Snapshot => {

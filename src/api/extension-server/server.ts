@@ -4,7 +4,6 @@
  * publish/external-metrics. Every answer comes from the latest snapshot; nothing here queries
  * Prometheus or runs a model, so a request costs a lookup and a string concatenation.
  */
-import { X509Certificate } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createServer, type Server } from 'node:https';
 import type { AddressInfo } from 'node:net';
@@ -31,7 +30,6 @@ import {
   metricLabelOf,
   noopExternalMetricsInstruments,
   noTlsMetrics,
-  type PeerCertificateInfo,
   type ProviderSettings,
   providerSettingsFromConfig,
   resolveRoute,
@@ -39,9 +37,11 @@ import {
   statusResponse,
   type TlsCertificatesInUse,
   type TlsMetrics,
+  tlsPeer,
   type TrustSettings,
   writeLocalKubeconfig,
 } from '../../publish/index.js';
+import { answerParserErrors } from '../parser-errors.js';
 import {
   type AuthMaterial,
   type AuthMode,
@@ -96,21 +96,6 @@ const closeGraceMs = 2_000;
 /** Idle keep-alive connections are kept longer than the HPA's 15 s poll, so polls reuse TLS sessions. */
 const keepAliveTimeoutMs = 75_000;
 
-/** Builds the peer-certificate view of a TLS socket once; the chain is leaf first. */
-function peerOf(socket: TLSSocket): PeerCertificateInfo {
-  const chain: X509Certificate[] = [];
-  let current = socket.getPeerCertificate(true);
-  const seen = new Set<string>();
-  while (current !== undefined && current !== null && current.raw !== undefined && !seen.has(current.fingerprint256)) {
-    seen.add(current.fingerprint256);
-    chain.push(new X509Certificate(current.raw));
-    const issuer = (current as { issuerCertificate?: typeof current }).issuerCertificate;
-    if (issuer === undefined || issuer === current) break;
-    current = issuer;
-  }
-  return { authorized: socket.authorized, chain };
-}
-
 /** The certificates of the material, as the TLS metrics see them. */
 function inUse(m: AuthMaterial): TlsCertificatesInUse {
   return { serving: m.serving.certificate, clientCAs: m.trust.clientCAs, requestHeaderClientCAs: m.trust.requestHeader?.clientCAs ?? [] };
@@ -148,7 +133,6 @@ export function createExternalMetricsServer(deps: ExternalMetricsServerDeps): Ex
   let kubeconfigPath: string | undefined;
   let reloadTimer: NodeJS.Timeout | undefined;
   let reloading: Promise<boolean> | undefined;
-  const peers = new WeakMap<TLSSocket, PeerCertificateInfo>();
 
   const secureContextOptions = (m: AuthMaterial) => ({
     key: m.serving.keyPem,
@@ -172,13 +156,7 @@ export function createExternalMetricsServer(deps: ExternalMetricsServerDeps): Ex
       if (target.kind === 'health') {
         response = answerRoute(target, { method: req.method ?? 'GET', url: req.url ?? '/' }, routeContext);
       } else {
-        const socket = req.socket as TLSSocket;
-        let peer = peers.get(socket);
-        if (peer === undefined) {
-          peer = peerOf(socket);
-          peers.set(socket, peer);
-        }
-        const authentication = await authenticator!.authenticate({ peer, headers: req.headersDistinct });
+        const authentication = await authenticator!.authenticate({ peer: tlsPeer(req.socket as TLSSocket), headers: req.headersDistinct });
         if (!authentication.ok) {
           logger.debug({ code: authentication.code, reason: authentication.message, path: req.url?.slice(0, 200) }, 'request not authenticated');
           response = statusResponse(authentication.code, authentication.message, metricLabelOf(target));
@@ -278,6 +256,8 @@ export function createExternalMetricsServer(deps: ExternalMetricsServerDeps): Ex
         void handle(req, res);
       });
       https.keepAliveTimeout = keepAliveTimeoutMs;
+      // A request line and headers over Node's 16 KiB, or a malformed request: a Status body too.
+      answerParserErrors(https);
       // A client that fails the TLS handshake never reaches a handler; keep such noise out of the error log.
       https.on('tlsClientError', (error) => logger.debug({ err: failureMessage(error) }, 'TLS handshake failed'));
       await new Promise<void>((resolve, reject) => {
