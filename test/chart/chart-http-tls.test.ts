@@ -42,7 +42,7 @@ describe.skipIf(!requireBinaries('go'))('the HTTP port over TLS (httpTls)', () =
   test('off by default: plain HTTP, HTTP probes, nothing more mounted, the ServiceMonitor scrapes http', () => {
     const m = render({ values: { tls: { type: 'certManager' }, serviceMonitor: { enabled: true } } });
     expect(serverConfigOf(m).tls).toEqual({ allowedNames: [], reloadInterval: 30 });
-    expect(probeSchemes(m)).toEqual(['HTTP', 'HTTP', 'HTTP']);
+    expect(probeSchemes(m)).toEqual([undefined, undefined, undefined]); // Kubernetes' default, HTTP
     expect(volume(m, 'http-tls')).toBeUndefined();
     expect(volume(m, 'http-client-ca')).toBeUndefined();
     const endpoint = obj(arr(obj(find(m, 'ServiceMonitor')['spec'])['endpoints'])[0]);

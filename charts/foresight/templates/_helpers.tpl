@@ -173,14 +173,6 @@ or the external-metrics serving certificate's when httpTls.existingSecret is emp
 {{- end }}
 
 {{/*
-foresight.probeScheme is the scheme of the kubelet probes: HTTPS when the HTTP port serves TLS (the
-probe paths never ask for a client certificate, and the kubelet does not verify the server's).
-*/}}
-{{- define "foresight.probeScheme" -}}
-{{- if include "foresight.httpTls" . }}HTTPS{{ else }}HTTP{{ end }}
-{{- end }}
-
-{{/*
 foresight.config is the Foresight configuration file: the config value with the keys the chart
 owns (ports, certificate files, KEDA switches, the model folder) set from the chart's values.
 */}}
