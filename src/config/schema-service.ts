@@ -31,7 +31,7 @@ export const serverSection = z
           ),
       })
       .prefault({})
-      .describe('Authentication on the HTTP port (docs/http-api.md#access-control).'),
+      .describe('Bearer-token authentication on the HTTP port (docs/http-api.md#protecting-the-http-port).'),
     tls: z
       .strictObject({
         certFile: z
