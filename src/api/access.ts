@@ -118,9 +118,7 @@ export function clientCertificateGuard(trust: () => ClientCertificateTrust | und
     }
     const { commonName } = leafIdentity(peer!);
     if (current.allowedNames.length > 0 && (commonName === undefined || !current.allowedNames.includes(commonName))) {
-      res
-        .status(403)
-        .json(failureStatus(403, `Forbidden: the client certificate CN ${JSON.stringify(commonName ?? '')} is not one of server.tls.allowedNames (${current.allowedNames.join(', ')})`));
+      res.status(403).json(failureStatus(403, `Forbidden: the client certificate CN ${JSON.stringify(commonName ?? '')} is not one of server.tls.allowedNames (${current.allowedNames.join(', ')})`));
       return;
     }
     next();

@@ -165,7 +165,11 @@ export function buildApi(deps: ApiDeps): express.Express {
     const retryAfterSeconds = deps.cycleWaiting?.() === true ? undefined : evaluateLimit.take();
     if (retryAfterSeconds !== undefined) {
       res.set('Retry-After', String(retryAfterSeconds));
-      throw new HttpError(429, 'FORESIGHT_ERR_RATE_LIMITED', `too many evaluations: at most ${deps.config().server.evaluatePerMinute} cycles per minute (server.evaluatePerMinute); retry in ${retryAfterSeconds} s`);
+      throw new HttpError(
+        429,
+        'FORESIGHT_ERR_RATE_LIMITED',
+        `too many evaluations: at most ${deps.config().server.evaluatePerMinute} cycles per minute (server.evaluatePerMinute); retry in ${retryAfterSeconds} s`,
+      );
     }
     let snapshot: Snapshot;
     try {

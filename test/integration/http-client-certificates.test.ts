@@ -79,7 +79,13 @@ describe.skipIf(!haveOpenssl)('the HTTP port with client certificates (server.tl
     const body = answer.status === 200 ? undefined : answer.json<{ kind: string; code: number; reason: string; message: string }>();
     return body === undefined ? { status: answer.status } : { status: answer.status, kind: body.kind, code: body.code, reason: body.reason, message: body.message };
   };
-  const unauthorized = (message: string | RegExp) => ({ status: 401, kind: 'Status', code: 401, reason: 'Unauthorized', message: typeof message === 'string' ? message : expect.stringMatching(message) });
+  const unauthorized = (message: string | RegExp) => ({
+    status: 401,
+    kind: 'Status',
+    code: 401,
+    reason: 'Unauthorized',
+    message: typeof message === 'string' ? message : expect.stringMatching(message),
+  });
 
   test('verifies the leaf by signature against the client CA alone: no certificate, another CA and forged chains get 401, a CN not allowed 403, the genuine certificate 200; probes need none', async () => {
     await writeFile(clientCAFile, trust.proxyCAs[0]!.certPem);
@@ -100,11 +106,17 @@ describe.skipIf(!haveOpenssl)('the HTTP port with client certificates (server.tl
     for (const path of ['/healthz', '/livez', '/readyz']) expect((await as(undefined, path)).status, path).toBe(200);
 
     const cyclesBefore = prometheus.requests.length;
-    expect(outcome(await as(undefined, '/scaling/status'))).toEqual(unauthorized('Unauthorized: no client certificate was presented; this port asks for one signed by a CA of server.tls.clientCAFile'));
+    expect(outcome(await as(undefined, '/scaling/status'))).toEqual(
+      unauthorized('Unauthorized: no client certificate was presented; this port asks for one signed by a CA of server.tls.clientCAFile'),
+    );
     expect(outcome(await as(undefined, '/scaling/evaluate', { method: 'POST' }))).toEqual(unauthorized(/^Unauthorized: no client certificate/));
     // Another CA: trust-pki's client CA, and a CA named like the trusted one (node:crypto made).
-    expect(outcome(await as(trust.chains.alice, '/scaling/status'))).toEqual(unauthorized('Unauthorized: the client certificate "CN=alice, O=team-a" is not signed by a CA of server.tls.clientCAFile'));
-    expect(outcome(await as(serving.rogue, '/metrics'))).toEqual(unauthorized(/^Unauthorized: the client certificate "O=system:masters, CN=front-proxy-client" is not signed by a CA of server\.tls\.clientCAFile$/));
+    expect(outcome(await as(trust.chains.alice, '/scaling/status'))).toEqual(
+      unauthorized('Unauthorized: the client certificate "CN=alice, O=team-a" is not signed by a CA of server.tls.clientCAFile'),
+    );
+    expect(outcome(await as(serving.rogue, '/metrics'))).toEqual(
+      unauthorized(/^Unauthorized: the client certificate "O=system:masters, CN=front-proxy-client" is not signed by a CA of server\.tls\.clientCAFile$/),
+    );
     // The issue-10 chain: a leaf of another CA, a home-made intermediate carrying the trusted CA's
     // key identifier, and a copy of the trusted CA; named front-proxy-client too. None vouches for itself.
     for (const name of ['forgedIssueChain', 'forgedIssueChainNamedFrontProxyClient', 'crossSignedByLookalikeRoot', 'homemadeIntermediateWithProxySki', 'lookalikeProxyCaAsLeaf'] as const) {
