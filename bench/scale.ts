@@ -29,7 +29,7 @@ import type { Sample } from '../src/core/index.js';
 import type { BackfillSeries } from '../test/support/openmetrics.js';
 import { startPrometheus } from '../test/support/prometheus.js';
 import { childProcesses, processTreeCpuSeconds, readProcess } from './support/proc-stat.js';
-import type { ScaleChildCycle, ScaleChildReady } from './support/scale-child.js';
+import type { ScaleChildCycle, ScaleChildCycleFailed, ScaleChildReady } from './support/scale-child.js';
 
 const MINUTE_MS = 60_000;
 const DAY_MS = 86_400_000;
@@ -144,14 +144,20 @@ async function main(): Promise<void> {
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   try {
     const ready = await new Promise<ScaleChildReady>((resolve, reject) => {
-      child.once('message', (m) => resolve(m as ScaleChildReady));
+      child.once('message', (m: ScaleChildReady | ScaleChildCycleFailed) => (m.type === 'ready' ? resolve(m) : reject(new Error(`no first forecast: ${m.message}`))));
       child.once('exit', (code, signal) => reject(new Error(`the service exited with ${signal ?? `code ${code}`} before its first forecast`)));
     });
     process.stderr.write(`first forecast of ${ready.queues} queues after ${ready.firstForecastSeconds.toFixed(1)} s\n`);
     const servicePid = child.pid!;
     const cycle = (): Promise<ScaleChildCycle> =>
-      new Promise((resolve) => {
-        child.once('message', (m) => resolve(m as ScaleChildCycle));
+      new Promise((resolve, reject) => {
+        const onExit = (code: number | null, signal: NodeJS.Signals | null) => reject(new Error(`the service exited with ${signal ?? `code ${code}`} during a cycle`));
+        child.once('exit', onExit);
+        child.once('message', (m: ScaleChildCycle | ScaleChildCycleFailed) => {
+          child.off('exit', onExit);
+          if (m.type === 'cycle') resolve(m);
+          else reject(new Error(`a cycle failed: ${m.message}`));
+        });
         child.send('cycle');
       });
     const cpu: number[] = [];
@@ -196,7 +202,8 @@ async function main(): Promise<void> {
     console.log(`| measure | value | goal |\n|---|---|---|\n${rows.map((r) => `| ${r.join(' | ')} |`).join('\n')}`);
     if (args.json !== undefined) writeFileSync(args.json, `${JSON.stringify(result, null, 2)}\n`);
   } finally {
-    child.send('stop');
+    // A child that already exited has no channel: sending would raise an uncaught 'error' and skip the cleanup below.
+    if (child.connected) child.send('stop');
     await Promise.race([exited, new Promise((r) => setTimeout(r, 10_000))]);
     if (child.exitCode === null) child.kill('SIGKILL');
     await prometheus.dispose();

@@ -1,16 +1,17 @@
 /**
  * The service `bench/scale.ts` measures, as a child process (so the benchmark's load generator and
- * timers never share its event loop). Forked with `[configPath, pkiDir]`:
+ * timers never share its event loop). Forked with `[configPath, pkiDir, queueCount]`:
  * - builds a Service from the YAML at configPath (models in their own process, as deployed) and starts
  *   it; the scheduler's first cycle is the first forecast; sends `{ type: 'ready', ..., firstForecastSeconds }`
  *   once a snapshot holds a depth forecast for every queue;
- * - on `'cycle'` runs one reconcile cycle and answers `{ type: 'cycle', seconds, forecasts }`;
+ * - on `'cycle'` runs one reconcile cycle and answers `{ type: 'cycle', seconds, queuesWithForecasts }`,
+ *   or `{ type: 'cycle-failed', message }` when the cycle fails;
  * - on `'stop'` (or when the benchmark goes away) stops the Service and exits.
  */
 import { readFileSync } from 'node:fs';
 import process from 'node:process';
 import { fileURLToPath } from 'node:url';
-import { systemClock } from '../../src/core/index.js';
+import { messageOf, systemClock } from '../../src/core/index.js';
 import { buildService, configFromYaml } from '../../test/support/service.js';
 import { stopOnce } from './stop-once.js';
 
@@ -28,6 +29,14 @@ export interface ScaleChildCycle {
   readonly queuesWithForecasts: number;
 }
 
+export interface ScaleChildCycleFailed {
+  readonly type: 'cycle-failed';
+  readonly message: string;
+}
+
+/** Cycle attempts the first full forecast may take before the benchmark gives up. */
+const maxCyclesToFirstForecast = 20;
+
 async function serve(configPath: string, pkiDir: string, expectedQueues: number): Promise<void> {
   const yaml = readFileSync(configPath, 'utf8').replace('__PKI_DIR__', JSON.stringify(pkiDir));
   // The system clock: the Prometheus it reads stamps its samples with the wall time (the test helper's default is a manual clock).
@@ -37,20 +46,35 @@ async function serve(configPath: string, pkiDir: string, expectedQueues: number)
   const stop = stopOnce(service);
   process.on('disconnect', stop);
   const forecasted = () => (service.store.latest()?.queues ?? []).filter((q) => q.depthForecasts.length > 0).length;
-  // The scheduler runs the first cycle at once; wait for a snapshot that forecasts every queue.
-  await new Promise<void>((resolve) => {
+  // The scheduler runs the first cycle at once; wait for a snapshot that forecasts every queue, but
+  // give up after a bounded number of cycle attempts so a queue that never gets a forecast ends the
+  // benchmark with a message instead of hanging it.
+  const cyclesSeen = new Set<number>();
+  const allForecasted = await new Promise<boolean>((resolve) => {
     const poll = setInterval(() => {
-      if (forecasted() >= expectedQueues) {
+      const done = forecasted() >= expectedQueues;
+      cyclesSeen.add(service.store.status().lastAttemptAtMs);
+      if (done || cyclesSeen.size > maxCyclesToFirstForecast) {
         clearInterval(poll);
-        resolve();
+        resolve(done);
       }
     }, 50);
   });
+  if (!allForecasted) {
+    const message = `after ${maxCyclesToFirstForecast} cycles only ${forecasted()} of ${expectedQueues} queues have a forecast`;
+    process.send?.({ type: 'cycle-failed', message } satisfies ScaleChildCycleFailed);
+    stop();
+    return;
+  }
   const firstForecastSeconds = (performance.now() - began) / 1000;
   process.on('message', (message) => {
     if (message === 'stop') stop();
     if (message === 'cycle') {
-      void service.reconciler.runCycle().then((snapshot) => process.send?.({ type: 'cycle', seconds: snapshot.durationSeconds, queuesWithForecasts: forecasted() } satisfies ScaleChildCycle));
+      // A failed cycle is answered too: left unhandled it would end this process and leave the benchmark waiting.
+      service.reconciler.runCycle().then(
+        (snapshot) => process.send?.({ type: 'cycle', seconds: snapshot.durationSeconds, queuesWithForecasts: forecasted() } satisfies ScaleChildCycle),
+        (error: unknown) => process.send?.({ type: 'cycle-failed', message: messageOf(error) } satisfies ScaleChildCycleFailed),
+      );
     }
   });
   process.send?.({ type: 'ready', url: service.url, externalMetricsUrl: service.externalMetrics.url, firstForecastSeconds, queues: forecasted() } satisfies ScaleChildReady);

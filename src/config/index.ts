@@ -9,4 +9,4 @@ export { applyEnvironment, environmentVariables, type AppliedOverride, type Envi
 export { ConfigWatcher, type ConfigListener, type ConfigWatcherOptions } from './watch.js';
 export { configKeyReference, renderConfigKeysMarkdown, renderEnvironmentMarkdown, type ConfigKeyReference } from './reference.js';
 export { isSecretConfigPath, redactConfig, redacted, secretConfigPaths } from './redact.js';
-export { defaultWorkloadQueries, unknownPlaceholders, workloadKinds, workloadPlaceholders, type RuleSetConfig, type WorkloadConfig, type WorkloadKind } from './schema-workloads.js';
+export { defaultWorkloadQueries, workloadKinds, workloadPlaceholders, type RuleSetConfig, type WorkloadConfig, type WorkloadKind } from './schema-workloads.js';

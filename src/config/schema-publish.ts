@@ -101,6 +101,12 @@ export const kedaSection = z
         enabled: z.boolean().default(true).describe('Serve the KEDA external scaler over gRPC, for "external" and "external-push" triggers.'),
         host: z.string().default('0.0.0.0').describe('Address the gRPC server binds to.'),
         port: z.number().int().min(0).max(65535).default(9000).describe('gRPC port of the external scaler (0 picks a free port).'),
+        maxPushStreams: z
+          .number()
+          .int()
+          .min(1)
+          .default(1000)
+          .describe('Most external-push streams (StreamIsActive) open at once; more are refused with RESOURCE_EXHAUSTED and KEDA retries. KEDA opens one per external-push trigger.'),
         pushCheckInterval: duration.default(1).describe('How often open external-push streams look for a new snapshot (a check is one comparison; a new snapshot is pushed within this time).'),
         tls: z
           .strictObject({

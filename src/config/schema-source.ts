@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { resources } from '../core/index.js';
+import { compileTemplate, messageOf, resources } from '../core/index.js';
 import { defaultQueues, performanceQueryDefaults, queueQueryDefaults, replicaQueryDefaults, systemQueryDefaults } from './schema-defaults.js';
 import { duration, queueName } from './schema-primitives.js';
 
@@ -104,7 +104,11 @@ export const queuesSection = z
 
 export const queriesSection = z
   .strictObject({
-    queueLabel: z.string().default('queue').describe('Label that names the queue in results of templates without "{{queue}}" (one query serves all queues).'),
+    queueLabel: z
+      .string()
+      .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'expected a Prometheus label name')
+      .default('queue')
+      .describe('Label that names the queue in results of templates without "{{queue}}" (one query serves all queues).'),
     queue: queryMap(queueQueryDefaults, queueQueryText).describe('Per-queue inputs (RabbitMQ exporter names by default).'),
     system: queryMap(systemQueryDefaults, seriesQueryText).describe('Node-level inputs (node_exporter by default).'),
     performance: queryMap(performanceQueryDefaults, seriesQueryText).describe('Service-level inputs.'),
@@ -112,3 +116,27 @@ export const queriesSection = z
   })
   .prefault({})
   .describe('PromQL templates for every input; set one to "" to turn that input off.');
+
+type QueriesConfig = z.output<typeof queriesSection>;
+
+/**
+ * The templates of `queries` that the Prometheus source would refuse: a placeholder outside a quoted
+ * string, an unknown one, `{{queue}}` outside a queue template. Checked when the configuration loads,
+ * so that a bad template is refused (on reload the previous configuration keeps running) instead of
+ * failing every cycle.
+ */
+export function queryIssues(queries: QueriesConfig): { path: (string | number)[]; message: string }[] {
+  const issues: { path: (string | number)[]; message: string }[] = [];
+  const { queueLabel: _, ...groups } = queries;
+  for (const [group, byName] of Object.entries(groups)) {
+    for (const [name, template] of Object.entries<string>(byName)) {
+      const path = ['queries', group, name];
+      try {
+        if (compileTemplate(template).usesQueue && group !== 'queue') issues.push({ path, message: 'only queue templates may use {{queue}}' });
+      } catch (error) {
+        issues.push({ path, message: messageOf(error) });
+      }
+    }
+  }
+  return issues;
+}

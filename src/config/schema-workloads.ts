@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { queueMetrics, resources, workloadMetrics } from '../core/index.js';
+import { compileTemplate, messageOf, type PlaceholderName, queueMetrics, resources, workloadMetrics } from '../core/index.js';
 import { duration, kubernetesName, kubernetesNamespace, queueName } from './schema-primitives.js';
 
 // Sections of the workloads: any number of Deployments, StatefulSets and ScaledObject targets in any
@@ -10,14 +10,7 @@ export const workloadPlaceholders = {
   input: ['namespace', 'workload'],
   queue: ['namespace', 'workload', 'queue'],
   discovery: ['namespace', 'workload'],
-} as const;
-
-const placeholderPattern = /\{\{([^{}]*)\}\}/g;
-
-/** The placeholders of a template that are not in `allowed`, as written ("{{queue_name}}"). */
-export function unknownPlaceholders(template: string, allowed: readonly string[]): string[] {
-  return [...template.matchAll(placeholderPattern)].filter((m) => !allowed.includes(m[1]!.trim())).map((m) => m[0]);
-}
+} as const satisfies Record<string, readonly PlaceholderName[]>;
 
 /**
  * The default input templates of a workload, by kind: cAdvisor and kube-state-metrics series of its
@@ -112,7 +105,7 @@ export const ruleSetsSection = z.array(ruleSetSchema).default([]).describe('Name
 export type WorkloadConfig = z.output<typeof workloadSchema>;
 export type RuleSetConfig = z.output<typeof ruleSetSchema>;
 
-/** The issues of the workloads and rule sets that span entries: duplicates, unknown rule sets, unknown placeholders, ranges. */
+/** The issues of the workloads and rule sets that span entries: duplicates, unknown rule sets, bad templates, ranges. */
 export function workloadIssues(workloads: readonly WorkloadConfig[], ruleSets: readonly RuleSetConfig[]): { path: (string | number)[]; message: string }[] {
   const issues: { path: (string | number)[]; message: string }[] = [];
   const ruleSetNames = new Set<string>();
@@ -138,10 +131,13 @@ export function workloadIssues(workloads: readonly WorkloadConfig[], ruleSets: r
       if (owner !== undefined) issues.push({ path: at('queues', qi, 'name'), message: `queue "${q.name}" of namespace "${w.namespace}" is already drained by workload "${owner}"` });
       else queueIds.set(key, w.name);
     });
-    const check = (template: string | undefined, allowed: readonly string[], path: (string | number)[]): void => {
+    // As the Prometheus source compiles them: placeholders it may use, each inside a quoted string.
+    const check = (template: string | undefined, allowed: readonly PlaceholderName[], path: (string | number)[]): void => {
       if (template === undefined) return;
-      for (const bad of unknownPlaceholders(template, allowed)) {
-        issues.push({ path, message: `unknown placeholder "${bad}"; this template may use ${allowed.map((a) => `{{${a}}}`).join(', ')}` });
+      try {
+        compileTemplate(template, allowed);
+      } catch (error) {
+        issues.push({ path, message: messageOf(error) });
       }
     };
     for (const metric of workloadMetrics) check(w.queries[metric], workloadPlaceholders.input, at('queries', metric));

@@ -5,7 +5,7 @@ import { anomalySection, decisionsSection, scalingSection } from './schema-decid
 import { type forecastModels, forecastSection, mlSection } from './schema-forecast.js';
 import { externalMetricsSection, kedaSection } from './schema-publish.js';
 import { logLevelSection, serverSection, snapshotSection } from './schema-service.js';
-import { queriesSection, queuesSection, sourceSection } from './schema-source.js';
+import { queriesSection, queryIssues, queuesSection, sourceSection } from './schema-source.js';
 import { ruleSetsSection, workloadIssues, workloadsSection } from './schema-workloads.js';
 
 // The configuration schema, one file per group of sections (schema-*.ts), the tables of defaults in
@@ -40,7 +40,7 @@ export const configSchema = z
       if (seen.has(queue.name)) ctx.addIssue({ code: 'custom', path: ['queues', index, 'name'], message: `queue "${queue.name}" is listed twice` });
       seen.add(queue.name);
     });
-    for (const issue of workloadIssues(config.workloads, config.ruleSets)) ctx.addIssue({ code: 'custom', ...issue });
+    for (const issue of [...queryIssues(config.queries), ...workloadIssues(config.workloads, config.ruleSets)]) ctx.addIssue({ code: 'custom', ...issue });
     const f = config.forecast;
     if (f.history < 2 * f.season) {
       ctx.addIssue({

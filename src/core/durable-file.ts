@@ -31,8 +31,9 @@ export function temporaryPrefix(path: string): string {
 
 /**
  * Replaces a file's content atomically: writes a temporary file in the same folder (a rename is
- * only atomic within one file system), flushes it, and renames it over `path`. A reader sees the
- * old content or the new, never a mix; a crash leaves at most a `.<name>.tmp-*` file beside it.
+ * only atomic within one file system), flushes it, renames it over `path`, and flushes the folder
+ * so the rename itself survives a crash. A reader sees the old content or the new, never a mix; a
+ * crash leaves at most a `.<name>.tmp-*` file beside it.
  */
 export async function replaceAtomically(path: string, data: string | Uint8Array, options: DurableWriteOptions = {}): Promise<void> {
   const temporary = join(dirname(path), `${temporaryPrefix(path)}${randomBytes(4).toString('hex')}`);
@@ -42,5 +43,23 @@ export async function replaceAtomically(path: string, data: string | Uint8Array,
   } catch (error) {
     await rm(temporary, { force: true });
     throw error;
+  }
+  await syncFolder(dirname(path));
+}
+
+/**
+ * Flushes a folder's entries (the rename above) to disk. Without it a crash shortly after the
+ * rename can bring the old content back. File systems that cannot fsync a folder (EINVAL, EISDIR on
+ * some platforms) are left as they are: the data file itself is already on disk.
+ */
+async function syncFolder(folder: string): Promise<void> {
+  const handle = await open(folder, 'r');
+  try {
+    await handle.sync();
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code !== 'EINVAL' && code !== 'EISDIR' && code !== 'EPERM') throw error;
+  } finally {
+    await handle.close();
   }
 }

@@ -124,6 +124,8 @@ export interface HostOptimizeRequest {
   readonly generation: number;
   readonly nowMs: number;
   readonly refitIntervalSeconds: number;
+  /** The forest's settings (`ml.randomForest`); a change comes with a new generation, so the forest is retrained. */
+  readonly forest?: { readonly trees: number; readonly seed: number; readonly minSaturatedSamples: number; readonly headroom: number };
   readonly resources: readonly {
     readonly resource: Resource;
     readonly observations: readonly ResourceObservation[];
@@ -318,7 +320,7 @@ export class ModelHost {
     return request.resources.map(({ resource, observations, maxBacklog, recommend }) => {
       let fit = this.#optimizers.get(resource);
       if (fit === undefined || bucket(fit.fittedAtMs) !== bucket(request.nowMs)) {
-        const trained = trainResourceOptimizer(resource, observations, { maxBacklog });
+        const trained = trainResourceOptimizer(resource, observations, { maxBacklog }, request.forest);
         if (trained.ok) {
           fit = { fittedAtMs: request.nowMs, model: trained.value };
           this.#optimizers.set(resource, fit);

@@ -103,7 +103,7 @@ export class OptimizerCycle {
             }),
       });
     }
-    const replies = await this.#models.optimize({ generation, nowMs, refitIntervalSeconds: config.forecast.refitInterval, resources: requests });
+    const replies = await this.#models.optimize({ generation, nowMs, refitIntervalSeconds: config.forecast.refitInterval, forest: config.ml.randomForest, resources: requests });
     return replies.flatMap(({ resource, recommendation: r }) =>
       r === undefined
         ? []

@@ -60,7 +60,7 @@ export class Reconciler {
   /** Bumped with every new configuration: the model host then drops its fits and refits. */
   #generation = 0;
   #accuracy: ModelAccuracy[] = [];
-  /** Published forecasts waiting for their actuals, and the scores of those that matured. */
+  /** Published forecasts waiting for their actuals, and the scores of those that matured (over `ml.accuracyWindow`, set by #reset). */
   #matured = new MaturedAccuracyTracker();
   /** Decision memory (cooldowns, stabilization windows, trends); kept across reloads on purpose. */
   #decisionState: DecisionState = initialDecisionState;
@@ -277,12 +277,16 @@ export class Reconciler {
   }
 
   /**
-   * Drops what the engine holds for series no longer read (a discovered queue that expired): their
-   * history, matured forecasts and anomaly state, so that memory follows the set of queues.
+   * Drops what the engine holds for series no longer read (a discovered queue that expired, a queue
+   * removed by a reload): their backtest scores; with workloads also their history, matured forecasts
+   * and anomaly state, so that memory follows the set of queues.
    */
   #forgetExpired(config: Config, queues: readonly QueueSpec[], targets: readonly InputRef[]): void {
+    const kept = new Set(targets.map(inputKey));
+    // /scaling/ml/accuracy and the decisions' confidence must not keep the scores of a series gone for good.
+    this.#accuracy = this.#accuracy.filter((a) => kept.has(a.seriesKey));
     if (!usesWorkloads(config)) return;
-    for (const key of this.#history.retain(new Set(targets.map(inputKey)))) this.#matured.forget(key);
+    for (const key of this.#history.retain(kept)) this.#matured.forget(key);
     this.#anomalies?.retain(new Set(cycleInputs(config, queues).map(inputKey)));
   }
 
@@ -388,6 +392,8 @@ export class Reconciler {
     } else {
       this.#anomalies?.retain(new Set(cycleInputs(config, listedQueues(config)).map(inputKey)));
     }
+    // The tracker's window is fixed when it is made: a new window starts the matured scores afresh.
+    if (previous === undefined || previous.ml.accuracyWindow !== config.ml.accuracyWindow) this.#matured = new MaturedAccuracyTracker({ windowSeconds: config.ml.accuracyWindow });
     const gridChanged = previous === undefined || previous.forecast.step !== config.forecast.step || previous.forecast.history !== config.forecast.history;
     if (gridChanged) this.#history.clear();
     // Model settings and thresholds may have changed with the configuration: the model host refits

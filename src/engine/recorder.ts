@@ -23,12 +23,3 @@ export interface Recorder {
   /** Anomaly detection ran; only verdicts with `isAnomaly` count as detections. */
   anomaliesScored(anomalies: readonly AnomalyState[]): void;
 }
-
-/** A recorder that records nothing. */
-export const noopRecorder: Recorder = {
-  cycleFinished: () => undefined,
-  sourceProblem: () => undefined,
-  modelFitted: () => undefined,
-  decided: () => undefined,
-  anomaliesScored: () => undefined,
-};

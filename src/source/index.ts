@@ -1,8 +1,9 @@
 // Module source: getting input series in (Prometheus, replayed traces).
-// Owns: the MetricSource port, its implementations, PromQL templating and the bundled demo traces.
+// Owns: the MetricSource port, its implementations and the bundled demo traces (PromQL templating is core's).
 // May import: core only.
 export type * from './metric-source.js';
-export * from './promql.js';
+// PromQL templating moved to core (the configuration checks templates with it); re-exported for existing importers.
+export { compileTemplate, type CompiledTemplate, escapePromqlString, escapeRegex, type PlaceholderName, type PromqlQuote, renderTemplate, type TemplateVars } from '../core/index.js';
 export * from './prometheus.js';
 export type { QueryEvent } from './prometheus-dispatch.js';
 export type { PrometheusAuth } from './prometheus-http.js';

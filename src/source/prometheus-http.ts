@@ -106,8 +106,14 @@ async function authorizationHeader(auth: PrometheusAuth): Promise<string | undef
   }
 }
 
+/** A token or password file holds a few KB at most (a JWT); anything larger, or not a regular file, is refused unread. */
+const maxSecretFileBytes = 64 * 1024;
+
 async function readSecret(path: string, what: string): Promise<string> {
   try {
+    // stat, not lstat: Kubernetes mounts a Secret's files as links into its ..data folder.
+    const info = await stat(path);
+    if (!info.isFile() || info.size > maxSecretFileBytes) throw new Error(`not a regular file of at most ${maxSecretFileBytes} bytes`);
     // Secrets mounted from Kubernetes often end with a newline that is not part of the secret.
     return (await readFile(path, 'utf8')).trim();
   } catch (error) {

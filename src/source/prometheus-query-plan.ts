@@ -1,6 +1,18 @@
-import { ForesightError, inputKey, type InputRef, messageOf, type PerformanceMetric, type QueueMetric, type Resource, type SystemMetric, type WorkloadMetric } from '../core/index.js';
+import {
+  compileTemplate,
+  type CompiledTemplate,
+  ForesightError,
+  inputKey,
+  type InputRef,
+  messageOf,
+  type PerformanceMetric,
+  type PlaceholderName,
+  type QueueMetric,
+  type Resource,
+  type SystemMetric,
+  type WorkloadMetric,
+} from '../core/index.js';
 import type { TimeRange } from './metric-source.js';
-import { compileTemplate, type CompiledTemplate, type PlaceholderName } from './promql.js';
 
 // The query plan of the Prometheus source: which distinct PromQL queries a read sends (one per
 // distinct rendered template), which inputs each serves, and how a range is cut into chunks.
@@ -57,16 +69,9 @@ export function planQueries(inputs: readonly InputRef[], templates: ReadonlyMap<
     const key = inputKey(input);
     if (template === undefined || seen.has(key)) continue;
     seen.add(key);
-    let query: string;
-    let target: Target;
-    const vars = varsOf(input);
-    if (input.kind === 'queue' && !template.usesQueue) {
-      query = template.render(vars);
-      target = { input, queue: input.queue };
-    } else {
-      query = template.render(vars);
-      target = { input };
-    }
+    const query = template.render(varsOf(input));
+    // A queue template without {{queue}} serves every queue: its series are told apart by the queue label.
+    const target: Target = input.kind === 'queue' && !template.usesQueue ? { input, queue: input.queue } : { input };
     const planned = byQuery.get(query);
     if (planned === undefined) byQuery.set(query, { query, targets: [target] });
     else planned.targets.push(target);

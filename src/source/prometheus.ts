@@ -1,10 +1,9 @@
-import { ForesightError, toRegularSeries, type InputRef, type WorkloadRef } from '../core/index.js';
+import { type CompiledTemplate, ForesightError, toRegularSeries, type InputRef, type WorkloadRef } from '../core/index.js';
 import type { HistoryReading, HistoryReadings, LatestReadings, MetricSource, QueueDiscovery, Reading, SourceProblem, TimeRange } from './metric-source.js';
 import { dispatch, type DispatchOptions, type QueryEvent, type Request } from './prometheus-dispatch.js';
 import type { PrometheusAuth } from './prometheus-http.js';
 import { chunkRange, compileTemplates, configError, discoveryKey, planQueries, type PrometheusQueries } from './prometheus-query-plan.js';
 import { picker, seriesOf, snapToGrid } from './prometheus-response.js';
-import type { CompiledTemplate } from './promql.js';
 
 /** How to reach Prometheus and what to ask it. */
 export interface PrometheusSourceOptions {

@@ -275,6 +275,28 @@ describe('KEDA external scaler (gRPC)', () => {
     expect(await bad.ended).toMatchObject({ code: grpc.status.INVALID_ARGUMENT, details: expect.stringContaining('metadata.activationThreshold must be a number') });
   });
 
+  test('StreamIsActive refuses streams beyond keda.grpc.maxPushStreams with RESOURCE_EXHAUSTED, and accepts again once one closes', async () => {
+    config = configFromYaml(yaml.replace('pushCheckInterval: 1s', 'pushCheckInterval: 1s, maxPushStreams: 2'));
+    publish(0, 0);
+    const first = new ActivityStream(client, ref({ queue: 'orders' }));
+    const second = new ActivityStream(client, ref({ queue: 'ml_inference' }));
+    expect(await first.next()).toBe(false);
+    expect(await second.next()).toBe(false);
+    const third = new ActivityStream(client, ref({ queue: 'orders' }));
+    expect(await third.ended).toMatchObject({ code: grpc.status.RESOURCE_EXHAUSTED, details: expect.stringContaining('keda.grpc.maxPushStreams') });
+    expect(await registry.metrics()).toMatch(/^foresight_keda_requests_total\{surface="grpc",method="StreamIsActive",outcome="resource_exhausted"\} 1$/m);
+    expect(await registry.metrics()).toMatch(/^foresight_keda_push_streams 2$/m);
+
+    first.call.cancel();
+    await first.ended;
+    // The server sees the cancellation asynchronously: the stream count is the event to wait for.
+    while (!/^foresight_keda_push_streams 1$/m.test(await registry.metrics())) await new Promise((resolve) => setImmediate(resolve));
+    const fourth = new ActivityStream(client, ref({ queue: 'orders' }));
+    expect(await fourth.next()).toBe(false);
+    second.call.cancel();
+    fourth.call.cancel();
+  });
+
   test('stop() ends open streams cleanly (KEDA reconnects to another replica) and frees the port', async () => {
     publish(0, 0);
     const stream = new ActivityStream(client, ref({ queue: 'orders' }));

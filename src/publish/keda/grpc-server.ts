@@ -96,13 +96,20 @@ const getMetricsRequestSchema = z.object({ scaledObjectRef: scaledObjectRefSchem
 type ScaledObjectRef = z.infer<typeof scaledObjectRefSchema>;
 
 /** Why a call is refused: a problem with the request or the forecast, or the exposure rules. */
-type GrpcProblem = KedaProblem | KedaDenial;
+/** Refused because `keda.grpc.maxPushStreams` streams are open already. */
+interface StreamLimit {
+  readonly kind: 'resource_exhausted';
+  readonly message: string;
+}
+
+type GrpcProblem = KedaProblem | KedaDenial | StreamLimit;
 
 const grpcCodes: Readonly<Record<GrpcProblem['kind'], grpc.status>> = {
   invalid_argument: grpc.status.INVALID_ARGUMENT,
   not_found: grpc.status.NOT_FOUND,
   unavailable: grpc.status.UNAVAILABLE,
   permission_denied: grpc.status.PERMISSION_DENIED,
+  resource_exhausted: grpc.status.RESOURCE_EXHAUSTED,
 };
 
 /** A problem as a gRPC status; the message names the ScaledObject so KEDA's log says which trigger is wrong. */
@@ -291,6 +298,14 @@ export function createKedaGrpcServer(deps: KedaGrpcServerDeps): KedaGrpcServer {
         call.emit('error', toStatus(problem, parsed.value.ref));
         return;
       }
+      // Every open stream costs a check per pushCheckInterval: bound them, as every endpoint that
+      // triggers work is bounded. KEDA retries a refused stream with back-off.
+      if (streams.size >= c.keda.grpc.maxPushStreams) {
+        const problem: StreamLimit = { kind: 'resource_exhausted', message: `${streams.size} external-push streams are open, the most keda.grpc.maxPushStreams allows` };
+        metrics.request('grpc', 'StreamIsActive', problem.kind);
+        call.emit('error', toStatus(problem, parsed.value.ref));
+        return;
+      }
       metrics.request('grpc', 'StreamIsActive', 'ok');
       const stream: PushStream = { call, request: parsed.value.request, ref: parsed.value.ref, lastSent: undefined };
       streams.add(stream);
@@ -365,7 +380,8 @@ export function createKedaGrpcServer(deps: KedaGrpcServerDeps): KedaGrpcServer {
         state = { files, credentials: reloadable, material };
         warnAbout(material);
       }
-      const created = new grpc.Server({ 'grpc.max_receive_message_length': 1024 * 1024 });
+      // HTTP/2 streams per connection are bounded too, so one client cannot hold more calls open than the push limit.
+      const created = new grpc.Server({ 'grpc.max_receive_message_length': 1024 * 1024, 'grpc.max_concurrent_streams': config().keda.grpc.maxPushStreams + 100 });
       created.addService(loadExternalScalerService(), implementation);
       const address = `${host.includes(':') ? `[${host}]` : host}:${port}`;
       const bound = await new Promise<number>((resolve, reject) => {

@@ -10,7 +10,7 @@ export type KedaSurface = 'metrics_api' | 'grpc';
 export type KedaMethod = 'metrics' | 'IsActive' | 'StreamIsActive' | 'GetMetricSpec' | 'GetMetrics';
 
 /** How a request ended: `ok`, the kind of problem, or `permission_denied` (gRPC only: exposure rules). */
-export type KedaOutcome = 'ok' | KedaProblem['kind'] | KedaDenial['kind'];
+export type KedaOutcome = 'ok' | KedaProblem['kind'] | KedaDenial['kind'] | 'resource_exhausted';
 
 /** What the KEDA surfaces report about themselves. Every method is cheap and never throws. */
 export interface KedaMetrics {

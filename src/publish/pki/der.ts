@@ -77,11 +77,6 @@ export function bitString(content: Buffer, unusedBits = 0): Buffer {
   return tlv(0x03, Buffer.concat([Buffer.from([unusedBits]), content]));
 }
 
-/** NULL. */
-export function nullValue(): Buffer {
-  return Buffer.from([0x05, 0x00]);
-}
-
 /**
  * A certificate time: UTCTime for 1950–2049 and GeneralizedTime otherwise, as RFC 5280 §4.1.2.5
  * requires, always in UTC with whole seconds.

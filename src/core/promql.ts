@@ -1,13 +1,14 @@
-import { ForesightError } from '../core/index.js';
+import { ForesightError } from './errors.js';
 
 /**
  * PromQL templates: the only way a user string (a queue name) enters a query.
  *
- * A template is PromQL with `{{queue}}` placeholders (`{{ queue }}` is accepted too). The queue name
- * is always escaped for the string literal it stands in, so a hostile or merely odd name can never
- * end the literal and inject PromQL. To make that guarantee checkable, a placeholder must sit inside
- * a quoted string ("…" or '…'); a placeholder anywhere else is rejected when the template is compiled,
- * as is any placeholder other than `{{queue}}`.
+ * A template is PromQL with `{{queue}}` placeholders (`{{ queue }}` is accepted too), and for a
+ * workload's own templates `{{namespace}}` and `{{workload}}`. The value is always escaped for the
+ * string literal it stands in (and for RE2 inside a `=~`/`!~` matcher), so a hostile or merely odd
+ * name can never end the literal and inject PromQL. To make that guarantee checkable, a placeholder
+ * must sit inside a quoted string ("…" or '…'); a placeholder anywhere else is rejected when the
+ * template is compiled, as is any placeholder the template's kind does not allow.
  *
  * The escaping follows the Prometheus lexer (promql/parser/lex.go `lexEscape`): inside a quoted
  * string only `\a \b \f \n \r \t \v \\`, the opening quote, octal, `\x`, `\u` and `\U` escapes are
@@ -36,7 +37,7 @@ export interface CompiledTemplate {
   readonly template: string;
   /** True when the template contains `{{queue}}`, so it must run once per queue. */
   readonly usesQueue: boolean;
-  /** Substitutes the placeholders; throws when the template uses `{{queue}}` and `vars.queue` is missing. */
+  /** Substitutes the placeholders; throws when the template uses a placeholder whose value is missing from `vars`. */
   render(vars: TemplateVars): string;
 }
 
