@@ -47,7 +47,12 @@ describe('error codes', () => {
   test.each([
     [
       'an unusable server.tls file stops the HTTP port from starting',
-      () => createHttpListener({ app: () => {}, config: () => configFromYaml(`server: { host: 127.0.0.1, port: 0, tls: { certFile: ${dir}/none.crt, keyFile: ${dir}/none.key } }`), logger: pino({ level: 'silent' }) }).start(),
+      () =>
+        createHttpListener({
+          app: () => {},
+          config: () => configFromYaml(`server: { host: 127.0.0.1, port: 0, tls: { certFile: ${dir}/none.crt, keyFile: ${dir}/none.key } }`),
+          logger: pino({ level: 'silent' }),
+        }).start(),
       { name: 'TlsFilesError', code: 'FORESIGHT_ERR_TLS_FILES' },
     ],
     [
