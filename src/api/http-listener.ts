@@ -15,6 +15,7 @@ import { createServer as createHttpsServer, type Server as HttpsServer } from 'n
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
 import type { Config } from '../config/index.js';
+import { singleFlight } from '../core/index.js';
 import { certificateWarnings, loadTlsMaterial, noTlsMetrics, type TlsFiles, type TlsMaterial, type TlsMetrics } from '../publish/index.js';
 import type { ClientCertificateTrust } from './access.js';
 import { answerParserErrors } from './parser-errors.js';
@@ -47,6 +48,17 @@ export interface HttpListener {
 
 const section = 'server.tls';
 
+/**
+ * `scheme://host:port` of a listening server, for clients on this machine: 127.0.0.1 when it is
+ * bound to every interface. Throws naming `what` when it does not listen.
+ */
+export function listeningUrl(server: { address(): AddressInfo | string | null } | undefined, scheme: 'http' | 'https', what: string): string {
+  const address = server?.address();
+  if (address === undefined || address === null || typeof address === 'string') throw new Error(`${what} is not listening`);
+  const host = address.address === '0.0.0.0' || address.address === '::' ? '127.0.0.1' : address.address;
+  return `${scheme}://${host.includes(':') ? `[${host}]` : host}:${address.port}`;
+}
+
 /** The TLS files of the configuration, or undefined for plain HTTP. */
 function tlsFilesOf(tls: Config['server']['tls']): TlsFiles | undefined {
   if (tls.certFile === undefined || tls.keyFile === undefined) return undefined;
@@ -69,51 +81,38 @@ export function createHttpListener(deps: HttpListenerDeps): HttpListener {
   let files: TlsFiles | undefined;
   let material: TlsMaterial | undefined;
   let reloadTimer: NodeJS.Timeout | undefined;
-  let reloading: Promise<boolean> | undefined;
 
   const warnAbout = (m: TlsMaterial): void => {
     for (const warning of certificateWarnings(m, wallClockMs())) deps.logger.warn({ problem: warning }, 'HTTP port certificate problem: clients that verify it will refuse the connection');
   };
 
-  const reload = async (): Promise<boolean> => {
-    if (reloading !== undefined) return reloading;
-    reloading = (async () => {
-      const https = server;
-      if (files === undefined || material === undefined || https === undefined || !('setSecureContext' in https)) return false;
-      let next: TlsMaterial;
-      try {
-        next = await loadTlsMaterial(files, section);
-      } catch (error) {
-        if (server !== undefined) tlsMetrics.reloaded('http', 'failed');
-        deps.logger.error({ err: error instanceof Error ? error.message : String(error) }, 'HTTP port certificate change refused; the previous certificates keep serving');
-        return false;
-      }
-      if (server === undefined) return false;
-      if (next.digest === material.digest) {
-        tlsMetrics.reloaded('http', 'unchanged');
-        return false;
-      }
-      // loadTlsMaterial has built a context from the same inputs, so this does not throw.
-      https.setSecureContext(secureContextOptions(next));
-      material = next;
-      tlsMetrics.reloaded('http', 'changed', inUse(next));
-      warnAbout(next);
-      deps.logger.info({ servingCertificateExpires: next.serving.validTo, clientCAs: next.clientCAs.length }, 'HTTP port certificates reloaded; new connections use them');
-      return true;
-    })();
+  // A timer's reload and one asked for by hand share one read of the files.
+  const reload = singleFlight(async (): Promise<boolean> => {
+    const https = server;
+    if (files === undefined || material === undefined || https === undefined || !('setSecureContext' in https)) return false;
+    let next: TlsMaterial;
     try {
-      return await reloading;
-    } finally {
-      reloading = undefined;
+      next = await loadTlsMaterial(files, section);
+    } catch (error) {
+      if (server !== undefined) tlsMetrics.reloaded('http', 'failed');
+      deps.logger.error({ err: error instanceof Error ? error.message : String(error) }, 'HTTP port certificate change refused; the previous certificates keep serving');
+      return false;
     }
-  };
+    if (server === undefined) return false;
+    if (next.digest === material.digest) {
+      tlsMetrics.reloaded('http', 'unchanged');
+      return false;
+    }
+    // loadTlsMaterial has built a context from the same inputs, so this does not throw.
+    https.setSecureContext(secureContextOptions(next));
+    material = next;
+    tlsMetrics.reloaded('http', 'changed', inUse(next));
+    warnAbout(next);
+    deps.logger.info({ servingCertificateExpires: next.serving.validTo, clientCAs: next.clientCAs.length }, 'HTTP port certificates reloaded; new connections use them');
+    return true;
+  });
 
-  const urlOf = (): string => {
-    const address = server?.address() as AddressInfo | null | undefined;
-    if (address === undefined || address === null) throw new Error('the service is not listening');
-    const host = address.address === '0.0.0.0' || address.address === '::' ? '127.0.0.1' : address.address;
-    return `${material === undefined ? 'http' : 'https'}://${host.includes(':') ? `[${host}]` : host}:${address.port}`;
-  };
+  const urlOf = (): string => listeningUrl(server, material === undefined ? 'http' : 'https', 'the service');
 
   return {
     reload,

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { duration } from './schema-primitives.js';
+import { checkTlsFiles, duration } from './schema-primitives.js';
 
 // Sections of the service itself: the HTTP server, logging and the snapshot store.
 
@@ -57,12 +57,7 @@ export const serverSection = z
       })
       .prefault({})
       .superRefine((t, ctx) => {
-        if ((t.certFile === undefined) !== (t.keyFile === undefined)) {
-          ctx.addIssue({ code: 'custom', path: [t.certFile === undefined ? 'certFile' : 'keyFile'], message: 'set both tls.certFile and tls.keyFile, or neither (then the port is plain HTTP)' });
-        }
-        if (t.clientCAFile !== undefined && t.certFile === undefined) {
-          ctx.addIssue({ code: 'custom', path: ['clientCAFile'], message: 'needs tls.certFile and tls.keyFile: client certificates are only asked for over TLS' });
-        }
+        checkTlsFiles(t, ctx, 'plain HTTP');
         if (t.allowedNames.length > 0 && t.clientCAFile === undefined) {
           ctx.addIssue({ code: 'custom', path: ['allowedNames'], message: 'needs tls.clientCAFile: the names are those of client certificates it signed' });
         }

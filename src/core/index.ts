@@ -16,3 +16,4 @@ export * from './sample-guard.js';
 export * from './series.js';
 export * from './timestamp-value-csv.js';
 export * from './durable-file.js';
+export * from './single-flight.js';

@@ -6,11 +6,10 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createServer, type Server } from 'node:https';
-import type { AddressInfo } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import type { Logger } from 'pino';
 import type { Config } from '../../config/index.js';
-import type { Clock } from '../../core/index.js';
+import { type Clock, singleFlight } from '../../core/index.js';
 import type { Snapshot } from '../../engine/index.js';
 import {
   accessAttributes,
@@ -41,6 +40,7 @@ import {
   type TrustSettings,
   writeLocalKubeconfig,
 } from '../../publish/index.js';
+import { listeningUrl } from '../http-listener.js';
 import { answerParserErrors } from '../parser-errors.js';
 import {
   type AuthMaterial,
@@ -132,7 +132,6 @@ export function createExternalMetricsServer(deps: ExternalMetricsServerDeps): Ex
   let authorizer: Authorizer | undefined;
   let kubeconfigPath: string | undefined;
   let reloadTimer: NodeJS.Timeout | undefined;
-  let reloading: Promise<boolean> | undefined;
 
   const secureContextOptions = (m: AuthMaterial) => ({
     key: m.serving.keyPem,
@@ -178,49 +177,37 @@ export function createExternalMetricsServer(deps: ExternalMetricsServerDeps): Ex
     if (response.snapshotAgeSeconds !== undefined) instruments.observeFreshness(response.metricLabel, response.snapshotAgeSeconds);
   };
 
-  const reload = async (): Promise<boolean> => {
-    if (reloading !== undefined) return reloading;
-    reloading = (async () => {
-      if (server === undefined || loadContext === undefined || material === undefined) return false;
-      let next: AuthMaterial;
-      try {
-        next = await loadAuthMaterial(deps.config().externalMetrics, loadContext);
-      } catch (error) {
-        if (server !== undefined) tlsMetrics.reloaded('external_metrics', 'failed');
-        logger.error({ err: error instanceof AuthSetupError ? error.message : failureMessage(error) }, 'certificate or CA change refused; the previous ones stay in use');
-        return false;
-      }
-      // stop() may have run while the files were read: nothing is served any more, nothing to count.
-      if (server === undefined) return false;
-      if (next.inputsDigest === material.inputsDigest) {
-        tlsMetrics.reloaded('external_metrics', 'unchanged');
-        return false;
-      }
-      try {
-        server.setSecureContext(secureContextOptions(next));
-      } catch (error) {
-        tlsMetrics.reloaded('external_metrics', 'failed');
-        logger.error({ err: failureMessage(error) }, 'certificate or CA change refused by TLS; the previous ones stay in use');
-        return false;
-      }
-      material = next;
-      tlsMetrics.reloaded('external_metrics', 'changed', inUse(next));
-      logger.info({ servingCertificateExpires: next.serving.certificate.validTo, clientCAs: next.trust.clientCAs.length, frontProxy: next.trust.requestHeader !== undefined }, 'certificates reloaded');
-      return true;
-    })();
+  // A timer's reload and one asked for by hand share one read of the files.
+  const reload = singleFlight(async (): Promise<boolean> => {
+    if (server === undefined || loadContext === undefined || material === undefined) return false;
+    let next: AuthMaterial;
     try {
-      return await reloading;
-    } finally {
-      reloading = undefined;
+      next = await loadAuthMaterial(deps.config().externalMetrics, loadContext);
+    } catch (error) {
+      if (server !== undefined) tlsMetrics.reloaded('external_metrics', 'failed');
+      logger.error({ err: error instanceof AuthSetupError ? error.message : failureMessage(error) }, 'certificate or CA change refused; the previous ones stay in use');
+      return false;
     }
-  };
+    // stop() may have run while the files were read: nothing is served any more, nothing to count.
+    if (server === undefined) return false;
+    if (next.inputsDigest === material.inputsDigest) {
+      tlsMetrics.reloaded('external_metrics', 'unchanged');
+      return false;
+    }
+    try {
+      server.setSecureContext(secureContextOptions(next));
+    } catch (error) {
+      tlsMetrics.reloaded('external_metrics', 'failed');
+      logger.error({ err: failureMessage(error) }, 'certificate or CA change refused by TLS; the previous ones stay in use');
+      return false;
+    }
+    material = next;
+    tlsMetrics.reloaded('external_metrics', 'changed', inUse(next));
+    logger.info({ servingCertificateExpires: next.serving.certificate.validTo, clientCAs: next.trust.clientCAs.length, frontProxy: next.trust.requestHeader !== undefined }, 'certificates reloaded');
+    return true;
+  });
 
-  const urlOf = (): string => {
-    const address = server?.address() as AddressInfo | null | undefined;
-    if (address === undefined || address === null) throw new Error('the external-metrics server is not listening');
-    const host = address.address === '0.0.0.0' || address.address === '::' ? '127.0.0.1' : address.address;
-    return `https://${host.includes(':') ? `[${host}]` : host}:${address.port}`;
-  };
+  const urlOf = (): string => listeningUrl(server, 'https', 'the external-metrics server');
 
   return {
     provider,

@@ -4,7 +4,7 @@ import * as protoLoader from '@grpc/proto-loader';
 import type { Logger } from 'pino';
 import { z } from 'zod';
 import type { Config } from '../../config/index.js';
-import type { Clock, Result } from '../../core/index.js';
+import { type Clock, type Result, singleFlight } from '../../core/index.js';
 import type { Snapshot, SnapshotStore } from '../../engine/index.js';
 import { failureMessage } from '../auth/index.js';
 import { noTlsMetrics, type TlsCertificatesInUse, type TlsMetrics } from '../tls-metrics.js';
@@ -169,7 +169,6 @@ export function createKedaGrpcServer(deps: KedaGrpcServerDeps): KedaGrpcServer {
   let running = false;
   let tls: TlsState | undefined;
   let reloadHandle: unknown;
-  let reloading: Promise<boolean> | undefined;
   // Each start() begins one reload chain; a chain from before a stop() must not go on after a new start().
   let generation = 0;
   const exposure = createQueueExposure(() => config().externalMetrics.exposure);
@@ -321,38 +320,31 @@ export function createKedaGrpcServer(deps: KedaGrpcServerDeps): KedaGrpcServer {
     for (const warning of certificateWarnings(material, clock.nowMs())) logger.warn({ problem: warning }, 'KEDA gRPC certificate problem: clients that verify it will refuse the connection');
   };
 
-  const reload = async (): Promise<boolean> => {
-    if (reloading !== undefined) return reloading;
-    reloading = (async () => {
-      const state = tls;
-      if (state === undefined) return false;
-      let next: TlsMaterial;
-      try {
-        next = await loadTlsMaterial(state.files, 'keda.grpc.tls');
-      } catch (error) {
-        if (tls === state) tlsMetrics.reloaded('keda_grpc', 'failed');
-        logger.error({ err: error instanceof TlsFilesError ? error.message : failureMessage(error) }, 'KEDA gRPC certificate change refused; the previous certificate keeps serving');
-        return false;
-      }
-      // stop() may have run while the files were read: then nothing is served, and nothing counted.
-      if (tls !== state) return false;
-      if (next.digest === state.material.digest) {
-        tlsMetrics.reloaded('keda_grpc', 'unchanged');
-        return false;
-      }
-      state.credentials.update(next);
-      state.material = next;
-      tlsMetrics.reloaded('keda_grpc', 'changed', inUse(next));
-      logger.info({ servingCertificateExpires: next.serving.validTo, clientCAs: next.clientCAs.length }, 'KEDA gRPC certificates reloaded; new connections use them');
-      warnAbout(next);
-      return true;
-    })();
+  // A timer's reload and one asked for by hand share one read of the files.
+  const reload = singleFlight(async (): Promise<boolean> => {
+    const state = tls;
+    if (state === undefined) return false;
+    let next: TlsMaterial;
     try {
-      return await reloading;
-    } finally {
-      reloading = undefined;
+      next = await loadTlsMaterial(state.files, 'keda.grpc.tls');
+    } catch (error) {
+      if (tls === state) tlsMetrics.reloaded('keda_grpc', 'failed');
+      logger.error({ err: error instanceof TlsFilesError ? error.message : failureMessage(error) }, 'KEDA gRPC certificate change refused; the previous certificate keeps serving');
+      return false;
     }
-  };
+    // stop() may have run while the files were read: then nothing is served, and nothing counted.
+    if (tls !== state) return false;
+    if (next.digest === state.material.digest) {
+      tlsMetrics.reloaded('keda_grpc', 'unchanged');
+      return false;
+    }
+    state.credentials.update(next);
+    state.material = next;
+    tlsMetrics.reloaded('keda_grpc', 'changed', inUse(next));
+    logger.info({ servingCertificateExpires: next.serving.validTo, clientCAs: next.clientCAs.length }, 'KEDA gRPC certificates reloaded; new connections use them');
+    warnAbout(next);
+    return true;
+  });
 
   const scheduleReload = (chain: number): void => {
     if (!running || tls === undefined || chain !== generation) return;
