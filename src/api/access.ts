@@ -4,9 +4,8 @@
  * (server.evaluatePerMinute). Each answers with a Kubernetes `Status` body; none reads more than a
  * small token file.
  */
-import type { X509Certificate } from 'node:crypto';
+import { createHash, timingSafeEqual, type X509Certificate } from 'node:crypto';
 import { readFile, stat } from 'node:fs/promises';
-import { createHash, timingSafeEqual } from 'node:crypto';
 import { TLSSocket } from 'node:tls';
 import type { NextFunction, Request, Response } from 'express';
 import type { Config } from '../config/index.js';
