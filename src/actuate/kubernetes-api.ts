@@ -3,7 +3,7 @@
  * workload scaler: per-request options (patch content type, timeout) and readable API errors.
  */
 import { type ConfigurationOptions, Observable, type ObservableMiddleware, PatchStrategy, type RequestContext, type ResponseContext, setHeaderOptions } from '@kubernetes/client-node';
-import { messageOf } from '../core/index.js';
+import { ForesightError, messageOf } from '../core/index.js';
 
 /** The field manager Foresight's writes are recorded under (`metadata.managedFields`). */
 export const fieldManager = 'foresight';
@@ -37,15 +37,15 @@ export function mergePatchOptions(timeoutMs: number): ConfigurationOptions<Obser
 }
 
 /** A failed call to the Kubernetes API, with the HTTP status and the API's own reason and message. */
-export class KubernetesApiError extends Error {
-  override readonly name = 'KubernetesApiError';
+export class KubernetesApiError extends ForesightError {
+  override readonly name: string = 'KubernetesApiError';
   /** HTTP status, or undefined when no answer came (connection refused, timeout). */
   readonly status: number | undefined;
   /** The `reason` of the API's Status body ("Conflict", "Forbidden", "NotFound"), when it sent one. */
   readonly reason: string | undefined;
 
   constructor(operation: string, status: number | undefined, reason: string | undefined, detail: string, options?: { cause?: unknown }) {
-    super(`${operation}: ${status === undefined ? '' : `HTTP ${status} `}${reason === undefined ? '' : `${reason}: `}${detail}`, options);
+    super('FORESIGHT_ERR_KUBERNETES_API', `${operation}: ${status === undefined ? '' : `HTTP ${status} `}${reason === undefined ? '' : `${reason}: `}${detail}`, options);
     this.status = status;
     this.reason = reason;
   }

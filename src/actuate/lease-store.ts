@@ -1,3 +1,4 @@
+import { ForesightError } from '../core/index.js';
 import type { LeaseRecord } from './lease-election.js';
 
 /** A Lease as read or written, with the resourceVersion that guards the next write. */
@@ -25,6 +26,10 @@ export interface LeaseStore {
  * create, `Conflict` on a stale resourceVersion). Expected under contention: the attempt simply
  * failed, and the next one reads the new record.
  */
-export class LeaseConflictError extends Error {
-  override readonly name = 'LeaseConflictError';
+export class LeaseConflictError extends ForesightError {
+  override readonly name: string = 'LeaseConflictError';
+
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('FORESIGHT_ERR_LEASE_CONFLICT', message, options);
+  }
 }

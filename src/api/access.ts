@@ -1,19 +1,25 @@
 /**
- * Guards of the HTTP port: the bearer token (server.auth) and the rate of cycles that
- * POST /scaling/evaluate may start (server.evaluatePerMinute). Both answer with a Kubernetes
- * `Status` body; neither reads more than a small token file.
+ * Guards of the HTTP port: the client certificate (server.tls.clientCAFile), the bearer token
+ * (server.auth) and the rate of cycles that POST /scaling/evaluate may start
+ * (server.evaluatePerMinute). Each answers with a Kubernetes `Status` body; none reads more than a
+ * small token file.
  */
-import { createHash, timingSafeEqual } from 'node:crypto';
+import { createHash, timingSafeEqual, type X509Certificate } from 'node:crypto';
 import { readFile, stat } from 'node:fs/promises';
+import { TLSSocket } from 'node:tls';
 import type { NextFunction, Request, Response } from 'express';
 import type { Config } from '../config/index.js';
 import type { Clock } from '../core/index.js';
-import { failureStatus } from '../publish/index.js';
+import { describeCertificate, failureStatus, leafIdentity, tlsPeer, verifyPeer } from '../publish/index.js';
 
 /** A token file bigger than this is refused (a token is a few hundred bytes; a JWT a few KB). */
 const maxTokenFileBytes = 16 * 1024;
-/** Routes a kubelet probes: never guarded, or a token rotation would restart every pod. */
-const probePaths: ReadonlySet<string> = new Set(['/healthz', '/livez', '/readyz']);
+/**
+ * Routes a kubelet probes: never guarded. The kubelet sends neither a token nor a client
+ * certificate (an HTTPS probe does not even verify the server), and a token or CA rotation must not
+ * restart every pod; metrics-server and kube-rbac-proxy exempt their health paths the same way.
+ */
+export const probePaths: ReadonlySet<string> = new Set(['/healthz', '/livez', '/readyz']);
 
 /** Reads the token file again only when it changed (a Secret's rotation replaces it). */
 class TokenFile {
@@ -72,6 +78,49 @@ export function bearerGuard(config: () => Config): (req: Request, res: Response,
         res.status(503).json(failureStatus(503, `cannot check bearer tokens: ${error instanceof Error ? error.message : String(error)}`));
       },
     );
+  };
+}
+
+/** What client certificates are checked against: the CAs in use and the allowed common names. */
+export interface ClientCertificateTrust {
+  /** The CAs of server.tls.clientCAFile as now served (a reload replaces the list). */
+  readonly clientCAs: readonly X509Certificate[];
+  /** server.tls.allowedNames; empty accepts every certificate the CAs sign. */
+  readonly allowedNames: readonly string[];
+}
+
+/**
+ * Express middleware asking for a client certificate on every route but the probes when
+ * `trust()` gives one (server.tls.clientCAFile is set). The leaf must verify by signature against
+ * those CAs alone, with the rest of the presented chain as untrusted intermediates: the same
+ * verification as the external-metrics API's client CA (publish/auth/chain-verification.ts), so a
+ * chain the client made up never vouches for itself. No certificate, or one the CAs do not sign:
+ * 401. A verified certificate whose CN is not in `allowedNames`: 403. Validity is judged by wall
+ * time (`wallClockMs`), as the TLS layer and the client do, never by the service's clock.
+ */
+export function clientCertificateGuard(trust: () => ClientCertificateTrust | undefined, wallClockMs: () => number = Date.now): (req: Request, res: Response, next: NextFunction) => void {
+  return (req, res, next) => {
+    const current = trust();
+    if (current === undefined || probePaths.has(req.path)) return next();
+    const peer = req.socket instanceof TLSSocket ? tlsPeer(req.socket) : undefined;
+    const verdict = verifyPeer(peer, current.clientCAs, wallClockMs());
+    if (!verdict.ok) {
+      const leaf = peer?.chain[0];
+      const why =
+        leaf === undefined
+          ? 'no client certificate was presented; this port asks for one signed by a CA of server.tls.clientCAFile'
+          : verdict.signedByPool
+            ? `the client certificate is refused: ${verdict.reason}`
+            : `the client certificate ${describeCertificate(leaf)} is not signed by a CA of server.tls.clientCAFile`;
+      res.status(401).json(failureStatus(401, `Unauthorized: ${why}`));
+      return;
+    }
+    const { commonName } = leafIdentity(peer!);
+    if (current.allowedNames.length > 0 && (commonName === undefined || !current.allowedNames.includes(commonName))) {
+      res.status(403).json(failureStatus(403, `Forbidden: the client certificate CN ${JSON.stringify(commonName ?? '')} is not one of server.tls.allowedNames (${current.allowedNames.join(', ')})`));
+      return;
+    }
+    next();
   };
 }
 

@@ -1,7 +1,10 @@
 // Module api: the HTTP server for operators and Prometheus.
-// Owns: /scaling/*, /metrics, health endpoints, the web view, KEDA's metrics-api route and the
-// external-metrics HTTPS server (an extension API server).
+// Owns: /scaling/*, /metrics, health endpoints, the web view, KEDA's metrics-api route, the HTTP
+// port's listener and guards (TLS, client certificates, bearer token), and the external-metrics
+// HTTPS server (an extension API server).
 // May import: core, publish; types only from engine and config.
+export type { ClientCertificateTrust } from './access.js';
+export * from './http-listener.js';
 export * from './keda-routes.js';
 export * from './server.js';
 export * from './extension-server/index.js';

@@ -5,8 +5,9 @@ import type { Config } from '../config/index.js';
 import { type Clock, formatDuration, messageOf } from '../core/index.js';
 import type { Snapshot, SnapshotStore } from '../engine/index.js';
 import { failureStatus, type KedaMetrics } from '../publish/index.js';
-import { bearerGuard, CycleRateLimit } from './access.js';
+import { bearerGuard, type ClientCertificateTrust, clientCertificateGuard, CycleRateLimit } from './access.js';
 import { buildKedaRouter } from './keda-routes.js';
+import { allowOnly, HttpError, notReady, parseHours } from './request-params.js';
 import { accuracyViews, freshnessView, inputViews, learnedModelViews, queueViews } from './views.js';
 import { webViewRouter } from './web-view.js';
 
@@ -25,6 +26,8 @@ export interface ApiDeps {
   readonly build: { readonly version: string };
   readonly logger: Logger;
   readonly kedaMetrics?: KedaMetrics;
+  /** The client CAs and names of server.tls when the port asks for client certificates (the HTTP listener's), else undefined. */
+  readonly clientCertificates?: () => ClientCertificateTrust | undefined;
 }
 
 /** The outcome of the latest compilation of the scaling rules file. */
@@ -32,34 +35,6 @@ export type ScalingRulesState = { readonly loaded: true } | { readonly loaded: f
 
 function scalingRulesView(state: ScalingRulesState, file: string) {
   return state.loaded ? { file, loaded: true, refusedAt: null, lastError: null } : { file, loaded: false, refusedAt: new Date(state.refusedAtMs).toISOString(), lastError: state.lastError };
-}
-
-/** A client error with the HTTP status to answer with. */
-class HttpError extends Error {
-  constructor(
-    readonly statusCode: number,
-    message: string,
-  ) {
-    super(message);
-  }
-}
-
-/** Parses `?hours=`: a positive number, at most the configured history retention. */
-function parseHours(raw: unknown, maxHours: number): number {
-  if (raw === undefined) return Math.min(24, maxHours);
-  if (typeof raw !== 'string' || !/^\d+(\.\d+)?$/.test(raw)) {
-    throw new HttpError(400, `query parameter "hours" must be a positive number, got ${JSON.stringify(raw)}`);
-  }
-  const hours = Number(raw);
-  if (hours <= 0 || hours > maxHours) throw new HttpError(400, `query parameter "hours" must be greater than 0 and at most ${maxHours} (snapshot.historyRetention), got ${raw}`);
-  return hours;
-}
-
-/** Refuses query parameters a route does not know, so that typos are not silently ignored. */
-function allowOnly(req: Request, names: readonly string[]): void {
-  for (const name of Object.keys(req.query)) {
-    if (!names.includes(name)) throw new HttpError(400, `unknown query parameter "${name}"${names.length > 0 ? `; allowed: ${names.join(', ')}` : ''}`);
-  }
 }
 
 /**
@@ -72,14 +47,17 @@ export function buildApi(deps: ApiDeps): express.Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('query parser', 'simple');
+  // Who may ask is settled before a body is read: the client certificate, then the bearer token.
+  // With both configured, a request needs both (each guards what it is configured for).
+  app.use(clientCertificateGuard(deps.clientCertificates ?? (() => undefined)));
+  app.use(bearerGuard(deps.config));
   // Bodies are small JSON documents at most; a malformed one is a 400, never ignored.
   app.use(express.json({ limit: '64kb' }));
-  app.use(bearerGuard(deps.config));
   const evaluateLimit = new CycleRateLimit(clock, () => deps.config().server.evaluatePerMinute);
 
   const requireSnapshot = (): Snapshot => {
     const snapshot = store.latest();
-    if (snapshot === undefined) throw new HttpError(503, 'no forecast yet: the first reconcile cycle has not completed');
+    if (snapshot === undefined) throw notReady();
     return snapshot;
   };
   const freshness = (snapshot: Snapshot | undefined) => freshnessView(snapshot, store.status(), clock.nowMs(), deps.config());
@@ -166,7 +144,7 @@ export function buildApi(deps: ApiDeps): express.Express {
 
   app.get('/scaling/history', (req, res) => {
     allowOnly(req, ['hours']);
-    const hours = parseHours(req.query['hours'], deps.config().snapshot.historyRetention / 3600);
+    const hours = parseHours(req.query['hours'], deps.config().snapshot.historyRetention / 3600, 24);
     const sinceMs = clock.nowMs() - hours * 3600 * 1000;
     // Each entry keeps the cycle's decisions with their reasons, and the anomalies it flagged.
     const entries = store.history(sinceMs).map((e) => ({
@@ -213,13 +191,17 @@ export function buildApi(deps: ApiDeps): express.Express {
     const retryAfterSeconds = deps.cycleWaiting?.() === true ? undefined : evaluateLimit.take();
     if (retryAfterSeconds !== undefined) {
       res.set('Retry-After', String(retryAfterSeconds));
-      throw new HttpError(429, `too many evaluations: at most ${deps.config().server.evaluatePerMinute} cycles per minute (server.evaluatePerMinute); retry in ${retryAfterSeconds} s`);
+      throw new HttpError(
+        429,
+        'FORESIGHT_ERR_RATE_LIMITED',
+        `too many evaluations: at most ${deps.config().server.evaluatePerMinute} cycles per minute (server.evaluatePerMinute); retry in ${retryAfterSeconds} s`,
+      );
     }
     let snapshot: Snapshot;
     try {
       snapshot = await deps.evaluate();
     } catch (error) {
-      throw new HttpError(503, `reconcile cycle failed: ${messageOf(error)}`);
+      throw new HttpError(503, 'FORESIGHT_ERR_CYCLE_FAILED', `reconcile cycle failed: ${messageOf(error)}`);
     }
     res.json({
       snapshot: freshness(snapshot),

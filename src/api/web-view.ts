@@ -4,6 +4,7 @@ import { type Clock, formatDuration } from '../core/index.js';
 import type { HistoryEntry, Snapshot, SnapshotStore } from '../engine/index.js';
 import { failureStatus } from '../publish/index.js';
 import { freshnessView } from './views.js';
+import { allowOnly, HttpError, notReady, parseHours, single } from './request-params.js';
 import { webScript } from './web/script.js';
 import { webStyles } from './web/styles.js';
 import { renderWebPage } from './web/page.js';
@@ -36,16 +37,6 @@ const contentSecurityPolicy = [
   "form-action 'none'",
   "frame-ancestors 'none'",
 ].join('; ');
-
-/** A request the web view's JSON endpoints refuse, with the HTTP status to answer with. */
-class WebViewError extends Error {
-  constructor(
-    readonly statusCode: number,
-    message: string,
-  ) {
-    super(message);
-  }
-}
 
 /** One observed point of a queue's depth. */
 export interface DepthPoint {
@@ -154,32 +145,6 @@ export function buildQueueSeries(snapshot: Snapshot, entries: readonly HistoryEn
   });
 }
 
-/** Refuses query parameters an endpoint does not know, so that typos are not silently ignored. */
-function allowOnly(req: Request, names: readonly string[]): void {
-  for (const name of Object.keys(req.query)) {
-    if (!names.includes(name)) throw new WebViewError(400, `unknown query parameter "${name}"; allowed: ${names.join(', ')}`);
-  }
-}
-
-/** A single string query parameter, or undefined; repeated parameters are refused. */
-function single(req: Request, name: string): string | undefined {
-  const raw: unknown = req.query[name];
-  if (raw === undefined) return undefined;
-  if (typeof raw !== 'string') throw new WebViewError(400, `query parameter "${name}" must be given once`);
-  return raw;
-}
-
-/** `?hours=`: a positive number, at most the configured history retention. */
-function parseHours(raw: string | undefined, maxHours: number): number {
-  if (raw === undefined) return Math.min(defaultHours, maxHours);
-  if (!/^\d+(\.\d+)?$/.test(raw)) throw new WebViewError(400, `query parameter "hours" must be a positive number, got ${JSON.stringify(raw)}`);
-  const hours = Number(raw);
-  if (hours <= 0 || hours > maxHours) {
-    throw new WebViewError(400, `query parameter "hours" must be greater than 0 and at most ${maxHours} (snapshot.historyRetention), got ${raw}`);
-  }
-  return hours;
-}
-
 function escapeHtml(text: string): string {
   return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 }
@@ -206,13 +171,13 @@ export function webViewRouter(deps: WebViewDeps): express.Router {
       try {
         answer(req, res);
       } catch (error) {
-        if (!(error instanceof WebViewError)) throw error;
+        if (!(error instanceof HttpError)) throw error;
         res.status(error.statusCode).json(failureStatus(error.statusCode, error.message));
       }
     };
   const requireSnapshot = (): Snapshot => {
     const snapshot = deps.store.latest();
-    if (snapshot === undefined) throw new WebViewError(503, 'no forecast yet: the first reconcile cycle has not completed');
+    if (snapshot === undefined) throw notReady();
     return snapshot;
   };
   const freshness = (snapshot: Snapshot) => freshnessView(snapshot, deps.store.status(), deps.clock.nowMs(), deps.config());
@@ -250,10 +215,10 @@ export function webViewRouter(deps: WebViewDeps): express.Router {
     handle((req, res) => {
       allowOnly(req, ['queue', 'hours']);
       const queue = single(req, 'queue');
-      const hours = parseHours(single(req, 'hours'), deps.config().snapshot.historyRetention / 3600);
+      const hours = parseHours(single(req, 'hours'), deps.config().snapshot.historyRetention / 3600, defaultHours);
       const snapshot = requireSnapshot();
       if (queue !== undefined && !snapshot.queues.some((q) => q.queue === queue)) {
-        throw new WebViewError(404, `the server could not find the queue "${queue}"; known queues: ${snapshot.queues.map((q) => q.queue).join(', ')}`);
+        throw new HttpError(404, 'FORESIGHT_ERR_NOT_FOUND', `the server could not find the queue "${queue}"; known queues: ${snapshot.queues.map((q) => q.queue).join(', ')}`);
       }
       const nowMs = deps.clock.nowMs();
       const entries = deps.store.history(nowMs - hours * 3600 * 1000);

@@ -1,4 +1,3 @@
-import type { Server } from 'node:http';
 import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { availableParallelism } from 'node:os';
@@ -7,7 +6,7 @@ import type express from 'express';
 import type { Logger } from 'pino';
 import { Registry } from 'prom-client';
 import { type Actuator, createActuator } from '../actuate/index.js';
-import { buildApi, createExternalMetricsServer, type ExternalMetricsServer, type ScalingRulesState } from '../api/index.js';
+import { buildApi, createExternalMetricsServer, createHttpListener, type ExternalMetricsServer, type HttpListener, type ScalingRulesState } from '../api/index.js';
 import type { Config } from '../config/index.js';
 import type { Clock } from '../core/index.js';
 import {
@@ -83,7 +82,8 @@ export class Service {
   readonly #keda: KedaGrpcServer;
   readonly #scheduler: Scheduler;
   readonly #options: ServiceOptions;
-  #server: Server | undefined;
+  /** The HTTP port: plain HTTP, or HTTPS with client certificates (server.tls). */
+  readonly #http: HttpListener;
   /** The outcome of the latest compilation of the scaling rules. */
   #rules: ScalingRulesState = { loaded: true };
 
@@ -221,28 +221,29 @@ export class Service {
       build: options.build,
       logger: logger.child({ module: 'api' }),
       kedaMetrics: this.kedaMetrics,
+      clientCertificates: () => this.#http.clientCertificates(),
     });
+    this.#http = createHttpListener({ app: this.api, config, logger: logger.child({ module: 'api' }), tlsMetrics });
   }
 
   /** Starts the servers, then the reconcile loop; resolves once every server listens. */
   async start(): Promise<void> {
-    const { host, port } = this.#options.config().server;
     // Listeners first: one that cannot start (a port in use, a bad TLS file) fails start() before any cycle runs or acts.
     if (this.#options.config().keda.grpc.enabled) this.kedaGrpcPort = await this.#keda.start();
     await this.externalMetrics.start();
-    this.#server = await new Promise<Server>((resolve, reject) => {
-      const server = this.api.listen(port, host, (error?: Error) => (error === undefined ? resolve(server) : reject(error)));
-    });
+    await this.#http.start();
     this.actuator.start();
     this.#scheduler.start();
   }
 
-  /** The HTTP base URL, once started. */
+  /** The HTTP base URL (`https://` with server.tls), once started. */
   get url(): string {
-    const address = this.#server?.address() as AddressInfo | null | undefined;
-    if (address === undefined || address === null) throw new Error('the service is not listening');
-    const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
-    return `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${address.port}`;
+    return this.#http.url;
+  }
+
+  /** Re-reads the HTTP port's TLS files now (a timer does it every server.tls.reloadInterval). */
+  reloadHttpCertificates(): Promise<boolean> {
+    return this.#http.reload();
   }
 
   /** Stops accepting requests, waits for a running cycle, and closes the server. */
@@ -255,13 +256,7 @@ export class Service {
     await this.actuator.stop();
     await this.#keda.stop();
     await this.externalMetrics.stop();
-    const server = this.#server;
-    this.#server = undefined;
-    if (server === undefined) return;
-    await new Promise<void>((resolve) => {
-      server.close(() => resolve());
-      server.closeIdleConnections();
-    });
+    await this.#http.stop();
   }
 }
 

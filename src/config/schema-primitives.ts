@@ -53,3 +53,21 @@ export const kubernetesName = z
   .regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/, 'expected a Kubernetes object name (lower-case letters, digits, "-" and ".")');
 /** A Kubernetes namespace (DNS-1123 label). */
 export const kubernetesNamespace = z.string().regex(/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/, 'expected a Kubernetes namespace (lower-case letters, digits and "-", at most 63 characters)');
+
+/**
+ * The rules of a TLS port served from files (keda.grpc.tls, server.tls): the certificate and key
+ * come as a pair, and a client CA needs them (client certificates are only asked for over TLS).
+ * `plain` says what the port is without them.
+ */
+export function checkTlsFiles(
+  t: { readonly certFile?: string | undefined; readonly keyFile?: string | undefined; readonly clientCAFile?: string | undefined },
+  ctx: z.RefinementCtx,
+  plain: string,
+): void {
+  if ((t.certFile === undefined) !== (t.keyFile === undefined)) {
+    ctx.addIssue({ code: 'custom', path: [t.certFile === undefined ? 'certFile' : 'keyFile'], message: `set both tls.certFile and tls.keyFile, or neither (then the port is ${plain})` });
+  }
+  if (t.clientCAFile !== undefined && t.certFile === undefined) {
+    ctx.addIssue({ code: 'custom', path: ['clientCAFile'], message: 'needs tls.certFile and tls.keyFile: client certificates are only asked for over TLS' });
+  }
+}

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { duration } from './schema-primitives.js';
+import { checkTlsFiles, duration } from './schema-primitives.js';
 
 // Sections of the published surfaces besides /metrics: the external-metrics API and KEDA's.
 
@@ -126,14 +126,7 @@ export const kedaSection = z
             reloadInterval: duration.default(30).describe('How often the three files are checked for changes; a renewed certificate is served to new connections without a restart.'),
           })
           .prefault({})
-          .superRefine((t, ctx) => {
-            if ((t.certFile === undefined) !== (t.keyFile === undefined)) {
-              ctx.addIssue({ code: 'custom', path: [t.certFile === undefined ? 'certFile' : 'keyFile'], message: 'set both tls.certFile and tls.keyFile, or neither (then the port is plaintext)' });
-            }
-            if (t.clientCAFile !== undefined && t.certFile === undefined) {
-              ctx.addIssue({ code: 'custom', path: ['clientCAFile'], message: 'needs tls.certFile and tls.keyFile: client certificates are only asked for over TLS' });
-            }
-          })
+          .superRefine((t, ctx) => checkTlsFiles(t, ctx, 'plaintext'))
           .describe('TLS of the gRPC port. Without certFile and keyFile the port is plaintext (docs/keda.md).'),
       })
       .prefault({})

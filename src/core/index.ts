@@ -17,4 +17,5 @@ export * from './sample-guard.js';
 export * from './series.js';
 export * from './timestamp-value-csv.js';
 export * from './durable-file.js';
+export * from './single-flight.js';
 export * from './stable-hash.js';

@@ -16,7 +16,6 @@ export {
   type KedaMetrics,
   type KedaProblem,
   type KedaTimers,
-  KedaTlsError,
   type MetricsApiBody,
   noKedaMetrics,
 } from './keda/index.js';

@@ -182,7 +182,7 @@ export const metricCatalog = {
   tlsCertificateExpiry: def(
     'foresight_tls_certificate_expiry_timestamp_seconds',
     'gauge',
-    'Unix time (notAfter) at which a certificate in use by a TLS server (external_metrics, keda_grpc) expires: kind serving is the leaf it serves, client_ca and requestheader_client_ca the earliest-expiring CA that client or front-proxy certificates must chain to. Absent while the server is off or plaintext.',
+    'Unix time (notAfter) at which a certificate in use by a TLS server (external_metrics, keda_grpc, http) expires: kind serving is the leaf it serves, client_ca and requestheader_client_ca the earliest-expiring CA that client or front-proxy certificates must chain to. Absent while the server is off or plaintext.',
     ['server', 'kind'],
   ),
   discoveredQueues: def(

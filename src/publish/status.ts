@@ -1,5 +1,15 @@
 /** The `reason` values of Kubernetes `Status` objects that Foresight answers with. */
-export type StatusReason = 'BadRequest' | 'Unauthorized' | 'Forbidden' | 'NotFound' | 'MethodNotAllowed' | 'TooManyRequests' | 'ServiceUnavailable' | 'InternalError';
+export type StatusReason =
+  | 'BadRequest'
+  | 'Unauthorized'
+  | 'Forbidden'
+  | 'NotFound'
+  | 'MethodNotAllowed'
+  | 'Timeout'
+  | 'TooManyRequests'
+  | 'RequestHeaderFieldsTooLarge'
+  | 'ServiceUnavailable'
+  | 'InternalError';
 
 /** A Kubernetes `meta/v1` `Status` object: the body of every error answer, so kubectl and the HPA read it. */
 export interface KubernetesStatus {
@@ -18,7 +28,10 @@ const reasonByCode: Readonly<Record<number, StatusReason>> = {
   403: 'Forbidden',
   404: 'NotFound',
   405: 'MethodNotAllowed',
+  408: 'Timeout',
   429: 'TooManyRequests',
+  // Kubernetes has no reason of its own for 431 (Go's server answers it in plain text): named after the status.
+  431: 'RequestHeaderFieldsTooLarge',
   503: 'ServiceUnavailable',
   500: 'InternalError',
 };

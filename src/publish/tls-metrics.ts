@@ -4,7 +4,7 @@ import { Counter, Gauge, type Registry } from 'prom-client';
 import { metricCatalog } from './metric-catalog.js';
 
 /** The TLS servers whose certificates are exported (the `server` label). */
-export type TlsServerName = 'external_metrics' | 'keda_grpc';
+export type TlsServerName = 'external_metrics' | 'keda_grpc' | 'http';
 
 /** What one check of a TLS server's certificate files found (the `outcome` label). */
 export type TlsReloadOutcome = 'changed' | 'unchanged' | 'failed';

@@ -2,7 +2,7 @@ import { readFile, stat } from 'node:fs/promises';
 import { Agent as HttpsAgent } from 'node:https';
 import { rootCertificates } from 'node:tls';
 import { PrometheusDriver } from 'prometheus-query';
-import { messageOf } from '../core/index.js';
+import { ForesightError, messageOf } from '../core/index.js';
 
 // The HTTP side of the Prometheus source: the driver (prometheus-query over axios) with credentials
 // read per request, and what a failed request means (unreachable, timed out, or a bad answer).
@@ -36,8 +36,12 @@ export interface QueryFailure {
 }
 
 /** Raised while preparing a request when a credentials file cannot be read. */
-class CredentialsError extends Error {
-  override readonly name = 'CredentialsError';
+class CredentialsError extends ForesightError {
+  override readonly name: string = 'CredentialsError';
+
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('FORESIGHT_ERR_SOURCE_CREDENTIALS', message, options);
+  }
 }
 
 /** Where and how the driver of a read sends its requests. */

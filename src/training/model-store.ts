@@ -152,7 +152,7 @@ export class ModelStore<M extends StoredMetaBase = StoredMeta> {
       await checkOwnedDir(this.root, base);
       version = (await readOwnedFile(base, 'current', maxPointerBytes)).toString('utf8').trim();
     } catch (error) {
-      if (error instanceof OwnedFileError && error.code === 'ENOENT') return err({ reason: 'missing', message: `no trained model for ${seriesKey} (no ${join(base, 'current')})`, path: base });
+      if (error instanceof OwnedFileError && error.missing) return err({ reason: 'missing', message: `no trained model for ${seriesKey} (no ${join(base, 'current')})`, path: base });
       return err({ reason: 'corrupt', message: messageOf(error), path: base });
     }
     // Never quoted: `current` may have been replaced by any file, whose content must not reach the log.

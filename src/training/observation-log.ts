@@ -160,7 +160,7 @@ export function createFileObservationLog(dir: string, onProblem?: (problem: Obse
       await checkOwnedDir(dirname(dir), dir);
       text = (await readOwnedFile(dir, fileName(resource), maxFileBytes(max))).toString('utf8');
     } catch (error) {
-      if (error instanceof OwnedFileError && error.code === 'ENOENT') return { observations: [], lines: 0 };
+      if (error instanceof OwnedFileError && error.missing) return { observations: [], lines: 0 };
       throw error;
     }
     return parseLines(text, (line, text) => {

@@ -9,6 +9,7 @@
 import { constants, type Stats } from 'node:fs';
 import { type FileHandle, lstat, open } from 'node:fs/promises';
 import { join, relative, sep } from 'node:path';
+import { ForesightError } from '../core/index.js';
 
 /** A file name we accept inside an owned folder: letters, digits, `.`, `_`, `-`; not `.` or `..`. */
 const plainName = /^(?!\.{1,2}$)[A-Za-z0-9._-]{1,128}$/;
@@ -19,14 +20,14 @@ export function isPlainName(name: string): boolean {
 }
 
 /** A refusal to read an owned file; the message names the path and the rule broken. */
-export class OwnedFileError extends Error {
-  override readonly name = 'OwnedFileError';
-  constructor(
-    message: string,
-    /** ENOENT when the file (or a folder on its way) does not exist, else undefined. */
-    readonly code?: 'ENOENT',
-  ) {
-    super(message);
+export class OwnedFileError extends ForesightError {
+  override readonly name: string = 'OwnedFileError';
+  /** True when the file (or a folder on its way) does not exist; false when it exists and is refused. */
+  readonly missing: boolean;
+
+  constructor(message: string, missing = false) {
+    super(missing ? 'FORESIGHT_ERR_FILE_MISSING' : 'FORESIGHT_ERR_FILE_REFUSED', message);
+    this.missing = missing;
   }
 }
 
@@ -48,7 +49,7 @@ export async function checkOwnedDir(root: string, dir: string): Promise<void> {
     try {
       info = await lstat(current);
     } catch (error) {
-      if (isMissing(error)) throw new OwnedFileError(`${current} does not exist`, 'ENOENT');
+      if (isMissing(error)) throw new OwnedFileError(`${current} does not exist`, true);
       throw error;
     }
     if (info.isSymbolicLink()) throw new OwnedFileError(`${current} is a symbolic link; Foresight reads only the folders it wrote`);
@@ -64,7 +65,7 @@ export async function checkOwnedFile(dir: string, name: string, maxBytes: number
   try {
     info = await lstat(path);
   } catch (error) {
-    if (isMissing(error)) throw new OwnedFileError(`${path} does not exist`, 'ENOENT');
+    if (isMissing(error)) throw new OwnedFileError(`${path} does not exist`, true);
     throw error;
   }
   if (info.isSymbolicLink()) throw new OwnedFileError(`${path} is a symbolic link; Foresight reads only files it wrote`);

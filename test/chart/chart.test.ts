@@ -64,11 +64,13 @@ function checkRendering(manifests: readonly Manifest[], releaseNamespace: string
   // Security: non-root, read-only root file system, no privilege escalation, every capability dropped.
   expect(pod['securityContext']).toMatchObject({ runAsNonRoot: true });
   expect(c['securityContext']).toMatchObject({ readOnlyRootFilesystem: true, allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] } });
-  // Probes on the HTTP port: /healthz for liveness, /readyz for readiness.
-  expect(obj(c['livenessProbe'])['httpGet']).toEqual({ path: '/healthz', port: 'http' });
-  expect(obj(c['readinessProbe'])['httpGet']).toEqual({ path: '/readyz', port: 'http' });
+  // Probes on the HTTP port: /healthz for liveness, /readyz for readiness; HTTPS when the port serves TLS (httpTls).
+  const served = loadConfigFromText({ text: String(obj(find(manifests, 'ConfigMap', deployment.metadata.name)['data'])['config.yaml']), file: 'config.yaml (from the chart)', env: {} });
+  const probeScheme = served.ok && served.value.server.tls.certFile !== undefined ? { scheme: 'HTTPS' } : {};
+  expect(obj(c['livenessProbe'])['httpGet']).toEqual({ path: '/healthz', port: 'http', ...probeScheme });
+  expect(obj(c['readinessProbe'])['httpGet']).toEqual({ path: '/readyz', port: 'http', ...probeScheme });
   // A startupProbe holds liveness back while the process starts (docs/external-metrics.md "Available before the first cycle").
-  expect(obj(c['startupProbe'])['httpGet']).toEqual({ path: '/healthz', port: 'http' });
+  expect(obj(c['startupProbe'])['httpGet']).toEqual({ path: '/healthz', port: 'http', ...probeScheme });
 
   // References between objects resolve.
   const containerPorts = arr(c['ports']).map((p) => obj(p)['name']);

@@ -17,7 +17,7 @@ import { Registry } from 'prom-client';
 import { afterEach, beforeEach, describe, expect, test, vi } from 'vitest';
 import type { Config } from '../../src/config/index.js';
 import { SnapshotStore } from '../../src/engine/index.js';
-import { type CertificateAndKey, createCertificate, createKedaGrpcServer, createKedaMetrics, externalScalerProtoPath, type KedaGrpcServer, KedaTlsError } from '../../src/publish/index.js';
+import { type CertificateAndKey, createCertificate, createKedaGrpcServer, createKedaMetrics, externalScalerProtoPath, type KedaGrpcServer, TlsFilesError } from '../../src/publish/index.js';
 import express from 'express';
 import request from 'supertest';
 import { buildKedaRouter } from '../../src/api/index.js';
@@ -596,7 +596,7 @@ describe('KEDA external scaler over TLS and mutual TLS', () => {
         () => undefined,
         (e: unknown) => e,
       );
-      expect(error).toBeInstanceOf(KedaTlsError);
+      expect(error).toBeInstanceOf(TlsFilesError);
       expect((error as Error).message).toContain(tc.message());
       const probe = createServer();
       await new Promise<void>((resolve, reject) => probe.once('error', reject).listen(port, '127.0.0.1', resolve));

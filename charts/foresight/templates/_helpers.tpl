@@ -150,6 +150,29 @@ mount, or the external-metrics serving certificate's when keda.grpc.tls.existing
 {{- end }}
 
 {{/*
+foresight.httpTls is "true" when the HTTP port serves HTTPS (httpTls.enabled). A client CA without
+TLS, or allowed names without a client CA, fails the render with the reason.
+*/}}
+{{- define "foresight.httpTls" -}}
+{{- $tls := .Values.httpTls }}
+{{- if and $tls.clientCASecret (not $tls.enabled) }}
+{{- fail "httpTls.clientCASecret needs httpTls.enabled: true (client certificates are only asked for over TLS)" }}
+{{- end }}
+{{- if and $tls.allowedNames (not $tls.clientCASecret) }}
+{{- fail "httpTls.allowedNames needs httpTls.clientCASecret (the names are those of client certificates it signed)" }}
+{{- end }}
+{{- if $tls.enabled }}true{{ end }}
+{{- end }}
+
+{{/*
+foresight.httpCertDir is the folder of the HTTP port's serving certificate: its own Secret's mount,
+or the external-metrics serving certificate's when httpTls.existingSecret is empty.
+*/}}
+{{- define "foresight.httpCertDir" -}}
+{{- if .Values.httpTls.existingSecret }}/var/run/http-tls{{ else }}/var/run/serving-cert{{ end }}
+{{- end }}
+
+{{/*
 foresight.config is the Foresight configuration file: the config value with the keys the chart
 owns (ports, certificate files, KEDA switches, the model folder) set from the chart's values.
 */}}
@@ -166,6 +189,15 @@ owns (ports, certificate files, KEDA switches, the model folder) set from the ch
 {{- $server := dict "port" (int .Values.ports.http) }}
 {{- if .Values.httpAuth.tokenSecret }}
 {{- $_ := set $server "auth" (dict "bearerTokenFile" "/var/run/foresight-http-token/token" "scope" .Values.httpAuth.scope) }}
+{{- end }}
+{{- if include "foresight.httpTls" . }}
+{{- $dir := include "foresight.httpCertDir" . }}
+{{- $httpTls := dict "certFile" (printf "%s/tls.crt" $dir) "keyFile" (printf "%s/tls.key" $dir) }}
+{{- if .Values.httpTls.clientCASecret }}
+{{- $_ := set $httpTls "clientCAFile" "/var/run/http-client-ca/ca.crt" }}
+{{- $_ := set $httpTls "allowedNames" .Values.httpTls.allowedNames }}
+{{- end }}
+{{- $_ := set $server "tls" $httpTls }}
 {{- end }}
 {{- $managed := dict
   "server" $server

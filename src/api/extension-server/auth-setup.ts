@@ -18,7 +18,7 @@ import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import type { Config } from '../../config/index.js';
-import type { Clock } from '../../core/index.js';
+import { type Clock, ForesightError } from '../../core/index.js';
 import {
   type CertificateAndKey,
   ensureLocalPki,
@@ -59,8 +59,12 @@ export interface AuthPlan {
 }
 
 /** Thrown when the authentication configuration cannot work; the message says what to change. */
-export class AuthSetupError extends Error {
-  override readonly name = 'AuthSetupError';
+export class AuthSetupError extends ForesightError {
+  override readonly name: string = 'AuthSetupError';
+
+  constructor(message: string) {
+    super('FORESIGHT_ERR_AUTH_SETUP', message);
+  }
 }
 
 /** Resolves the `auto`/`on`/`off` switches into a plan. Pure. */

@@ -4,14 +4,12 @@
  * publish/external-metrics. Every answer comes from the latest snapshot; nothing here queries
  * Prometheus or runs a model, so a request costs a lookup and a string concatenation.
  */
-import { X509Certificate } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createServer, type Server } from 'node:https';
-import type { AddressInfo } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import type { Logger } from 'pino';
 import type { Config } from '../../config/index.js';
-import type { Clock } from '../../core/index.js';
+import { type Clock, singleFlight } from '../../core/index.js';
 import type { Snapshot } from '../../engine/index.js';
 import {
   accessAttributes,
@@ -31,7 +29,6 @@ import {
   metricLabelOf,
   noopExternalMetricsInstruments,
   noTlsMetrics,
-  type PeerCertificateInfo,
   type ProviderSettings,
   providerSettingsFromConfig,
   resolveRoute,
@@ -39,9 +36,12 @@ import {
   statusResponse,
   type TlsCertificatesInUse,
   type TlsMetrics,
+  tlsPeer,
   type TrustSettings,
   writeLocalKubeconfig,
 } from '../../publish/index.js';
+import { listeningUrl } from '../http-listener.js';
+import { answerParserErrors } from '../parser-errors.js';
 import {
   type AuthMaterial,
   type AuthMode,
@@ -96,21 +96,6 @@ const closeGraceMs = 2_000;
 /** Idle keep-alive connections are kept longer than the HPA's 15 s poll, so polls reuse TLS sessions. */
 const keepAliveTimeoutMs = 75_000;
 
-/** Builds the peer-certificate view of a TLS socket once; the chain is leaf first. */
-function peerOf(socket: TLSSocket): PeerCertificateInfo {
-  const chain: X509Certificate[] = [];
-  let current = socket.getPeerCertificate(true);
-  const seen = new Set<string>();
-  while (current !== undefined && current !== null && current.raw !== undefined && !seen.has(current.fingerprint256)) {
-    seen.add(current.fingerprint256);
-    chain.push(new X509Certificate(current.raw));
-    const issuer = (current as { issuerCertificate?: typeof current }).issuerCertificate;
-    if (issuer === undefined || issuer === current) break;
-    current = issuer;
-  }
-  return { authorized: socket.authorized, chain };
-}
-
 /** The certificates of the material, as the TLS metrics see them. */
 function inUse(m: AuthMaterial): TlsCertificatesInUse {
   return { serving: m.serving.certificate, clientCAs: m.trust.clientCAs, requestHeaderClientCAs: m.trust.requestHeader?.clientCAs ?? [] };
@@ -147,8 +132,6 @@ export function createExternalMetricsServer(deps: ExternalMetricsServerDeps): Ex
   let authorizer: Authorizer | undefined;
   let kubeconfigPath: string | undefined;
   let reloadTimer: NodeJS.Timeout | undefined;
-  let reloading: Promise<boolean> | undefined;
-  const peers = new WeakMap<TLSSocket, PeerCertificateInfo>();
 
   const secureContextOptions = (m: AuthMaterial) => ({
     key: m.serving.keyPem,
@@ -172,13 +155,7 @@ export function createExternalMetricsServer(deps: ExternalMetricsServerDeps): Ex
       if (target.kind === 'health') {
         response = answerRoute(target, { method: req.method ?? 'GET', url: req.url ?? '/' }, routeContext);
       } else {
-        const socket = req.socket as TLSSocket;
-        let peer = peers.get(socket);
-        if (peer === undefined) {
-          peer = peerOf(socket);
-          peers.set(socket, peer);
-        }
-        const authentication = await authenticator!.authenticate({ peer, headers: req.headersDistinct });
+        const authentication = await authenticator!.authenticate({ peer: tlsPeer(req.socket as TLSSocket), headers: req.headersDistinct });
         if (!authentication.ok) {
           logger.debug({ code: authentication.code, reason: authentication.message, path: req.url?.slice(0, 200) }, 'request not authenticated');
           response = statusResponse(authentication.code, authentication.message, metricLabelOf(target));
@@ -200,49 +177,37 @@ export function createExternalMetricsServer(deps: ExternalMetricsServerDeps): Ex
     if (response.snapshotAgeSeconds !== undefined) instruments.observeFreshness(response.metricLabel, response.snapshotAgeSeconds);
   };
 
-  const reload = async (): Promise<boolean> => {
-    if (reloading !== undefined) return reloading;
-    reloading = (async () => {
-      if (server === undefined || loadContext === undefined || material === undefined) return false;
-      let next: AuthMaterial;
-      try {
-        next = await loadAuthMaterial(deps.config().externalMetrics, loadContext);
-      } catch (error) {
-        if (server !== undefined) tlsMetrics.reloaded('external_metrics', 'failed');
-        logger.error({ err: error instanceof AuthSetupError ? error.message : failureMessage(error) }, 'certificate or CA change refused; the previous ones stay in use');
-        return false;
-      }
-      // stop() may have run while the files were read: nothing is served any more, nothing to count.
-      if (server === undefined) return false;
-      if (next.inputsDigest === material.inputsDigest) {
-        tlsMetrics.reloaded('external_metrics', 'unchanged');
-        return false;
-      }
-      try {
-        server.setSecureContext(secureContextOptions(next));
-      } catch (error) {
-        tlsMetrics.reloaded('external_metrics', 'failed');
-        logger.error({ err: failureMessage(error) }, 'certificate or CA change refused by TLS; the previous ones stay in use');
-        return false;
-      }
-      material = next;
-      tlsMetrics.reloaded('external_metrics', 'changed', inUse(next));
-      logger.info({ servingCertificateExpires: next.serving.certificate.validTo, clientCAs: next.trust.clientCAs.length, frontProxy: next.trust.requestHeader !== undefined }, 'certificates reloaded');
-      return true;
-    })();
+  // A timer's reload and one asked for by hand share one read of the files.
+  const reload = singleFlight(async (): Promise<boolean> => {
+    if (server === undefined || loadContext === undefined || material === undefined) return false;
+    let next: AuthMaterial;
     try {
-      return await reloading;
-    } finally {
-      reloading = undefined;
+      next = await loadAuthMaterial(deps.config().externalMetrics, loadContext);
+    } catch (error) {
+      if (server !== undefined) tlsMetrics.reloaded('external_metrics', 'failed');
+      logger.error({ err: error instanceof AuthSetupError ? error.message : failureMessage(error) }, 'certificate or CA change refused; the previous ones stay in use');
+      return false;
     }
-  };
+    // stop() may have run while the files were read: nothing is served any more, nothing to count.
+    if (server === undefined) return false;
+    if (next.inputsDigest === material.inputsDigest) {
+      tlsMetrics.reloaded('external_metrics', 'unchanged');
+      return false;
+    }
+    try {
+      server.setSecureContext(secureContextOptions(next));
+    } catch (error) {
+      tlsMetrics.reloaded('external_metrics', 'failed');
+      logger.error({ err: failureMessage(error) }, 'certificate or CA change refused by TLS; the previous ones stay in use');
+      return false;
+    }
+    material = next;
+    tlsMetrics.reloaded('external_metrics', 'changed', inUse(next));
+    logger.info({ servingCertificateExpires: next.serving.certificate.validTo, clientCAs: next.trust.clientCAs.length, frontProxy: next.trust.requestHeader !== undefined }, 'certificates reloaded');
+    return true;
+  });
 
-  const urlOf = (): string => {
-    const address = server?.address() as AddressInfo | null | undefined;
-    if (address === undefined || address === null) throw new Error('the external-metrics server is not listening');
-    const host = address.address === '0.0.0.0' || address.address === '::' ? '127.0.0.1' : address.address;
-    return `https://${host.includes(':') ? `[${host}]` : host}:${address.port}`;
-  };
+  const urlOf = (): string => listeningUrl(server, 'https', 'the external-metrics server');
 
   return {
     provider,
@@ -278,6 +243,8 @@ export function createExternalMetricsServer(deps: ExternalMetricsServerDeps): Ex
         void handle(req, res);
       });
       https.keepAliveTimeout = keepAliveTimeoutMs;
+      // A request line and headers over Node's 16 KiB, or a malformed request: a Status body too.
+      answerParserErrors(https);
       // A client that fails the TLS handshake never reaches a handler; keep such noise out of the error log.
       https.on('tlsClientError', (error) => logger.debug({ err: failureMessage(error) }, 'TLS handshake failed'));
       await new Promise<void>((resolve, reject) => {

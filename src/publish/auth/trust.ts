@@ -6,7 +6,8 @@
  * pool on its own, by signature, so a certificate from the client CA never makes X-Remote-*
  * headers trusted, whatever else the client sends with it.
  */
-import type { X509Certificate } from 'node:crypto';
+import { X509Certificate } from 'node:crypto';
+import type { TLSSocket } from 'node:tls';
 import { type ChainVerdict, verifyClientCertificate } from './chain-verification.js';
 
 /** Front-proxy (aggregation layer) settings. Header names are lowercase, as Node delivers them. */
@@ -32,6 +33,30 @@ export interface PeerCertificateInfo {
   readonly authorized: boolean;
   /** The presented chain, leaf first, as Node links it (by issuer name, not signature). */
   readonly chain: readonly X509Certificate[];
+}
+
+const peers = new WeakMap<TLSSocket, PeerCertificateInfo>();
+
+/**
+ * The client certificate of a TLS connection, leaf first, built once per connection (so that
+ * {@link verifyPeer} and {@link leafIdentity} remember their answers for its keep-alive life).
+ */
+export function tlsPeer(socket: TLSSocket): PeerCertificateInfo {
+  let peer = peers.get(socket);
+  if (peer !== undefined) return peer;
+  const chain: X509Certificate[] = [];
+  let current = socket.getPeerCertificate(true);
+  const seen = new Set<string>();
+  while (current !== undefined && current !== null && current.raw !== undefined && !seen.has(current.fingerprint256)) {
+    seen.add(current.fingerprint256);
+    chain.push(new X509Certificate(current.raw));
+    const issuer = (current as { issuerCertificate?: typeof current }).issuerCertificate;
+    if (issuer === undefined || issuer === current) break;
+    current = issuer;
+  }
+  peer = { authorized: socket.authorized, chain };
+  peers.set(socket, peer);
+  return peer;
 }
 
 const verdictCache = new WeakMap<PeerCertificateInfo, Map<readonly X509Certificate[], ChainVerdict>>();

@@ -74,7 +74,12 @@ const documentPaths: Readonly<Record<string, DocumentName>> = {
 const namespacePattern = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 const metricPrefix = `/apis/${externalMetricsGroupVersion}/`;
 
-/** Longest request target accepted (Node itself refuses headers beyond 16 KiB). */
+/**
+ * Longest request target accepted. Node's HTTP parser refuses a request line and headers over its
+ * `maxHeaderSize` (16 KiB by default) with 431 before any route runs (api/parser-errors.ts gives
+ * that answer its Status body), so this check matters only where `--max-http-header-size` raises
+ * Node's limit; it answers the same way.
+ */
 const maxUrlLength = 16_384;
 
 /** Splits `req.url` into the path and the query string, without normalising either. */
@@ -96,7 +101,7 @@ function decodeSegment(segment: string): string | undefined {
  * one is an `error` target carrying the Status to answer with.
  */
 export function resolveRoute(method: string, url: string): RouteTarget {
-  if (url.length > maxUrlLength) return { kind: 'error', code: 400, message: `request URL is ${url.length} characters long; at most ${maxUrlLength} are accepted`, metricLabel: 'other' };
+  if (url.length > maxUrlLength) return { kind: 'error', code: 431, message: `request URL is ${url.length} characters long; at most ${maxUrlLength} are accepted`, metricLabel: 'other' };
   const { path, query } = splitUrl(url);
   if (method !== 'GET' && method !== 'HEAD') {
     const isMetric = path.startsWith(metricPrefix);

@@ -4,13 +4,14 @@ import * as protoLoader from '@grpc/proto-loader';
 import type { Logger } from 'pino';
 import { z } from 'zod';
 import type { Config } from '../../config/index.js';
-import type { Clock, Result } from '../../core/index.js';
+import { type Clock, type Result, singleFlight } from '../../core/index.js';
 import type { Snapshot, SnapshotStore } from '../../engine/index.js';
 import { failureMessage } from '../auth/index.js';
 import { noTlsMetrics, type TlsCertificatesInUse, type TlsMetrics } from '../tls-metrics.js';
 import { buildMetricSpec, buildMetricValue, evaluateActivity } from './external-scaler.js';
 import type { Freshness, KedaProblem, SelectionDefaults } from './forecast-selection.js';
-import { certificateWarnings, createReloadableCredentials, KedaTlsError, type KedaTlsFiles, type KedaTlsMaterial, loadKedaTlsMaterial, type ReloadableServerCredentials } from './grpc-tls.js';
+import { certificateWarnings, loadTlsMaterial, type TlsFiles, TlsFilesError, type TlsMaterial } from '../pki/index.js';
+import { createReloadableCredentials, type ReloadableServerCredentials } from './grpc-tls.js';
 import { type KedaMethod, type KedaMetrics, noKedaMetrics } from './keda-metrics.js';
 import { createQueueExposure, type KedaDenial } from './namespace-access.js';
 import { parseScalerMetadata, type ScalerRequest } from './scaler-metadata.js';
@@ -59,7 +60,7 @@ export interface KedaGrpcServerDeps {
 /** A started-on-demand gRPC server (a Runnable: the factory starts nothing). */
 export interface KedaGrpcServer {
   /**
-   * Loads the `keda.grpc.tls` files when set (rejecting with a {@link KedaTlsError} that names the
+   * Loads the `keda.grpc.tls` files when set (rejecting with a {@link TlsFilesError} that names the
    * bad file), binds `keda.grpc.host:keda.grpc.port`, and starts the push checks and the file
    * reloads; resolves with the bound port.
    */
@@ -127,18 +128,18 @@ interface PushStream {
 
 /** The TLS state of a started server. */
 interface TlsState {
-  readonly files: KedaTlsFiles;
+  readonly files: TlsFiles;
   readonly credentials: ReloadableServerCredentials;
-  material: KedaTlsMaterial;
+  material: TlsMaterial;
 }
 
 /** The certificates of loaded material, as the TLS metrics see them. */
-function inUse(material: KedaTlsMaterial): TlsCertificatesInUse {
+function inUse(material: TlsMaterial): TlsCertificatesInUse {
   return { serving: material.serving, clientCAs: material.clientCAs };
 }
 
 /** The `keda.grpc.tls` files, or undefined when the port is plaintext. */
-function tlsFilesOf(section: Config['keda']['grpc']['tls']): KedaTlsFiles | undefined {
+function tlsFilesOf(section: Config['keda']['grpc']['tls']): TlsFiles | undefined {
   if (section.certFile === undefined || section.keyFile === undefined) return undefined;
   return { certFile: section.certFile, keyFile: section.keyFile, ...(section.clientCAFile === undefined ? {} : { clientCAFile: section.clientCAFile }) };
 }
@@ -168,7 +169,6 @@ export function createKedaGrpcServer(deps: KedaGrpcServerDeps): KedaGrpcServer {
   let running = false;
   let tls: TlsState | undefined;
   let reloadHandle: unknown;
-  let reloading: Promise<boolean> | undefined;
   // Each start() begins one reload chain; a chain from before a stop() must not go on after a new start().
   let generation = 0;
   const exposure = createQueueExposure(() => config().externalMetrics.exposure);
@@ -316,42 +316,35 @@ export function createKedaGrpcServer(deps: KedaGrpcServerDeps): KedaGrpcServer {
     },
   };
 
-  const warnAbout = (material: KedaTlsMaterial): void => {
+  const warnAbout = (material: TlsMaterial): void => {
     for (const warning of certificateWarnings(material, clock.nowMs())) logger.warn({ problem: warning }, 'KEDA gRPC certificate problem: clients that verify it will refuse the connection');
   };
 
-  const reload = async (): Promise<boolean> => {
-    if (reloading !== undefined) return reloading;
-    reloading = (async () => {
-      const state = tls;
-      if (state === undefined) return false;
-      let next: KedaTlsMaterial;
-      try {
-        next = await loadKedaTlsMaterial(state.files);
-      } catch (error) {
-        if (tls === state) tlsMetrics.reloaded('keda_grpc', 'failed');
-        logger.error({ err: error instanceof KedaTlsError ? error.message : failureMessage(error) }, 'KEDA gRPC certificate change refused; the previous certificate keeps serving');
-        return false;
-      }
-      // stop() may have run while the files were read: then nothing is served, and nothing counted.
-      if (tls !== state) return false;
-      if (next.digest === state.material.digest) {
-        tlsMetrics.reloaded('keda_grpc', 'unchanged');
-        return false;
-      }
-      state.credentials.update(next);
-      state.material = next;
-      tlsMetrics.reloaded('keda_grpc', 'changed', inUse(next));
-      logger.info({ servingCertificateExpires: next.serving.validTo, clientCAs: next.clientCAs.length }, 'KEDA gRPC certificates reloaded; new connections use them');
-      warnAbout(next);
-      return true;
-    })();
+  // A timer's reload and one asked for by hand share one read of the files.
+  const reload = singleFlight(async (): Promise<boolean> => {
+    const state = tls;
+    if (state === undefined) return false;
+    let next: TlsMaterial;
     try {
-      return await reloading;
-    } finally {
-      reloading = undefined;
+      next = await loadTlsMaterial(state.files, 'keda.grpc.tls');
+    } catch (error) {
+      if (tls === state) tlsMetrics.reloaded('keda_grpc', 'failed');
+      logger.error({ err: error instanceof TlsFilesError ? error.message : failureMessage(error) }, 'KEDA gRPC certificate change refused; the previous certificate keeps serving');
+      return false;
     }
-  };
+    // stop() may have run while the files were read: then nothing is served, and nothing counted.
+    if (tls !== state) return false;
+    if (next.digest === state.material.digest) {
+      tlsMetrics.reloaded('keda_grpc', 'unchanged');
+      return false;
+    }
+    state.credentials.update(next);
+    state.material = next;
+    tlsMetrics.reloaded('keda_grpc', 'changed', inUse(next));
+    logger.info({ servingCertificateExpires: next.serving.validTo, clientCAs: next.clientCAs.length }, 'KEDA gRPC certificates reloaded; new connections use them');
+    warnAbout(next);
+    return true;
+  });
 
   const scheduleReload = (chain: number): void => {
     if (!running || tls === undefined || chain !== generation) return;
@@ -372,8 +365,8 @@ export function createKedaGrpcServer(deps: KedaGrpcServerDeps): KedaGrpcServer {
       let credentials = grpc.ServerCredentials.createInsecure();
       let state: TlsState | undefined;
       if (files !== undefined) {
-        // A KedaTlsError names the key and the file; the caller refuses to start with it.
-        const material = await loadKedaTlsMaterial(files);
+        // A TlsFilesError names the key and the file; the caller refuses to start with it.
+        const material = await loadTlsMaterial(files, 'keda.grpc.tls');
         const reloadable = createReloadableCredentials(material);
         credentials = reloadable.credentials;
         state = { files, credentials: reloadable, material };

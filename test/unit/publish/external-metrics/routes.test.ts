@@ -221,7 +221,7 @@ describe('every error is a Kubernetes Status', () => {
     { name: 'other group', url: '/apis/custom.metrics.k8s.io/v1beta1', code: 404, reason: 'NotFound', message: /serves external.metrics.k8s.io\/v1beta1/ },
     { name: 'write method', method: 'POST', url: `${m}/namespaces/default/queue_depth`, code: 405, reason: 'MethodNotAllowed', message: /read-only/ },
     { name: 'delete on discovery', method: 'DELETE', url: '/apis', code: 405, reason: 'MethodNotAllowed', message: /read-only/ },
-    { name: 'URL too long', url: `${m}/namespaces/default/queue_depth?labelSelector=${'a'.repeat(20_000)}`, code: 400, reason: 'BadRequest', message: /at most 16384/ },
+    { name: 'URL too long', url: `${m}/namespaces/default/queue_depth?labelSelector=${'a'.repeat(20_000)}`, code: 431, reason: 'RequestHeaderFieldsTooLarge', message: /at most 16384/ },
     { name: 'selector too long', url: `${m}/namespaces/default/queue_depth?labelSelector=${'a'.repeat(9_000)}`, code: 400, reason: 'BadRequest', message: /at most 8192 are accepted/ },
   ];
   for (const tc of cases) {

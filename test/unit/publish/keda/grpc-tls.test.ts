@@ -1,16 +1,16 @@
 /**
- * Loading the `keda.grpc.tls` files: what is accepted, and for everything else an error that names
+ * Loading the `keda.grpc.tls` files (pki/tls-files.ts, shared with `server.tls`): what is accepted, and for everything else an error that names
  * the configuration key and the file. Certificates come from the project's own PKI code.
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { certificateWarnings, KedaTlsError, loadKedaTlsMaterial } from '../../../../src/publish/keda/index.js';
-import { type CertificateAndKey, createCertificate } from '../../../../src/publish/pki/index.js';
+import { type CertificateAndKey, certificateWarnings, createCertificate, loadTlsMaterial, type TlsFiles, TlsFilesError } from '../../../../src/publish/pki/index.js';
 import { configFromYaml } from '../../../support/service.js';
 
 const hourSeconds = 3600;
+const loadKeda = (files: TlsFiles) => loadTlsMaterial(files, 'keda.grpc.tls');
 const nowMs = Date.UTC(2026, 10, 2, 12, 0, 0);
 
 function issue(nowAtMs: number): { ca: CertificateAndKey; serving: CertificateAndKey; otherServing: CertificateAndKey } {
@@ -20,7 +20,7 @@ function issue(nowAtMs: number): { ca: CertificateAndKey; serving: CertificateAn
   return { ca, serving: leaf(), otherServing: leaf() };
 }
 
-describe('loadKedaTlsMaterial', () => {
+describe('loadTlsMaterial of keda.grpc.tls', () => {
   let dir: string;
   let pki: ReturnType<typeof issue>;
   const path = (name: string) => join(dir, name);
@@ -38,7 +38,7 @@ describe('loadKedaTlsMaterial', () => {
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
   test('reads a certificate chain, its key and a client CA bundle', async () => {
-    const material = await loadKedaTlsMaterial({ certFile: path('tls.crt'), keyFile: path('tls.key'), clientCAFile: path('ca.crt') });
+    const material = await loadKeda({ certFile: path('tls.crt'), keyFile: path('tls.key'), clientCAFile: path('ca.crt') });
     expect(material.serving.fingerprint256).toBe(pki.serving.certificate.fingerprint256);
     expect(material.clientCAs.map((c) => c.fingerprint256)).toEqual([pki.ca.certificate.fingerprint256]);
     expect(material.certChainPem.toString()).toBe(pki.serving.certPem + pki.ca.certPem);
@@ -47,9 +47,9 @@ describe('loadKedaTlsMaterial', () => {
 
   test('the digest changes with any file and only then', async () => {
     const files = { certFile: path('tls.crt'), keyFile: path('tls.key') };
-    const a = await loadKedaTlsMaterial(files);
-    const b = await loadKedaTlsMaterial(files);
-    const withCa = await loadKedaTlsMaterial({ ...files, clientCAFile: path('ca.crt') });
+    const a = await loadKeda(files);
+    const b = await loadKeda(files);
+    const withCa = await loadKeda({ ...files, clientCAFile: path('ca.crt') });
     expect(b.digest).toBe(a.digest);
     expect(withCa.digest).not.toBe(a.digest);
     expect(a.clientCAPem).toBeUndefined();
@@ -91,11 +91,12 @@ describe('loadKedaTlsMaterial', () => {
   ];
   for (const tc of refused) {
     test(`refuses ${tc.name}, naming the key and the file`, async () => {
-      const error = await loadKedaTlsMaterial(tc.files()).then(
+      const error = await loadKeda(tc.files()).then(
         () => undefined,
         (e: unknown) => e,
       );
-      expect(error).toBeInstanceOf(KedaTlsError);
+      expect(error).toBeInstanceOf(TlsFilesError);
+      expect(error).toMatchObject({ name: 'TlsFilesError', code: 'FORESIGHT_ERR_TLS_FILES' });
       expect((error as Error).message).toContain(tc.message());
     });
   }
@@ -110,7 +111,7 @@ describe('certificateWarnings', () => {
       writeFileSync(join(dir, 'tls.crt'), old.serving.certPem);
       writeFileSync(join(dir, 'tls.key'), old.serving.keyPem);
       writeFileSync(join(dir, 'ca.crt'), future.ca.certPem);
-      const material = await loadKedaTlsMaterial({ certFile: join(dir, 'tls.crt'), keyFile: join(dir, 'tls.key'), clientCAFile: join(dir, 'ca.crt') });
+      const material = await loadKeda({ certFile: join(dir, 'tls.crt'), keyFile: join(dir, 'tls.key'), clientCAFile: join(dir, 'ca.crt') });
       const warnings = certificateWarnings(material, nowMs);
       expect(warnings).toHaveLength(2);
       expect(warnings[0]).toMatch(/^the serving certificate \(keda\.grpc\.tls\.certFile\) expired at 2026-10-0\dT/);
