@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { loadTraceFromRows, enginePolicy, simulate, simulationRulesText } from '../../../src/simulate/index.js';
+import { loadTraceFromRows, enginePolicy, predictiveForecasts, simulate, simulationRulesText } from '../../../src/simulate/index.js';
 
 /**
  * Three days at 5-minute steps of a workload that jumps from 60 to 600 messages per step every
@@ -71,7 +71,8 @@ describe('the engine with a calibrated upper quantile', () => {
         ...system,
         model: 'naive',
         settings: { minForecastConfidence: 0 },
-        calibratedUpper: { calibration: { multiplier: () => multiplier }, quantile: 0.9 },
+        shared: { ...predictiveForecasts(noisy, { model: 'naive', maxHorizonSteps: 2 }), calibration: { multiplier: () => multiplier } },
+        forecastQuantile: 0.9,
       });
       if (!policy.ok) throw new Error(policy.error.join('\n'));
       return simulate(noisy, policy.value, { ...system, keepSeries: false }).replicaMinutes;
