@@ -17,7 +17,7 @@
  * that HPA targets stay far above Kubernetes' milli-unit resolution (the problem in replica units
  * is unchanged).
  *
- * Usage: tsx bench/scaling.ts [--json] [--data DIR] [--only SUBSTRING] [--delays 2,5,10] [--plots DIR]
+ * Usage: tsx bench/scaling.ts [--json OUT.json] [--data DIR] [--only SUBSTRING] [--delays 2,5,10] [--plots DIR]
  */
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
@@ -98,7 +98,7 @@ interface TraceRun {
 }
 
 function parseArgs(argv: readonly string[]) {
-  let json = false;
+  let json: string | undefined;
   let dataDir = resolve(repoRoot, '../shared/data/dev');
   let only: string | undefined;
   let delays = [2, 5, 10];
@@ -106,8 +106,10 @@ function parseArgs(argv: readonly string[]) {
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
     const next = argv[i + 1];
-    if (arg === '--json') json = true;
-    else if (arg === '--data' && next !== undefined) {
+    if (arg === '--json' && next !== undefined) {
+      json = resolve(next);
+      i++;
+    } else if (arg === '--data' && next !== undefined) {
       dataDir = resolve(next);
       i++;
     } else if (arg === '--only' && next !== undefined) {
@@ -120,7 +122,7 @@ function parseArgs(argv: readonly string[]) {
       delays = next.split(',').map(Number);
       i++;
     } else {
-      process.stderr.write(`bench:scaling: bad argument "${arg}" (usage: tsx bench/scaling.ts [--json] [--data DIR] [--only S] [--delays 2,5,10] [--plots DIR])\n`);
+      process.stderr.write(`bench:scaling: bad argument "${arg}" (usage: tsx bench/scaling.ts [--json OUT.json] [--data DIR] [--only S] [--delays 2,5,10] [--plots DIR])\n`);
       process.exit(2);
     }
   }
@@ -263,16 +265,17 @@ async function main(): Promise<void> {
     for (const delay of delays) run.byDelay.set(delay, runDelay(run, delay));
     runs.push(run);
     process.stderr.write(`${name}: ×${scale}, capacity ${f(capacity, 2)}/s (${f((performance.now() - began) / 1000, 0)} s)\n`);
+    // The measurements so far, so that a long run that is stopped still leaves them.
+    if (json !== undefined) await writeFile(json, `${JSON.stringify({ partial: true, runs: runs.map(({ trace, scale, capacity, byDelay }) => ({ trace, scale, capacity, byDelay: Object.fromEntries(byDelay) })) })}\n`);
   }
   const selection = runs.length >= 2 ? selectQuantiles(runs) : { shipped: defaultForecastQuantile, lines: ['one trace: no leave-one-out, the default quantile is scored'] };
   if (runs.length < 2) for (const run of runs) run.chosenQuantile = defaultForecastQuantile;
   for (const line of selection.lines) process.stderr.write(`${line}\n`);
-  if (json) {
+  if (json !== undefined) {
     const plain = runs.map(({ trace, scale, capacity, chosenQuantile, byDelay }) => ({ trace, scale, capacity, chosenQuantile, byDelay: Object.fromEntries(byDelay) }));
-    process.stdout.write(`${JSON.stringify({ quantiles, reactiveGrid, selection, defaultForecastQuantile, runs: plain }, null, 2)}\n`);
-  } else {
-    process.stdout.write(`${report(runs, delays, selection)}\n`);
+    await writeFile(json, `${JSON.stringify({ quantiles, reactiveGrid, selection, defaultForecastQuantile, runs: plain }, null, 2)}\n`);
   }
+  process.stdout.write(`${report(runs, delays, selection)}\n`);
   if (plots !== undefined) await writePlots(runs, plots);
 }
 
