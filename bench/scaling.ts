@@ -170,7 +170,9 @@ function runDelay(run: TraceRun, delayMinutes: number): DelayResult {
   const reactive = reactiveSweep(capacity, system, reactiveGrid).map((s) => ({ ...sim(s.make()), label: s.label, family: s.family }));
   const oracle = sim(oraclePolicy({ trace, capacityPerReplicaPerSecond: capacity, startupDelaySeconds: system.startupDelaySeconds, tickSeconds: system.tickSeconds }));
   const candidates = quantiles.map((quantile) => ({ ...runEngine(run, delayMinutes, quantile), quantile }));
-  const undamped = sim(predictivePolicy({ trace, capacityPerReplicaPerSecond: capacity, startupDelaySeconds: system.startupDelaySeconds, sloWaitSeconds, quantile: defaultForecastQuantile, forecasts }));
+  const undamped = sim(
+    predictivePolicy({ trace, capacityPerReplicaPerSecond: capacity, startupDelaySeconds: system.startupDelaySeconds, sloWaitSeconds, quantile: defaultForecastQuantile, forecasts }),
+  );
   const ticks = Math.ceil((trace.endMs - trace.series.startMs) / (system.tickSeconds * 1000));
   return { reactive, oracle, candidates, undamped, floorPercent: 100 / Math.max(1, ticks) };
 }
@@ -260,7 +262,8 @@ async function main(): Promise<void> {
     runs.push(run);
     process.stderr.write(`${name}: ×${scale}, capacity ${f(capacity, 2)}/s (${f((performance.now() - began) / 1000, 0)} s)\n`);
     // The measurements so far, so that a long run that is stopped still leaves them.
-    if (json !== undefined) await writeFile(json, `${JSON.stringify({ partial: true, runs: runs.map(({ trace, scale, capacity, byDelay }) => ({ trace, scale, capacity, byDelay: Object.fromEntries(byDelay) })) })}\n`);
+    if (json !== undefined)
+      await writeFile(json, `${JSON.stringify({ partial: true, runs: runs.map(({ trace, scale, capacity, byDelay }) => ({ trace, scale, capacity, byDelay: Object.fromEntries(byDelay) })) })}\n`);
   }
   const selection = runs.length >= 2 ? selectQuantiles(runs) : { shipped: defaultForecastQuantile, lines: ['one trace: no leave-one-out, the default quantile is scored'] };
   if (runs.length < 2) for (const run of runs) run.chosenQuantile = defaultForecastQuantile;

@@ -73,7 +73,7 @@ export const decisionsSection = z
       .union([z.number().min(0.5).max(0.995), z.literal('model')])
       .default(0.98)
       .describe(
-        "The calibrated quantile of the forecast that decisions size for, the cost/quality knob: median + c · (p90 − p10), c the quantile of the series' recent (actual − median) / (p90 − p10) at that horizon; higher costs more replicas and is under-provisioned less. 0.98 is the leave-one-trace-out choice of npm run bench:scaling (docs/scaling-benchmark.md). With a quantile, forecasts are not gated by scaling.predictionConfidenceThreshold (a poor forecast gets a wider reserve instead). \"model\": the model's own p90, gated.",
+        'The calibrated quantile of the forecast that decisions size for, the cost/quality knob: median + c · (p90 − p10), c the quantile of the series\' recent (actual − median) / (p90 − p10) at that horizon; higher costs more replicas and is under-provisioned less. 0.98 is the leave-one-trace-out choice of npm run bench:scaling (docs/scaling-benchmark.md). With a quantile, forecasts are not gated by scaling.predictionConfidenceThreshold (a poor forecast gets a wider reserve instead). "model": the model\'s own p90, gated.',
       ),
   })
   .prefault({})

@@ -10,7 +10,7 @@ import { defaultForecastQuantile } from '../../../src/simulate/index.js';
 const repoRoot = new URL('../../..', import.meta.url).pathname;
 
 describe('the default decision path', () => {
-  it("sizes for the benchmark's calibrated quantile, with no confidence gate; \"model\" restores the model's p90 and the gate", () => {
+  it('sizes for the benchmark\'s calibrated quantile, with no confidence gate; "model" restores the model\'s p90 and the gate', () => {
     const defaults = configFromYaml('');
     // foresight simulate and bench:scaling run the same quantile as the service's default.
     expect(defaults.decisions.forecastQuantile).toBe(defaultForecastQuantile);
