@@ -126,7 +126,7 @@ describe('the default decision path (the engine at the calibrated quantile)', ()
       },
       calibration: { multiplier: () => 1 },
     });
-    const total = (values: Float64Array) => values.reduce((s, v) => s + v, 0);
+    const total = (values: ArrayLike<number>) => Array.from(values).reduce((s, v) => s + v, 0);
     const narrow = total(provisioned(t, { shared: widened(1) }));
     const wide = total(provisioned(t, { shared: widened(4) }));
     expect(wide).toBeGreaterThan(narrow);
