@@ -57,3 +57,28 @@ export function leaveOneGroupOut<C>(groups: readonly string[], candidates: reado
     return { group, chosen, candidate: candidates[chosen]!, trainingScore: score, heldOut };
   });
 }
+
+/** A fold of {@link auditedLeaveOneGroupOut}: what the objective was shown while choosing it. */
+export interface AuditedFold<C> extends HeldOutFold<C> {
+  /** Every item index the objective was given for this fold (all candidates). */
+  readonly shown: readonly number[];
+}
+
+/**
+ * {@link leaveOneGroupOut} with an audit: every item index handed to `objective` is recorded per
+ * fold, and a fold whose objective was shown an item of its held-out group throws. A benchmark
+ * that prints "the selection never saw the scored group" prints what this checked, not a promise.
+ */
+export function auditedLeaveOneGroupOut<C>(groups: readonly string[], candidates: readonly C[], objective: (candidate: C, items: readonly number[]) => number): AuditedFold<C>[] {
+  const calls: number[][] = [];
+  const folds = leaveOneGroupOut(groups, candidates, (candidate, items) => {
+    calls.push([...items]);
+    return objective(candidate, items);
+  });
+  return folds.map((fold, k) => {
+    const shown = [...new Set(calls.slice(k * candidates.length, (k + 1) * candidates.length).flat())].sort((a, b) => a - b);
+    const leaked = shown.filter((i) => groups[i] === fold.group);
+    if (leaked.length > 0) throw new Error(`leave-one-out: the choice for "${fold.group}" was shown its own items ${leaked.join(', ')}`);
+    return { ...fold, shown };
+  });
+}

@@ -4,6 +4,7 @@ import type { Result } from '../core/index.js';
 import { forecasterNames, isForecasterName } from '../forecast/index.js';
 import {
   type AutoscalingPolicy,
+  defaultForecastQuantile,
   hpaPolicy,
   kedaPolicy,
   type LoadTrace,
@@ -28,18 +29,22 @@ export const simulationPolicies = ['hpa', 'keda', 'predictive', 'oracle'] as con
 /** One of {@link simulationPolicies}. */
 export type SimulationPolicyName = (typeof simulationPolicies)[number];
 
-const usage = `Usage: foresight simulate --input F.csv --policy hpa|keda|predictive|oracle [options]
+const usage = `Usage: foresight simulate --input F.csv [--policy predictive|hpa|keda|oracle] [--compare] [options]
 
 Replays a trace as arrivals into a queue served by replicas that take time to start, under an
 autoscaling policy, and reports the SPEC elasticity metrics (θU, θO, τU, τO, instability, jitter),
-SLO violation time, replica-minutes and scaling actions.
+SLO violation time, replica-minutes, utilisation and scaling actions.
 
 Options:
   --input F.csv                 timestamp,value rows: the arrivals in each interval (unix seconds; header optional)
-  --policy P                    hpa: the Kubernetes HPA (default behavior, 15 s sync) on the observed queue
+  --policy P                    predictive (default): Foresight's decision engine as the service runs it, sizing
+                                for the calibrated quantile of the forecast arrival rate plus the backlog
+                                hpa: the Kubernetes HPA (default behavior, 15 s sync) on the observed queue
                                 keda: KEDA's queue-length threshold (through its HPA; 30 s polling)
-                                predictive: Foresight's decision engine with causal forecasts
                                 oracle: knows the future demand
+  --compare                     also run hpa, keda and oracle (with their defaults) and print one table
+  --quantile Q                  predictive: the calibrated quantile it sizes for, the cost/quality knob
+                                (0.5–0.995, or "model" for the model's own p90; default ${defaultForecastQuantile})
   --capacity-per-replica N      messages per second one replica serves at the SLO
                                 (default: the 95th percentile of the arrival rate / 10)
   --startup-delay D             time from asking for a replica to it serving (default 2m)
@@ -76,6 +81,10 @@ export interface SimulateArgs {
   readonly hpaTarget: number | undefined;
   readonly kedaQueueLength: number | undefined;
   readonly model: string;
+  /** predictive: the calibrated quantile of the forecast it sizes for, or 'model' for the model's p90. */
+  readonly forecastQuantile: number | 'model';
+  /** Also run the reactive baselines and the oracle. */
+  readonly compare: boolean;
   readonly rules: string | undefined;
   readonly json: string | undefined;
   readonly plot: string | undefined;
@@ -84,6 +93,8 @@ export interface SimulateArgs {
 const flagSpec = {
   input: { type: 'string' },
   policy: { type: 'string' },
+  compare: { type: 'boolean' },
+  quantile: { type: 'string' },
   'capacity-per-replica': { type: 'string' },
   'startup-delay': { type: 'string' },
   min: { type: 'string' },
@@ -121,13 +132,13 @@ export function parseSimulateArgs(args: readonly string[]): Result<SimulateArgs 
   const parsed = parseFlags(args, flagSpec);
   if (!parsed.ok) return parsed;
   if (parsed.value === 'help') return { ok: true, value: 'help' };
-  const values: Readonly<Record<string, string | undefined>> = parsed.value;
+  const { compare, ...texts } = parsed.value;
+  const values: Readonly<Record<string, string | undefined>> = texts;
   /** The text given for `--flag` (messages name flags with their dashes). */
   const flagText = (flag: string): string | undefined => values[flag.slice(2)];
   const input = flagText('--input');
   if (input === undefined || input === '') return { ok: false, error: '--input is required' };
-  const policy = flagText('--policy');
-  if (policy === undefined) return { ok: false, error: `--policy is required (${simulationPolicies.join(', ')})` };
+  const policy = flagText('--policy') ?? 'predictive';
   if (!(simulationPolicies as readonly string[]).includes(policy)) return { ok: false, error: `--policy "${policy}" is not one of: ${simulationPolicies.join(', ')}` };
   const number = (flag: string, integer: boolean): Result<number | undefined, string> => {
     const text = flagText(flag);
@@ -160,6 +171,11 @@ export function parseSimulateArgs(args: readonly string[]): Result<SimulateArgs 
   if (hpaMetric !== 'queue_depth' && hpaMetric !== 'arrival_rate') return { ok: false, error: `--hpa-metric "${hpaMetric}" is not queue_depth or arrival_rate` };
   const model = flagText('--model') ?? 'holt_winters';
   if (model !== 'auto' && !isForecasterName(model)) return { ok: false, error: `--model "${model}" is not a model; use auto or one of: ${forecasterNames.join(', ')}` };
+  const quantileText = flagText('--quantile');
+  const forecastQuantile = quantileText === undefined ? defaultForecastQuantile : quantileText === 'model' ? 'model' : Number(quantileText);
+  if (forecastQuantile !== 'model' && !(/^\d*\.?\d+$/.test(quantileText ?? '0.5') && forecastQuantile >= 0.5 && forecastQuantile <= 0.995)) {
+    return { ok: false, error: `--quantile "${quantileText}" is not a number in [0.5, 0.995] or "model"` };
+  }
   const value = <T>(r: Result<T, string>): T => (r as { value: T }).value;
   return {
     ok: true,
@@ -177,6 +193,8 @@ export function parseSimulateArgs(args: readonly string[]): Result<SimulateArgs 
       hpaTarget: value(hpaTarget),
       kedaQueueLength: value(kedaLength),
       model,
+      forecastQuantile,
+      compare: compare === true,
       rules: flagText('--rules'),
       json: flagText('--json'),
       plot: flagText('--plot'),
@@ -202,7 +220,9 @@ export function defaultCapacityPerReplica(trace: LoadTrace): number | undefined 
 }
 
 /** What {@link runSimulation} needs besides the rows. */
-export type SimulationRunOptions = Omit<SimulateArgs, 'input' | 'json' | 'plot' | 'rules'> & {
+export type SimulationRunOptions = Omit<SimulateArgs, 'input' | 'json' | 'plot' | 'rules' | 'compare' | 'forecastQuantile'> & {
+  /** predictive: the calibrated quantile (default {@link defaultForecastQuantile}) or 'model'. */
+  readonly forecastQuantile?: number | 'model';
   /** Rules text for the predictive policy, and its file name for messages. */
   readonly rulesText?: string | undefined;
   readonly rulesFile?: string | undefined;
@@ -272,6 +292,7 @@ export function runSimulation(rows: TimestampValueRows, options: SimulationRunOp
         sloWaitSeconds: options.sloWaitSeconds,
         ...range,
         model: options.model,
+        forecastQuantile: options.forecastQuantile ?? defaultForecastQuantile,
         ...(options.withoutForecasts === true ? { forecasts: false } : {}),
         ...(options.rulesText === undefined ? {} : { rulesText: options.rulesText }),
         ...(options.rulesFile === undefined ? {} : { rulesFile: options.rulesFile }),
@@ -282,6 +303,7 @@ export function runSimulation(rows: TimestampValueRows, options: SimulationRunOp
       const d = predictive.describe().policy;
       policySettings = {
         model: options.model,
+        forecastQuantile: options.forecastQuantile ?? defaultForecastQuantile,
         periodSeconds: policy.periodSeconds,
         cooldowns: d.cooldowns,
         stabilization: d.stabilization,
@@ -337,6 +359,25 @@ export function simulationReport(run: SimulationRun, input: string, rows: number
   };
 }
 
+/** Demand ÷ ready replica-minutes, %: how much of what was ready the load needed. */
+export const utilisationPercent = (r: SimulationResult): number => (r.readyReplicaMinutes > 0 ? (100 * r.demandReplicaMinutes) / r.readyReplicaMinutes : Number.NaN);
+
+/** The policies `--compare` runs besides the one asked for, in this order. */
+const comparedPolicies: readonly SimulationPolicyName[] = ['predictive', 'hpa', 'keda', 'oracle'];
+
+/** The stdout table of `--compare`: one row per policy. */
+export function formatComparison(runs: readonly SimulationRun[]): string {
+  const lines = [
+    '| policy | replica-minutes | utilisation | τU under-provisioned | SLO violation | scaling actions /h |',
+    '|---|---|---|---|---|---|',
+    ...runs.map((run) => {
+      const r = run.result;
+      return `| ${r.policy} | ${fixed(r.replicaMinutes, 0)} | ${fixed(utilisationPercent(r), 1)} % | ${fixed(r.elasticity.tauUPercent)} % | ${fixed(r.sloViolationPercent)} % | ${fixed(r.scalingActions.perHour)} |`;
+    }),
+  ];
+  return `${lines.join('\n')}\n`;
+}
+
 /** The stdout summary of a run: a small markdown table. */
 export function formatSimulationSummary(run: SimulationRun, input: string): string {
   const r = run.result;
@@ -359,6 +400,7 @@ export function formatSimulationSummary(run: SimulationRun, input: string): stri
     `| replica-minutes (provisioned) | ${fixed(r.replicaMinutes, 0)} |`,
     `| replica-minutes (ready) | ${fixed(r.readyReplicaMinutes, 0)} |`,
     `| demand replica-minutes (Σ d·Δt) | ${fixed(r.demandReplicaMinutes, 0)} |`,
+    `| utilisation (demand ÷ ready) | ${fixed(utilisationPercent(r), 1)} % |`,
     `| scaling actions | ${r.scalingActions.total} (${r.scalingActions.up} up, ${r.scalingActions.down} down; ${fixed(r.scalingActions.perHour)} /h) |`,
     `| max queue depth / wait | ${fixed(r.maxQueueDepth, 0)} messages / ${fixed(r.maxWaitSeconds, 0)} s |`,
   ];
@@ -395,6 +437,18 @@ export const simulateCommand: Command = async (args: readonly string[], io: CliI
     return exitFailure;
   }
   io.stdout.write(formatSimulationSummary(run.value, options.input));
+  if (options.compare) {
+    const runs = [run.value];
+    for (const other of comparedPolicies.filter((p) => p !== options.policy)) {
+      const extra = runSimulation(csv.rows, { ...options, policy: other, rulesText, rulesFile: options.rules, keepSeries: false });
+      if (!extra.ok) {
+        io.stderr.write(`foresight simulate: ${other}: ${extra.error}\n`);
+        return exitFailure;
+      }
+      runs.push(extra.value);
+    }
+    io.stdout.write(`\nCompared with the reactive baselines at their defaults and the oracle:\n\n${formatComparison(runs)}`);
+  }
   try {
     if (options.json !== undefined) {
       await writeFile(options.json, `${JSON.stringify(simulationReport(run.value, options.input, rowCount), null, 2)}\n`);

@@ -70,12 +70,10 @@ export const decisionsSection = z
     reactiveFloor: z.boolean().default(true).describe("Never recommend less than the observed load needs now (the rules file's demand.observed)."),
     useUpperQuantile: z.boolean().default(true).describe("Scale up on the forecast's 90th percentile rather than its median (scale-down always needs the 90th percentile to agree)."),
     forecastQuantile: z
-      .number()
-      .min(0.5)
-      .max(0.995)
-      .optional()
+      .union([z.number().min(0.5).max(0.995), z.literal('model')])
+      .default(0.98)
       .describe(
-        "Calibrate the forecast's upper value to this quantile of its matured errors: median + c · (p90 − p10), c the quantile of recent (actual − median) / (p90 − p10) for the series and horizon (docs/scaling-benchmark.md). Unset: the model's own p90.",
+        'The calibrated quantile of the forecast that decisions size for, the cost/quality knob: median + c · (p90 − p10), c the quantile of the series\' recent (actual − median) / (p90 − p10) at that horizon; higher costs more replicas and is under-provisioned less. 0.98 is the leave-one-trace-out choice of npm run bench:scaling (docs/scaling-benchmark.md). With a quantile, forecasts are not gated by scaling.predictionConfidenceThreshold (a poor forecast gets a wider reserve instead). "model": the model\'s own p90, gated.',
       ),
   })
   .prefault({})

@@ -18,7 +18,9 @@ export function policySettingsOf(config: Config): PolicySettings {
     reactiveFloor: c.decisions.reactiveFloor,
     useUpperQuantile: c.decisions.useUpperQuantile,
     useForecasts: c.scaling.mlPredictionEnabled,
-    minForecastConfidence: c.scaling.predictionConfidenceThreshold,
+    // A calibrated quantile widens its reserve when forecasts are poor, so it needs no gate; the
+    // gate stays for the model's own p90 (bench:scaling: gated, the tweet traces lose their forecasts).
+    minForecastConfidence: c.decisions.forecastQuantile === 'model' ? c.scaling.predictionConfidenceThreshold : 0,
     forecastHorizonSeconds: c.forecast.horizons[0]!,
   };
 }

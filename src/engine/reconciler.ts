@@ -351,7 +351,8 @@ export class Reconciler {
     const policies = this.#deps.workloadPolicies?.();
     if (policies === undefined) return undefined;
     const began = performance.now();
-    const out = this.#workloadDecisions.decide(config, policies, queues, inputs, forecasts, anomalies, nowMs);
+    const calibrated = forecasts.map((f) => ({ ...f, p90: calibratedUpper(this.#matured, config.decisions.forecastQuantile, f, nowMs) }));
+    const out = this.#workloadDecisions.decide(config, policies, queues, inputs, calibrated, anomalies, nowMs);
     this.#deps.recorder.decided(out.decisions, (performance.now() - began) / 1000);
     return out;
   }
@@ -461,12 +462,12 @@ function hostSettings(config: Config): HostForecastSettings {
 }
 
 /**
- * The forecast's upper value the decision sees: with `decisions.forecastQuantile`, the calibrated
+ * The forecast's upper value the decision sees: the `decisions.forecastQuantile` calibrated
  * quantile (median + c · band, c from the series' matured errors at this horizon) once enough have
- * matured; otherwise the model's p90.
+ * matured; the model's p90 before that, or when it is "model".
  */
-function calibratedUpper(matured: MaturedAccuracyTracker, quantile: number | undefined, f: SeriesForecast, nowMs: number): number {
-  if (quantile === undefined) return f.p90;
+function calibratedUpper(matured: MaturedAccuracyTracker, quantile: number | 'model', f: SeriesForecast, nowMs: number): number {
+  if (quantile === 'model') return f.p90;
   const c = matured.upperMultiplier(f.seriesKey, f.horizonSeconds, quantile, nowMs);
   return c === undefined ? f.p90 : Math.max(0, f.value + c * (f.p90 - f.p10));
 }

@@ -11,15 +11,17 @@ import {
   parseScalingRules,
 } from '../decide/index.js';
 import type { BandCalibration } from './band-calibration.js';
-import { ForecastFeed } from './forecast-feed.js';
+import type { ForecastFeed } from './forecast-feed.js';
 import type { AutoscalingPolicy, Observation } from './policy.js';
+import { defaultForecastQuantile, predictiveForecasts } from './predictive-policy.js';
 import type { LoadTrace } from './trace.js';
 
 /**
  * The rules the simulated service runs with: one queue drained by `worker_processes`. The load
  * needs (arrival rate + the backlog drained within the SLO) / capacity replicas now, and the
- * forecast arrival rate / capacity ahead; an SLO breach is an emergency. The constants are replaced
- * by the simulator's options.
+ * forecast arrival rate (its calibrated upper quantile, see {@link EnginePolicyOptions.forecastQuantile})
+ * plus the backlog / capacity ahead; an SLO breach is an emergency. The constants are replaced by
+ * the simulator's options.
  */
 export const simulationRulesText = `# The rules of "foresight simulate --policy predictive" (replace with --rules F.yaml).
 constants:
@@ -36,7 +38,7 @@ scaling_rules:
         emergency: true
     demand:
       observed: "(enqueue_rate_per_second + queue_depth / slo_wait_seconds) / capacity_per_replica"
-      forecast: "predicted_enqueue_rate_per_second / capacity_per_replica"
+      forecast: "(predicted_enqueue_rate_per_second + queue_depth / slo_wait_seconds) / capacity_per_replica"
 `;
 
 /** The simulated queue's name in the decision input. */
@@ -55,25 +57,35 @@ export interface EnginePolicyOptions {
   /** The rules (YAML text) and the file name for messages; default {@link simulationRulesText}. */
   readonly rulesText?: string;
   readonly rulesFile?: string;
-  /** Decision policy settings over the service's defaults (cooldowns, windows, quantile...). */
+  /**
+   * Decision policy settings over the service's defaults (cooldowns, windows...). The default
+   * here is the service's except `minForecastConfidence` 0, like the service's default
+   * `decisions.forecastQuantile` path: the calibrated reserve widens by itself when forecasts are poor.
+   */
   readonly settings?: PolicySettings;
   /** Seconds between decisions (the service's 30 s monitoring interval). */
   readonly periodSeconds?: number;
   /** Forecasts off: the same engine, reactive only (for ablations). */
   readonly forecasts?: boolean;
-  /** A feed made for the same trace and horizon (benchmarks reuse one across policy variants). */
-  readonly feed?: ForecastFeed;
   /**
-   * The forecast's upper value the engine sees as its p90: the calibrated `quantile` (median +
-   * c_h(q) · band, see {@link predictivePolicy}) instead of the model's own p90.
+   * Forecasts made for the same trace and a horizon at least this run's (benchmarks reuse one
+   * feed and calibration across runs); default: {@link predictiveForecasts} of `model`.
    */
-  readonly calibratedUpper?: { readonly calibration: Pick<BandCalibration, 'multiplier'>; readonly quantile: number };
+  readonly shared?: { readonly feed: Pick<ForecastFeed, 'forecast' | 'accuracy' | 'models'>; readonly calibration: Pick<BandCalibration, 'multiplier'> };
+  /**
+   * The forecast's upper value the engine sees as its p90: median + c_h(q) · band, the calibrated
+   * `q`-quantile of the recent errors (see {@link predictivePolicy}); `'model'` for the model's
+   * own p90. Default {@link defaultForecastQuantile}, the service's `decisions.forecastQuantile`.
+   */
+  readonly forecastQuantile?: number | 'model';
 }
 
 /** The settings the simulation runs the decision engine with, over the service's defaults. */
 export interface EnginePolicyDescription {
   readonly policy: DecisionPolicy;
   readonly horizonSteps: number;
+  /** The calibrated quantile the forecast's upper value is read at, or 'model' for the model's p90. */
+  readonly forecastQuantile: number | 'model';
   readonly models: readonly string[];
   /** How many decisions carried each reason code. */
   readonly reasonCounts: Readonly<Record<string, number>>;
@@ -84,10 +96,10 @@ export interface EnginePolicyDescription {
  * Foresight's own engine: every period, the simulator's observations become a decision input
  * (queue depth, arrival and service rates, waits, replicas) plus the forecast of the arrival rate
  * over the steps the one-minute observed rate cannot show yet, up to the end of the look-ahead
- * (start-up delay + period): the largest median and 90th percentile among them, with 1 − WAPE of
- * the recent 1-step forecasts as their confidence. decide() returns the recommendation for
- * `worker_processes`. The forecasts come from {@link ForecastFeed}: causal, refitted daily on the
- * last seven days.
+ * (start-up delay + period): the largest median and calibrated upper quantile among them, with
+ * 1 − WAPE of the recent 1-step forecasts as their confidence. decide() returns the recommendation
+ * for `worker_processes`. The forecasts come from {@link predictiveForecasts}: causal, refitted
+ * daily on the last seven days, calibrated on the last week of matured errors.
  */
 export function enginePolicy(options: EnginePolicyOptions): Result<AutoscalingPolicy & { describe(): EnginePolicyDescription }, readonly string[]> {
   const file = options.rulesFile ?? 'simulation rules';
@@ -101,6 +113,7 @@ export function enginePolicy(options: EnginePolicyOptions): Result<AutoscalingPo
   // From the last complete step: the current step, and every step until the look-ahead ends.
   const horizonSteps = Math.max(1, Math.ceil(lookaheadSeconds / stepSeconds) + 1);
   const built = buildDecisionPolicy(rules.value, {
+    minForecastConfidence: 0,
     ...options.settings,
     useForecasts: options.forecasts ?? options.settings?.useForecasts ?? true,
     forecastHorizonSeconds: lookaheadSeconds,
@@ -108,16 +121,8 @@ export function enginePolicy(options: EnginePolicyOptions): Result<AutoscalingPo
   });
   if (!built.ok) return err(built.error);
   const policy = built.value;
-  const stepsPerDay = Math.max(1, Math.round(86_400 / stepSeconds));
-  const feed =
-    options.feed ??
-    new ForecastFeed(options.trace.series, {
-      model: options.model ?? 'holt_winters',
-      maxHorizonSteps: horizonSteps,
-      refitEverySteps: stepsPerDay,
-      historySteps: 7 * stepsPerDay,
-      accuracyWindowSteps: stepsPerDay,
-    });
+  const { feed, calibration } = options.shared ?? predictiveForecasts(options.trace, { model: options.model ?? 'holt_winters', maxHorizonSteps: horizonSteps });
+  const quantile = options.forecastQuantile ?? defaultForecastQuantile;
   let state: DecisionState = initialDecisionState;
   const reasonCounts: Record<string, number> = {};
   let decisions = 0;
@@ -151,7 +156,7 @@ export function enginePolicy(options: EnginePolicyOptions): Result<AutoscalingPo
         for (let h = Math.max(1, firstStep - origin); h <= Math.min(horizonSteps, lastStep - origin); h++) {
           const f = feed.forecast(origin, h);
           if (f === undefined) continue;
-          const c = options.calibratedUpper?.calibration.multiplier(origin, h, options.calibratedUpper.quantile);
+          const c = quantile === 'model' ? undefined : calibration.multiplier(origin, h, quantile);
           const upper = c === undefined ? f.p90 : f.value + c * (f.p90 - f.p10);
           value = Number.isNaN(value) ? f.value : Math.max(value, f.value);
           p10 = Number.isNaN(p10) ? f.p10 : Math.min(p10, f.p10);
@@ -176,6 +181,6 @@ export function enginePolicy(options: EnginePolicyOptions): Result<AutoscalingPo
       for (const reason of decision.reasons) reasonCounts[reason] = (reasonCounts[reason] ?? 0) + 1;
       return decision.recommendedReplicas;
     },
-    describe: () => ({ policy, horizonSteps, models: [...new Set(feed.models)], reasonCounts: { ...reasonCounts }, decisions }),
+    describe: () => ({ policy, horizonSteps, forecastQuantile: quantile, models: [...new Set(feed.models)], reasonCounts: { ...reasonCounts }, decisions }),
   });
 }

@@ -3,6 +3,13 @@ import { ForecastFeed } from './forecast-feed.js';
 import type { AutoscalingPolicy, Observation } from './policy.js';
 import type { LoadTrace } from './trace.js';
 
+/**
+ * The calibrated quantile the default path sizes for (the service's `decisions.forecastQuantile`,
+ * `foresight simulate`): the choice leave-one-trace-out makes on every dev trace in
+ * `npm run bench:scaling` (docs/scaling-benchmark.md), which a test keeps equal to the config default.
+ */
+export const defaultForecastQuantile = 0.98;
+
 /** Forecasts of a trace's arrivals and their calibration, shared by every run on the trace. */
 export interface PredictiveForecasts {
   readonly feed: Pick<ForecastFeed, 'forecast'>;

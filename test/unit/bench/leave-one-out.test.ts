@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { chooseCandidate, leaveOneGroupOut } from '../../../bench/support/leave-one-out.js';
+import { auditedLeaveOneGroupOut, chooseCandidate, leaveOneGroupOut } from '../../../bench/support/leave-one-out.js';
 
 // Five items in three groups; each candidate is a per-item score table.
 const groups = ['tweets', 'traffic', 'tweets', 'web', 'traffic'];
@@ -49,5 +49,23 @@ describe('leave-one-group-out selection', () => {
     expect(chooseCandidate([Number.NaN, 1], [0], (c) => c).chosen).toBe(1);
     expect(() => chooseCandidate([], [0], () => 0)).toThrow(/no candidates/);
     expect(() => leaveOneGroupOut(['a', 'a'], [0], () => 0)).toThrow(/at least 2 groups/);
+  });
+});
+
+describe('audited leave-one-group-out (bench:scaling chooses the quantile with it)', () => {
+  const traces = ['nasa', 'taxi', 'aapl', 'fb'];
+  const candidates = [0.95, 0.98];
+  /** A per-trace score per candidate; 0.98 would win only on "fb", by far. */
+  const score = (q: number, i: number) => (q === 0.98 && traces[i] === 'fb' ? 100 : q === 0.95 ? 1 : 0);
+
+  it('records what each fold was shown: every other trace, never the scored one', () => {
+    const folds = auditedLeaveOneGroupOut(traces, candidates, (q, items) => items.reduce((s, i) => s + score(q, i), 0));
+    for (const fold of folds) {
+      expect(fold.shown).toEqual(traces.flatMap((t, i) => (t === fold.group ? [] : [i])));
+      expect(fold.shown).not.toContain(fold.heldOut[0]);
+    }
+    // "fb" is scored at the choice of the others (0.95), though it alone would pick 0.98.
+    expect(folds.find((f) => f.group === 'fb')!.candidate).toBe(0.95);
+    expect(folds.find((f) => f.group === 'nasa')!.candidate).toBe(0.98);
   });
 });

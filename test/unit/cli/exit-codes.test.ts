@@ -64,7 +64,7 @@ const table: readonly (readonly [line: string, code: 0 | 1 | 2, says?: RegExp])[
   ['detect --input $dir/nothing.csv --out $dir/d.csv', 1, /no usable/],
   // simulate
   ['simulate --input $dir/good.csv --policy hpa --json $dir/s.json', 0],
-  ['simulate --input $dir/good.csv', 2, /--policy is required/],
+  ['simulate --input $dir/good.csv --quantile 1', 2, /--quantile "1" is not a number/],
   ['simulate --input $dir/good.csv --policy hpa --min 5 --max 2', 2, /--min \(5\) must not be greater than --max \(2\)/],
   ['simulate --input $dir/good.csv --policy predictive --rules $dir/missing.yaml', 1, /cannot read --rules/],
   ['simulate --input $dir/missing.csv --policy hpa', 1, /cannot read --input/],

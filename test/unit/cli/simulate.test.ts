@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CliIo } from '../../../src/cli/io.js';
 import { main } from '../../../src/cli/main.js';
 import { parseSimulateArgs, simulateCommand } from '../../../src/cli/simulate.js';
+import { defaultForecastQuantile } from '../../../src/simulate/index.js';
 
 function fakeIo(): { io: CliIo; stdout: () => string; stderr: () => string } {
   let out = '';
@@ -75,7 +76,7 @@ describe('foresight simulate', () => {
   it('is reachable through the foresight entry point', async () => {
     const captured = fakeIo();
     expect(await main(['simulate', '--help'], captured.io)).toBe(0);
-    expect(captured.stdout()).toMatch(/^Usage: foresight simulate --input F\.csv --policy hpa\|keda\|predictive\|oracle/);
+    expect(captured.stdout()).toMatch(/^Usage: foresight simulate --input F\.csv \[--policy predictive\|hpa\|keda\|oracle\] \[--compare\]/);
   });
 
   it('writes no plot unless asked', async () => {
@@ -86,7 +87,8 @@ describe('foresight simulate', () => {
 
   it.each([
     [['--policy', 'hpa'], /--input is required/],
-    [['--input', 'x.csv'], /--policy is required/],
+    [['--input', 'x.csv', '--quantile', '0.2'], /--quantile "0.2" is not a number in \[0.5, 0.995\] or "model"/],
+    [['--input', 'x.csv', '--quantile', 'high'], /--quantile "high" is not a number/],
     [['--input', 'x.csv', '--policy', 'vpa'], /--policy "vpa" is not one of: hpa, keda, predictive, oracle/],
     [['--input', 'x.csv', '--policy', 'hpa', '--startup-delay', 'soon'], /--startup-delay "soon" is not a duration/],
     [['--input', 'x.csv', '--policy', 'hpa', '--slo-wait', '0'], /--slo-wait "0" is not a positive duration/],
@@ -118,6 +120,30 @@ describe('foresight simulate', () => {
     expect(r.code).toBe(1);
     expect(r.stderr).toContain(`${rules}:4:`);
     expect(r.stderr).toMatch(/position 12: property access/);
+  });
+
+  it('runs the default path with no --policy (the engine at the calibrated quantile), and --compare adds the reactive baselines and the oracle', async () => {
+    const json = join(dir, 'default.json');
+    const r = await run(['--input', input, '--capacity-per-replica', '0.5', '--compare', '--json', json]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('policy predictive');
+    const report = JSON.parse(await readFile(json, 'utf8')) as { policySettings: Record<string, unknown> };
+    expect(report.policySettings['forecastQuantile']).toBe(defaultForecastQuantile);
+    expect(report.policySettings['minForecastConfidence']).toBe(0);
+    const rows = r.stdout.split('\n').filter((line) => /^\| (predictive|hpa|keda|oracle) \|/.test(line));
+    expect(rows.map((line) => line.split('|')[1]!.trim())).toEqual(['predictive', 'hpa', 'keda', 'oracle']);
+    // The oracle is never short; every row has a utilisation.
+    expect(rows[3]).toMatch(/\| 0\.00 % \| 0\.00 % \|/);
+    for (const row of rows) expect(row).toMatch(/\| \d+\.\d %/);
+  });
+
+  it('takes the knob: a higher quantile provisions more', async () => {
+    const minutes = async (q: string) => {
+      const json = join(dir, `q${q}.json`);
+      expect((await run(['--input', input, '--capacity-per-replica', '0.5', '--quantile', q, '--json', json])).code).toBe(0);
+      return (JSON.parse(await readFile(json, 'utf8')) as { metrics: { replicaMinutes: number } }).metrics.replicaMinutes;
+    };
+    expect(await minutes('0.99')).toBeGreaterThan(await minutes('0.6'));
   });
 
   it('accepts durations as Prometheus durations or seconds', () => {

@@ -21,9 +21,9 @@ const headroom = 1.2;
 
 const silent: Recorder = { cycleFinished() {}, sourceProblem() {}, modelFitted() {}, decided() {}, anomaliesScored() {} };
 
-// The same rules with the forecast demands as they were before `learned_replicas`: the control.
+// The same rules without `learned_replicas` in the forecast demands: the control.
 const shipped = readFileSync(join(repoRoot, 'policies/scaling.rules.yaml'), 'utf8');
-const withoutOptimizer = shipped.replace(/max\((predicted_queue_depth \/ backlog_per_\w+), coalesce\(learned_replicas, 0\)\)/g, '$1');
+const withoutOptimizer = shipped.replace(/, coalesce\(learned_replicas, 0\)\)"/g, ')"');
 const dir = mkdtempSync(join(tmpdir(), 'foresight-optimizer-'));
 const controlRules = join(dir, 'control.rules.yaml');
 writeFileSync(controlRules, withoutOptimizer);

@@ -4,8 +4,23 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { createPolicyProvider, loadDecisionPolicy } from '../../../src/engine/index.js';
 import { configFromYaml } from '../../support/service.js';
+import { policySettingsOf } from '../../../src/engine/policy-loader.js';
+import { defaultForecastQuantile } from '../../../src/simulate/index.js';
 
 const repoRoot = new URL('../../..', import.meta.url).pathname;
+
+describe('the default decision path', () => {
+  it('sizes for the benchmark\'s calibrated quantile, with no confidence gate; "model" restores the model\'s p90 and the gate', () => {
+    const defaults = configFromYaml('');
+    // foresight simulate and bench:scaling run the same quantile as the service's default.
+    expect(defaults.decisions.forecastQuantile).toBe(defaultForecastQuantile);
+    expect(policySettingsOf(defaults).minForecastConfidence).toBe(0);
+    const model = configFromYaml('decisions: { forecastQuantile: model }\nscaling: { predictionConfidenceThreshold: 0.8 }');
+    expect(model.decisions.forecastQuantile).toBe('model');
+    expect(policySettingsOf(model).minForecastConfidence).toBe(0.8);
+    expect(() => configFromYaml('decisions: { forecastQuantile: 1.2 }')).toThrow(/forecastQuantile/);
+  });
+});
 
 describe('loadDecisionPolicy', () => {
   it('finds the shipped rules from the package root and applies the configured ranges', () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { loadTraceFromRows, enginePolicy, simulate, simulationRulesText } from '../../../src/simulate/index.js';
+import { defaultForecastQuantile, loadTraceFromRows, enginePolicy, predictiveForecasts, predictiveHorizonSteps, simulate, simulationRulesText } from '../../../src/simulate/index.js';
 
 /**
  * Three days at 5-minute steps of a workload that jumps from 60 to 600 messages per step every
@@ -71,7 +71,8 @@ describe('the engine with a calibrated upper quantile', () => {
         ...system,
         model: 'naive',
         settings: { minForecastConfidence: 0 },
-        calibratedUpper: { calibration: { multiplier: () => multiplier }, quantile: 0.9 },
+        shared: { ...predictiveForecasts(noisy, { model: 'naive', maxHorizonSteps: 2 }), calibration: { multiplier: () => multiplier } },
+        forecastQuantile: 0.9,
       });
       if (!policy.ok) throw new Error(policy.error.join('\n'));
       return simulate(noisy, policy.value, { ...system, keepSeries: false }).replicaMinutes;
@@ -79,5 +80,55 @@ describe('the engine with a calibrated upper quantile', () => {
     // 3 bands above the median is above the model's p90, and 0 bands (the median) below it.
     expect(provisioned(3)).toBeGreaterThan(provisioned(undefined));
     expect(provisioned(0)).toBeLessThan(provisioned(undefined));
+  });
+});
+
+describe('the default decision path (the engine at the calibrated quantile)', () => {
+  const days = 4;
+  const steps = (days * 86_400) / 300;
+  const base = Array.from({ length: steps }, (_, i) => 300 + 200 * Math.sin((2 * Math.PI * i) / 288) + ((i * 7919) % 13) * 10);
+  const make = (values: readonly number[]) =>
+    loadTraceFromRows(
+      Float64Array.from(values, (_, i) => 1_700_000_000 + 300 * i),
+      Float64Array.from(values),
+      300,
+    );
+  const provisioned = (t: ReturnType<typeof make>, options: Partial<Parameters<typeof enginePolicy>[0]> = {}) => {
+    const policy = enginePolicy({ trace: t, ...system, startupDelaySeconds: 300, model: 'seasonal_naive', ...options });
+    if (!policy.ok) throw new Error(policy.error.join('\n'));
+    expect(policy.value.describe().forecastQuantile).toBe(options.forecastQuantile ?? defaultForecastQuantile);
+    return simulate(t, policy.value, { ...system, startupDelaySeconds: 300 }).series!.provisioned;
+  };
+
+  it('never looks ahead: changing the trace after a moment changes no decision before it', () => {
+    const cut = Math.floor(steps * 0.75);
+    const changed = base.map((v, i) => (i >= cut ? v * 3 + (i % 5 === 0 ? 2000 : 0) : v));
+    const a = provisioned(make(base));
+    const b = provisioned(make(changed));
+    const cutTick = (cut * 300) / 15;
+    expect(Array.from(b.subarray(0, cutTick))).toEqual(Array.from(a.subarray(0, cutTick)));
+    expect(Array.from(b.subarray(cutTick))).not.toEqual(Array.from(a.subarray(cutTick)));
+  });
+
+  it('keeps a burst reserve that follows the band: a wider band gives more reserve', () => {
+    const t = make(base);
+    const shared = predictiveForecasts(t, { model: 'seasonal_naive', maxHorizonSteps: predictiveHorizonSteps(300, 300) });
+    // The same medians, the band scaled, the calibrated multiplier fixed at 1.
+    const widened = (factor: number) => ({
+      feed: {
+        ...shared.feed,
+        accuracy: (o: number) => shared.feed.accuracy(o),
+        models: shared.feed.models,
+        forecast: (o: number, h: number) => {
+          const f = shared.feed.forecast(o, h);
+          return f === undefined ? undefined : { value: f.value, p10: f.value - 20 * factor, p90: f.value + 20 * factor };
+        },
+      },
+      calibration: { multiplier: () => 1 },
+    });
+    const total = (values: ArrayLike<number>) => Array.from(values).reduce((s, v) => s + v, 0);
+    const narrow = total(provisioned(t, { shared: widened(1) }));
+    const wide = total(provisioned(t, { shared: widened(4) }));
+    expect(wide).toBeGreaterThan(narrow);
   });
 });
