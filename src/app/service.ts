@@ -1,5 +1,4 @@
 import { join } from 'node:path';
-import type { AddressInfo } from 'node:net';
 import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import type express from 'express';
