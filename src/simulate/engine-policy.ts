@@ -52,7 +52,7 @@ export interface EnginePolicyOptions {
   readonly sloWaitSeconds: number;
   readonly minReplicas: number;
   readonly maxReplicas: number;
-  /** A registered model name or "auto" (default: holt_winters, the service's default). */
+  /** A registered model name or "auto" (default holt_winters; the service serves auto: docs/known-limits.md). */
   readonly model?: string;
   /** The rules (YAML text) and the file name for messages; default {@link simulationRulesText}. */
   readonly rulesText?: string;

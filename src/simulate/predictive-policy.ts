@@ -21,7 +21,7 @@ export interface PredictiveForecasts {
 
 /** Options for {@link predictiveForecasts}. */
 export interface PredictiveForecastOptions {
-  /** A registered model name or "auto" (default holt_winters, the service's default). */
+  /** A registered model name or "auto" (default holt_winters; the service serves auto: docs/known-limits.md). */
   readonly model?: string;
   /** The longest horizon any run will ask for ({@link predictiveHorizonSteps} of the longest start-up). */
   readonly maxHorizonSteps: number;
