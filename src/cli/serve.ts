@@ -1,7 +1,7 @@
 import { pino } from 'pino';
 import { rulesBaseDirs, Service } from '../app/index.js';
 import { ConfigWatcher, configDeprecations, loadConfig } from '../config/index.js';
-import { systemClock, messageOf } from '../core/index.js';
+import { killForkedChildren, messageOf, systemClock } from '../core/index.js';
 import { loadDecisionPolicy } from '../engine/index.js';
 import { buildInfo } from '../version.js';
 import { parseFlags } from './flags.js';
@@ -86,14 +86,18 @@ export const serveCommand: Command = async (args, io) => {
   let stopping = false;
   const stop = async (signal: string) => {
     // A second signal does not wait any longer.
-    if (stopping) process.exit(1);
+    if (stopping) {
+      killForkedChildren();
+      process.exit(1);
+    }
     stopping = true;
     const graceSeconds = watcher.current().server.shutdownGrace;
     logger.info({ signal, graceSeconds }, 'stopping');
     // A cycle stuck on a hostile input or a hung query must not keep the process alive: the
     // deadline ends it whatever is still running (unref'd, so it never delays a clean exit).
     setTimeout(() => {
-      logger.error({ graceSeconds }, 'did not stop within server.shutdownGrace; exiting anyway');
+      const killed = killForkedChildren();
+      logger.error({ graceSeconds, killedChildProcesses: killed }, 'did not stop within server.shutdownGrace; exiting anyway');
       process.exit(1);
     }, graceSeconds * 1000).unref();
     watcher.stop();
