@@ -176,7 +176,8 @@ describe.skipIf(!requireBinaries('kubectl'))('the image run stage, staged as a f
     const config = join(stage, 'config.yaml');
     // Ports chosen by the kernel (tests run in parallel); learned models off (the model process still
     // runs, compiled); everything else is the image's default: the demo, the generated PKI.
-    writeFileSync(config, 'server: { host: 127.0.0.1, port: 0 }\nexternalMetrics: { host: 127.0.0.1, port: 0 }\nkeda: { grpc: { port: 0 } }\nml: { lstm: { enabled: false } }\n');
+    // shutdownGrace: the exit code must not depend on machine load (a cycle in flight may outlast 25 s on busy cores).
+    writeFileSync(config, 'server: { host: 127.0.0.1, port: 0, shutdownGrace: 10m }\nexternalMetrics: { host: 127.0.0.1, port: 0 }\nkeda: { grpc: { port: 0 } }\nml: { lstm: { enabled: false } }\n');
     chmodSync(config, 0o644);
     const [entry, script] = execForm(runStage, 'ENTRYPOINT');
     expect(entry).toBe('/nodejs/bin/node');

@@ -76,7 +76,12 @@ describe('foresight serve (a real process)', () => {
     // Only the ports, the PKI and the model folders differ from a bare `npm start`, so that tests can run side by side.
     const dir = mkdtempSync(join(tmpdir(), 'foresight-serve-'));
     const config = join(dir, 'config.yaml');
-    writeFileSync(config, `externalMetrics: { port: 0, pkiDir: ${JSON.stringify(join(dir, 'pki'))} }\nkeda: { grpc: { port: 0 } }\nscaling: { modelPath: ${JSON.stringify(join(dir, 'models'))} }\n`);
+    writeFileSync(
+      config,
+      `externalMetrics: { port: 0, pkiDir: ${JSON.stringify(join(dir, 'pki'))} }\nkeda: { grpc: { port: 0 } }\nscaling: { modelPath: ${JSON.stringify(join(dir, 'models'))} }\n` +
+        // The exit code must not depend on machine load: a cycle in flight may outlast the default 25 s grace on busy cores.
+        'server: { shutdownGrace: 10m }\n',
+    );
     child = spawn(tsx, [main, 'serve', '--config', config], { env: { ...process.env, PORT: '0', LOG_LEVEL: 'debug' }, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
     const lines: Record<string, unknown>[] = [];
     const firstCycle = waitForLine(child, (l) => l['msg'] === 'cycle completed');
