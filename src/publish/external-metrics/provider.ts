@@ -16,6 +16,7 @@
  * - `queue_depth` [queue]: the observed depth in the snapshot's cycle.
  * - `recommended_replicas` [resource]: the decision engine's recommendation.
  * - `anomaly_score` [metric, queue (queue-depth verdicts only)]: score in [0, 1].
+ * Values of a configured workload also carry `namespace` and `workload`, and only that namespace may read them.
  * A selector that matches nothing is a 404 (`NotFound`), never an empty list: for the HPA both are
  * errors, and the 404 message says why. Values that are not finite are never serialised: an answer
  * that would contain one is refused with 503, so that the HPA holds instead of summing a partial list.
@@ -210,6 +211,26 @@ function queueEntries(snapshot: Snapshot, timestamp: string): QueueEntry[] {
   return [...own, ...readBack].sort((a, b) => compareText(ownedKey(a.owner, a.queue), ownedKey(b.owner, b.queue)));
 }
 
+/** One anomaly score, from this replica's own cycle or read back from another shard. */
+interface AnomalyEntry {
+  readonly metric: string;
+  readonly queue: string | undefined;
+  readonly owner: { namespace: string; workload: string } | undefined;
+  readonly score: number;
+  readonly timestamp: string;
+}
+
+/** A replica's own verdicts, then (when sharded) the other shards' scores as read back, in one order on every replica. */
+function anomalyEntries(snapshot: Snapshot, timestamp: string): AnomalyEntry[] {
+  const own = snapshot.anomalies.map((a): AnomalyEntry => ({ metric: a.metric, queue: a.queue, owner: ownerOf(a), score: a.score, timestamp }));
+  if (snapshot.shard === undefined) return own;
+  const readBack = snapshot.shard.anomalies.map(
+    (a): AnomalyEntry => ({ metric: a.metric, queue: a.queue, owner: { namespace: a.namespace, workload: a.workload }, score: a.score, timestamp: rfc3339Seconds(a.sampleMs) }),
+  );
+  const keyOf = (a: AnomalyEntry): string => ownedKey(a.owner, `${a.metric}/${a.queue ?? ''}`);
+  return [...own, ...readBack].sort((a, b) => compareText(keyOf(a), keyOf(b)));
+}
+
 const ownedKey = (owner: { namespace: string; workload: string } | undefined, name: string): string => `${owner?.namespace ?? ''}/${owner?.workload ?? ''}/${name}`;
 const compareText = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
 
@@ -219,12 +240,9 @@ export function buildSnapshotIndex(snapshot: Snapshot, windowSeconds: number): S
   const predicted: Candidate[] = [];
   const observed: Candidate[] = [];
   const horizons = new Set<string>();
-  // The namespace of every workload series, by input key: its anomaly scores are as private as its queues.
-  const workloadOf = new Map<string, { namespace: string; workload: string }>();
   for (const q of queueEntries(snapshot, timestamp)) {
     const owner = q.owner;
     const scope: Scope = { kind: 'queue', name: q.queue, ...(owner === undefined ? {} : { namespace: owner.namespace }) };
-    if (owner !== undefined) workloadOf.set(`queue/${owner.namespace}/${owner.workload}/${q.queue}/depth`, owner);
     for (const f of q.forecasts) {
       const horizon = formatDuration(f.horizonSeconds);
       horizons.add(horizon);
@@ -268,12 +286,12 @@ export function buildSnapshotIndex(snapshot: Snapshot, windowSeconds: number): S
       order,
     ),
   );
-  const anomalies = snapshot.anomalies.map((a, order) => {
-    const owner = workloadOf.get(a.seriesKey) ?? workloadOfKey(a.seriesKey);
+  // A workload's anomaly scores are as private as its queues: only its namespace reads them.
+  const anomalies = anomalyEntries(snapshot, timestamp).map(({ metric, queue, owner, score, timestamp: at }, order) => {
     const inNamespace = owner === undefined ? {} : { namespace: owner.namespace };
-    return a.queue === undefined
-      ? candidate('anomaly_score', { metric: a.metric, ...owner }, { kind: 'system', ...inNamespace }, a.score, timestamp, windowSeconds, order)
-      : candidate('anomaly_score', { metric: a.metric, queue: a.queue, ...owner }, { kind: 'queue', name: a.queue, ...inNamespace }, a.score, timestamp, windowSeconds, order);
+    return queue === undefined
+      ? candidate('anomaly_score', { metric, ...owner }, { kind: 'system', ...inNamespace }, score, at, windowSeconds, order)
+      : candidate('anomaly_score', { metric, queue, ...owner }, { kind: 'queue', name: queue, ...inNamespace }, score, at, windowSeconds, order);
   });
   return {
     windowSeconds,
@@ -321,15 +339,9 @@ function withDefaults(selector: LabelSelector, settings: ProviderSettings): Labe
   return effective;
 }
 
-/** The namespace and workload labels of a workload's queue or decision; undefined for the seed's. */
+/** The namespace and workload labels of a workload's queue, decision or anomaly verdict; undefined for the seed's and cluster-wide ones. */
 function ownerOf(of: { readonly namespace?: string | undefined; readonly workload?: string | undefined }): { namespace: string; workload: string } | undefined {
   return of.namespace === undefined || of.workload === undefined ? undefined : { namespace: of.namespace, workload: of.workload };
-}
-
-/** The owner of a workload's own input key ("workload/<namespace>/<workload>/<metric>"). */
-function workloadOfKey(key: string): { namespace: string; workload: string } | undefined {
-  const parts = key.split('/');
-  return parts[0] === 'workload' && parts.length === 4 ? { namespace: parts[1]!, workload: parts[2]! } : undefined;
 }
 
 /**
