@@ -12,6 +12,9 @@ import type { DetectorName } from './registry.js';
 export interface AnomalyVerdict {
   readonly metric: string;
   readonly queue?: string;
+  /** The namespace and workload of a workload's input (its queue or its own CPU, latency…); absent for cluster-wide inputs. */
+  readonly namespace?: string;
+  readonly workload?: string;
   /** The input the verdict is about ("queue/orders/depth"). */
   readonly seriesKey: string;
   /** The detector that produced it (the service's default unless configured). */
@@ -33,6 +36,9 @@ export interface AnomalyVerdict {
 export interface VerdictSubject {
   readonly metric: string;
   readonly queue?: string;
+  /** Set together, for a workload's input only. */
+  readonly namespace?: string;
+  readonly workload?: string;
   readonly seriesKey: string;
   readonly detector: string;
   /** The value that was scored. */
@@ -44,6 +50,7 @@ export function toAnomalyVerdict(subject: VerdictSubject, point: AnomalyPoint): 
   return {
     metric: subject.metric,
     ...(subject.queue !== undefined ? { queue: subject.queue } : {}),
+    ...(subject.namespace !== undefined && subject.workload !== undefined ? { namespace: subject.namespace, workload: subject.workload } : {}),
     seriesKey: subject.seriesKey,
     detector: subject.detector,
     score: point.score,

@@ -41,6 +41,12 @@ export type InputRef =
   | { readonly kind: 'performance'; readonly metric: PerformanceMetric }
   | { readonly kind: 'replicas'; readonly resource: Resource };
 
+/** The workload an input belongs to (a workload's queue or its own input); undefined for the cluster-wide inputs. */
+export function workloadOfInput(ref: InputRef): WorkloadRef | undefined {
+  if (ref.kind === 'workload') return { namespace: ref.namespace, workload: ref.workload };
+  return ref.kind === 'queue' && ref.namespace !== undefined && ref.workload !== undefined ? { namespace: ref.namespace, workload: ref.workload } : undefined;
+}
+
 /**
  * The identity of a queue among all queues: its name for the seed's cluster-wide queues,
  * "namespace/workload/name" for a workload's queue (two namespaces may both have an "orders" queue).

@@ -1,5 +1,5 @@
 import type { Config } from '../config/index.js';
-import { type Clock, guardReading, guardSeries, type InputRef, inputKey, lastFinite, messageOf, type RegularSeries } from '../core/index.js';
+import { type Clock, guardReading, guardSeries, type InputRef, inputKey, lastFinite, messageOf, type RegularSeries, workloadOfInput } from '../core/index.js';
 import { QueueDiscovery } from './queue-discovery.js';
 import { AnomalyTracker, monitoredMetricOf, toAnomalyVerdict } from '../anomaly/index.js';
 import { decide, type DecisionPolicy, type DecisionState, initialDecisionState, type QueueTrendReport } from '../decide/index.js';
@@ -140,6 +140,7 @@ export class Reconciler {
         readBack: { attemptedAtMs: nowMs, error: 'this replica has no read-back store', series: 0 },
         queues: [],
         decisions: [],
+        anomalies: [],
       };
     }
     const state = await this.#readBack.run(whole, ownWorkloads, nowMs);
@@ -416,7 +417,7 @@ export class Reconciler {
       const history = this.#history.get(v.key);
       const tracked = history !== undefined ? tracker.observeSeries(v.key, metric, history) : tracker.observePoint(v.key, metric, v.timestampMs, v.value);
       if (tracked === undefined) continue;
-      const subject = { metric, ...(v.input.kind === 'queue' ? { queue: v.input.queue } : {}), seriesKey: v.key, detector: config.anomaly.detector, value: tracked.value };
+      const subject = { metric, ...(v.input.kind === 'queue' ? { queue: v.input.queue } : {}), ...workloadOfInput(v.input), seriesKey: v.key, detector: config.anomaly.detector, value: tracked.value };
       verdicts.push(toAnomalyVerdict(subject, tracked.point));
     }
     return verdicts;

@@ -1,9 +1,10 @@
-import type { Config } from '../config/index.js';
-import { type InputRef, messageOf, parseDurationSeconds, resources, servableValue } from '../core/index.js';
-import type { PublishedSeriesReader, PublishedValue } from '../source/index.js';
+import { isMonitoredMetric } from '../anomaly/index.js';
+import type { Config, WorkloadConfig } from '../config/index.js';
+import { messageOf, parseDurationSeconds, resources, servableValue } from '../core/index.js';
+import type { PublishedName, PublishedSeriesReader, PublishedValue } from '../source/index.js';
 import { isQueueName } from './queue-discovery.js';
 import { ownsWorkload } from './shard.js';
-import type { ReadBackDecision, ReadBackQueue, ShardState } from './snapshot.js';
+import type { ReadBackAnomaly, ReadBackDecision, ReadBackQueue, ShardState } from './snapshot.js';
 
 // A sharded replica's view of the other shards: once per cycle it reads their published values
 // back from the shared store (Prometheus, Thanos, Mimir) into its snapshot, so that its
@@ -29,6 +30,7 @@ interface Partial3 {
 export class ShardReadBack {
   #queues: readonly ReadBackQueue[] = [];
   #decisions: readonly ReadBackDecision[] = [];
+  #anomalies: readonly ReadBackAnomaly[] = [];
   #lastSuccessAtMs: number | undefined;
 
   constructor(
@@ -52,8 +54,9 @@ export class ShardReadBack {
         // this replica goes at once.
         const stillOthers = <T extends { namespace: string; workload: string }>(v: T): boolean =>
           config.workloads.some((w) => w.namespace === v.namespace && w.name === v.workload) && !ownsWorkload(config, v.namespace, v.workload);
-        this.#queues = merged(this.#queues.filter(stillOthers), taken.queues, (q) => `${q.namespace}/${q.workload}/${q.queue}`);
+        this.#queues = merged(this.#queues.filter(stillOthers), taken.queues, queueKey);
         this.#decisions = merged(this.#decisions.filter(stillOthers), taken.decisions, (d) => `${d.namespace}/${d.workload}/${d.resource}`);
+        this.#anomalies = merged(this.#anomalies.filter(stillOthers), taken.anomalies, anomalyKey);
         this.#lastSuccessAtMs = nowMs;
       } else {
         error = read.message;
@@ -75,13 +78,16 @@ export class ShardReadBack {
       return depthForecasts.length === 0 && depth === undefined ? [] : [{ ...q, depthForecasts, depth }];
     });
     const decisions = this.#decisions.filter((d) => young(d.sampleMs));
+    const anomalies = this.#anomalies.filter((a) => young(a.sampleMs));
     this.#queues = queues;
     this.#decisions = decisions;
+    this.#anomalies = anomalies;
     for (const [reason, count] of rejected) this.onRejected(reason, count);
     // One sample per served series: a forecast point is three (its quantiles).
     const samples = [
       ...queues.flatMap((q) => [...q.depthForecasts.flatMap((f) => [f.sampleMs, f.sampleMs, f.sampleMs]), ...(q.depth === undefined ? [] : [q.depth.sampleMs])]),
       ...decisions.map((d) => d.sampleMs),
+      ...anomalies.map((a) => a.sampleMs),
     ];
     return {
       index: config.sharding.index ?? 0,
@@ -96,9 +102,15 @@ export class ShardReadBack {
       },
       queues,
       decisions,
+      anomalies,
     };
   }
 }
+
+const queueKey = (q: { readonly namespace: string; readonly workload: string; readonly queue: string }): string => `${q.namespace}/${q.workload}/${q.queue}`;
+
+/** The series of an anomaly score: its workload, metric and (for a queue's depth) queue. */
+const anomalyKey = (a: ReadBackAnomaly): string => `${a.namespace}/${a.workload}/${a.metric}/${a.queue ?? ''}`;
 
 /** `older` with the entries of `newer` put in place of theirs, in key order (the same order on every replica). */
 function merged<T>(older: readonly T[], newer: readonly T[], keyOf: (value: T) => string): T[] {
@@ -110,77 +122,134 @@ function merged<T>(older: readonly T[], newer: readonly T[], keyOf: (value: T) =
 /**
  * The values of the other shards' workloads among what the store holds, checked like any input:
  * label values that could not have been published, values outside their domain, bands that do not
- * hold their median, replica counts outside the workload's range are refused and counted. When two
- * series give the same value (two replicas published one workload across a resharding), the newer
- * sample wins.
+ * hold their median, replica counts outside the workload's range, scores outside [0, 1] are refused
+ * and counted. When two series give the same value (two replicas published one workload across a
+ * resharding), the newer sample wins.
  */
-function takeValues(config: Config, values: readonly PublishedValue[], reject: (reason: ReadBackRejection) => void): { queues: ReadBackQueue[]; decisions: ReadBackDecision[] } {
+function takeValues(config: Config, values: readonly PublishedValue[], reject: (reason: ReadBackRejection) => void): Taken {
   const workloads = new Map(config.workloads.map((w) => [`${w.namespace}/${w.name}`, w]));
-  const horizons = new Set(config.forecast.horizons);
-  const forecasts = new Map<string, { owner: { namespace: string; workload: string; queue: string }; byHorizon: Map<number, Partial3> }>();
-  const depths = new Map<string, { namespace: string; workload: string; queue: string; value: number; sampleMs: number }>();
-  const decisions = new Map<string, ReadBackDecision>();
-  for (const v of values) {
+  const into: Collected = { forecasts: new Map(), depths: new Map(), decisions: new Map(), anomalies: new Map() };
+  for (const value of values) {
     // A ServiceMonitor without honorLabels renames the published namespace label to exported_namespace.
-    const namespace = v.labels['exported_namespace'] ?? v.labels['namespace'];
-    const workload = v.labels['workload'];
-    const w = namespace === undefined || workload === undefined ? undefined : workloads.get(`${namespace}/${workload}`);
-    if (w === undefined || namespace === undefined || workload === undefined) {
+    const namespace = value.labels['exported_namespace'] ?? value.labels['namespace'];
+    const workload = value.labels['workload'];
+    const spec = namespace === undefined || workload === undefined ? undefined : workloads.get(`${namespace}/${workload}`);
+    if (spec === undefined || namespace === undefined || workload === undefined) {
       reject('unknown_workload');
       continue;
     }
     // This replica's own workloads are in its own snapshot, fresher than any read-back.
     if (ownsWorkload(config, namespace, workload)) continue;
-    if (v.name === 'recommended_replicas') {
-      const resource = v.labels['resource'];
-      if (resource === undefined || !(resources as readonly string[]).includes(resource)) {
-        reject('bad_labels');
-        continue;
-      }
-      if (!Number.isInteger(v.value) || v.value < w.minReplicas || v.value > w.maxReplicas) {
-        reject('out_of_range');
-        continue;
-      }
-      const key = `${namespace}/${workload}/${resource}`;
-      const known = decisions.get(key);
-      if (known === undefined || v.sampleMs > known.sampleMs) decisions.set(key, { namespace, workload, resource, recommendedReplicas: v.value, sampleMs: v.sampleMs });
-      continue;
-    }
-    const queue = v.labels['queue'];
-    if (queue === undefined || !isQueueName(queue)) {
-      reject('bad_labels');
-      continue;
-    }
-    const input: InputRef = { kind: 'queue', queue, metric: 'depth', namespace, workload };
-    const value = servableValue(input, v.value);
-    if (value === undefined) {
-      reject('not_servable');
-      continue;
-    }
-    const key = `${namespace}/${workload}/${queue}`;
-    if (v.name === 'queue_depth_current') {
-      const known = depths.get(key);
-      if (known === undefined || v.sampleMs > known.sampleMs) depths.set(key, { namespace, workload, queue, value, sampleMs: v.sampleMs });
-      continue;
-    }
-    const horizonSeconds = parseDurationSeconds(v.labels['horizon'] ?? '');
-    const field = quantileField[(v.labels['quantile'] ?? '') as keyof typeof quantileField];
-    if (horizonSeconds === undefined || !horizons.has(horizonSeconds) || field === undefined) {
-      reject('bad_labels');
-      continue;
-    }
-    let entry = forecasts.get(key);
-    if (entry === undefined) {
-      entry = { owner: { namespace, workload, queue }, byHorizon: new Map() };
-      forecasts.set(key, entry);
-    }
-    const point = entry.byHorizon.get(horizonSeconds) ?? { sampleMs: v.sampleMs };
-    if (point[field] === undefined || v.sampleMs >= point.sampleMs) {
-      point[field] = value;
-      point.sampleMs = Math.min(point.sampleMs, v.sampleMs);
-    }
-    entry.byHorizon.set(horizonSeconds, point);
+    const refused = takers[value.name](config, { value, namespace, workload, spec }, into);
+    if (refused !== undefined) reject(refused);
   }
+  return { queues: queuesOf(config, into, reject), decisions: [...into.decisions.values()], anomalies: [...into.anomalies.values()] };
+}
+
+/** What a read gives, in no particular order (`merged` sorts). */
+interface Taken {
+  readonly queues: ReadBackQueue[];
+  readonly decisions: ReadBackDecision[];
+  readonly anomalies: ReadBackAnomaly[];
+}
+
+/** A value read back of another shard's workload. */
+interface Owned {
+  readonly value: PublishedValue;
+  readonly namespace: string;
+  readonly workload: string;
+  readonly spec: WorkloadConfig;
+}
+
+interface QueueOwner {
+  readonly namespace: string;
+  readonly workload: string;
+  readonly queue: string;
+}
+
+/** What one read collected, by series; forecast bands are checked once all three quantiles are in. */
+interface Collected {
+  readonly forecasts: Map<string, { readonly owner: QueueOwner; readonly byHorizon: Map<number, Partial3> }>;
+  readonly depths: Map<string, QueueOwner & { readonly value: number; readonly sampleMs: number }>;
+  readonly decisions: Map<string, ReadBackDecision>;
+  readonly anomalies: Map<string, ReadBackAnomaly>;
+}
+
+/** Takes one value of its published name into `into`, or says why it is refused. */
+type Taker = (config: Config, owned: Owned, into: Collected) => ReadBackRejection | undefined;
+
+const takers: { readonly [N in PublishedName]: Taker } = {
+  predicted_queue_depth: takeForecast,
+  queue_depth_current: takeDepth,
+  recommended_replicas: takeDecision,
+  anomaly_score: takeAnomaly,
+};
+
+/** Stores `value` under `key` unless a newer sample of it is there already. */
+function keepNewer<T extends { readonly sampleMs: number }>(map: Map<string, T>, key: string, value: T): void {
+  const known = map.get(key);
+  if (known === undefined || value.sampleMs > known.sampleMs) map.set(key, value);
+}
+
+/** The queue of a depth or forecast and its value, if both could have been published. */
+function queueDepth({ value: v, namespace, workload }: Owned): { owner: QueueOwner; depth: number } | ReadBackRejection {
+  const queue = v.labels['queue'];
+  if (queue === undefined || !isQueueName(queue)) return 'bad_labels';
+  const depth = servableValue({ kind: 'queue', queue, metric: 'depth', namespace, workload }, v.value);
+  return depth === undefined ? 'not_servable' : { owner: { namespace, workload, queue }, depth };
+}
+
+function takeDepth(_config: Config, owned: Owned, into: Collected): ReadBackRejection | undefined {
+  const taken = queueDepth(owned);
+  if (typeof taken === 'string') return taken;
+  keepNewer(into.depths, queueKey(taken.owner), { ...taken.owner, value: taken.depth, sampleMs: owned.value.sampleMs });
+  return undefined;
+}
+
+function takeForecast(config: Config, owned: Owned, into: Collected): ReadBackRejection | undefined {
+  const taken = queueDepth(owned);
+  if (typeof taken === 'string') return taken;
+  const { labels, sampleMs } = owned.value;
+  const horizonSeconds = parseDurationSeconds(labels['horizon'] ?? '');
+  const field = quantileField[(labels['quantile'] ?? '') as keyof typeof quantileField];
+  if (horizonSeconds === undefined || !config.forecast.horizons.includes(horizonSeconds) || field === undefined) return 'bad_labels';
+  const key = queueKey(taken.owner);
+  let entry = into.forecasts.get(key);
+  if (entry === undefined) {
+    entry = { owner: taken.owner, byHorizon: new Map() };
+    into.forecasts.set(key, entry);
+  }
+  const point = entry.byHorizon.get(horizonSeconds) ?? { sampleMs };
+  if (point[field] === undefined || sampleMs >= point.sampleMs) {
+    point[field] = taken.depth;
+    point.sampleMs = Math.min(point.sampleMs, sampleMs);
+  }
+  entry.byHorizon.set(horizonSeconds, point);
+  return undefined;
+}
+
+function takeDecision(_config: Config, { value: v, namespace, workload, spec }: Owned, into: Collected): ReadBackRejection | undefined {
+  const resource = v.labels['resource'];
+  if (resource === undefined || !(resources as readonly string[]).includes(resource)) return 'bad_labels';
+  if (!Number.isInteger(v.value) || v.value < spec.minReplicas || v.value > spec.maxReplicas) return 'out_of_range';
+  keepNewer(into.decisions, `${namespace}/${workload}/${resource}`, { namespace, workload, resource, recommendedReplicas: v.value, sampleMs: v.sampleMs });
+  return undefined;
+}
+
+function takeAnomaly(_config: Config, { value: v, namespace, workload }: Owned, into: Collected): ReadBackRejection | undefined {
+  const metric = v.labels['metric'];
+  const queue = v.labels['queue'];
+  // A queue-depth score names its queue; no other score does.
+  if (metric === undefined || !isMonitoredMetric(metric) || (metric === 'queue_depth') !== (queue !== undefined) || (queue !== undefined && !isQueueName(queue))) return 'bad_labels';
+  if (!Number.isFinite(v.value)) return 'not_servable';
+  if (v.value < 0 || v.value > 1) return 'out_of_range';
+  const anomaly: ReadBackAnomaly = { namespace, workload, metric, ...(queue === undefined ? {} : { queue }), score: v.value, sampleMs: v.sampleMs };
+  keepNewer(into.anomalies, anomalyKey(anomaly), anomaly);
+  return undefined;
+}
+
+/** The queues of the forecasts and depths collected; a band that is incomplete or does not hold its median is refused. */
+function queuesOf(config: Config, { forecasts, depths }: Collected, reject: (reason: ReadBackRejection) => void): ReadBackQueue[] {
   const queues = new Map<string, ReadBackQueue>();
   for (const [key, { owner, byHorizon }] of forecasts) {
     const depthForecasts: ReadBackQueue['depthForecasts'][number][] = [];
@@ -200,12 +269,7 @@ function takeValues(config: Config, values: readonly PublishedValue[], reject: (
     queues.set(key, { ...owner, depthForecasts });
   }
   for (const [key, d] of depths) {
-    const known = queues.get(key);
-    queues.set(key, { namespace: d.namespace, workload: d.workload, queue: d.queue, depthForecasts: known?.depthForecasts ?? [], depth: { value: d.value, sampleMs: d.sampleMs } });
+    queues.set(key, { namespace: d.namespace, workload: d.workload, queue: d.queue, depthForecasts: queues.get(key)?.depthForecasts ?? [], depth: { value: d.value, sampleMs: d.sampleMs } });
   }
-  const byName = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
-  return {
-    queues: [...queues.values()].sort((a, b) => byName(`${a.namespace}/${a.workload}/${a.queue}`, `${b.namespace}/${b.workload}/${b.queue}`)),
-    decisions: [...decisions.values()].sort((a, b) => byName(`${a.namespace}/${a.workload}/${a.resource}`, `${b.namespace}/${b.workload}/${b.resource}`)),
-  };
+  return [...queues.values()];
 }

@@ -194,6 +194,7 @@ export interface ShardState {
   };
   readonly queues: readonly ReadBackQueue[];
   readonly decisions: readonly ReadBackDecision[];
+  readonly anomalies: readonly ReadBackAnomaly[];
 }
 
 /** Another shard's queue as read back: its depth forecasts and observed depth, each with its sample time. */
@@ -211,6 +212,19 @@ export interface ReadBackDecision {
   readonly workload: string;
   readonly resource: string;
   readonly recommendedReplicas: number;
+  readonly sampleMs: number;
+}
+
+/** Another shard's anomaly score of one of its workloads' inputs (a queue's depth, the workload's CPU…), as read back. */
+export interface ReadBackAnomaly {
+  readonly namespace: string;
+  readonly workload: string;
+  /** One of the monitored metrics (cpu, memory, queue_depth, response_time, error_rate). */
+  readonly metric: string;
+  /** The queue of a queue-depth score. */
+  readonly queue?: string;
+  /** In [0, 1]. */
+  readonly score: number;
   readonly sampleMs: number;
 }
 

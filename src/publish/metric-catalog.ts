@@ -66,7 +66,12 @@ export const metricCatalog = {
     "Prediction accuracy of matured forecasts over the trailing window, 0-100: 100 × max(0, 1 − Σ|actual − forecast| / Σ max(|actual|, s)), s the series' in-sample seasonal-naive MAE (docs/forecasting.md).",
     ['series', 'horizon'],
   ),
-  anomalyScore: def('anomaly_score', 'gauge', 'Anomaly score in [0, 1] of each monitored metric (queue depth per queue).', ['metric', 'queue']),
+  anomalyScore: def('anomaly_score', 'gauge', "Anomaly score in [0, 1] of each monitored metric (queue depth per queue; a workload's own inputs per workload).", [
+    'metric',
+    'queue',
+    'namespace',
+    'workload',
+  ]),
   anomaliesDetected: def('resource_anomalies_detected_total', 'counter', 'Anomalies detected, by metric and severity (one per metric and cycle while it lasts).', ['metric', 'severity']),
   anomaliesCritical: def('resource_anomalies_critical', 'gauge', 'Critical anomalies in the latest cycle.'),
   forecast: def('foresight_forecast', 'summary', 'Forecast of an input series at the horizon, by quantile (0.5 = point forecast).', ['series', 'horizon', 'quantile']),

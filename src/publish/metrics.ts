@@ -222,7 +222,7 @@ export function createMetrics(deps: MetricsDeps): ServiceMetrics {
     for (const o of s.optimizer ?? []) g.set({ resource: o.resource }, o.confidence);
   });
   fromSnapshot(c.anomalyScore, (g, s) => {
-    for (const a of s.anomalies) g.set({ metric: a.metric, queue: a.queue ?? '' }, a.score);
+    for (const a of s.anomalies) g.set({ metric: a.metric, ...(a.queue === undefined ? {} : { queue: a.queue }), ...workloadLabels(a) }, a.score);
   });
   fromSnapshot(c.predictionAccuracy, (g, s) => {
     for (const m of s.maturedAccuracy) {

@@ -7,7 +7,7 @@ import { escapePromqlString } from '../core/index.js';
 // what a sharded replica needs of the other shards (docs/sharding.md).
 
 /** The published names a sharded replica reads back: what the external-metrics API serves from them. */
-export const publishedNames = ['predicted_queue_depth', 'queue_depth_current', 'recommended_replicas'] as const;
+export const publishedNames = ['predicted_queue_depth', 'queue_depth_current', 'recommended_replicas', 'anomaly_score'] as const;
 
 /** One of {@link publishedNames}. */
 export type PublishedName = (typeof publishedNames)[number];

@@ -2,7 +2,8 @@
  * Three sharded replicas on one machine against a real Prometheus (Debian package) that scrapes all
  * three (docs/sharding.md). Each replica forecasts only its shard of the workloads and publishes it on
  * /metrics; after one scrape, each reads the other shards back from Prometheus, and every replica's
- * external-metrics API answers the same value for every series.
+ * external-metrics API answers the same value for every series (forecasts, depths, recommendations,
+ * and the anomaly scores of every workload's queues).
  *
  * The replicas run in this process (Service, with their HTTP and external-metrics HTTPS servers), on
  * a manual clock started at the wall time (Prometheus stamps its scrapes with the wall time, and the
@@ -118,6 +119,7 @@ describe.skipIf(!requireBinaries('prometheus'))('three sharded replicas and one 
         ['predicted_queue_depth', 'horizon=5m,quantile=0.5'],
         ['queue_depth', ''],
         ['recommended_replicas', ''],
+        ['anomaly_score', ''],
       ] as const) {
         const query = selector === '' ? '' : `?labelSelector=${encodeURIComponent(selector)}`;
         const answer = await call(service.externalMetrics.url, `/apis/external.metrics.k8s.io/v1beta1/namespaces/${namespace}/${metric}${query}`, { ca: pki.servingCA.certPem, cert: pki.alice });
@@ -159,11 +161,15 @@ describe.skipIf(!requireBinaries('prometheus'))('three sharded replicas and one 
     await scrapedAfter(services.map((s) => s.store.latest()!));
     // The next cycle reads the other shards back; the forecasts themselves are the same (same data, same instant).
     const snapshots = await Promise.all(services.map((s) => s.reconciler.runCycle()));
-    for (const snapshot of snapshots) {
+    for (const [index, snapshot] of snapshots.entries()) {
       expect(snapshot.shard?.readBack.error).toBeUndefined();
       const own = snapshot.queues.length;
       // Two horizons × three quantiles and the observed depth of each queue of the other shards, and their decisions.
       expect(snapshot.shard?.queues.length).toBe(allQueues.length - own);
+      // And every anomaly score of the other shards' workloads (at least the depth of each of their queues).
+      const othersScores = snapshots.filter((_, i) => i !== index).flatMap((s) => s.anomalies.filter((a) => a.workload !== undefined));
+      expect(othersScores.length).toBeGreaterThanOrEqual(allQueues.length - own);
+      expect(snapshot.shard?.anomalies.length).toBe(othersScores.length);
     }
     const [first, ...others] = await Promise.all(services.map(answersOf));
     // Every queue answers in its namespace, at both horizons.
@@ -173,6 +179,7 @@ describe.skipIf(!requireBinaries('prometheus'))('three sharded replicas and one 
         expect(first!.has(`${namespace}/predicted_queue_depth{queue=${queue},namespace=${namespace},workload=${workload},horizon=${horizon},quantile=${quantile}}`)).toBe(true);
       }
       expect(first!.has(`${namespace}/queue_depth{queue=${queue},namespace=${namespace},workload=${workload}}`)).toBe(true);
+      expect(first!.has(`${namespace}/anomaly_score{metric=queue_depth,queue=${queue},namespace=${namespace},workload=${workload}}`)).toBe(true);
     }
     for (const answers of others) expect(Object.fromEntries(answers)).toEqual(Object.fromEntries(first!));
     // Values read back are the owner's own values, not merely equal among readers.
@@ -180,6 +187,13 @@ describe.skipIf(!requireBinaries('prometheus'))('three sharded replicas and one 
     const orders = owner.queues.find((q) => q.queue === 'orders')!;
     expect(orders.depthForecasts[1]!.horizonSeconds).toBe(900);
     expect(first!.get('shop/predicted_queue_depth{queue=orders,namespace=shop,workload=orders-worker,horizon=15m,quantile=0.9}')).toBe(formatQuantity(orders.depthForecasts[1]!.p90));
+    // So are the anomaly scores of every workload series, whichever replica scored them.
+    for (const [index, service] of services.entries()) {
+      for (const a of service.store.latest()!.anomalies.filter((v) => v.workload !== undefined)) {
+        const labels = [`metric=${a.metric}`, ...(a.queue === undefined ? [] : [`queue=${a.queue}`]), `namespace=${a.namespace}`, `workload=${a.workload}`].join(',');
+        expect(first!.get(`${a.namespace}/anomaly_score{${labels}}`), `replica ${index}'s ${labels}`).toBe(formatQuantity(a.score));
+      }
+    }
   });
 
   test('the KEDA metrics-api trigger gets the same value from every replica too', async () => {

@@ -8,7 +8,7 @@
  * The aggregator falls back to legacy discovery on anything but an aggregated content type, so both
  * are correct; aggregated saves kubectl a round trip.
  */
-import { externalMetricNames } from './provider.js';
+import { externalMetricNames } from './served-metrics.js';
 import {
   type AggregatedDiscoveryVersion,
   aggregatedDiscoveryVersions,

@@ -9,3 +9,5 @@ export * from './label-selector.js';
 export * from './provider.js';
 export * from './quantity.js';
 export * from './routes.js';
+export * from './served-metrics.js';
+export * from './snapshot-index.js';

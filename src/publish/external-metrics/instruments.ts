@@ -1,6 +1,6 @@
 import { Counter, Histogram, type Registry } from 'prom-client';
 import { metricCatalog } from '../metric-catalog.js';
-import { externalMetricNames } from './provider.js';
+import { externalMetricNames } from './served-metrics.js';
 import type { RequestMetricLabel } from './routes.js';
 
 /** What the external-metrics server reports about the requests it answers. */

@@ -16,56 +16,18 @@
  * - `queue_depth` [queue]: the observed depth in the snapshot's cycle.
  * - `recommended_replicas` [resource]: the decision engine's recommendation.
  * - `anomaly_score` [metric, queue (queue-depth verdicts only)]: score in [0, 1].
+ * Values of a configured workload also carry `namespace` and `workload`, and only that namespace may read them.
  * A selector that matches nothing is a 404 (`NotFound`), never an empty list: for the HPA both are
  * errors, and the 404 message says why. Values that are not finite are never serialised: an answer
  * that would contain one is refused with 503, so that the HPA holds instead of summing a partial list.
  */
-import { type Clock, err, formatDuration, type InputRef, ok, parseDurationSeconds, type Result, servableValue } from '../../core/index.js';
+import { type Clock, err, formatDuration, ok, parseDurationSeconds, type Result } from '../../core/index.js';
 import type { Snapshot } from '../../engine/index.js';
 import { compileExposure, type ExposureRule, type NamespaceAccess } from './exposure.js';
 import { externalMetricsGroupVersion, type ExternalMetricValue, type ExternalMetricValueList } from './k8s-types.js';
 import { formatLabelSelector, type LabelSelector, mapValues, quoteInput, requiredValues, selectorMatches, selectorMentions, withRequirement } from './label-selector.js';
-import { formatQuantity } from './quantity.js';
-
-/** The metric names served, in discovery order. */
-export const externalMetricNames = ['predicted_queue_depth', 'queue_depth', 'recommended_replicas', 'anomaly_score'] as const;
-
-/** One of {@link externalMetricNames}. */
-export type ExternalMetricName = (typeof externalMetricNames)[number];
-
-/** True when `name` is a served metric. */
-export function isExternalMetricName(name: string): name is ExternalMetricName {
-  return (externalMetricNames as readonly string[]).includes(name);
-}
-
-/** A served metric and the labels its values carry (the `ListAllExternalMetrics` of custom-metrics-apiserver). */
-export interface ExternalMetricInfo {
-  readonly metric: ExternalMetricName;
-  readonly labels: readonly string[];
-  readonly description: string;
-}
-
-/** Every served metric. */
-export const externalMetricInfos: readonly ExternalMetricInfo[] = Object.freeze([
-  {
-    metric: 'predicted_queue_depth',
-    labels: ['queue', 'horizon', 'quantile'],
-    description: 'Forecast queue depth (messages) at the horizon; quantile 0.5 is the point forecast, 0.1 and 0.9 bound the 80% band.',
-  },
-  { metric: 'queue_depth', labels: ['queue'], description: 'Observed queue depth (messages).' },
-  { metric: 'recommended_replicas', labels: ['resource'], description: 'Replicas (pool size for db_connections) Foresight recommends now.' },
-  { metric: 'anomaly_score', labels: ['metric', 'queue'], description: 'Anomaly score in [0, 1] of a monitored metric (queue depth verdicts carry their queue).' },
-]);
-
-/** The quantiles a forecast is served at, with the snapshot field holding each. */
-export const servedQuantiles = [
-  ['0.1', 'p10'],
-  ['0.5', 'value'],
-  ['0.9', 'p90'],
-] as const;
-
-/** One of the served quantile label values. */
-export type QuantileLabel = (typeof servedQuantiles)[number][0];
+import { type ExternalMetricInfo, type ExternalMetricName, externalMetricInfos, externalMetricNames, isExternalMetricName, type QuantileLabel } from './served-metrics.js';
+import { buildSnapshotIndex, type Candidate, type MetricIndex, type SnapshotIndex } from './snapshot-index.js';
 
 /** What the provider needs from the configuration. */
 export interface ProviderSettings {
@@ -134,159 +96,6 @@ export interface ExternalMetricsProvider {
   getExternalMetric(query: ExternalMetricQuery): Result<ExternalMetricAnswer, ProviderError>;
 }
 
-/** How an item is scoped for exposure rules. */
-type Scope =
-  /** `namespace` is set for a workload's queue or decision: only that namespace may read it. */
-  { readonly kind: 'queue' | 'resource'; readonly name: string; readonly namespace?: string } | { readonly kind: 'system'; readonly namespace?: string };
-
-/** One value the snapshot can serve, with its JSON prepared once per snapshot. */
-interface Candidate {
-  readonly labels: Readonly<Record<string, string>>;
-  readonly scope: Scope;
-  /** The item, or undefined when the value is not finite (or too large) and cannot be served. */
-  readonly item: ExternalMetricValue | undefined;
-  readonly json: string;
-  readonly rawValue: number;
-  /** Position among the metric's candidates, so that answers keep snapshot order however they were found. */
-  readonly order: number;
-}
-
-/** The candidates of one metric, also grouped by the queue or resource they belong to. */
-interface MetricIndex {
-  readonly all: readonly Candidate[];
-  readonly byScopeName: ReadonlyMap<string, readonly Candidate[]>;
-}
-
-interface SnapshotIndex {
-  readonly windowSeconds: number;
-  readonly metrics: Readonly<Record<ExternalMetricName, MetricIndex>>;
-  readonly horizons: readonly string[];
-}
-
-/** RFC 3339 in UTC with whole seconds, as metav1.Time serialises. */
-export function rfc3339Seconds(timestampMs: number): string {
-  return new Date(Math.floor(timestampMs / 1000) * 1000).toISOString().replace('.000Z', 'Z');
-}
-
-function candidate(metric: ExternalMetricName, labels: Record<string, string>, scope: Scope, value: number, timestamp: string, windowSeconds: number, order: number): Candidate {
-  const quantity = formatQuantity(value);
-  const item: ExternalMetricValue | undefined =
-    quantity === undefined ? undefined : Object.freeze({ metricName: metric, metricLabels: Object.freeze(labels), timestamp, window: windowSeconds, value: quantity });
-  return { labels, scope, item, json: item === undefined ? '' : JSON.stringify(item), rawValue: value, order };
-}
-
-function indexOf(candidates: Candidate[]): MetricIndex {
-  const byScopeName = new Map<string, Candidate[]>();
-  for (const c of candidates) {
-    if (c.scope.kind === 'system') continue;
-    const list = byScopeName.get(c.scope.name);
-    if (list === undefined) byScopeName.set(c.scope.name, [c]);
-    else list.push(c);
-  }
-  return { all: candidates, byScopeName };
-}
-
-/** One queue's servable values, from this replica's own cycle or read back from another shard. */
-interface QueueEntry {
-  readonly queue: string;
-  readonly owner: { namespace: string; workload: string } | undefined;
-  readonly forecasts: readonly { readonly input: InputRef; readonly horizonSeconds: number; readonly value: number; readonly p10: number; readonly p90: number }[];
-  readonly depth: number | undefined;
-  /** The time the values stand for: the snapshot's, or the sample time of a value read back (its age shows). */
-  readonly timestamp: string;
-}
-
-/** A replica's own queues, then (when sharded) the other shards' as read back, in one order on every replica. */
-function queueEntries(snapshot: Snapshot, timestamp: string): QueueEntry[] {
-  const own = snapshot.queues.map((q): QueueEntry => ({ queue: q.queue, owner: ownerOf(q), forecasts: q.depthForecasts, depth: q.current['depth'], timestamp }));
-  if (snapshot.shard === undefined) return own;
-  const readBack = snapshot.shard.queues.map((q): QueueEntry => {
-    const owner = { namespace: q.namespace, workload: q.workload };
-    const input: InputRef = { kind: 'queue', queue: q.queue, metric: 'depth', ...owner };
-    const newest = Math.max(...q.depthForecasts.map((f) => f.sampleMs), q.depth?.sampleMs ?? 0);
-    return { queue: q.queue, owner, forecasts: q.depthForecasts.map((f) => ({ ...f, input })), depth: q.depth?.value, timestamp: rfc3339Seconds(newest) };
-  });
-  // Sorted by owner and queue, so that a list answer is the same list on every replica.
-  return [...own, ...readBack].sort((a, b) => compareText(ownedKey(a.owner, a.queue), ownedKey(b.owner, b.queue)));
-}
-
-const ownedKey = (owner: { namespace: string; workload: string } | undefined, name: string): string => `${owner?.namespace ?? ''}/${owner?.workload ?? ''}/${name}`;
-const compareText = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
-
-/** Builds every servable value of a snapshot once; answers then only select and concatenate. */
-export function buildSnapshotIndex(snapshot: Snapshot, windowSeconds: number): SnapshotIndex {
-  const timestamp = rfc3339Seconds(snapshot.completedAtMs);
-  const predicted: Candidate[] = [];
-  const observed: Candidate[] = [];
-  const horizons = new Set<string>();
-  // The namespace of every workload series, by input key: its anomaly scores are as private as its queues.
-  const workloadOf = new Map<string, { namespace: string; workload: string }>();
-  for (const q of queueEntries(snapshot, timestamp)) {
-    const owner = q.owner;
-    const scope: Scope = { kind: 'queue', name: q.queue, ...(owner === undefined ? {} : { namespace: owner.namespace }) };
-    if (owner !== undefined) workloadOf.set(`queue/${owner.namespace}/${owner.workload}/${q.queue}/depth`, owner);
-    for (const f of q.forecasts) {
-      const horizon = formatDuration(f.horizonSeconds);
-      horizons.add(horizon);
-      for (const [quantile, field] of servedQuantiles) {
-        predicted.push(
-          candidate('predicted_queue_depth', { queue: q.queue, ...owner, horizon, quantile }, scope, servableValue(f.input, f[field]) ?? Number.NaN, q.timestamp, windowSeconds, predicted.length),
-        );
-      }
-    }
-    if (q.depth !== undefined)
-      observed.push(
-        candidate(
-          'queue_depth',
-          { queue: q.queue, ...owner },
-          scope,
-          servableValue({ kind: 'queue', queue: q.queue, metric: 'depth', ...owner }, q.depth) ?? Number.NaN,
-          q.timestamp,
-          windowSeconds,
-          observed.length,
-        ),
-      );
-  }
-  const decisions = [
-    ...snapshot.decisions.map((d) => ({ resource: d.resource as string, owner: ownerOf(d), value: d.recommendedReplicas, timestamp })),
-    ...(snapshot.shard?.decisions ?? []).map((d) => ({
-      resource: d.resource,
-      owner: { namespace: d.namespace, workload: d.workload },
-      value: d.recommendedReplicas,
-      timestamp: rfc3339Seconds(d.sampleMs),
-    })),
-  ];
-  if (snapshot.shard !== undefined) decisions.sort((a, b) => compareText(ownedKey(a.owner, a.resource), ownedKey(b.owner, b.resource)));
-  const replicas = decisions.map((d, order) =>
-    candidate(
-      'recommended_replicas',
-      { resource: d.resource, ...d.owner },
-      { kind: 'resource', name: d.resource, ...(d.owner === undefined ? {} : { namespace: d.owner.namespace }) },
-      d.value,
-      d.timestamp,
-      windowSeconds,
-      order,
-    ),
-  );
-  const anomalies = snapshot.anomalies.map((a, order) => {
-    const owner = workloadOf.get(a.seriesKey) ?? workloadOfKey(a.seriesKey);
-    const inNamespace = owner === undefined ? {} : { namespace: owner.namespace };
-    return a.queue === undefined
-      ? candidate('anomaly_score', { metric: a.metric, ...owner }, { kind: 'system', ...inNamespace }, a.score, timestamp, windowSeconds, order)
-      : candidate('anomaly_score', { metric: a.metric, queue: a.queue, ...owner }, { kind: 'queue', name: a.queue, ...inNamespace }, a.score, timestamp, windowSeconds, order);
-  });
-  return {
-    windowSeconds,
-    horizons: [...horizons],
-    metrics: {
-      predicted_queue_depth: indexOf(predicted),
-      queue_depth: indexOf(observed),
-      recommended_replicas: indexOf(replicas),
-      anomaly_score: indexOf(anomalies),
-    },
-  };
-}
-
 /** Canonical spelling of a horizon label value ("60m" → "1h", "900s" → "15m"); other text is kept. */
 export function canonicalHorizon(value: string): string {
   const seconds = parseDurationSeconds(value);
@@ -319,17 +128,6 @@ function withDefaults(selector: LabelSelector, settings: ProviderSettings): Labe
   if (!selectorMentions(effective, 'horizon')) effective = withRequirement(effective, { key: 'horizon', operator: '=', values: [formatDuration(settings.defaultHorizonSeconds)] });
   if (!selectorMentions(effective, 'quantile')) effective = withRequirement(effective, { key: 'quantile', operator: '=', values: [settings.defaultQuantile] });
   return effective;
-}
-
-/** The namespace and workload labels of a workload's queue or decision; undefined for the seed's. */
-function ownerOf(of: { readonly namespace?: string | undefined; readonly workload?: string | undefined }): { namespace: string; workload: string } | undefined {
-  return of.namespace === undefined || of.workload === undefined ? undefined : { namespace: of.namespace, workload: of.workload };
-}
-
-/** The owner of a workload's own input key ("workload/<namespace>/<workload>/<metric>"). */
-function workloadOfKey(key: string): { namespace: string; workload: string } | undefined {
-  const parts = key.split('/');
-  return parts[0] === 'workload' && parts.length === 4 ? { namespace: parts[1]!, workload: parts[2]! } : undefined;
 }
 
 /**

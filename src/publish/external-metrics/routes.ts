@@ -24,7 +24,8 @@ import {
 } from './discovery.js';
 import { aggregatedDiscoveryVersions, externalMetricsGroup, externalMetricsGroupVersion, externalMetricsVersion } from './k8s-types.js';
 import { parseLabelSelector, quoteInput } from './label-selector.js';
-import { type ExternalMetricName, type ExternalMetricsProvider, isExternalMetricName } from './provider.js';
+import type { ExternalMetricsProvider } from './provider.js';
+import { type ExternalMetricName, isExternalMetricName } from './served-metrics.js';
 
 /** The `metric` label of the request metrics: a served metric, discovery, health, or anything else. */
 export type RequestMetricLabel = ExternalMetricName | 'discovery' | 'health' | 'other';

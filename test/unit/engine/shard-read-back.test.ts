@@ -161,6 +161,83 @@ sharding: { replicas: 3, index: 0 }
   });
 });
 
+describe("reading the other shards' anomaly scores back", () => {
+  const score = (labels: Record<string, string>, value: number, sampleMs = nowMs - 20_000): PublishedValue => ({ name: 'anomaly_score', labels, value, sampleMs });
+  const ordersWorker = { namespace: 'shop', workload: 'orders-worker', job: 'foresight', instance: 'a:8000' };
+
+  test("takes the scores of the other shards' workloads (their queues' depth and their own inputs) and skips its own", async () => {
+    const { reader, rejected, readBack } = setUp();
+    reader.answer = {
+      ok: true,
+      values: [
+        score({ ...ordersWorker, metric: 'queue_depth', queue: 'orders' }, 0.875),
+        score({ ...ordersWorker, metric: 'cpu' }, 0.25, nowMs - 10_000),
+        score({ exported_namespace: 'claims', namespace: 'monitoring', workload: 'review', metric: 'error_rate' }, 0, nowMs - 30_000),
+        // This replica's own workload: its own verdicts are fresher.
+        score({ namespace: 'shop', workload: 'billing', metric: 'queue_depth', queue: 'invoices' }, 0.5),
+      ],
+    };
+    const state = await readBack.run(config, 1, nowMs);
+    expect(state.anomalies).toEqual([
+      { namespace: 'claims', workload: 'review', metric: 'error_rate', score: 0, sampleMs: nowMs - 30_000 },
+      { namespace: 'shop', workload: 'orders-worker', metric: 'cpu', score: 0.25, sampleMs: nowMs - 10_000 },
+      { namespace: 'shop', workload: 'orders-worker', metric: 'queue_depth', queue: 'orders', score: 0.875, sampleMs: nowMs - 20_000 },
+    ]);
+    // /readyz counts them among the values read back, and the oldest sets the read-back's age.
+    expect(state.readBack).toMatchObject({ series: 3, oldestSampleMs: nowMs - 30_000 });
+    expect(rejected).toEqual([]);
+  });
+
+  test('refuses and counts scores that could not have been published', async () => {
+    const { reader, rejected, readBack } = setUp();
+    reader.answer = {
+      ok: true,
+      values: [
+        score({ namespace: 'shop', workload: 'ghost', metric: 'cpu' }, 0.5),
+        score({ metric: 'cpu', workload: 'orders-worker' }, 0.5),
+        score({ ...ordersWorker, metric: 'disk_io' }, 0.5),
+        score({ ...ordersWorker }, 0.5),
+        score({ ...ordersWorker, metric: 'queue_depth' }, 0.5),
+        score({ ...ordersWorker, metric: 'cpu', queue: 'orders' }, 0.5),
+        score({ ...ordersWorker, metric: 'queue_depth', queue: 'bad queue"}' }, 0.5),
+        score({ ...ordersWorker, metric: 'memory' }, 1.5),
+        score({ ...ordersWorker, metric: 'response_time' }, -0.25),
+        score({ ...ordersWorker, metric: 'error_rate' }, Number.NaN),
+        score({ ...ordersWorker, metric: 'cpu' }, Number.POSITIVE_INFINITY),
+      ],
+    };
+    const state = await readBack.run(config, 1, nowMs);
+    expect(state.anomalies).toEqual([]);
+    expect(state.readBack.series).toBe(0);
+    expect(Object.fromEntries(rejected)).toEqual({ unknown_workload: 2, bad_labels: 5, out_of_range: 2, not_servable: 2 });
+  });
+
+  test('of two series for one score, the newer sample wins', async () => {
+    const { reader, readBack } = setUp();
+    reader.answer = {
+      ok: true,
+      values: [score({ ...ordersWorker, metric: 'cpu', instance: 'b' }, 0.75, nowMs - 5_000), score({ ...ordersWorker, metric: 'cpu', instance: 'a' }, 0.25, nowMs - 60_000)],
+    };
+    expect((await readBack.run(config, 1, nowMs)).anomalies).toEqual([{ namespace: 'shop', workload: 'orders-worker', metric: 'cpu', score: 0.75, sampleMs: nowMs - 5_000 }]);
+  });
+
+  test('a score missing from later reads is served until it is older than the maximum age, then dropped and counted as stale', async () => {
+    const { reader, rejected, readBack } = setUp();
+    reader.answer = { ok: true, values: [score({ ...ordersWorker, metric: 'queue_depth', queue: 'orders' }, 0.875)] };
+    await readBack.run(config, 1, nowMs);
+    reader.answer = { ok: false, message: 'connect ECONNREFUSED' };
+    const during = await readBack.run(config, 1, nowMs + 60_000);
+    expect(during.anomalies.map((a) => a.score)).toEqual([0.875]);
+    expect(during.readBack.series).toBe(1);
+    reader.answer = { ok: true, values: [] };
+    // snapshot.maxAge is 2 minutes; the sample was 20 s old at the first read.
+    const after = await readBack.run(config, 1, nowMs + 101_000);
+    expect(after.anomalies).toEqual([]);
+    expect(after.readBack.series).toBe(0);
+    expect(rejected).toEqual([['stale', 1]]);
+  });
+});
+
 describe('the read-back selector', () => {
   test('asks for workload series only, with every configured matcher escaped for its string literal', () => {
     expect(publishedSelector('predicted_queue_depth', { job: 'foresight', cluster: 'eu"} or vector(1) #\\' })).toBe(

@@ -123,6 +123,9 @@ describe('Reconciler with workloads', () => {
     expect(ask('claims', 'recommended_replicas', 'workload=storefront')).toBe(404);
     const shopReplicas = ask('shop', 'recommended_replicas', '');
     expect(Array.isArray(shopReplicas) && shopReplicas.every((l) => l['namespace'] === 'shop')).toBe(true);
+    expect(ask('shop', 'anomaly_score', 'metric=cpu,workload=storefront')).toEqual([{ metric: 'cpu', namespace: 'shop', workload: 'storefront' }]);
+    expect(ask('claims', 'anomaly_score', 'metric=cpu,workload=storefront')).toBe(404);
+    expect(ask('claims', 'anomaly_score', 'metric=queue_depth')).toEqual([{ metric: 'queue_depth', queue: 'orders', namespace: 'claims', workload: 'claims-worker' }]);
   });
 
   it('/metrics gives workload series the namespace and workload labels', async () => {
@@ -133,5 +136,16 @@ describe('Reconciler with workloads', () => {
     expect(text).toMatch(/predicted_queue_depth\{queue="orders",namespace="claims",workload="claims-worker",horizon="5m",quantile="0.5"\}/);
     expect(text).toMatch(/recommended_replicas\{resource="api_instances",namespace="shop",workload="storefront"\}/);
     expect(text).toMatch(/queue_depth_threshold\{queue="orders",namespace="shop",workload="orders-worker"\} 1000/);
+    // Anomaly scores of a workload's queue and of its own inputs name it; the nodes' (cluster-wide) do not.
+    expect(text).toMatch(/anomaly_score\{metric="queue_depth",queue="orders",namespace="claims",workload="claims-worker"\} \d/);
+    expect(text).toMatch(/anomaly_score\{metric="cpu",namespace="shop",workload="storefront"\} \d/);
+    expect(text).toMatch(/anomaly_score\{metric="cpu"\} \d/);
+  });
+
+  it('each anomaly verdict carries the workload of its input, and the cluster-wide ones none', async () => {
+    const { snapshot } = await cycle();
+    const owners = snapshot.anomalies.map((a) => `${a.metric}:${a.queue ?? ''}:${a.namespace ?? '-'}/${a.workload ?? '-'}`);
+    expect(owners).toEqual(expect.arrayContaining(['queue_depth:orders:shop/orders-worker', 'queue_depth:orders:claims/claims-worker', 'cpu::shop/storefront', 'cpu::-/-']));
+    for (const a of snapshot.anomalies) expect(a.namespace === undefined).toBe(a.workload === undefined);
   });
 });
