@@ -8,7 +8,7 @@
  *
  * The parts, one job each, in prometheus/: start.ts (startPrometheus, usePrometheus),
  * instance.ts (the process), http-api.ts (queries, targets, reload), backfill.ts (promtool),
- * config-file.ts (prometheus.yml), registry.ts (no process outlives the worker), log-file.ts,
+ * config-file.ts (prometheus.yml), registry.ts (no process outlives the worker),
  * options.ts, errors.ts.
  */
 export type { BackfillSeries } from './openmetrics.js';

@@ -5,11 +5,11 @@ import { closeSync, openSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { assertBinary, findBinary } from '../binaries.js';
+import { fileSize, readTail } from '../log-file.js';
 import { waitForLogLine } from '../log-line.js';
 import { LOOPBACK } from '../ports.js';
 import { PrometheusError, StartupError } from './errors.js';
 import { type InstantSample, PrometheusHttpApi, type RangeSeries, type TargetStatus } from './http-api.js';
-import { fileSize, readTail } from './log-file.js';
 import { DEFAULTS, keepDirs, type StartPrometheusOptions } from './options.js';
 import { type Tracked, untrack } from './registry.js';
 
