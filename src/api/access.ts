@@ -5,11 +5,10 @@
  * small token file.
  */
 import { createHash, timingSafeEqual, type X509Certificate } from 'node:crypto';
-import { readFile, stat } from 'node:fs/promises';
 import { TLSSocket } from 'node:tls';
 import type { NextFunction, Request, Response } from 'express';
 import type { Config } from '../config/index.js';
-import type { Clock } from '../core/index.js';
+import { type Clock, checkSmallFile, readSmallFile, type SmallFileOptions } from '../core/index.js';
 import { describeCertificate, failureStatus, leafIdentity, tlsPeer, verifyPeer } from '../publish/index.js';
 
 /** A token file bigger than this is refused (a token is a few hundred bytes; a JWT a few KB). */
@@ -27,12 +26,12 @@ class TokenFile {
   #digest: Buffer | undefined;
 
   async digest(path: string): Promise<Buffer> {
-    const info = await stat(path);
-    if (!info.isFile()) throw new Error(`server.auth.bearerTokenFile ${path} is not a regular file`);
-    if (info.size > maxTokenFileBytes) throw new Error(`server.auth.bearerTokenFile ${path} is ${info.size} bytes, more than ${maxTokenFileBytes}`);
+    // Links are followed: the token is mounted from a Secret, whose files are links into ..data.
+    const options: SmallFileOptions = { maxBytes: maxTokenFileBytes, what: 'server.auth.bearerTokenFile', symlinks: 'follow' };
+    const info = await checkSmallFile(path, options);
     const key = `${path}|${info.ino}|${info.size}|${info.mtimeMs}`;
     if (key !== this.#key || this.#digest === undefined) {
-      const token = (await readFile(path, 'utf8')).trim();
+      const token = (await readSmallFile(path, options)).toString('utf8').trim();
       if (token === '') throw new Error(`server.auth.bearerTokenFile ${path} is empty`);
       this.#digest = sha256(token);
       this.#key = key;

@@ -18,6 +18,7 @@ import type { Config } from '../config/index.js';
 import { singleFlight } from '../core/index.js';
 import { certificateWarnings, loadTlsMaterial, noTlsMetrics, type TlsFiles, type TlsMaterial, type TlsMetrics } from '../publish/index.js';
 import type { ClientCertificateTrust } from './access.js';
+import { closeServer } from './close-server.js';
 import { answerParserErrors } from './parser-errors.js';
 
 /** What the listener is built from. */
@@ -157,10 +158,7 @@ export function createHttpListener(deps: HttpListenerDeps): HttpListener {
       server = undefined;
       if (closing === undefined) return;
       if (material !== undefined) tlsMetrics.stopped('http');
-      await new Promise<void>((resolve) => {
-        closing.close(() => resolve());
-        closing.closeIdleConnections();
-      });
+      await closeServer(closing);
     },
   };
 }

@@ -54,20 +54,66 @@ export const kubernetesName = z
 /** A Kubernetes namespace (DNS-1123 label). */
 export const kubernetesNamespace = z.string().regex(/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/, 'expected a Kubernetes namespace (lower-case letters, digits and "-", at most 63 characters)');
 
+/** The file keys of a TLS port served from files, as {@link checkTlsFiles} reads them. */
+interface TlsFilePaths {
+  readonly certFile?: string | undefined;
+  readonly keyFile?: string | undefined;
+  readonly clientCAFile?: string | undefined;
+}
+
 /**
  * The rules of a TLS port served from files (keda.grpc.tls, server.tls): the certificate and key
  * come as a pair, and a client CA needs them (client certificates are only asked for over TLS).
  * `plain` says what the port is without them.
  */
-export function checkTlsFiles(
-  t: { readonly certFile?: string | undefined; readonly keyFile?: string | undefined; readonly clientCAFile?: string | undefined },
-  ctx: z.RefinementCtx,
-  plain: string,
-): void {
+function checkTlsFiles(t: TlsFilePaths, ctx: z.RefinementCtx, plain: string): void {
   if ((t.certFile === undefined) !== (t.keyFile === undefined)) {
     ctx.addIssue({ code: 'custom', path: [t.certFile === undefined ? 'certFile' : 'keyFile'], message: `set both tls.certFile and tls.keyFile, or neither (then the port is ${plain})` });
   }
   if (t.clientCAFile !== undefined && t.certFile === undefined) {
     ctx.addIssue({ code: 'custom', path: ['clientCAFile'], message: 'needs tls.certFile and tls.keyFile: client certificates are only asked for over TLS' });
   }
+}
+
+/** What one TLS port says about its keys: each port serves something else and asks a client CA for something else. */
+export interface TlsSectionText {
+  /** The section's own description. */
+  readonly section: string;
+  readonly certFile: string;
+  readonly keyFile: string;
+  readonly clientCAFile: string;
+  readonly reloadInterval: string;
+  /** What the port is without certFile and keyFile ("plain HTTP", "plaintext"), for the pair's error. */
+  readonly plain: string;
+}
+
+/** The keys every TLS port has, in the order docs/configuration.md lists them (the port's own keys go before reloadInterval). */
+function tlsKeys(text: TlsSectionText) {
+  return {
+    certFile: z.string().min(1).optional().describe(text.certFile),
+    keyFile: z.string().min(1).optional().describe(text.keyFile),
+    clientCAFile: z.string().min(1).optional().describe(text.clientCAFile),
+  };
+}
+
+/**
+ * The `tls` section of a port that serves from files and reloads them (server.tls,
+ * keda.grpc.tls): certFile, keyFile, clientCAFile, the port's `extra` keys, then reloadInterval,
+ * checked by {@link checkTlsFiles} and then by `refine`. `extra` keys must be optional or have a
+ * default, as the section itself defaults to `{}`.
+ */
+export function tlsSection<Extra extends z.ZodRawShape>(text: TlsSectionText, extra: Extra, refine?: (t: z.output<z.ZodObject<Extra>> & TlsFilePaths, ctx: z.RefinementCtx) => void) {
+  type Keys = ReturnType<typeof tlsKeys> & Extra & { reloadInterval: z.ZodDefault<typeof duration> };
+  const section = z.strictObject({ ...tlsKeys(text), ...extra, reloadInterval: duration.default(30).describe(text.reloadInterval) }) as z.ZodObject<Keys, z.core.$strict>;
+  return (
+    section
+      // `{}` is a valid input (every key is optional or has a default), which TypeScript cannot see through `Extra`.
+      .prefault({} as z.input<typeof section>)
+      .superRefine((t, ctx) => {
+        const files = t as z.output<z.ZodObject<Extra>> & TlsFilePaths;
+        checkTlsFiles(files, ctx, text.plain);
+        refine?.(files, ctx);
+      })
+      .describe(text.section)
+  );
 }

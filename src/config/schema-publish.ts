@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { checkTlsFiles, duration } from './schema-primitives.js';
+import { duration, tlsSection } from './schema-primitives.js';
 
 // Sections of the published surfaces besides /metrics: the external-metrics API and KEDA's.
 
@@ -108,26 +108,18 @@ export const kedaSection = z
           .default(1000)
           .describe('Most external-push streams (StreamIsActive) open at once; more are refused with RESOURCE_EXHAUSTED and KEDA retries. KEDA opens one per external-push trigger.'),
         pushCheckInterval: duration.default(1).describe('How often open external-push streams look for a new snapshot (a check is one comparison; a new snapshot is pushed within this time).'),
-        tls: z
-          .strictObject({
-            certFile: z
-              .string()
-              .min(1)
-              .optional()
-              .describe('PEM serving certificate (with its chain) of the gRPC port. With keyFile the port serves TLS only (KEDA: enableTLS "true", or a caCert); reloaded when it changes.'),
-            keyFile: z.string().min(1).optional().describe('PEM private key of keda.grpc.tls.certFile, reloaded with it.'),
-            clientCAFile: z
-              .string()
-              .min(1)
-              .optional()
-              .describe(
-                'PEM CA bundle: every client must present a certificate it signed (mutual TLS; KEDA sends tlsClientCert and tlsClientKey from a TriggerAuthentication). Reloaded when it changes.',
-              ),
-            reloadInterval: duration.default(30).describe('How often the three files are checked for changes; a renewed certificate is served to new connections without a restart.'),
-          })
-          .prefault({})
-          .superRefine((t, ctx) => checkTlsFiles(t, ctx, 'plaintext'))
-          .describe('TLS of the gRPC port. Without certFile and keyFile the port is plaintext (docs/keda.md).'),
+        tls: tlsSection(
+          {
+            section: 'TLS of the gRPC port. Without certFile and keyFile the port is plaintext (docs/keda.md).',
+            certFile: 'PEM serving certificate (with its chain) of the gRPC port. With keyFile the port serves TLS only (KEDA: enableTLS "true", or a caCert); reloaded when it changes.',
+            keyFile: 'PEM private key of keda.grpc.tls.certFile, reloaded with it.',
+            clientCAFile:
+              'PEM CA bundle: every client must present a certificate it signed (mutual TLS; KEDA sends tlsClientCert and tlsClientKey from a TriggerAuthentication). Reloaded when it changes.',
+            reloadInterval: 'How often the three files are checked for changes; a renewed certificate is served to new connections without a restart.',
+            plain: 'plaintext',
+          },
+          {},
+        ),
       })
       .prefault({})
       .describe('The KEDA external scaler (docs/keda.md).'),

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { checkTlsFiles, duration } from './schema-primitives.js';
+import { duration, tlsSection } from './schema-primitives.js';
 
 // Sections of the service itself: the HTTP server, logging and the snapshot store.
 
@@ -32,37 +32,30 @@ export const serverSection = z
       })
       .prefault({})
       .describe('Bearer-token authentication on the HTTP port (docs/http-api.md#protecting-the-http-port).'),
-    tls: z
-      .strictObject({
-        certFile: z
-          .string()
-          .min(1)
-          .optional()
-          .describe('PEM serving certificate (with its chain) of the HTTP port. With keyFile the port serves HTTPS only; reloaded when it changes. Turning TLS on or off needs a restart.'),
-        keyFile: z.string().min(1).optional().describe('PEM private key of server.tls.certFile, reloaded with it.'),
-        clientCAFile: z
-          .string()
-          .min(1)
-          .optional()
-          .describe(
-            'PEM CA bundle: every route but /healthz, /livez and /readyz needs a client certificate that verifies by signature against these CAs alone (401 otherwise), as the external-metrics API checks its client CA. Reloaded when it changes; setting or removing it needs a restart.',
-          ),
+    tls: tlsSection(
+      {
+        section: 'TLS and client certificates on the HTTP port (docs/http-api.md#protecting-the-http-port). Without certFile and keyFile the port is plain HTTP.',
+        certFile: 'PEM serving certificate (with its chain) of the HTTP port. With keyFile the port serves HTTPS only; reloaded when it changes. Turning TLS on or off needs a restart.',
+        keyFile: 'PEM private key of server.tls.certFile, reloaded with it.',
+        clientCAFile:
+          'PEM CA bundle: every route but /healthz, /livez and /readyz needs a client certificate that verifies by signature against these CAs alone (401 otherwise), as the external-metrics API checks its client CA. Reloaded when it changes; setting or removing it needs a restart.',
+        reloadInterval: 'How often the three files are checked for changes; a renewed certificate or CA applies to new connections without a restart.',
+        plain: 'plain HTTP',
+      },
+      {
         allowedNames: z
           .array(z.string().min(1))
           .default([])
           .describe(
             'Common names (CN) a client certificate may have, like kube-apiserver --requestheader-allowed-names; a verified certificate with another CN gets 403. [] accepts every certificate the client CA signed. Applies at once on reload.',
           ),
-        reloadInterval: duration.default(30).describe('How often the three files are checked for changes; a renewed certificate or CA applies to new connections without a restart.'),
-      })
-      .prefault({})
-      .superRefine((t, ctx) => {
-        checkTlsFiles(t, ctx, 'plain HTTP');
+      },
+      (t, ctx) => {
         if (t.allowedNames.length > 0 && t.clientCAFile === undefined) {
           ctx.addIssue({ code: 'custom', path: ['allowedNames'], message: 'needs tls.clientCAFile: the names are those of client certificates it signed' });
         }
-      })
-      .describe('TLS and client certificates on the HTTP port (docs/http-api.md#protecting-the-http-port). Without certFile and keyFile the port is plain HTTP.'),
+      },
+    ),
   })
   .prefault({})
   .describe('The HTTP server.');

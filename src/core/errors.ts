@@ -22,9 +22,9 @@ export const errorCodes = [
   'FORESIGHT_ERR_TLS_FILES',
   /** The external-metrics API's authentication cannot be set up (files, ConfigMap, Kubernetes API). */
   'FORESIGHT_ERR_AUTH_SETUP',
-  /** A file Foresight owns (model store, optimizer log) does not exist. */
+  /** A file Foresight reads (a model, the optimizer log, a token or certificate file) does not exist. */
   'FORESIGHT_ERR_FILE_MISSING',
-  /** A file Foresight owns was refused: a symlink, not a regular file, too big, not a plain name. */
+  /** A file Foresight reads was refused or unreadable: a symlink where none is followed, not a regular file, too big, not a plain name. */
   'FORESIGHT_ERR_FILE_REFUSED',
   /** A call to the Kubernetes API failed (actuation, leader election). */
   'FORESIGHT_ERR_KUBERNETES_API',

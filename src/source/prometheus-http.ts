@@ -1,8 +1,7 @@
-import { readFile, stat } from 'node:fs/promises';
 import { Agent as HttpsAgent } from 'node:https';
 import { rootCertificates } from 'node:tls';
 import { PrometheusDriver } from 'prometheus-query';
-import { ForesightError, messageOf } from '../core/index.js';
+import { ForesightError, messageOf, readPemFile, readSmallFile } from '../core/index.js';
 
 // The HTTP side of the Prometheus source: the driver (prometheus-query over axios) with credentials
 // read per request, and what a failed request means (unreachable, timed out, or a bad answer).
@@ -110,15 +109,12 @@ async function authorizationHeader(auth: PrometheusAuth): Promise<string | undef
 const maxSecretFileBytes = 64 * 1024;
 
 async function readSecret(path: string, what: string): Promise<string> {
-  try {
-    // stat, not lstat: Kubernetes mounts a Secret's files as links into its ..data folder.
-    const info = await stat(path);
-    if (!info.isFile() || info.size > maxSecretFileBytes) throw new Error(`not a regular file of at most ${maxSecretFileBytes} bytes`);
-    // Secrets mounted from Kubernetes often end with a newline that is not part of the secret.
-    return (await readFile(path, 'utf8')).trim();
-  } catch (error) {
-    throw new CredentialsError(`cannot read the ${what} ${path}: ${messageOf(error)}`, { cause: error });
-  }
+  // Links are followed: Kubernetes mounts a Secret's files as links into its ..data folder.
+  const bytes = await readSmallFile(path, { maxBytes: maxSecretFileBytes, what: `the ${what}`, symlinks: 'follow' }).catch((error: unknown) => {
+    throw new CredentialsError(messageOf(error), { cause: error });
+  });
+  // Secrets mounted from Kubernetes often end with a newline that is not part of the secret.
+  return bytes.toString('utf8').trim();
 }
 
 /**
@@ -205,17 +201,15 @@ export function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null;
 }
 
-/** A CA file is a few certificates; anything larger is not one. */
-const maxCaFileBytes = 1 << 20;
-
 /** An HTTPS agent trusting the system CAs and the CAs of `caFile` (a regular file, at most 1 MiB, holding PEM certificates). */
 async function caAgent(caFile: string): Promise<HttpsAgent> {
-  const where = `source.prometheus.tls.caFile ${caFile}`;
-  const info = await stat(caFile).catch((error: unknown) => {
-    throw new CredentialsError(`${where}: cannot read: ${messageOf(error)}`, { cause: error });
-  });
-  if (!info.isFile() || info.size > maxCaFileBytes) throw new CredentialsError(`${where}: not a regular file of at most ${maxCaFileBytes} bytes`);
-  const pem = await readFile(caFile, 'utf8');
-  if (!pem.includes('-----BEGIN CERTIFICATE-----')) throw new CredentialsError(`${where}: holds no PEM certificate`);
+  const what = 'source.prometheus.tls.caFile';
+  const pem = await readPemFile(caFile, what).then(
+    (bytes) => bytes.toString('utf8'),
+    (error: unknown) => {
+      throw new CredentialsError(messageOf(error), { cause: error });
+    },
+  );
+  if (!pem.includes('-----BEGIN CERTIFICATE-----')) throw new CredentialsError(`${what} ${caFile}: holds no PEM certificate`);
   return new HttpsAgent({ ca: [...rootCertificates, pem] });
 }

@@ -1,13 +1,13 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdir, readdir, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { err, messageOf, ok, writeDurably } from '../core/index.js';
+import { err, messageOf, ok, SmallFileError, writeDurably } from '../core/index.js';
 import type { Result } from '../core/index.js';
 import type { z } from 'zod';
 import type { GlobalLstmMeta, LstmArtifacts, LstmMeta } from '../forecast/index.js';
 import { modelJsonSchema, storedGlobalMetaSchema, storedMetaSchema } from './meta-schema.js';
 import type { StoredGlobalMeta, StoredMeta } from './meta-schema.js';
-import { checkOwnedDir, isPlainName, OwnedFileError, readOwnedFile } from './owned-file.js';
+import { checkOwnedDir, isPlainName, readOwnedFile } from './owned-file.js';
 
 /** Why a stored model could not be loaded. */
 export type StoreFailureReason = 'missing' | 'corrupt' | 'incompatible';
@@ -150,9 +150,9 @@ export class ModelStore<M extends StoredMetaBase = StoredMeta> {
     let version: string;
     try {
       await checkOwnedDir(this.root, base);
-      version = (await readOwnedFile(base, 'current', maxPointerBytes)).toString('utf8').trim();
+      version = (await readOwnedFile(base, 'current', maxPointerBytes, 'the model pointer')).toString('utf8').trim();
     } catch (error) {
-      if (error instanceof OwnedFileError && error.missing) return err({ reason: 'missing', message: `no trained model for ${seriesKey} (no ${join(base, 'current')})`, path: base });
+      if (error instanceof SmallFileError && error.missing) return err({ reason: 'missing', message: `no trained model for ${seriesKey} (no ${join(base, 'current')})`, path: base });
       return err({ reason: 'corrupt', message: messageOf(error), path: base });
     }
     // Never quoted: `current` may have been replaced by any file, whose content must not reach the log.
@@ -160,7 +160,7 @@ export class ModelStore<M extends StoredMetaBase = StoredMeta> {
     const dir = join(base, version);
     const fail = (reason: StoreFailureReason, text: string) => err({ reason, message: text, path: dir });
     const readJson = async (name: string): Promise<unknown> => {
-      const text = (await readOwnedFile(dir, name, maxJsonBytes)).toString('utf8');
+      const text = (await readOwnedFile(dir, name, maxJsonBytes, 'the model file')).toString('utf8');
       try {
         return JSON.parse(text) as unknown;
       } catch {
@@ -209,7 +209,7 @@ export class ModelStore<M extends StoredMetaBase = StoredMeta> {
 
     let weights: Uint8Array;
     try {
-      weights = new Uint8Array(await readOwnedFile(dir, weightsName, expectedBytes));
+      weights = new Uint8Array(await readOwnedFile(dir, weightsName, expectedBytes, 'the model weights'));
     } catch (error) {
       return fail('corrupt', messageOf(error));
     }

@@ -2,10 +2,10 @@ import { constants } from 'node:fs';
 import { mkdir, open, readdir, rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { z } from 'zod';
-import { messageOf, replaceAtomically, resources, temporaryPrefix } from '../core/index.js';
+import { messageOf, replaceAtomically, resources, SmallFileError, temporaryPrefix } from '../core/index.js';
 import type { Resource } from '../core/index.js';
 import type { ResourceObservation } from '../forecast/index.js';
-import { checkOwnedDir, OwnedFileError, readOwnedFile } from './owned-file.js';
+import { checkOwnedDir, readOwnedFile } from './owned-file.js';
 
 /** Where the resource optimizer's observations survive restarts. */
 export interface ObservationLog {
@@ -158,9 +158,9 @@ export function createFileObservationLog(dir: string, onProblem?: (problem: Obse
     try {
       // The folder and the file are ours: no links, a regular file, at most what 2 × max lines take.
       await checkOwnedDir(dirname(dir), dir);
-      text = (await readOwnedFile(dir, fileName(resource), maxFileBytes(max))).toString('utf8');
+      text = (await readOwnedFile(dir, fileName(resource), maxFileBytes(max), 'the optimizer log')).toString('utf8');
     } catch (error) {
-      if (error instanceof OwnedFileError && error.missing) return { observations: [], lines: 0 };
+      if (error instanceof SmallFileError && error.missing) return { observations: [], lines: 0 };
       throw error;
     }
     return parseLines(text, (line, text) => {

@@ -184,7 +184,7 @@ describe.skipIf(!haveOpenssl)('the HTTP port with client certificates (server.tl
       () => undefined,
       (error: unknown) => error,
     );
-    expect(failed).toMatchObject({ name: 'TlsFilesError', code: 'FORESIGHT_ERR_TLS_FILES', message: expect.stringContaining(`cannot read server.tls.clientCAFile "${missing}": ENOENT`) });
+    expect(failed).toMatchObject({ name: 'TlsFilesError', code: 'FORESIGHT_ERR_TLS_FILES', message: expect.stringContaining(`cannot read server.tls.clientCAFile ${missing}: ENOENT`) });
   });
 });
 

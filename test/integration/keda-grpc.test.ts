@@ -565,7 +565,7 @@ describe('KEDA external scaler over TLS and mutual TLS', () => {
     {
       name: 'a missing certificate file',
       prepare: () => `{ certFile: "${join(dir, 'missing.crt')}", keyFile: "${keyFile()}" }`,
-      message: () => `cannot read keda.grpc.tls.certFile "${join(dir, 'missing.crt')}": ENOENT`,
+      message: () => `cannot read keda.grpc.tls.certFile ${join(dir, 'missing.crt')}: ENOENT`,
     },
     {
       name: "a key that is not the certificate's",

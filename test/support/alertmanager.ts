@@ -7,7 +7,7 @@
  * instance gets its own temp dir and is killed when the test file ends or the worker exits.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { closeSync, existsSync, openSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { closeSync, openSync, rmSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -16,6 +16,7 @@ import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { z } from 'zod';
 import { assertBinary, findBinary } from './binaries.js';
+import { fileSize, readTail } from './log-file.js';
 import { waitForLogLine } from './log-line.js';
 import { getFreePort, LOOPBACK } from './ports.js';
 
@@ -197,14 +198,6 @@ function killAllSync(): void {
 
 const sleep = (ms: number): Promise<void> => new Promise((done) => setTimeout(done, ms));
 
-function tail(path: string, lines: number): string {
-  try {
-    return readFileSync(path, 'utf8').trimEnd().split('\n').slice(-lines).join('\n');
-  } catch {
-    return '';
-  }
-}
-
 /**
  * Starts Alertmanager on a free 127.0.0.1 port with gossip off, and waits for `/-/ready`.
  *
@@ -229,7 +222,7 @@ export async function startAlertmanager(options: StartAlertmanagerOptions): Prom
     // As for Prometheus: the kernel kills Alertmanager if the worker dies without running any JS.
     const setpriv = findBinary('setpriv');
     const [command, argv] = setpriv === undefined ? [binary, args] : [setpriv, ['--pdeathsig', 'KILL', '--', binary, ...args]];
-    const logOffset = existsSync(logPath) ? statSync(logPath).size : 0;
+    const logOffset = fileSize(logPath);
     const logFd = openSync(logPath, 'a');
     let child: ChildProcess;
     try {
@@ -271,7 +264,7 @@ export async function startAlertmanager(options: StartAlertmanagerOptions): Prom
     if (!ready) {
       await stop();
       live.delete(tracked);
-      const log = tail(logPath, 30);
+      const log = readTail(logPath, 30);
       if (/address already in use/i.test(log) && attempt < 3) continue;
       await rm(root, { recursive: true, force: true });
       throw new Error(`Alertmanager was not ready at ${url}/-/ready (${hasExited ? 'it exited' : '/-/ready did not answer 200'})\n--- alertmanager log (tail) ---\n${log}`);
@@ -289,7 +282,7 @@ export async function startAlertmanager(options: StartAlertmanagerOptions): Prom
           .parse(body)
           .map((a) => ({ labels: a.labels, annotations: a.annotations, state: a.status.state }));
       },
-      logTail: (lines = 30) => tail(logPath, lines),
+      logTail: (lines = 30) => readTail(logPath, lines),
       async dispose() {
         if (disposed) return;
         disposed = true;

@@ -27,6 +27,8 @@ export const APT_PACKAGES = {
   protoc: 'protobuf-compiler',
   'protoc-gen-go': 'golang-goprotobuf-dev',
   'protoc-gen-go-grpc': 'protoc-gen-go-grpc golang-google-grpc-dev',
+  // The end-of-run check (global-setup.ts) waits for a surviving process's exit with it.
+  pidwait: 'procps',
 } as const satisfies Record<string, string>;
 
 /** A program the tests know how to install. */

@@ -4,25 +4,8 @@
  * the line appears or the process exits, whichever comes first. Nothing here is timed: a server
  * that never logs the line is ended by vitest's test/hook timeout (docs/testing.md).
  */
-import { closeSync, fstatSync, openSync, readSync, watch } from 'node:fs';
-
-/** The bytes of `path` from `fromByte` on, as text ('' when the file cannot be read). */
-function readFrom(path: string, fromByte: number): string {
-  let fd: number;
-  try {
-    fd = openSync(path, 'r');
-  } catch {
-    return '';
-  }
-  try {
-    const length = Math.max(0, fstatSync(fd).size - fromByte);
-    const buffer = Buffer.alloc(length);
-    const read = length === 0 ? 0 : readSync(fd, buffer, 0, length, fromByte);
-    return buffer.subarray(0, read).toString('utf8');
-  } finally {
-    closeSync(fd);
-  }
-}
+import { watch } from 'node:fs';
+import { readFrom } from './log-file.js';
 
 /**
  * Resolves `'logged'` once `pattern` matches the text written to `path` after `fromByte`, or

@@ -15,10 +15,9 @@
  */
 import type { X509Certificate } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import type { Config } from '../../config/index.js';
-import { type Clock, ForesightError } from '../../core/index.js';
+import { type Clock, ForesightError, readPemFile } from '../../core/index.js';
 import {
   type CertificateAndKey,
   ensureLocalPki,
@@ -95,11 +94,10 @@ export interface AuthMaterial {
 }
 
 async function readText(path: string, what: string): Promise<string> {
-  try {
-    return await readFile(path, 'utf8');
-  } catch (error) {
-    throw new AuthSetupError(`cannot read ${what} "${path}": ${failureMessage(error)}`);
-  }
+  const bytes = await readPemFile(path, what).catch((error: unknown) => {
+    throw new AuthSetupError(failureMessage(error));
+  });
+  return bytes.toString('utf8');
 }
 
 function parseBundle(pem: string, what: string): X509Certificate[] {

@@ -41,6 +41,7 @@ import {
   writeLocalKubeconfig,
 } from '../../publish/index.js';
 import { listeningUrl } from '../http-listener.js';
+import { closeServer } from '../close-server.js';
 import { answerParserErrors } from '../parser-errors.js';
 import {
   type AuthMaterial,
@@ -289,15 +290,7 @@ export function createExternalMetricsServer(deps: ExternalMetricsServerDeps): Ex
       server = undefined;
       if (closing === undefined) return;
       tlsMetrics.stopped('external_metrics');
-      await new Promise<void>((resolve) => {
-        const cut = setTimeout(() => closing.closeAllConnections(), closeGraceMs);
-        cut.unref();
-        closing.close(() => {
-          clearTimeout(cut);
-          resolve();
-        });
-        closing.closeIdleConnections();
-      });
+      await closeServer(closing, closeGraceMs);
     },
   };
 }

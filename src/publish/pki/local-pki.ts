@@ -6,12 +6,12 @@
  * kubeconfig handed out once keeps working.
  */
 import type { X509Certificate } from 'node:crypto';
-import { mkdir, readFile } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import { isIP } from 'node:net';
 import { join } from 'node:path';
 import { type CertificateAndKey, createCertificate, loadCertificateAndKey } from './certificate.js';
 import { renderKubeconfig } from './kubeconfig.js';
-import { replaceAtomically } from '../../core/index.js';
+import { readPemFile, replaceAtomically } from '../../core/index.js';
 
 /** File names inside the PKI folder. */
 export const localPkiFiles = {
@@ -60,8 +60,8 @@ export interface LocalPkiOptions {
 
 async function readPair(dir: string, certFile: string, keyFile: string): Promise<CertificateAndKey | undefined> {
   try {
-    const [cert, key] = await Promise.all([readFile(join(dir, certFile), 'utf8'), readFile(join(dir, keyFile), 'utf8')]);
-    return loadCertificateAndKey(cert, key);
+    const [cert, key] = await Promise.all([readPemFile(join(dir, certFile), 'a local PKI certificate'), readPemFile(join(dir, keyFile), 'a local PKI key')]);
+    return loadCertificateAndKey(cert.toString('utf8'), key.toString('utf8'));
   } catch {
     // Missing or unreadable: generate a new one (the caller logs what it generated).
     return undefined;

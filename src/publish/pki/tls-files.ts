@@ -5,9 +5,8 @@
  * (`server.tls`), so both refuse the same bad files with the same messages, each naming its keys.
  */
 import { createHash, createPrivateKey, type KeyObject, X509Certificate } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
 import { createSecureContext } from 'node:tls';
-import { ForesightError, messageOf } from '../../core/index.js';
+import { ForesightError, messageOf, readPemFile } from '../../core/index.js';
 
 /** The files, resolved: TLS needs the pair, mutual TLS also the client CA. */
 export interface TlsFiles {
@@ -42,11 +41,9 @@ export interface TlsMaterial {
 }
 
 async function readFileNamed(path: string, key: string): Promise<Buffer> {
-  try {
-    return await readFile(path);
-  } catch (error) {
-    throw new TlsFilesError(`cannot read ${key} "${path}": ${messageOf(error)}`);
-  }
+  return readPemFile(path, key).catch((error: unknown) => {
+    throw new TlsFilesError(messageOf(error));
+  });
 }
 
 /** Every certificate of a PEM bundle; throws naming the file when there is none or one is broken. */

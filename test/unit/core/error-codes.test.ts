@@ -60,9 +60,9 @@ describe('error codes', () => {
       () => planAuthentication(configFromYaml('externalMetrics: { enabled: true, tokenReview: on }').externalMetrics, false),
       { name: 'AuthSetupError', code: 'FORESIGHT_ERR_AUTH_SETUP' },
     ],
-    ['a missing owned file', () => readOwnedFile(dir, 'absent', 100), { name: 'OwnedFileError', code: 'FORESIGHT_ERR_FILE_MISSING', missing: true }],
-    ['a symlinked owned file', () => readOwnedFile(dir, 'link', 100), { name: 'OwnedFileError', code: 'FORESIGHT_ERR_FILE_REFUSED', missing: false }],
-    ['an owned file over its cap', () => readOwnedFile(dir, 'real', 0), { name: 'OwnedFileError', code: 'FORESIGHT_ERR_FILE_REFUSED' }],
+    ['a missing owned file', () => readOwnedFile(dir, 'absent', 100, 'a test file'), { name: 'SmallFileError', code: 'FORESIGHT_ERR_FILE_MISSING', missing: true }],
+    ['a symlinked owned file', () => readOwnedFile(dir, 'link', 100, 'a test file'), { name: 'SmallFileError', code: 'FORESIGHT_ERR_FILE_REFUSED', missing: false }],
+    ['an owned file over its cap', () => readOwnedFile(dir, 'real', 0, 'a test file'), { name: 'SmallFileError', code: 'FORESIGHT_ERR_FILE_REFUSED' }],
     ['a bad ?hours= on the HTTP API', () => parseHours('soon', 24, 6), { name: 'HttpError', code: 'FORESIGHT_ERR_INPUT_INVALID', statusCode: 400 }],
     [
       'a failed Kubernetes API call',

@@ -35,12 +35,12 @@ describe('Prometheus credentials files', () => {
     const tokenFile = join(dir, 'huge-token');
     writeFileSync(tokenFile, 'x'.repeat(64 * 1024 + 1));
     const error = await failure({ type: 'bearerFile', tokenFile });
-    expect(error.message).toContain(`cannot read the bearer token file ${tokenFile}: not a regular file of at most 65536 bytes`);
+    expect(error.message).toContain(`the bearer token file ${tokenFile} is 65537 bytes, more than the 65536 allowed`);
   });
 
   it('refuses a password file that is not a regular file', async () => {
     const error = await failure({ type: 'basic', username: 'u', passwordFile: dir });
-    expect(error.message).toContain(`cannot read the password file ${dir}: not a regular file`);
+    expect(error.message).toContain(`the password file ${dir} is not a regular file`);
   });
 
   it('reads a token file of the largest size allowed (the request then fails on the network, not on the file)', async () => {

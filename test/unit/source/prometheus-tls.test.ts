@@ -60,7 +60,7 @@ describe('PrometheusSource over HTTPS with a private CA', () => {
   });
 
   test('a CA file that is missing or holds no certificate is a problem naming the key and the file', async () => {
-    await expect(source(join(pki.dir, 'absent.crt')).readLatest([cpu], atMs)).rejects.toThrow(/source\.prometheus\.tls\.caFile .*absent\.crt: cannot read/);
+    await expect(source(join(pki.dir, 'absent.crt')).readLatest([cpu], atMs)).rejects.toThrow(/cannot read source\.prometheus\.tls\.caFile .*absent\.crt/);
     const notPem = join(pki.dir, 'not-pem.crt');
     await writeFile(notPem, 'hello');
     await expect(source(notPem).readLatest([cpu], atMs)).rejects.toThrow(/not-pem\.crt: holds no PEM certificate/);

@@ -56,12 +56,12 @@ describe('loadTlsMaterial of keda.grpc.tls', () => {
   });
 
   const refused: readonly { name: string; files: () => { certFile: string; keyFile: string; clientCAFile?: string }; message: () => string }[] = [
-    { name: 'a missing certificate file', files: () => ({ certFile: path('nope.crt'), keyFile: path('tls.key') }), message: () => `cannot read keda.grpc.tls.certFile "${path('nope.crt')}": ENOENT` },
-    { name: 'a missing key file', files: () => ({ certFile: path('tls.crt'), keyFile: path('nope.key') }), message: () => `cannot read keda.grpc.tls.keyFile "${path('nope.key')}": ENOENT` },
+    { name: 'a missing certificate file', files: () => ({ certFile: path('nope.crt'), keyFile: path('tls.key') }), message: () => `cannot read keda.grpc.tls.certFile ${path('nope.crt')}: ENOENT` },
+    { name: 'a missing key file', files: () => ({ certFile: path('tls.crt'), keyFile: path('nope.key') }), message: () => `cannot read keda.grpc.tls.keyFile ${path('nope.key')}: ENOENT` },
     {
       name: 'a missing client CA file',
       files: () => ({ certFile: path('tls.crt'), keyFile: path('tls.key'), clientCAFile: path('nope.crt') }),
-      message: () => `cannot read keda.grpc.tls.clientCAFile "${path('nope.crt')}"`,
+      message: () => `cannot read keda.grpc.tls.clientCAFile ${path('nope.crt')}`,
     },
     {
       name: 'a certificate file without a certificate',
