@@ -14,19 +14,20 @@ export default defineConfig({
     hookTimeout: 600_000,
     // Fails the run when a process a test spawned is still alive at the end (test/support/global-setup.ts).
     globalSetup: ['test/support/global-setup.ts'],
+    // Every file of a worker shares one module graph instead of importing src/ afresh (a fifth of
+    // the suite's CPU, docs/testing.md). Tests keep no global state: each builds its own service,
+    // registry, clock, temp dir and processes, and ends them.
+    isolate: false,
     projects: [
       {
         extends: true,
         // Sorted before "unit" (vitest orders projects by name): the long files start first, and
         // the many short unit files fill the end of the run on both workers.
-        test: { name: 'integration', include: processTests, isolate: true },
+        test: { name: 'integration', include: processTests },
       },
       {
         extends: true,
-        // In-process tests share one module graph per worker instead of importing src/ afresh for
-        // every file (half their CPU time). They keep no global state: every test builds its own
-        // service, registry, clock and temp dir.
-        test: { name: 'unit', include: ['test/**/*.test.ts'], exclude: processTests, isolate: false },
+        test: { name: 'unit', include: ['test/**/*.test.ts'], exclude: processTests },
       },
     ],
   },
