@@ -88,7 +88,7 @@ export function seriesOf(outcome: QueryOutcome, query: string, read: 'instant' |
   return { series: [...merged.values()] };
 }
 
-/** Reads the driver's result objects (typed `any[]` by the library) into plain series. */
+/** Reads the driver's result objects (untyped by the library, so read here as `unknown`) into plain series. */
 function parseResult(result: QueryResult): { readonly kind: ResultKind; readonly series: ResultSeries[] } | { readonly error: string } {
   const kind: unknown = result.resultType;
   const items: readonly unknown[] = Array.isArray(result.result) ? result.result : [];
