@@ -18,6 +18,12 @@
  * is unchanged).
  *
  * Usage: tsx bench/scaling.ts [--json OUT.json] [--data DIR] [--only SUBSTRING] [--delays 2,5,10] [--plots DIR]
+ *        [--quantiles 0.95,0.98] [--cooldowns UP,DOWN] [--down-window SECONDS]
+ *
+ * The last three explore the knob and the engine's damping (docs/scaling-benchmark.md#the-knob):
+ * other quantiles to sweep (the leave-one-trace-out choice is then made among them), and the
+ * engine's cooldowns (seconds after a scale-up before the next one, after any scaling before a
+ * scale-down) and scale-down window instead of the service's defaults.
  */
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
@@ -28,6 +34,7 @@ import { auditedLeaveOneGroupOut, chooseCandidate } from './support/leave-one-ou
 import { inferStepSeconds, parseInputCsv } from '../src/cli/csv.js';
 import { defaultCapacityPerReplica } from '../src/cli/simulate.js';
 import { geometricMean } from '../src/forecast/index.js';
+import { defaultPolicySettings, type PolicySettings } from '../src/decide/index.js';
 import {
   defaultForecastQuantile,
   type AutoscalingPolicy,
@@ -65,8 +72,12 @@ const traces = [
  * point is read at the costliest one, which flatters the predictive policy; the tables mark it c).
  */
 const reactiveGrid = { rateUtilisations: [0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9], queueSeconds: [5, 10, 30, 60, 120] };
-/** The knob's values swept (the predictive frontier); the default is chosen among them by leave-one-trace-out. */
-const quantiles = [0.95, 0.98];
+/** The knob's values swept by default (the predictive frontier); the default is chosen among them by leave-one-trace-out. */
+const defaultQuantiles = [0.95, 0.98];
+/** The knob's values this run sweeps (--quantiles). */
+let quantiles = defaultQuantiles;
+/** The engine's settings over the service's defaults (--cooldowns, --down-window); none by default. */
+let engineSettings: PolicySettings | undefined;
 const sloWaitSeconds = 60;
 
 interface Measured {
@@ -103,6 +114,9 @@ function parseArgs(argv: readonly string[]) {
   let only: string | undefined;
   let delays = [2, 5, 10];
   let plots: string | undefined;
+  let sweep = defaultQuantiles;
+  let settings: PolicySettings | undefined;
+  const seconds = (text: string) => (/^\d+(,\d+)*$/.test(text) ? text.split(',').map(Number) : undefined);
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
     const next = argv[i + 1];
@@ -121,12 +135,25 @@ function parseArgs(argv: readonly string[]) {
     } else if (arg === '--delays' && next !== undefined && /^\d+(,\d+)*$/.test(next)) {
       delays = next.split(',').map(Number);
       i++;
+    } else if (arg === '--quantiles' && next !== undefined && next.split(',').every((q) => Number(q) >= 0.5 && Number(q) <= 0.995)) {
+      // The calibration tabulates 0.5–0.995 (src/simulate/band-calibration.ts), as decisions.forecastQuantile allows.
+      sweep = next.split(',').map(Number);
+      i++;
+    } else if (arg === '--cooldowns' && next !== undefined && seconds(next)?.length === 2) {
+      const [up, down] = seconds(next)!;
+      settings = { ...settings, cooldowns: { ...defaultPolicySettings.cooldowns, scaleUpSeconds: up!, scaleDownSeconds: down! } };
+      i++;
+    } else if (arg === '--down-window' && next !== undefined && seconds(next)?.length === 1) {
+      settings = { ...settings, stabilization: { ...defaultPolicySettings.stabilization, scaleDownSeconds: seconds(next)![0]! } };
+      i++;
     } else {
-      process.stderr.write(`bench:scaling: bad argument "${arg}" (usage: tsx bench/scaling.ts [--json OUT.json] [--data DIR] [--only S] [--delays 2,5,10] [--plots DIR])\n`);
+      process.stderr.write(
+        `bench:scaling: bad argument "${arg}" (usage: tsx bench/scaling.ts [--json OUT.json] [--data DIR] [--only S] [--delays 2,5,10] [--plots DIR] [--quantiles 0.95,0.98] [--cooldowns UP,DOWN] [--down-window SECONDS])\n`,
+      );
       process.exit(2);
     }
   }
-  return { json, dataDir, only, delays, plots };
+  return { json, dataDir, only, delays, plots, sweep, settings };
 }
 
 const measure = (r: SimulationResult): Measured => ({
@@ -157,6 +184,7 @@ function runEngine(run: TraceRun, delayMinutes: number, quantile: number): Measu
     maxReplicas: 50,
     shared: run.forecasts,
     forecastQuantile: quantile,
+    ...(engineSettings === undefined ? {} : { settings: engineSettings }),
   });
   if (!built.ok) throw new Error(built.error.join('\n'));
   return measure(simulate(run.loaded, built.value, systemFor(run.capacity, delayMinutes)));
@@ -242,7 +270,9 @@ function selectQuantiles(runs: TraceRun[]): { shipped: number; lines: string[] }
 }
 
 async function main(): Promise<void> {
-  const { json, dataDir, only, delays, plots } = parseArgs(process.argv.slice(2));
+  const { json, dataDir, only, delays, plots, sweep, settings } = parseArgs(process.argv.slice(2));
+  quantiles = sweep;
+  engineSettings = settings;
   if (!existsSync(dataDir)) {
     process.stderr.write(`bench:scaling: ${dataDir} does not exist (the benchmark needs ../shared/data)\n`);
     process.exit(2);
@@ -270,7 +300,7 @@ async function main(): Promise<void> {
   for (const line of selection.lines) process.stderr.write(`${line}\n`);
   if (json !== undefined) {
     const plain = runs.map(({ trace, scale, capacity, chosenQuantile, byDelay }) => ({ trace, scale, capacity, chosenQuantile, byDelay: Object.fromEntries(byDelay) }));
-    await writeFile(json, `${JSON.stringify({ quantiles, reactiveGrid, selection, defaultForecastQuantile, runs: plain }, null, 2)}\n`);
+    await writeFile(json, `${JSON.stringify({ quantiles, engineSettings, reactiveGrid, selection, defaultForecastQuantile, runs: plain }, null, 2)}\n`);
   }
   process.stdout.write(`${report(runs, delays, selection)}\n`);
   if (plots !== undefined) await writePlots(runs, plots);
@@ -286,6 +316,7 @@ function report(runs: readonly TraceRun[], delays: readonly number[], selection:
     `Chosen on all ${runs.length} traces (what ships): q ${selection.shipped}; the config default (decisions.forecastQuantile) is ${defaultForecastQuantile}${selection.shipped === defaultForecastQuantile ? '' : ' — DIFFERENT: update it'}.`,
     '',
   );
+  if (engineSettings !== undefined) out.push(`Engine settings over the service's defaults: ${JSON.stringify(engineSettings)}.`, '');
   out.push("Ratios: τU (or SLO violation time) ÷ the reactive frontier's at the same replica-minutes; c = costlier than every reactive point (read at the costliest), b = cheaper.", '');
   for (const delay of delays) {
     out.push(`### Start-up ${delay} min`, '');
@@ -318,8 +349,29 @@ function report(runs: readonly TraceRun[], delays: readonly number[], selection:
     const perQ = quantiles.map((q) => `${q}: ${f(geometricMean(runs.map((r) => ratio(r.byDelay.get(delay)!, candidateAt(r.byDelay.get(delay)!, q), 'tauU').ratio)), 2)}`);
     out.push(`Default path τU ratio at each quantile (the knob, not a selection): ${perQ.join(', ')}.`);
     out.push(`Utilisation 70–90 % with SLO ≤ 1 %, on the traces where the oracle has utilisation ≥ 70 % and SLO ≤ 1 %: ${targets.length === 0 ? 'no such trace' : targets.join(', ')}.`, '');
+    out.push(...knobTable(runs, delay));
   }
   return out.join('\n');
+}
+
+/**
+ * Every swept quantile on every trace: what the knob trades (cost, τU ratio, SLO, utilisation),
+ * with ✓ where utilisation is 70–90 % with SLO violation ≤ 1 % (the design's target).
+ */
+function knobTable(runs: readonly TraceRun[], delay: number): string[] {
+  const out = [`The knob at start-up ${delay} min (each cell: cost ÷ oracle / τU ratio / SLO % / util %; ✓ = util 70–90 % with SLO ≤ 1 %):`, ''];
+  out.push(`| trace | ${quantiles.map((q) => `q ${q}`).join(' | ')} |`, `|---|${quantiles.map(() => '---|').join('')}`);
+  for (const r of runs) {
+    const d = r.byDelay.get(delay)!;
+    const cells = quantiles.map((q) => {
+      const c = candidateAt(d, q);
+      const target = c.utilisation >= 70 && c.utilisation <= 90 && c.slo <= 1 ? ' ✓' : '';
+      return `${f(c.cost / d.oracle.cost, 2)} / ${f(ratio(d, c, 'tauU').ratio, 2)} / ${f(c.slo, 2)} / ${f(c.utilisation, 0)}${target}`;
+    });
+    out.push(`| ${short(r.trace)} | ${cells.join(' | ')} |`);
+  }
+  out.push('');
+  return out;
 }
 
 async function writePlots(runs: readonly TraceRun[], dir: string): Promise<void> {
