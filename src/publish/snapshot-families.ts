@@ -177,9 +177,6 @@ const snapshotFamilies: readonly SnapshotFamily[] = [
   family(c.snapshotTimestamp, (s, emit) => emit({}, s.completedAtMs / 1000)),
 ];
 
-/** The names of the families written here (the registry must not register them too). */
-export const snapshotFamilyNames: ReadonlySet<string> = new Set(snapshotFamilies.map((f) => f.definition.name));
-
 /**
  * The text of every snapshot family, made once per snapshot: the snapshot is immutable, so the
  * text made for it stays right until the store holds another one. Before the first snapshot the
@@ -191,7 +188,13 @@ export class SnapshotExposition {
 
   text(snapshot: Snapshot | undefined): string {
     if (this.#text === undefined || snapshot !== this.#madeFor) {
-      this.#text = snapshotFamilies.map((f) => familyText(f.definition, (emit) => snapshot !== undefined && f.write(snapshot, emit))).join('\n\n');
+      this.#text = snapshotFamilies
+        .map((f) =>
+          familyText(f.definition, (emit) => {
+            if (snapshot !== undefined) f.write(snapshot, emit);
+          }),
+        )
+        .join('\n\n');
       this.#madeFor = snapshot;
     }
     return this.#text;
