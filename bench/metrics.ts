@@ -50,7 +50,19 @@ function snapshotOf(queues: number, atMs: number, cycle: number): Snapshot {
       const key = `queue/${namespace}/${workload}/${queue}/${metric}`;
       const value = (q * 7 + cycle) % 100;
       inputs.push({ input, key, timestampMs: atMs, value });
-      anomalies.push({ metric: metric === 'depth' ? 'queue_depth' : metric, queue, namespace, workload, seriesKey: key, detector: 'adaptive', score: 0.1, isAnomaly: false, severity: 'none', confidence: 0.1, value });
+      anomalies.push({
+        metric: metric === 'depth' ? 'queue_depth' : metric,
+        queue,
+        namespace,
+        workload,
+        seriesKey: key,
+        detector: 'adaptive',
+        score: 0.1,
+        isAnomaly: false,
+        severity: 'none',
+        confidence: 0.1,
+        value,
+      });
       if (metric !== 'depth' && metric !== 'enqueue_rate_per_second') continue;
       const forecast: SeriesForecast = { seriesKey: key, input, horizonSeconds: 900, originMs: atMs, model: 'auto', value: value + 1.5, p10: value, p90: value + 3 };
       forecasts.push(forecast);
