@@ -9,7 +9,9 @@
  * - cycleCpuSeconds, cycleWallSeconds: medians over K steady cycles (after the first) of the CPU of
  *   the service's whole process tree (service and model process) and of the cycle's wall time (goal ≤ 1 s CPU);
  * - serviceRssBytes, modelProcessRssBytes: after the steady cycles (goal ≤ 400 MB for the service);
- * - scrapeSeconds, scrapeBytes: median of 5 GET /metrics (goal ≤ 250 ms);
+ * - scrapeSeconds, scrapeBytes: median of the first GET /metrics after each steady cycle, the one
+ *   that writes the new snapshot's families (goal ≤ 250 ms); repeatedScrapeSeconds (outside the
+ *   contract): median of 5 more of the same snapshot;
  * - externalMetricsP99Ms: p99 of external-metrics requests (mTLS, one queue each) at R requests/s
  *   (default 2,000) while a cycle runs (printed, not in the JSON contract).
  * The learned models (LSTM) are off here: their training runs in its own low-priority process at its own
@@ -160,21 +162,27 @@ async function main(): Promise<void> {
         });
         child.send('cycle');
       });
+    const scrape = async (): Promise<{ seconds: number; bytes: number }> => {
+      const began = performance.now();
+      const body = await (await fetch(`${ready.url}/metrics`)).text();
+      return { seconds: (performance.now() - began) / 1000, bytes: Buffer.byteLength(body) };
+    };
     const cpu: number[] = [];
     const wall: number[] = [];
+    // The first scrape after each cycle writes the new snapshot's families; later ones reuse them.
+    const scrapes: { seconds: number; bytes: number }[] = [];
     for (let i = 0; i < args.cycles; i++) {
       const before = processTreeCpuSeconds(servicePid) ?? Number.NaN;
       const done = await cycle();
       cpu.push((processTreeCpuSeconds(servicePid) ?? Number.NaN) - before);
       wall.push(done.seconds);
-      process.stderr.write(`steady cycle ${i + 1}: ${done.seconds.toFixed(2)} s wall, ${cpu[cpu.length - 1]!.toFixed(2)} s CPU, ${done.queuesWithForecasts} queues forecast\n`);
+      scrapes.push(await scrape());
+      process.stderr.write(
+        `steady cycle ${i + 1}: ${done.seconds.toFixed(2)} s wall, ${cpu[cpu.length - 1]!.toFixed(2)} s CPU, ${done.queuesWithForecasts} queues forecast; first scrape after it ${(scrapes[scrapes.length - 1]!.seconds * 1000).toFixed(0)} ms\n`,
+      );
     }
-    const scrapes: { seconds: number; bytes: number }[] = [];
-    for (let i = 0; i < 5; i++) {
-      const began = performance.now();
-      const body = await (await fetch(`${ready.url}/metrics`)).text();
-      scrapes.push({ seconds: (performance.now() - began) / 1000, bytes: Buffer.byteLength(body) });
-    }
+    const repeated: { seconds: number; bytes: number }[] = [];
+    for (let i = 0; i < 5; i++) repeated.push(await scrape());
     const p99 = await externalMetricsDuringCycle(ready, pkiDir, args.rate, cycle);
     const service = readProcess(servicePid);
     const models = childProcesses(servicePid).filter((p) => p.state !== 'Z');
@@ -187,6 +195,8 @@ async function main(): Promise<void> {
       modelProcessRssBytes: models.reduce((sum, p) => sum + p.rssBytes, 0),
       scrapeSeconds: median(scrapes.map((s) => s.seconds)),
       scrapeBytes: median(scrapes.map((s) => s.bytes)),
+      /** Scrapes of a snapshot already scraped once (outside the contract). */
+      repeatedScrapeSeconds: median(repeated.map((s) => s.seconds)),
     };
     const mb = (b: number) => `${(b / 1e6).toFixed(0)} MB`;
     const rows: [string, string, string][] = [
@@ -196,7 +206,8 @@ async function main(): Promise<void> {
       ['steady cycle wall (median)', `${result.cycleWallSeconds.toFixed(2)} s`, ''],
       ['service RSS', mb(result.serviceRssBytes), '≤ 400 MB'],
       ['model process RSS', mb(result.modelProcessRssBytes), ''],
-      ['/metrics scrape', `${(result.scrapeSeconds * 1000).toFixed(0)} ms, ${(result.scrapeBytes / 1e3).toFixed(0)} kB`, '≤ 250 ms'],
+      ['/metrics scrape (the first after each cycle)', `${(result.scrapeSeconds * 1000).toFixed(0)} ms, ${(result.scrapeBytes / 1e3).toFixed(0)} kB`, '≤ 250 ms'],
+      ['/metrics scrape (the same snapshot again)', `${(result.repeatedScrapeSeconds * 1000).toFixed(0)} ms`, ''],
       [`external-metrics p99 at ${args.rate} req/s during a cycle`, `${p99.p99Ms.toFixed(2)} ms (${p99.requests} requests, ${p99.errors} errors)`, '< 5 ms'],
     ];
     console.log(`| measure | value | goal |\n|---|---|---|\n${rows.map((r) => `| ${r.join(' | ')} |`).join('\n')}`);

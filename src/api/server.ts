@@ -1,10 +1,9 @@
 import express, { type NextFunction, type Request, type Response } from 'express';
 import type { Logger } from 'pino';
-import type { Registry } from 'prom-client';
 import type { Config } from '../config/index.js';
 import { type Clock, formatDuration, messageOf } from '../core/index.js';
 import type { Snapshot, SnapshotStore } from '../engine/index.js';
-import { failureStatus, type KedaMetrics } from '../publish/index.js';
+import { failureStatus, type KedaMetrics, type MetricsExposition } from '../publish/index.js';
 import { bearerGuard, type ClientCertificateTrust, clientCertificateGuard, CycleRateLimit } from './access.js';
 import { buildKedaRouter } from './keda-routes.js';
 import { allowOnly, HttpError, notReady, parseHours } from './request-params.js';
@@ -14,7 +13,8 @@ import { webViewRouter } from './web-view.js';
 /** What the HTTP API serves from. It never queries a source or a model itself. */
 export interface ApiDeps {
   readonly store: SnapshotStore;
-  readonly registry: Registry;
+  /** What /metrics serves (publish's ServiceMetrics.exposition). */
+  readonly exposition: MetricsExposition;
   readonly clock: Clock;
   readonly config: () => Config;
   /** Runs a reconcile cycle now (after any running one, or joins the one waiting) and returns its snapshot. */
@@ -106,8 +106,8 @@ export function buildApi(deps: ApiDeps): express.Express {
   });
 
   app.get('/metrics', async (_req, res) => {
-    res.set('Content-Type', deps.registry.contentType);
-    res.send(await deps.registry.metrics());
+    res.set('Content-Type', deps.exposition.contentType);
+    res.send(await deps.exposition.text());
   });
 
   app.get('/scaling/status', (req, res) => {

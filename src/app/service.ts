@@ -211,7 +211,7 @@ export class Service {
     });
     this.api = buildApi({
       store: this.store,
-      registry: this.registry,
+      exposition: this.metrics.exposition,
       clock,
       config,
       evaluate: () => this.reconciler.runCycle(),

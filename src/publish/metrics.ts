@@ -1,79 +1,12 @@
 import { collectDefaultMetrics, Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import type { Config } from '../config/index.js';
-import { type Clock, formatDuration, type InputRef, implausibleReasons, type Resource, servableValue } from '../core/index.js';
-import type { Recorder, SeriesForecast, Snapshot, SnapshotStore } from '../engine/index.js';
+import { type Clock, implausibleReasons, type Resource } from '../core/index.js';
+import type { Recorder, SnapshotStore } from '../engine/index.js';
 import { type MetricDefinition, metricCatalog } from './metric-catalog.js';
+import { SnapshotExposition, workloadLabels } from './snapshot-families.js';
 
 export * from './metric-catalog.js';
 export * from './tls-metrics.js';
-
-/** The values of one input, as published under its own name. */
-const inputGauges: Readonly<Record<string, { readonly metric: keyof typeof metricCatalog; readonly labels?: Record<string, string> }>> = {
-  'queue:depth': { metric: 'queueDepthCurrent' },
-  'queue:enqueue_rate_per_second': { metric: 'queueEnqueueRate' },
-  'queue:dequeue_rate_per_second': { metric: 'queueDequeueRate' },
-  'queue:wait_avg_seconds': { metric: 'queueWaitAvg' },
-  'queue:wait_max_seconds': { metric: 'queueWaitMax' },
-  'queue:consumers': { metric: 'queueConsumers' },
-  'queue:failed_messages': { metric: 'queueFailedMessages' },
-  'system:cpu_percent': { metric: 'cpuUtilization' },
-  'system:memory_percent': { metric: 'memoryUtilization' },
-  'system:disk_io_bytes_per_second': { metric: 'diskIo' },
-  'system:network_io_bytes_per_second': { metric: 'networkIo' },
-  'system:load1': { metric: 'loadAverage', labels: { window: '1m' } },
-  'system:load5': { metric: 'loadAverage', labels: { window: '5m' } },
-  'system:load15': { metric: 'loadAverage', labels: { window: '15m' } },
-  'performance:response_time_p95_seconds': { metric: 'responseTimeP95' },
-  'performance:error_rate_percent': { metric: 'errorRate' },
-  'performance:db_connection_utilization_percent': { metric: 'dbConnectionUtilization' },
-};
-
-/** The `namespace` and `workload` labels of a workload's series; none for the seed's (their series stay as they were). */
-function workloadLabels(of: { readonly namespace?: string | undefined; readonly workload?: string | undefined }): { namespace?: string; workload?: string } {
-  return of.namespace === undefined || of.workload === undefined ? {} : { namespace: of.namespace, workload: of.workload };
-}
-
-/** Sets a series only to a value every surface may serve (core's `servableValue`); no series otherwise. */
-function setServable<T extends string>(gauge: Gauge<T>, labels: Partial<Record<T, string>>, input: InputRef, value: number): void {
-  const servable = servableValue(input, value);
-  if (servable !== undefined) gauge.set(labels, servable);
-}
-
-function inputGaugeKey(input: InputRef): string {
-  switch (input.kind) {
-    case 'queue':
-      return `queue:${input.metric}`;
-    case 'system':
-    case 'performance':
-      return `${input.kind}:${input.metric}`;
-    case 'replicas':
-      return 'replicas';
-    case 'workload':
-      return `workload:${input.metric}`;
-  }
-}
-
-/** The `quantile` label values, as Prometheus writes quantiles. */
-const quantiles = [
-  ['0.1', 'p10'],
-  ['0.5', 'value'],
-  ['0.9', 'p90'],
-] as const satisfies readonly (readonly [string, keyof SeriesForecast])[];
-
-/**
- * A gauge family exposed with `# TYPE … summary`. Forecast quantiles carry the label `quantile`
- * (the published contract), and the exposition format reserves that label for summaries: this
- * keeps `promtool check metrics` clean while every PromQL query stays the same. The values are
- * quantiles of the forecast distribution, which is what a summary's quantiles mean.
- */
-class QuantileGauge extends Gauge {
-  override async get() {
-    const metric = await super.get();
-    // prom-client's typings declare `type` as a numeric enum it never exports; at run time the
-    // registry prints the string it finds here.
-    return { ...metric, type: 'summary' as unknown as typeof metric.type };
-  }
-}
 
 /** What the metrics read at scrape time. */
 export interface MetricsDeps {
@@ -89,8 +22,19 @@ export interface MetricsDeps {
   readonly tensorCount?: () => { readonly service: number; readonly model?: number };
 }
 
-/** The metrics that the rest of the service updates as events happen. */
+/** What /metrics serves. */
+export interface MetricsExposition {
+  readonly contentType: string;
+  text(): Promise<string>;
+}
+
+/** The metrics that the rest of the service updates as events happen, and their exposition. */
 export interface ServiceMetrics {
+  /**
+   * /metrics: the registry's families (counters, histograms, the runtime's, the gauges read at
+   * scrape time), then the snapshot's, whose text is made once per snapshot (snapshot-families.ts).
+   */
+  readonly exposition: MetricsExposition;
   /** The engine's recorder, backed by the catalog's counters and histograms. */
   readonly recorder: Recorder;
   /** Times one source query (the hook given to the source). */
@@ -115,15 +59,16 @@ export interface ServiceMetrics {
 }
 
 /**
- * Registers the whole catalog on `registry`. Gauges that describe the snapshot are computed at
- * scrape time from the latest snapshot, so /metrics always shows one consistent cycle, and series
- * of queues removed from the configuration disappear with the next scrape.
+ * Registers the catalog's live families on `registry` and writes the snapshot's beside them. The
+ * families that describe the snapshot are written from the latest snapshot alone, so /metrics
+ * always shows one consistent cycle, and series of queues removed from the configuration
+ * disappear with the next cycle's snapshot.
  */
 export function createMetrics(deps: MetricsDeps): ServiceMetrics {
   const { registry, store, clock } = deps;
   const registers = [registry];
   const gauge = (d: MetricDefinition, collect?: (g: Gauge) => void): Gauge =>
-    new (d.type === 'summary' ? QuantileGauge : Gauge)({
+    new Gauge({
       name: d.name,
       help: d.help,
       labelNames: d.labelNames,
@@ -137,11 +82,6 @@ export function createMetrics(deps: MetricsDeps): ServiceMetrics {
             },
           }),
     });
-  const fromSnapshot = (d: MetricDefinition, fill: (g: Gauge, snapshot: Snapshot) => void): Gauge =>
-    gauge(d, (g) => {
-      const snapshot = store.latest();
-      if (snapshot !== undefined) fill(g, snapshot);
-    });
   const c = metricCatalog;
   // The runtime's own series (process_* and nodejs_*: CPU, resident memory, open file descriptors,
   // heap, event-loop lag, GC), named as every Node.js exporter names them, so that the standard
@@ -151,13 +91,6 @@ export function createMetrics(deps: MetricsDeps): ServiceMetrics {
   // per-type breakdowns (nodejs_active_handles{type}, …) carry the same information.
   for (const misnamed of ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total']) registry.removeSingleMetric(misnamed);
 
-  fromSnapshot(c.predictedQueueDepth, (g, s) => {
-    for (const q of s.queues) {
-      for (const f of q.depthForecasts) {
-        for (const [quantile, field] of quantiles) setServable(g, { queue: q.queue, ...workloadLabels(q), horizon: formatDuration(f.horizonSeconds), quantile }, f.input, f[field] as number);
-      }
-    }
-  });
   // The seed's thresholds come from the configuration, so they show even before the first cycle;
   // workloads' queues (some discovered) from the snapshot.
   gauge(c.queueDepthThreshold, (g) => {
@@ -165,103 +98,14 @@ export function createMetrics(deps: MetricsDeps): ServiceMetrics {
     if (config.workloads.length === 0) for (const q of config.queues) g.set({ queue: q.name }, q.threshold);
     else for (const q of store.latest()?.queues ?? []) g.set({ queue: q.queue, ...workloadLabels(q) }, q.threshold);
   });
-  const byName = new Map<string, Gauge>();
-  for (const { metric } of Object.values(inputGauges)) {
-    const d = c[metric];
-    if (byName.has(d.name)) continue;
-    byName.set(
-      d.name,
-      fromSnapshot(d, (g, s) => {
-        for (const value of s.inputs) {
-          const mapping = inputGauges[inputGaugeKey(value.input)];
-          if (mapping === undefined || c[mapping.metric].name !== d.name) continue;
-          const labels = value.input.kind === 'queue' ? { queue: value.input.queue, ...workloadLabels(value.input), ...mapping.labels } : { ...mapping.labels };
-          setServable(g, labels, value.input, value.value);
-        }
-      }),
-    );
-  }
-  fromSnapshot(c.currentReplicas, (g, s) => {
-    for (const value of s.inputs) {
-      if (value.input.kind === 'replicas') g.set({ resource: value.input.resource }, value.value);
-    }
-  });
-  fromSnapshot(c.forecast, (g, s) => {
-    for (const f of s.forecasts) {
-      for (const [quantile, field] of quantiles) setServable(g, { series: f.seriesKey, horizon: formatDuration(f.horizonSeconds), quantile }, f.input, f[field] as number);
-    }
-  });
-  fromSnapshot(c.forecastModel, (g, s) => {
-    for (const f of s.forecasts) {
-      const chosen = f.selection;
-      g.set({ series: f.seriesKey, model: f.model, fallback: f.fallbackReason ?? '', selected: chosen?.served ?? f.model, why: chosen?.why ?? '', runner_up: chosen?.runnerUp ?? '' }, 1);
-    }
-  });
-  fromSnapshot(c.backtestMase, (g, s) => {
-    for (const a of s.accuracy) if (Number.isFinite(a.mase)) g.set({ series: a.seriesKey, model: a.model }, a.mase);
-  });
-  fromSnapshot(c.backtestAccuracy, (g, s) => {
-    for (const a of s.accuracy) if (Number.isFinite(a.accuracyPercent)) g.set({ series: a.seriesKey, model: a.model }, a.accuracyPercent);
-  });
-  fromSnapshot(c.backtestWape, (g, s) => {
-    for (const a of s.accuracy) if (Number.isFinite(a.wape)) g.set({ series: a.seriesKey, model: a.model }, a.wape);
-  });
-  fromSnapshot(c.backtestCoverage, (g, s) => {
-    for (const a of s.accuracy) if (Number.isFinite(a.coverage)) g.set({ series: a.seriesKey, model: a.model }, a.coverage);
-  });
-  fromSnapshot(c.recommendedReplicas, (g, s) => {
-    for (const d of s.decisions) g.set({ resource: d.resource, ...workloadLabels(d) }, d.recommendedReplicas);
-  });
-  fromSnapshot(c.decisionConfidence, (g, s) => {
-    for (const d of s.decisions) g.set({ resource: d.resource, ...workloadLabels(d) }, d.confidence);
-  });
-  fromSnapshot(c.optimizerRecommendedReplicas, (g, s) => {
-    for (const o of s.optimizer ?? []) g.set({ resource: o.resource }, o.recommendedReplicas);
-  });
-  fromSnapshot(c.optimizerConfidence, (g, s) => {
-    for (const o of s.optimizer ?? []) g.set({ resource: o.resource }, o.confidence);
-  });
-  fromSnapshot(c.anomalyScore, (g, s) => {
-    for (const a of s.anomalies) g.set({ metric: a.metric, ...(a.queue === undefined ? {} : { queue: a.queue }), ...workloadLabels(a) }, a.score);
-  });
-  fromSnapshot(c.predictionAccuracy, (g, s) => {
-    for (const m of s.maturedAccuracy) {
-      if (Number.isFinite(m.accuracyPercent)) g.set({ series: m.seriesKey, horizon: formatDuration(m.horizonSeconds) }, m.accuracyPercent);
-    }
-  });
-  fromSnapshot(c.discoveredQueues, (g, s) => {
-    for (const d of s.discovery ?? []) {
-      g.set({ namespace: d.namespace, workload: d.workload, state: 'active' }, d.active);
-      g.set({ namespace: d.namespace, workload: d.workload, state: 'stale' }, d.stale);
-    }
-  });
-  fromSnapshot(c.discoveryLimited, (g, s) => {
-    for (const d of s.discovery ?? []) g.set({ namespace: d.namespace, workload: d.workload }, d.leftOut);
-  });
-  fromSnapshot(c.anomaliesCritical, (g, s) => g.set(s.anomalies.filter((a) => a.isAnomaly && a.severity === 'critical').length));
   gauge(c.buildInfo).set({ version: deps.build.version, revision: deps.build.revision, nodejs_version: process.version }, 1);
-  fromSnapshot(c.sourceInputUp, (g, s) => {
-    for (const value of s.inputs) g.set({ input: value.key }, 1);
-    for (const problem of s.problems) g.set({ input: problem.inputKey }, 0);
-  });
   gauge(c.sourceUp, (g) => {
     const status = store.status();
     if (status.lastAttemptAtMs > 0) g.set(status.lastError === undefined ? 1 : 0);
   });
-  fromSnapshot(c.shardWorkloads, (g, s) => {
-    if (s.shard !== undefined) g.set({ shard: String(s.shard.index), replicas: String(s.shard.replicas) }, s.shard.ownWorkloads);
-  });
-  fromSnapshot(c.shardReplicas, (g, s) => {
-    if (s.shard !== undefined) g.set(s.shard.replicas);
-  });
-  fromSnapshot(c.shardQueues, (g, s) => {
-    if (s.shard !== undefined) g.set(s.queues.length);
-  });
-  fromSnapshot(c.shardReadBackSeries, (g, s) => {
-    if (s.shard !== undefined) g.set(s.shard.readBack.series);
-  });
-  fromSnapshot(c.shardReadBackAge, (g, s) => {
-    const oldest = s.shard?.readBack.oldestSampleMs;
+  // Read at scrape time: the age grows between cycles.
+  gauge(c.shardReadBackAge, (g) => {
+    const oldest = store.latest()?.shard?.readBack.oldestSampleMs;
     if (oldest !== undefined) g.set(Math.max(0, (clock.nowMs() - oldest) / 1000));
   });
   gauge(c.snapshotAge, (g) => {
@@ -271,7 +115,6 @@ export function createMetrics(deps: MetricsDeps): ServiceMetrics {
   gauge(c.snapshotStale, (g) => {
     g.set(store.ageSeconds(clock.nowMs()) > deps.config().snapshot.maxAge ? 1 : 0);
   });
-  fromSnapshot(c.snapshotTimestamp, (g, s) => g.set(s.completedAtMs / 1000));
   gauge(c.lastSuccess, (g) => {
     const at = store.status().lastSuccessAtMs;
     if (at !== undefined) g.set(at / 1000);
@@ -331,7 +174,14 @@ export function createMetrics(deps: MetricsDeps): ServiceMetrics {
   });
   const trainingFailures = new Counter({ name: c.modelTrainingFailures.name, help: c.modelTrainingFailures.help, labelNames: c.modelTrainingFailures.labelNames, registers });
 
+  const snapshotText = new SnapshotExposition();
   return {
+    exposition: {
+      contentType: registry.contentType,
+      async text() {
+        return `${await registry.metrics()}\n${snapshotText.text(store.latest())}\n`;
+      },
+    },
     recorder: {
       cycleFinished(outcome, durationSeconds) {
         cycles.inc({ outcome });

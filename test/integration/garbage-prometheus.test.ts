@@ -53,7 +53,7 @@ forecast: { model: holt_winters, step: 30s, season: 20m, history: 1h, horizons: 
     for (let cycle = 0; cycle < 16; cycle++) {
       const snapshot = await service.reconciler.runCycle();
       for (const f of snapshot.forecasts.filter((x) => x.seriesKey === 'queue/orders/depth')) servedDepths.push(f.value, f.p10, f.p90);
-      metricsText.push(await service.registry.metrics());
+      metricsText.push(await service.metrics.exposition.text());
       clock.advance(30);
     }
     // Every forecast, in and after the spells: inside what an ordinary 24–67 queue makes plausible.

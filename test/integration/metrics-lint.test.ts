@@ -18,6 +18,14 @@ describe.skipIf(!requireBinaries('promtool'))('promtool check metrics', () => {
     const lint = spawnSync('promtool', ['check', 'metrics'], { input: res.text, encoding: 'utf8' });
     expect({ status: lint.status, stdout: lint.stdout, stderr: lint.stderr }).toEqual({ status: 0, stdout: '', stderr: '' });
     for (const { name } of Object.values(metricCatalog)) expect(res.text).toContain(`# TYPE ${name} `);
+    // Each family once and each series once (a repeat would make Prometheus refuse the scrape's duplicates).
+    const types = res.text.split('\n').filter((l) => l.startsWith('# TYPE '));
+    expect(types.length).toBe(new Set(types.map((l) => l.split(' ')[2])).size);
+    const series = res.text
+      .split('\n')
+      .filter((l) => l !== '' && !l.startsWith('#'))
+      .map((l) => l.slice(0, l.lastIndexOf(' ')));
+    expect(series.length).toBe(new Set(series).size);
     // The demo workload fills the design's inputs for all five queues.
     for (const queue of ['batch_processing', 'ml_inference', 'validation', 'failed_claims', 'priority_claims']) {
       expect(res.text).toMatch(new RegExp(`^predicted_queue_depth\\{queue="${queue}",horizon="15m",quantile="0\\.9"\\} `, 'm'));

@@ -100,7 +100,7 @@ workloads:
     const store = new SnapshotStore({ historyRetentionSeconds: 3600 });
     const reconciler = new Reconciler({ source: createSource(config, clock), clock, store, recorder: quiet, config: () => config });
     const registry = new Registry();
-    createMetrics({ registry, store, clock, config: () => config, build: { version: 't', revision: 't' } });
+    const { exposition } = createMetrics({ registry, store, clock, config: () => config, build: { version: 't', revision: 't' } });
     const provider = createSnapshotProvider({ latest: () => store.latest(), clock, settings: () => providerSettingsFromConfig(config) });
     const served = (namespace: string, queue: string) => {
       const selector = parseLabelSelector(`queue=${queue}`);
@@ -123,7 +123,7 @@ workloads:
     const second = await reconciler.runCycle();
     expect(names(second)).toEqual(['claims/alpha', 'shop/alpha', 'shop/beta', 'shop/gamma (stale)']);
     expect(second.discovery![0]).toMatchObject({ active: 2, stale: 1, leftOut: 0 });
-    expect(await registry.metrics()).toMatch(/foresight_discovered_queues\{namespace="shop",workload="worker",state="stale"\} 1/);
+    expect(await exposition.text()).toMatch(/foresight_discovered_queues\{namespace="shop",workload="worker",state="stale"\} 1/);
 
     // More than staleAfter since gamma was last seen: dropped everywhere. delta has appeared.
     clock.set(baseMs + 130 * MINUTE_MS);
@@ -132,7 +132,7 @@ workloads:
     expect(third.forecasts.some((f) => f.seriesKey.includes('/gamma/'))).toBe(false);
     expect(third.inputs.some((i) => i.key.includes('/gamma/'))).toBe(false);
     expect(served('shop', 'gamma')).toBe(false);
-    const text = await registry.metrics();
+    const text = await exposition.text();
     expect(text).not.toContain('queue="gamma"');
     expect(text).toMatch(/predicted_queue_depth\{queue="delta",namespace="shop",workload="worker",horizon="15m",quantile="0.5"\}/);
 
@@ -141,7 +141,7 @@ workloads:
     const fourth = await reconciler.runCycle();
     expect(names(fourth)).toEqual(['claims/alpha', 'shop/alpha', 'shop/beta', 'shop/delta']);
     expect(fourth.discovery![0]).toMatchObject({ active: 3, stale: 0, leftOut: 1 });
-    expect(await registry.metrics()).toMatch(/foresight_discovery_limited_queues\{namespace="shop",workload="worker"\} 1/);
+    expect(await exposition.text()).toMatch(/foresight_discovery_limited_queues\{namespace="shop",workload="worker"\} 1/);
   });
 
   it('keeps the known queues while the discovery query fails, and says why', async () => {

@@ -1,6 +1,5 @@
 import { Script } from 'node:vm';
 import { pino } from 'pino';
-import { Registry } from 'prom-client';
 import request from 'supertest';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { buildApi } from '../../../src/api/index.js';
@@ -86,7 +85,7 @@ describe('web view', () => {
     store = new SnapshotStore({ historyRetentionSeconds: config.snapshot.historyRetention });
     const app = buildApi({
       store,
-      registry: new Registry(),
+      exposition: { contentType: 'text/plain', text: async () => '' },
       clock,
       config: () => config,
       evaluate: () => Promise.reject(new Error('not in this test')),

@@ -131,8 +131,7 @@ describe('Reconciler with workloads', () => {
   it('/metrics gives workload series the namespace and workload labels', async () => {
     const { config, clock, store } = await cycle();
     const registry = new Registry();
-    createMetrics({ registry, store, clock, config: () => config, build: { version: 't', revision: 't' } });
-    const text = await registry.metrics();
+    const text = await createMetrics({ registry, store, clock, config: () => config, build: { version: 't', revision: 't' } }).exposition.text();
     expect(text).toMatch(/predicted_queue_depth\{queue="orders",namespace="claims",workload="claims-worker",horizon="5m",quantile="0.5"\}/);
     expect(text).toMatch(/recommended_replicas\{resource="api_instances",namespace="shop",workload="storefront"\}/);
     expect(text).toMatch(/queue_depth_threshold\{queue="orders",namespace="shop",workload="orders-worker"\} 1000/);
@@ -140,6 +139,12 @@ describe('Reconciler with workloads', () => {
     expect(text).toMatch(/anomaly_score\{metric="queue_depth",queue="orders",namespace="claims",workload="claims-worker"\} \d/);
     expect(text).toMatch(/anomaly_score\{metric="cpu",namespace="shop",workload="storefront"\} \d/);
     expect(text).toMatch(/anomaly_score\{metric="cpu"\} \d/);
+    // Each series once: two horizons, two namespaces and cluster-wide inputs make no repeated label set.
+    const series = text
+      .split('\n')
+      .filter((l) => l !== '' && !l.startsWith('#'))
+      .map((l) => l.slice(0, l.lastIndexOf(' ')));
+    expect(series.filter((x, i) => series.indexOf(x) !== i)).toEqual([]);
   });
 
   it('each anomaly verdict carries the workload of its input, and the cluster-wide ones none', async () => {
