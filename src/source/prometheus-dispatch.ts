@@ -3,6 +3,7 @@ import type { PrometheusDriver, QueryResult } from 'prometheus-query';
 import { ForesightError } from '../core/index.js';
 import { createDriver, type DriverOptions, normaliseFailure, type QueryFailure } from './prometheus-http.js';
 import type { PlannedQuery } from './prometheus-query-plan.js';
+import { type ParsedResult, parseResult } from './prometheus-response.js';
 
 /** One HTTP request to Prometheus, for timing it without the source depending on prom-client. */
 export interface QueryEvent {
@@ -21,8 +22,8 @@ export interface Request {
   readonly send: (driver: PrometheusDriver) => Promise<QueryResult>;
 }
 
-/** What one planned query came to: all its results, or the first failure of any of its requests. */
-export type QueryOutcome = { readonly ok: true; readonly results: readonly QueryResult[] } | { readonly ok: false; readonly failure: QueryFailure };
+/** What one planned query came to: all its results (decoded), or the first failure of any of its requests. */
+export type QueryOutcome = { readonly ok: true; readonly results: readonly ParsedResult[] } | { readonly ok: false; readonly failure: QueryFailure };
 
 /** How a read's requests are sent. */
 export interface DispatchOptions extends DriverOptions {
@@ -41,7 +42,7 @@ export interface DispatchOptions extends DriverOptions {
 export async function dispatch(plan: readonly PlannedQuery[], requests: readonly (readonly Request[])[], options: DispatchOptions, signal: AbortSignal | undefined): Promise<QueryOutcome[]> {
   if (plan.length === 0) return [];
   const driver = createDriver(options, signal);
-  const results: QueryResult[][] = plan.map(() => []);
+  const results: ParsedResult[][] = plan.map(() => []);
   const failures: (QueryFailure | undefined)[] = plan.map(() => undefined);
   const queue = requests.flatMap((chunks) => chunks.map((request, chunk) => ({ request, chunk })));
   let next = 0;
@@ -72,7 +73,9 @@ export async function dispatch(plan: readonly PlannedQuery[], requests: readonly
     }
     const startedAt = performance.now();
     try {
-      results[request.query]![chunk] = await request.send(driver);
+      // Decoded as it arrives, so that the driver's objects of one answer are garbage before the next
+      // arrives, instead of every answer's objects living until the whole read ends.
+      results[request.query]![chunk] = parseResult(await request.send(driver));
       reached = true;
       emit(options.onQuery, request.kind, startedAt, 'success');
     } catch (error) {

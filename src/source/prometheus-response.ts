@@ -1,5 +1,5 @@
 import type { QueryResult } from 'prometheus-query';
-import type { InputRef, Sample } from '../core/index.js';
+import type { InputRef, RegularSeries } from '../core/index.js';
 import type { SourceProblem, TimeRange } from './metric-source.js';
 import type { QueryOutcome } from './prometheus-dispatch.js';
 import { isRecord } from './prometheus-http.js';
@@ -8,13 +8,26 @@ import type { Target } from './prometheus-query-plan.js';
 // Decoding Prometheus answers: the driver's result objects into plain series, chunks merged, the
 // one series of each input picked (KEDA's policy), range samples put back on the grid.
 
+/**
+ * A series' samples as two columns. A range read of 2,200 series × 7 days is 22 M points: as one
+ * object each (the driver's, then ours) they took most of 2 GB and minutes of garbage collection
+ * (docs/workloads.md); as columns they take 16 bytes a point.
+ */
+export interface SampleColumns {
+  readonly timestampsMs: Float64Array;
+  readonly values: Float64Array;
+}
+
 /** One series of a result, as plain data. */
 export interface ResultSeries {
   readonly labels: Readonly<Record<string, string>>;
-  readonly samples: readonly Sample[];
+  readonly samples: SampleColumns;
 }
 
 type ResultKind = 'matrix' | 'vector' | 'scalar';
+
+/** One answer decoded (the driver's objects are dropped at once), or why it cannot be read. */
+export type ParsedResult = { readonly kind: ResultKind; readonly series: readonly ResultSeries[] } | { readonly error: string };
 
 /**
  * Returns a function that chooses the one series of `result` belonging to a target, or says why
@@ -71,9 +84,8 @@ function indexByLabel(series: readonly ResultSeries[], label: string): Map<strin
 export function seriesOf(outcome: QueryOutcome, query: string, read: 'instant' | 'range'): { readonly series: readonly ResultSeries[] } | { readonly failure: string } {
   if (!outcome.ok) return { failure: outcome.failure.message };
   // Chunks of one range query are merged by label set; chunks never overlap, so nothing is doubled.
-  const merged = new Map<string, { labels: Readonly<Record<string, string>>; samples: Sample[] }>();
-  for (const result of outcome.results) {
-    const parsed = parseResult(result);
+  const merged = new Map<string, { labels: Readonly<Record<string, string>>; chunks: SampleColumns[] }>();
+  for (const parsed of outcome.results) {
     if ('error' in parsed) return { failure: `${parsed.error}: ${query}` };
     if (read === 'instant' && parsed.kind === 'matrix') {
       return { failure: `the result is a range vector; an instant query needs an instant vector or a scalar: ${query}` };
@@ -81,15 +93,29 @@ export function seriesOf(outcome: QueryOutcome, query: string, read: 'instant' |
     for (const series of parsed.series) {
       const key = formatLabels(series.labels);
       const known = merged.get(key);
-      if (known === undefined) merged.set(key, { labels: series.labels, samples: [...series.samples] });
-      else known.samples.push(...series.samples);
+      if (known === undefined) merged.set(key, { labels: series.labels, chunks: [series.samples] });
+      else known.chunks.push(series.samples);
     }
   }
-  return { series: [...merged.values()] };
+  return { series: [...merged.values()].map(({ labels, chunks }) => ({ labels, samples: concatColumns(chunks) })) };
+}
+
+function concatColumns(chunks: readonly SampleColumns[]): SampleColumns {
+  if (chunks.length === 1) return chunks[0]!;
+  const length = chunks.reduce((sum, c) => sum + c.values.length, 0);
+  const timestampsMs = new Float64Array(length);
+  const values = new Float64Array(length);
+  let at = 0;
+  for (const c of chunks) {
+    timestampsMs.set(c.timestampsMs, at);
+    values.set(c.values, at);
+    at += c.values.length;
+  }
+  return { timestampsMs, values };
 }
 
 /** Reads the driver's result objects (untyped by the library, so read here as `unknown`) into plain series. */
-function parseResult(result: QueryResult): { readonly kind: ResultKind; readonly series: ResultSeries[] } | { readonly error: string } {
+export function parseResult(result: QueryResult): ParsedResult {
   const kind: unknown = result.resultType;
   const items: readonly unknown[] = Array.isArray(result.result) ? result.result : [];
   switch (kind) {
@@ -101,7 +127,7 @@ function parseResult(result: QueryResult): { readonly kind: ResultKind; readonly
       // The driver passes a scalar through raw: [unixSeconds, "value"].
       const [time, value] = items;
       if (typeof time !== 'number' || typeof value !== 'string') return { error: 'malformed scalar result' };
-      return { kind, series: [{ labels: {}, samples: [{ timestampMs: Math.round(time * 1000), value: parseSampleValue(value) }] }] };
+      return { kind, series: [{ labels: {}, samples: { timestampsMs: Float64Array.of(Math.round(time * 1000)), values: Float64Array.of(parseSampleValue(value)) } }] };
     }
     default:
       return { error: `unsupported result type ${JSON.stringify(kind)}` };
@@ -118,16 +144,25 @@ function labelsOf(item: unknown): Record<string, string> {
   return labels;
 }
 
-function samplesOf(values: unknown): Sample[] {
-  if (!Array.isArray(values)) return [];
-  const samples: Sample[] = [];
-  for (const value of values as readonly unknown[]) {
+function samplesOf(values: unknown): SampleColumns {
+  const items: readonly unknown[] = Array.isArray(values) ? values : [];
+  const timestampsMs = new Float64Array(items.length);
+  const numbers = new Float64Array(items.length);
+  let count = 0;
+  for (const value of items) {
     if (!isRecord(value)) continue;
     const time = value['time'];
     const number = value['value'];
-    if (time instanceof Date && typeof number === 'number') samples.push({ timestampMs: time.getTime(), value: number });
+    if (!(time instanceof Date) || typeof number !== 'number') continue;
+    timestampsMs[count] = time.getTime();
+    numbers[count++] = number;
   }
-  return samples;
+  return { timestampsMs: timestampsMs.subarray(0, count), values: numbers.subarray(0, count) };
+}
+
+/** The value of an instant result's series (its one sample), or NaN. */
+export function instantValue(series: ResultSeries): number {
+  return series.samples.values[0] ?? Number.NaN;
 }
 
 /** Prometheus writes special values as "NaN", "+Inf" and "-Inf", which parseFloat does not read. */
@@ -138,13 +173,22 @@ function parseSampleValue(text: string): number {
 }
 
 /**
- * Moves range-query samples back onto the requested grid. Prometheus evaluates exactly at the grid
- * points, but their times travel as float seconds, so a point can come back a millisecond early
- * and would otherwise land in the previous grid cell.
+ * Puts range-query samples on the requested grid (NaN where there is none, non-finite values
+ * skipped). Prometheus evaluates exactly at the grid points, but their times travel as float
+ * seconds, so a point can come back a millisecond early: each goes to its nearest grid point, not
+ * to the cell before it.
  */
-export function snapToGrid(samples: readonly Sample[], range: TimeRange): Sample[] {
+export function onGrid(samples: SampleColumns, range: TimeRange): RegularSeries {
   const stepMs = range.stepSeconds * 1000;
-  return samples.map((s) => ({ timestampMs: range.startMs + Math.round((s.timestampMs - range.startMs) / stepMs) * stepMs, value: s.value }));
+  const length = range.endMs < range.startMs ? 0 : Math.floor((range.endMs - range.startMs) / stepMs) + 1;
+  const values = new Float64Array(length).fill(Number.NaN);
+  for (let i = 0; i < samples.values.length; i++) {
+    const value = samples.values[i]!;
+    if (!Number.isFinite(value)) continue;
+    const index = Math.round((samples.timestampsMs[i]! - range.startMs) / stepMs);
+    if (index >= 0 && index < length) values[index] = value;
+  }
+  return { startMs: range.startMs, stepSeconds: range.stepSeconds, values };
 }
 
 function formatLabels(labels: Readonly<Record<string, string>>): string {

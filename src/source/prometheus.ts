@@ -1,9 +1,9 @@
-import { type CompiledTemplate, ForesightError, toRegularSeries, type InputRef, type WorkloadRef } from '../core/index.js';
+import { type CompiledTemplate, ForesightError, type InputRef, type WorkloadRef } from '../core/index.js';
 import type { HistoryReading, HistoryReadings, LatestReadings, MetricSource, QueueDiscovery, Reading, SourceProblem, TimeRange } from './metric-source.js';
 import { dispatch, type DispatchOptions, type QueryEvent, type Request } from './prometheus-dispatch.js';
 import type { PrometheusAuth } from './prometheus-http.js';
 import { chunkRange, compileTemplates, configError, discoveryKey, planQueries, type PrometheusQueries } from './prometheus-query-plan.js';
-import { picker, seriesOf, snapToGrid } from './prometheus-response.js';
+import { instantValue, onGrid, picker, seriesOf } from './prometheus-response.js';
 import { type PublishedRead, type PublishedSeriesReader, readPublished } from './published-series.js';
 
 /** How to reach Prometheus and what to ask it. */
@@ -112,7 +112,7 @@ export class PrometheusSource implements MetricSource, PublishedSeriesReader {
           continue;
         }
         // An instant query reports every sample at the evaluation time, whatever its scrape time.
-        const value = picked.series.samples[0]?.value ?? Number.NaN;
+        const value = instantValue(picked.series);
         if (Number.isFinite(value)) readings.push({ input: target.input, timestampMs: atMs, value });
         else problems.push({ input: target.input, reason: 'not_finite', message: `value is ${String(value)}: ${query}` });
       }
@@ -146,7 +146,7 @@ export class PrometheusSource implements MetricSource, PublishedSeriesReader {
           problems.push(picked.problem);
           continue;
         }
-        const grid = toRegularSeries(snapToGrid(picked.series.samples, range), range.stepSeconds, range.startMs, range.endMs);
+        const grid = onGrid(picked.series.samples, range);
         if (grid.values.some(Number.isFinite)) history.push({ input: target.input, series: grid });
         else problems.push({ input: target.input, reason: 'not_finite', message: `no finite value in the range: ${query}` });
       }

@@ -1,6 +1,6 @@
 import type { DispatchOptions } from './prometheus-dispatch.js';
 import { dispatch } from './prometheus-dispatch.js';
-import { seriesOf } from './prometheus-response.js';
+import { instantValue, seriesOf } from './prometheus-response.js';
 import { escapePromqlString } from '../core/index.js';
 
 // Reading Foresight's own published series back from the shared store (Prometheus, Thanos, Mimir):
@@ -73,12 +73,12 @@ export async function readPublished(options: DispatchOptions, evaluationTimeout:
     if ('failure' in read) return { ok: false, message: read.failure };
     if ('failure' in stamps) return { ok: false, message: stamps.failure };
     // timestamp() drops the metric name; the other labels identify the series.
-    const sampleMsOf = new Map(stamps.series.map((s) => [labelKey(s.labels), (s.samples[0]?.value ?? Number.NaN) * 1000]));
+    const sampleMsOf = new Map(stamps.series.map((s) => [labelKey(s.labels), instantValue(s) * 1000]));
     for (const series of read.series) {
       const { __name__: _, ...labels } = series.labels;
       const sampleMs = sampleMsOf.get(labelKey(labels));
-      const value = series.samples[0]?.value;
-      if (sampleMs === undefined || !Number.isFinite(sampleMs) || value === undefined) continue;
+      if (sampleMs === undefined || !Number.isFinite(sampleMs) || series.samples.values.length === 0) continue;
+      const value = instantValue(series);
       values.push({ name, labels, value, sampleMs: Math.round(sampleMs) });
     }
   }
