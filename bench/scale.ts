@@ -149,7 +149,7 @@ async function main(): Promise<void> {
       child.once('message', (m: ScaleChildReady | ScaleChildCycleFailed) => (m.type === 'ready' ? resolve(m) : reject(new Error(`no first forecast: ${m.message}`))));
       child.once('exit', (code, signal) => reject(new Error(`the service exited with ${signal ?? `code ${code}`} before its first forecast`)));
     });
-    process.stderr.write(`first forecast of ${ready.queues} queues after ${ready.firstForecastSeconds.toFixed(1)} s\n`);
+    process.stderr.write(`first forecast of ${ready.queues} queues after ${ready.firstForecastSeconds.toFixed(1)} s, service RSS at most ${(ready.peakRssBytes / 1e6).toFixed(0)} MB until then\n`);
     const servicePid = child.pid!;
     const cycle = (): Promise<ScaleChildCycle> =>
       new Promise((resolve, reject) => {
@@ -205,6 +205,7 @@ async function main(): Promise<void> {
       ['steady cycle CPU (median)', `${result.cycleCpuSeconds.toFixed(2)} s`, '≤ 1 s'],
       ['steady cycle wall (median)', `${result.cycleWallSeconds.toFixed(2)} s`, ''],
       ['service RSS', mb(result.serviceRssBytes), '≤ 400 MB'],
+      ['service RSS, most until the first forecast', mb(ready.peakRssBytes), ''],
       ['model process RSS', mb(result.modelProcessRssBytes), ''],
       ['/metrics scrape (the first after each cycle)', `${(result.scrapeSeconds * 1000).toFixed(0)} ms, ${(result.scrapeBytes / 1e3).toFixed(0)} kB`, '≤ 250 ms'],
       ['/metrics scrape (the same snapshot again)', `${(result.repeatedScrapeSeconds * 1000).toFixed(0)} ms`, ''],

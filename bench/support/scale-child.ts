@@ -20,6 +20,8 @@ export interface ScaleChildReady {
   readonly url: string;
   readonly externalMetricsUrl: string;
   readonly firstForecastSeconds: number;
+  /** The service's largest resident memory seen until then (sampled every 50 ms, when the event loop lets it). */
+  readonly peakRssBytes: number;
   readonly queues: number;
 }
 
@@ -50,8 +52,10 @@ async function serve(configPath: string, pkiDir: string, expectedQueues: number)
   // give up after a bounded number of cycle attempts so a queue that never gets a forecast ends the
   // benchmark with a message instead of hanging it.
   const cyclesSeen = new Set<number>();
+  let peakRssBytes = process.memoryUsage.rss();
   const allForecasted = await new Promise<boolean>((resolve) => {
     const poll = setInterval(() => {
+      peakRssBytes = Math.max(peakRssBytes, process.memoryUsage.rss());
       const done = forecasted() >= expectedQueues;
       cyclesSeen.add(service.store.status().lastAttemptAtMs);
       if (done || cyclesSeen.size > maxCyclesToFirstForecast) {
@@ -77,7 +81,7 @@ async function serve(configPath: string, pkiDir: string, expectedQueues: number)
       );
     }
   });
-  process.send?.({ type: 'ready', url: service.url, externalMetricsUrl: service.externalMetrics.url, firstForecastSeconds, queues: forecasted() } satisfies ScaleChildReady);
+  process.send?.({ type: 'ready', url: service.url, externalMetricsUrl: service.externalMetrics.url, firstForecastSeconds, peakRssBytes, queues: forecasted() } satisfies ScaleChildReady);
 }
 
 if (process.send !== undefined && process.argv[1] !== undefined && fileURLToPath(import.meta.url) === process.argv[1]) {
