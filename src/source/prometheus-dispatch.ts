@@ -3,7 +3,7 @@ import type { PrometheusDriver, QueryResult } from 'prometheus-query';
 import { ForesightError } from '../core/index.js';
 import { createDriver, type DriverOptions, normaliseFailure, type QueryFailure } from './prometheus-http.js';
 import type { PlannedQuery } from './prometheus-query-plan.js';
-import { type ParsedResult, parseResult } from './prometheus-response.js';
+import { type ParsedResult, parseResult, type QueryOutcome } from './prometheus-response.js';
 
 /** One HTTP request to Prometheus, for timing it without the source depending on prom-client. */
 export interface QueryEvent {
@@ -22,8 +22,6 @@ export interface Request {
   readonly send: (driver: PrometheusDriver) => Promise<QueryResult>;
 }
 
-/** What one planned query came to: all its results (decoded), or the first failure of any of its requests. */
-export type QueryOutcome = { readonly ok: true; readonly results: readonly ParsedResult[] } | { readonly ok: false; readonly failure: QueryFailure };
 
 /** How a read's requests are sent. */
 export interface DispatchOptions extends DriverOptions {

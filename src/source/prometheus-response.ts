@@ -1,8 +1,7 @@
 import type { QueryResult } from 'prometheus-query';
 import type { InputRef, RegularSeries } from '../core/index.js';
 import type { SourceProblem, TimeRange } from './metric-source.js';
-import type { QueryOutcome } from './prometheus-dispatch.js';
-import { isRecord } from './prometheus-http.js';
+import { isRecord, type QueryFailure } from './prometheus-http.js';
 import type { Target } from './prometheus-query-plan.js';
 
 // Decoding Prometheus answers: the driver's result objects into plain series, chunks merged, the
@@ -28,6 +27,9 @@ type ResultKind = 'matrix' | 'vector' | 'scalar';
 
 /** One answer decoded (the driver's objects are dropped at once), or why it cannot be read. */
 export type ParsedResult = { readonly kind: ResultKind; readonly series: readonly ResultSeries[] } | { readonly error: string };
+
+/** What one planned query came to: all its answers (decoded), or the first failure of any of its requests. */
+export type QueryOutcome = { readonly ok: true; readonly results: readonly ParsedResult[] } | { readonly ok: false; readonly failure: QueryFailure };
 
 /**
  * Returns a function that chooses the one series of `result` belonging to a target, or says why
