@@ -22,7 +22,6 @@ export interface Request {
   readonly send: (driver: PrometheusDriver) => Promise<QueryResult>;
 }
 
-
 /** How a read's requests are sent. */
 export interface DispatchOptions extends DriverOptions {
   /** At most this many requests are in flight at once. */

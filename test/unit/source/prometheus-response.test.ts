@@ -16,7 +16,15 @@ function matrix(series: readonly { readonly labels: Record<string, string>; read
 
 describe('parseResult', () => {
   test('reads a matrix into label sets and two columns, skipping points that are not a time and a number', () => {
-    const answer = matrix([{ labels: { queue: 'orders' }, points: [[t0, 1], [t0 + minute, 2]] }]);
+    const answer = matrix([
+      {
+        labels: { queue: 'orders' },
+        points: [
+          [t0, 1],
+          [t0 + minute, 2],
+        ],
+      },
+    ]);
     (answer.result[0] as { values: unknown[] }).values.push({ time: 'yesterday', value: 3 }, { time: new Date(t0 + 2 * minute), value: '4' });
     const parsed = parseResult(answer);
     expect('error' in parsed).toBe(false);
@@ -35,8 +43,23 @@ describe('parseResult', () => {
 
 describe('seriesOf', () => {
   test('merges the chunks of one range read by label set, in order, and keeps other label sets apart', () => {
-    const first = parseResult(matrix([{ labels: { queue: 'a' }, points: [[t0, 1]] }, { labels: { queue: 'b' }, points: [[t0, 10]] }]));
-    const second = parseResult(matrix([{ labels: { queue: 'a' }, points: [[t0 + minute, 2], [t0 + 2 * minute, 3]] }]));
+    const first = parseResult(
+      matrix([
+        { labels: { queue: 'a' }, points: [[t0, 1]] },
+        { labels: { queue: 'b' }, points: [[t0, 10]] },
+      ]),
+    );
+    const second = parseResult(
+      matrix([
+        {
+          labels: { queue: 'a' },
+          points: [
+            [t0 + minute, 2],
+            [t0 + 2 * minute, 3],
+          ],
+        },
+      ]),
+    );
     const read = seriesOf({ ok: true, results: [first, second] }, 'q', 'range');
     if ('failure' in read) throw new Error(read.failure);
     const byQueue = Object.fromEntries(read.series.map((s) => [s.labels['queue'], { t: [...s.samples.timestampsMs], v: [...s.samples.values] }]));
