@@ -86,8 +86,8 @@ Options:
                        validation split: ${backtestLstmSummary}); slower
   --seed N             seed of the learned models (default 1)
   --domain D           the values the series can take: nonnegative (counts, rates, durations),
-                       percent (0-100) or any; forecasts and p10/p90 are clamped into it. Default:
-                       nonnegative when every training row is >= 0, else any.
+                       percent (0-100) or finite (any finite value); forecasts and p10/p90 are clamped
+                       into it. Default: nonnegative when every training row is >= 0, else finite.
   --help               this text
 
 Where the model cannot forecast yet (before its warm-up, e.g. two days for holt_winters), the naive
@@ -337,7 +337,7 @@ export function runBacktest(rows: TimestampValueRows, options: BacktestRunOption
   }
   // Quantiles respect the series' domain (core's definition, as the service serves them): a queue
   // depth never gets a negative p10, a percentage never a p90 above 100.
-  const domain = options.domain ?? (train.values.every((v) => !(v < 0)) ? 'nonnegative' : 'any');
+  const domain = options.domain ?? (train.values.every((v) => !(v < 0)) ? 'nonnegative' : 'finite');
   for (let r = 0; r < n; r++) {
     const clamped = clampQuantiles(valueDomains[domain], forecast[r]!, p10[r]!, p90[r]!);
     forecast[r] = clamped.value;

@@ -26,7 +26,7 @@ export const valueDomains = {
   /** Utilisations and error rates. */
   percent: { min: 0, max: 100 },
   /** Anything finite (a series of unknown meaning). */
-  any: { min: -maxServableMagnitude, max: maxServableMagnitude },
+  finite: { min: -maxServableMagnitude, max: maxServableMagnitude },
 } as const satisfies Readonly<Record<string, ValueBounds>>;
 
 /** The name of a kind of domain. */

@@ -251,6 +251,6 @@ describe('foresight backtest: forecasts respect the series domain', () => {
 
   it('refuses an unknown --domain, naming the choices', () => {
     const parsed = parseBacktestArgs(['--input', 'a.csv', '--out', 'b.csv', '--domain', 'positive']);
-    expect(parsed).toEqual({ ok: false, error: '--domain "positive" is not a domain; use one of: nonnegative, percent, any' });
+    expect(parsed).toEqual({ ok: false, error: '--domain "positive" is not a domain; use one of: nonnegative, percent, finite' });
   });
 });
