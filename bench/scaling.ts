@@ -74,10 +74,6 @@ const traces = [
 const reactiveGrid = { rateUtilisations: [0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9], queueSeconds: [5, 10, 30, 60, 120] };
 /** The knob's values swept by default (the predictive frontier); the default is chosen among them by leave-one-trace-out. */
 const defaultQuantiles = [0.95, 0.98];
-/** The knob's values this run sweeps (--quantiles). */
-let quantiles = defaultQuantiles;
-/** The engine's settings over the service's defaults (--cooldowns, --down-window); none by default. */
-let engineSettings: PolicySettings | undefined;
 const sloWaitSeconds = 60;
 
 interface Measured {
@@ -155,6 +151,12 @@ function parseArgs(argv: readonly string[]) {
   }
   return { json, dataDir, only, delays, plots, sweep, settings };
 }
+
+/**
+ * The run's arguments, read once. `quantiles`: the knob's values this run sweeps (--quantiles);
+ * `engineSettings`: the engine's settings over the service's defaults (--cooldowns, --down-window).
+ */
+const { json, dataDir, only, delays, plots, sweep: quantiles, settings: engineSettings } = parseArgs(process.argv.slice(2));
 
 const measure = (r: SimulationResult): Measured => ({
   cost: r.replicaMinutes,
@@ -270,9 +272,6 @@ function selectQuantiles(runs: TraceRun[]): { shipped: number; lines: string[] }
 }
 
 async function main(): Promise<void> {
-  const { json, dataDir, only, delays, plots, sweep, settings } = parseArgs(process.argv.slice(2));
-  quantiles = sweep;
-  engineSettings = settings;
   if (!existsSync(dataDir)) {
     process.stderr.write(`bench:scaling: ${dataDir} does not exist (the benchmark needs ../shared/data)\n`);
     process.exit(2);
