@@ -1,5 +1,5 @@
 /**
- * `npm run bench:scale -- --queues N [--days D] [--cycles K] [--rate R] [--json OUT.json]`: Foresight
+ * `npm run bench:scale -- --queues N [--days D] [--cycles K] [--rate R] [--json OUT.json] [--tsdb DIR [--backfill-only]]`: Foresight
  * with N queues (7 inputs each) in a real Prometheus (Debian package) loaded with promtool: D days
  * (default 14) at 1 minute. The queues belong to workloads of 10 queues each, spread over 10
  * namespaces, read with one grouped query per workload and input (no per-queue query).
@@ -17,11 +17,15 @@
  * The learned models (LSTM) are off here: their training runs in its own low-priority process at its own
  * pace (bench:train measures it), and would blur the cycle's CPU.
  *
+ * `--tsdb DIR` keeps the backfilled TSDB in DIR (its description in DIR.json) and reuses it while it
+ * still holds data 2 h past now: a backfill of 1,000 queues takes about 50 minutes. Such data runs
+ * 8 h past the backfill instead of 1 h; `--backfill-only` stops after the backfill.
+ *
  * JSON contract (outside checks call it): {queues, firstForecastSeconds, cycleCpuSeconds,
  * cycleWallSeconds, serviceRssBytes, modelProcessRssBytes, scrapeSeconds, scrapeBytes}.
  */
 import { fork } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import process from 'node:process';
@@ -29,7 +33,7 @@ import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
 import type { Sample } from '../src/core/index.js';
 import type { BackfillSeries } from '../test/support/openmetrics.js';
-import { startPrometheus } from '../test/support/prometheus.js';
+import { type PrometheusHandle, startPrometheus } from '../test/support/prometheus.js';
 import { childProcesses, processTreeCpuSeconds, readProcess } from './support/proc-stat.js';
 import type { ScaleChildCycle, ScaleChildCycleFailed, ScaleChildReady } from './support/scale-child.js';
 
@@ -45,6 +49,8 @@ interface Args {
   readonly cycles: number;
   readonly rate: number;
   readonly json: string | undefined;
+  readonly tsdb: string | undefined;
+  readonly backfillOnly: boolean;
 }
 
 function parseArgs(argv: readonly string[]): Args {
@@ -58,7 +64,7 @@ function parseArgs(argv: readonly string[]): Args {
     if (!Number.isInteger(n) || n < 1) throw new Error(`--${name} must be a whole number >= 1, got ${raw}`);
     return n;
   };
-  return { queues: count('queues', 1000), days: count('days', 14), cycles: count('cycles', 5), rate: count('rate', 2000), json: value('json') };
+  return { queues: count('queues', 1000), days: count('days', 14), cycles: count('cycles', 5), rate: count('rate', 2000), json: value('json'), tsdb: value('tsdb'), backfillOnly: argv.includes('--backfill-only') };
 }
 
 const queueName = (i: number) => `q-${String(i).padStart(5, '0')}`;
@@ -122,6 +128,39 @@ function configYaml(queues: number, prometheusUrl: string): string {
   return `${lines.join('\n')}\n`;
 }
 
+/** What a kept TSDB holds (DIR.json beside it). */
+interface KeptTsdb {
+  readonly queues: number;
+  readonly days: number;
+  readonly startMs: number;
+  readonly endMs: number;
+}
+
+/** A Prometheus holding the benchmark's history: backfilled now, or a kept TSDB that still fits (`--tsdb`). */
+async function prometheusWithHistory(args: Args): Promise<PrometheusHandle> {
+  const nowMs = Math.floor(Date.now() / MINUTE_MS) * MINUTE_MS;
+  const describedAt = args.tsdb === undefined ? undefined : `${args.tsdb}.json`;
+  if (args.tsdb !== undefined && describedAt !== undefined && existsSync(describedAt)) {
+    const kept = JSON.parse(readFileSync(describedAt, 'utf8')) as KeptTsdb;
+    // The steady cycles read the newest minutes: the data must outlast the run by a margin.
+    if (kept.queues === args.queues && kept.days === args.days && kept.endMs >= nowMs + 2 * 3_600_000) {
+      process.stderr.write(`reusing the TSDB in ${args.tsdb} (${kept.queues} queues, data until ${new Date(kept.endMs).toISOString()})\n`);
+      return startPrometheus({ dataDir: args.tsdb });
+    }
+    process.stderr.write(`the TSDB in ${args.tsdb} does not fit this run (${JSON.stringify(kept)}); backfilling it again\n`);
+    rmSync(args.tsdb, { recursive: true, force: true });
+  }
+  // Data runs past now, so that the steady cycles' latest reads find samples.
+  const endMs = nowMs + (args.tsdb === undefined ? 1 : 8) * 3_600_000;
+  const startMs = nowMs - args.days * DAY_MS;
+  const loadBegan = performance.now();
+  process.stderr.write(`backfilling ${args.queues} queues × 7 inputs × ${args.days} days at 1m with promtool...\n`);
+  const prometheus = await startPrometheus({ backfill: backfill(args.queues, startMs, endMs), backfillTimeoutMs: 4 * 3_600_000, ...(args.tsdb === undefined ? {} : { dataDir: args.tsdb }) });
+  process.stderr.write(`Prometheus ready after ${((performance.now() - loadBegan) / 1000).toFixed(0)} s\n`);
+  if (describedAt !== undefined) writeFileSync(describedAt, `${JSON.stringify({ queues: args.queues, days: args.days, startMs, endMs } satisfies KeptTsdb)}\n`);
+  return prometheus;
+}
+
 const median = (values: readonly number[]): number => {
   const sorted = [...values].sort((a, b) => a - b);
   const mid = Math.floor(sorted.length / 2);
@@ -130,14 +169,11 @@ const median = (values: readonly number[]): number => {
 
 async function main(): Promise<void> {
   const args = parseArgs(process.argv.slice(2));
-  const nowMs = Math.floor(Date.now() / MINUTE_MS) * MINUTE_MS;
-  // Data runs an hour past now, so that the steady cycles' latest reads find samples.
-  const endMs = nowMs + 3_600_000;
-  const startMs = nowMs - args.days * DAY_MS;
-  const loadBegan = performance.now();
-  process.stderr.write(`backfilling ${args.queues} queues × 7 inputs × ${args.days} days at 1m with promtool...\n`);
-  const prometheus = await startPrometheus({ backfill: backfill(args.queues, startMs, endMs), backfillTimeoutMs: 4 * 3_600_000 });
-  process.stderr.write(`Prometheus ready after ${((performance.now() - loadBegan) / 1000).toFixed(0)} s\n`);
+  const prometheus = await prometheusWithHistory(args);
+  if (args.backfillOnly) {
+    await prometheus.dispose();
+    return;
+  }
   const work = mkdtempSync(join(tmpdir(), 'foresight-bench-scale-'));
   const pkiDir = join(work, 'pki');
   const configPath = join(work, 'config.yaml');

@@ -18,7 +18,7 @@ export interface PrometheusHandle {
   /** `http://127.0.0.1:<port>`. Stays the same across {@link PrometheusHandle.restart}. */
   readonly url: string;
   readonly port: number;
-  /** The TSDB directory. Survives `stop()`; removed by `dispose()`. */
+  /** The TSDB directory. Survives `stop()`; removed by `dispose()` unless the caller gave it (`options.dataDir`). */
   readonly dataDir: string;
   readonly configPath: string;
   /** Combined stdout/stderr of every run of this instance. */
@@ -75,7 +75,7 @@ export class PrometheusInstance implements PrometheusHandle, Tracked {
     readonly root: string,
     private readonly options: StartPrometheusOptions,
   ) {
-    this.dataDir = join(root, 'data');
+    this.dataDir = options.dataDir ?? join(root, 'data');
     this.configPath = join(root, 'prometheus.yml');
     this.logPath = join(root, 'prometheus.log');
     this.api = new PrometheusHttpApi(() => this.url, options.requestTimeoutMs ?? DEFAULTS.requestTimeoutMs);

@@ -33,6 +33,11 @@ export interface StartPrometheusOptions {
   readonly requestTimeoutMs?: number;
   /** How long promtool may take to load the backfill. Default 300 s (benchmarks with millions of samples need more). */
   readonly backfillTimeoutMs?: number;
+  /**
+   * A TSDB directory of the caller's to serve (and backfill into) instead of a fresh one in the temp
+   * dir; it is left in place by `dispose()`. For benchmarks that reuse an hour-long backfill.
+   */
+  readonly dataDir?: string;
   /** Extra command-line flags, appended last (e.g. `--enable-feature=...`). */
   readonly extraArgs?: readonly string[];
 }

@@ -32,7 +32,7 @@ export async function startPrometheus(options: StartPrometheusOptions = {}): Pro
   const instance = new PrometheusInstance(root, options);
   track(instance);
   try {
-    await mkdir(instance.dataDir);
+    await mkdir(instance.dataDir, { recursive: true });
     if (options.backfill !== undefined && options.backfill.length > 0) {
       await backfillTsdb(instance.dataDir, options.backfill, root, options.backfillTimeoutMs);
     }
