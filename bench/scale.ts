@@ -64,7 +64,15 @@ function parseArgs(argv: readonly string[]): Args {
     if (!Number.isInteger(n) || n < 1) throw new Error(`--${name} must be a whole number >= 1, got ${raw}`);
     return n;
   };
-  return { queues: count('queues', 1000), days: count('days', 14), cycles: count('cycles', 5), rate: count('rate', 2000), json: value('json'), tsdb: value('tsdb'), backfillOnly: argv.includes('--backfill-only') };
+  return {
+    queues: count('queues', 1000),
+    days: count('days', 14),
+    cycles: count('cycles', 5),
+    rate: count('rate', 2000),
+    json: value('json'),
+    tsdb: value('tsdb'),
+    backfillOnly: argv.includes('--backfill-only'),
+  };
 }
 
 const queueName = (i: number) => `q-${String(i).padStart(5, '0')}`;
