@@ -1,9 +1,10 @@
 import { performance } from 'node:perf_hooks';
-import type { PrometheusDriver, QueryResult } from 'prometheus-query';
+import type { PrometheusDriver } from 'prometheus-query';
 import { ForesightError } from '../core/index.js';
-import { createDriver, type DriverOptions, normaliseFailure, type QueryFailure } from './prometheus-http.js';
+import { createDriver, type DriverOptions, normaliseFailure, type QueryFailure, requestPreparer } from './prometheus-http.js';
 import type { PlannedQuery } from './prometheus-query-plan.js';
-import { type ParsedResult, parseResult, type QueryOutcome } from './prometheus-response.js';
+import { createRangeClient, type RangeQuery } from './prometheus-range.js';
+import type { ParsedResult, QueryOutcome } from './prometheus-response.js';
 
 /** One HTTP request to Prometheus, for timing it without the source depending on prom-client. */
 export interface QueryEvent {
@@ -15,11 +16,17 @@ export interface QueryEvent {
   readonly outcome: 'success' | 'error';
 }
 
-/** One HTTP request of a read (an instant query, or one time chunk of a range query). */
+/** The clients of one read: prometheus-query for instant queries, the column decoder for range queries (prometheus-range.ts). */
+export interface ReadClients {
+  readonly driver: PrometheusDriver;
+  readonly queryRange: RangeQuery;
+}
+
+/** One HTTP request of a read (an instant query, or one time chunk of a range query), decoded as its answer arrives. */
 export interface Request {
   readonly query: number;
   readonly kind: 'instant' | 'range';
-  readonly send: (driver: PrometheusDriver) => Promise<QueryResult>;
+  readonly send: (clients: ReadClients) => Promise<ParsedResult>;
 }
 
 /** How a read's requests are sent. */
@@ -38,7 +45,8 @@ export interface DispatchOptions extends DriverOptions {
  */
 export async function dispatch(plan: readonly PlannedQuery[], requests: readonly (readonly Request[])[], options: DispatchOptions, signal: AbortSignal | undefined): Promise<QueryOutcome[]> {
   if (plan.length === 0) return [];
-  const driver = createDriver(options, signal);
+  const prepare = requestPreparer(options, signal);
+  const clients: ReadClients = { driver: createDriver(options, prepare), queryRange: createRangeClient(options, prepare) };
   const results: ParsedResult[][] = plan.map(() => []);
   const failures: (QueryFailure | undefined)[] = plan.map(() => undefined);
   const queue = requests.flatMap((chunks) => chunks.map((request, chunk) => ({ request, chunk })));
@@ -70,9 +78,9 @@ export async function dispatch(plan: readonly PlannedQuery[], requests: readonly
     }
     const startedAt = performance.now();
     try {
-      // Decoded as it arrives, so that the driver's objects of one answer are garbage before the next
-      // arrives, instead of every answer's objects living until the whole read ends.
-      results[request.query]![chunk] = parseResult(await request.send(driver));
+      // Decoded as it arrives: an answer's bytes (or the driver's objects) are garbage before the
+      // next arrives, instead of every answer living until the whole read ends.
+      results[request.query]![chunk] = await request.send(clients);
       reached = true;
       emit(options.onQuery, request.kind, startedAt, 'success');
     } catch (error) {

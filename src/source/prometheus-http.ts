@@ -1,5 +1,6 @@
 import { Agent as HttpsAgent } from 'node:https';
 import { rootCertificates } from 'node:tls';
+import type { InternalAxiosRequestConfig } from 'axios';
 import { PrometheusDriver } from 'prometheus-query';
 import { ForesightError, messageOf, readPemFile, readSmallFile } from '../core/index.js';
 
@@ -55,30 +56,40 @@ export interface DriverOptions {
   readonly maxResponseBytes: number;
 }
 
+/** Fills in what every request of a read carries: its AbortSignal, the CA agent, the response cap and fresh credentials. */
+export type RequestPreparer = (config: InternalAxiosRequestConfig) => Promise<InternalAxiosRequestConfig>;
+
 /**
- * A driver for one read. It is cheap (an axios instance), and building one per read lets the
- * read's AbortSignal and freshly read credentials go into every request without shared state.
+ * The request preparation of one read, shared by its driver and its range client (prometheus-range.ts).
+ * Per read: the read's AbortSignal goes into every request, and a renewed CA file is used from the
+ * next read on (a failure to read it is reported per request).
  */
-export function createDriver(options: DriverOptions, signal: AbortSignal | undefined): PrometheusDriver {
-  // One agent per read: a renewed CA file is used from the next read on. A failure is reported per request.
+export function requestPreparer(options: DriverOptions, signal: AbortSignal | undefined): RequestPreparer {
   const agent = options.caFile === undefined ? undefined : caAgent(options.caFile);
   agent?.catch(() => undefined);
+  return async (config) => {
+    if (signal !== undefined) config.signal = signal;
+    if (agent !== undefined) config.httpsAgent = await agent;
+    // axios counts the bytes as they stream in and aborts past the cap, before buffering them all.
+    config.maxContentLength = options.maxResponseBytes;
+    const authorization = await authorizationHeader(options.auth);
+    if (authorization !== undefined) config.headers.set('Authorization', authorization);
+    return config;
+  };
+}
+
+/**
+ * A driver for one read (instant queries). It is cheap (an axios instance), and building one per
+ * read lets the read's AbortSignal and freshly read credentials go into every request without
+ * shared state.
+ */
+export function createDriver(options: DriverOptions, prepare: RequestPreparer): PrometheusDriver {
   return new PrometheusDriver({
     endpoint: options.url,
     baseURL: '/api/v1/',
     headers: { ...options.headers },
     timeout: options.timeoutSeconds * 1000,
-    requestInterceptor: {
-      onFulfilled: async (config) => {
-        if (signal !== undefined) config.signal = signal;
-        if (agent !== undefined) config.httpsAgent = await agent;
-        // axios counts the bytes as they stream in and aborts past the cap, before buffering them all.
-        config.maxContentLength = options.maxResponseBytes;
-        const authorization = await authorizationHeader(options.auth);
-        if (authorization !== undefined) config.headers.set('Authorization', authorization);
-        return config;
-      },
-    },
+    requestInterceptor: { onFulfilled: prepare },
     responseInterceptor: {
       onFulfilled: (response) => response,
       onRejected: (error: unknown) => {
@@ -122,7 +133,7 @@ async function readSecret(path: string, what: string): Promise<string> {
  * body, so that the driver reports it as an `http_error` with its status instead of dropping the
  * status as an "unexpected client error".
  */
-function labelNonPrometheusError(error: unknown): void {
+export function labelNonPrometheusError(error: unknown): void {
   if (!isRecord(error)) return;
   const response = error['response'];
   if (!isRecord(response)) return;

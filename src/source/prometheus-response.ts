@@ -168,7 +168,7 @@ export function instantValue(series: ResultSeries): number {
 }
 
 /** Prometheus writes special values as "NaN", "+Inf" and "-Inf", which parseFloat does not read. */
-function parseSampleValue(text: string): number {
+export function parseSampleValue(text: string): number {
   if (text === '+Inf' || text === 'Inf') return Number.POSITIVE_INFINITY;
   if (text === '-Inf') return Number.NEGATIVE_INFINITY;
   return Number.parseFloat(text);

@@ -3,7 +3,7 @@ import type { HistoryReading, HistoryReadings, LatestReadings, MetricSource, Que
 import { dispatch, type DispatchOptions, type QueryEvent, type Request } from './prometheus-dispatch.js';
 import type { PrometheusAuth } from './prometheus-http.js';
 import { chunkRange, compileTemplates, configError, discoveryKey, planQueries, type PrometheusQueries } from './prometheus-query-plan.js';
-import { instantValue, onGrid, picker, seriesOf } from './prometheus-response.js';
+import { instantValue, onGrid, parseResult, picker, seriesOf } from './prometheus-response.js';
 import { type PublishedRead, type PublishedSeriesReader, readPublished } from './published-series.js';
 
 /** How to reach Prometheus and what to ask it. */
@@ -45,7 +45,9 @@ const defaultConcurrency = 8;
 const defaultMaxResponseBytes = 16 * 1024 * 1024;
 
 /**
- * The {@link MetricSource} that queries a Prometheus-compatible HTTP API through `prometheus-query`.
+ * The {@link MetricSource} that queries a Prometheus-compatible HTTP API: instant queries through
+ * `prometheus-query`, range queries through the same axios with their answers decoded straight into
+ * columns (prometheus-range.ts).
  *
  * Results follow KEDA's Prometheus scaler policy: an empty result is the problem `empty`; more
  * than one series where one input expects one is `multiple_series` (never a guess); a NaN or ±Inf
@@ -96,7 +98,7 @@ export class PrometheusSource implements MetricSource, PublishedSeriesReader {
       {
         query,
         kind: 'instant',
-        send: (driver) => driver.instantQuery(plan[query]!.query, new Date(atMs), evaluationTimeout),
+        send: async ({ driver }) => parseResult(await driver.instantQuery(plan[query]!.query, new Date(atMs), evaluationTimeout)),
       },
     ]);
     const outcomes = await dispatch(plan, requests, this.#dispatchOptions, signal);
@@ -131,7 +133,7 @@ export class PrometheusSource implements MetricSource, PublishedSeriesReader {
       chunks.map((chunk) => ({
         query,
         kind: 'range',
-        send: (driver) => driver.rangeQuery(planned.query, new Date(chunk.startMs), new Date(chunk.endMs), range.stepSeconds, evaluationTimeout),
+        send: ({ queryRange }) => queryRange(planned.query, chunk, evaluationTimeout),
       })),
     );
     const outcomes = await dispatch(plan, requests, this.#dispatchOptions, signal);
@@ -166,7 +168,7 @@ export class PrometheusSource implements MetricSource, PublishedSeriesReader {
     try {
       outcomes = await dispatch(
         [{ query, targets: [] }],
-        [[{ query: 0, kind: 'instant', send: (driver) => driver.instantQuery(query, new Date(atMs), evaluationTimeout) }]],
+        [[{ query: 0, kind: 'instant', send: async ({ driver }) => parseResult(await driver.instantQuery(query, new Date(atMs), evaluationTimeout)) }]],
         this.#dispatchOptions,
         signal,
       );

@@ -1,6 +1,6 @@
 import type { DispatchOptions } from './prometheus-dispatch.js';
 import { dispatch } from './prometheus-dispatch.js';
-import { instantValue, seriesOf } from './prometheus-response.js';
+import { instantValue, parseResult, seriesOf } from './prometheus-response.js';
 import { escapePromqlString } from '../core/index.js';
 
 // Reading Foresight's own published series back from the shared store (Prometheus, Thanos, Mimir):
@@ -58,7 +58,7 @@ export async function readPublished(options: DispatchOptions, evaluationTimeout:
   try {
     outcomes = await dispatch(
       plan,
-      plan.map(({ query }, index) => [{ query: index, kind: 'instant' as const, send: (driver) => driver.instantQuery(query, undefined, evaluationTimeout) }]),
+      plan.map(({ query }, index) => [{ query: index, kind: 'instant' as const, send: async ({ driver }) => parseResult(await driver.instantQuery(query, undefined, evaluationTimeout)) }]),
       options,
       signal,
     );

@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import type { InputRef } from '../../../src/core/index.js';
 import { PrometheusSource } from '../../../src/source/index.js';
 import { makeTestPki, type TestPki } from '../api/external-metrics-harness.js';
-import { type FakePrometheus, startFakePrometheus, vector } from './fake-prometheus.js';
+import { type FakePrometheus, matrix, startFakePrometheus, vector } from './fake-prometheus.js';
 
 const cpu: InputRef = { kind: 'system', metric: 'cpu_percent' };
 const atMs = Date.UTC(2026, 0, 5, 12, 0, 0);
@@ -47,6 +47,12 @@ describe('PrometheusSource over HTTPS with a private CA', () => {
     const trusted = await source(caFile).readLatest([cpu], atMs);
     expect(trusted.problems).toEqual([]);
     expect(trusted.readings.map((r) => r.value)).toEqual([42]);
+    // Range reads (decoded without prometheus-query) go through the same CA agent.
+    prometheus.handler = () => matrix([{ values: [[atMs / 1000, '7']] }]);
+    const range = { startMs: atMs, endMs: atMs, stepSeconds: 60 };
+    expect([...(await source(caFile).readHistory([cpu], range)).history[0]!.series.values]).toEqual([7]);
+    await expect(source().readHistory([cpu], range)).rejects.toThrow(/UNABLE_TO_VERIFY_LEAF_SIGNATURE/);
+    prometheus.handler = () => vector(atMs / 1000, [{ value: '42' }]);
     // Every query failing is an unreachable source: the read rejects, naming the TLS failure.
     await expect(source().readLatest([cpu], atMs)).rejects.toThrow(/UNABLE_TO_VERIFY_LEAF_SIGNATURE/);
   });

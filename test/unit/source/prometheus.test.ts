@@ -343,6 +343,81 @@ describe('PrometheusSource.readHistory', () => {
   });
 });
 
+describe('PrometheusSource.readHistory: answers decoded straight into columns, hostile ones refused', () => {
+  const range = { startMs: atMs - 10 * 60_000, endMs: atMs, stepSeconds: 60 };
+  // A second, healthy input shows that one query's bad answer never hides the others.
+  const twoInputs = queries({ system: { cpu_percent: 'sum(x)', load1: 'sum(y)' } });
+  const healthy = (request: RecordedRequest): Reply => matrix([{ values: rangeGrid(request).map((t) => [t, '5'] as const) }]);
+
+  async function badAnswer(reply: Reply, options: Partial<PrometheusSourceOptions> = {}) {
+    prometheus.handler = (request) => (request.params.get('query') === 'sum(x)' ? reply : healthy(request));
+    const result = await source({ queries: twoInputs, ...options }).readHistory([cpu, load1], range);
+    expect(result.history.map((h) => h.input)).toEqual([load1]);
+    expect(result.problems).toHaveLength(1);
+    expect(result.problems[0]).toMatchObject({ input: cpu, reason: 'query_failed' });
+    return result.problems[0]!.message;
+  }
+
+  test('an answer larger than maxResponseBytes is cut off while it streams in and refused', async () => {
+    const big = matrix([{ values: Array.from({ length: 5000 }, (_, i) => [atSeconds + i, '123.456'] as const) }]);
+    expect(JSON.stringify(big.body).length).toBeGreaterThan(100_000);
+    const message = await badAnswer(big, { maxResponseBytes: 4096 });
+    expect(message).toMatch(/^the answer is larger than source\.prometheus\.maxResponseBytes and was refused \(maxContentLength size of 4096 exceeded\): sum\(x\)$/);
+  });
+
+  test("a proxy's HTML error page is an HTTP error with its status and the page's start", async () => {
+    const message = await badAnswer({ status: 403, body: '<html><body><h1>403 Forbidden</h1></body></html>', contentType: 'text/html' });
+    expect(message).toBe('Prometheus answered HTTP 403: HTTP 403 Forbidden: <html><body><h1>403 Forbidden</h1></body></html>: sum(x)');
+  });
+
+  test("Prometheus' error JSON keeps its error type and text", async () => {
+    const message = await badAnswer(apiError(422, 'execution', 'query processing would load too many samples into memory'));
+    expect(message).toBe('Prometheus answered HTTP 422 (execution): query processing would load too many samples into memory: sum(x)');
+  });
+
+  test('a login page answered with 200 is not Prometheus API JSON', async () => {
+    const message = await badAnswer({ body: '<html>login</html>', contentType: 'text/html' });
+    expect(message).toBe('the answer is not Prometheus API JSON (expected an object at byte 0; it begins "<html>login</html>"): sum(x)');
+  });
+
+  test('malformed JSON and the wrong shapes are refused, naming what was wrong', async () => {
+    expect(await badAnswer({ body: '{"status":"success","data":{"resultType":"matr' })).toMatch(/^the answer is not Prometheus API JSON \(unterminated string at byte 41; .*\): sum\(x\)$/);
+    expect(await badAnswer(vector(atSeconds, [{ value: '1' }]))).toBe('unsupported result type "vector" for a range query: sum(x)');
+    expect(await badAnswer({ body: { status: 'success', data: { resultType: 'matrix', result: [{ metric: {}, values: 'many' }] } } })).toMatch(/expected an array at byte \d+/);
+  });
+
+  test('NaN, +Inf and -Inf points are left off the grid, the finite ones kept', async () => {
+    prometheus.handler = (request) => matrix([{ values: rangeGrid(request).map((t, i) => [t, ['NaN', '+Inf', '-Inf', '2.5'][i % 4]!] as const) }]);
+    const result = await source({ queries: queries({ system: { cpu_percent: 'sum(x)' } }) }).readHistory([cpu], range);
+    expect([...result.history[0]!.series.values]).toEqual(Array.from({ length: 11 }, (_, i) => (i % 4 === 3 ? 2.5 : Number.NaN)));
+  });
+
+  test('a range read sends the credentials read per request, the headers, and stops when aborted', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'foresight-range-auth-'));
+    try {
+      const tokenFile = join(dir, 'token');
+      await writeFile(tokenFile, 'first\n');
+      prometheus.handler = healthy;
+      const src = source({ auth: { type: 'bearerFile', tokenFile }, headers: { 'X-Scope-OrgID': 'team-a' }, queries: queries({ system: { cpu_percent: 'sum(x)' } }) });
+      await src.readHistory([cpu], range);
+      await writeFile(tokenFile, 'second\n');
+      await src.readHistory([cpu], range);
+      expect(prometheus.requests.map((r) => [r.path, r.headers.authorization, r.headers['x-scope-orgid']])).toEqual([
+        ['/api/v1/query_range', 'Bearer first', 'team-a'],
+        ['/api/v1/query_range', 'Bearer second', 'team-a'],
+      ]);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+    const controller = new AbortController();
+    prometheus.handler = () => {
+      controller.abort(new Error('cycle cancelled'));
+      return 'hang';
+    };
+    await expect(source({ queries: queries({ system: { cpu_percent: 'sum(x)' } }) }).readHistory([cpu], range, controller.signal)).rejects.toThrow('cycle cancelled');
+  });
+});
+
 describe('chunkRange', () => {
   test('covers the grid exactly once', () => {
     const range = { startMs: 0, endMs: 95_000, stepSeconds: 10 }; // 10 points: 0..90 s (95 is not a grid point).
