@@ -6,7 +6,7 @@ import { type ParsedResult, parseSampleValue, type ResultSeries } from './promet
 // (docs/workloads.md "Scale"). Here a point costs no object: the bytes are scanned once, numbers
 // are read from the digits, and each series' points go into one pair of Float64Array columns.
 
-const enum Byte {
+enum Byte {
   Tab = 0x09,
   NewLine = 0x0a,
   Return = 0x0d,
@@ -188,7 +188,10 @@ class JsonReader {
   /** Reads an object, calling `onKey` with each key; it must read that key's value. */
   object(onKey: (key: string) => void, what = 'an object'): void {
     this.#open(Byte.OpenBrace, what);
-    if (this.#eat(Byte.CloseBrace)) return this.#close();
+    if (this.#eat(Byte.CloseBrace)) {
+      this.#close();
+      return;
+    }
     do {
       const key = this.string('a key');
       if (!this.#eat(Byte.Colon)) this.#fail('expected ":" after a key');
@@ -264,24 +267,14 @@ class JsonReader {
   /** Reads any value, checking that it is JSON, building nothing. */
   skip(): void {
     const next = this.peek();
-    switch (next) {
-      case Byte.OpenBrace:
-        return this.object(() => this.skip());
-      case Byte.OpenBracket:
-        return this.array(() => this.skip());
-      case Byte.Quote:
-        this.#stringEnd();
-        return;
-      case 0x74: // t
-        return this.#literal('true');
-      case 0x66: // f
-        return this.#literal('false');
-      case 0x6e: // n
-        return this.#literal('null');
-      default:
-        if (!isNumberStart(next)) this.#fail(next === -1 ? 'unexpected end of the answer' : 'expected a value');
-        this.number();
-    }
+    if (next === Byte.OpenBrace) this.object(() => this.skip());
+    else if (next === Byte.OpenBracket) this.array(() => this.skip());
+    else if (next === Byte.Quote) this.#stringEnd();
+    else if (next === 0x74) this.#literal('true');
+    else if (next === 0x66) this.#literal('false');
+    else if (next === 0x6e) this.#literal('null');
+    else if (isNumberStart(next)) this.number();
+    else this.#fail('expected a value');
   }
 
   /** Moves past the string that starts here; true when it holds escapes. */

@@ -22,7 +22,13 @@ function failure(text: Buffer | string): string {
 describe('parseRangeAnswer', () => {
   test('reads each series into its labels and two columns, milliseconds and values', () => {
     const body = answer([
-      { metric: { __name__: 'depth', queue: 'orders' }, values: [[1762084800, '1'], [1762084860.5, '2.25']] },
+      {
+        metric: { __name__: 'depth', queue: 'orders' },
+        values: [
+          [1762084800, '1'],
+          [1762084860.5, '2.25'],
+        ],
+      },
       { metric: {}, values: [] },
     ]);
     expect(series(body)).toEqual([
@@ -32,13 +38,36 @@ describe('parseRangeAnswer', () => {
   });
 
   test('reads every float Prometheus writes to the same double Number() gives, the special values included', () => {
-    const texts = ['0', '-0', '42', '-17.125', '0.1', '1e-07', '1.5e+21', '-2.5e-300', '1.7976931348623157e+308', '5e-324', '0.30000000000000004', '123456789012345678', '9007199254740993', '3.141592653589793', 'NaN', '+Inf', '-Inf'];
+    const texts = [
+      '0',
+      '-0',
+      '42',
+      '-17.125',
+      '0.1',
+      '1e-07',
+      '1.5e+21',
+      '-2.5e-300',
+      '1.7976931348623157e+308',
+      '5e-324',
+      '0.30000000000000004',
+      '123456789012345678',
+      '9007199254740993',
+      '3.141592653589793',
+      'NaN',
+      '+Inf',
+      '-Inf',
+    ];
     const got = series(answer([{ metric: {}, values: texts.map((text, i) => [1000 + i, text]) }]))[0]!.v;
     const want = texts.map((text) => (text === '+Inf' ? Infinity : text === '-Inf' ? -Infinity : Number(text)));
     expect(got).toHaveLength(want.length);
-    got.forEach((value, i) => expect(Object.is(value, want[i]), `${texts[i]} read as ${value}`).toBe(true));
-    // Random doubles round-trip exactly through their shortest text (what Prometheus writes).
-    const random = Array.from({ length: 2000 }, (_, i) => (i % 2 === 0 ? Math.random() * 10 ** ((i % 40) - 20) : -Math.random() * 1e6));
+    for (const [i, value] of got.entries()) expect(Object.is(value, want[i]), `${texts[i]} read as ${value}`).toBe(true);
+    // Arbitrary doubles (a fixed pseudo-random sequence) round-trip exactly through their shortest text, what Prometheus writes.
+    let seed = 12345;
+    const next = () => {
+      seed = (seed * 1103515245 + 12345) % 2147483648;
+      return seed / 2147483648;
+    };
+    const random = Array.from({ length: 2000 }, (_, i) => (i % 2 === 0 ? next() * 10 ** ((i % 40) - 20) : -next() * 1e6));
     expect(series(answer([{ metric: {}, values: random.map((v, i) => [i, String(v)]) }]))[0]!.v).toEqual(random);
   });
 
@@ -63,12 +92,16 @@ describe('parseRangeAnswer', () => {
   });
 
   test('reads keys in any order, with white space, and skips fields it does not use (warnings, infos, stats)', () => {
-    const body = bytes(' {\n "warnings": ["w"], "data" : { "result" : [ { "values" : [ [ 1 , "2" ] ] , "metric" : { "a" : "b" } } ], "stats": {"timings": {"evalTotalTime": 0.1}}, "resultType" : "matrix" },\n "status" : "success", "infos": [] }\n');
+    const body = bytes(
+      ' {\n "warnings": ["w"], "data" : { "result" : [ { "values" : [ [ 1 , "2" ] ] , "metric" : { "a" : "b" } } ], "stats": {"timings": {"evalTotalTime": 0.1}}, "resultType" : "matrix" },\n "status" : "success", "infos": [] }\n',
+    );
     expect(series(body)).toEqual([{ labels: { a: 'b' }, t: [1000], v: [2] }]);
   });
 
   test('refuses malformed JSON, naming where it broke', () => {
-    expect(failure('{"status":"success","data":{"resultType":"matrix","result":[{"metric":{},"values":[[1,"2"]')).toMatch(/^the answer is not Prometheus API JSON \(unexpected end of the answer at byte 90; it begins "\{\\"status/);
+    expect(failure('{"status":"success","data":{"resultType":"matrix","result":[{"metric":{},"values":[[1,"2"]')).toMatch(
+      /^the answer is not Prometheus API JSON \(unexpected end of the answer at byte 90; it begins "\{\\"status/,
+    );
     expect(failure('{"status":"success","data":{"resultType":"matrix","result":[]}} trailing')).toMatch(/unexpected data after the answer at byte 64/);
     expect(failure('{"status":"success","data":{"resultType":"matrix","result":[{"metric":{},"values":[[1,"2\n"]]}]}}')).toMatch(/control character in a string/);
     expect(failure('{"status":"success","data":{"resultType":"matrix","result":[{"metric":{},"values":[[01,"2"]]}]}}')).toMatch(/not Prometheus API JSON/);
