@@ -32,48 +32,125 @@ const forecastedWorkloadMetrics = ['cpu_percent', 'response_time_p95_seconds'] a
 export interface HistoryRead {
   readonly inputs: readonly InputRef[];
   readonly range: TimeRange;
-  /** Whether the range is the whole window (the inputs' first read). */
-  readonly whole: boolean;
+  /**
+   * `recent`: the past since the previous cycle; `first`: an input never read, its recent past (what
+   * a forecast needs, {@link firstReadSeconds}); `older`: a slice of the rest of its window, the
+   * oldest part not held yet next to what is held.
+   */
+  readonly kind: 'recent' | 'first' | 'older';
+}
+
+/**
+ * Points of older history read per cycle, over all the series still filling their window: a slice
+ * of one cycle costs about what a first read of 200 series × 3 days does, a few seconds of CPU in the
+ * service and in Prometheus at most, so that no cycle after the first is slowed much. At 1,000 queues
+ * (2,200 series) the slice is 7.5 hours, and the rest of a 7-day window is read in 16 cycles (8 minutes
+ * at the default 30 s cycle); a few series get their whole window at once.
+ */
+export const olderPointsPerCycle = 1_000_000;
+
+/**
+ * How far back an input's first read goes: two seasons (Holt-Winters initialises its level, trend and
+ * seasonal components from two complete seasons; the seasonal baselines need one) plus the largest
+ * horizon (so that at least one origin after those two seasons has its actual, for the backtest), at
+ * most the whole window. With the defaults (1-day season, 15-minute horizon, 7-day window): 2 days
+ * 15 minutes, under a third of the window.
+ */
+export function firstReadSeconds(config: Config): number {
+  return Math.min(config.forecast.history, 2 * config.forecast.season + Math.max(...config.forecast.horizons));
+}
+
+/** How much of the window is not held yet. */
+export interface HistoryBacklog {
+  /** Series whose window is not all read (older slices pending, or a first read still to retry). */
+  readonly series: number;
+  /** Grid points of those windows not read yet. */
+  readonly points: number;
 }
 
 /**
  * The history of every forecast series, on the configured grid, trimmed to the configured window.
- * Each cycle reads only what it lacks: the whole window for inputs never read, the recent past for
- * the others.
+ * Each cycle reads only what it lacks: for an input never read, the recent past a forecast needs;
+ * for the others, the recent past since the previous cycle, and a slice of the older part of their
+ * window until all of it is held. So the first forecasts wait for a third of the window, not all of
+ * it, and the rest comes in slices of bounded cost over the next cycles.
  */
 export class HistoryWindow {
   /** History per forecast series. */
   readonly #series = new Map<string, RegularSeries>();
-  /** Inputs whose whole window has been read once (with or without data). */
-  readonly #windowRead = new Set<string>();
+  /** Per input read at least once (with or without data): the oldest grid time read. */
+  readonly #heldFromMs = new Map<string, number>();
   /** End of the grid read by the previous cycle. */
   #lastGridEndMs = 0;
 
   /**
-   * The reads a cycle ending at `gridEndMs` makes. Inputs read before need only their recent past;
-   * new ones (first cycle, a queue added by a reload) get the whole window. Two reads at most,
-   * whatever the number of inputs.
+   * The reads a cycle ending at `gridEndMs` makes: one for the recent past of the inputs read before,
+   * one for the first read of new ones (first cycle, a queue added by a reload or discovered), and
+   * one older slice per group of inputs that hold their window from the same time; at most
+   * {@link olderPointsPerCycle} points of older slices in all.
    */
   reads(targets: readonly InputRef[], config: Config, gridEndMs: number): HistoryRead[] {
     const stepMs = config.forecast.step * 1000;
-    const known = targets.filter((input) => this.#windowRead.has(inputKey(input)));
-    const fresh = targets.filter((input) => !this.#windowRead.has(inputKey(input)));
-    const windowStartMs = gridEndMs - config.forecast.history * 1000;
-    const recentStartMs = Math.max(windowStartMs, this.#lastGridEndMs - 5 * stepMs);
-    const range = (startMs: number): TimeRange => ({ startMs, endMs: gridEndMs, stepSeconds: config.forecast.step });
-    return [...(known.length > 0 ? [{ inputs: known, range: range(recentStartMs), whole: false }] : []), ...(fresh.length > 0 ? [{ inputs: fresh, range: range(windowStartMs), whole: true }] : [])];
+    const windowStartMs = windowStartOf(config, gridEndMs);
+    const range = (startMs: number, endMs = gridEndMs): TimeRange => ({ startMs, endMs, stepSeconds: config.forecast.step });
+    const known: InputRef[] = [];
+    const fresh: InputRef[] = [];
+    const olderByHeldFrom = new Map<number, InputRef[]>();
+    for (const input of targets) {
+      const heldFromMs = this.#heldFromMs.get(inputKey(input));
+      if (heldFromMs === undefined) {
+        fresh.push(input);
+        continue;
+      }
+      known.push(input);
+      if (heldFromMs <= windowStartMs) continue;
+      const group = olderByHeldFrom.get(heldFromMs);
+      if (group === undefined) olderByHeldFrom.set(heldFromMs, [input]);
+      else group.push(input);
+    }
+    const reads: HistoryRead[] = [];
+    if (known.length > 0) reads.push({ inputs: known, range: range(Math.max(windowStartMs, this.#lastGridEndMs - 5 * stepMs)), kind: 'recent' });
+    if (fresh.length > 0) reads.push({ inputs: fresh, range: range(Math.max(windowStartMs, gridEndMs - firstReadSeconds(config) * 1000)), kind: 'first' });
+    const backfilling = [...olderByHeldFrom.values()].reduce((sum, inputs) => sum + inputs.length, 0);
+    const sliceSteps = Math.max(1, Math.floor(olderPointsPerCycle / Math.max(1, backfilling)));
+    // A slice ends on the oldest point held, not the one before: one point of overlap, so that a source
+    // whose samples fall between grid points still fills the cell next to it (merge keeps a value over a gap).
+    for (const [heldFromMs, inputs] of olderByHeldFrom) {
+      reads.push({ inputs, range: range(Math.max(windowStartMs, heldFromMs - sliceSteps * stepMs), heldFromMs), kind: 'older' });
+    }
+    return reads;
   }
 
   /**
-   * Notes that `reads` were answered: their whole-window inputs need only their recent past from
-   * now on, except those in `failedKeys` (their query failed), which get the whole window again.
+   * Notes that `reads` were answered. Each input of a first or older read holds its window from that
+   * read's start on, except those in its `failedKeys` (their query failed): they are asked the same
+   * again next cycle, so a failure loses nothing.
    */
-  readsDone(reads: readonly HistoryRead[], gridEndMs: number, failedKeys: ReadonlySet<string> = new Set()): void {
-    for (const read of reads) {
-      if (!read.whole) continue;
-      for (const input of read.inputs) if (!failedKeys.has(inputKey(input))) this.#windowRead.add(inputKey(input));
+  readsDone(outcomes: readonly { readonly read: HistoryRead; readonly failedKeys: ReadonlySet<string> }[], gridEndMs: number): void {
+    for (const { read, failedKeys } of outcomes) {
+      if (read.kind === 'recent') continue;
+      for (const input of read.inputs) {
+        const key = inputKey(input);
+        const heldFromMs = this.#heldFromMs.get(key);
+        if (!failedKeys.has(key) && (heldFromMs === undefined || read.range.startMs < heldFromMs)) this.#heldFromMs.set(key, read.range.startMs);
+      }
     }
     this.#lastGridEndMs = gridEndMs;
+  }
+
+  /** What is left to read of the windows of `targets` at the grid end `gridEndMs`. */
+  backlog(targets: readonly InputRef[], config: Config, gridEndMs: number): HistoryBacklog {
+    const stepMs = config.forecast.step * 1000;
+    const windowStartMs = windowStartOf(config, gridEndMs);
+    let series = 0;
+    let points = 0;
+    for (const input of targets) {
+      const heldFromMs = this.#heldFromMs.get(inputKey(input)) ?? gridEndMs + stepMs;
+      if (heldFromMs <= windowStartMs) continue;
+      series += 1;
+      points += Math.round((heldFromMs - windowStartMs) / stepMs);
+    }
+    return { series, points };
   }
 
   /** The buffered history of `key`, if any was read. */
@@ -85,39 +162,52 @@ export class HistoryWindow {
   retain(keys: ReadonlySet<string>): string[] {
     const dropped = [...this.#series.keys()].filter((key) => !keys.has(key));
     for (const key of dropped) this.#series.delete(key);
-    for (const key of [...this.#windowRead]) if (!keys.has(key)) this.#windowRead.delete(key);
+    for (const key of [...this.#heldFromMs.keys()]) if (!keys.has(key)) this.#heldFromMs.delete(key);
     return dropped;
   }
 
-  /** Forgets every buffer (the grid changed): the next cycle reads the whole window again. */
+  /** Forgets every buffer (the grid changed): the next cycle reads every input afresh. */
   clear(): void {
     this.#series.clear();
-    this.#windowRead.clear();
+    this.#heldFromMs.clear();
   }
 
-  /** Merges newly read points into the buffer for `key`, re-gridded to the window ending at `gridEndMs`. */
-  merge(key: string, fresh: RegularSeries, config: Config, gridEndMs: number): void {
+  /**
+   * Merges newly read points (one or more parts: the recent past and an older slice) into the buffer
+   * for `key`, re-gridded to the window ending at `gridEndMs`: one new array per cycle, whatever the parts.
+   */
+  merge(key: string, parts: readonly RegularSeries[], config: Config, gridEndMs: number): void {
     const stepMs = config.forecast.step * 1000;
-    const length = Math.round((config.forecast.history * 1000) / stepMs) + 1;
+    const length = windowLength(config);
     const startMs = gridEndMs - (length - 1) * stepMs;
     const values = new Float64Array(length).fill(Number.NaN);
     const old = this.#series.get(key);
-    for (const part of old === undefined ? [fresh] : [old, fresh]) {
+    for (const part of old === undefined ? parts : [old, ...parts]) {
       const offset = Math.round((part.startMs - startMs) / stepMs);
-      for (let i = 0; i < part.values.length; i++) {
+      for (let i = Math.max(0, -offset); i < part.values.length && i + offset < length; i++) {
         const value = part.values[i]!;
-        const target = i + offset;
-        if (target >= 0 && target < length && !Number.isNaN(value)) values[target] = value;
+        if (!Number.isNaN(value)) values[i + offset] = value;
       }
     }
     this.#series.set(key, { startMs, stepSeconds: config.forecast.step, values });
   }
 }
 
-/** The finite points of a series, with their timestamps. */
-export function finiteSamples(series: RegularSeries): { timestampMs: number; value: number }[] {
+/** Grid points of the window, both ends included. */
+function windowLength(config: Config): number {
+  return Math.round(config.forecast.history / config.forecast.step) + 1;
+}
+
+/** The first grid time of the window ending at `gridEndMs`. */
+function windowStartOf(config: Config, gridEndMs: number): number {
+  return gridEndMs - (windowLength(config) - 1) * config.forecast.step * 1000;
+}
+
+/** The finite points of a series at or after `fromMs`, with their timestamps. */
+export function finiteSamples(series: RegularSeries, fromMs = Number.NEGATIVE_INFINITY): { timestampMs: number; value: number }[] {
   const out: { timestampMs: number; value: number }[] = [];
-  for (let i = 0; i < series.values.length; i++) {
+  const first = Math.max(0, Math.ceil((fromMs - series.startMs) / (series.stepSeconds * 1000)));
+  for (let i = first; i < series.values.length; i++) {
     const value = series.values[i]!;
     if (Number.isFinite(value)) out.push({ timestampMs: series.startMs + i * series.stepSeconds * 1000, value });
   }

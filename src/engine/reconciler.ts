@@ -4,8 +4,8 @@ import { QueueDiscovery } from './queue-discovery.js';
 import { AnomalyTracker, monitoredMetricOf, toAnomalyVerdict } from '../anomaly/index.js';
 import { decide, type DecisionPolicy, type DecisionState, initialDecisionState, type QueueTrendReport } from '../decide/index.js';
 import { type FeatureInputs, MaturedAccuracyTracker, type PointForecast, saneForecast } from '../forecast/index.js';
-import type { MetricSource, PublishedSeriesReader } from '../source/index.js';
-import { finiteSamples, forecastTargets, HistoryWindow } from './history-window.js';
+import type { HistoryReadings, MetricSource, PublishedSeriesReader } from '../source/index.js';
+import { finiteSamples, forecastTargets, type HistoryRead, HistoryWindow } from './history-window.js';
 import { type LearnedChoice, LearnedModelChoice, learnedSpec, maturedPercentByKey } from './learned-choice.js';
 import { covariateInputs, featureInputsOf } from './learned-inputs.js';
 import type { LearnedModels } from './learned-models.js';
@@ -17,7 +17,7 @@ import type { Recorder } from './recorder.js';
 import { isSharded, shardConfig } from './shard.js';
 import { ShardReadBack } from './shard-read-back.js';
 import { buildSnapshot, toResourceDecision } from './snapshot-builder.js';
-import type { AnomalyState, InputValue, ModelAccuracy, OptimizerState, ResourceDecision, SeriesForecast, ShardState, Snapshot, SnapshotStore } from './snapshot.js';
+import type { AnomalyState, HistoryState, InputValue, ModelAccuracy, OptimizerState, ResourceDecision, SeriesForecast, ShardState, Snapshot, SnapshotStore } from './snapshot.js';
 import { WorkloadDecisions, type WorkloadPolicies } from './workload-decisions.js';
 import { cycleInputs, listedQueues, type QueueSpec, usesWorkloads } from './workload-queues.js';
 
@@ -61,6 +61,8 @@ export class Reconciler {
   #waiting: Promise<Snapshot> | undefined;
   #cycle = 0;
   readonly #history = new HistoryWindow();
+  /** The origin of this reconciler's first forecasts: no forecast targets a time before it. */
+  #firstOriginMs: number | undefined;
   /** Bumped with every new configuration: the model host then drops its fits and refits. */
   #generation = 0;
   #accuracy: ModelAccuracy[] = [];
@@ -164,23 +166,36 @@ export class Reconciler {
     const targetKeys = new Set(targets.map(inputKey));
     this.#forgetExpired(config, queues, kept);
     const reads = this.#history.reads(kept, config, gridEndMs);
-    const [latest, ...histories] = await Promise.all([source.readLatest(cycleInputs(config, queues), startedAtMs), ...reads.map((read) => source.readHistory(read.inputs, read.range))]);
-    const history = { history: histories.flatMap((h) => h.history), problems: histories.flatMap((h) => h.problems) };
-    const problems = [...latest.problems, ...history.problems];
+    const [latest, ...histories] = await Promise.all([
+      source.readLatest(cycleInputs(config, queues), startedAtMs),
+      ...reads.map((read) => (read.kind === 'older' ? readOlder(source, read) : source.readHistory(read.inputs, read.range))),
+    ]);
+    // An older slice only fills in the window: what it lacks (no data that far back, a failed query,
+    // asked again next cycle) says nothing about the input now, so it is not the input's problem.
+    const current = histories.filter((_, index) => reads[index]!.kind !== 'older');
+    const problems = [...latest.problems, ...current.flatMap((h) => h.problems)];
     for (const problem of problems) recorder.sourceProblem(problem.reason);
-    failIfNothingRead(latest, histories);
-    // An input whose whole window could not be queried is asked for its whole window again next cycle.
-    this.#history.readsDone(reads, gridEndMs, new Set(history.problems.filter((p) => p.reason === 'query_failed').map((p) => inputKey(p.input))));
+    failIfNothingRead(latest, current);
+    // An input whose first read or older slice could not be queried is asked the same again next cycle.
+    const outcomes = reads.map((read, index) => ({ read, failedKeys: new Set(histories[index]!.problems.filter((p) => p.reason === 'query_failed').map((p) => inputKey(p.input))) }));
+    this.#history.readsDone(outcomes, gridEndMs);
+    const history = this.#historyState(outcomes, kept, config, gridEndMs, histories);
 
     // Samples outside the input's domain or implausibly far from its history never reach it.
-    for (const { input, series: read } of history.history) {
-      const key = inputKey(input);
-      const { series, rejected } = guardSeries(input, read, this.#history.get(key)?.values);
-      for (const [reason, count] of rejected) recorder.sourceRejected?.(key, reason, count);
-      this.#history.merge(key, series, config, gridEndMs);
-      // Only forecast series have forecasts to mature.
-      if (targetKeys.has(key)) this.#matured.observe(key, finiteSamples(series));
-    }
+    // Forecasts mature only on samples from the first origin on: older ones cannot be anyone's actual.
+    this.#firstOriginMs ??= gridEndMs;
+    const parts = new Map<string, RegularSeries[]>();
+    histories.forEach((readings, index) => {
+      for (const { input, series: read } of readings.history) {
+        const key = inputKey(input);
+        const { series, rejected } = guardSeries(input, read, this.#history.get(key)?.values);
+        for (const [reason, count] of rejected) recorder.sourceRejected?.(key, reason, count);
+        parts.set(key, [...(parts.get(key) ?? []), series]);
+        // Only forecast series have forecasts to mature.
+        if (targetKeys.has(key) && reads[index]!.kind !== 'older') this.#matured.observe(key, finiteSamples(series, this.#firstOriginMs));
+      }
+    });
+    for (const [key, series] of parts) this.#history.merge(key, series, config, gridEndMs);
 
     const maturedPercent = learned === undefined ? new Map<string, number>() : maturedPercentByKey(this.#matured, config, startedAtMs);
     const withData = targets.flatMap((input) => {
@@ -296,7 +311,22 @@ export class Reconciler {
       optimizer,
       learnedModels: learned === undefined ? undefined : this.#learnedChoice.status(learned),
       shard,
+      history,
     });
+  }
+
+  /** What is left to read of the windows of `kept`, and which older slices failed this cycle. */
+  #historyState(
+    outcomes: readonly { readonly read: HistoryRead; readonly failedKeys: ReadonlySet<string> }[],
+    kept: readonly InputRef[],
+    config: Config,
+    gridEndMs: number,
+    histories: readonly HistoryReadings[],
+  ): HistoryState {
+    const backlog = this.#history.backlog(kept, config, gridEndMs);
+    const failed = outcomes.flatMap(({ read, failedKeys }, index) => (read.kind === 'older' && failedKeys.size > 0 ? [{ count: failedKeys.size, problems: histories[index]!.problems }] : []));
+    const error = failed[0]?.problems.find((p) => p.reason === 'query_failed')?.message;
+    return { pendingSeries: backlog.series, pendingPoints: backlog.points, failedSeries: failed.reduce((sum, f) => sum + f.count, 0), ...(error === undefined ? {} : { error }) };
   }
 
   /** Decides which learned models serve (see LearnedModelChoice), and shows their validation scores beside the baselines'. */
@@ -449,6 +479,16 @@ export class Reconciler {
     const scores = reply.scores.map((s): ModelAccuracy => ({ seriesKey: reply.key, horizonSeconds, evaluatedAtMs: nowMs, ...s }));
     this.#accuracy = [...this.#accuracy.filter((a) => a.seriesKey !== reply.key), ...scores];
   }
+}
+
+/**
+ * Reads an older slice. Its failure, even Prometheus unreachable for it alone, is that slice's inputs'
+ * `query_failed` (asked again next cycle): the cycle's recent reads decide whether the cycle fails.
+ */
+function readOlder(source: MetricSource, read: HistoryRead): Promise<HistoryReadings> {
+  return source
+    .readHistory(read.inputs, read.range)
+    .catch((error: unknown): HistoryReadings => ({ history: [], problems: read.inputs.map((input) => ({ input, reason: 'query_failed', message: messageOf(error) })) }));
 }
 
 /** The forecast section as the model host takes it. */

@@ -9,6 +9,7 @@ import type {
   AnomalyState,
   CycleProblem,
   DiscoveryState,
+  HistoryState,
   InputValue,
   MaturedAccuracyState,
   ModelAccuracy,
@@ -41,6 +42,8 @@ export interface CycleOutcome {
   readonly learnedModels: readonly LearnedModelStatus[] | undefined;
   /** A sharded replica's shard and what it read back of the others; undefined when not sharded. */
   readonly shard?: ShardState | undefined;
+  /** What is left to read of the history windows. */
+  readonly history?: HistoryState | undefined;
 }
 
 /** The immutable snapshot of a cycle: what every surface publishes. */
@@ -63,6 +66,7 @@ export function buildSnapshot(_config: Config, outcome: CycleOutcome): Snapshot 
     ...(learnedModels === undefined ? {} : { learnedModels }),
     ...(outcome.shard === undefined ? {} : { shard: outcome.shard }),
     ...(outcome.discovery.length === 0 ? {} : { discovery: outcome.discovery }),
+    ...(outcome.history === undefined ? {} : { history: outcome.history }),
   };
 }
 

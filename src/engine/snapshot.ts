@@ -169,6 +169,23 @@ export interface Snapshot {
   readonly discovery?: readonly DiscoveryState[];
   /** This replica's shard and what it read back of the others; absent unless sharding.replicas > 1. */
   readonly shard?: ShardState;
+  /** What is left to read of the history windows (engine/history-window.ts); absent in snapshots not built by the reconciler. */
+  readonly history?: HistoryState;
+}
+
+/**
+ * How much of the history windows is still to be read. A series' first read covers the recent past
+ * a forecast needs; the older part of its window (forecast.history) is read in slices over the next cycles.
+ */
+export interface HistoryState {
+  /** Series (forecast series and the LSTM's covariates) whose window is not all read yet. */
+  readonly pendingSeries: number;
+  /** Grid points of those windows still to be read. */
+  readonly pendingPoints: number;
+  /** Series whose older slice failed this cycle; it is asked again next cycle. */
+  readonly failedSeries: number;
+  /** The first of those failures. */
+  readonly error?: string;
 }
 
 /**

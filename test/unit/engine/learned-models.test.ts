@@ -84,23 +84,34 @@ class FakeLearned implements LearnedModels {
 
 const silent: Recorder = { cycleFinished() {}, sourceProblem() {}, modelFitted() {}, decided() {}, anomaliesScored() {} };
 
+/**
+ * The cycle under test runs at `testAtMs` on a full 10 h window, as the learned choice is meant to
+ * see it: a cycle one refit interval (30 min) earlier reads the recent past (two seasons and the
+ * largest horizon), and the cycle under test reads the rest of the window and refits the baseline,
+ * which makes the learned model be compared again.
+ */
 function setup(learned: LearnedModels | ((nowMs: number) => LearnedModels), text = yaml) {
-  const clock = new ManualClock(Date.UTC(2026, 10, 2, 12, 0, 20));
+  const testAtMs = Date.UTC(2026, 10, 2, 12, 0, 20);
+  const clock = new ManualClock(testAtMs - 30 * 60_000);
   const config = configFromYaml(text);
   const samples: Sample[] = [];
-  for (let t = clock.nowMs() - 12 * HOUR_MS; t <= clock.nowMs() + 6 * HOUR_MS; t += 60_000) samples.push({ timestampMs: t, value: truth(t) });
+  for (let t = testAtMs - 12 * HOUR_MS; t <= testAtMs + 6 * HOUR_MS; t += 60_000) samples.push({ timestampMs: t, value: truth(t) });
   const source = new FakeSource().set(depth, samples);
-  const models = typeof learned === 'function' ? learned(clock.nowMs()) : learned;
+  const models = typeof learned === 'function' ? learned(testAtMs) : learned;
   const reconciler = new Reconciler({ source, clock, store: new SnapshotStore({ historyRetentionSeconds: 3600 }), recorder: silent, config: () => config, learned: models });
-  return { clock, reconciler };
+  const runCycle = async () => {
+    await reconciler.runCycle();
+    clock.advance(30 * 60);
+    return reconciler.runCycle();
+  };
+  return { clock, reconciler, runCycle };
 }
 
 describe('Reconciler with learned models', () => {
   it('serves a learned model that beats the baseline on the newest 30 %, at its horizon only', async () => {
     const oracle = fakeModel({ stepSeconds: 60, seasonSteps: 60, horizonSteps: 5 }, truth);
     const learned = new FakeLearned(() => oracle);
-    const { reconciler } = setup(learned);
-    const snapshot = await reconciler.runCycle();
+    const snapshot = await setup(learned).runCycle();
     const five = snapshot.forecasts.find((f) => f.seriesKey === key && f.horizonSeconds === 300)!;
     const fifteen = snapshot.forecasts.find((f) => f.seriesKey === key && f.horizonSeconds === 900)!;
     expect(five.model).toBe('lstm');
@@ -115,8 +126,7 @@ describe('Reconciler with learned models', () => {
 
   it('keeps the baseline when the learned model is worse, and says why', async () => {
     const constant = fakeModel({ stepSeconds: 60, seasonSteps: 60, horizonSteps: 5 }, () => 0);
-    const { reconciler } = setup(new FakeLearned(() => constant));
-    const snapshot = await reconciler.runCycle();
+    const snapshot = await setup(new FakeLearned(() => constant)).runCycle();
     expect(snapshot.forecasts.filter((f) => f.seriesKey === key).map((f) => f.model)).toEqual(['holt_winters', 'holt_winters']);
     const status = snapshot.learnedModels!.find((s) => s.seriesKey === key)!;
     expect(status.servesForecasts).toBe(false);
@@ -128,15 +138,15 @@ describe('Reconciler with learned models', () => {
     const oracle = fakeModel({ stepSeconds: 60, seasonSteps: 60, horizonSteps: 5 }, truth);
     // Trained through 2.5 h ago, inside the newest 30 % (3 h) of the 10 h buffer: only later origins are scored,
     // from the first grid point after it to the last one with a matured 5-minute target.
-    const recent = await setup((nowMs) => new FakeLearned(() => oracle, nowMs - 2.5 * HOUR_MS)).reconciler.runCycle();
-    const old = await setup(new FakeLearned(() => oracle)).reconciler.runCycle();
+    const recent = await setup((nowMs) => new FakeLearned(() => oracle, nowMs - 2.5 * HOUR_MS)).runCycle();
+    const old = await setup(new FakeLearned(() => oracle)).runCycle();
     const lstmPoints = (s: typeof old) => s.accuracy.find((a) => a.seriesKey === key && a.model === 'lstm')!.points;
     // The 30 % window starts 3 h before the grid's end (09:00); the first unseen origin is 09:31 (trained through 09:30:20).
     expect(lstmPoints(old)).toBeGreaterThan(150);
     expect(lstmPoints(recent)).toBe(lstmPoints(old) - 31);
     expect(recent.learnedModels![0]!.servesForecasts).toBe(true);
     // Trained through the cycle itself: nothing unseen, so it does not serve and says why.
-    const fresh = await setup((nowMs) => new FakeLearned(() => oracle, nowMs)).reconciler.runCycle();
+    const fresh = await setup((nowMs) => new FakeLearned(() => oracle, nowMs)).runCycle();
     expect(fresh.learnedModels![0]!.servesForecasts).toBe(false);
     expect(fresh.learnedModels![0]!.notServingReason).toMatch(/only 0 origins after the learned model's training data/);
     expect(fresh.forecasts.every((f) => f.model !== 'lstm')).toBe(true);
@@ -150,7 +160,7 @@ describe('Reconciler with learned models', () => {
       const s = serving(k);
       return s === undefined ? undefined : { ...s, forecastsFrom: () => Promise.reject(new Error('weights.bin is truncated')) };
     };
-    const snapshot = await setup(broken).reconciler.runCycle();
+    const snapshot = await setup(broken).runCycle();
     expect(snapshot.learnedModels![0]!.servesForecasts).toBe(false);
     expect(snapshot.learnedModels![0]!.notServingReason).toBe('the learned model could not be scored: weights.bin is truncated');
     expect(snapshot.forecasts.every((f) => f.model !== 'lstm')).toBe(true);
@@ -158,8 +168,7 @@ describe('Reconciler with learned models', () => {
 
   it('ignores a learned model whose spec matches no horizon', async () => {
     const other = fakeModel({ stepSeconds: 60, seasonSteps: 60, horizonSteps: 7 }, truth);
-    const { reconciler } = setup(new FakeLearned(() => other));
-    const snapshot = await reconciler.runCycle();
+    const snapshot = await setup(new FakeLearned(() => other)).runCycle();
     expect(snapshot.forecasts.every((f) => f.model !== 'lstm')).toBe(true);
     expect(snapshot.learnedModels![0]!.notServingReason).toMatch(/matches no configured horizon/);
   });
@@ -204,8 +213,10 @@ describe('Reconciler with learned models', () => {
     );
     for (const [name, f] of Object.entries(queueCovariates)) source.set({ kind: 'queue', queue: 'orders', metric: name as 'depth' }, series(f));
     const reconciler = new Reconciler({ source, clock, store: new SnapshotStore({ historyRetentionSeconds: 3600 }), recorder: silent, config: () => config, learned });
+    // The first cycle reads the recent past; the second, at the same time, the rest of the window.
     await reconciler.runCycle();
-    const tick = learned.ticks.find((t) => t.key === key)!;
+    await reconciler.runCycle();
+    const tick = learned.ticks.findLast((t) => t.key === key)!;
     for (const [name, f] of Object.entries(queueCovariates) as [CovariateName, (t: number) => number][]) {
       const covariate = tick.covariates[name];
       expect(covariate, name).toBeDefined();
@@ -222,7 +233,7 @@ describe('Reconciler with learned models', () => {
     }
     expect(tick.covariates.cpu_percent!.values.at(-1)).toBe(42);
     // The CPU series is forecast too; it gets the system covariates, not a queue's.
-    const cpu = learned.ticks.find((t) => t.key === 'system/cpu_percent')!;
+    const cpu = learned.ticks.findLast((t) => t.key === 'system/cpu_percent')!;
     expect(cpu.covariates.enqueue_rate_per_second).toBeUndefined();
     expect(cpu.covariates.dequeue_rate_per_second).toBeUndefined();
   });

@@ -71,15 +71,18 @@ function setup(yaml = baseYaml, dataStartMs?: number) {
 }
 
 describe('Reconciler', () => {
-  it('forecasts every queue at every horizon from the whole window on the first cycle', async () => {
+  it('forecasts every queue at every horizon on the first cycle, from two seasons and the largest horizon of history', async () => {
     const { reconciler, source, clock, store } = setup();
     const snapshot = await reconciler.runCycle();
     expect(snapshot.cycle).toBe(1);
     expect(store.latest()).toBe(snapshot);
 
     const gridEndMs = Math.floor(clock.nowMs() / 60_000) * 60_000;
-    const history = source.calls.find((c) => c.method === 'readHistory');
-    expect(history?.method === 'readHistory' && history.range).toEqual({ startMs: gridEndMs - 3 * HOUR_MS, endMs: gridEndMs, stepSeconds: 60 });
+    const history = source.calls.filter((c) => c.method === 'readHistory');
+    // 2 × 1 h + 15 min of the 3 h window; the rest is read by the next cycles (history-window.test.ts).
+    expect(history.map((c) => c.method === 'readHistory' && c.range)).toEqual([{ startMs: gridEndMs - 2.25 * HOUR_MS, endMs: gridEndMs, stepSeconds: 60 }]);
+    // Seven forecast series (each queue's depth and arrival rate, CPU, memory, p95), 45 minutes of each to come.
+    expect(snapshot.history).toEqual({ pendingSeries: 7, pendingPoints: 7 * 45, failedSeries: 0 });
 
     for (const [queue, level] of [
       ['orders', 100],

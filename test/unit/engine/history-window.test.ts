@@ -1,0 +1,168 @@
+import { describe, expect, it } from 'vitest';
+import type { Config } from '../../../src/config/index.js';
+import { type InputRef, inputKey, type Sample } from '../../../src/core/index.js';
+import { type HistoryRead, HistoryWindow, inlineModelHost, type ModelHostPort, olderPointsPerCycle, Reconciler, type Recorder, SnapshotStore } from '../../../src/engine/index.js';
+import { FakeSource } from '../../support/fake-source.js';
+import { ManualClock } from '../../support/manual-clock.js';
+import { configFromYaml } from '../../support/service.js';
+
+const MINUTE_MS = 60_000;
+const HOUR_MS = 60 * MINUTE_MS;
+const DAY_MS = 24 * HOUR_MS;
+const depth = (queue: string): InputRef => ({ kind: 'queue', queue, metric: 'depth' });
+
+/** The defaults: 1-minute grid, daily season, 15-minute horizon, 7-day window. */
+const weekly = configFromYaml('forecast: { step: 1m, season: 1d, history: 7d, horizons: [15m] }');
+const t0 = Date.UTC(2026, 10, 2, 12, 0, 0);
+const points = (read: HistoryRead) => (read.range.endMs - read.range.startMs) / MINUTE_MS + 1;
+
+/** Runs the window's reads cycle after cycle, every read answered except where `fails` says, until nothing older is left. */
+function drive(window: HistoryWindow, targets: readonly InputRef[], config: Config, fromMs: number, fails: (read: HistoryRead, cycle: number) => boolean = () => false) {
+  const cycles: HistoryRead[][] = [];
+  for (let cycle = 0; cycle < 100; cycle++) {
+    const gridEndMs = fromMs + cycle * MINUTE_MS;
+    const reads = window.reads(targets, config, gridEndMs);
+    cycles.push(reads);
+    window.readsDone(
+      reads.map((read) => ({ read, failedKeys: new Set(fails(read, cycle) ? read.inputs.map(inputKey) : []) })),
+      gridEndMs,
+    );
+    if (window.backlog(targets, config, gridEndMs).series === 0) return cycles;
+  }
+  throw new Error('the window never filled');
+}
+
+describe('HistoryWindow', () => {
+  it("reads a new input's recent past first (two seasons and the largest horizon), then the older part in slices next to what is held", () => {
+    const window = new HistoryWindow();
+    const targets = [depth('a'), depth('b')];
+    const cycles = drive(window, targets, weekly, t0);
+    expect(cycles[0]).toEqual([{ inputs: targets, range: { startMs: t0 - 2 * DAY_MS - 15 * MINUTE_MS, endMs: t0, stepSeconds: 60 }, kind: 'first' }]);
+    // Two series: the whole rest of the window fits in one slice of the per-cycle budget.
+    const second = t0 + MINUTE_MS;
+    expect(cycles[1]).toEqual([
+      { inputs: targets, range: { startMs: t0 - 5 * MINUTE_MS, endMs: second, stepSeconds: 60 }, kind: 'recent' },
+      { inputs: targets, range: { startMs: second - 7 * DAY_MS, endMs: t0 - 2 * DAY_MS - 15 * MINUTE_MS, stepSeconds: 60 }, kind: 'older' },
+    ]);
+    expect(cycles).toHaveLength(2);
+    expect(window.backlog(targets, weekly, second)).toEqual({ series: 0, points: 0 });
+    // From then on, only the recent past.
+    expect(window.reads(targets, weekly, second + MINUTE_MS).map((r) => r.kind)).toEqual(['recent']);
+  });
+
+  it('bounds the older points read per cycle, whatever the number of series, and covers the window without a hole', () => {
+    const window = new HistoryWindow();
+    const targets = Array.from({ length: 2200 }, (_, i) => depth(`q${i}`));
+    const cycles = drive(window, targets, weekly, t0);
+    const older = cycles.flat().filter((r) => r.kind === 'older');
+    for (const cycle of cycles) expect(cycle.filter((r) => r.kind === 'older').reduce((sum, r) => sum + r.inputs.length * points(r), 0)).toBeLessThanOrEqual(olderPointsPerCycle + 2200);
+    // 2,200 series: 454 steps (7.5 h) a slice, each slice ending on the oldest point held.
+    expect(points(older[0]!)).toBe(455);
+    for (let i = 1; i < older.length; i++) expect(older[i]!.range.endMs).toBe(older[i - 1]!.range.startMs);
+    const last = cycles.length - 1;
+    expect(older.at(-1)!.range.startMs).toBe(t0 + last * MINUTE_MS - 7 * DAY_MS);
+    expect(cycles.length).toBeLessThanOrEqual(18);
+  });
+
+  it('asks a failed first read or older slice again next cycle, so nothing is lost', () => {
+    const window = new HistoryWindow();
+    const targets = [depth('a')];
+    // The first read fails once, then the first older slice fails twice.
+    let olderFailures = 0;
+    const cycles = drive(window, targets, weekly, t0, (read, cycle) => (read.kind === 'first' && cycle === 0) || (read.kind === 'older' && olderFailures++ < 2));
+    expect(cycles.map((reads) => reads.map((r) => r.kind))).toEqual([['first'], ['first'], ['recent', 'older'], ['recent', 'older'], ['recent', 'older']]);
+    const slices = cycles.slice(2).map((reads) => reads[1]!.range);
+    // The same slice each time (its start follows the window, which moved a minute), ending on the oldest point held.
+    for (const slice of slices) expect(slice.endMs).toBe(t0 + MINUTE_MS - 2 * DAY_MS - 15 * MINUTE_MS);
+  });
+
+  it('gives an input that appears later (a discovered queue) its own first read and slices, and forgets what retain and clear drop', () => {
+    const window = new HistoryWindow();
+    drive(window, [depth('a')], weekly, t0);
+    const later = t0 + HOUR_MS;
+    const reads = window.reads([depth('a'), depth('new')], weekly, later);
+    expect(reads.map((r) => [r.kind, r.inputs.map(inputKey)])).toEqual([
+      ['recent', ['queue/a/depth']],
+      ['first', ['queue/new/depth']],
+    ]);
+    window.readsDone(
+      reads.map((read) => ({ read, failedKeys: new Set<string>() })),
+      later,
+    );
+    expect(window.backlog([depth('a'), depth('new')], weekly, later)).toEqual({ series: 1, points: 7 * 1440 - (2 * 1440 + 15) });
+    expect(window.reads([depth('a'), depth('new')], weekly, later + MINUTE_MS).map((r) => [r.kind, r.inputs.map(inputKey)])).toEqual([
+      ['recent', ['queue/a/depth', 'queue/new/depth']],
+      ['older', ['queue/new/depth']],
+    ]);
+    // A queue that expired is forgotten: it would be read afresh if it came back.
+    window.retain(new Set(['queue/a/depth']));
+    expect(window.reads([depth('new')], weekly, later + 2 * MINUTE_MS).map((r) => r.kind)).toEqual(['first']);
+    // A new grid: everything is read afresh.
+    window.clear();
+    expect(window.reads([depth('a')], weekly, later + 3 * MINUTE_MS).map((r) => r.kind)).toEqual(['first']);
+  });
+
+  it('reads the whole window at once when two seasons and the horizon cover it', () => {
+    const short = configFromYaml('forecast: { step: 1m, season: 1h, history: 2h, horizons: [15m] }');
+    expect(new HistoryWindow().reads([depth('a')], short, t0)).toEqual([{ inputs: [depth('a')], range: { startMs: t0 - 2 * HOUR_MS, endMs: t0, stepSeconds: 60 }, kind: 'first' }]);
+  });
+});
+
+describe('Reconciler with a history window filled in slices', () => {
+  const yaml = `
+queues: [{ name: orders, threshold: 150 }]
+forecast: { model: holt_winters, step: 1m, season: 1h, history: 6h, horizons: [15m], refitInterval: 30m }
+`;
+  const silent: Recorder = { cycleFinished() {}, sourceProblem() {}, modelFitted() {}, decided() {}, anomaliesScored() {} };
+  const hourly = (t: number) => 100 + 30 * Math.sin((2 * Math.PI * t) / HOUR_MS);
+
+  function setup() {
+    const clock = new ManualClock(t0 + 20_000);
+    const samples: Sample[] = [];
+    for (let t = t0 - 12 * HOUR_MS; t <= t0 + HOUR_MS; t += MINUTE_MS) samples.push({ timestampMs: t, value: hourly(t) });
+    const source = new FakeSource().set(depth('orders'), samples);
+    // Every forecast request, to see what history each cycle sends the models.
+    const host = inlineModelHost();
+    const requests: { key: string; finite: number }[][] = [];
+    const models: ModelHostPort = {
+      ...host,
+      forecast: (request) => {
+        requests.push(request.series.map(({ key, series }) => ({ key, finite: series.values.filter(Number.isFinite).length })));
+        return host.forecast(request);
+      },
+    };
+    const config = configFromYaml(yaml);
+    const reconciler = new Reconciler({ source, clock, store: new SnapshotStore({ historyRetentionSeconds: 3600 }), recorder: silent, config: () => config, models });
+    return { clock, source, reconciler, requests };
+  }
+
+  it("sends each cycle's forecast request the grown history, and reports what is left to read", async () => {
+    const { clock, reconciler, requests } = setup();
+    const first = await reconciler.runCycle();
+    clock.advance(30);
+    const second = await reconciler.runCycle();
+    const depthPoints = requests.map((r) => r.find((s) => s.key === 'queue/orders/depth')!.finite);
+    // 2 h 15 min, then the whole 6 h window.
+    expect(depthPoints).toEqual([136, 361]);
+    expect(first.history).toMatchObject({ pendingSeries: 5, failedSeries: 0 });
+    expect(second.history).toEqual({ pendingSeries: 0, pendingPoints: 0, failedSeries: 0 });
+  });
+
+  it("an older slice that fails is not the input's problem, does not fail the cycle, and is asked again", async () => {
+    const { clock, source, reconciler, requests } = setup();
+    await reconciler.runCycle();
+    // Prometheus refuses only the older slice (the recent read and the latest value succeed).
+    const readHistory = source.readHistory.bind(source);
+    let refuse = true;
+    source.readHistory = (inputs, range, signal) => (refuse && range.endMs < t0 - HOUR_MS ? Promise.reject(new Error('timeout: query_range took too long')) : readHistory(inputs, range, signal));
+    clock.advance(30);
+    const failed = await reconciler.runCycle();
+    expect(failed.problems).toEqual([]);
+    expect(failed.history).toEqual({ pendingSeries: 5, pendingPoints: 5 * (360 - 135), failedSeries: 5, error: 'timeout: query_range took too long' });
+    refuse = false;
+    clock.advance(30);
+    const recovered = await reconciler.runCycle();
+    expect(recovered.history).toMatchObject({ pendingSeries: 0, failedSeries: 0 });
+    expect(requests.map((r) => r.find((s) => s.key === 'queue/orders/depth')!.finite)).toEqual([136, 136, 361]);
+  });
+});
