@@ -37,6 +37,7 @@ import type { MetricSource } from '../source/index.js';
 import { createFileObservationLog, globalModels, lstmOptionsFromConfig, ModelLifecycle, ModelStore } from '../training/index.js';
 import { learnedModelsOf } from './learned-models.js';
 import { DiscoveryLog } from './discovery-log.js';
+import { HistoryLog } from './history-log.js';
 import { ConfiguredReadBack, ConfiguredSource } from './source-factory.js';
 import { lifecycleEvents } from './training-events.js';
 
@@ -175,6 +176,7 @@ export class Service {
     });
     const engineLog = logger.child({ module: 'engine' });
     const discoveryLog = new DiscoveryLog(engineLog);
+    const historyLog = new HistoryLog(engineLog);
     // Read once: switching between a child process and the event loop needs a restart.
     const modelProcess = (): ProcessModelHost =>
       new ProcessModelHost({
@@ -202,6 +204,7 @@ export class Service {
         const snapshot = await this.reconciler.runCycle();
         engineLog.debug({ cycle: snapshot.cycle, durationSeconds: snapshot.durationSeconds, problems: snapshot.problems.length }, 'cycle completed');
         discoveryLog.report(snapshot.discovery ?? []);
+        historyLog.report(snapshot.history);
         // Only scheduled cycles act; "evaluate now" from the API only computes.
         await this.actuator.apply(snapshot);
       },

@@ -196,6 +196,11 @@ export const metricCatalog = {
     "Queues found by a workload's discovery query, by state: active (returned this cycle) or stale (vanished, kept until discovery.staleAfter).",
     ['namespace', 'workload', 'state'],
   ),
+  historyBackfillPending: def(
+    'foresight_history_backfill_pending_series',
+    'gauge',
+    'Series whose history window (forecast.history) is not all read yet: their first read covered the recent past a forecast needs, and the older part is read in slices, one per cycle. 0 once every window is complete.',
+  ),
   discoveryLimited: def('foresight_discovery_limited_queues', 'gauge', "New queues a workload's discovery query returned beyond discovery.limit and left out (0 when within the limit).", [
     'namespace',
     'workload',

@@ -152,6 +152,9 @@ const snapshotFamilies: readonly SnapshotFamily[] = [
       emit({ namespace: d.namespace, workload: d.workload, state: 'stale' }, d.stale);
     }
   }),
+  family(c.historyBackfillPending, (s, emit) => {
+    if (s.history !== undefined) emit({}, s.history.pendingSeries);
+  }),
   family(c.discoveryLimited, (s, emit) => {
     for (const d of s.discovery ?? []) emit({ namespace: d.namespace, workload: d.workload }, d.leftOut);
   }),
