@@ -459,6 +459,7 @@ function hostSettings(config: Config): HostForecastSettings {
     seasonSeconds: config.forecast.season,
     horizonsSeconds: config.forecast.horizons,
     refitIntervalSeconds: config.forecast.refitInterval,
+    selectionIntervalSeconds: config.forecast.selectionInterval,
   };
 }
 
