@@ -22,6 +22,12 @@ export const forecastSection = z
       .describe(
         'How often model parameters are refitted (forecasts themselves are updated every cycle). Refits run in the model process in the background, each series at its own phase of the interval; a cycle never waits for them.',
       ),
+    backgroundRefits: z
+      .boolean()
+      .default(true)
+      .describe(
+        'Refit in the model process between cycles, so that a cycle never waits for refits (it forecasts from the fits held; a refit serves from the next cycle on). false refits inside the cycle that finds them due: every replica then publishes the same numbers at the same cycle, but at 1,000 queues a cycle waits minutes. Without modelProcess refits are always inside the cycle.',
+      ),
     selectionInterval: duration
       .default(86400)
       .describe(
