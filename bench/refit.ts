@@ -22,6 +22,8 @@ import { buildService, configFromYaml } from '../test/support/service.js';
 interface Row {
   readonly mode: string;
   readonly cycleSeconds: number;
+  /** From the cycle's start until the model processes' background refits were done (the cycle's own time on the event loop). */
+  readonly refitsDoneSeconds: number;
   readonly series: number;
   readonly requests: number;
   readonly p50Ms: number;
@@ -55,9 +57,10 @@ async function measure(model: string, modelProcess: boolean): Promise<Row> {
   const service = buildService(configFromYaml(`server: { port: 0 }\nforecast: { model: ${model}, modelProcess: ${modelProcess} }\n`), { clock, timers: new ManualTimers(clock) });
   await service.start();
   try {
-    // Waits for the first cycle (which started the model process and fitted every series), then
-    // moves into the next hourly refit bucket.
+    // Waits for the first cycle (which started the model process and fitted every series) and for
+    // the full choices that follow it in the background, then moves into the next hourly refit bucket.
     await service.reconciler.runCycle();
+    await service.modelHost.refitsDone();
     clock.advance(3600);
     const latencies: number[] = [];
     let done = false;
@@ -73,6 +76,9 @@ async function measure(model: string, modelProcess: boolean): Promise<Row> {
     const began = performance.now();
     const snapshot = await service.reconciler.runCycle();
     const cycleSeconds = (performance.now() - began) / 1000;
+    // The model process refits after answering the cycle: the requests are measured until it is done.
+    await service.modelHost.refitsDone();
+    const refitsDoneSeconds = (performance.now() - began) / 1000;
     const stallMs = stalls.stop();
     done = true;
     await client;
@@ -80,6 +86,7 @@ async function measure(model: string, modelProcess: boolean): Promise<Row> {
     return {
       mode: modelProcess ? 'model process (default)' : 'event loop (`modelProcess: false`)',
       cycleSeconds,
+      refitsDoneSeconds,
       series: new Set(snapshot.forecasts.map((f) => f.seriesKey)).size,
       requests: latencies.length,
       p50Ms: quantile(latencies, 0.5),
@@ -99,11 +106,14 @@ if (args.json) {
 } else {
   const f = (x: number, digits = 1) => x.toFixed(digits);
   const out = [
-    `A refit cycle of the demo workload with \`forecast.model: ${args.model}\` (every series refitted), sequential \`GET /metrics\` meanwhile:`,
+    `A refit cycle of the demo workload with \`forecast.model: ${args.model}\` (every series refitted), sequential \`GET /metrics\` meanwhile, until the refits were done:`,
     '',
-    '| models run on | cycle | series | requests during it | p50 | p99 | max | longest event-loop stall |',
-    '|---|---:|---:|---:|---:|---:|---:|---:|',
-    ...rows.map((r) => `| ${r.mode} | ${f(r.cycleSeconds)} s | ${r.series} | ${r.requests} | ${f(r.p50Ms)} ms | ${f(r.p99Ms)} ms | ${f(r.maxMs)} ms | ${f(r.eventLoopMaxStallMs)} ms |`),
+    '| models run on | cycle | refits done after | series | requests meanwhile | p50 | p99 | max | longest event-loop stall |',
+    '|---|---:|---:|---:|---:|---:|---:|---:|---:|',
+    ...rows.map(
+      (r) =>
+        `| ${r.mode} | ${f(r.cycleSeconds)} s | ${f(r.refitsDoneSeconds)} s | ${r.series} | ${r.requests} | ${f(r.p50Ms)} ms | ${f(r.p99Ms)} ms | ${f(r.maxMs)} ms | ${f(r.eventLoopMaxStallMs)} ms |`,
+    ),
   ];
   process.stdout.write(`${out.join('\n')}\n`);
 }

@@ -29,6 +29,13 @@ export interface ScaleChildCycle {
   readonly type: 'cycle';
   readonly seconds: number;
   readonly queuesWithForecasts: number;
+  /** CPU of this process during the cycle. */
+  readonly serviceCpuSeconds: number;
+  /** CPU the model processes spent answering the cycle's calls, and refitting in the background meanwhile. */
+  readonly modelCallsCpuSeconds: number;
+  readonly modelRefitsCpuSeconds: number;
+  /** Series waiting for a background refit after the cycle. */
+  readonly queuedRefits: number;
 }
 
 export interface ScaleChildCycleFailed {
@@ -75,8 +82,25 @@ async function serve(configPath: string, pkiDir: string, expectedQueues: number)
     if (message === 'stop') stop();
     if (message === 'cycle') {
       // A failed cycle is answered too: left unhandled it would end this process and leave the benchmark waiting.
+      const cpuSeconds = () => {
+        const { user, system } = process.cpuUsage();
+        return (user + system) / 1e6;
+      };
+      const serviceBefore = cpuSeconds();
+      const modelBefore = service.modelHost.cpuSeconds();
       service.reconciler.runCycle().then(
-        (snapshot) => process.send?.({ type: 'cycle', seconds: snapshot.durationSeconds, queuesWithForecasts: forecasted() } satisfies ScaleChildCycle),
+        (snapshot) => {
+          const model = service.modelHost.cpuSeconds();
+          process.send?.({
+            type: 'cycle',
+            seconds: snapshot.durationSeconds,
+            queuesWithForecasts: forecasted(),
+            serviceCpuSeconds: cpuSeconds() - serviceBefore,
+            modelCallsCpuSeconds: model.callsSeconds - modelBefore.callsSeconds,
+            modelRefitsCpuSeconds: model.refitsSeconds - modelBefore.refitsSeconds,
+            queuedRefits: service.modelHost.queuedRefits() ?? 0,
+          } satisfies ScaleChildCycle);
+        },
         (error: unknown) => process.send?.({ type: 'cycle-failed', message: messageOf(error) } satisfies ScaleChildCycleFailed),
       );
     }

@@ -101,6 +101,8 @@ export class Service {
         const model = this.modelHost.tensorCount();
         return { service: tensorCount(), ...(model === undefined ? {} : { model }) };
       },
+      queuedRefits: () => this.modelHost.queuedRefits(),
+      modelCpuSeconds: () => this.modelHost.cpuSeconds(),
     });
     // A Service is built from a configuration that loaded: foresight_config_last_reload_successful
     // starts at 1 (as Prometheus' own), so ForesightConfigReloadFailing fires only on a refused reload.

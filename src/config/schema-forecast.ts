@@ -17,7 +17,22 @@ export const forecastSection = z
     step: duration.default(60).describe('Grid step of the history the models are fitted on.'),
     season: duration.default(86400).describe('Length of the seasonal cycle.'),
     history: duration.default(7 * 86400).describe('How much history to fit on.'),
-    refitInterval: duration.default(3600).describe('How often model parameters are refitted (forecasts themselves are updated every cycle).'),
+    refitInterval: duration
+      .default(3600)
+      .describe(
+        'How often model parameters are refitted (forecasts themselves are updated every cycle). Refits run in the model process in the background, each series at its own phase of the interval; a cycle never waits for them.',
+      ),
+    backgroundRefits: z
+      .boolean()
+      .default(true)
+      .describe(
+        'Refit in the model process between cycles, so that a cycle never waits for refits (it forecasts from the fits held; a refit serves from the next cycle on). false refits inside the cycle that finds them due: every replica then publishes the same numbers at the same cycle, but at 1,000 queues a cycle waits minutes. Without modelProcess refits are always inside the cycle.',
+      ),
+    selectionInterval: duration
+      .default(86400)
+      .describe(
+        'How often "auto" chooses its model or combination again per series (about 2 s of CPU per series); the refits in between refit the chosen members only. A series whose history grew by a quarter since its last choice (its first read was short) is chosen again at its next refit.',
+      ),
     modelProcess: z
       .boolean()
       .default(true)

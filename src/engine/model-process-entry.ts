@@ -11,9 +11,47 @@ import { messageOf } from '../core/index.js';
 
 const host = new ModelHost();
 
+/** CPU seconds this process spent answering calls and refitting in the background, since it started. */
+const cpu = { callsSeconds: 0, refitsSeconds: 0 };
+const cpuSecondsNow = (): number => {
+  const { user, system } = process.cpuUsage();
+  return (user + system) / 1e6;
+};
+
 async function answer(call: HostCall): Promise<HostAnswer> {
+  const began = cpuSecondsNow();
+  const refitsBefore = cpu.refitsSeconds;
   const outcome = await run(call);
-  return { ...outcome, tensors: tensorCount() };
+  // Background refits that ran while the call awaited (refitsDone waits for them) are theirs, not the call's.
+  cpu.callsSeconds += cpuSecondsNow() - began - (cpu.refitsSeconds - refitsBefore);
+  if (host.queuedRefits > 0) schedule();
+  return { ...outcome, tensors: tensorCount(), queuedRefits: host.queuedRefits, cpu: { ...cpu } };
+}
+
+/**
+ * Background refits: one series per turn of the event loop, so that a call that arrives (an IPC
+ * message is read in the poll phase, before the next `setImmediate`) waits for one series' refit
+ * at most, never for the queue.
+ */
+let scheduled = false;
+const drained: (() => void)[] = [];
+function schedule(): void {
+  if (scheduled) return;
+  scheduled = true;
+  setImmediate(() => {
+    scheduled = false;
+    const began = cpuSecondsNow();
+    try {
+      host.refitNext();
+    } catch (error) {
+      // A refit that throws is a bug in a model; the series keeps its previous fit.
+      process.stderr.write(`model process: a background refit failed: ${messageOf(error)}\n`);
+    } finally {
+      cpu.refitsSeconds += cpuSecondsNow() - began;
+    }
+    if (host.queuedRefits > 0) schedule();
+    else for (const resolve of drained.splice(0)) resolve();
+  });
 }
 
 async function run(call: HostCall): Promise<HostOutcome> {
@@ -29,6 +67,12 @@ async function run(call: HostCall): Promise<HostOutcome> {
         return { id: call.id, ok: true, value: await host.learnedPoints(call.request) };
       case 'optimize':
         return { id: call.id, ok: true, value: host.optimize(call.request) };
+      case 'refitsDone':
+        if (host.queuedRefits > 0) {
+          schedule();
+          await new Promise<void>((resolve) => drained.push(resolve));
+        }
+        return { id: call.id, ok: true, value: null };
     }
   } catch (error) {
     return { id: call.id, ok: false, message: messageOf(error) };

@@ -71,6 +71,20 @@ export class ModelProcessPool implements ModelHostPort {
     return counts.length === 0 ? undefined : counts.reduce((a, b) => a + b, 0);
   }
 
+  queuedRefits(): number | undefined {
+    const counts = this.#hosts.map((h) => h.queuedRefits()).filter((c): c is number => c !== undefined);
+    return counts.length === 0 ? undefined : counts.reduce((a, b) => a + b, 0);
+  }
+
+  cpuSeconds(): { readonly callsSeconds: number; readonly refitsSeconds: number } {
+    const all = this.#hosts.map((h) => h.cpuSeconds());
+    return { callsSeconds: all.reduce((sum, c) => sum + c.callsSeconds, 0), refitsSeconds: all.reduce((sum, c) => sum + c.refitsSeconds, 0) };
+  }
+
+  async refitsDone(): Promise<void> {
+    await Promise.all(this.#hosts.map((h) => h.refitsDone()));
+  }
+
   optimize(request: HostOptimizeRequest): Promise<HostOptimizeReply[]> {
     return this.#hosts[0]!.optimize(request);
   }

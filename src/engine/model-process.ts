@@ -20,6 +20,7 @@ interface HostMethods {
   learnedForecasts: [HostLearnedRequest, EachOriginForecasts];
   learnedPoints: [HostLearnedPointsRequest, HostLearnedPoint[]];
   optimize: [HostOptimizeRequest, HostOptimizeReply[]];
+  refitsDone: [null, null];
 }
 type HostMethod = keyof HostMethods;
 
@@ -29,8 +30,14 @@ export type HostCall = { [M in HostMethod]: { readonly id: number; readonly meth
 /** How the model process's call with the same id ended. */
 export type HostOutcome = { readonly id: number; readonly ok: true; readonly value: unknown } | { readonly id: number; readonly ok: false; readonly message: string };
 
-/** The model process's answer: the outcome, with its TensorFlow.js tensor count after the call. */
-export type HostAnswer = HostOutcome & { readonly tensors: number };
+/** The model process's answer: the outcome, with its TensorFlow.js tensor count and refit queue after the call. */
+export type HostAnswer = HostOutcome & { readonly tensors: number; readonly queuedRefits: number; readonly cpu: ModelProcessCpu };
+
+/** CPU seconds a model process spent since it started: answering calls, and refitting in the background. */
+export interface ModelProcessCpu {
+  readonly callsSeconds: number;
+  readonly refitsSeconds: number;
+}
 
 /**
  * The model process's OS priority: below the service, so that a refit never delays an HTTP answer,
@@ -59,7 +66,7 @@ interface Pending {
  * Runs the cycle's model work (fits, forecasts, backtests, the resource optimizer) in a child
  * process, so that a refit of `auto` (seconds per series) or of the optimizer's forest never holds
  * the event loop that answers /metrics, the external-metrics API and KEDA. The child keeps the fits
- * between cycles; if it dies, the calls in flight fail (that cycle fails, the previous snapshot
+ * between cycles and refits in the background between calls (model-process-entry.ts); if it dies, the calls in flight fail (that cycle fails, the previous snapshot
  * keeps serving), and the next call starts a fresh process, which refits everything.
  */
 export class ProcessModelHost implements ModelHostPort {
@@ -71,6 +78,10 @@ export class ProcessModelHost implements ModelHostPort {
   /** Why the running process was killed by a timeout, reported when it exits. */
   #stuck: string | undefined;
   #tensors: number | undefined;
+  #queuedRefits: number | undefined;
+  /** CPU of the processes this host ran before the current one, and of the current one as of its last answer. */
+  #cpuBefore: ModelProcessCpu = { callsSeconds: 0, refitsSeconds: 0 };
+  #cpuNow: ModelProcessCpu = { callsSeconds: 0, refitsSeconds: 0 };
 
   constructor(options: ProcessModelHostOptions = {}) {
     this.#options = options;
@@ -98,6 +109,18 @@ export class ProcessModelHost implements ModelHostPort {
 
   tensorCount(): number | undefined {
     return this.#tensors;
+  }
+
+  queuedRefits(): number | undefined {
+    return this.#queuedRefits;
+  }
+
+  cpuSeconds(): ModelProcessCpu {
+    return { callsSeconds: this.#cpuBefore.callsSeconds + this.#cpuNow.callsSeconds, refitsSeconds: this.#cpuBefore.refitsSeconds + this.#cpuNow.refitsSeconds };
+  }
+
+  async refitsDone(): Promise<void> {
+    await this.#call('refitsDone', null);
   }
 
   /** Ends the process; calls still in flight reject. */
@@ -135,6 +158,8 @@ export class ProcessModelHost implements ModelHostPort {
     const child = forkEntry(import.meta.url, 'model-process-entry', modelProcessNiceness);
     child.on('message', (answer: HostAnswer) => {
       this.#tensors = answer.tensors;
+      this.#queuedRefits = answer.queuedRefits;
+      this.#cpuNow = answer.cpu;
       const pending = this.#pending.get(answer.id);
       if (pending === undefined) return;
       clearTimeout(pending.timer);
@@ -149,6 +174,10 @@ export class ProcessModelHost implements ModelHostPort {
       this.#stuck = undefined;
       // A new process starts with none; the count comes back with its first answer.
       this.#tensors = undefined;
+      this.#queuedRefits = undefined;
+      // A new process counts from zero: keep what the dead one had reported, so the totals only grow.
+      this.#cpuBefore = this.cpuSeconds();
+      this.#cpuNow = { callsSeconds: 0, refitsSeconds: 0 };
       for (const pending of this.#pending.values()) {
         clearTimeout(pending.timer);
         pending.reject(new Error(`the model process ${reason}; its fits are lost and are redone next cycle`));

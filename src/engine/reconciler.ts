@@ -204,7 +204,13 @@ export class Reconciler {
       return series === undefined || lastFinite(series) === undefined ? [] : [{ input, key, series }];
     });
     const settings = hostSettings(config);
-    const replies = await this.#models.forecast({ generation: this.#generation, nowMs: startedAtMs, settings, series: withData.map(({ key, series }) => ({ key, series })) });
+    const replies = await this.#models.forecast({
+      generation: this.#generation,
+      nowMs: startedAtMs,
+      settings,
+      series: withData.map(({ key, series }) => ({ key, series })),
+      waitForRefits: !config.forecast.backgroundRefits,
+    });
     for (const reply of replies) this.#recordFit(reply, config, startedAtMs);
     // The LSTM reads each series with the covariates the history window keeps, in training, in the
     // comparison with the baseline and in every served forecast alike.
@@ -499,6 +505,7 @@ function hostSettings(config: Config): HostForecastSettings {
     seasonSeconds: config.forecast.season,
     horizonsSeconds: config.forecast.horizons,
     refitIntervalSeconds: config.forecast.refitInterval,
+    selectionIntervalSeconds: config.forecast.selectionInterval,
   };
 }
 

@@ -180,26 +180,51 @@ function dampedSum(phi: number, horizonSteps: number): number {
   return sum;
 }
 
+/** The filter's state before a value: the level and trend, the seasonal offsets, and the value's slot. */
+interface FilterState {
+  level: number;
+  trend: number;
+  readonly season: Float64Array;
+  slot: number;
+}
+
 /**
  * Runs the filter over `values` from the initial state. When `out` is given, `out[t]` receives the
  * h-step forecast made after observing `values[t]` (NaN during the two initial seasons). Returns
- * the forecast made after the last value. Missing values carry the state forward with its own
- * forecast (level += φ·trend, trend *= φ, season unchanged), so gaps neither reset nor distort it.
- * `season` is scratch space of length m, overwritten.
+ * the forecast made after the last value, and the state after it. Missing values carry the state
+ * forward with its own forecast (level += φ·trend, trend *= φ, season unchanged), so gaps neither
+ * reset nor distort it. `season` is scratch space of length m, overwritten.
  */
-function runFilter(values: Float64Array, init: InitialState, horizonSteps: number, params: HoltWintersParams, season: Float64Array, out: Float64Array | undefined): number {
+function runFilter(
+  values: Float64Array,
+  init: InitialState,
+  horizonSteps: number,
+  params: HoltWintersParams,
+  season: Float64Array,
+  out: Float64Array | undefined,
+): { readonly forecast: number; readonly state: FilterState } {
+  const m = season.length;
+  const firstOrigin = init.start + 2 * m - 1;
+  season.set(init.season);
+  const state: FilterState = { level: init.level, trend: init.trend, season, slot: (init.phase + init.start) % m };
+  if (out !== undefined) out.fill(Number.NaN, 0, Math.min(out.length, firstOrigin));
+  return { forecast: advance(values, init.start, firstOrigin, state, horizonSteps, params, out), state };
+}
+
+/**
+ * The filter's loop: observes `values[from..]` from `state` (the state before `values[from]`, updated
+ * in place) and returns the forecast made after the last value (NaN when no origin is at or after
+ * `firstOrigin`).
+ */
+function advance(values: Float64Array, from: number, firstOrigin: number, state: FilterState, horizonSteps: number, params: HoltWintersParams, out: Float64Array | undefined): number {
+  const { season } = state;
   const m = season.length;
   const { alpha, beta, gamma, phi } = params;
   const trendGain = dampedSum(phi, horizonSteps);
-  const firstOrigin = init.start + 2 * m - 1;
   const horizonSlotShift = horizonSteps % m;
-  season.set(init.season);
-  let level = init.level;
-  let trend = init.trend;
-  let slot = (init.phase + init.start) % m;
+  let { level, trend, slot } = state;
   let forecast = Number.NaN;
-  if (out !== undefined) out.fill(Number.NaN, 0, Math.min(out.length, firstOrigin));
-  for (let t = init.start; t < values.length; t++) {
+  for (let t = from; t < values.length; t++) {
     const y = values[t]!;
     const damped = phi * trend;
     if (Number.isFinite(y)) {
@@ -220,7 +245,46 @@ function runFilter(values: Float64Array, init: InitialState, horizonSteps: numbe
     slot++;
     if (slot === m) slot = 0;
   }
+  state.level = level;
+  state.trend = trend;
+  state.slot = slot;
   return forecast;
+}
+
+/**
+ * Where the filter stood at the end of the training data: its timestamp, the last values (to check
+ * that a later history is the same series), the state after them and the forecast made there.
+ */
+interface Anchor {
+  readonly timestampMs: number;
+  readonly tail: Float64Array;
+  readonly state: Readonly<FilterState>;
+  readonly forecast: number;
+}
+
+/** Training points compared with a later history before the filter carries on from the anchor. */
+const anchorTailLength = 3;
+
+/**
+ * The forecast from a history that contains the anchor: the filter carried on from the state it
+ * had at the end of the training data over the points since, instead of run again from the
+ * history's start. A service forecasts every cycle from a window that slides by one step, so a
+ * fresh pass would also recompute the initial state (a moving median over two seasons, most of the
+ * cost); this costs the new points only. It is the forecast the filter run over the training data
+ * and the new points makes, as the backtest's single pass does. Undefined when the history does
+ * not hold the anchor, or holds other values there (another series, or data rewritten since).
+ */
+function forecastFromAnchor(anchor: Anchor, history: RegularSeries, horizonSteps: number, params: HoltWintersParams): number | undefined {
+  const stepMs = history.stepSeconds * 1000;
+  const offsetMs = anchor.timestampMs - history.startMs;
+  if (offsetMs % stepMs !== 0) return undefined;
+  const index = offsetMs / stepMs;
+  const values = history.values;
+  if (index < anchorTailLength - 1 || index >= values.length) return undefined;
+  for (let i = 0; i < anchorTailLength; i++) if (!Object.is(values[index - anchorTailLength + 1 + i], anchor.tail[i])) return undefined;
+  if (index === values.length - 1) return anchor.forecast;
+  const state: FilterState = { ...anchor.state, season: Float64Array.from(anchor.state.season) };
+  return advance(values, index + 1, index + 1, state, horizonSteps, params, undefined);
 }
 
 /**
@@ -230,7 +294,7 @@ function runFilter(values: Float64Array, init: InitialState, horizonSteps: numbe
 export function holtWintersPointForecast(values: Float64Array, horizonSteps: number, seasonSteps: number, params: HoltWintersParams, phase = 0): number {
   const init = initialState(values, seasonSteps, phase);
   if (init === undefined) return Number.NaN;
-  return runFilter(values, init, horizonSteps, params, new Float64Array(seasonSteps), undefined);
+  return runFilter(values, init, horizonSteps, params, new Float64Array(seasonSteps), undefined).forecast;
 }
 
 /** Holt-Winters forecasts for every origin in one O(n) pass of the filter. */
@@ -306,8 +370,11 @@ export function createHoltWintersForecaster(options: HoltWintersOptions = {}): F
         return lossOf(values, out, h, init.start + 2 * m - 1, loss);
       };
       const params = options.params ?? fromUnit(searchParams(objective));
-      const forecasts = holtWintersEachOrigin(values, h, m, params, init.phase);
+      const forecasts = new Float64Array(values.length);
+      const end = runFilter(values, init, h, params, new Float64Array(m), forecasts);
       const bands = residualQuantiles(values, forecasts, h);
+      const last = values.length - 1;
+      const anchor: Anchor = { timestampMs: train.startMs + last * spec.stepSeconds * 1000, tail: values.slice(last - anchorTailLength + 1), state: end.state, forecast: end.forecast };
       return ok(
         bandedForecaster(
           name,
@@ -315,7 +382,7 @@ export function createHoltWintersForecaster(options: HoltWintersOptions = {}): F
           bands,
           { ...params },
           {
-            one: (history, series) => holtWintersPointForecast(history, h, m, params, phaseOf(series)),
+            one: (history, series) => forecastFromAnchor(anchor, series, h, params) ?? holtWintersPointForecast(history, h, m, params, phaseOf(series)),
             each: (history, series) => holtWintersEachOrigin(history, h, m, params, phaseOf(series)),
           },
         ),

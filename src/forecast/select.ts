@@ -2,7 +2,7 @@ import type { RegularSeries } from '../core/index.js';
 import { ok } from '../core/index.js';
 import type { AccuracyReport } from './accuracy.js';
 import { backtest } from './backtest.js';
-import { type AutoSelection, createAutoForecaster } from './ensemble.js';
+import { type AutoSelection, createAutoForecaster, refitChosen } from './ensemble.js';
 import { withFallback } from './fallback.js';
 import type { FitFailure, FittedForecaster, ForecastSpec, Forecaster } from './forecaster.js';
 import { createNaiveForecaster } from './naive.js';
@@ -23,10 +23,12 @@ export interface ServingModel {
    * models on the same series, so the refit reuses them instead of backtesting twice.
    */
   readonly candidateScores?: readonly ModelEvaluation[];
+  /** For `auto`: what it chose, so that a refit can refit the chosen members alone ({@link refitServingModel}). */
+  readonly autoSelection?: AutoSelection;
 }
 
 /** Why a series is served by what it is served by. */
-export type SelectionWhy = 'lowest_validation_mae' | 'configured' | 'fallback' | 'learned_beats_baseline' | 'sanity_fallback';
+export type SelectionWhy = 'lowest_validation_mae' | 'configured' | 'fallback' | 'learned_beats_baseline' | 'sanity_fallback' | 'first_pass';
 
 /** The model that serves a series, why, and the runner-up. */
 export interface ModelSelection {
@@ -129,7 +131,32 @@ export function fitServingModel(model: ServingModelName, train: RegularSeries, s
     ...outcome,
     selection: options.firstPass === true ? { ...selection, reason: `first pass, baselines only (the learned candidates join at the next refit): ${selection.reason}` } : selection,
     candidateScores: candidateEvaluations(report),
+    autoSelection: report,
   };
+}
+
+/**
+ * Refits a serving model on newer data without choosing again: for `auto`, the members of the
+ * combination it chose (kind, weights and validation band kept; the choice and its scores are
+ * those of the selection); any other model is simply fitted again. Undefined when nothing could be
+ * fitted; when a member cannot be refitted, `auto` chooses again.
+ */
+export function refitServingModel(model: ServingModelName, previous: ServingModel, train: RegularSeries, spec: ForecastSpec): ServingModel | undefined {
+  if (model !== 'auto' || previous.autoSelection === undefined) return fitServingModel(model, train, spec);
+  const refitted = refitChosen(previous.autoSelection, train, spec);
+  if (!refitted.ok) return fitServingModel(model, train, spec);
+  return { ...previous, fitted: refitted.value.fitted };
+}
+
+/**
+ * The cheapest sensible first forecast: seasonal naive (naive before a full season), for the series
+ * of a start too large to run even `auto`'s quick first pass on every series at once; `auto`
+ * chooses for them in the background.
+ */
+export function fitStandIn(train: RegularSeries, spec: ForecastSpec, reason: string): ServingModel | undefined {
+  const outcome = fitWithFallback('seasonal_naive', train, spec);
+  if (outcome === undefined) return undefined;
+  return { ...outcome, selection: { served: outcome.fitted.model === 'seasonal_naive' ? 'seasonal_naive' : 'naive', why: 'first_pass', reason } };
 }
 
 /** The candidates' validation scores of an `auto` fit, in the shape of {@link evaluateModels}. */

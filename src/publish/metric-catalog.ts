@@ -78,7 +78,7 @@ export const metricCatalog = {
   forecastModel: def(
     'foresight_forecast_model_info',
     'gauge',
-    'The model that made the published forecast of a series (1): selected is the model or combination that won, why the reason code (lowest_validation_mae, configured, fallback, learned_beats_baseline, sanity_fallback), runner_up the next best on validation; fallback says why a simpler model stood in.',
+    'The model that made the published forecast of a series (1): selected is the model or combination that won, why the reason code (lowest_validation_mae, configured, fallback, learned_beats_baseline, sanity_fallback, first_pass), runner_up the next best on validation; fallback says why a simpler model stood in.',
     ['series', 'model', 'fallback', 'selected', 'why', 'runner_up'],
   ),
   backtestMase: def('foresight_forecast_backtest_mase', 'gauge', 'Backtest mean absolute scaled error per model and series (below 1 beats seasonal naive).', ['series', 'model']),
@@ -165,6 +165,17 @@ export const metricCatalog = {
     'gauge',
     'Tensors held by TensorFlow.js (tf.memory().numTensors) in the service process and in the model process (as of its last answer); a count that grows from cycle to cycle is a leak.',
     ['process'],
+  ),
+  modelRefitsQueued: def(
+    'foresight_model_refits_queued',
+    'gauge',
+    'Series whose due refit waits in the model processes (as of their last answers). Refits run in the background, a cycle never waits for them; a queue that stays long means the refits need more CPU than forecast.refitInterval and forecast.selectionInterval allow.',
+  ),
+  modelProcessCpu: def(
+    'foresight_model_process_cpu_seconds_total',
+    'counter',
+    'CPU seconds the model processes spent (as of their last answers): work="calls" answering the cycles (forecasts, backtests, the optimizer), work="refits" refitting in the background.',
+    ['work'],
   ),
   modelTrainedTimestamp: def('foresight_model_trained_timestamp_seconds', 'gauge', 'Unix time the serving learned model of a series was trained.', ['series', 'model']),
   modelTrainingDuration: def('foresight_model_training_duration_seconds', 'histogram', 'Wall time of one learned-model training run (in a low-priority child process), in seconds.', ['model']),

@@ -20,6 +20,10 @@ export interface MetricsDeps {
    * the model process, when there is one and it has answered.
    */
   readonly tensorCount?: () => { readonly service: number; readonly model?: number };
+  /** Series waiting for a background refit in the model processes (undefined before they answer). */
+  readonly queuedRefits?: () => number | undefined;
+  /** CPU seconds the model processes spent answering calls and refitting in the background (totals that only grow). */
+  readonly modelCpuSeconds?: () => { readonly callsSeconds: number; readonly refitsSeconds: number };
 }
 
 /** What /metrics serves. */
@@ -163,6 +167,28 @@ export function createMetrics(deps: MetricsDeps): ServiceMetrics {
     const counts = deps.tensorCount?.();
     g.set({ process: 'service' }, counts?.service ?? 0);
     if (counts?.model !== undefined) g.set({ process: 'model' }, counts.model);
+  });
+  gauge(c.modelRefitsQueued, (g) => {
+    g.set(deps.queuedRefits?.() ?? 0);
+  });
+  // Totals kept by the model host: the counter is moved up to them at each scrape.
+  const modelCpuCounted = { calls: 0, refits: 0 };
+  new Counter({
+    name: c.modelProcessCpu.name,
+    help: c.modelProcessCpu.help,
+    labelNames: c.modelProcessCpu.labelNames,
+    registers,
+    collect() {
+      const now = deps.modelCpuSeconds?.();
+      if (now === undefined) return;
+      for (const [work, seconds] of [
+        ['calls', now.callsSeconds],
+        ['refits', now.refitsSeconds],
+      ] as const) {
+        if (seconds > modelCpuCounted[work]) this.inc({ work }, seconds - modelCpuCounted[work]);
+        modelCpuCounted[work] = Math.max(modelCpuCounted[work], seconds);
+      }
+    },
   });
   const trainedAt = gauge(c.modelTrainedTimestamp);
   const trainingDuration = new Histogram({

@@ -73,6 +73,10 @@ describe('the service with learned models', () => {
 
       // 11 hours later (a refit later): 129 five-minute origins it never saw, enough to compare on.
       clock.advance(11 * 3600);
+      // That cycle finds the baseline's refit due and queues it; the model process refits in the
+      // background, and the cycle after serves the new fit and compares the learned model with it.
+      await service.reconciler.runCycle();
+      await service.modelHost.refitsDone();
       const third = await service.reconciler.runCycle();
       const status = third.learnedModels?.find((s) => s.seriesKey === key);
       expect(typeof status?.servesForecasts).toBe('boolean');

@@ -32,6 +32,7 @@ const settings = (model: HostForecastSettings['model'] = 'holt_winters'): HostFo
   seasonSeconds: 86_400,
   horizonsSeconds: [900, 1800],
   refitIntervalSeconds: 3600,
+  selectionIntervalSeconds: 86_400,
 });
 
 const HOUR_MS = 3_600_000;
@@ -48,6 +49,8 @@ const request = (overrides: Partial<HostForecastRequest> = {}): HostForecastRequ
     { key: 'queue/a/depth', series: series() },
     { key: 'queue/b/depth', series: series(3, 300) },
   ],
+  // As an in-process host answers: due refits done before the answer (the background path has its own tests).
+  waitForRefits: true,
   ...overrides,
 });
 
@@ -202,6 +205,92 @@ describe('ModelHost', () => {
     const { recommend: _dropped, ...withoutLoad } = optimizeRequest(nowMs).resources[0]!;
     const [noLoad] = host.optimize({ ...optimizeRequest(nowMs + 3 * MINUTE_MS), resources: [withoutLoad] });
     expect(noLoad!.recommendation).toBeUndefined();
+  });
+});
+
+describe('ModelHost: refits in the background, between requests', () => {
+  const auto = (at: number, s: RegularSeries = series()): HostForecastRequest => ({
+    ...request({ settings: { ...settings('auto'), horizonsSeconds: [900] } }),
+    nowMs: at,
+    series: [{ key: 'queue/a/depth', series: s }],
+    waitForRefits: false,
+  });
+
+  it('answers from the fits it holds and queues what is due; refitNext does it, and the next answer reports it once', () => {
+    const host = new ModelHost();
+    const first = host.forecast(auto(nowMs))[0]!;
+    expect(first.forecasts[0]!.selection!.reason).toMatch(/^first pass, baselines only/);
+    // The full selection of a first pass is queued at once, not left for the next cycle.
+    expect(host.queuedRefits).toBe(1);
+    // A cycle that comes before the refit ran is answered from the first pass, and does not wait.
+    const before = host.forecast(auto(nowMs + MINUTE_MS))[0]!;
+    expect(before.fits).toBeUndefined();
+    expect(before.forecasts[0]!.selection!.reason).toMatch(/^first pass/);
+    expect(host.refitNext()).toBe(false);
+    expect(host.queuedRefits).toBe(0);
+    const after = host.forecast(auto(nowMs + 2 * MINUTE_MS))[0]!;
+    expect(after.fits).toHaveLength(1);
+    expect(after.scores?.map((s) => s.model)).toContain('random_forest');
+    expect(after.forecasts[0]!.selection!.reason).not.toMatch(/first pass/);
+    // Fitted on the data of the latest cycle it was sent before it ran.
+    expect(after.fittedAtMs).toBe(nowMs + MINUTE_MS);
+    expect(host.forecast(auto(nowMs + 3 * MINUTE_MS))[0]!.fits).toBeUndefined();
+  });
+
+  it('a start larger than the first-pass budget serves seasonal naive beyond it, and chooses for those series first', () => {
+    const oneSeries = series().values.length;
+    const host = new ModelHost({ firstPassBudgetPoints: Math.round(1.5 * oneSeries) });
+    const keys = ['queue/a/depth', 'queue/b/depth', 'queue/c/depth'];
+    const many = (at: number): HostForecastRequest => ({ ...auto(at), series: keys.map((key, i) => ({ key, series: series(3, 100 * i) })) });
+    const first = host.forecast(many(nowMs));
+    expect(first.map((r) => r.forecasts[0]!.selection!.why)).toEqual(['lowest_validation_mae', 'first_pass', 'first_pass']);
+    expect(first.map((r) => r.forecasts[0]!.model)).toEqual(['auto', 'seasonal_naive', 'seasonal_naive']);
+    expect(first[1]!.forecasts[0]!.selection!.reason).toMatch(/stands in until the auto fit runs in the background/);
+    // Stand-ins publish a forecast that follows the series (the value a day before, 15 minutes on).
+    const s = series(3, 100);
+    expect(first[1]!.forecasts[0]!.value).toBeCloseTo(s.values[s.values.length - 1440 + 15 - 1]!, 6);
+    expect(host.queuedRefits).toBe(3);
+    // One refit at a time: the stand-ins are chosen for before anything else.
+    host.refitNext();
+    const afterOne = host.forecast(many(nowMs + MINUTE_MS));
+    expect(afterOne.map((r) => r.fits !== undefined)).toEqual([false, true, false]);
+    while (host.refitNext());
+    const settled = host.forecast(many(nowMs + 2 * MINUTE_MS));
+    for (const r of settled) {
+      expect(r.forecasts[0]!.model).toBe('auto');
+      expect(r.forecasts[0]!.selection!.why).toBe('lowest_validation_mae');
+      expect(r.forecasts[0]!.selection!.reason).not.toMatch(/first pass/);
+    }
+  });
+
+  it('between two selections a refit refits the chosen members only; the selection interval, or a history that grew, chooses again', () => {
+    const host = new ModelHost();
+    const wait = (r: HostForecastRequest): HostSeriesReply => host.forecast({ ...r, waitForRefits: true })[0]!;
+    // Half the history missing at first, as after a short first read.
+    const partial = series();
+    const half = { ...partial, values: partial.values.map((v, i) => (i < partial.values.length / 2 ? Number.NaN : v)) };
+    wait(auto(nowMs, half));
+    const chosen = wait(auto(nowMs + MINUTE_MS, half));
+    expect(chosen.scores).toBeDefined();
+    const served = chosen.forecasts[0]!.selection!.served;
+    // The next refit bucket: the members refitted, the choice and its scores kept.
+    const refit = wait(auto(nowMs + 61 * MINUTE_MS, half));
+    expect(refit.fits).toHaveLength(1);
+    expect(refit.scores).toBeUndefined();
+    expect(refit.forecasts[0]!.selection!.served).toBe(served);
+    expect(refit.fittedAtMs).toBe(nowMs + 61 * MINUTE_MS);
+    // The whole history arrived (the older part read since): the next refit chooses again.
+    const grown = wait(auto(nowMs + 121 * MINUTE_MS, series()));
+    expect(grown.scores).toBeDefined();
+    // Its next selection bucket (each series' day starts at its own phase too) chooses again as well.
+    const grownAtMs = nowMs + 121 * MINUTE_MS;
+    const dayMs = 24 * HOUR_MS;
+    let boundaryMs = grownAtMs - ((((grownAtMs - refitPhaseMs('queue/a/depth', dayMs)) % dayMs) + dayMs) % dayMs) + dayMs;
+    while (boundaryMs - grownAtMs < 2 * HOUR_MS) boundaryMs += dayMs;
+    const sameDay = wait(auto(boundaryMs - MINUTE_MS));
+    expect(sameDay.fits).toHaveLength(1);
+    expect(sameDay.scores).toBeUndefined();
+    expect(wait(auto(boundaryMs + 61 * MINUTE_MS)).scores).toBeDefined();
   });
 });
 
@@ -380,6 +469,32 @@ describe('ProcessModelHost (a real child process)', () => {
     timeoutSeconds = generousSeconds;
     const again = await child.forecast(request());
     expect(again.map((r) => r.forecasts.length)).toEqual([2, 2]);
+  });
+
+  it('refits in the background between calls: answers at once from the fits it holds, reports the refit when it is done', async () => {
+    const child = new ProcessModelHost();
+    hosts.push(child);
+    const auto = (at: number): HostForecastRequest => ({
+      ...request({ settings: { ...settings('auto'), horizonsSeconds: [900] } }),
+      nowMs: at,
+      series: [{ key: 'queue/a/depth', series: series() }],
+      waitForRefits: false,
+    });
+    const first = await child.forecast(auto(nowMs));
+    expect(first.every((r) => /^first pass/.test(r.forecasts[0]!.selection!.reason))).toBe(true);
+    // The full selection was queued by that call, and the answer says so.
+    expect(child.queuedRefits()).toBe(1);
+    const cpuBefore = child.cpuSeconds();
+    await child.refitsDone();
+    expect(child.queuedRefits()).toBe(0);
+    // The refit's CPU is counted as background work, apart from the calls'.
+    expect(child.cpuSeconds().refitsSeconds).toBeGreaterThan(cpuBefore.refitsSeconds);
+    expect(child.cpuSeconds().callsSeconds).toBeGreaterThan(0);
+    const next = await child.forecast(auto(nowMs + MINUTE_MS));
+    for (const reply of next) {
+      expect(reply.fits).toHaveLength(1);
+      expect(reply.forecasts[0]!.selection!.reason).not.toMatch(/first pass/);
+    }
   });
 
   it('rejects calls after close', async () => {

@@ -2,6 +2,8 @@
  * The service with its models in a child process (`forecast.modelProcess`, the default outside
  * tests) against the same service with its models on the event loop: same bundled demo workload,
  * same clock, so every published number must be the same; and stopping the service ends the child.
+ * Refits inside the cycle (`backgroundRefits: false`), as the in-process models always do: background
+ * refits serve from the cycle after they ran (test/integration/model-host.test.ts covers them).
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Service } from '../../src/app/index.js';
@@ -11,7 +13,7 @@ import { childPids } from '../support/processes.js';
 import { buildService, configFromYaml } from '../support/service.js';
 
 const yaml = (modelProcess: boolean) => `
-forecast: { model: holt_winters, horizons: [15m, 30m], modelProcess: ${modelProcess} }
+forecast: { model: holt_winters, horizons: [15m, 30m], modelProcess: ${modelProcess}, backgroundRefits: false }
 `;
 
 /** Model-process children of this test process (found through the OS: the host does not expose them). */

@@ -67,6 +67,35 @@ describe('Holt-Winters', () => {
     expect(fb.value.forecast(b).value).toBeCloseTo(truth, 0);
   });
 
+  it('forecasts a window that slid since the fit from the state the fit ended in: one pass over the training data and the new points', () => {
+    const random = lcg(3);
+    const n = 3 * m + 200;
+    const startMs = Date.UTC(2024, 0, 1);
+    const all = Float64Array.from({ length: n }, (_, i) => 100 + 40 * Math.sin((2 * Math.PI * i) / m) + 10 * random());
+    const trainLength = 3 * m;
+    const fitted = createHoltWintersForecaster().fit({ startMs, stepSeconds, values: all.slice(0, trainLength) }, spec);
+    if (!fitted.ok) throw new Error(fitted.error.message);
+    const stepMs = stepSeconds * 1000;
+    for (const k of [1, 37, 200]) {
+      // The service's window: as long as the training data, slid by k steps.
+      const slid: RegularSeries = { startMs: startMs + k * stepMs, stepSeconds, values: all.slice(k, trainLength + k) };
+      const onePass = fitted.value.forecastEachOrigin({ startMs, stepSeconds, values: all.slice(0, trainLength + k) }).value[trainLength + k - 1]!;
+      expect(fitted.value.forecast(slid).value).toBe(onePass);
+      // A fresh pass over the slid window starts its state from the window's own first two seasons: not the same number.
+      const p = fitted.value.parameters!;
+      const freshFit = createHoltWintersForecaster({ params: { alpha: p['alpha']!, beta: p['beta']!, gamma: p['gamma']!, phi: p['phi']! } }).fit(slid, spec);
+      if (freshFit.ok) expect(freshFit.value.forecastEachOrigin(slid).value[trainLength - 1]).not.toBe(onePass);
+    }
+    // Other values where the fit ended (another series, data rewritten since): a fresh pass, not the fit's state.
+    const rewritten = all.slice(1, trainLength + 1);
+    rewritten[trainLength - 2] = rewritten[trainLength - 2]! + 50;
+    const other: RegularSeries = { startMs: startMs + stepMs, stepSeconds, values: rewritten };
+    expect(fitted.value.forecast(other).value).toBe(fitted.value.forecastEachOrigin(other).value[trainLength - 1]);
+    // A history that ends before the fit's last point never sees it.
+    const prefix: RegularSeries = { startMs, stepSeconds, values: all.slice(0, trainLength - 10) };
+    expect(fitted.value.forecast(prefix).value).toBe(fitted.value.forecastEachOrigin(prefix).value[trainLength - 11]);
+  });
+
   it('places slot 0 of the season at midnight UTC for a daily season', () => {
     expect(seasonPhase(Date.UTC(2024, 0, 1), 60, 1440)).toBe(0);
     expect(seasonPhase(Date.UTC(2024, 0, 1, 5, 7), 60, 1440)).toBe(5 * 60 + 7);
