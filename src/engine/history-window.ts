@@ -1,6 +1,7 @@
 import type { Config } from '../config/index.js';
-import { type InputRef, inputKey, type RegularSeries } from '../core/index.js';
-import type { TimeRange } from '../source/index.js';
+import { type InputRef, inputKey, messageOf, type RegularSeries } from '../core/index.js';
+import type { HistoryReadings, MetricSource, TimeRange } from '../source/index.js';
+import type { HistoryState } from './snapshot.js';
 import { listedQueues, type QueueSpec, queueInput, usesWorkloads } from './workload-queues.js';
 
 /** The inputs the engine forecasts, besides every queue's depth. */
@@ -123,19 +124,28 @@ export class HistoryWindow {
 
   /**
    * Notes that `reads` were answered. Each input of a first or older read holds its window from that
-   * read's start on, except those in its `failedKeys` (their query failed): they are asked the same
-   * again next cycle, so a failure loses nothing.
+   * read's start on, except those whose query failed (`query_failed`): they are asked the same again
+   * next cycle, so a failure loses nothing.
    */
-  readsDone(outcomes: readonly { readonly read: HistoryRead; readonly failedKeys: ReadonlySet<string> }[], gridEndMs: number): void {
-    for (const { read, failedKeys } of outcomes) {
+  readsDone(outcomes: readonly ReadOutcome[], gridEndMs: number): void {
+    for (const { read, readings } of outcomes) {
       if (read.kind === 'recent') continue;
+      const failed = failedKeys(readings);
       for (const input of read.inputs) {
         const key = inputKey(input);
         const heldFromMs = this.#heldFromMs.get(key);
-        if (!failedKeys.has(key) && (heldFromMs === undefined || read.range.startMs < heldFromMs)) this.#heldFromMs.set(key, read.range.startMs);
+        if (!failed.has(key) && (heldFromMs === undefined || read.range.startMs < heldFromMs)) this.#heldFromMs.set(key, read.range.startMs);
       }
     }
     this.#lastGridEndMs = gridEndMs;
+  }
+
+  /** What is left to read of the windows of `targets` after `outcomes`, and which older slices failed. */
+  state(outcomes: readonly ReadOutcome[], targets: readonly InputRef[], config: Config, gridEndMs: number): HistoryState {
+    const backlog = this.backlog(targets, config, gridEndMs);
+    const failed = outcomes.filter(({ read }) => read.kind === 'older').flatMap(({ readings }) => readings.problems.filter((p) => p.reason === 'query_failed'));
+    const error = failed[0]?.message;
+    return { pendingSeries: backlog.series, pendingPoints: backlog.points, failedSeries: failed.length, ...(error === undefined ? {} : { error }) };
   }
 
   /** What is left to read of the windows of `targets` at the grid end `gridEndMs`. */
@@ -191,6 +201,27 @@ export class HistoryWindow {
     }
     this.#series.set(key, { startMs, stepSeconds: config.forecast.step, values });
   }
+}
+
+/** A read and its answer. */
+export interface ReadOutcome {
+  readonly read: HistoryRead;
+  readonly readings: HistoryReadings;
+}
+
+/**
+ * Sends one of a cycle's reads. An older slice that fails, even for Prometheus unreachable for it
+ * alone, is its inputs' `query_failed` (asked again next cycle): the cycle's recent reads decide
+ * whether the cycle fails.
+ */
+export function sendRead(source: MetricSource, read: HistoryRead): Promise<HistoryReadings> {
+  const readings = source.readHistory(read.inputs, read.range);
+  if (read.kind !== 'older') return readings;
+  return readings.catch((error: unknown): HistoryReadings => ({ history: [], problems: read.inputs.map((input) => ({ input, reason: 'query_failed', message: messageOf(error) })) }));
+}
+
+function failedKeys(readings: HistoryReadings): Set<string> {
+  return new Set(readings.problems.filter((p) => p.reason === 'query_failed').map((p) => inputKey(p.input)));
 }
 
 /** Grid points of the window, both ends included. */

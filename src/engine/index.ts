@@ -4,7 +4,7 @@
 // scheduler, the snapshot store (the read model), rules loading, and the model host (the child
 // process where models are fitted) with the ports for learned models and optimizer observations.
 // May import: core, forecast, anomaly, decide; types only from source and config.
-export { firstReadSeconds, forecastTargets, type HistoryRead, HistoryWindow, olderPointsPerCycle } from './history-window.js';
+export { firstReadSeconds, forecastTargets, type HistoryRead, HistoryWindow, olderPointsPerCycle, type ReadOutcome } from './history-window.js';
 export * from './learned-inputs.js';
 export * from './learned-models.js';
 export * from './model-host.js';

@@ -4,8 +4,8 @@ import { QueueDiscovery } from './queue-discovery.js';
 import { AnomalyTracker, monitoredMetricOf, toAnomalyVerdict } from '../anomaly/index.js';
 import { decide, type DecisionPolicy, type DecisionState, initialDecisionState, type QueueTrendReport } from '../decide/index.js';
 import { type FeatureInputs, MaturedAccuracyTracker, type PointForecast, saneForecast } from '../forecast/index.js';
-import type { HistoryReadings, MetricSource, PublishedSeriesReader } from '../source/index.js';
-import { finiteSamples, forecastTargets, type HistoryRead, HistoryWindow } from './history-window.js';
+import type { MetricSource, PublishedSeriesReader } from '../source/index.js';
+import { finiteSamples, forecastTargets, HistoryWindow, sendRead } from './history-window.js';
 import { type LearnedChoice, LearnedModelChoice, learnedSpec, maturedPercentByKey } from './learned-choice.js';
 import { covariateInputs, featureInputsOf } from './learned-inputs.js';
 import type { LearnedModels } from './learned-models.js';
@@ -17,7 +17,7 @@ import type { Recorder } from './recorder.js';
 import { isSharded, shardConfig } from './shard.js';
 import { ShardReadBack } from './shard-read-back.js';
 import { buildSnapshot, toResourceDecision } from './snapshot-builder.js';
-import type { AnomalyState, HistoryState, InputValue, ModelAccuracy, OptimizerState, ResourceDecision, SeriesForecast, ShardState, Snapshot, SnapshotStore } from './snapshot.js';
+import type { AnomalyState, InputValue, ModelAccuracy, OptimizerState, ResourceDecision, SeriesForecast, ShardState, Snapshot, SnapshotStore } from './snapshot.js';
 import { WorkloadDecisions, type WorkloadPolicies } from './workload-decisions.js';
 import { cycleInputs, listedQueues, type QueueSpec, usesWorkloads } from './workload-queues.js';
 
@@ -166,10 +166,7 @@ export class Reconciler {
     const targetKeys = new Set(targets.map(inputKey));
     this.#forgetExpired(config, queues, kept);
     const reads = this.#history.reads(kept, config, gridEndMs);
-    const [latest, ...histories] = await Promise.all([
-      source.readLatest(cycleInputs(config, queues), startedAtMs),
-      ...reads.map((read) => (read.kind === 'older' ? readOlder(source, read) : source.readHistory(read.inputs, read.range))),
-    ]);
+    const [latest, ...histories] = await Promise.all([source.readLatest(cycleInputs(config, queues), startedAtMs), ...reads.map((read) => sendRead(source, read))]);
     // An older slice only fills in the window: what it lacks (no data that far back, a failed query,
     // asked again next cycle) says nothing about the input now, so it is not the input's problem.
     const current = histories.filter((_, index) => reads[index]!.kind !== 'older');
@@ -177,9 +174,9 @@ export class Reconciler {
     for (const problem of problems) recorder.sourceProblem(problem.reason);
     failIfNothingRead(latest, current);
     // An input whose first read or older slice could not be queried is asked the same again next cycle.
-    const outcomes = reads.map((read, index) => ({ read, failedKeys: new Set(histories[index]!.problems.filter((p) => p.reason === 'query_failed').map((p) => inputKey(p.input))) }));
+    const outcomes = reads.map((read, index) => ({ read, readings: histories[index]! }));
     this.#history.readsDone(outcomes, gridEndMs);
-    const history = this.#historyState(outcomes, kept, config, gridEndMs, histories);
+    const history = this.#history.state(outcomes, kept, config, gridEndMs);
 
     // Samples outside the input's domain or implausibly far from its history never reach it.
     // Forecasts mature only on samples from the first origin on: older ones cannot be anyone's actual.
@@ -319,20 +316,6 @@ export class Reconciler {
       shard,
       history,
     });
-  }
-
-  /** What is left to read of the windows of `kept`, and which older slices failed this cycle. */
-  #historyState(
-    outcomes: readonly { readonly read: HistoryRead; readonly failedKeys: ReadonlySet<string> }[],
-    kept: readonly InputRef[],
-    config: Config,
-    gridEndMs: number,
-    histories: readonly HistoryReadings[],
-  ): HistoryState {
-    const backlog = this.#history.backlog(kept, config, gridEndMs);
-    const failed = outcomes.flatMap(({ read, failedKeys }, index) => (read.kind === 'older' && failedKeys.size > 0 ? [{ count: failedKeys.size, problems: histories[index]!.problems }] : []));
-    const error = failed[0]?.problems.find((p) => p.reason === 'query_failed')?.message;
-    return { pendingSeries: backlog.series, pendingPoints: backlog.points, failedSeries: failed.reduce((sum, f) => sum + f.count, 0), ...(error === undefined ? {} : { error }) };
   }
 
   /** Decides which learned models serve (see LearnedModelChoice), and shows their validation scores beside the baselines'. */
@@ -485,16 +468,6 @@ export class Reconciler {
     const scores = reply.scores.map((s): ModelAccuracy => ({ seriesKey: reply.key, horizonSeconds, evaluatedAtMs: nowMs, ...s }));
     this.#accuracy = [...this.#accuracy.filter((a) => a.seriesKey !== reply.key), ...scores];
   }
-}
-
-/**
- * Reads an older slice. Its failure, even Prometheus unreachable for it alone, is that slice's inputs'
- * `query_failed` (asked again next cycle): the cycle's recent reads decide whether the cycle fails.
- */
-function readOlder(source: MetricSource, read: HistoryRead): Promise<HistoryReadings> {
-  return source
-    .readHistory(read.inputs, read.range)
-    .catch((error: unknown): HistoryReadings => ({ history: [], problems: read.inputs.map((input) => ({ input, reason: 'query_failed', message: messageOf(error) })) }));
 }
 
 /** The forecast section as the model host takes it. */

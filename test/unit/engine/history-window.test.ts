@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Config } from '../../../src/config/index.js';
 import { type InputRef, inputKey, type Sample } from '../../../src/core/index.js';
-import { type HistoryRead, HistoryWindow, inlineModelHost, type ModelHostPort, olderPointsPerCycle, Reconciler, type Recorder, SnapshotStore } from '../../../src/engine/index.js';
+import { type HistoryRead, HistoryWindow, type ReadOutcome, inlineModelHost, type ModelHostPort, olderPointsPerCycle, Reconciler, type Recorder, SnapshotStore } from '../../../src/engine/index.js';
 import { FakeSource } from '../../support/fake-source.js';
 import { ManualClock } from '../../support/manual-clock.js';
 import { configFromYaml } from '../../support/service.js';
@@ -16,6 +16,11 @@ const weekly = configFromYaml('forecast: { step: 1m, season: 1d, history: 7d, ho
 const t0 = Date.UTC(2026, 10, 2, 12, 0, 0);
 const points = (read: HistoryRead) => (read.range.endMs - read.range.startMs) / MINUTE_MS + 1;
 
+/** A read answered with no data, or failed for every input (`query_failed`). */
+function answered(read: HistoryRead, failed = false): ReadOutcome {
+  return { read, readings: { history: [], problems: failed ? read.inputs.map((input) => ({ input, reason: 'query_failed', message: 'timeout' })) : [] } };
+}
+
 /** Runs the window's reads cycle after cycle, every read answered except where `fails` says, until nothing older is left. */
 function drive(window: HistoryWindow, targets: readonly InputRef[], config: Config, fromMs: number, fails: (read: HistoryRead, cycle: number) => boolean = () => false) {
   const cycles: HistoryRead[][] = [];
@@ -24,7 +29,7 @@ function drive(window: HistoryWindow, targets: readonly InputRef[], config: Conf
     const reads = window.reads(targets, config, gridEndMs);
     cycles.push(reads);
     window.readsDone(
-      reads.map((read) => ({ read, failedKeys: new Set(fails(read, cycle) ? read.inputs.map(inputKey) : []) })),
+      reads.map((read) => answered(read, fails(read, cycle))),
       gridEndMs,
     );
     if (window.backlog(targets, config, gridEndMs).series === 0) return cycles;
@@ -86,7 +91,7 @@ describe('HistoryWindow', () => {
       ['first', ['queue/new/depth']],
     ]);
     window.readsDone(
-      reads.map((read) => ({ read, failedKeys: new Set<string>() })),
+      reads.map((read) => answered(read)),
       later,
     );
     expect(window.backlog([depth('a'), depth('new')], weekly, later)).toEqual({ series: 1, points: 7 * 1440 - (2 * 1440 + 15) });
