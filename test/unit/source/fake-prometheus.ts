@@ -58,6 +58,10 @@ export async function startFakePrometheus(handler: Handler, tls?: { readonly cer
     });
   };
   const server = tls === undefined ? createServer(answer) : createHttpsServer({ cert: tls.certPem, key: tls.keyPem }, answer);
+  // Node closes idle keep-alive sockets after 5 s, Prometheus (Go) does not: with both cores busy, a
+  // test that blocks this process for seconds (50 MB answers) let the client reuse a socket the fake
+  // had just closed (ECONNRESET). close() ends every connection anyway.
+  server.keepAliveTimeout = 120_000;
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
   return {
