@@ -42,13 +42,13 @@ export interface HistoryRead {
 }
 
 /**
- * Points of older history read per cycle, over all the series still filling their window: a slice
- * of one cycle costs about what a first read of 200 series × 3 days does, a few seconds of CPU in the
- * service and in Prometheus at most, so that no cycle after the first is slowed much. At 1,000 queues
- * (2,200 series) the slice is 7.5 hours, and the rest of a 7-day window is read in 16 cycles (8 minutes
- * at the default 30 s cycle); a few series get their whole window at once.
+ * Points of older history read per cycle, over all the series still filling their window. Measured
+ * at 300 queues (busy machine, docs/workloads.md "Scale"): about 2 s of service CPU per million points
+ * of a range read (decoding, gzip), so a slice costs about 1 s, and no cycle after the first is slowed
+ * much. At 1,000 queues (2,200 series) a slice is 3.8 hours, and the rest of a 7-day window is read in
+ * 32 cycles (16 minutes at the default 30 s cycle); a few series get their whole window at once.
  */
-export const olderPointsPerCycle = 1_000_000;
+export const olderPointsPerCycle = 500_000;
 
 /**
  * How far back an input's first read goes: two seasons (Holt-Winters initialises its level, trend and

@@ -61,12 +61,12 @@ describe('HistoryWindow', () => {
     const cycles = drive(window, targets, weekly, t0);
     const older = cycles.flat().filter((r) => r.kind === 'older');
     for (const cycle of cycles) expect(cycle.filter((r) => r.kind === 'older').reduce((sum, r) => sum + r.inputs.length * points(r), 0)).toBeLessThanOrEqual(olderPointsPerCycle + 2200);
-    // 2,200 series: 454 steps (7.5 h) a slice, each slice ending on the oldest point held.
-    expect(points(older[0]!)).toBe(455);
+    // 2,200 series: 227 steps (3.8 h) a slice, each slice ending on the oldest point held.
+    expect(points(older[0]!)).toBe(228);
     for (let i = 1; i < older.length; i++) expect(older[i]!.range.endMs).toBe(older[i - 1]!.range.startMs);
     const last = cycles.length - 1;
     expect(older.at(-1)!.range.startMs).toBe(t0 + last * MINUTE_MS - 7 * DAY_MS);
-    expect(cycles.length).toBeLessThanOrEqual(18);
+    expect(cycles.length).toBeLessThanOrEqual(34);
   });
 
   it('asks a failed first read or older slice again next cycle, so nothing is lost', () => {
