@@ -8,7 +8,9 @@
  *   or `{ type: 'cycle-failed', message }` when the cycle fails;
  * - on `'stop'` (or when the benchmark goes away) stops the Service and exits.
  */
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { Session } from 'node:inspector/promises';
+import { join } from 'node:path';
 import process from 'node:process';
 import { fileURLToPath } from 'node:url';
 import { messageOf, systemClock } from '../../src/core/index.js';
@@ -86,10 +88,14 @@ async function serve(configPath: string, pkiDir: string, expectedQueues: number)
         const { user, system } = process.cpuUsage();
         return (user + system) / 1e6;
       };
+      // FORESIGHT_BENCH_PROFILE_DIR: a CPU profile of the service per steady cycle (chrome://inspect opens them).
+      const profileDir = process.env['FORESIGHT_BENCH_PROFILE_DIR'];
+      const profiling = profileDir === undefined ? undefined : startProfile();
       const serviceBefore = cpuSeconds();
       const modelBefore = service.modelHost.cpuSeconds();
       service.reconciler.runCycle().then(
-        (snapshot) => {
+        async (snapshot) => {
+          if (profiling !== undefined && profileDir !== undefined) writeFileSync(join(profileDir, `cycle-${snapshot.startedAtMs}.cpuprofile`), JSON.stringify(await stopProfile(await profiling)));
           const model = service.modelHost.cpuSeconds();
           process.send?.({
             type: 'cycle',
@@ -106,6 +112,20 @@ async function serve(configPath: string, pkiDir: string, expectedQueues: number)
     }
   });
   process.send?.({ type: 'ready', url: service.url, externalMetricsUrl: service.externalMetrics.url, firstForecastSeconds, peakRssBytes, queues: forecasted() } satisfies ScaleChildReady);
+}
+
+async function startProfile(): Promise<Session> {
+  const session = new Session();
+  session.connect();
+  await session.post('Profiler.enable');
+  await session.post('Profiler.start');
+  return session;
+}
+
+async function stopProfile(session: Session): Promise<unknown> {
+  const { profile } = await session.post('Profiler.stop');
+  session.disconnect();
+  return profile;
 }
 
 if (process.send !== undefined && process.argv[1] !== undefined && fileURLToPath(import.meta.url) === process.argv[1]) {

@@ -118,8 +118,13 @@ export class AnomalyTracker {
    * Feeds the finite points of a regular series that are newer than the last point fed for
    * `seriesKey`, and returns the verdict of the newest point (undefined before any point). NaN
    * grid points (gaps) are skipped, not scored.
+   *
+   * `budget` bounds the points fed (it is decremented, and may be shared by every series of a
+   * cycle): a series whose history is not all fed when it runs out has no verdict this time (its
+   * newest point is not scored yet) and carries on from there at the next call. A start with
+   * thousands of week-long histories thus catches up over a few cycles instead of delaying the first.
    */
-  observeSeries(seriesKey: string, metric: MonitoredMetric, series: RegularSeries): TrackedVerdict | undefined {
+  observeSeries(seriesKey: string, metric: MonitoredMetric, series: RegularSeries, budget?: { points: number }): TrackedVerdict | undefined {
     const tracked = this.#tracked(seriesKey, metric);
     const stepMs = series.stepSeconds * 1000;
     const last = tracked.stream.lastTimestampMs;
@@ -130,6 +135,7 @@ export class AnomalyTracker {
       if (!Number.isFinite(value)) continue;
       const timestampMs = series.startMs + i * stepMs;
       if (timestampMs <= tracked.stream.lastTimestampMs) continue;
+      if (budget !== undefined && budget.points-- <= 0) return undefined;
       tracked.latest = { point: tracked.stream.push(timestampMs, value), timestampMs, value };
     }
     return tracked.latest;

@@ -72,25 +72,73 @@ export function checkDomain(bounds: ValueBounds, value: number): Checked {
 /**
  * The plausible range of a series given its recent history: its domain intersected with
  * [low − k·s, high + k·s], where low and high are the history's 0.5 % and 99.5 % quantiles (its
- * extremes below 200 points, so a few broken samples in a week do not widen it) and s their
+ * extremes below 200 points, so a few broken samples in a week do not widen it; taken on at most
+ * about 2,048 evenly spaced points) and s their
  * distance (at least `floor`, so a flat history still admits ordinary movement). `spreads` (k)
  * says how far beyond what the history held is still believable: the source uses a wide margin (a
  * reading a thousand times the week's range is not a measurement), forecasts a narrow one. With no
  * finite history, the domain alone.
  */
 export function plausibleBounds(bounds: ValueBounds, history: ArrayLike<number>, spreads: number, floor = 1): ValueBounds {
-  const finite: number[] = [];
-  for (let i = 0; i < history.length; i++) {
-    const v = history[i]!;
-    if (Number.isFinite(v)) finite.push(v);
-  }
-  if (finite.length === 0) return bounds;
-  const sorted = Float64Array.from(finite).sort();
-  const last = sorted.length - 1;
-  const low = sorted[Math.floor(0.005 * last)]!;
-  const high = sorted[Math.ceil(0.995 * last)]!;
+  // The service asks for every series' bounds every cycle (a week at 1 minute is 10,000 points),
+  // and sorting each history was most of a cycle's CPU at 1,000 queues. So the quantiles are those
+  // of evenly spaced points, at most about 2,048 of them (all of a shorter history), found without
+  // sorting.
+  const stride = Math.max(1, Math.floor(history.length / maxQuantilePoints));
+  let count = 0;
+  for (let i = 0; i < history.length; i += stride) if (Number.isFinite(history[i]!)) count++;
+  if (count === 0) return bounds;
+  const last = count - 1;
+  const low = kthSmallest(history, stride, Math.floor(0.005 * last) + 1, 1);
+  const high = -kthSmallest(history, stride, last - Math.ceil(0.995 * last) + 1, -1);
   const margin = spreads * Math.max(high - low, floor, 1e-3 * Math.abs(high));
   return { min: Math.max(bounds.min, low - margin), max: Math.min(bounds.max, high + margin) };
+}
+
+/** Points of a history {@link plausibleBounds} takes its quantiles from, evenly spaced (about; at most twice this). */
+const maxQuantilePoints = 1024;
+
+/**
+ * The k-th smallest finite value of every `stride`-th value times `sign` (sign −1 gives minus the
+ * k-th largest), in one pass that keeps the k smallest seen so far in a max-heap: n·log k at worst,
+ * and about n comparisons when k is small against n (most values are not among the k smallest).
+ */
+function kthSmallest(values: ArrayLike<number>, stride: number, k: number, sign: 1 | -1): number {
+  const heap = new Float64Array(k);
+  let size = 0;
+  const siftDown = (from: number) => {
+    let i = from;
+    for (;;) {
+      const left = 2 * i + 1;
+      const right = left + 1;
+      let largest = i;
+      if (left < size && heap[left]! > heap[largest]!) largest = left;
+      if (right < size && heap[right]! > heap[largest]!) largest = right;
+      if (largest === i) return;
+      [heap[i], heap[largest]] = [heap[largest]!, heap[i]!];
+      i = largest;
+    }
+  };
+  for (let n = 0; n < values.length; n += stride) {
+    const raw = values[n]!;
+    if (!Number.isFinite(raw)) continue;
+    const v = sign * raw;
+    if (size < k) {
+      // Sift up.
+      let i = size++;
+      heap[i] = v;
+      while (i > 0) {
+        const parent = (i - 1) >> 1;
+        if (heap[parent]! >= heap[i]!) break;
+        [heap[i], heap[parent]] = [heap[parent]!, heap[i]!];
+        i = parent;
+      }
+    } else if (v < heap[0]!) {
+      heap[0] = v;
+      siftDown(0);
+    }
+  }
+  return heap[0]!;
 }
 
 /** How far beyond its history's range a new sample may be before it is refused as a broken reading. */

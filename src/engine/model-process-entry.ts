@@ -6,10 +6,12 @@
 import process from 'node:process';
 import { tensorCount } from '../forecast/index.js';
 import { ModelHost } from './model-host.js';
+import { SeriesReceiver } from './series-transfer.js';
 import type { HostAnswer, HostCall, HostOutcome } from './model-process.js';
 import { messageOf } from '../core/index.js';
 
 const host = new ModelHost();
+const received = new SeriesReceiver();
 
 /** CPU seconds this process spent answering calls and refitting in the background, since it started. */
 const cpu = { callsSeconds: 0, refitsSeconds: 0 };
@@ -58,7 +60,7 @@ async function run(call: HostCall): Promise<HostOutcome> {
   try {
     switch (call.method) {
       case 'forecast':
-        return { id: call.id, ok: true, value: host.forecast(call.request) };
+        return { id: call.id, ok: true, value: host.forecast({ ...call.request, series: received.decode(call.request.series) }) };
       case 'validate':
         return { id: call.id, ok: true, value: host.validate(call.request) };
       case 'learnedForecasts':

@@ -1,6 +1,7 @@
 import type { ChildProcess } from 'node:child_process';
 import { forkEntry } from '../core/index.js';
 import type { EachOriginForecasts } from '../forecast/index.js';
+import { SeriesSender, type TransferredSeries } from './series-transfer.js';
 import type {
   HostForecastRequest,
   HostOptimizeReply,
@@ -13,9 +14,12 @@ import type {
   ModelHostPort,
 } from './model-host.js';
 
+/** A forecast request as it travels: each series whole or as what changed since the last call (series-transfer.ts). */
+export type HostForecastTransfer = Omit<HostForecastRequest, 'series'> & { readonly series: readonly TransferredSeries[] };
+
 /** Each method of the host protocol: its request and its answer. */
 interface HostMethods {
-  forecast: [HostForecastRequest, HostSeriesReply[]];
+  forecast: [HostForecastTransfer, HostSeriesReply[]];
   validate: [HostValidateRequest, number[]];
   learnedForecasts: [HostLearnedRequest, EachOriginForecasts];
   learnedPoints: [HostLearnedPointsRequest, HostLearnedPoint[]];
@@ -79,6 +83,8 @@ export class ProcessModelHost implements ModelHostPort {
   #stuck: string | undefined;
   #tensors: number | undefined;
   #queuedRefits: number | undefined;
+  /** What the running process holds of each series' buffer, so that a cycle sends only what changed. */
+  readonly #sender = new SeriesSender();
   /** CPU of the processes this host ran before the current one, and of the current one as of its last answer. */
   #cpuBefore: ModelProcessCpu = { callsSeconds: 0, refitsSeconds: 0 };
   #cpuNow: ModelProcessCpu = { callsSeconds: 0, refitsSeconds: 0 };
@@ -87,8 +93,14 @@ export class ProcessModelHost implements ModelHostPort {
     this.#options = options;
   }
 
-  forecast(request: HostForecastRequest): Promise<HostSeriesReply[]> {
-    return this.#call('forecast', request);
+  async forecast(request: HostForecastRequest): Promise<HostSeriesReply[]> {
+    try {
+      return await this.#call('forecast', { ...request, series: this.#sender.encode(request.series) });
+    } catch (error) {
+      // The process may not have taken what this call sent: the next one sends every series whole.
+      this.#sender.clear();
+      throw error;
+    }
   }
 
   validate(request: HostValidateRequest): Promise<number[]> {
@@ -175,6 +187,7 @@ export class ProcessModelHost implements ModelHostPort {
       // A new process starts with none; the count comes back with its first answer.
       this.#tensors = undefined;
       this.#queuedRefits = undefined;
+      this.#sender.clear();
       // A new process counts from zero: keep what the dead one had reported, so the totals only grow.
       this.#cpuBefore = this.cpuSeconds();
       this.#cpuNow = { callsSeconds: 0, refitsSeconds: 0 };

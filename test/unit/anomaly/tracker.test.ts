@@ -31,6 +31,26 @@ describe('AnomalyTracker (the engine side)', () => {
     }
   });
 
+  it('feeds at most its budget of points per call: no verdict until the history is caught up, then the same verdicts as at once', () => {
+    const tracker = new AnomalyTracker({ detector: 'adaptive' });
+    const expected = createDetector('adaptive', detectorSettings('queue_depth')).scoreSeries(series.values, series.timestampsMs);
+    const whole = gridOf(series.values, series.timestampsMs[0]!);
+    const perCycle = Math.ceil(series.values.length / 3);
+    const budgets: { points: number }[] = [];
+    for (let cycle = 0; cycle < 2; cycle++) {
+      const budget = { points: perCycle };
+      budgets.push(budget);
+      // Not caught up: the newest point is not scored yet, so there is no verdict to publish.
+      expect(tracker.observeSeries('queue/a/depth', 'queue_depth', whole, budget)).toBeUndefined();
+      expect(budget.points).toBeLessThanOrEqual(0);
+    }
+    const last = { points: perCycle };
+    const verdict = tracker.observeSeries('queue/a/depth', 'queue_depth', whole, last);
+    expect(last.points).toBeGreaterThanOrEqual(0);
+    expect(verdict?.timestampMs).toBe(series.timestampsMs[series.values.length - 1]);
+    expect(verdict?.point).toEqual(expected[series.values.length - 1]);
+  });
+
   it('skips gaps and does not re-score a point it has seen', () => {
     const tracker = new AnomalyTracker({ detector: 'zscore' });
     const values = Float64Array.from([1, 2, Number.NaN, 4]);

@@ -37,6 +37,30 @@ describe('series domain and plausibility', () => {
     expect(plausibleBounds(domainOf(depth), week, 1).max).toBeLessThan(200);
   });
 
+  it('takes the quantiles of the sorted history exactly (up to 2,047 points), and of evenly spaced points beyond', () => {
+    // The definition, by sorting (what plausibleBounds computes without sorting).
+    const bySorting = (history: Float64Array) => {
+      const sorted = Float64Array.from(history.filter(Number.isFinite)).sort();
+      const last = sorted.length - 1;
+      const [low, high] = [sorted[Math.floor(0.005 * last)]!, sorted[Math.ceil(0.995 * last)]!];
+      const margin = 2 * Math.max(high - low, 1, 1e-3 * Math.abs(high));
+      return { min: low - margin, max: high + margin };
+    };
+    let seed = 11;
+    const random = () => (seed = (seed * 1_103_515_245 + 12_345) % 2_147_483_648) / 2_147_483_648;
+    const unbounded = { min: Number.NEGATIVE_INFINITY, max: Number.POSITIVE_INFINITY };
+    for (let trial = 0; trial < 300; trial++) {
+      const length = 1 + Math.floor(random() * 2047);
+      const history = Float64Array.from({ length }, () => (random() < 0.05 ? Number.NaN : random() < 0.01 ? (random() - 0.5) * 1e9 : Math.round(random() * 200) - 100));
+      if (!history.some(Number.isFinite)) continue;
+      expect(plausibleBounds(unbounded, history, 2)).toEqual(bySorting(history));
+    }
+    // A week at one minute: every 9th point, still robust to a few broken ones and close to the exact range.
+    const week = Float64Array.from({ length: 10_081 }, (_, i) => (i % 997 === 0 ? 9.5e12 : 24 + (i % 44)));
+    const bounds = plausibleBounds(unbounded, week, 2);
+    expect(bounds).toEqual(bySorting(week));
+  });
+
   it('turns refused samples of a read into gaps and counts them by reason', () => {
     const previous = Float64Array.from({ length: 600 }, (_, i) => 30 + (i % 30));
     const fresh = { startMs: 0, stepSeconds: 60, values: Float64Array.from([40, -1e15, 5e9, Number.NaN, 45, Number.POSITIVE_INFINITY]) };

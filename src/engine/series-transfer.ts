@@ -1,0 +1,139 @@
+import type { RegularSeries } from '../core/index.js';
+
+/**
+ * Sending a cycle's history buffers to a model process as what changed since the last cycle.
+ *
+ * Every cycle the engine forecasts every series from its whole buffer, a window that slid by a step
+ * since the cycle before. At 1,000 queues that is 2,200 series of 10,000 points: 177 MB to
+ * serialize, pipe and deserialize per cycle (about 0.5 s of CPU), for a few new points per series.
+ * So the sender keeps a checksum per block of 64 points (blocks aligned on the clock, so a sliding
+ * window keeps its blocks) and sends only the blocks whose checksum changed or that are new; the
+ * receiver keeps the buffers and rebuilds each series from what it holds and the blocks. Each
+ * series carries a version: a receiver that does not hold the version a delta builds on refuses it,
+ * and the sender then sends everything again (after a restart of the process, or a failed call).
+ */
+
+/** Points per block: the unit of what is sent again when part of a series changed. */
+const blockPoints = 64;
+
+/** A series as it travels: whole, or as the blocks that changed since `baseVersion`. */
+export type TransferredSeries =
+  | { readonly key: string; readonly version: number; readonly series: RegularSeries }
+  | {
+      readonly key: string;
+      readonly version: number;
+      readonly baseVersion: number;
+      readonly startMs: number;
+      readonly stepSeconds: number;
+      readonly length: number;
+      /** Changed or new blocks: the index in the new series of their first point, and their values. */
+      readonly blocks: readonly { readonly from: number; readonly values: Float64Array }[];
+    };
+
+/** What the sender knows the receiver holds of one series. */
+interface Sent {
+  readonly version: number;
+  readonly stepSeconds: number;
+  /** The clock-aligned block number of `sums[0]`. */
+  readonly firstBlock: number;
+  readonly sums: Float64Array;
+}
+
+const bits = new Float64Array(1);
+const words = new Uint32Array(bits.buffer);
+
+/**
+ * A 53-bit checksum of `values[from..to)`: two FNV-1a hashes of the values' bits (so NaN, -0 and
+ * every other value are told apart), combined into one exact double.
+ */
+function checksum(values: Float64Array, from: number, to: number): number {
+  let a = 0x811c9dc5;
+  let b = 0x01000193;
+  for (let i = from; i < to; i++) {
+    bits[0] = values[i]!;
+    a = Math.imul(a ^ words[0]!, 0x01000193);
+    a = Math.imul(a ^ words[1]!, 0x01000193);
+    b = Math.imul(b ^ words[1]!, 0x811c9dc5);
+    b = Math.imul(b ^ words[0]!, 0x811c9dc5);
+  }
+  return (a >>> 0) * 0x200000 + ((b >>> 0) & 0x1fffff);
+}
+
+/** The clock-aligned blocks of a series: [block number, first index, end index) of each. */
+function blocksOf(series: RegularSeries): { readonly firstBlock: number; readonly ranges: [number, number][] } {
+  const stepMs = series.stepSeconds * 1000;
+  const firstIndex = Math.round(series.startMs / stepMs);
+  const firstBlock = Math.floor(firstIndex / blockPoints);
+  const ranges: [number, number][] = [];
+  for (let block = firstBlock; ; block++) {
+    const from = Math.max(0, block * blockPoints - firstIndex);
+    const to = Math.min(series.values.length, (block + 1) * blockPoints - firstIndex);
+    if (from >= series.values.length) break;
+    ranges.push([from, to]);
+  }
+  return { firstBlock, ranges };
+}
+
+/** The sending side: one per model process, forgotten (`clear`) whenever that process may not hold what was sent. */
+export class SeriesSender {
+  readonly #sent = new Map<string, Sent>();
+  #nextVersion = 1;
+
+  /** The series as they should travel, and what the receiver holds once it took them. */
+  encode(items: readonly { readonly key: string; readonly series: RegularSeries }[]): TransferredSeries[] {
+    const keys = new Set(items.map((i) => i.key));
+    for (const key of this.#sent.keys()) if (!keys.has(key)) this.#sent.delete(key);
+    return items.map(({ key, series }) => {
+      const version = this.#nextVersion++;
+      const { firstBlock, ranges } = blocksOf(series);
+      const sums = Float64Array.from(ranges, ([from, to]) => checksum(series.values, from, to));
+      const before = this.#sent.get(key);
+      this.#sent.set(key, { version, stepSeconds: series.stepSeconds, firstBlock, sums });
+      if (before === undefined || before.stepSeconds !== series.stepSeconds) return { key, version, series };
+      const blocks: { from: number; values: Float64Array }[] = [];
+      ranges.forEach(([from, to], i) => {
+        const old = firstBlock + i - before.firstBlock;
+        if (old >= 0 && old < before.sums.length && before.sums[old] === sums[i]) return;
+        blocks.push({ from, values: series.values.slice(from, to) });
+      });
+      return { key, version, baseVersion: before.version, startMs: series.startMs, stepSeconds: series.stepSeconds, length: series.values.length, blocks };
+    });
+  }
+
+  /** Forgets everything: the next `encode` sends every series whole. */
+  clear(): void {
+    this.#sent.clear();
+  }
+}
+
+/** The receiving side: the buffers as last received, rebuilt from deltas. */
+export class SeriesReceiver {
+  readonly #held = new Map<string, { readonly version: number; readonly series: RegularSeries }>();
+
+  /**
+   * The whole series of every item. Throws, keeping nothing of this call, when a delta builds on a
+   * version it does not hold: the sender must then send everything again.
+   */
+  decode(items: readonly TransferredSeries[]): { readonly key: string; readonly series: RegularSeries }[] {
+    const out = items.map((item) => {
+      if ('series' in item) return { key: item.key, version: item.version, series: item.series };
+      const held = this.#held.get(item.key);
+      if (held === undefined || held.version !== item.baseVersion || held.series.stepSeconds !== item.stepSeconds) {
+        throw new Error(`series ${item.key}: a delta on version ${item.baseVersion}, which this process does not hold; send it whole`);
+      }
+      const values = new Float64Array(item.length).fill(Number.NaN);
+      const stepMs = item.stepSeconds * 1000;
+      const shift = Math.round((item.startMs - held.series.startMs) / stepMs);
+      const old = held.series.values;
+      // The part both windows cover, where no block changed, is what this process holds.
+      const from = Math.max(0, -shift);
+      const to = Math.min(item.length, old.length - shift);
+      if (to > from) values.set(old.subarray(from + shift, to + shift), from);
+      for (const block of item.blocks) values.set(block.values, block.from);
+      return { key: item.key, version: item.version, series: { startMs: item.startMs, stepSeconds: item.stepSeconds, values } };
+    });
+    this.#held.clear();
+    for (const { key, version, series } of out) this.#held.set(key, { version, series });
+    return out.map(({ key, series }) => ({ key, series }));
+  }
+}
