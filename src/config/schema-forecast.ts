@@ -31,7 +31,7 @@ export const forecastSection = z
     selectionInterval: duration
       .default(86400)
       .describe(
-        'How often "auto" chooses its model or combination again per series (about 2 s of CPU per series); the refits in between refit the chosen members only. A series whose history grew by a quarter since its last choice (its first read was short) is chosen again at its next refit.',
+        'How often "auto" chooses its model or combination again per series (about 2 s of CPU per series); the refits in between refit the chosen members only. A series chosen for before its window was all read is chosen again once the window is held.',
       ),
     modelProcess: z
       .boolean()

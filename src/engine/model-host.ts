@@ -205,8 +205,8 @@ interface SeriesFit {
    * when a start is too large even for that. Its full fit is due at once.
    */
   readonly provisional: boolean;
-  /** When `auto` last chose for this series, and on how many finite points (undefined: it never did). */
-  readonly selected?: { readonly atMs: number; readonly points: number };
+  /** When `auto` last chose for this series, and whether its window was all held then (undefined: it never chose). */
+  readonly selected?: { readonly atMs: number; readonly wholeWindow: boolean };
   readonly maseScale: number;
   readonly byHorizon: ReadonlyMap<number, ServingModel>;
 }
@@ -232,8 +232,16 @@ interface RefitReport {
  */
 export const firstPassBudgetPoints = 1_000_000;
 
-/** `auto` chooses again when the finite history grew by this factor since its last choice. */
-const reselectGrowth = 1.25;
+/**
+ * Whether a series holds (about) its whole window: its oldest finite point is in the first tenth.
+ * The engine reads a new series' recent past first and the older part in slices over the next
+ * cycles (history-window.ts); `auto` chooses once more when the window fills, not at every slice.
+ */
+function holdsWholeWindow(values: Float64Array): boolean {
+  const oldestSeen = Math.ceil(0.1 * values.length);
+  for (let i = 0; i < oldestSeen; i++) if (Number.isFinite(values[i]!)) return true;
+  return false;
+}
 
 /**
  * Where a series' refit buckets start within the refit interval: a fixed function of its key, so
@@ -248,12 +256,6 @@ export function refitPhaseMs(key: string, intervalMs: number): number {
 function bucketOf(ms: number, key: string, intervalSeconds: number): number {
   const intervalMs = intervalSeconds * 1000;
   return Math.floor((ms - refitPhaseMs(key, intervalMs)) / intervalMs);
-}
-
-function finitePoints(values: Float64Array): number {
-  let n = 0;
-  for (const v of values) if (Number.isFinite(v)) n++;
-  return n;
 }
 
 /**
@@ -363,7 +365,7 @@ export class ModelHost {
       fit.provisional ||
       fit.selected === undefined ||
       bucketOf(fit.selected.atMs, key, intervalSeconds) !== bucketOf(nowMs, key, intervalSeconds) ||
-      finitePoints(series.values) >= reselectGrowth * fit.selected.points;
+      (!fit.selected.wholeWindow && holdsWholeWindow(series.values));
     if (!auto || choose) {
       this.#fitEvery(key, latest, (s, spec) => fitServingModel(settings.model, s, spec), { provisional: false, withScores: true });
       return;
@@ -403,7 +405,7 @@ export class ModelHost {
       byHorizon.set(horizonSeconds, outcome);
     }
     const chose = settings.model === 'auto' && how.withScores && !how.provisional;
-    const selected = chose ? { atMs: nowMs, points: finitePoints(series.values) } : how.selected;
+    const selected = chose ? { atMs: nowMs, wholeWindow: holdsWholeWindow(series.values) } : how.selected;
     this.#fits.set(key, { fittedAtMs: nowMs, provisional: how.provisional, maseScale: maseScale(series.values, seasonSteps).scale, byHorizon, ...(selected === undefined ? {} : { selected }) });
     this.#reports.set(key, { fits, ...(how.withScores ? { scores: scoresOf(settings, seasonSteps, series, byHorizon) } : {}) });
   }

@@ -263,34 +263,40 @@ describe('ModelHost: refits in the background, between requests', () => {
     }
   });
 
-  it('between two selections a refit refits the chosen members only; the selection interval, or a history that grew, chooses again', () => {
+  it('between two selections a refit refits the chosen members only; the selection interval, or a window that filled, chooses again', () => {
     const host = new ModelHost();
     const wait = (r: HostForecastRequest): HostSeriesReply => host.forecast({ ...r, waitForRefits: true })[0]!;
+    // Each series' selection day starts at its own phase: begin a minute into one of this series' days,
+    // so that calls an hour apart (always another refit bucket) stay within it.
+    const dayMs = 24 * HOUR_MS;
+    const dayPhaseMs = refitPhaseMs('queue/a/depth', dayMs);
+    const t0 = nowMs - ((((nowMs - dayPhaseMs) % dayMs) + dayMs) % dayMs) + MINUTE_MS;
     // Half the history missing at first, as after a short first read.
     const partial = series();
     const half = { ...partial, values: partial.values.map((v, i) => (i < partial.values.length / 2 ? Number.NaN : v)) };
-    wait(auto(nowMs, half));
-    const chosen = wait(auto(nowMs + MINUTE_MS, half));
+    wait(auto(t0, half));
+    const chosen = wait(auto(t0 + MINUTE_MS, half));
     expect(chosen.scores).toBeDefined();
     const served = chosen.forecasts[0]!.selection!.served;
     // The next refit bucket: the members refitted, the choice and its scores kept.
-    const refit = wait(auto(nowMs + 61 * MINUTE_MS, half));
+    const refit = wait(auto(t0 + 61 * MINUTE_MS, half));
     expect(refit.fits).toHaveLength(1);
     expect(refit.scores).toBeUndefined();
     expect(refit.forecasts[0]!.selection!.served).toBe(served);
-    expect(refit.fittedAtMs).toBe(nowMs + 61 * MINUTE_MS);
-    // The whole history arrived (the older part read since): the next refit chooses again.
-    const grown = wait(auto(nowMs + 121 * MINUTE_MS, series()));
-    expect(grown.scores).toBeDefined();
-    // Its next selection bucket (each series' day starts at its own phase too) chooses again as well.
-    const grownAtMs = nowMs + 121 * MINUTE_MS;
-    const dayMs = 24 * HOUR_MS;
-    let boundaryMs = grownAtMs - ((((grownAtMs - refitPhaseMs('queue/a/depth', dayMs)) % dayMs) + dayMs) % dayMs) + dayMs;
-    while (boundaryMs - grownAtMs < 2 * HOUR_MS) boundaryMs += dayMs;
-    const sameDay = wait(auto(boundaryMs - MINUTE_MS));
+    expect(refit.fittedAtMs).toBe(t0 + 61 * MINUTE_MS);
+    // A little more of the window arrived (an older slice), not all of it: the choice stands.
+    const more = { ...partial, values: partial.values.map((v, i) => (i < partial.values.length / 4 ? Number.NaN : v)) };
+    const slice = wait(auto(t0 + 121 * MINUTE_MS, more));
+    expect(slice.fits).toHaveLength(1);
+    expect(slice.scores).toBeUndefined();
+    // The whole window arrived (the older part read since): the next refit chooses again, once.
+    expect(wait(auto(t0 + 181 * MINUTE_MS, series())).scores).toBeDefined();
+    expect(wait(auto(t0 + 241 * MINUTE_MS, series())).scores).toBeUndefined();
+    // The last refit of this selection day keeps the choice; the first of the next day chooses again.
+    const sameDay = wait(auto(t0 + dayMs - 2 * MINUTE_MS));
     expect(sameDay.fits).toHaveLength(1);
     expect(sameDay.scores).toBeUndefined();
-    expect(wait(auto(boundaryMs + 61 * MINUTE_MS)).scores).toBeDefined();
+    expect(wait(auto(t0 + dayMs + 60 * MINUTE_MS)).scores).toBeDefined();
   });
 });
 

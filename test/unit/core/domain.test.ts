@@ -47,7 +47,10 @@ describe('series domain and plausibility', () => {
       return { min: low - margin, max: high + margin };
     };
     let seed = 11;
-    const random = () => (seed = (seed * 1_103_515_245 + 12_345) % 2_147_483_648) / 2_147_483_648;
+    const random = () => {
+      seed = (seed * 1_103_515_245 + 12_345) % 2_147_483_648;
+      return seed / 2_147_483_648;
+    };
     const unbounded = { min: Number.NEGATIVE_INFINITY, max: Number.POSITIVE_INFINITY };
     for (let trial = 0; trial < 300; trial++) {
       const length = 1 + Math.floor(random() * 2047);

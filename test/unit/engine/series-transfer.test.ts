@@ -52,7 +52,9 @@ describe('series transfer to a model process', () => {
     cycles.forEach((series, cycle) => {
       const sent = sender.encode(series.map((s, i) => ({ key: `k${i}`, series: s })));
       const got = receiver.decode(sent);
-      series.forEach((s, i) => expectSame(got[i]!.series, s));
+      series.forEach((s, i) => {
+        expectSame(got[i]!.series, s);
+      });
       if (cycle === 0) expect(sentPoints(sent)).toBe(2 * length);
       // After the first cycle only a few blocks of 64 points travel, not 20,000 points.
       else expect(sentPoints(sent)).toBeLessThan(8 * 64);
