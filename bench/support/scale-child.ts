@@ -38,6 +38,8 @@ export interface ScaleChildCycle {
   readonly modelRefitsCpuSeconds: number;
   /** Series waiting for a background refit after the cycle. */
   readonly queuedRefits: number;
+  /** Series whose history window is not all read yet (older slices pending). */
+  readonly historyPendingSeries: number;
 }
 
 export interface ScaleChildCycleFailed {
@@ -105,6 +107,7 @@ async function serve(configPath: string, pkiDir: string, expectedQueues: number)
             modelCallsCpuSeconds: model.callsSeconds - modelBefore.callsSeconds,
             modelRefitsCpuSeconds: model.refitsSeconds - modelBefore.refitsSeconds,
             queuedRefits: service.modelHost.queuedRefits() ?? 0,
+            historyPendingSeries: snapshot.history?.pendingSeries ?? 0,
           } satisfies ScaleChildCycle);
         },
         (error: unknown) => process.send?.({ type: 'cycle-failed', message: messageOf(error) } satisfies ScaleChildCycleFailed),

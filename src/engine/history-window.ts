@@ -192,7 +192,15 @@ export class HistoryWindow {
     const startMs = gridEndMs - (length - 1) * stepMs;
     const values = new Float64Array(length).fill(Number.NaN);
     const old = this.#series.get(key);
-    for (const part of old === undefined ? parts : [old, ...parts]) {
+    if (old !== undefined) {
+      // What is held moves as a block (the window slid by a step or two); only the new parts need
+      // their gaps skipped, so that a gap in them keeps the value held.
+      const offset = Math.round((old.startMs - startMs) / stepMs);
+      const from = Math.max(0, -offset);
+      const to = Math.min(old.values.length, length - offset);
+      if (to > from) values.set(old.values.subarray(from, to), from + offset);
+    }
+    for (const part of parts) {
       const offset = Math.round((part.startMs - startMs) / stepMs);
       for (let i = Math.max(0, -offset); i < part.values.length && i + offset < length; i++) {
         const value = part.values[i]!;
