@@ -70,8 +70,9 @@ interface Pending {
  * Runs the cycle's model work (fits, forecasts, backtests, the resource optimizer) in a child
  * process, so that a refit of `auto` (seconds per series) or of the optimizer's forest never holds
  * the event loop that answers /metrics, the external-metrics API and KEDA. The child keeps the fits
- * between cycles and refits in the background between calls (model-process-entry.ts); if it dies, the calls in flight fail (that cycle fails, the previous snapshot
- * keeps serving), and the next call starts a fresh process, which refits everything.
+ * between cycles and refits in the background between calls (model-process-entry.ts). If it dies,
+ * the calls in flight fail (that cycle fails, the previous snapshot keeps serving), and the next
+ * call starts a fresh process, which refits everything.
  */
 export class ProcessModelHost implements ModelHostPort {
   readonly #options: ProcessModelHostOptions;

@@ -44,10 +44,10 @@ export interface ReconcilerDeps {
 }
 
 /**
- * History points the anomaly trackers are fed per cycle, in all (about 1.5 s of CPU; as many as the older slices of the history read). A steady cycle
- * feeds one per series; a start with 2,200 week-long histories (1,000 queues) would feed 22 M
- * before its first snapshot. Beyond the budget the series without a verdict yet catch up over the
- * next cycles (AnomalyTracker.observeSeries).
+ * History points the anomaly trackers are fed per cycle, in all: about 1.5 s of CPU, as many points
+ * as the older slices of the history read. A steady cycle feeds one per series; a start with 2,200
+ * week-long histories (1,000 queues) would feed 22 M before its first snapshot. Beyond the budget,
+ * the series without a verdict yet catch up over the next cycles (AnomalyTracker.observeSeries).
  */
 const anomalyPointsPerCycle = 500_000;
 
