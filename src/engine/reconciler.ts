@@ -10,7 +10,7 @@ import { type LearnedChoice, LearnedModelChoice, learnedSpec, maturedPercentByKe
 import { covariateInputs, featureInputsOf } from './learned-inputs.js';
 import type { LearnedModels } from './learned-models.js';
 import type { ObservationStore } from './observation-store.js';
-import { type HostForecastSettings, type HostSeriesReply, inlineModelHost, type ModelHostPort } from './model-host.js';
+import { type HostForecastSettings, type HostSeriesReply, hostSettingsOf, inlineModelHost, type ModelHostPort } from './model-host.js';
 import { OptimizerCycle, optimizerReadingKey } from './optimizer-cycle.js';
 import { failIfNothingRead } from './read-outcome.js';
 import type { Recorder } from './recorder.js';
@@ -208,7 +208,7 @@ export class Reconciler {
       const series = this.#history.get(key);
       return series === undefined || lastFinite(series) === undefined ? [] : [{ input, key, series }];
     });
-    const settings = hostSettings(config);
+    const settings = hostSettingsOf(config);
     const replies = await this.#models.forecast({
       generation: this.#generation,
       nowMs: startedAtMs,
@@ -478,18 +478,6 @@ export class Reconciler {
     const scores = reply.scores.map((s): ModelAccuracy => ({ seriesKey: reply.key, horizonSeconds, evaluatedAtMs: nowMs, ...s }));
     this.#accuracy = [...this.#accuracy.filter((a) => a.seriesKey !== reply.key), ...scores];
   }
-}
-
-/** The forecast section as the model host takes it. */
-function hostSettings(config: Config): HostForecastSettings {
-  return {
-    model: config.forecast.model,
-    stepSeconds: config.forecast.step,
-    seasonSeconds: config.forecast.season,
-    horizonsSeconds: config.forecast.horizons,
-    refitIntervalSeconds: config.forecast.refitInterval,
-    selectionIntervalSeconds: config.forecast.selectionInterval,
-  };
 }
 
 /**

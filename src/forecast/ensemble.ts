@@ -327,7 +327,7 @@ export function refitChosen(selection: AutoSelection, train: RegularSeries, spec
   const members: FittedForecaster[] = [];
   for (const name of selection.chosen.members) {
     const forecaster = byName.get(name);
-    if (forecaster === undefined) return err({ reason: 'invalid_spec', message: `auto: the chosen member ${name} is not a candidate any more` });
+    if (forecaster === undefined) return err({ reason: 'invalid_spec', message: `auto: the chosen member ${name} is no longer a candidate` });
     const fitted = forecaster.fit(train, spec);
     if (!fitted.ok) return fitted;
     members.push(withFallback(fitted.value, naive.value));
