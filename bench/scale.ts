@@ -245,7 +245,7 @@ async function main(): Promise<void> {
       scrapes.push(await scrape());
       process.stderr.write(
         `steady cycle ${i + 1}: ${done.seconds.toFixed(2)} s wall, ${cpu[cpu.length - 1]!.toFixed(2)} s CPU (service ${done.serviceCpuSeconds.toFixed(2)} + model calls ${done.modelCallsCpuSeconds.toFixed(2)}), ` +
-          `background refits meanwhile ${done.modelRefitsCpuSeconds.toFixed(2)} s CPU, ${done.queuedRefits} refits queued, ${done.historyPendingSeries} series still reading older history, ${done.queuesWithForecasts} queues forecast; first scrape after it ${(scrapes[scrapes.length - 1]!.seconds * 1000).toFixed(0)} ms\n`,
+          `${done.prometheusRequests} requests to Prometheus, background refits meanwhile ${done.modelRefitsCpuSeconds.toFixed(2)} s CPU, ${done.queuedRefits} refits queued, ${done.historyPendingSeries} series still reading older history, ${done.queuesWithForecasts} queues forecast; first scrape after it ${(scrapes[scrapes.length - 1]!.seconds * 1000).toFixed(0)} ms\n`,
       );
     }
     const repeated: { seconds: number; bytes: number }[] = [];

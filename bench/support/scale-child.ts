@@ -13,6 +13,7 @@ import { Session } from 'node:inspector/promises';
 import { join } from 'node:path';
 import process from 'node:process';
 import { fileURLToPath } from 'node:url';
+import type { Registry } from 'prom-client';
 import { messageOf, systemClock } from '../../src/core/index.js';
 import { buildService, configFromYaml } from '../../test/support/service.js';
 import { stopOnce } from './stop-once.js';
@@ -40,6 +41,8 @@ export interface ScaleChildCycle {
   readonly queuedRefits: number;
   /** Series whose history window is not all read yet (older slices pending). */
   readonly historyPendingSeries: number;
+  /** HTTP requests the service sent to Prometheus during the cycle (its query-duration histogram's count). */
+  readonly prometheusRequests: number;
 }
 
 export interface ScaleChildCycleFailed {
@@ -95,8 +98,10 @@ async function serve(configPath: string, pkiDir: string, expectedQueues: number)
       const profiling = profileDir === undefined ? undefined : startProfile();
       const serviceBefore = cpuSeconds();
       const modelBefore = service.modelHost.cpuSeconds();
+      const requestsBefore = prometheusRequests(service.registry);
       service.reconciler.runCycle().then(
         async (snapshot) => {
+          const requests = (await prometheusRequests(service.registry)) - (await requestsBefore);
           if (profiling !== undefined && profileDir !== undefined) writeFileSync(join(profileDir, `cycle-${snapshot.startedAtMs}.cpuprofile`), JSON.stringify(await stopProfile(await profiling)));
           const model = service.modelHost.cpuSeconds();
           process.send?.({
@@ -108,6 +113,7 @@ async function serve(configPath: string, pkiDir: string, expectedQueues: number)
             modelRefitsCpuSeconds: model.refitsSeconds - modelBefore.refitsSeconds,
             queuedRefits: service.modelHost.queuedRefits() ?? 0,
             historyPendingSeries: snapshot.history?.pendingSeries ?? 0,
+            prometheusRequests: requests,
           } satisfies ScaleChildCycle);
         },
         (error: unknown) => process.send?.({ type: 'cycle-failed', message: messageOf(error) } satisfies ScaleChildCycleFailed),
@@ -115,6 +121,14 @@ async function serve(configPath: string, pkiDir: string, expectedQueues: number)
     }
   });
   process.send?.({ type: 'ready', url: service.url, externalMetricsUrl: service.externalMetrics.url, firstForecastSeconds, peakRssBytes, queues: forecasted() } satisfies ScaleChildReady);
+}
+
+/** Requests sent to Prometheus so far: the count of the source's query-duration histogram, every kind and outcome. */
+async function prometheusRequests(registry: Registry): Promise<number> {
+  const histogram = registry.getSingleMetric('foresight_source_query_duration_seconds');
+  if (histogram === undefined) return Number.NaN;
+  const { values } = await histogram.get();
+  return values.filter((v) => 'metricName' in v && v.metricName === 'foresight_source_query_duration_seconds_count').reduce((sum, v) => sum + v.value, 0);
 }
 
 async function startProfile(): Promise<Session> {

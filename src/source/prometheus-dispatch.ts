@@ -73,6 +73,8 @@ export async function dispatch(plan: readonly PlannedQuery[], requests: readonly
       failures[request.query] = {
         ...firstUnreachable,
         message: `not sent, Prometheus looks unreachable (${firstUnreachable.message}): ${plan[request.query]!.query}`,
+        // Without the first query: that may be a batch of many.
+        detail: `not sent, Prometheus looks unreachable (${firstUnreachable.detail})`,
       };
       return true;
     }

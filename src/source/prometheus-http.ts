@@ -26,7 +26,10 @@ const bodySnippetLength = 200;
 
 /** Why a query produced nothing, and whether it says anything about Prometheus as a whole. */
 export interface QueryFailure {
+  /** What went wrong, ending with the query. */
   readonly message: string;
+  /** The same without the query (for the queries of a batch, each named in its own message). */
+  readonly detail: string;
   /** Prometheus could not be reached (network, TLS, gateway 502/503/504, unreadable credentials). */
   readonly unreachable: boolean;
   /** The request timed out. */
@@ -89,6 +92,8 @@ export function createDriver(options: DriverOptions, prepare: RequestPreparer): 
     baseURL: '/api/v1/',
     headers: { ...options.headers },
     timeout: options.timeoutSeconds * 1000,
+    // A form body instead of URL parameters: a batch of queries (prometheus-batch.ts) is longer than URLs may be.
+    preferPost: true,
     requestInterceptor: { onFulfilled: prepare },
     responseInterceptor: {
       onFulfilled: (response) => response,
@@ -156,6 +161,7 @@ export function labelNonPrometheusError(error: unknown): void {
 export function normaliseFailure(raw: unknown, query: string): QueryFailure {
   const failure = (text: string, unreachable: boolean, timeout: boolean): QueryFailure => ({
     message: `${text}: ${query}`,
+    detail: text,
     unreachable,
     timeout,
     raw,

@@ -33,7 +33,8 @@ export function createRangeClient(options: DriverOptions, prepare: RequestPrepar
     const params = new URLSearchParams({ query, start: String(chunk.startMs / 1000), end: String(chunk.endMs / 1000), step: String(chunk.stepSeconds), timeout: evaluationTimeout });
     let response: AxiosResponse<unknown>;
     try {
-      response = await client.get('query_range', { params });
+      // A form body, as the driver sends instant queries: a batch of queries is longer than URLs may be.
+      response = await client.post('query_range', params);
     } catch (error) {
       throw driverShaped(error);
     }

@@ -1,8 +1,9 @@
 import { type CompiledTemplate, ForesightError, type InputRef, type WorkloadRef } from '../core/index.js';
 import type { HistoryReading, HistoryReadings, LatestReadings, MetricSource, QueueDiscovery, Reading, SourceProblem, TimeRange } from './metric-source.js';
-import { dispatch, type DispatchOptions, type QueryEvent, type Request } from './prometheus-dispatch.js';
+import { type BatchBounds, dispatchBatched } from './prometheus-batch.js';
+import { dispatch, type DispatchOptions, type QueryEvent, type ReadClients, type Request } from './prometheus-dispatch.js';
 import type { PrometheusAuth } from './prometheus-http.js';
-import { chunkRange, compileTemplates, configError, discoveryKey, planQueries, type PrometheusQueries } from './prometheus-query-plan.js';
+import { chunkRange, compileTemplates, configError, discoveryKey, type PlannedQuery, planQueries, type PrometheusQueries } from './prometheus-query-plan.js';
 import { instantValue, onGrid, parseResult, picker, seriesOf } from './prometheus-response.js';
 import { type PublishedRead, type PublishedSeriesReader, readPublished } from './published-series.js';
 
@@ -29,6 +30,11 @@ export interface PrometheusSourceOptions {
   readonly maxResponseBytes?: number;
   /** At most this many requests are in flight at once. Default 8. */
   readonly concurrency?: number;
+  /**
+   * At most this many distinct queries are sent in one request (prometheus-batch.ts), for instant
+   * reads and short range reads; 1 sends each alone. Default 100.
+   */
+  readonly batchMaxQueries?: number;
   /** The PromQL template of every input (`queries.*` in the configuration). */
   readonly queries: PrometheusQueries;
   /** Called after every HTTP request. It must not throw; whatever it throws is ignored. */
@@ -41,6 +47,15 @@ const prometheusMaxPoints = 11_000;
 const defaultMaxPoints = 10_000;
 const defaultTimeoutSeconds = 10;
 const defaultConcurrency = 8;
+const defaultBatchMaxQueries = 100;
+/** Prometheus reads a form body of up to 10 MB; front ends (a proxy, Mimir's query-frontend) may cap it lower. */
+const batchMaxQueryLength = 256 * 1024;
+/**
+ * Range reads of at most this many points per series are batched: the recent past a cycle reads
+ * (a few points a series). Longer reads (a window's first or older slices) go alone, each bounded
+ * by maxPointsPerQuery and maxResponseBytes; batched, one answer could hold the points of many.
+ */
+const batchMaxRangePoints = 60;
 /** A range query of 10,000 points is about 300 KB per series: 16 MiB holds about 50 series per query. */
 const defaultMaxResponseBytes = 16 * 1024 * 1024;
 
@@ -62,6 +77,7 @@ const defaultMaxResponseBytes = 16 * 1024 * 1024;
  */
 export class PrometheusSource implements MetricSource, PublishedSeriesReader {
   readonly #dispatchOptions: DispatchOptions;
+  readonly #batchBounds: BatchBounds;
   readonly #timeoutSeconds: number;
   readonly #maxPoints: number;
   readonly #queueLabel: string;
@@ -85,23 +101,21 @@ export class PrometheusSource implements MetricSource, PublishedSeriesReader {
       if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(w.discovery.label)) throw configError(`${w.where}: discovery label ${JSON.stringify(w.discovery.label)} is not a Prometheus label name`);
       this.#discoveryLabels.set(discoveryKey(w), w.discovery.label);
     }
+    this.#batchBounds = { maxQueries: checkNumber('batchMaxQueries', options.batchMaxQueries ?? defaultBatchMaxQueries, 1, Infinity, true), maxQueryLength: batchMaxQueryLength };
     const maxResponseBytes = checkNumber('maxResponseBytes', options.maxResponseBytes ?? defaultMaxResponseBytes, 1, Number.MAX_SAFE_INTEGER, true);
     this.#dispatchOptions = { url, auth, headers: { ...options.headers }, caFile: options.caFile, timeoutSeconds: this.#timeoutSeconds, maxResponseBytes, concurrency, onQuery: options.onQuery };
   }
 
-  /** Runs one instant query per distinct query at `atMs`. */
+  /** Runs an instant query per distinct query at `atMs`, several in one request (prometheus-batch.ts). */
   async readLatest(inputs: readonly InputRef[], atMs: number, signal?: AbortSignal): Promise<LatestReadings> {
     signal?.throwIfAborted();
     const plan = planQueries(inputs, this.#templates);
     const evaluationTimeout = this.#evaluationTimeout();
-    const requests = plan.map((_, query): Request[] => [
-      {
-        query,
-        kind: 'instant',
-        send: async ({ driver }) => parseResult(await driver.instantQuery(plan[query]!.query, new Date(atMs), evaluationTimeout)),
-      },
-    ]);
-    const outcomes = await dispatch(plan, requests, this.#dispatchOptions, signal);
+    const send =
+      (query: string) =>
+      async ({ driver }: ReadClients) =>
+        parseResult(await driver.instantQuery(query, new Date(atMs), evaluationTimeout));
+    const outcomes = await dispatchBatched(plan, 'instant', send, this.#batchBounds, this.#dispatchOptions, signal);
 
     const readings: Reading[] = [];
     const problems: SourceProblem[] = [];
@@ -122,21 +136,20 @@ export class PrometheusSource implements MetricSource, PublishedSeriesReader {
     return { readings, problems };
   }
 
-  /** Runs one range query per distinct query, split into chunks of at most `maxPointsPerQuery` points. */
+  /**
+   * Runs one range query per distinct query, split into chunks of at most `maxPointsPerQuery`
+   * points; a short range (the recent past of a cycle) sends several queries in one request.
+   */
   async readHistory(inputs: readonly InputRef[], range: TimeRange, signal?: AbortSignal): Promise<HistoryReadings> {
     signal?.throwIfAborted();
     checkRange(range);
     const plan = planQueries(inputs, this.#templates);
     const evaluationTimeout = this.#evaluationTimeout();
-    const chunks = chunkRange(range, this.#maxPoints);
-    const requests = plan.map((planned, query): Request[] =>
-      chunks.map((chunk) => ({
-        query,
-        kind: 'range',
-        send: ({ queryRange }) => queryRange(planned.query, chunk, evaluationTimeout),
-      })),
-    );
-    const outcomes = await dispatch(plan, requests, this.#dispatchOptions, signal);
+    const chunks = chunkRange(range, Math.min(this.#maxPoints, batchMaxRangePoints));
+    const outcomes =
+      chunks.length === 1
+        ? await dispatchBatched(plan, 'range', (query) => ({ queryRange }) => queryRange(query, chunks[0]!, evaluationTimeout), this.#batchBounds, this.#dispatchOptions, signal)
+        : await dispatch(plan, this.#rangeRequests(plan, range, evaluationTimeout), this.#dispatchOptions, signal);
 
     const history: HistoryReading[] = [];
     const problems: SourceProblem[] = [];
@@ -154,6 +167,18 @@ export class PrometheusSource implements MetricSource, PublishedSeriesReader {
       }
     });
     return { history, problems };
+  }
+
+  /** One request per chunk of at most `maxPointsPerQuery` points of each query. */
+  #rangeRequests(plan: readonly PlannedQuery[], range: TimeRange, evaluationTimeout: string): Request[][] {
+    const chunks = chunkRange(range, this.#maxPoints);
+    return plan.map((planned, query): Request[] =>
+      chunks.map((chunk) => ({
+        query,
+        kind: 'range',
+        send: ({ queryRange }) => queryRange(planned.query, chunk, evaluationTimeout),
+      })),
+    );
   }
 
   /** Runs a workload's discovery query: the distinct values of its label among the result's series. */

@@ -202,7 +202,7 @@ describe('PrometheusSource.readLatest', () => {
     expect(result.readings).toEqual([{ input: consumers('a'), timestampMs: atMs, value: 4 }]);
   });
 
-  test('runs at most `concurrency` requests at once', async () => {
+  test('runs at most `concurrency` requests at once (batching off, one query a request)', async () => {
     const queues = ['a', 'b', 'c', 'd', 'e', 'f', 'g'];
     // Each wave of requests is held at the server until it is complete (three at once, the last one
     // alone), so the test reaches the limit by events, never by a pause.
@@ -217,7 +217,7 @@ describe('PrometheusSource.readLatest', () => {
       });
       return vector(atSeconds, [{ value: '1' }]);
     };
-    const result = await source({ concurrency: 3, queries: queries({ queue: { depth: 'd{q="{{queue}}"}' } }) }).readLatest(queues.map(depth), atMs);
+    const result = await source({ concurrency: 3, batchMaxQueries: 1, queries: queries({ queue: { depth: 'd{q="{{queue}}"}' } }) }).readLatest(queues.map(depth), atMs);
     expect(result.readings).toHaveLength(7);
     expect(prometheus.inFlight.max).toBe(3);
   });
