@@ -116,6 +116,7 @@ function prometheusConnection(p: PrometheusSettings, url: string = p.url) {
     timeoutSeconds: p.timeout,
     maxPointsPerQuery: p.maxPointsPerQuery,
     maxResponseBytes: p.maxResponseBytes,
+    batchMaxQueries: p.batchMaxQueries,
   };
 }
 

@@ -71,6 +71,15 @@ export const sourceSection = z
           .max(11000)
           .default(10000)
           .describe('Range queries are split so that no series returns more points than this (Prometheus refuses more than 11,000).'),
+        batchMaxQueries: z
+          .number()
+          .int()
+          .positive()
+          .max(1000)
+          .default(100)
+          .describe(
+            'At most this many distinct queries are sent in one request (joined with label_replace … or …, split back by a label), for latest values and short history reads; a batch Prometheus refuses is sent again query by query. 1 sends every query alone.',
+          ),
       })
       .prefault({})
       .superRefine((p, ctx) => {
