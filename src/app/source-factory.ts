@@ -117,6 +117,7 @@ function prometheusConnection(p: PrometheusSettings, url: string = p.url) {
     maxPointsPerQuery: p.maxPointsPerQuery,
     maxResponseBytes: p.maxResponseBytes,
     batchMaxQueries: p.batchMaxQueries,
+    gzip: p.gzip,
   };
 }
 

@@ -71,6 +71,12 @@ export const sourceSection = z
           .max(11000)
           .default(10000)
           .describe('Range queries are split so that no series returns more points than this (Prometheus refuses more than 11,000).'),
+        gzip: z
+          .boolean()
+          .default(false)
+          .describe(
+            'Ask Prometheus for gzip-compressed answers: about 5 times fewer bytes, for more CPU on both ends (measured: 15–35% more in Foresight per read, Prometheus slower to answer). Worth it across a slow or metered link; off, answers come uncompressed (Accept-Encoding: identity).',
+          ),
         batchMaxQueries: z
           .number()
           .int()

@@ -111,6 +111,8 @@ describe.skipIf(!requireBinaries('prometheus', 'promtool'))('batched queries wit
     // One request at a time: every query is in one batch (the bad ones are then sent alone).
     const batched = await read({ concurrency: 1 }, latest);
     expect(batched.answer).toEqual(alone.answer);
+    // Compressed answers (source.prometheus.gzip) read the same.
+    expect((await read({ concurrency: 1, gzip: true }, latest)).answer).toEqual(alone.answer);
     const distinct = new Set(Object.values(system)).size + 1 + namespaces.length * workloads.length * (2 + queues.length + 1);
     expect(alone.requests).toHaveLength(distinct);
     // The batch fails (the syntax error, the scalar), then each query goes alone: one request more.

@@ -557,6 +557,21 @@ describe('authentication and headers', () => {
     expect(prometheus.requests[0]!.headers).toMatchObject({ 'x-scope-orgid': 'team-a', 'x-custom': 'yes', authorization: 'Bearer t' });
   });
 
+  test('asks for uncompressed answers unless gzip is on, and sends queries as POST forms', async () => {
+    await source({ queries: oneQuery }).readLatest([cpu], atMs);
+    await source({ gzip: true, queries: oneQuery }).readLatest([cpu], atMs);
+    await source({ gzip: true, queries: oneQuery }).readHistory([cpu], { startMs: atMs - 60_000, endMs: atMs, stepSeconds: 60 });
+    const [plain, gzip, range] = prometheus.requests;
+    expect(plain!.headers['accept-encoding']).toBe('identity');
+    expect(gzip!.headers['accept-encoding']).toMatch(/\bgzip\b/);
+    expect(range!.headers['accept-encoding']).toMatch(/\bgzip\b/);
+    for (const request of [plain!, range!]) {
+      expect(request.method).toBe('POST');
+      expect(request.headers['content-type']).toMatch(/^application\/x-www-form-urlencoded/);
+      expect(request.params.get('query')).toBe('sum(x)');
+    }
+  });
+
   test('honours a path prefix in the URL (Mimir serves the API under /prometheus)', async () => {
     await new PrometheusSource({ url: `${prometheus.url}/prometheus/`, queries: oneQuery }).readLatest([cpu], atMs);
     expect(prometheus.requests[0]!.path).toBe('/prometheus/api/v1/query');
