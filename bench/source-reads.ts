@@ -102,7 +102,12 @@ try {
   const { request } = await import('node:http');
   const wire = (encoding: string) =>
     new Promise<number>((resolve, reject) => {
-      const form = new URLSearchParams({ query: 'sum by (queue) (bench_queue_depth{namespace="ns-0", workload="wl-0"})', start: String(whole.startMs / 1000), end: String(whole.endMs / 1000), step: '60' }).toString();
+      const form = new URLSearchParams({
+        query: 'sum by (queue) (bench_queue_depth{namespace="ns-0", workload="wl-0"})',
+        start: String(whole.startMs / 1000),
+        end: String(whole.endMs / 1000),
+        step: '60',
+      }).toString();
       const req = request(`${prometheus.url}/api/v1/query_range`, { method: 'POST', headers: { 'Accept-Encoding': encoding, 'Content-Type': 'application/x-www-form-urlencoded' } }, (res) => {
         let bytes = 0;
         res.on('data', (chunk: Buffer) => (bytes += chunk.length));

@@ -41,11 +41,10 @@ const token = `${randomBytes(6).toString('hex')}-`;
 
 /** The index label value of member `index` of a batch. */
 export const batchLabelValue = (index: number): string => `${token}${index}`;
-const valueOf = batchLabelValue;
 
 /** `query` with the label of member `index` set on every series that lacks it. */
 function wrap(query: string, index: number): string {
-  return `label_replace(${query}, "${batchLabel}", "${valueOf(index)}", "${batchLabel}", "")`;
+  return `label_replace(${query}, "${batchLabel}", "${batchLabelValue(index)}", "${batchLabel}", "")`;
 }
 
 /**
@@ -88,7 +87,7 @@ export function splitBatch(answer: ParsedResult, size: number, kind: 'vector' | 
     if (value === undefined || !value.startsWith(token)) return undefined;
     const index = Number(value.slice(token.length));
     const part = Number.isInteger(index) && index >= 0 ? parts[index] : undefined;
-    if (part === undefined || valueOf(index) !== value) return undefined;
+    if (part === undefined || batchLabelValue(index) !== value) return undefined;
     const { [batchLabel]: _dropped, ...labels } = series.labels;
     const key = JSON.stringify(Object.entries(labels).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
     if (seen[index]!.has(key)) return undefined;
@@ -140,7 +139,10 @@ export async function dispatchBatched(
     }
     const parts = outcome.results.length === 1 ? splitBatch(outcome.results[0]!, members.length, kind === 'instant' ? 'vector' : 'matrix') : undefined;
     if (parts === undefined) again.push(...members);
-    else members.forEach((m, i) => (outcomes[m] = { ok: true, results: [parts[i]!] }));
+    else
+      members.forEach((m, i) => {
+        outcomes[m] = { ok: true, results: [parts[i]!] };
+      });
   });
   if (again.length > 0) {
     const alone = await dispatch(
@@ -149,7 +151,9 @@ export async function dispatchBatched(
       options,
       signal,
     );
-    again.forEach((m, i) => (outcomes[m] = alone[i]!));
+    again.forEach((m, i) => {
+      outcomes[m] = alone[i]!;
+    });
   }
   return outcomes.map((o) => o!);
 }

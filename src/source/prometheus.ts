@@ -156,7 +156,16 @@ export class PrometheusSource implements MetricSource, PublishedSeriesReader {
     const chunks = chunkRange(range, Math.min(this.#maxPoints, batchMaxRangePoints));
     const outcomes =
       chunks.length === 1
-        ? await dispatchBatched(plan, 'range', (query) => ({ queryRange }) => queryRange(query, chunks[0]!, evaluationTimeout), this.#batchBounds, this.#dispatchOptions, signal)
+        ? await dispatchBatched(
+            plan,
+            'range',
+            (query) =>
+              ({ queryRange }) =>
+                queryRange(query, chunks[0]!, evaluationTimeout),
+            this.#batchBounds,
+            this.#dispatchOptions,
+            signal,
+          )
         : await dispatch(plan, this.#rangeRequests(plan, range, evaluationTimeout), this.#dispatchOptions, signal);
 
     const history: HistoryReading[] = [];
