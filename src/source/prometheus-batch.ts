@@ -118,8 +118,10 @@ export async function dispatchBatched(
     bounds,
     options.concurrency,
   );
+  // What a batch's failure messages name: the batch can be 256 KiB of PromQL.
+  const named = (b: Batch): string => (b.members.length === 1 ? b.query : `a batch of ${b.members.length} queries, the first: ${plan[b.members[0]!]!.query}`);
   const sent = await dispatch(
-    batches.map((b) => ({ query: b.query, targets: [] })),
+    batches.map((b) => ({ query: named(b), targets: [] })),
     requestsOf(batches.map((b) => b.query)),
     options,
     signal,

@@ -242,6 +242,39 @@ describe('PrometheusSource.readLatest', () => {
   });
 });
 
+describe('PrometheusSource: several queries in one request', () => {
+  // One request at a time: the three queries go in one batch. The fake answers a batch as Prometheus does (fake-prometheus.ts).
+  const three = queries({ system: { cpu_percent: 'sum(a)', load1: 'sum(b)', load5: 'sum(c)' } });
+  const answers = (b: Reply) => byQuery({ 'sum(a)': vector(atSeconds, [{ value: '1' }]), 'sum(b)': b, 'sum(c)': vector(atSeconds, [{ labels: { job: 'c' }, value: '3' }]) });
+
+  test('a batch Prometheus refuses is sent again query by query: the others are read, the bad one named', async () => {
+    prometheus.handler = answers(apiError(400, 'bad_data', '1:5: parse error: unexpected end of input'));
+    const result = await source({ concurrency: 1, queries: three }).readLatest([cpu, load1, load5], atMs);
+    expect(result.readings.map((r) => r.value)).toEqual([1, 3]);
+    expect(result.problems).toEqual([{ input: load1, reason: 'query_failed', message: 'Prometheus answered HTTP 400 (bad_data): 1:5: parse error: unexpected end of input: sum(b)' }]);
+    expect(prometheus.requests.map((r) => r.params.get('query'))).toEqual([expect.stringContaining('label_replace(sum(a), "foresight_batch"'), 'sum(a)', 'sum(b)', 'sum(c)']);
+  });
+
+  test('when Prometheus cannot answer a batch (503), each of its queries fails with its own query named, and is not sent again', async () => {
+    // Two at a time: [a, b] and [c, d] go in two batches; the first is refused with 503.
+    const four = queries({ system: { cpu_percent: 'sum(a)', load1: 'sum(b)', load5: 'sum(c)', load15: 'sum(d)' } });
+    const load15: InputRef = { kind: 'system', metric: 'load15' };
+    prometheus.handler = (request) => (request.params.get('query') === 'sum(b)' ? apiError(503, 'unavailable', 'shutting down') : vector(atSeconds, [{ value: '2' }]));
+    const result = await source({ concurrency: 2, queries: four }).readLatest([cpu, load1, load5, load15], atMs);
+    expect(result.readings.map((r) => r.input)).toEqual([load5, load15]);
+    expect(result.problems).toEqual(
+      ['sum(a)', 'sum(b)'].map((query, i) => ({ input: [cpu, load1][i], reason: 'query_failed', message: `Prometheus answered HTTP 503 (unavailable): shutting down: ${query}` })),
+    );
+    expect(prometheus.requests).toHaveLength(2);
+
+    // When that was the only request, the read rejects, naming the batch by its first query.
+    prometheus.requests.length = 0;
+    const rejected = await rejection(source({ concurrency: 1, queries: four }).readLatest([cpu, load1, load5, load15], atMs));
+    expect(rejected.message).toMatch(/all 1 queries failed; the first: Prometheus answered HTTP 503 .*shutting down: a batch of 4 queries, the first: sum\(a\)$/);
+    expect(prometheus.requests).toHaveLength(1);
+  });
+});
+
 describe('PrometheusSource.readHistory', () => {
   const stepSeconds = 60;
   const startMs = atMs - 24 * stepSeconds * 1000;
