@@ -106,8 +106,12 @@ export function buildApi(deps: ApiDeps): express.Express {
   });
 
   app.get('/metrics', async (_req, res) => {
+    const body = await deps.exposition.body();
+    // res.end, not res.send: send would hash the megabytes for an ETag on every scrape, and no
+    // scraper sends If-None-Match.
     res.set('Content-Type', deps.exposition.contentType);
-    res.send(await deps.exposition.text());
+    res.set('Content-Length', String(body.length));
+    res.end(body);
   });
 
   app.get('/scaling/status', (req, res) => {

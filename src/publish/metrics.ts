@@ -8,6 +8,8 @@ import { SnapshotExposition, workloadLabels } from './snapshot-families.js';
 export * from './metric-catalog.js';
 export * from './tls-metrics.js';
 
+const newline = Buffer.from('\n');
+
 /** What the metrics read at scrape time. */
 export interface MetricsDeps {
   readonly registry: Registry;
@@ -29,6 +31,9 @@ export interface MetricsDeps {
 /** What /metrics serves. */
 export interface MetricsExposition {
   readonly contentType: string;
+  /** The body as UTF-8 bytes, as the HTTP route sends it (no string of megabytes to encode per scrape). */
+  body(): Promise<Buffer>;
+  /** The same as text. */
   text(): Promise<string>;
 }
 
@@ -201,12 +206,15 @@ export function createMetrics(deps: MetricsDeps): ServiceMetrics {
   const trainingFailures = new Counter({ name: c.modelTrainingFailures.name, help: c.modelTrainingFailures.help, labelNames: c.modelTrainingFailures.labelNames, registers });
 
   const snapshotText = new SnapshotExposition();
+  const body = async (): Promise<Buffer> => {
+    const live = Buffer.from(`${await registry.metrics()}\n`, 'utf8');
+    return Buffer.concat([live, snapshotText.bytes(store.latest()), newline]);
+  };
   return {
     exposition: {
       contentType: registry.contentType,
-      async text() {
-        return `${await registry.metrics()}\n${snapshotText.text(store.latest())}\n`;
-      },
+      body,
+      text: async () => (await body()).toString('utf8'),
     },
     recorder: {
       cycleFinished(outcome, durationSeconds) {

@@ -3,11 +3,11 @@ import { describe, expect, test } from 'vitest';
 import type { Snapshot } from '../../../src/engine/index.js';
 import { type MetricDefinition, metricCatalog } from '../../../src/publish/index.js';
 import { SnapshotExposition } from '../../../src/publish/snapshot-families.js';
-import { familyText } from '../../../src/publish/text-exposition.js';
+import { familyText, labelPairs } from '../../../src/publish/text-exposition.js';
 
 type Sample = readonly [labels: Readonly<Record<string, string>>, value: number];
-const each = (samples: readonly Sample[]) => (emit: (labels: Readonly<Record<string, string>>, value: number) => void) => {
-  for (const [labels, value] of samples) emit(labels, value);
+const each = (samples: readonly Sample[]) => (emit: (labels: string, value: number) => void) => {
+  for (const [labels, value] of samples) emit(labelPairs(labels), value);
 };
 import { anomaly, decision, makeSnapshot } from './external-metrics/snapshot-fixture.js';
 
