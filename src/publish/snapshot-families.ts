@@ -201,8 +201,7 @@ const snapshotFamilies: readonly SnapshotFamily[] = [
     const seen = new Set<string>();
     for (const f of s.forecasts) {
       const chosen = f.selection;
-      // Empty values are left out: Prometheus reads a label set to "" as absent, so the series are the same.
-      const labels = `${render.series(f.seriesKey)},${labelPairs(nonEmpty({ model: f.model, fallback: f.fallbackReason, selected: chosen?.served ?? f.model, why: chosen?.why, runner_up: chosen?.runnerUp }))}`;
+      const labels = `${render.series(f.seriesKey)},${labelPairs({ model: f.model, fallback: f.fallbackReason ?? '', selected: chosen?.served ?? f.model, why: chosen?.why ?? '', runner_up: chosen?.runnerUp ?? '' })}`;
       if (seen.has(labels)) continue;
       seen.add(labels);
       emit(labels, 1);
@@ -264,13 +263,6 @@ const snapshotFamilies: readonly SnapshotFamily[] = [
   }),
   family(c.snapshotTimestamp, (s, emit) => emit('', s.completedAtMs / 1000)),
 ];
-
-/** The labels whose value is set and not empty. */
-function nonEmpty(labels: Readonly<Record<string, string | undefined>>): Record<string, string> {
-  const kept: Record<string, string> = {};
-  for (const [name, value] of Object.entries(labels)) if (value !== undefined && value !== '') kept[name] = value;
-  return kept;
-}
 
 /**
  * The text of every snapshot family, made once per snapshot: the snapshot is immutable, so the
