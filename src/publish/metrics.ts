@@ -31,8 +31,11 @@ export interface MetricsDeps {
 /** What /metrics serves. */
 export interface MetricsExposition {
   readonly contentType: string;
-  /** The body as UTF-8 bytes, as the HTTP route sends it (no string of megabytes to encode per scrape). */
-  body(): Promise<Buffer>;
+  /**
+   * The body as UTF-8 bytes in parts, to be sent one after the other: the snapshot's part is the
+   * same buffer every scrape until the next cycle, neither encoded nor copied again.
+   */
+  body(): Promise<readonly Buffer[]>;
   /** The same as text. */
   text(): Promise<string>;
 }
@@ -206,15 +209,12 @@ export function createMetrics(deps: MetricsDeps): ServiceMetrics {
   const trainingFailures = new Counter({ name: c.modelTrainingFailures.name, help: c.modelTrainingFailures.help, labelNames: c.modelTrainingFailures.labelNames, registers });
 
   const snapshotText = new SnapshotExposition();
-  const body = async (): Promise<Buffer> => {
-    const live = Buffer.from(`${await registry.metrics()}\n`, 'utf8');
-    return Buffer.concat([live, snapshotText.bytes(store.latest()), newline]);
-  };
+  const body = async (): Promise<readonly Buffer[]> => [Buffer.from(`${await registry.metrics()}\n`, 'utf8'), snapshotText.bytes(store.latest()), newline];
   return {
     exposition: {
       contentType: registry.contentType,
       body,
-      text: async () => (await body()).toString('utf8'),
+      text: async () => Buffer.concat(await body()).toString('utf8'),
     },
     recorder: {
       cycleFinished(outcome, durationSeconds) {
