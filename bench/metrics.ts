@@ -6,8 +6,9 @@
  * process reports them, one decision per workload) is published K times (default 5, each a new
  * snapshot object, as each cycle makes) and /metrics is read after each, through the service's
  * own HTTP API (express, the client in the same process): the first read of a snapshot writes its
- * families, later ones reuse them. Prints a table: median time of the render alone and of the
- * GET, first after a new snapshot and repeated, the size and the samples of the largest families.
+ * families, later ones reuse them. Prints a table: median time of the render alone (the bytes
+ * publish hands the route) and of the GET, first after a new snapshot and repeated, the size and
+ * the samples of the largest families.
  */
 import type { AddressInfo } from 'node:net';
 import process from 'node:process';
@@ -160,8 +161,8 @@ async function main(): Promise<void> {
     for (let round = 0; round <= snapshots; round++) {
       clock.advance(30);
       store.publish(snapshotOf(queues, clock.nowMs(), 2 * round + 1));
-      const [, render] = await timed(() => exposition.text());
-      const [, renderAgain] = await timed(() => exposition.text());
+      const [, render] = await timed(() => exposition.body());
+      const [, renderAgain] = await timed(() => exposition.body());
       clock.advance(30);
       store.publish(snapshotOf(queues, clock.nowMs(), 2 * round + 2));
       const [body, first] = await timed(get);
