@@ -87,7 +87,17 @@ function snapshotOf(queues: number, atMs: number, cycle: number): Snapshot {
       if (metric === 'depth') depthForecasts.push(forecast);
       models.forEach((model, m) => {
         const seed = q * 97 + m * 13 + metric.length;
-        accuracy.push({ seriesKey: key, model, mase: score(seed, 1), wape: score(seed + 1, 0.2), accuracyPercent: score(seed + 2, 80), coverage: score(seed + 3, 0.7), horizonSeconds: 900, points: 3000, evaluatedAtMs: atMs });
+        accuracy.push({
+          seriesKey: key,
+          model,
+          mase: score(seed, 1),
+          wape: score(seed + 1, 0.2),
+          accuracyPercent: score(seed + 2, 80),
+          coverage: score(seed + 3, 0.7),
+          horizonSeconds: 900,
+          points: 3000,
+          evaluatedAtMs: atMs,
+        });
       });
     }
     queueStates.push({ queue, namespace, workload, threshold: 1000, resource: 'worker_processes', current: { depth: q % 100 }, depthForecasts });

@@ -143,8 +143,8 @@ class Render {
     if (this.#backtests === undefined) {
       const named = new Map<string, Set<string>>();
       for (const f of this.#snapshot.forecasts) {
-        let models = named.get(f.seriesKey);
-        if (models === undefined) named.set(f.seriesKey, (models = new Set()));
+        const models = named.get(f.seriesKey) ?? new Set<string>();
+        named.set(f.seriesKey, models);
         models.add(f.model);
         if (f.selection?.runnerUp !== undefined) models.add(f.selection.runnerUp);
       }

@@ -104,12 +104,34 @@ function everyKindOfSeries(): Snapshot {
       const input: InputRef = { kind: 'queue', namespace: 'shop', workload: 'worker', queue, metric };
       const key = `queue/shop/worker/${queue}/${metric}`;
       inputs.push({ input, key, timestampMs: at, value: 10 });
-      anomalies.push({ metric: metric === 'depth' ? 'queue_depth' : metric, queue, namespace: 'shop', workload: 'worker', seriesKey: key, detector: 'adaptive', score: 0.9, isAnomaly: true, severity: 'critical', confidence: 0.9, value: 10 });
+      anomalies.push({
+        metric: metric === 'depth' ? 'queue_depth' : metric,
+        queue,
+        namespace: 'shop',
+        workload: 'worker',
+        seriesKey: key,
+        detector: 'adaptive',
+        score: 0.9,
+        isAnomaly: true,
+        severity: 'critical',
+        confidence: 0.9,
+        value: 10,
+      });
       if (metric !== 'depth') continue;
       // billing's depth is forecast by naive standing in for the model (a fallback).
       const forecast: SeriesForecast =
         q === 0
-          ? { seriesKey: key, input, horizonSeconds: 900, originMs: at, model: 'auto', selection: { served: 'holt_winters', why: 'lowest_validation_mae', reason: 'test', runnerUp: 'seasonal_mean' }, value: 12, p10: 8, p90: 16 }
+          ? {
+              seriesKey: key,
+              input,
+              horizonSeconds: 900,
+              originMs: at,
+              model: 'auto',
+              selection: { served: 'holt_winters', why: 'lowest_validation_mae', reason: 'test', runnerUp: 'seasonal_mean' },
+              value: 12,
+              p10: 8,
+              p90: 16,
+            }
           : { seriesKey: key, input, horizonSeconds: 900, originMs: at, model: 'naive', fallbackReason: 'too little history', value: 10, p10: 9, p90: 11 };
       forecasts.push(forecast);
       depthForecasts.push(forecast);
@@ -157,7 +179,9 @@ function dashboardExpressions(dashboard: ReturnType<typeof loadDashboard>, queue
   const values = { ...intervalVariables, datasource: 'prometheus', cluster: '.*', namespace: '.*', job: 'foresight', queue, horizon: '15m' };
   return [
     ...dataPanels(dashboard).flatMap((p) => p.targets.map((t) => ({ where: `dashboard (queue ${queue}): ${p.title} / ${t.refId}`, expr: substituteVariables(t.expr, values) }))),
-    ...dashboard.templating.list.flatMap((v) => (v.type === 'query' ? [{ where: `dashboard variable ${v.name}`, expr: substituteVariables(/^label_values\((.+), [a-z_]+\)$/.exec(v.definition)![1]!, values) }] : [])),
+    ...dashboard.templating.list.flatMap((v) =>
+      v.type === 'query' ? [{ where: `dashboard variable ${v.name}`, expr: substituteVariables(/^label_values\((.+), [a-z_]+\)$/.exec(v.definition)![1]!, values) }] : [],
+    ),
   ];
 }
 
@@ -192,7 +216,8 @@ describe('shipped consumers against what /metrics publishes', () => {
       }
     }
     // The consumers do read the limited families (the test would be vacuous otherwise).
-    for (const name of ['foresight_forecast_backtest_mase', 'foresight_forecast_backtest_accuracy_percent', 'foresight_forecast_model_info', 'predicted_queue_depth', 'anomaly_score']) expect(checked).toContain(name);
+    for (const name of ['foresight_forecast_backtest_mase', 'foresight_forecast_backtest_accuracy_percent', 'foresight_forecast_model_info', 'predicted_queue_depth', 'anomaly_score'])
+      expect(checked).toContain(name);
   });
 
   it('a selector of a model row no longer published is caught', () => {

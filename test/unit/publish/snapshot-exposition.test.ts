@@ -191,10 +191,12 @@ describe('backtest scores on /metrics', () => {
     };
     const text = new SnapshotExposition().text(snapshot);
     const info = text.split('\n').filter((l) => l.startsWith('foresight_forecast_model_info{'));
-    const named = new Set(info.flatMap((l) => {
-      const [, series, model, runnerUp] = /series="([^"]*)",model="([^"]*)",.*runner_up="([^"]*)"/.exec(l)!;
-      return [`${series} ${model}`, `${series} ${runnerUp}`];
-    }));
+    const named = new Set(
+      info.flatMap((l) => {
+        const [, series, model, runnerUp] = /series="([^"]*)",model="([^"]*)",.*runner_up="([^"]*)"/.exec(l)!;
+        return [`${series} ${model}`, `${series} ${runnerUp}`];
+      }),
+    );
     const pairs = published(snapshot);
     for (const name of backtestFamilies) {
       expect(pairs[name]).toHaveLength(40);
