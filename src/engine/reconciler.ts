@@ -193,7 +193,7 @@ export class Reconciler {
     histories.forEach((readings, index) => {
       for (const { input, series: read } of readings.history) {
         const key = inputKey(input);
-        const { series, rejected } = guardSeries(input, read, this.#history.get(key)?.values);
+        const { series, rejected } = guardSeries(input, read, this.#history.get(key)?.values, this.#history.rangeOf(key, read.values));
         for (const [reason, count] of rejected) recorder.sourceRejected?.(key, reason, count);
         parts.set(key, [...(parts.get(key) ?? []), series]);
         // Only forecast series have forecasts to mature.
@@ -213,7 +213,10 @@ export class Reconciler {
       generation: this.#generation,
       nowMs: startedAtMs,
       settings,
-      series: withData.map(({ key, series }) => ({ key, series })),
+      series: withData.map(({ key, series }) => {
+        const changes = this.#history.changesOf(key);
+        return changes === undefined ? { key, series } : { key, series, changes };
+      }),
       waitForRefits: !config.forecast.backgroundRefits,
     });
     for (const reply of replies) this.#recordFit(reply, config, startedAtMs);
@@ -247,7 +250,7 @@ export class Reconciler {
           };
         }
         // Forecast sanity: an implausible forecast is replaced (by the baseline's, else naive) and counted.
-        const sane = saneForecast(input, series, Math.round(horizonSeconds / config.forecast.step), seasonSteps, point, model === baseline.model ? undefined : baseline);
+        const sane = saneForecast(input, series, Math.round(horizonSeconds / config.forecast.step), seasonSteps, point, model === baseline.model ? undefined : baseline, this.#history.rangeOf(key));
         if (sane.rejected !== undefined) {
           recorder.forecastRejected?.(key, sane.rejected.reason);
           const standIn = model === baseline.model ? 'naive' : baseline.model;
@@ -287,7 +290,7 @@ export class Reconciler {
 
     const inputs: InputValue[] = latest.readings.flatMap((r) => {
       const key = inputKey(r.input);
-      const guarded = guardReading(r.input, r.value, this.#history.get(key)?.values);
+      const guarded = guardReading(r.input, r.value, this.#history.rangeOf(key));
       if ('reason' in guarded) {
         recorder.sourceRejected?.(key, guarded.reason, 1);
         return [];
