@@ -1,5 +1,5 @@
 import type { Config } from '../config/index.js';
-import { type InputRef, inputKey, messageOf, type RegularSeries, type RobustRange, robustRange, stableHash32 } from '../core/index.js';
+import { type InputRef, inputKey, messageOf, type RegularSeries, type RobustRange, robustRange, slideInPlace, stableHash32 } from '../core/index.js';
 import type { HistoryReadings, MetricSource, TimeRange } from '../source/index.js';
 import type { SeriesChanges } from './series-transfer.js';
 import type { HistoryState } from './snapshot.js';
@@ -234,7 +234,7 @@ export class HistoryWindow {
     let buffer = changes?.buffer ?? 0;
     if (old !== undefined && changes !== undefined && old.values.length === length && old.stepSeconds === config.forecast.step) {
       values = old.values;
-      slide(values, Math.round((startMs - old.startMs) / stepMs));
+      slideInPlace(values, Math.round((startMs - old.startMs) / stepMs));
       loggedSince = Math.max(changes?.loggedSince ?? 0, revision - changeLogRevisions);
     } else {
       values = new Float64Array(length).fill(Number.NaN);
@@ -277,18 +277,6 @@ export class HistoryWindow {
 
 /** Merges a series' change log remembers: a sender that missed more sends the series whole. */
 const changeLogRevisions = 8;
-
-/** Moves a buffer's values `shift` places towards its start (back, for a negative shift), NaN where nothing moved in. */
-function slide(values: Float64Array, shift: number): void {
-  const length = values.length;
-  if (shift > 0) {
-    values.copyWithin(0, Math.min(shift, length));
-    values.fill(Number.NaN, Math.max(0, length - shift));
-  } else if (shift < 0) {
-    values.copyWithin(-shift, 0, Math.max(0, length + shift));
-    values.fill(Number.NaN, 0, Math.min(-shift, length));
-  }
-}
 
 /** A series' robust range as last computed, and the points merged into the series since. */
 interface KeptRange {

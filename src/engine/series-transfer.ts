@@ -1,4 +1,4 @@
-import type { RegularSeries } from '../core/index.js';
+import { type RegularSeries, slideInPlace } from '../core/index.js';
 
 /**
  * Sending a cycle's history buffers to a model process as what changed since the last cycle.
@@ -163,24 +163,33 @@ export class SeriesReceiver {
   readonly #held = new Map<string, { readonly version: number; readonly series: RegularSeries }>();
 
   /**
-   * The whole series of every item. Throws, keeping nothing of this call, when a delta builds on a
-   * version it does not hold: the sender must then send everything again.
+   * The whole series of every item. Throws, changing nothing, when a delta builds on a version it
+   * does not hold: the sender must then send everything again. A buffer held is moved and written in
+   * place (what the models keep of a series is copied or computed from it, never the buffer itself).
    */
   decode(items: readonly TransferredSeries[]): { readonly key: string; readonly series: RegularSeries }[] {
-    const out = items.map((item) => {
-      if ('series' in item) return { key: item.key, version: item.version, series: item.series };
+    for (const item of items) {
+      if ('series' in item) continue;
       const held = this.#held.get(item.key);
       if (held === undefined || held.version !== item.baseVersion || held.series.stepSeconds !== item.stepSeconds) {
         throw new Error(`series ${item.key}: a delta on version ${item.baseVersion}, which this process does not hold; send it whole`);
       }
-      const values = new Float64Array(item.length).fill(Number.NaN);
-      const stepMs = item.stepSeconds * 1000;
-      const shift = Math.round((item.startMs - held.series.startMs) / stepMs);
-      const old = held.series.values;
-      // The part both windows cover, where no block changed, is what this process holds.
-      const from = Math.max(0, -shift);
-      const to = Math.min(item.length, old.length - shift);
-      if (to > from) values.set(old.subarray(from + shift, to + shift), from);
+    }
+    const out = items.map((item) => {
+      if ('series' in item) return { key: item.key, version: item.version, series: item.series };
+      const old = this.#held.get(item.key)?.series ?? { startMs: item.startMs, stepSeconds: item.stepSeconds, values: new Float64Array(0) };
+      const shift = Math.round((item.startMs - old.startMs) / (item.stepSeconds * 1000));
+      let values: Float64Array;
+      if (old.values.length === item.length) {
+        values = old.values;
+        slideInPlace(values, shift);
+      } else {
+        // The part both windows cover, where no block changed, is what this process holds.
+        values = new Float64Array(item.length).fill(Number.NaN);
+        const from = Math.max(0, -shift);
+        const to = Math.min(item.length, old.values.length - shift);
+        if (to > from) values.set(old.values.subarray(from + shift, to + shift), from);
+      }
       for (const block of item.blocks) values.set(block.values, block.from);
       return { key: item.key, version: item.version, series: { startMs: item.startMs, stepSeconds: item.stepSeconds, values } };
     });
