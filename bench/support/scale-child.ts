@@ -40,6 +40,8 @@ export interface ScaleChildCycle {
   readonly queuedRefits: number;
   /** Series whose history window is not all read yet (older slices pending). */
   readonly historyPendingSeries: number;
+  /** process.memoryUsage() after the cycle: where the service's memory is. */
+  readonly memory: NodeJS.MemoryUsage;
 }
 
 export interface ScaleChildCycleFailed {
@@ -108,6 +110,7 @@ async function serve(configPath: string, pkiDir: string, expectedQueues: number)
             modelRefitsCpuSeconds: model.refitsSeconds - modelBefore.refitsSeconds,
             queuedRefits: service.modelHost.queuedRefits() ?? 0,
             historyPendingSeries: snapshot.history?.pendingSeries ?? 0,
+            memory: process.memoryUsage(),
           } satisfies ScaleChildCycle);
         },
         (error: unknown) => process.send?.({ type: 'cycle-failed', message: messageOf(error) } satisfies ScaleChildCycleFailed),
