@@ -245,7 +245,7 @@ async function main(): Promise<void> {
       scrapes.push(await scrape());
       process.stderr.write(
         `steady cycle ${i + 1}: ${done.seconds.toFixed(2)} s wall, ${cpu[cpu.length - 1]!.toFixed(2)} s CPU (service ${done.serviceCpuSeconds.toFixed(2)} + model calls ${done.modelCallsCpuSeconds.toFixed(2)}), ` +
-          `${done.prometheusRequests} requests to Prometheus, background refits meanwhile ${done.modelRefitsCpuSeconds.toFixed(2)} s CPU, ${done.queuedRefits} refits queued, ${done.historyPendingSeries} series still reading older history, ${done.queuesWithForecasts} queues forecast; first scrape after it ${(scrapes[scrapes.length - 1]!.seconds * 1000).toFixed(0)} ms\n`,
+          `${done.prometheusRequests} requests to Prometheus, background refits meanwhile ${done.modelRefitsCpuSeconds.toFixed(2)} s CPU, ${done.queuedRefits} refits queued, ${done.historyPendingSeries} series still reading older history, ${done.queuesWithForecasts} queues forecast; first scrape after it ${(scrapes[scrapes.length - 1]!.seconds * 1000).toFixed(0)} ms; ${memoryLine(done.memory)}\n`,
       );
     }
     const repeated: { seconds: number; bytes: number }[] = [];
@@ -294,6 +294,12 @@ async function main(): Promise<void> {
     await prometheus.dispose();
     rmSync(work, { recursive: true, force: true });
   }
+}
+
+/** Where the service's memory is: RSS, the V8 heap used and allocated, and memory outside it (typed arrays' buffers). */
+function memoryLine(m: NodeJS.MemoryUsage): string {
+  const mb = (b: number) => `${(b / 1e6).toFixed(0)} MB`;
+  return `RSS ${mb(m.rss)} (heap used ${mb(m.heapUsed)} of ${mb(m.heapTotal)}, external ${mb(m.external)}, of which array buffers ${mb(m.arrayBuffers)})`;
 }
 
 /** Offers `rate` external-metrics requests per second (one queue each, in its namespace) while one cycle runs. */

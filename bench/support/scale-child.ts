@@ -43,6 +43,8 @@ export interface ScaleChildCycle {
   readonly historyPendingSeries: number;
   /** HTTP requests the service sent to Prometheus during the cycle (its query-duration histogram's count). */
   readonly prometheusRequests: number;
+  /** process.memoryUsage() after the cycle: where the service's memory is. */
+  readonly memory: NodeJS.MemoryUsage;
 }
 
 export interface ScaleChildCycleFailed {
@@ -112,6 +114,7 @@ async function serve(configPath: string, pkiDir: string, expectedQueues: number)
       queuedRefits: service.modelHost.queuedRefits() ?? 0,
       historyPendingSeries: snapshot.history?.pendingSeries ?? 0,
       prometheusRequests: requests,
+      memory: process.memoryUsage(),
     } satisfies ScaleChildCycle);
   };
   process.on('message', (message) => {

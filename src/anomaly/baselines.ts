@@ -51,7 +51,8 @@ export class SeasonalMedian {
   /** The median of the lagged values that exist (NaN when none does, or with no lags). */
   expected(timeMs: number): number {
     if (this.#lagsMs.length === 0) return Number.NaN;
-    const tolerance = this.#interval.medianMs;
+    // The history keeps a point per few minutes at most: a finer series is looked up that coarsely.
+    const tolerance = Math.max(this.#interval.medianMs, this.#history.minSpacingMs);
     if (!(tolerance > 0)) return Number.NaN;
     this.#found.length = 0;
     for (const lag of this.#lagsMs) {

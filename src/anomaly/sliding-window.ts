@@ -5,6 +5,18 @@
  * shift for the sorted window, which is a memmove and cheap at the window sizes used here).
  */
 
+const weekMs = 7 * 86_400_000;
+
+/**
+ * The most points a time window keeps: a week at 5 minutes, the resolution the detectors' settings
+ * were chosen at (NAB). A finer series keeps one point per span / 2,016 in its long windows (the
+ * 3-day spread every 2 minutes, the 7-day standardisation every 5, the 3-week seasonal history every
+ * 5), so that their memory stays bounded whatever the step: at 1 minute the adaptive detector held
+ * 1.4 MB per series after a week and 3.8 MB after three, and 1,000 queues watch about 1,200 series.
+ * Series at 5 minutes or coarser keep every point; short windows (the 6-hour median) are unaffected.
+ */
+export const maxWindowPoints = 2016;
+
 /** A sorted multiset of numbers with exact quantiles. */
 export class SortedValues {
   #values: Float64Array;
@@ -133,9 +145,16 @@ export class TimeWindowQuantiles {
   readonly spanMs: number;
   readonly #queue = new TimedQueue();
   readonly #sorted = new SortedValues();
+  readonly #minSpacingMs: number;
+  #lastKeptMs = Number.NEGATIVE_INFINITY;
 
-  constructor(spanMs: number) {
+  /**
+   * `maxPoints` bounds what the window holds: a value is kept only when it comes at least
+   * spanMs / maxPoints after the last one kept (see {@link maxWindowPoints}).
+   */
+  constructor(spanMs: number, maxPoints = maxWindowPoints) {
     this.spanMs = spanMs;
+    this.#minSpacingMs = spanMs / maxPoints;
   }
 
   /** How many values the window holds. */
@@ -148,8 +167,10 @@ export class TimeWindowQuantiles {
     while (this.#queue.length > 0 && this.#queue.oldestTime() <= nowMs - this.spanMs) this.#sorted.remove(this.#queue.shift());
   }
 
-  /** Adds a value observed at `timeMs` (times must not decrease). */
+  /** Adds a value observed at `timeMs` (times must not decrease), unless it comes too soon after the last one kept. */
   add(timeMs: number, value: number): void {
+    if (timeMs - this.#lastKeptMs < this.#minSpacingMs) return;
+    this.#lastKeptMs = timeMs;
     this.#queue.push(timeMs, value);
     this.#sorted.add(value);
   }
@@ -204,14 +225,21 @@ export class TimeWindowMax {
  */
 export class PointHistory {
   readonly spanMs: number;
+  /** The least time between two points kept: look-ups need at least this tolerance to find one. */
+  readonly minSpacingMs: number;
   readonly #queue = new TimedQueue();
+  #lastKeptMs = Number.NEGATIVE_INFINITY;
 
-  constructor(spanMs: number) {
+  /** `maxPoints` bounds what it holds, as in {@link TimeWindowQuantiles}; by default a point per 5 minutes at most beyond a week's span. */
+  constructor(spanMs: number, maxPoints = maxWindowPoints * Math.max(1, spanMs / weekMs)) {
     this.spanMs = spanMs;
+    this.minSpacingMs = maxPoints > 0 ? spanMs / maxPoints : 0;
   }
 
-  /** Appends a point (times must increase) and forgets points older than the span. */
+  /** Appends a point (times must increase) unless it comes too soon after the last one kept, and forgets points older than the span. */
   add(timeMs: number, value: number): void {
+    if (timeMs - this.#lastKeptMs < this.minSpacingMs) return;
+    this.#lastKeptMs = timeMs;
     while (this.#queue.length > 0 && this.#queue.oldestTime() < timeMs - this.spanMs) this.#queue.shift();
     this.#queue.push(timeMs, value);
   }

@@ -106,8 +106,13 @@ export function buildApi(deps: ApiDeps): express.Express {
   });
 
   app.get('/metrics', async (_req, res) => {
+    const parts = await deps.exposition.body();
+    // Written as they are, not res.send: send would copy the megabytes into one buffer and hash
+    // them for an ETag on every scrape, and no scraper sends If-None-Match.
     res.set('Content-Type', deps.exposition.contentType);
-    res.send(await deps.exposition.text());
+    res.set('Content-Length', String(parts.reduce((bytes, part) => bytes + part.length, 0)));
+    for (const part of parts) res.write(part);
+    res.end();
   });
 
   app.get('/scaling/status', (req, res) => {

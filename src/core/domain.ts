@@ -69,41 +69,77 @@ export function checkDomain(bounds: ValueBounds, value: number): Checked {
   return { ok: true, value: Math.min(bounds.max, Math.max(bounds.min, value)) };
 }
 
+/** The 0.5 % and 99.5 % quantiles of a history (see {@link robustRange}), and about how many finite points it held. */
+export interface RobustRange {
+  readonly low: number;
+  readonly high: number;
+  readonly finitePoints: number;
+}
+
 /**
- * The plausible range of a series given its recent history: its domain intersected with
- * [low − k·s, high + k·s], where low and high are the history's 0.5 % and 99.5 % quantiles (its
- * extremes below 200 points, so a few broken samples in a week do not widen it; taken on at most
- * about 2,048 evenly spaced points) and s their
- * distance (at least `floor`, so a flat history still admits ordinary movement). `spreads` (k)
- * says how far beyond what the history held is still believable: the source uses a wide margin (a
- * reading a thousand times the week's range is not a measurement), forecasts a narrow one. With no
- * finite history, the domain alone.
+ * The robust range of a history: its 0.5 % and 99.5 % quantiles (its extremes below 200 points), so
+ * that a few broken samples in a week do not widen it. The history may come in two parts (what is
+ * held and a fresh read), taken as one series without copying them. The service needs every series'
+ * range every cycle (a week at 1 minute is 10,000 points), and sorting each history was most of a
+ * cycle's CPU at 1,000 queues: so the quantiles are those of evenly spaced points, at most about
+ * 2,048 of them (all of a shorter history), found without sorting. Undefined with no finite point.
  */
-export function plausibleBounds(bounds: ValueBounds, history: ArrayLike<number>, spreads: number, floor = 1): ValueBounds {
-  // The service asks for every series' bounds every cycle (a week at 1 minute is 10,000 points),
-  // and sorting each history was most of a cycle's CPU at 1,000 queues. So the quantiles are those
-  // of evenly spaced points, at most about 2,048 of them (all of a shorter history), found without
-  // sorting.
-  const stride = Math.max(1, Math.floor(history.length / maxQuantilePoints));
+export function robustRange(history: ArrayLike<number>, more?: ArrayLike<number>): RobustRange | undefined {
+  const parts = more === undefined || more.length === 0 ? [history] : [history, more];
+  const length = history.length + (more?.length ?? 0);
+  const stride = Math.max(1, Math.floor(length / maxQuantilePoints));
   let count = 0;
-  for (let i = 0; i < history.length; i += stride) if (Number.isFinite(history[i]!)) count++;
-  if (count === 0) return bounds;
+  eachStrided(parts, stride, () => {
+    count++;
+  });
+  if (count === 0) return undefined;
   const last = count - 1;
-  const low = kthSmallest(history, stride, Math.floor(0.005 * last) + 1, 1);
-  const high = -kthSmallest(history, stride, last - Math.ceil(0.995 * last) + 1, -1);
+  const low = kthSmallest(parts, stride, Math.floor(0.005 * last) + 1, 1);
+  const high = -kthSmallest(parts, stride, last - Math.ceil(0.995 * last) + 1, -1);
+  return { low, high, finitePoints: count * stride };
+}
+
+/**
+ * The plausible range of a series given the robust range of its history: its domain intersected
+ * with [low − k·s, high + k·s], s being the range's width (at least `floor`, so a flat history still
+ * admits ordinary movement). `spreads` (k) says how far beyond what the history held is still
+ * believable: the source uses a wide margin (a reading a thousand times the week's range is not a
+ * measurement), forecasts a narrow one. With no finite history, the domain alone.
+ */
+export function boundsOfRange(bounds: ValueBounds, range: RobustRange | undefined, spreads: number, floor = 1): ValueBounds {
+  if (range === undefined) return bounds;
+  const { low, high } = range;
   const margin = spreads * Math.max(high - low, floor, 1e-3 * Math.abs(high));
   return { min: Math.max(bounds.min, low - margin), max: Math.min(bounds.max, high + margin) };
 }
 
-/** Points of a history {@link plausibleBounds} takes its quantiles from, evenly spaced (about; at most twice this). */
+/** {@link boundsOfRange} of a history's {@link robustRange}. */
+export function plausibleBounds(bounds: ValueBounds, history: ArrayLike<number>, spreads: number, floor = 1): ValueBounds {
+  return boundsOfRange(bounds, robustRange(history), spreads, floor);
+}
+
+/** Points of a history {@link robustRange} takes its quantiles from, evenly spaced (about; at most twice this). */
 const maxQuantilePoints = 1024;
 
+/** Calls `each` with every `stride`-th finite value of the parts taken end to end. */
+function eachStrided(parts: readonly ArrayLike<number>[], stride: number, each: (value: number) => void): void {
+  let offset = 0;
+  for (const part of parts) {
+    // The first index of this part that is a multiple of the stride in the joined series.
+    for (let i = (stride - (offset % stride)) % stride; i < part.length; i += stride) {
+      const value = part[i]!;
+      if (Number.isFinite(value)) each(value);
+    }
+    offset += part.length;
+  }
+}
+
 /**
- * The k-th smallest finite value of every `stride`-th value times `sign` (sign −1 gives minus the
- * k-th largest), in one pass that keeps the k smallest seen so far in a max-heap: n·log k at worst,
- * and about n comparisons when k is small against n (most values are not among the k smallest).
+ * The k-th smallest of the strided finite values times `sign` (sign −1 gives minus the k-th
+ * largest), in one pass that keeps the k smallest seen so far in a max-heap: n·log k at worst, and
+ * about n comparisons when k is small against n (most values are not among the k smallest).
  */
-function kthSmallest(values: ArrayLike<number>, stride: number, k: number, sign: 1 | -1): number {
+function kthSmallest(parts: readonly ArrayLike<number>[], stride: number, k: number, sign: 1 | -1): number {
   const heap = new Float64Array(k);
   let size = 0;
   const siftDown = (from: number) => {
@@ -119,9 +155,7 @@ function kthSmallest(values: ArrayLike<number>, stride: number, k: number, sign:
       i = largest;
     }
   };
-  for (let n = 0; n < values.length; n += stride) {
-    const raw = values[n]!;
-    if (!Number.isFinite(raw)) continue;
+  eachStrided(parts, stride, (raw) => {
     const v = sign * raw;
     if (size < k) {
       // Sift up.
@@ -137,7 +171,7 @@ function kthSmallest(values: ArrayLike<number>, stride: number, k: number, sign:
       heap[0] = v;
       siftDown(0);
     }
-  }
+  });
   return heap[0]!;
 }
 
@@ -150,11 +184,13 @@ export const forecastSpreads = 1;
 /**
  * A check of new samples of `input` against its domain and against the history they join: a
  * broken exporter or query (−1e15, 9.5e12 for a queue that held 24–67) is refused here, before any
- * model fits on it. The plausible range is computed once, for every sample of a read.
+ * model fits on it. The plausible range is computed once, for every sample of a read; the caller
+ * may pass the history's robust range instead of the history (the engine keeps them per series).
  */
-export function sampleChecker(input: InputRef, history: ArrayLike<number>): (value: number) => Checked {
+export function sampleChecker(input: InputRef, history: ArrayLike<number> | RobustRange | undefined): (value: number) => Checked {
   const bounds = domainOf(input);
-  const plausible = plausibleBounds(bounds, history, sampleJumpSpreads);
+  const range = history === undefined || 'low' in history ? history : robustRange(history);
+  const plausible = boundsOfRange(bounds, range, sampleJumpSpreads);
   return (value) => {
     const inDomain = checkDomain(bounds, value);
     if (!inDomain.ok) return inDomain;

@@ -19,5 +19,6 @@ export * from './series.js';
 export * from './timestamp-value-csv.js';
 export * from './durable-file.js';
 export * from './single-flight.js';
+export * from './pacer.js';
 export * from './small-file.js';
 export * from './stable-hash.js';

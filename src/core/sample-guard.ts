@@ -1,4 +1,4 @@
-import { type ImplausibleReason, sampleChecker } from './domain.js';
+import { type ImplausibleReason, type RobustRange, robustRange, sampleChecker } from './domain.js';
 import type { InputRef } from './inputs.js';
 import type { RegularSeries } from './series.js';
 
@@ -17,10 +17,11 @@ export interface GuardedSeries {
  * read itself hold (core's `sampleChecker`). A refused sample becomes a gap (NaN), which every model
  * bridges, so a broken exporter leaves no trace in the history once it recovers. `previous` is the
  * history the read joins (none on the first read); the read's own points count too, so the first
- * read of a week is judged on its robust range.
+ * read of a week is judged on its robust range. A caller that keeps the robust range of `previous`
+ * and the read together (the engine's history window) passes it as `range` instead.
  */
-export function guardSeries(input: InputRef, fresh: RegularSeries, previous: ArrayLike<number> | undefined): GuardedSeries {
-  const check = sampleChecker(input, previous === undefined ? fresh.values : concat(previous, fresh.values));
+export function guardSeries(input: InputRef, fresh: RegularSeries, previous: ArrayLike<number> | undefined, range?: RobustRange): GuardedSeries {
+  const check = sampleChecker(input, range ?? (previous === undefined ? robustRange(fresh.values) : robustRange(previous, fresh.values)));
   const values = new Float64Array(fresh.values.length);
   const rejected = new Map<ImplausibleReason, number>();
   for (let i = 0; i < values.length; i++) {
@@ -38,17 +39,10 @@ export function guardSeries(input: InputRef, fresh: RegularSeries, previous: Arr
 }
 
 /**
- * A latest reading checked the same way, against the history kept for the input (if any):
- * the value to use, or why it is refused.
+ * A latest reading checked the same way, against the history kept for the input (if any) or that
+ * history's robust range: the value to use, or why it is refused.
  */
-export function guardReading(input: InputRef, value: number, history: ArrayLike<number> | undefined): { value: number } | { reason: ImplausibleReason } {
-  const checked = sampleChecker(input, history ?? [])(value);
+export function guardReading(input: InputRef, value: number, history: ArrayLike<number> | RobustRange | undefined): { value: number } | { reason: ImplausibleReason } {
+  const checked = sampleChecker(input, history)(value);
   return checked.ok ? { value: checked.value } : { reason: checked.reason };
-}
-
-function concat(a: ArrayLike<number>, b: Float64Array): Float64Array {
-  const out = new Float64Array(a.length + b.length);
-  out.set(a);
-  out.set(b, a.length);
-  return out;
 }

@@ -50,3 +50,18 @@ export function lastFinite(series: RegularSeries): Sample | undefined {
   }
   return undefined;
 }
+
+/**
+ * Moves a buffer's values `shift` places towards its start (towards its end for a negative shift),
+ * with NaN where nothing moved in: a window on a grid slid forward by `shift` steps, in place.
+ */
+export function slideInPlace(values: Float64Array, shift: number): void {
+  const length = values.length;
+  if (shift > 0) {
+    values.copyWithin(0, Math.min(shift, length));
+    values.fill(Number.NaN, Math.max(0, length - shift));
+  } else if (shift < 0) {
+    values.copyWithin(-shift, 0, Math.max(0, length + shift));
+    values.fill(Number.NaN, 0, Math.min(-shift, length));
+  }
+}

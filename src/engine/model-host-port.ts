@@ -14,6 +14,7 @@ import type {
   ServingModelName,
   TfBackendPreference,
 } from '../forecast/index.js';
+import type { SeriesToSend } from './series-transfer.js';
 
 /** The forecast settings a host fits with (the `forecast` config section, in seconds). */
 export interface HostForecastSettings {
@@ -35,7 +36,8 @@ export interface HostForecastRequest {
   readonly generation: number;
   readonly nowMs: number;
   readonly settings: HostForecastSettings;
-  readonly series: readonly { readonly key: string; readonly series: RegularSeries }[];
+  /** Each series with what changed in it since the last request, when the engine knows (series-transfer.ts). */
+  readonly series: readonly SeriesToSend[];
   /**
    * Answer only after every due refit is done, as one synchronous step (an in-process host, tests).
    * By default the host answers from the fits it holds and refits in the background.

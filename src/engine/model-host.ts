@@ -391,7 +391,12 @@ function scoresOf(settings: HostForecastSettings, seasonSteps: number, series: R
 export function inlineModelHost(): ModelHostPort {
   const host = new ModelHost();
   return {
-    forecast: (request) => Promise.resolve().then(() => host.forecast({ ...request, waitForRefits: true })),
+    // The engine's buffers change in place every cycle and the fits may keep what they were fitted
+    // on: an in-process host takes copies, as a model process does by receiving them.
+    forecast: (request) =>
+      Promise.resolve().then(() =>
+        host.forecast({ ...request, series: request.series.map(({ key, series }) => ({ key, series: { ...series, values: series.values.slice() } })), waitForRefits: true }),
+      ),
     validate: (request) => Promise.resolve().then(() => host.validate(request)),
     learnedForecasts: (request) => host.learnedForecasts(request),
     learnedPoints: (request) => host.learnedPoints(request),

@@ -1,9 +1,9 @@
 import type { Config } from '../config/index.js';
-import { type Clock, guardReading, guardSeries, type InputRef, inputKey, lastFinite, messageOf, type RegularSeries, workloadOfInput } from '../core/index.js';
+import { type Clock, guardReading, guardSeries, type InputRef, inputKey, lastFinite, messageOf, Pacer, type RegularSeries, workloadOfInput } from '../core/index.js';
 import { QueueDiscovery } from './queue-discovery.js';
 import { AnomalyTracker, monitoredMetricOf, toAnomalyVerdict } from '../anomaly/index.js';
 import { decide, type DecisionPolicy, type DecisionState, initialDecisionState, type QueueTrendReport } from '../decide/index.js';
-import { type FeatureInputs, MaturedAccuracyTracker, type PointForecast, saneForecast } from '../forecast/index.js';
+import { type FeatureInputs, MaturedAccuracyTracker, type PointForecast } from '../forecast/index.js';
 import type { MetricSource, PublishedSeriesReader } from '../source/index.js';
 import { finiteSamples, forecastTargets, HistoryWindow, sendRead } from './history-window.js';
 import { type LearnedChoice, LearnedModelChoice, learnedSpec, maturedPercentByKey } from './learned-choice.js';
@@ -16,6 +16,7 @@ import { failIfNothingRead } from './read-outcome.js';
 import type { Recorder } from './recorder.js';
 import { isSharded, shardConfig } from './shard.js';
 import { ShardReadBack } from './shard-read-back.js';
+import { servedForecasts } from './served-forecast.js';
 import { buildSnapshot, toResourceDecision } from './snapshot-builder.js';
 import type { AnomalyState, InputValue, ModelAccuracy, OptimizerState, ResourceDecision, SeriesForecast, ShardState, Snapshot, SnapshotStore } from './snapshot.js';
 import { WorkloadDecisions, type WorkloadPolicies } from './workload-decisions.js';
@@ -189,17 +190,20 @@ export class Reconciler {
     // Samples outside the input's domain or implausibly far from its history never reach it.
     // Forecasts mature only on samples from the first origin on: older ones cannot be anyone's actual.
     this.#firstOriginMs ??= gridEndMs;
+    // The loops over every series let the event loop serve between slices (external metrics are read meanwhile).
+    const pacer = new Pacer();
     const parts = new Map<string, RegularSeries[]>();
-    histories.forEach((readings, index) => {
+    for (const [index, readings] of histories.entries()) {
       for (const { input, series: read } of readings.history) {
+        if (pacer.due()) await pacer.pause();
         const key = inputKey(input);
-        const { series, rejected } = guardSeries(input, read, this.#history.get(key)?.values);
+        const { series, rejected } = guardSeries(input, read, this.#history.get(key)?.values, this.#history.rangeOf(key, read.values));
         for (const [reason, count] of rejected) recorder.sourceRejected?.(key, reason, count);
         parts.set(key, [...(parts.get(key) ?? []), series]);
         // Only forecast series have forecasts to mature.
         if (targetKeys.has(key) && reads[index]!.kind !== 'older') this.#matured.observe(key, finiteSamples(series, this.#firstOriginMs));
       }
-    });
+    }
     for (const [key, series] of parts) this.#history.merge(key, series, config, gridEndMs);
 
     const maturedPercent = learned === undefined ? new Map<string, number>() : maturedPercentByKey(this.#matured, config, startedAtMs);
@@ -213,10 +217,13 @@ export class Reconciler {
       generation: this.#generation,
       nowMs: startedAtMs,
       settings,
-      series: withData.map(({ key, series }) => ({ key, series })),
+      series: withData.map(({ key, series }) => {
+        const changes = this.#history.changesOf(key);
+        return changes === undefined ? { key, series } : { key, series, changes };
+      }),
       waitForRefits: !config.forecast.backgroundRefits,
     });
-    for (const reply of replies) this.#recordFit(reply, config, startedAtMs);
+    this.#recordFits(replies, config, startedAtMs);
     // The LSTM reads each series with the covariates the history window keeps, in training, in the
     // comparison with the baseline and in every served forecast alike.
     const learnedItems = learned === undefined ? [] : withData.map(({ input, key, series }) => ({ key, series, covariates: featureInputsOf(input, series, (k) => this.#history.get(k)).covariates }));
@@ -224,60 +231,25 @@ export class Reconciler {
     const learnedPoints = learned === undefined ? new Map<string, PointForecast>() : await this.#learnedChoice.points(learned, learnedItems, choices);
     const forecasts: SeriesForecast[] = [];
     const seasonSteps = Math.round(config.forecast.season / config.forecast.step);
-    withData.forEach(({ input, key, series }, index) => {
+    for (const [index, { input, key, series }] of withData.entries()) {
+      if (pacer.due()) await pacer.pause();
       const reply = replies[index]!;
       const choice = choices.get(key);
       const learnedPoint = learnedPoints.get(key);
-      for (const baseline of reply.forecasts) {
-        const { horizonSeconds } = baseline;
-        let model = baseline.model;
-        let fallbackReason = baseline.fallbackReason;
-        let selection = baseline.selection;
-        let point = { value: baseline.value, p10: baseline.p10, p90: baseline.p90 };
-        // A learned model that cannot forecast this history (too short a tail, a gap) leaves the baseline serving.
-        if (choice?.use === true && choice.horizonSeconds === horizonSeconds && learnedPoint !== undefined && [learnedPoint.value, learnedPoint.p10, learnedPoint.p90].every(Number.isFinite)) {
-          model = choice.model.model;
-          fallbackReason = undefined;
-          point = learnedPoint;
-          selection = {
-            served: model,
-            why: 'learned_beats_baseline',
-            reason: `validation MASE ${choice.learnedMase.toPrecision(3)} below the baseline's ${choice.baselineMase.toPrecision(3)} on origins it was not trained on`,
-            runnerUp: baseline.selection?.served ?? baseline.model,
-          };
-        }
-        // Forecast sanity: an implausible forecast is replaced (by the baseline's, else naive) and counted.
-        const sane = saneForecast(input, series, Math.round(horizonSeconds / config.forecast.step), seasonSteps, point, model === baseline.model ? undefined : baseline);
-        if (sane.rejected !== undefined) {
-          recorder.forecastRejected?.(key, sane.rejected.reason);
-          const standIn = model === baseline.model ? 'naive' : baseline.model;
-          fallbackReason = `${model}: ${sane.rejected.message}; using ${standIn}`;
-          selection = { served: standIn, why: 'sanity_fallback', reason: fallbackReason, runnerUp: selection?.served ?? model };
-          model = standIn;
-        }
-        point = sane.point;
-        if (![point.value, point.p10, point.p90].every(Number.isFinite)) continue;
-        this.#matured.record({
-          seriesKey: key,
-          horizonSeconds,
-          model,
-          originMs: gridEndMs,
-          targetMs: gridEndMs + horizonSeconds * 1000,
-          ...point,
-          maseScale: reply.maseScale,
-        });
-        forecasts.push({
-          seriesKey: key,
-          input,
-          horizonSeconds,
-          originMs: gridEndMs,
-          model,
-          ...(fallbackReason === undefined ? {} : { fallbackReason }),
-          ...(selection === undefined ? {} : { selection }),
-          ...point,
-        });
+      const range = this.#history.rangeOf(key);
+      const served = servedForecasts(
+        { input, key, series, range, reply, ...(choice === undefined ? {} : { choice }), ...(learnedPoint === undefined ? {} : { learnedPoint }) },
+        config.forecast.step,
+        seasonSteps,
+        gridEndMs,
+      );
+      for (const reason of served.rejected) recorder.forecastRejected?.(key, reason);
+      for (const f of served.forecasts) {
+        const { value, p10, p90, horizonSeconds, model } = f;
+        this.#matured.record({ seriesKey: key, horizonSeconds, model, originMs: gridEndMs, targetMs: gridEndMs + horizonSeconds * 1000, value, p10, p90, maseScale: reply.maseScale });
+        forecasts.push(f);
       }
-    });
+    }
     // After this cycle's forecasts: one call with every series and its covariates; training starts
     // in the background and never delays them.
     if (learned !== undefined) {
@@ -287,14 +259,14 @@ export class Reconciler {
 
     const inputs: InputValue[] = latest.readings.flatMap((r) => {
       const key = inputKey(r.input);
-      const guarded = guardReading(r.input, r.value, this.#history.get(key)?.values);
+      const guarded = guardReading(r.input, r.value, this.#history.rangeOf(key));
       if ('reason' in guarded) {
         recorder.sourceRejected?.(key, guarded.reason, 1);
         return [];
       }
       return [{ input: r.input, key, timestampMs: r.timestampMs, value: guarded.value }];
     });
-    const anomalies = config.scaling.anomalyDetectionEnabled ? this.#scoreAnomalies(config, inputs) : [];
+    const anomalies = config.scaling.anomalyDetectionEnabled ? await this.#scoreAnomalies(config, inputs, pacer) : [];
     recorder.anomaliesScored(anomalies);
     // The Random Forest optimizer learns per seed resource; workloads are decided by their rule sets alone.
     const optimizer = usesWorkloads(config) ? [] : await this.#optimizer.run(config, this.#generation, inputs, forecasts, startedAtMs);
@@ -435,12 +407,13 @@ export class Reconciler {
    * looks at points it has not seen), at most {@link anomalyPointsPerCycle} points per cycle in
    * all; the others get one reading per cycle.
    */
-  #scoreAnomalies(config: Config, inputs: readonly InputValue[]): AnomalyState[] {
+  async #scoreAnomalies(config: Config, inputs: readonly InputValue[], pacer: Pacer): Promise<AnomalyState[]> {
     const tracker = this.#anomalies;
     if (tracker === undefined) return [];
     const verdicts: AnomalyState[] = [];
     const budget = { points: anomalyPointsPerCycle };
     for (const v of inputs) {
+      if (pacer.due()) await pacer.pause();
       const metric = monitoredMetricOf(v.input);
       if (metric === undefined) continue;
       const history = this.#history.get(v.key);
@@ -470,13 +443,20 @@ export class Reconciler {
     this.#learnedChoice.clear();
   }
 
-  /** Records a refit's durations and backtest scores (shown by /scaling/ml/accuracy); nothing on other cycles. */
-  #recordFit(reply: HostSeriesReply, config: Config, nowMs: number): void {
-    for (const fit of reply.fits ?? []) this.#deps.recorder.modelFitted(reply.key, fit.model, fit.seconds);
-    if (reply.scores === undefined) return;
+  /** Records the refits' durations and backtest scores (shown by /scaling/ml/accuracy); nothing on other cycles. */
+  #recordFits(replies: readonly HostSeriesReply[], config: Config, nowMs: number): void {
     const horizonSeconds = config.forecast.horizons[0]!;
-    const scores = reply.scores.map((s): ModelAccuracy => ({ seriesKey: reply.key, horizonSeconds, evaluatedAtMs: nowMs, ...s }));
-    this.#accuracy = [...this.#accuracy.filter((a) => a.seriesKey !== reply.key), ...scores];
+    const scored = new Map<string, ModelAccuracy[]>();
+    for (const reply of replies) {
+      for (const fit of reply.fits ?? []) this.#deps.recorder.modelFitted(reply.key, fit.model, fit.seconds);
+      if (reply.scores !== undefined)
+        scored.set(
+          reply.key,
+          reply.scores.map((s): ModelAccuracy => ({ seriesKey: reply.key, horizonSeconds, evaluatedAtMs: nowMs, ...s })),
+        );
+    }
+    // One pass over the scores held, whatever the number of refits (a start refits every series).
+    if (scored.size > 0) this.#accuracy = [...this.#accuracy.filter((a) => !scored.has(a.seriesKey)), ...[...scored.values()].flat()];
   }
 }
 

@@ -1,4 +1,4 @@
-import type { RegularSeries } from '../core/index.js';
+import { type RegularSeries, slideInPlace } from '../core/index.js';
 
 /**
  * Sending a cycle's history buffers to a model process as what changed since the last cycle.
@@ -6,9 +6,10 @@ import type { RegularSeries } from '../core/index.js';
  * Every cycle the engine forecasts every series from its whole buffer, a window that slid by a step
  * since the cycle before. At 1,000 queues that is 2,200 series of 10,000 points: 177 MB to
  * serialize, pipe and deserialize per cycle (about 0.5 s of CPU), for a few new points per series.
- * So the sender keeps a checksum per block of 64 points (blocks aligned on the clock, so a sliding
- * window keeps its blocks) and sends only the blocks whose checksum changed or that are new; the
- * receiver keeps the buffers and rebuilds each series from what it holds and the blocks. Each
+ * So the sender sends only the blocks of 64 points (aligned on the clock, so a sliding window keeps
+ * its blocks) that changed or are new; the receiver keeps the buffers and rebuilds each series from
+ * what it holds and the blocks. The engine's history window says what its merges wrote
+ * ({@link SeriesChanges}); for a series without that, the sender keeps a checksum per block. Each
  * series carries a version: a receiver that does not hold the version a delta builds on refuses it,
  * and the sender then sends everything again (after a restart of the process, or a failed call).
  */
@@ -30,13 +31,38 @@ export type TransferredSeries =
       readonly blocks: readonly { readonly from: number; readonly values: Float64Array }[];
     };
 
+/**
+ * What the last merges into a series buffer wrote (kept by the engine's history window): enough to
+ * tell which blocks changed since a revision the receiver holds. Everything outside `written` only
+ * moved with the window (or fell out of it, or came in as a gap).
+ */
+export interface SeriesChanges {
+  /** Which buffer: a buffer made again has a new number, and no revision of the old one applies. */
+  readonly buffer: number;
+  /** The newest merge. */
+  readonly revision: number;
+  /** `written` lists every write of the revisions after this one (older ones are forgotten). */
+  readonly loggedSince: number;
+  readonly written: readonly { readonly revision: number; readonly fromMs: number; readonly toMs: number }[];
+}
+
+/** A series to send, with what changed in it when its owner knows. */
+export interface SeriesToSend {
+  readonly key: string;
+  readonly series: RegularSeries;
+  readonly changes?: SeriesChanges;
+}
+
 /** What the sender knows the receiver holds of one series. */
 interface Sent {
   readonly version: number;
   readonly stepSeconds: number;
   /** The clock-aligned block number of `sums[0]`. */
   readonly firstBlock: number;
-  readonly sums: Float64Array;
+  /** Block checksums, for a series sent without its changes. */
+  readonly sums?: Float64Array;
+  /** The buffer and revision sent, for a series sent with its changes. */
+  readonly changes?: { readonly buffer: number; readonly revision: number };
 }
 
 const bits = new Float64Array(1);
@@ -74,27 +100,53 @@ function blocksOf(series: RegularSeries): { readonly firstBlock: number; readonl
   return { firstBlock, ranges };
 }
 
+/**
+ * The clock-aligned blocks written since the revision the receiver holds; undefined when the changes
+ * cannot tell (another buffer, a revision older than the log, or the series was sent without them).
+ */
+function changedBlocks(before: Sent, changes: SeriesChanges, stepSeconds: number): Set<number> | undefined {
+  const sent = before.changes;
+  if (sent === undefined || sent.buffer !== changes.buffer || sent.revision < changes.loggedSince || sent.revision > changes.revision) return undefined;
+  const stepMs = stepSeconds * 1000;
+  const blocks = new Set<number>();
+  for (const w of changes.written) {
+    if (w.revision <= sent.revision) continue;
+    const last = Math.floor(Math.round(w.toMs / stepMs) / blockPoints);
+    for (let block = Math.floor(Math.round(w.fromMs / stepMs) / blockPoints); block <= last; block++) blocks.add(block);
+  }
+  return blocks;
+}
+
 /** The sending side: one per model process, forgotten (`clear`) whenever that process may not hold what was sent. */
 export class SeriesSender {
   readonly #sent = new Map<string, Sent>();
   #nextVersion = 1;
 
   /** The series as they should travel, and what the receiver holds once it took them. */
-  encode(items: readonly { readonly key: string; readonly series: RegularSeries }[]): TransferredSeries[] {
+  encode(items: readonly SeriesToSend[]): TransferredSeries[] {
     const keys = new Set(items.map((i) => i.key));
     for (const key of this.#sent.keys()) if (!keys.has(key)) this.#sent.delete(key);
-    return items.map(({ key, series }) => {
+    return items.map(({ key, series, changes }) => {
       const version = this.#nextVersion++;
       const { firstBlock, ranges } = blocksOf(series);
-      const sums = Float64Array.from(ranges, ([from, to]) => checksum(series.values, from, to));
       const before = this.#sent.get(key);
-      this.#sent.set(key, { version, stepSeconds: series.stepSeconds, firstBlock, sums });
-      if (before === undefined || before.stepSeconds !== series.stepSeconds) return { key, version, series };
+      const changed = before === undefined || changes === undefined ? undefined : changedBlocks(before, changes, series.stepSeconds);
+      const common = { version, stepSeconds: series.stepSeconds, firstBlock };
+      const sent: Sent =
+        changes === undefined
+          ? { ...common, sums: Float64Array.from(ranges, ([from, to]) => checksum(series.values, from, to)) }
+          : { ...common, changes: { buffer: changes.buffer, revision: changes.revision } };
+      this.#sent.set(key, sent);
+      const { sums } = sent;
+      const whole = before === undefined || before.stepSeconds !== series.stepSeconds || (changes !== undefined && changed === undefined);
+      if (whole) return { key, version, series };
       const blocks: { from: number; values: Float64Array }[] = [];
       ranges.forEach(([from, to], i) => {
+        // With the changes known, a block not written since the receiver's revision is what it holds
+        // (moved with the window; cells new to the window and never written are gaps on both sides).
         const old = firstBlock + i - before.firstBlock;
-        if (old >= 0 && old < before.sums.length && before.sums[old] === sums[i]) return;
-        blocks.push({ from, values: series.values.slice(from, to) });
+        const same = changed !== undefined ? !changed.has(firstBlock + i) : sums !== undefined && before.sums !== undefined && old >= 0 && old < before.sums.length && before.sums[old] === sums[i];
+        if (!same) blocks.push({ from, values: series.values.slice(from, to) });
       });
       return { key, version, baseVersion: before.version, startMs: series.startMs, stepSeconds: series.stepSeconds, length: series.values.length, blocks };
     });
@@ -111,24 +163,33 @@ export class SeriesReceiver {
   readonly #held = new Map<string, { readonly version: number; readonly series: RegularSeries }>();
 
   /**
-   * The whole series of every item. Throws, keeping nothing of this call, when a delta builds on a
-   * version it does not hold: the sender must then send everything again.
+   * The whole series of every item. Throws, changing nothing, when a delta builds on a version it
+   * does not hold: the sender must then send everything again. A buffer held is moved and written in
+   * place (what the models keep of a series is copied or computed from it, never the buffer itself).
    */
   decode(items: readonly TransferredSeries[]): { readonly key: string; readonly series: RegularSeries }[] {
-    const out = items.map((item) => {
-      if ('series' in item) return { key: item.key, version: item.version, series: item.series };
+    for (const item of items) {
+      if ('series' in item) continue;
       const held = this.#held.get(item.key);
       if (held === undefined || held.version !== item.baseVersion || held.series.stepSeconds !== item.stepSeconds) {
         throw new Error(`series ${item.key}: a delta on version ${item.baseVersion}, which this process does not hold; send it whole`);
       }
-      const values = new Float64Array(item.length).fill(Number.NaN);
-      const stepMs = item.stepSeconds * 1000;
-      const shift = Math.round((item.startMs - held.series.startMs) / stepMs);
-      const old = held.series.values;
-      // The part both windows cover, where no block changed, is what this process holds.
-      const from = Math.max(0, -shift);
-      const to = Math.min(item.length, old.length - shift);
-      if (to > from) values.set(old.subarray(from + shift, to + shift), from);
+    }
+    const out = items.map((item) => {
+      if ('series' in item) return { key: item.key, version: item.version, series: item.series };
+      const old = this.#held.get(item.key)?.series ?? { startMs: item.startMs, stepSeconds: item.stepSeconds, values: new Float64Array(0) };
+      const shift = Math.round((item.startMs - old.startMs) / (item.stepSeconds * 1000));
+      let values: Float64Array;
+      if (old.values.length === item.length) {
+        values = old.values;
+        slideInPlace(values, shift);
+      } else {
+        // The part both windows cover, where no block changed, is what this process holds.
+        values = new Float64Array(item.length).fill(Number.NaN);
+        const from = Math.max(0, -shift);
+        const to = Math.min(item.length, old.values.length - shift);
+        if (to > from) values.set(old.values.subarray(from + shift, to + shift), from);
+      }
       for (const block of item.blocks) values.set(block.values, block.from);
       return { key: item.key, version: item.version, series: { startMs: item.startMs, stepSeconds: item.stepSeconds, values } };
     });

@@ -1,4 +1,4 @@
-import { clampQuantiles, domainOf, forecastSpreads, type InputRef, plausibleBounds, type RegularSeries, type ValueBounds } from '../core/index.js';
+import { boundsOfRange, clampQuantiles, domainOf, forecastSpreads, type InputRef, type RegularSeries, type RobustRange, robustRange, type ValueBounds } from '../core/index.js';
 import type { PointForecast } from './forecaster.js';
 import { naivePointForecast } from './naive.js';
 
@@ -14,10 +14,11 @@ export interface SaneForecast {
 /**
  * The range a forecast `horizonSteps` ahead may take: the series' domain intersected with its
  * history's range widened by that range once, plus a share of it for every season the horizon
- * spans (core's `plausibleBounds`, the definition the source's sample check uses too).
+ * spans (core's `boundsOfRange`, the definition the source's sample check uses too). `range` is the
+ * history's robust range when the caller keeps it (the engine's history window does).
  */
-export function forecastBounds(input: InputRef, history: RegularSeries, horizonSteps: number, seasonSteps: number): ValueBounds {
-  return plausibleBounds(domainOf(input), history.values, forecastSpreads * (1 + horizonSteps / Math.max(1, seasonSteps)));
+export function forecastBounds(input: InputRef, history: RegularSeries, horizonSteps: number, seasonSteps: number, range?: RobustRange): ValueBounds {
+  return boundsOfRange(domainOf(input), range ?? robustRange(history.values), forecastSpreads * (1 + horizonSteps / Math.max(1, seasonSteps)));
 }
 
 /**
@@ -26,8 +27,8 @@ export function forecastBounds(input: InputRef, history: RegularSeries, horizonS
  * served are clamped into the range, so p10 ≤ value ≤ p90 all lie in the series' domain (no
  * negative queue depth, no utilisation above 100 %).
  */
-export function saneForecast(input: InputRef, history: RegularSeries, horizonSteps: number, seasonSteps: number, point: PointForecast, fallback?: PointForecast): SaneForecast {
-  const bounds = forecastBounds(input, history, horizonSteps, seasonSteps);
+export function saneForecast(input: InputRef, history: RegularSeries, horizonSteps: number, seasonSteps: number, point: PointForecast, fallback?: PointForecast, range?: RobustRange): SaneForecast {
+  const bounds = forecastBounds(input, history, horizonSteps, seasonSteps, range);
   const inside = (p: PointForecast) => Number.isFinite(p.value) && p.value >= bounds.min && p.value <= bounds.max;
   if (inside(point)) return { point: clampPoint(point, bounds) };
   const reason: ForecastRejection = Number.isFinite(point.value) ? 'implausible' : 'not_finite';

@@ -8,6 +8,8 @@ import { SnapshotExposition, workloadLabels } from './snapshot-families.js';
 export * from './metric-catalog.js';
 export * from './tls-metrics.js';
 
+const newline = Buffer.from('\n');
+
 /** What the metrics read at scrape time. */
 export interface MetricsDeps {
   readonly registry: Registry;
@@ -29,6 +31,12 @@ export interface MetricsDeps {
 /** What /metrics serves. */
 export interface MetricsExposition {
   readonly contentType: string;
+  /**
+   * The body as UTF-8 bytes in parts, to be sent one after the other: the snapshot's part is the
+   * same buffer every scrape until the next cycle, neither encoded nor copied again.
+   */
+  body(): Promise<readonly Buffer[]>;
+  /** The same as text. */
   text(): Promise<string>;
 }
 
@@ -201,12 +209,12 @@ export function createMetrics(deps: MetricsDeps): ServiceMetrics {
   const trainingFailures = new Counter({ name: c.modelTrainingFailures.name, help: c.modelTrainingFailures.help, labelNames: c.modelTrainingFailures.labelNames, registers });
 
   const snapshotText = new SnapshotExposition();
+  const body = async (): Promise<readonly Buffer[]> => [Buffer.from(`${await registry.metrics()}\n`, 'utf8'), snapshotText.bytes(store.latest()), newline];
   return {
     exposition: {
       contentType: registry.contentType,
-      async text() {
-        return `${await registry.metrics()}\n${snapshotText.text(store.latest())}\n`;
-      },
+      body,
+      text: async () => Buffer.concat(await body()).toString('utf8'),
     },
     recorder: {
       cycleFinished(outcome, durationSeconds) {

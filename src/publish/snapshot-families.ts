@@ -5,14 +5,14 @@
  * /metrics, so a scrape costs the families that change between scrapes and a string copy.
  */
 import { formatDuration, type InputRef, servableValue } from '../core/index.js';
-import type { SeriesForecast, Snapshot } from '../engine/index.js';
+import type { InputValue, ModelAccuracy, SeriesForecast, Snapshot } from '../engine/index.js';
 import { type MetricDefinition, metricCatalog } from './metric-catalog.js';
-import { type Emit, familyText } from './text-exposition.js';
+import { type Emit, ExpositionWriter, labelPair, labelPairs, writeFamily } from './text-exposition.js';
 
 /** A family and its samples in a snapshot. */
 interface SnapshotFamily {
   readonly definition: MetricDefinition;
-  write(snapshot: Snapshot, emit: Emit): void;
+  write(snapshot: Snapshot, emit: Emit, render: Render): void;
 }
 
 /** The values of one input, as published under its own name. */
@@ -55,129 +55,213 @@ export function workloadLabels(of: { readonly namespace?: string | undefined; re
   return of.namespace === undefined || of.workload === undefined ? {} : { namespace: of.namespace, workload: of.workload };
 }
 
+/** `namespace` and `workload` as label text after others (with their comma), for a workload's series; '' for the seed's. */
+function workloadLabelText(of: { readonly namespace?: string | undefined; readonly workload?: string | undefined }): string {
+  return of.namespace === undefined || of.workload === undefined ? '' : `,${labelPair('namespace', of.namespace)},${labelPair('workload', of.workload)}`;
+}
+
+/** `queue`, then `namespace` and `workload` for a workload's queue, as label text. */
+function queueLabels(of: { readonly queue: string; readonly namespace?: string | undefined; readonly workload?: string | undefined }): string {
+  return labelPair('queue', of.queue) + workloadLabelText(of);
+}
+
 /** The `quantile` label values, as Prometheus writes quantiles. */
 const quantiles = [
-  ['0.1', 'p10'],
-  ['0.5', 'value'],
-  ['0.9', 'p90'],
+  ['quantile="0.1"', 'p10'],
+  ['quantile="0.5"', 'value'],
+  ['quantile="0.9"', 'p90'],
 ] as const satisfies readonly (readonly [string, keyof SeriesForecast])[];
 
 /** A sample only for a value every surface may serve (core's `servableValue`); none otherwise. */
-function servable(emit: Emit, labels: Readonly<Record<string, string>>, input: InputRef, value: number): void {
+function servable(emit: Emit, labels: string, input: InputRef, value: number): void {
   const v = servableValue(input, value);
   if (v !== undefined) emit(labels, v);
 }
 
 /** A sample only for a finite value. */
-function finite(emit: Emit, labels: Readonly<Record<string, string>>, value: number): void {
+function finite(emit: Emit, labels: string, value: number): void {
   if (Number.isFinite(value)) emit(labels, value);
 }
 
+/**
+ * What the families of one render share, made once per render: label text used by several
+ * families, the inputs grouped by published name, the backtests worth a series each.
+ */
+class Render {
+  readonly #snapshot: Snapshot;
+  readonly #seriesLabels = new Map<string, string>();
+  readonly #durations = new Map<number, string>();
+  #inputsByMetric: Map<string, InputValue[]> | undefined;
+  #backtests: ModelAccuracy[] | undefined;
+
+  constructor(snapshot: Snapshot) {
+    this.#snapshot = snapshot;
+  }
+
+  /** `series="…"`: one series key labels the forecast, model-info, backtest and matured-accuracy families. */
+  series(key: string): string {
+    let text = this.#seriesLabels.get(key);
+    if (text === undefined) {
+      text = labelPair('series', key);
+      this.#seriesLabels.set(key, text);
+    }
+    return text;
+  }
+
+  /** `horizon="15m"`. */
+  horizon(seconds: number): string {
+    let text = this.#durations.get(seconds);
+    if (text === undefined) {
+      text = labelPair('horizon', formatDuration(seconds));
+      this.#durations.set(seconds, text);
+    }
+    return text;
+  }
+
+  /** The inputs published under one name (`inputGauges`' `metric`), in snapshot order: one pass for every input family. */
+  inputs(metric: string): readonly InputValue[] {
+    if (this.#inputsByMetric === undefined) {
+      this.#inputsByMetric = new Map();
+      for (const value of this.#snapshot.inputs) {
+        const published = inputGauges[inputGaugeKey(value.input)]?.metric;
+        if (published === undefined) continue;
+        const list = this.#inputsByMetric.get(published);
+        if (list === undefined) this.#inputsByMetric.set(published, [value]);
+        else list.push(value);
+      }
+    }
+    return this.#inputsByMetric.get(metric) ?? [];
+  }
+
+  /**
+   * The backtest scores published per series: those of the models `foresight_forecast_model_info`
+   * names for the series (the one serving it and the runner-up), not every candidate's. Every
+   * candidate's scores stay in /scaling/ml/accuracy; at 1,000 queues all eight rows per series were
+   * 64,000 of the 97,000 samples (docs/metrics.md, "Backtest scores").
+   */
+  backtests(): readonly ModelAccuracy[] {
+    if (this.#backtests === undefined) {
+      const named = new Map<string, Set<string>>();
+      for (const f of this.#snapshot.forecasts) {
+        const models = named.get(f.seriesKey) ?? new Set<string>();
+        named.set(f.seriesKey, models);
+        models.add(f.model);
+        if (f.selection?.runnerUp !== undefined) models.add(f.selection.runnerUp);
+      }
+      this.#backtests = this.#snapshot.accuracy.filter((a) => named.get(a.seriesKey)?.has(a.model) === true);
+    }
+    return this.#backtests;
+  }
+}
+
 const c = metricCatalog;
-const family = (definition: MetricDefinition, write: (s: Snapshot, emit: Emit) => void): SnapshotFamily => ({ definition, write });
+const family = (definition: MetricDefinition, write: (s: Snapshot, emit: Emit, render: Render) => void): SnapshotFamily => ({ definition, write });
 
 /** The observed inputs, one family per published name (several inputs share `load_average`). */
 const inputFamilies: SnapshotFamily[] = [...new Set(Object.values(inputGauges).map((g) => g.metric))].map((metric) =>
-  family(c[metric], (s, emit) => {
-    for (const value of s.inputs) {
-      const mapping = inputGauges[inputGaugeKey(value.input)];
-      if (mapping?.metric !== metric) continue;
-      const labels = value.input.kind === 'queue' ? { queue: value.input.queue, ...workloadLabels(value.input), ...mapping.labels } : { ...mapping.labels };
-      servable(emit, labels, value.input, value.value);
+  family(c[metric], (_s, emit, render) => {
+    for (const value of render.inputs(metric)) {
+      const extra = inputGauges[inputGaugeKey(value.input)]?.labels;
+      const labels = value.input.kind === 'queue' ? queueLabels(value.input) : '';
+      const more = extra === undefined ? '' : labelPairs(extra);
+      servable(emit, labels === '' || more === '' ? labels + more : `${labels},${more}`, value.input, value.value);
     }
   }),
 );
 
+/** A backtest family: one score of the published backtests. */
+const backtestFamily = (definition: MetricDefinition, score: (a: ModelAccuracy) => number): SnapshotFamily =>
+  family(definition, (_s, emit, render) => {
+    for (const a of render.backtests()) finite(emit, `${render.series(a.seriesKey)},${labelPair('model', a.model)}`, score(a));
+  });
+
 /** Every family computed from the snapshot alone, in the order /metrics lists them. */
 const snapshotFamilies: readonly SnapshotFamily[] = [
-  family(c.predictedQueueDepth, (s, emit) => {
+  family(c.predictedQueueDepth, (s, emit, render) => {
     for (const q of s.queues) {
+      const queue = queueLabels(q);
       for (const f of q.depthForecasts) {
-        for (const [quantile, field] of quantiles) servable(emit, { queue: q.queue, ...workloadLabels(q), horizon: formatDuration(f.horizonSeconds), quantile }, f.input, f[field]);
+        const labels = `${queue},${render.horizon(f.horizonSeconds)},`;
+        for (const [quantile, field] of quantiles) servable(emit, labels + quantile, f.input, f[field]);
       }
     }
   }),
   ...inputFamilies,
   family(c.currentReplicas, (s, emit) => {
-    for (const value of s.inputs) if (value.input.kind === 'replicas') emit({ resource: value.input.resource }, value.value);
+    for (const value of s.inputs) if (value.input.kind === 'replicas') emit(labelPair('resource', value.input.resource), value.value);
   }),
-  family(c.forecast, (s, emit) => {
-    for (const f of s.forecasts) for (const [quantile, field] of quantiles) servable(emit, { series: f.seriesKey, horizon: formatDuration(f.horizonSeconds), quantile }, f.input, f[field]);
+  family(c.forecast, (s, emit, render) => {
+    for (const f of s.forecasts) {
+      const labels = `${render.series(f.seriesKey)},${render.horizon(f.horizonSeconds)},`;
+      for (const [quantile, field] of quantiles) servable(emit, labels + quantile, f.input, f[field]);
+    }
   }),
-  family(c.forecastModel, (s, emit) => {
+  family(c.forecastModel, (s, emit, render) => {
     // One series per model and reason: a series forecast at several horizons often has the same at each.
     const seen = new Set<string>();
     for (const f of s.forecasts) {
       const chosen = f.selection;
-      const labels = { series: f.seriesKey, model: f.model, fallback: f.fallbackReason ?? '', selected: chosen?.served ?? f.model, why: chosen?.why ?? '', runner_up: chosen?.runnerUp ?? '' };
-      const key = Object.values(labels).join('\u0000');
-      if (seen.has(key)) continue;
-      seen.add(key);
+      const labels = `${render.series(f.seriesKey)},${labelPairs({ model: f.model, fallback: f.fallbackReason ?? '', selected: chosen?.served ?? f.model, why: chosen?.why ?? '', runner_up: chosen?.runnerUp ?? '' })}`;
+      if (seen.has(labels)) continue;
+      seen.add(labels);
       emit(labels, 1);
     }
   }),
-  family(c.backtestMase, (s, emit) => {
-    for (const a of s.accuracy) finite(emit, { series: a.seriesKey, model: a.model }, a.mase);
-  }),
-  family(c.backtestAccuracy, (s, emit) => {
-    for (const a of s.accuracy) finite(emit, { series: a.seriesKey, model: a.model }, a.accuracyPercent);
-  }),
-  family(c.backtestWape, (s, emit) => {
-    for (const a of s.accuracy) finite(emit, { series: a.seriesKey, model: a.model }, a.wape);
-  }),
-  family(c.backtestCoverage, (s, emit) => {
-    for (const a of s.accuracy) finite(emit, { series: a.seriesKey, model: a.model }, a.coverage);
-  }),
+  backtestFamily(c.backtestMase, (a) => a.mase),
+  backtestFamily(c.backtestAccuracy, (a) => a.accuracyPercent),
+  backtestFamily(c.backtestWape, (a) => a.wape),
+  backtestFamily(c.backtestCoverage, (a) => a.coverage),
   family(c.recommendedReplicas, (s, emit) => {
-    for (const d of s.decisions) emit({ resource: d.resource, ...workloadLabels(d) }, d.recommendedReplicas);
+    for (const d of s.decisions) emit(labelPair('resource', d.resource) + workloadLabelText(d), d.recommendedReplicas);
   }),
   family(c.decisionConfidence, (s, emit) => {
-    for (const d of s.decisions) emit({ resource: d.resource, ...workloadLabels(d) }, d.confidence);
+    for (const d of s.decisions) emit(labelPair('resource', d.resource) + workloadLabelText(d), d.confidence);
   }),
   family(c.optimizerRecommendedReplicas, (s, emit) => {
-    for (const o of s.optimizer ?? []) emit({ resource: o.resource }, o.recommendedReplicas);
+    for (const o of s.optimizer ?? []) emit(labelPair('resource', o.resource), o.recommendedReplicas);
   }),
   family(c.optimizerConfidence, (s, emit) => {
-    for (const o of s.optimizer ?? []) emit({ resource: o.resource }, o.confidence);
+    for (const o of s.optimizer ?? []) emit(labelPair('resource', o.resource), o.confidence);
   }),
   family(c.anomalyScore, (s, emit) => {
-    for (const a of s.anomalies) emit({ metric: a.metric, ...(a.queue === undefined ? {} : { queue: a.queue }), ...workloadLabels(a) }, a.score);
+    for (const a of s.anomalies) emit(labelPair('metric', a.metric) + (a.queue === undefined ? '' : `,${labelPair('queue', a.queue)}`) + workloadLabelText(a), a.score);
   }),
-  family(c.predictionAccuracy, (s, emit) => {
-    for (const m of s.maturedAccuracy) finite(emit, { series: m.seriesKey, horizon: formatDuration(m.horizonSeconds) }, m.accuracyPercent);
+  family(c.predictionAccuracy, (s, emit, render) => {
+    for (const m of s.maturedAccuracy) finite(emit, `${render.series(m.seriesKey)},${render.horizon(m.horizonSeconds)}`, m.accuracyPercent);
   }),
   family(c.discoveredQueues, (s, emit) => {
     for (const d of s.discovery ?? []) {
-      emit({ namespace: d.namespace, workload: d.workload, state: 'active' }, d.active);
-      emit({ namespace: d.namespace, workload: d.workload, state: 'stale' }, d.stale);
+      const workload = labelPairs({ namespace: d.namespace, workload: d.workload });
+      emit(`${workload},state="active"`, d.active);
+      emit(`${workload},state="stale"`, d.stale);
     }
   }),
   family(c.historyBackfillPending, (s, emit) => {
-    if (s.history !== undefined) emit({}, s.history.pendingSeries);
+    if (s.history !== undefined) emit('', s.history.pendingSeries);
   }),
   family(c.discoveryLimited, (s, emit) => {
-    for (const d of s.discovery ?? []) emit({ namespace: d.namespace, workload: d.workload }, d.leftOut);
+    for (const d of s.discovery ?? []) emit(labelPairs({ namespace: d.namespace, workload: d.workload }), d.leftOut);
   }),
-  family(c.anomaliesCritical, (s, emit) => emit({}, s.anomalies.filter((a) => a.isAnomaly && a.severity === 'critical').length)),
+  family(c.anomaliesCritical, (s, emit) => emit('', s.anomalies.filter((a) => a.isAnomaly && a.severity === 'critical').length)),
   family(c.sourceInputUp, (s, emit) => {
     // An input with a problem this cycle reads 0, even when an older value of it is still listed.
     const down = new Set(s.problems.map((p) => p.inputKey));
-    for (const value of s.inputs) if (!down.has(value.key)) emit({ input: value.key }, 1);
-    for (const input of down) emit({ input }, 0);
+    for (const value of s.inputs) if (!down.has(value.key)) emit(labelPair('input', value.key), 1);
+    for (const input of down) emit(labelPair('input', input), 0);
   }),
   family(c.shardWorkloads, (s, emit) => {
-    if (s.shard !== undefined) emit({ shard: String(s.shard.index), replicas: String(s.shard.replicas) }, s.shard.ownWorkloads);
+    if (s.shard !== undefined) emit(labelPairs({ shard: String(s.shard.index), replicas: String(s.shard.replicas) }), s.shard.ownWorkloads);
   }),
   family(c.shardReplicas, (s, emit) => {
-    if (s.shard !== undefined) emit({}, s.shard.replicas);
+    if (s.shard !== undefined) emit('', s.shard.replicas);
   }),
   family(c.shardQueues, (s, emit) => {
-    if (s.shard !== undefined) emit({}, s.queues.length);
+    if (s.shard !== undefined) emit('', s.queues.length);
   }),
   family(c.shardReadBackSeries, (s, emit) => {
-    if (s.shard !== undefined) emit({}, s.shard.readBack.series);
+    if (s.shard !== undefined) emit('', s.shard.readBack.series);
   }),
-  family(c.snapshotTimestamp, (s, emit) => emit({}, s.completedAtMs / 1000)),
+  family(c.snapshotTimestamp, (s, emit) => emit('', s.completedAtMs / 1000)),
 ];
 
 /**
@@ -187,19 +271,27 @@ const snapshotFamilies: readonly SnapshotFamily[] = [
  */
 export class SnapshotExposition {
   #madeFor: Snapshot | undefined;
-  #text: string | undefined;
+  #bytes: Buffer | undefined;
 
-  text(snapshot: Snapshot | undefined): string {
-    if (this.#text === undefined || snapshot !== this.#madeFor) {
-      this.#text = snapshotFamilies
-        .map((f) =>
-          familyText(f.definition, (emit) => {
-            if (snapshot !== undefined) f.write(snapshot, emit);
-          }),
-        )
-        .join('\n\n');
+  /** The families as UTF-8, families apart by a blank line, no newline after the last. */
+  bytes(snapshot: Snapshot | undefined): Buffer {
+    if (this.#bytes === undefined || snapshot !== this.#madeFor) {
+      const render = snapshot === undefined ? undefined : new Render(snapshot);
+      const out = new ExpositionWriter();
+      snapshotFamilies.forEach((f, i) => {
+        if (i > 0) out.write('\n\n');
+        writeFamily(out, f.definition, (emit) => {
+          if (snapshot !== undefined && render !== undefined) f.write(snapshot, emit, render);
+        });
+      });
+      this.#bytes = out.bytes();
       this.#madeFor = snapshot;
     }
-    return this.#text;
+    return this.#bytes;
+  }
+
+  /** The same as text. */
+  text(snapshot: Snapshot | undefined): string {
+    return this.bytes(snapshot).toString('utf8');
   }
 }

@@ -19,7 +19,7 @@ import type { GlobalMetaToStore, ModelStore, StoreFailure } from './model-store.
 import type { TrainingFailure, TrainingJob, TrainingOutcome } from './training-job.js';
 import { runTrainingInWorker } from './worker-runner.js';
 import type { WorkerRunOptions } from './worker-runner.js';
-import { messageOf } from '../core/index.js';
+import { messageOf, type RegularSeries } from '../core/index.js';
 
 /** What happened to the learned model; the caller logs these and turns them into metrics. */
 export interface LifecycleEvents {
@@ -241,7 +241,8 @@ export class ModelLifecycle {
     const fineTune = current !== undefined && JSON.stringify(current.meta.spec) === JSON.stringify(spec) && sameNetwork(current.meta.options, options);
     const mode = fineTune ? 'fine_tune' : 'scratch';
     this.#options.events?.trainingStarted?.(globalModelKey, decision.reason, mode);
-    this.#training = this.#retrain(series, spec, options, nowMs, mode)
+    // The run outlives this call and the caller's buffers change in place every cycle: it trains on a copy.
+    this.#training = this.#retrain(series.map(copyOfSeries), spec, options, nowMs, mode)
       .catch((error: unknown) => {
         // A training that throws (rather than reporting a failure) must not end the process: it is a failed run like any other.
         const failure: TrainingRunFailure = { reason: 'worker_error', message: messageOf(error) };
@@ -340,4 +341,12 @@ export function medianAccuracy(bySeries: ReadonlyMap<string, number>): number | 
   if (values.length === 0) return undefined;
   const mid = values.length >> 1;
   return values.length % 2 === 1 ? values[mid]! : (values[mid - 1]! + values[mid]!) / 2;
+}
+
+/** A series' inputs copied, so that a run in the background sees the data as it was when it started. */
+function copyOfSeries(s: LifecycleSeries): LifecycleSeries {
+  const copy = (series: RegularSeries): RegularSeries => ({ ...series, values: series.values.slice() });
+  const covariates =
+    s.inputs.covariates === undefined ? undefined : Object.fromEntries(Object.entries(s.inputs.covariates).map(([name, series]) => [name, series === undefined ? series : copy(series)]));
+  return { ...s, inputs: { target: copy(s.inputs.target), ...(covariates === undefined ? {} : { covariates }) } };
 }

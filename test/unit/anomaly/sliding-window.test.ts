@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { PointHistory, SortedValues, TimeWindowMax, TimeWindowQuantiles, TypicalInterval } from '../../../src/anomaly/index.js';
+import { maxWindowPoints, PointHistory, SortedValues, TimeWindowMax, TimeWindowQuantiles, TypicalInterval } from '../../../src/anomaly/index.js';
 import { lcg } from './synthetic.js';
 
 /** Type-7 quantile of an array, computed the slow way. */
@@ -66,6 +66,32 @@ describe('sliding windows', () => {
     expect(history.valueAt(15_600, 500)).toBeNaN();
     expect(history.valueAt(9_000, 500)).toBeNaN(); // forgotten
     expect(history.valueAt(-5, 1000)).toBeNaN();
+  });
+
+  it('long windows keep at most a point per span / 2,016: a 1-minute series is thinned, a 5-minute one is whole', () => {
+    const minuteMs = 60_000;
+    const weekMs = 7 * 1440 * minuteMs;
+    for (const [stepMinutes, kept] of [
+      [1, maxWindowPoints],
+      [5, maxWindowPoints],
+      [10, maxWindowPoints / 2],
+    ] as const) {
+      const window = new TimeWindowQuantiles(weekMs);
+      const history = new PointHistory(3 * weekMs);
+      for (let t = 0; t <= 4 * weekMs; t += stepMinutes * minuteMs) {
+        window.advance(t);
+        window.add(t, t % 7);
+        history.add(t, t / minuteMs);
+      }
+      expect(window.size).toBe(kept);
+      // "The same time last week" is still found in the thinned history, within its spacing.
+      const lastWeek = 4 * weekMs - weekMs + minuteMs;
+      expect(history.valueAt(lastWeek, Math.max(stepMinutes * minuteMs, history.minSpacingMs))).toBeGreaterThanOrEqual(lastWeek / minuteMs - 5);
+    }
+    // A short window keeps every point.
+    const short = new TimeWindowQuantiles(6 * 3_600_000);
+    for (let t = 0; t < 3_600_000; t += minuteMs) short.add(t, 1);
+    expect(short.size).toBe(60);
   });
 
   it('TypicalInterval is the median of recent intervals, robust to a gap', () => {

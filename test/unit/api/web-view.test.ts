@@ -85,7 +85,7 @@ describe('web view', () => {
     store = new SnapshotStore({ historyRetentionSeconds: config.snapshot.historyRetention });
     const app = buildApi({
       store,
-      exposition: { contentType: 'text/plain', text: async () => '' },
+      exposition: { contentType: 'text/plain', body: async () => [], text: async () => '' },
       clock,
       config: () => config,
       evaluate: () => Promise.reject(new Error('not in this test')),

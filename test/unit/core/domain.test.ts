@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { checkDomain, domainOf, guardSeries, type InputRef, maxServableMagnitude, plausibleBounds, sampleChecker, servableValue } from '../../../src/core/index.js';
+import { checkDomain, domainOf, guardSeries, type InputRef, maxServableMagnitude, plausibleBounds, robustRange, sampleChecker, servableValue } from '../../../src/core/index.js';
 
 const depth: InputRef = { kind: 'queue', queue: 'orders', metric: 'depth' };
 const cpu: InputRef = { kind: 'system', metric: 'cpu_percent' };
@@ -62,6 +62,23 @@ describe('series domain and plausibility', () => {
     const week = Float64Array.from({ length: 10_081 }, (_, i) => (i % 997 === 0 ? 9.5e12 : 24 + (i % 44)));
     const bounds = plausibleBounds(unbounded, week, 2);
     expect(bounds).toEqual(bySorting(week));
+  });
+
+  it('takes the range of a history in two parts exactly as of the two joined, without copying them', () => {
+    let seed = 5;
+    const random = () => {
+      seed = (seed * 1_103_515_245 + 12_345) % 2_147_483_648;
+      return seed / 2_147_483_648;
+    };
+    for (let trial = 0; trial < 200; trial++) {
+      // Lengths on both sides of the strided regime (about 2,048 points), split anywhere.
+      const length = 1 + Math.floor(random() * 12_000);
+      const joined = Float64Array.from({ length }, () => (random() < 0.05 ? Number.NaN : random() < 0.01 ? 1e9 : Math.round(random() * 100)));
+      const cut = Math.floor(random() * length);
+      expect(robustRange(joined.subarray(0, cut), joined.subarray(cut))).toEqual(robustRange(joined));
+    }
+    expect(robustRange(Float64Array.of(Number.NaN), Float64Array.of())).toBeUndefined();
+    expect(robustRange(Float64Array.of(), Float64Array.of(3, Number.NaN, 7))).toEqual({ low: 3, high: 7, finitePoints: 2 });
   });
 
   it('turns refused samples of a read into gaps and counts them by reason', () => {

@@ -107,6 +107,32 @@ describe('HistoryWindow', () => {
     expect(window.reads([depth('a')], weekly, later + 3 * MINUTE_MS).map((r) => r.kind)).toEqual(['first']);
   });
 
+  it("keeps each series' robust range until about 1 % of its points are new, and forgets it with the series", () => {
+    const window = new HistoryWindow();
+    const key = 'queue/a/depth';
+    const gridEndMs = t0;
+    const week = Float64Array.from({ length: 7 * 1440 + 1 }, (_, i) => 10 + (i % 50));
+    window.merge(key, [{ startMs: gridEndMs - 7 * DAY_MS, stepSeconds: 60, values: week }], weekly, gridEndMs);
+    expect(window.rangeOf(key)).toMatchObject({ low: 10, high: 59 });
+    // New points far above the range: the kept range stands until 0.5–1.5 % of the week is new (50–150 points) ...
+    let minutes = 0;
+    const spike = (n: number) => {
+      for (let i = 0; i < n; i++) {
+        minutes += 1;
+        window.merge(key, [{ startMs: gridEndMs + minutes * MINUTE_MS, stepSeconds: 60, values: Float64Array.of(10_000) }], weekly, gridEndMs + minutes * MINUTE_MS);
+      }
+    };
+    spike(49);
+    expect(window.rangeOf(key)).toMatchObject({ high: 59 });
+    // ... and after 1.5 % it is computed again: 152 points of 10,000 in 10,081 are above the 99.5 % quantile's rank.
+    spike(103);
+    expect(window.rangeOf(key)?.high).toBe(10_000);
+    // A fresh read of a series never held is judged on itself; a series forgotten has no range.
+    expect(window.rangeOf('queue/new/depth', Float64Array.of(1, 2, 3))).toMatchObject({ low: 1, high: 3 });
+    window.retain(new Set(['queue/new/depth']));
+    expect(window.rangeOf(key)).toBeUndefined();
+  });
+
   it('reads the whole window at once when two seasons and the horizon cover it', () => {
     const short = configFromYaml('forecast: { step: 1m, season: 1h, history: 2h, horizons: [15m] }');
     expect(new HistoryWindow().reads([depth('a')], short, t0)).toEqual([{ inputs: [depth('a')], range: { startMs: t0 - 2 * HOUR_MS, endMs: t0, stepSeconds: 60 }, kind: 'first' }]);

@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import type { RegularSeries } from '../../../src/core/index.js';
+import { HistoryWindow } from '../../../src/engine/index.js';
 import { SeriesReceiver, SeriesSender, type TransferredSeries } from '../../../src/engine/series-transfer.js';
+import { configFromYaml } from '../../support/service.js';
 
 const stepSeconds = 60;
 const stepMs = stepSeconds * 1000;
@@ -83,5 +85,62 @@ describe('series transfer to a model process', () => {
     const again = sender.encode([{ key: 'a', series: fiveMinutes }]);
     expect('series' in again[0]!).toBe(true);
     expectSame(new SeriesReceiver().decode(again)[0]!.series, fiveMinutes);
+  });
+
+  it("sends only what the history window's merges wrote, and the receiver rebuilds the window exactly, whatever the merges", () => {
+    // A real HistoryWindow (a day at 1 minute), merged in place with random parts: recent points,
+    // late rewrites, gaps (which keep the value held), older slices, skipped cycles, a series dropped
+    // and back, a read that fails and clears the sender. The receiver must hold the window bit for bit.
+    const config = configFromYaml('forecast: { step: 1m, season: 1h, history: 1d, horizons: [15m] }');
+    const day = 1441;
+    let seed = 3;
+    const random = () => {
+      seed = (seed * 1_103_515_245 + 12_345) % 2_147_483_648;
+      return seed / 2_147_483_648;
+    };
+    const history = new HistoryWindow();
+    const sender = new SeriesSender();
+    let receiver = new SeriesReceiver();
+    const keys = ['a', 'b', 'c'];
+    let gridEndMs = 20_000 * stepMs;
+    let withChanges = 0;
+    let deltaPoints = 0;
+    for (let cycle = 0; cycle < 300; cycle++) {
+      gridEndMs += (random() < 0.1 ? 1 + Math.floor(random() * 20) : 1) * stepMs;
+      if (random() < 0.02) history.retain(new Set(['a', 'c']));
+      for (const key of keys) {
+        if (random() < 0.1) continue;
+        const parts: RegularSeries[] = [];
+        const recent = 1 + Math.floor(random() * 6);
+        parts.push({ startMs: gridEndMs - (recent - 1) * stepMs, stepSeconds, values: Float64Array.from({ length: recent }, () => (random() < 0.2 ? Number.NaN : Math.round(random() * 1000))) });
+        if (random() < 0.2) {
+          const from = gridEndMs - Math.floor(random() * day) * stepMs;
+          parts.push({ startMs: from, stepSeconds, values: Float64Array.from({ length: 1 + Math.floor(random() * 300) }, () => (random() < 0.3 ? Number.NaN : random())) });
+        }
+        history.merge(key, parts, config, gridEndMs);
+      }
+      // Some series skip a cycle's request (no data yet): the sender forgets them and sends them whole next time.
+      const items = keys.filter((key) => history.get(key) !== undefined && random() < 0.9).map((key) => ({ key, series: history.get(key)!, changes: history.changesOf(key)! }));
+      const sent = sender.encode(items);
+      if (random() < 0.03) {
+        // The call failed: the process may not hold it; a restarted one holds nothing.
+        sender.clear();
+        receiver = new SeriesReceiver();
+        continue;
+      }
+      // What a model process receives is a copy (the IPC channel serializes it); the window's buffers change in place.
+      const got = receiver.decode(structuredClone(sent));
+      items.forEach((item, i) => {
+        expectSame(got[i]!.series, item.series);
+      });
+      for (const t of sent) {
+        if ('series' in t) continue;
+        withChanges += 1;
+        deltaPoints += t.blocks.reduce((sum, b) => sum + b.values.length, 0);
+      }
+    }
+    // Most requests were deltas, of a few blocks each rather than a day of points.
+    expect(withChanges).toBeGreaterThan(400);
+    expect(deltaPoints / withChanges).toBeLessThan(3 * 64);
   });
 });

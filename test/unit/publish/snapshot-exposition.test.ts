@@ -1,13 +1,13 @@
 import { Gauge, Registry } from 'prom-client';
 import { describe, expect, test } from 'vitest';
-import type { Snapshot } from '../../../src/engine/index.js';
+import type { ModelAccuracy, SeriesForecast, Snapshot } from '../../../src/engine/index.js';
 import { type MetricDefinition, metricCatalog } from '../../../src/publish/index.js';
 import { SnapshotExposition } from '../../../src/publish/snapshot-families.js';
-import { familyText } from '../../../src/publish/text-exposition.js';
+import { familyText, labelPairs } from '../../../src/publish/text-exposition.js';
 
 type Sample = readonly [labels: Readonly<Record<string, string>>, value: number];
-const each = (samples: readonly Sample[]) => (emit: (labels: Readonly<Record<string, string>>, value: number) => void) => {
-  for (const [labels, value] of samples) emit(labels, value);
+const each = (samples: readonly Sample[]) => (emit: (labels: string, value: number) => void) => {
+  for (const [labels, value] of samples) emit(labelPairs(labels), value);
 };
 import { anomaly, decision, makeSnapshot } from './external-metrics/snapshot-fixture.js';
 
@@ -123,5 +123,84 @@ describe('SnapshotExposition', () => {
     const text = new SnapshotExposition().text(undefined);
     expect(text.split('\n').every((l) => l === '' || l.startsWith('# '))).toBe(true);
     expect(text).toContain('# TYPE foresight_forecast summary');
+  });
+});
+
+describe('backtest scores on /metrics', () => {
+  const at = Date.UTC(2026, 10, 2, 12);
+  /** What the model process reports per series: every candidate of auto, and auto itself. */
+  const candidates = ['naive', 'seasonal_naive', 'seasonal_mean', 'linear_trend', 'holt_winters', 'lag_regression', 'random_forest', 'auto'];
+  const scores = (seriesKey: string): ModelAccuracy[] =>
+    candidates.map((model, i) => ({ seriesKey, model, mase: 0.5 + i / 10, wape: 0.1, accuracyPercent: 90 - i, coverage: 0.8, horizonSeconds: 900, points: 100, evaluatedAtMs: at }));
+  const forecast = (seriesKey: string, horizonSeconds: number, extra: Partial<SeriesForecast>): SeriesForecast => ({
+    seriesKey,
+    input: { kind: 'system', metric: 'cpu_percent' },
+    horizonSeconds,
+    originMs: at,
+    model: 'auto',
+    value: 50,
+    p10: 40,
+    p90: 60,
+    ...extra,
+  });
+  const backtestFamilies = ['foresight_forecast_backtest_accuracy_percent', 'foresight_forecast_backtest_mase', 'foresight_forecast_backtest_wape_ratio', 'foresight_forecast_backtest_coverage_ratio'];
+  /** The (series, model) pairs each backtest family publishes. */
+  const published = (snapshot: Snapshot): Record<string, string[]> => {
+    const text = new SnapshotExposition().text(snapshot);
+    return Object.fromEntries(
+      backtestFamilies.map((name) => [
+        name,
+        text
+          .split('\n')
+          .filter((l) => l.startsWith(`${name}{`))
+          .map((l) => /series="([^"]*)",model="([^"]*)"/.exec(l)!.slice(1).join(' ')),
+      ]),
+    );
+  };
+
+  test("publish the serving model's and the runner-up's rows of each series, not every candidate's", () => {
+    const base = makeSnapshot({ completedAtMs: at, queues: [] });
+    const selection = (runnerUp: string) => ({ served: 'median_top3(holt_winters, seasonal_mean, naive)', why: 'lowest_validation_mae', reason: 'test', runnerUp }) as const;
+    const snapshot: Snapshot = {
+      ...base,
+      forecasts: [
+        // Chosen by auto, runner-up a model alone: both rows.
+        forecast('system/cpu_percent', 900, { selection: selection('seasonal_mean') }),
+        forecast('system/cpu_percent', 3600, { selection: selection('seasonal_mean') }),
+        // Runner-up a combination, which has no row: auto's alone.
+        forecast('system/memory_percent', 900, { selection: selection('mean_top2(naive, holt_winters)') }),
+        // A configured model, nothing compared: its row alone.
+        forecast('system/load1', 900, { model: 'holt_winters' }),
+        // naive standing in: naive's row.
+        forecast('system/load5', 900, { model: 'naive', fallbackReason: 'too little history', selection: { served: 'naive', why: 'fallback', reason: 'too little history' } }),
+      ],
+      // system/load15 has scores but no forecast this cycle: nothing serves it, nothing published.
+      accuracy: ['system/cpu_percent', 'system/memory_percent', 'system/load1', 'system/load5', 'system/load15'].flatMap(scores),
+    };
+    const expected = ['system/cpu_percent seasonal_mean', 'system/cpu_percent auto', 'system/memory_percent auto', 'system/load1 holt_winters', 'system/load5 naive'];
+    for (const [name, pairs] of Object.entries(published(snapshot))) expect(pairs.sort(), name).toEqual([...expected].sort());
+  });
+
+  test("every published row joins foresight_forecast_model_info on series and model, or is a series' runner-up", () => {
+    const base = makeSnapshot({ completedAtMs: at, queues: [] });
+    const keys = Array.from({ length: 20 }, (_, i) => `queue/shop/worker/q${i}/depth`);
+    const snapshot: Snapshot = {
+      ...base,
+      forecasts: keys.map((key, i) => forecast(key, 900, { selection: { served: 'holt_winters', why: 'lowest_validation_mae', reason: 'test', runnerUp: candidates[i % 7]! } })),
+      accuracy: keys.flatMap(scores),
+    };
+    const text = new SnapshotExposition().text(snapshot);
+    const info = text.split('\n').filter((l) => l.startsWith('foresight_forecast_model_info{'));
+    const named = new Set(
+      info.flatMap((l) => {
+        const [, series, model, runnerUp] = /series="([^"]*)",model="([^"]*)",.*runner_up="([^"]*)"/.exec(l)!;
+        return [`${series} ${model}`, `${series} ${runnerUp}`];
+      }),
+    );
+    const pairs = published(snapshot);
+    for (const name of backtestFamilies) {
+      expect(pairs[name]).toHaveLength(40);
+      for (const pair of pairs[name]!) expect(named.has(pair), pair).toBe(true);
+    }
   });
 });
