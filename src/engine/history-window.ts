@@ -235,12 +235,14 @@ export class HistoryWindow {
     if (old !== undefined && changes !== undefined && old.values.length === length && old.stepSeconds === config.forecast.step) {
       values = old.values;
       slideInPlace(values, Math.round((startMs - old.startMs) / stepMs));
-      loggedSince = Math.max(changes?.loggedSince ?? 0, revision - changeLogRevisions);
+      loggedSince = Math.max(changes.loggedSince, revision - changeLogRevisions);
     } else {
       values = new Float64Array(length).fill(Number.NaN);
       if (old !== undefined) {
         const offset = Math.round((old.startMs - startMs) / stepMs);
-        for (let i = Math.max(0, -offset); i < old.values.length && i + offset < length; i++) values[i + offset] = old.values[i]!;
+        const from = Math.max(0, -offset);
+        const to = Math.min(old.values.length, length - offset);
+        if (to > from) values.set(old.values.subarray(from, to), from + offset);
       }
       // A new buffer: nothing before this revision can be described as changes.
       buffer = ++this.#buffers;
