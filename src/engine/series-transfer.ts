@@ -117,6 +117,11 @@ function changedBlocks(before: Sent, changes: SeriesChanges, stepSeconds: number
   return blocks;
 }
 
+/** A series as the blocks that changed since `baseVersion`. */
+function delta(key: string, version: number, baseVersion: number, series: RegularSeries, blocks: { from: number; values: Float64Array }[]): TransferredSeries {
+  return { key, version, baseVersion, startMs: series.startMs, stepSeconds: series.stepSeconds, length: series.values.length, blocks };
+}
+
 /** The sending side: one per model process, forgotten (`clear`) whenever that process may not hold what was sent. */
 export class SeriesSender {
   readonly #sent = new Map<string, Sent>();
@@ -128,27 +133,34 @@ export class SeriesSender {
     for (const key of this.#sent.keys()) if (!keys.has(key)) this.#sent.delete(key);
     return items.map(({ key, series, changes }) => {
       const version = this.#nextVersion++;
-      const { firstBlock, ranges } = blocksOf(series);
+      const firstIndex = Math.round(series.startMs / (series.stepSeconds * 1000));
+      const firstBlock = Math.floor(firstIndex / blockPoints);
       const before = this.#sent.get(key);
-      const changed = before === undefined || changes === undefined ? undefined : changedBlocks(before, changes, series.stepSeconds);
       const common = { version, stepSeconds: series.stepSeconds, firstBlock };
-      const sent: Sent =
-        changes === undefined
-          ? { ...common, sums: Float64Array.from(ranges, ([from, to]) => checksum(series.values, from, to)) }
-          : { ...common, changes: { buffer: changes.buffer, revision: changes.revision } };
-      this.#sent.set(key, sent);
-      const { sums } = sent;
-      const whole = before === undefined || before.stepSeconds !== series.stepSeconds || (changes !== undefined && changed === undefined);
-      if (whole) return { key, version, series };
-      const blocks: { from: number; values: Float64Array }[] = [];
-      ranges.forEach(([from, to], i) => {
-        // With the changes known, a block not written since the receiver's revision is what it holds
-        // (moved with the window; cells new to the window and never written are gaps on both sides).
+      if (changes !== undefined) {
+        this.#sent.set(key, { ...common, changes: { buffer: changes.buffer, revision: changes.revision } });
+        const changed = before === undefined || before.stepSeconds !== series.stepSeconds ? undefined : changedBlocks(before, changes, series.stepSeconds);
+        if (before === undefined || changed === undefined) return { key, version, series };
+        // A block not written since the receiver's revision is what it holds (moved with the window;
+        // cells new to the window and never written are gaps on both sides).
+        const blocks: { from: number; values: Float64Array }[] = [];
+        for (const block of [...changed].sort((a, b) => a - b)) {
+          const from = Math.max(0, block * blockPoints - firstIndex);
+          const to = Math.min(series.values.length, (block + 1) * blockPoints - firstIndex);
+          if (to > from) blocks.push({ from, values: series.values.slice(from, to) });
+        }
+        return delta(key, version, before.version, series, blocks);
+      }
+      const { ranges } = blocksOf(series);
+      const sums = Float64Array.from(ranges, ([from, to]) => checksum(series.values, from, to));
+      this.#sent.set(key, { ...common, sums });
+      if (before === undefined || before.stepSeconds !== series.stepSeconds) return { key, version, series };
+      const blocks = ranges.flatMap(([from, to], i) => {
         const old = firstBlock + i - before.firstBlock;
-        const same = changed !== undefined ? !changed.has(firstBlock + i) : sums !== undefined && before.sums !== undefined && old >= 0 && old < before.sums.length && before.sums[old] === sums[i];
-        if (!same) blocks.push({ from, values: series.values.slice(from, to) });
+        const same = before.sums !== undefined && old >= 0 && old < before.sums.length && before.sums[old] === sums[i];
+        return same ? [] : [{ from, values: series.values.slice(from, to) }];
       });
-      return { key, version, baseVersion: before.version, startMs: series.startMs, stepSeconds: series.stepSeconds, length: series.values.length, blocks };
+      return delta(key, version, before.version, series, blocks);
     });
   }
 
