@@ -204,7 +204,10 @@ export class Reconciler {
         if (targetKeys.has(key) && reads[index]!.kind !== 'older') this.#matured.observe(key, finiteSamples(series, this.#firstOriginMs));
       }
     }
-    for (const [key, series] of parts) this.#history.merge(key, series, config, gridEndMs);
+    for (const [key, series] of parts) {
+      if (pacer.due()) await pacer.pause();
+      this.#history.merge(key, series, config, gridEndMs);
+    }
 
     const maturedPercent = learned === undefined ? new Map<string, number>() : maturedPercentByKey(this.#matured, config, startedAtMs);
     const withData = targets.flatMap((input) => {
