@@ -39,7 +39,7 @@ export function guardSeries(input: InputRef, fresh: RegularSeries, previous: Arr
 }
 
 /**
- * A latest reading checked the same way, against the history kept for the input (if any) or that
+ * A latest reading checked the same way, against the history kept for the input (when there is one) or that
  * history's robust range: the value to use, or why it is refused.
  */
 export function guardReading(input: InputRef, value: number, history: ArrayLike<number> | RobustRange | undefined): { value: number } | { reason: ImplausibleReason } {

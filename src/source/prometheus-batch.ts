@@ -35,7 +35,7 @@ export interface Batch {
 
 /**
  * This process' mark in the label's values: a query of ours can never return it by chance, so a
- * series carrying the label with any other value is recognised as the query's own.
+ * series carrying the label with another value is recognised as the query's own.
  */
 const token = `${randomBytes(6).toString('hex')}-`;
 
