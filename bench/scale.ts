@@ -19,6 +19,9 @@
  * The learned models (LSTM) are off here: their training runs in its own low-priority process at its own
  * pace (bench:train measures it), and would blur the cycle's CPU.
  *
+ * `FORESIGHT_BENCH_PROFILE_DIR=DIR` writes a CPU profile of the service per cycle the benchmark runs (settling and
+ * steady), `FORESIGHT_BENCH_HEAP_DIR=DIR` a heap snapshot after each (outside the measured span).
+ *
  * `--tsdb DIR` keeps the backfilled TSDB in DIR (its description in DIR.json) and reuses it while it
  * still holds data 2 h past now: a backfill of 1,000 queues takes about 50 minutes. Such data runs
  * 8 h past the backfill instead of 1 h; `--backfill-only` stops after the backfill. `--settle` runs

@@ -10,6 +10,7 @@
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
+import { writeHeapSnapshot } from 'node:v8';
 import { join } from 'node:path';
 import process from 'node:process';
 import { fileURLToPath } from 'node:url';
@@ -104,6 +105,10 @@ async function serve(configPath: string, pkiDir: string, expectedQueues: number)
     const model = service.modelHost.cpuSeconds();
     const requests = (await prometheusRequests(service.registry)) - requestsBefore;
     if (profiling !== undefined && profileDir !== undefined) writeFileSync(join(profileDir, `cycle-${snapshot.startedAtMs}.cpuprofile`), JSON.stringify(await stopProfile(profiling)));
+    // FORESIGHT_BENCH_HEAP_DIR: a heap snapshot after each steady cycle (it collects garbage first, so the
+    // memory reported next is what is reachable; at 1,000 queues it takes seconds and as much memory again).
+    const heapDir = process.env['FORESIGHT_BENCH_HEAP_DIR'];
+    if (heapDir !== undefined) writeHeapSnapshot(join(heapDir, `cycle-${snapshot.startedAtMs}.heapsnapshot`));
     process.send?.({
       type: 'cycle',
       seconds: snapshot.durationSeconds,
