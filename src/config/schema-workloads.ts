@@ -2,8 +2,8 @@ import { z } from 'zod';
 import { compileTemplate, messageOf, type PlaceholderName, queueMetrics, resources, workloadMetrics } from '../core/index.js';
 import { duration, kubernetesName, kubernetesNamespace, queueName } from './schema-primitives.js';
 
-// Sections of the workloads: any number of Deployments, StatefulSets and ScaledObject targets in any
-// namespaces, each with its queues, its own inputs (PromQL templates) and a rule set (docs/workloads.md).
+// Sections of the workloads: as many Deployments, StatefulSets and ScaledObject targets as needed, in
+// whatever namespaces, each with its queues, its own inputs (PromQL templates) and a rule set (docs/workloads.md).
 
 /** The placeholders each kind of workload template may use; anything else is a configuration error. */
 export const workloadPlaceholders = {

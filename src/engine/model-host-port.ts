@@ -7,6 +7,7 @@ import type {
   FeatureInputs,
   LstmArtifacts,
   LstmMeta,
+  ModelEvaluation,
   ModelSelection,
   PointForecast,
   ResourceObservation,
@@ -48,24 +49,19 @@ export interface HostForecastRequest {
 /** One horizon's point forecast from the serving baseline. */
 export interface HostPointForecast {
   readonly horizonSeconds: number;
+  /** The model that made it. */
   readonly model: string;
+  /** Set when the configured model could not be used and a simpler one stood in. */
   readonly fallbackReason?: string;
-  /** Which model serves and why (the selection of `auto`, the default). */
+  /** Which model (or combination) serves, why, and the runner-up on validation. */
   readonly selection?: ModelSelection;
   readonly value: number;
   readonly p10: number;
   readonly p90: number;
 }
 
-/** A backtest score of one model, as /scaling/ml/accuracy shows it. */
-export interface HostModelScore {
-  readonly model: string;
-  readonly mase: number;
-  readonly wape: number;
-  readonly accuracyPercent: number;
-  readonly coverage: number;
-  readonly points: number;
-}
+/** A backtest score of one model, as /scaling/ml/accuracy shows it (a fit failure travels as naive's score). */
+export type HostModelScore = Omit<ModelEvaluation, 'fitFailure'>;
 
 /** What a host answers for one series. */
 export interface HostSeriesReply {

@@ -1,7 +1,7 @@
 import type { AnomalySeverity as Severity, AnomalyVerdict } from '../anomaly/index.js';
 import type { LearnedModelStatus } from './learned-models.js';
+import type { HostPointForecast } from './model-host-port.js';
 import type { InputRef, Resource } from '../core/index.js';
-import type { ModelSelection } from '../forecast/index.js';
 
 /** The latest value of one input in a cycle. */
 export interface InputValue {
@@ -12,21 +12,11 @@ export interface InputValue {
 }
 
 /** One forecast published by a cycle: the value of `seriesKey` at `originMs + horizonSeconds`. */
-export interface SeriesForecast {
+export interface SeriesForecast extends HostPointForecast {
   readonly seriesKey: string;
   readonly input: InputRef;
-  readonly horizonSeconds: number;
   /** Time of the last history point the forecast was made from. */
   readonly originMs: number;
-  /** The model that made it. */
-  readonly model: string;
-  /** Set when the configured model could not be used and a simpler one stood in. */
-  readonly fallbackReason?: string;
-  /** Which model (or combination) serves, why, and the runner-up on validation. */
-  readonly selection?: ModelSelection;
-  readonly value: number;
-  readonly p10: number;
-  readonly p90: number;
 }
 
 /** Backtest accuracy of one model on one series, measured at the last refit. */

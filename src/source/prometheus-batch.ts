@@ -63,10 +63,11 @@ export function planBatches(queries: readonly string[], bounds: BatchBounds, spr
     members = [];
     length = 0;
   };
+  // What a query adds to the batch as its member `at` (its wrapping names its index).
+  const cost = (query: string, at: number): number => (at === 0 ? 0 : ' or '.length) + wrap(query, at).length;
   queries.forEach((query, index) => {
-    const added = (members.length === 0 ? 0 : ' or '.length) + wrap(query, members.length).length;
-    if (members.length > 0 && (members.length >= perBatch || length + added > bounds.maxQueryLength)) close();
-    length += (members.length === 0 ? 0 : ' or '.length) + wrap(query, members.length).length;
+    if (members.length > 0 && (members.length >= perBatch || length + cost(query, members.length) > bounds.maxQueryLength)) close();
+    length += cost(query, members.length);
     members.push(index);
   });
   close();
