@@ -60,8 +60,8 @@ export interface ActuationStatus {
  * The constructor starts nothing: `start()` starts the leader election, `stop()` releases it.
  */
 export interface Actuator {
-  /** Connects and starts the leader election, when actuation is enabled (idempotent). */
-  start(): void;
+  /** Connects and starts the leader election, when actuation is enabled (idempotent). Never rejects. */
+  start(): Promise<void>;
   /** Stops the election (releasing the Lease) and waits for patches in flight. */
   stop(): Promise<void>;
   /** Acts on the decisions of `snapshot`; call it after every cycle. Never rejects. */
@@ -88,7 +88,7 @@ export interface PatchingActuatorDeps {
    * Connects to the cluster and builds the election; called by `start()` when actuation is
    * enabled. `scaler` is undefined only for a dry run without a cluster.
    */
-  readonly connect: (settings: ActuationSettings) => ActuationSession;
+  readonly connect: (settings: ActuationSettings) => Promise<ActuationSession>;
 }
 
 /** The {@link Actuator}. */
@@ -97,7 +97,7 @@ export class PatchingActuator implements Actuator {
   #session: ConnectedSession | undefined;
   #connection = 'not started';
   /** Where the lifecycle is; when there is no session, it says why. */
-  #phase: 'not_started' | 'running' | 'disabled_at_start' | 'no_connection' | 'stopped' = 'not_started';
+  #phase: 'not_started' | 'connecting' | 'running' | 'disabled_at_start' | 'no_connection' | 'stopped' = 'not_started';
   #applying: Promise<void> | undefined;
   readonly #lastPatchMs = new Map<Resource, number>();
   readonly #last = new Map<Resource, ResourceActuation>();
@@ -107,7 +107,7 @@ export class PatchingActuator implements Actuator {
     this.#deps = deps;
   }
 
-  start(): void {
+  async start(): Promise<void> {
     if (this.#phase !== 'not_started') return;
     const settings = this.#deps.config().actuation;
     const log = this.#deps.logger;
@@ -117,7 +117,15 @@ export class PatchingActuator implements Actuator {
       log.debug('actuation is disabled (actuation.enabled: false)');
       return;
     }
-    const session = this.#deps.connect(settings);
+    this.#phase = 'connecting';
+    let session: ActuationSession;
+    try {
+      session = await this.#deps.connect(settings);
+    } catch (error) {
+      session = { connected: false, reason: `could not connect: ${messageOf(error)}` };
+    }
+    // stop() while connecting wins: the election never starts.
+    if (this.#phase !== 'connecting') return;
     if (!session.connected) {
       this.#phase = 'no_connection';
       this.#connection = session.reason;

@@ -1,11 +1,7 @@
-import { existsSync, readFileSync } from 'node:fs';
-import { homedir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { KubeConfig } from '@kubernetes/client-node';
 import { messageOf } from '../core/index.js';
-
-/** Where the service account of a pod is mounted. */
-export const serviceAccountDir = '/var/run/secrets/kubernetes.io/serviceaccount';
+import { type KubeEnvironment, processKubeEnvironment, serviceAccountDir } from './kube-environment.js';
 
 /** How actuation reaches the Kubernetes API, or why it cannot. */
 export type KubeConnection =
@@ -20,27 +16,6 @@ export type KubeConnection =
       readonly server: string;
     }
   | { readonly kind: 'none'; readonly reason: string };
-
-/** What resolution looks at; the process's own by default, a fake in tests. */
-export interface KubeEnvironment {
-  readonly env: Readonly<Record<string, string | undefined>>;
-  readonly homeDir: string | undefined;
-  /** Prefix of the service account path (client-node's `loadFromCluster(pathPrefix)`); "" in production. */
-  readonly rootDir: string;
-  readonly exists: (path: string) => boolean;
-  readonly readFile: (path: string) => string;
-}
-
-/** The process's environment. */
-export function processKubeEnvironment(): KubeEnvironment {
-  let homeDir: string | undefined;
-  try {
-    homeDir = homedir();
-  } catch {
-    homeDir = undefined;
-  }
-  return { env: process.env, homeDir, rootDir: '', exists: existsSync, readFile: (path) => readFileSync(path, 'utf8') };
-}
 
 function connected(kind: 'in-cluster' | 'kubeconfig' | 'provided', kubeConfig: KubeConfig, source: string, namespace?: string): KubeConnection {
   const server = kubeConfig.getCurrentCluster()?.server;

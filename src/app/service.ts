@@ -236,7 +236,7 @@ export class Service {
     if (this.#options.config().keda.grpc.enabled) this.kedaGrpcPort = await this.#keda.start();
     await this.externalMetrics.start();
     await this.#http.start();
-    this.actuator.start();
+    await this.actuator.start();
     this.#scheduler.start();
   }
 

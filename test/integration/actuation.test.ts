@@ -12,7 +12,8 @@
  */
 import { pino } from 'pino';
 import { afterEach, beforeEach, describe, expect, test, vi } from 'vitest';
-import { type Actuator, createActuator, type ElectionTiming, KubernetesLeaseStore, KubernetesWorkloadScaler, LeaderElector, LeaseConflictError, PatchingActuator } from '../../src/actuate/index.js';
+import { type Actuator, createActuator, type ElectionTiming, LeaderElector, LeaseConflictError, PatchingActuator } from '../../src/actuate/index.js';
+import { KubernetesLeaseStore, KubernetesWorkloadScaler } from '../../src/actuate/kubernetes.js';
 import type { Config } from '../../src/config/index.js';
 import { ManualClock } from '../support/manual-clock.js';
 import { ManualTimers } from '../support/manual-timers.js';
@@ -71,7 +72,7 @@ function viaFactory(cfg: Config, token: string, identity: string) {
 
 /** Starts the actuator and waits for its first election attempt to complete. */
 async function started(t: { actuator: Actuator; metrics: CountingMetrics }): Promise<void> {
-  t.actuator.start();
+  await t.actuator.start();
   await vi.waitFor(() => expect(t.metrics.leader.length).toBeGreaterThan(0), { timeout: 120_000, interval: 5 });
 }
 
@@ -170,9 +171,9 @@ describe('actuation against a fake API server', () => {
       clock,
       logger: silent,
       metrics,
-      connect: () => ({ connected: true, election, scaler: new KubernetesWorkloadScaler(fake.kubeConfig('token-a'), 0.3), connection: 'fake' }),
+      connect: async () => ({ connected: true, election, scaler: new KubernetesWorkloadScaler(fake.kubeConfig('token-a'), 0.3), connection: 'fake' }),
     });
-    actuator.start();
+    await actuator.start();
     fake.inject({ method: 'PATCH', pathIncludes: '/deployments/worker/scale', hang: true });
     // The client's own request timeout (0.3 s) ends the PATCH: the error below says it was aborted.
     await actuator.apply(snapshotWith([decision('worker_processes', 4, 9)]));
@@ -185,7 +186,7 @@ describe('two replicas, one Lease', () => {
   const timing: ElectionTiming = { leaseDurationSeconds: 15, renewDeadlineSeconds: 10, retryPeriodSeconds: 2 };
 
   /** A replica built from the parts, so that the test drives its election tick by tick. */
-  function replica(token: string, identity: string, clock: ManualClock) {
+  async function replica(token: string, identity: string, clock: ManualClock) {
     const kubeConfig = fake.kubeConfig(token);
     const store = new KubernetesLeaseStore(kubeConfig, { name: 'foresight', namespace: 'autoscaling' }, 5);
     const elector = new LeaderElector({ store, identity, timing, clock, timers: new ManualTimers(clock), logger: silent, random: () => 0 });
@@ -195,16 +196,16 @@ describe('two replicas, one Lease', () => {
       clock,
       logger: silent,
       metrics,
-      connect: () => ({ connected: true, election: elector, scaler: new KubernetesWorkloadScaler(kubeConfig, 5), connection: 'fake' }),
+      connect: async () => ({ connected: true, election: elector, scaler: new KubernetesWorkloadScaler(kubeConfig, 5), connection: 'fake' }),
     });
-    actuator.start();
+    await actuator.start();
     return { token, elector, store, actuator, metrics };
   }
 
   test('only one ever patches; when it stops renewing, the other takes over after the lease duration', async () => {
     const clock = new ManualClock();
-    const a = replica('token-a', 'replica-a', clock);
-    const b = replica('token-b', 'replica-b', clock);
+    const a = await replica('token-a', 'replica-a', clock);
+    const b = await replica('token-b', 'replica-b', clock);
     // Both start at once with no Lease: both read 404, both create, one loses with 409 AlreadyExists.
     // The fake holds the first read until both have arrived, so the race happens every run.
     fake.holdUntil(2, 'GET', '/leases/');
@@ -269,8 +270,8 @@ describe('two replicas, one Lease', () => {
 
   test('a write at a stale resourceVersion gets 409 Conflict and is a lost attempt, not an error', async () => {
     const clock = new ManualClock();
-    const a = replica('token-a', 'replica-a', clock);
-    const b = replica('token-b', 'replica-b', clock);
+    const a = await replica('token-a', 'replica-a', clock);
+    const b = await replica('token-b', 'replica-b', clock);
     await a.elector.tick();
     const seenByB = await b.store.get();
     clock.advance(2);

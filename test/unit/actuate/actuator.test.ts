@@ -85,7 +85,7 @@ function build(cfg: Config, session?: ActuationSession, logger: Logger = silent)
     clock,
     logger,
     metrics,
-    connect: () => {
+    connect: async () => {
       connects += 1;
       return session ?? { connected: true, election, scaler, connection: 'fake' };
     },
@@ -106,7 +106,7 @@ function build(cfg: Config, session?: ActuationSession, logger: Logger = silent)
 describe('PatchingActuator', () => {
   test('the leader patches what differs from the observed value, each on its own target', async () => {
     const t = build(config());
-    t.actuator.start();
+    await t.actuator.start();
     await t.actuator.apply(
       snapshotWith([
         decision('worker_processes', 4, 9),
@@ -126,7 +126,7 @@ describe('PatchingActuator', () => {
 
   test('dry run logs and counts, and never calls the scaler', async () => {
     const t = build(config({ dryRun: true }));
-    t.actuator.start();
+    await t.actuator.start();
     await t.actuator.apply(snapshotWith([decision('worker_processes', 4, 9), decision('ml_workers', 2, 1), decision('db_connections', 20, 40)]));
     expect(t.scaler.calls).toEqual([]);
     expect(t.metrics.all()).toEqual({ 'worker_processes/dry_run': 1, 'ml_workers/dry_run': 1, 'db_connections/dry_run': 1 });
@@ -135,7 +135,7 @@ describe('PatchingActuator', () => {
 
   test('a replica that does not lead patches nothing and counts skipped_not_leader', async () => {
     const t = build(config());
-    t.actuator.start();
+    await t.actuator.start();
     t.election.leader = false;
     await t.actuator.apply(snapshotWith([decision('worker_processes', 4, 9), decision('ml_workers', 3, 3)]));
     expect(t.scaler.calls).toEqual([]);
@@ -144,7 +144,7 @@ describe('PatchingActuator', () => {
 
   test('leadership lost while reading the replicas stops the patch', async () => {
     const t = build(config());
-    t.actuator.start();
+    await t.actuator.start();
     t.scaler.onRead = () => {
       t.election.leader = false;
     };
@@ -155,7 +155,7 @@ describe('PatchingActuator', () => {
 
   test('an unknown observed count is read from the scale subresource; equal means no patch', async () => {
     const t = build(config());
-    t.actuator.start();
+    await t.actuator.start();
     t.scaler.replicasInCluster = 9;
     await t.actuator.apply(snapshotWith([decision('worker_processes', null, 9)]));
     expect(t.scaler.calls).toEqual(['read Deployment shop/worker']);
@@ -166,14 +166,14 @@ describe('PatchingActuator', () => {
 
   test('an unknown pool size is patched without a read (the merge patch is idempotent)', async () => {
     const t = build(config());
-    t.actuator.start();
+    await t.actuator.start();
     await t.actuator.apply(snapshotWith([decision('db_connections', null, 50)]));
     expect(t.scaler.calls).toEqual(['pool shop/db-pool[poolSize] 50']);
   });
 
   test('patches of one resource are at least minPatchInterval apart; failures retry on the next snapshot', async () => {
     const t = build(config({ minPatchInterval: '1m' }));
-    t.actuator.start();
+    await t.actuator.start();
     await t.actuator.apply(snapshotWith([decision('worker_processes', 4, 9)]));
     t.clock.advance(30);
     await t.actuator.apply(snapshotWith([decision('worker_processes', 4, 10)]));
@@ -192,7 +192,7 @@ describe('PatchingActuator', () => {
 
   test('read failures are counted as failed, and never reject', async () => {
     const t = build(config());
-    t.actuator.start();
+    await t.actuator.start();
     t.scaler.failWith = new Error('connection refused');
     await expect(t.actuator.apply(snapshotWith([decision('worker_processes', null, 9), decision('ml_workers', 1, 2)]))).resolves.toBeUndefined();
     expect(t.metrics.all()).toEqual({ 'worker_processes/failed': 1, 'ml_workers/failed': 1 });
@@ -200,7 +200,7 @@ describe('PatchingActuator', () => {
 
   test('disabled: start connects nothing and apply does nothing', async () => {
     const t = build(config({ enabled: false }));
-    t.actuator.start();
+    await t.actuator.start();
     await t.actuator.apply(snapshotWith([decision('worker_processes', 4, 9)]));
     expect(t.connects()).toBe(0);
     expect(t.scaler.calls).toEqual([]);
@@ -210,7 +210,7 @@ describe('PatchingActuator', () => {
   test('enabling by a reload says, once, that it needs a restart', async () => {
     const log = captureLogger();
     const t = build(config({ enabled: false }), undefined, log.logger);
-    t.actuator.start();
+    await t.actuator.start();
     t.reload(config());
     await t.actuator.apply(snapshotWith([decision('worker_processes', 4, 9)]));
     await t.actuator.apply(snapshotWith([decision('worker_processes', 4, 9)]));
@@ -221,7 +221,7 @@ describe('PatchingActuator', () => {
   test('without a cluster a live run stays off; apply before start does nothing', async () => {
     const off = build(config(), { connected: false, reason: 'no KUBECONFIG' });
     await off.actuator.apply(snapshotWith([decision('worker_processes', 4, 9)]));
-    off.actuator.start();
+    await off.actuator.start();
     await off.actuator.apply(snapshotWith([decision('worker_processes', 4, 9)]));
     expect(off.metrics.all()).toEqual({});
     expect(off.actuator.status()).toMatchObject({ mode: 'off', connection: 'no KUBECONFIG' });
@@ -229,7 +229,7 @@ describe('PatchingActuator', () => {
 
   test('a reload that turns dry run off takes effect at the next snapshot; disabling stops patching', async () => {
     const t = build(config({ dryRun: true }));
-    t.actuator.start();
+    await t.actuator.start();
     await t.actuator.apply(snapshotWith([decision('worker_processes', 4, 9)]));
     t.reload(config({ dryRun: false }));
     t.clock.advance(60);
@@ -243,21 +243,53 @@ describe('PatchingActuator', () => {
 
   test('start is idempotent and starts the election once; stop stops it for good', async () => {
     const t = build(config());
-    t.actuator.start();
-    t.actuator.start();
+    await t.actuator.start();
+    await t.actuator.start();
     expect(t.connects()).toBe(1);
     expect(t.election.started).toBe(1);
     await t.actuator.stop();
-    t.actuator.start();
+    await t.actuator.start();
     expect(t.connects()).toBe(1);
     expect(t.election.stopped).toBe(1);
     await t.actuator.apply(snapshotWith([decision('worker_processes', 4, 9)]));
     expect(t.scaler.calls).toEqual([]);
   });
 
+  test('stop() while the connection is being made wins: the election never starts', async () => {
+    const election = new FakeElection();
+    let connected: (session: ActuationSession) => void = () => undefined;
+    const actuator = new PatchingActuator({
+      config: () => config(),
+      clock: new ManualClock(),
+      logger: silent,
+      metrics: new CountingMetrics(),
+      connect: () => new Promise<ActuationSession>((resolve) => (connected = resolve)),
+    });
+    const starting = actuator.start();
+    await actuator.stop();
+    connected({ connected: true, election, scaler: new FakeScaler(), connection: 'fake' });
+    await starting;
+    expect(election.started).toBe(0);
+    expect(actuator.status().mode).toBe('off');
+  });
+
+  test('a connection that throws leaves actuation off with the reason, and start() does not reject', async () => {
+    const log = captureLogger();
+    const actuator = new PatchingActuator({
+      config: () => config(),
+      clock: new ManualClock(),
+      logger: log.logger,
+      metrics: new CountingMetrics(),
+      connect: () => Promise.reject(new Error('kubeconfig unreadable')),
+    });
+    await actuator.start();
+    expect(actuator.status()).toMatchObject({ mode: 'off', connection: 'could not connect: kubeconfig unreadable' });
+    expect(log.messages(50)).toEqual(['actuation is enabled but no Kubernetes API is reachable; actuation stays off']);
+  });
+
   test('a recommendation that is not a whole number is refused, not written', async () => {
     const t = build(config());
-    t.actuator.start();
+    await t.actuator.start();
     await t.actuator.apply(snapshotWith([decision('worker_processes', 4, 9.5), decision('ml_workers', 2, Number.NaN), decision('db_connections', 20, -1)]));
     expect(t.scaler.calls).toEqual([]);
     expect(t.metrics.all()).toEqual({});

@@ -1,5 +1,6 @@
 import { describe, expect, test } from 'vitest';
-import { createActuator, type KubeEnvironment, KubernetesApiError, toApiError } from '../../../src/actuate/index.js';
+import { createActuator, type KubeEnvironment } from '../../../src/actuate/index.js';
+import { KubernetesApiError, toApiError } from '../../../src/actuate/kubernetes.js';
 import { ManualClock } from '../../support/manual-clock.js';
 import { ManualTimers } from '../../support/manual-timers.js';
 import { configFromYaml } from '../../support/service.js';
@@ -21,7 +22,7 @@ function build(dryRun: boolean) {
 describe('createActuator without a cluster', () => {
   test('a dry run still logs and counts, as the only replica', async () => {
     const t = build(true);
-    t.actuator.start();
+    await t.actuator.start();
     await t.actuator.apply(snapshotWith([decision('worker_processes', 3, 8)]));
     expect(t.metrics.all()).toEqual({ 'worker_processes/dry_run': 1 });
     expect(t.actuator.status()).toMatchObject({ mode: 'dry_run', leader: true });
@@ -32,7 +33,7 @@ describe('createActuator without a cluster', () => {
 
   test('a live run stays off, with one error line naming why', async () => {
     const t = build(false);
-    t.actuator.start();
+    await t.actuator.start();
     await t.actuator.apply(snapshotWith([decision('worker_processes', 3, 8)]));
     expect(t.metrics.all()).toEqual({});
     expect(t.actuator.status().mode).toBe('off');

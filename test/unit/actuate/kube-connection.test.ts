@@ -2,7 +2,8 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { afterAll, afterEach, describe, expect, test, vi } from 'vitest';
-import { defaultIdentity, type KubeEnvironment, resolveKubeConnection, serviceAccountDir } from '../../../src/actuate/index.js';
+import { defaultIdentity, type KubeEnvironment, serviceAccountDir } from '../../../src/actuate/index.js';
+import { resolveKubeConnection } from '../../../src/actuate/kubernetes.js';
 
 const root = mkdtempSync(join(tmpdir(), 'foresight-kube-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
