@@ -33,7 +33,7 @@
  * cycleWallSeconds, serviceRssBytes, modelProcessRssBytes, scrapeSeconds, scrapeBytes}.
  */
 import { execFileSync, fork } from 'node:child_process';
-import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import process from 'node:process';
@@ -192,8 +192,10 @@ function childScript(source: boolean): string {
   const root = fileURLToPath(new URL('..', import.meta.url));
   process.stderr.write('compiling the service for the benchmark (tsconfig.bench.json → dist.bench/)...\n');
   execFileSync(process.execPath, [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', join(root, 'tsconfig.bench.json')], { stdio: 'inherit' });
-  // The compiled tree sits one folder deeper than dist/: the version read and the package-root search find this copy.
+  // The compiled tree sits one folder deeper than dist/, so the files the service reads beside its
+  // modules are copied in: package.json (the version, the package root) and src/'s assets (the KEDA proto).
   copyFileSync(join(root, 'package.json'), join(root, 'dist.bench', 'package.json'));
+  cpSync(join(root, 'src'), join(root, 'dist.bench', 'src'), { recursive: true, filter: (from) => !from.endsWith('.ts') });
   return join(root, 'dist.bench', 'bench', 'support', 'scale-child.js');
 }
 

@@ -94,6 +94,28 @@ describe('sliding windows', () => {
     expect(short.size).toBe(60);
   });
 
+  it('a window at its bound holds its points in at most 1.5 times their bytes, and keeps its answers while it compacts', () => {
+    const minuteMs = 60_000;
+    const weekMs = 7 * 1440 * minuteMs;
+    const window = new TimeWindowQuantiles(weekMs);
+    const history = new PointHistory(3 * weekMs + 1440 * minuteMs);
+    for (let t = 0; t <= 6 * weekMs; t += 5 * minuteMs) {
+      window.advance(t);
+      window.add(t, t % 97);
+      history.add(t, t / minuteMs);
+    }
+    // Two Float64 buffers (time, value) in the queue plus the sorted values: 24 bytes a point at best.
+    expect(window.heldBytes).toBeLessThanOrEqual(1.5 * 24 * window.size);
+    // 22 days at 5 minutes, both ends included; each point a time and a value.
+    expect(history.size).toBe(22 * 288 + 1);
+    expect(history.heldBytes).toBeLessThanOrEqual(1.5 * 16 * history.size);
+    // After many compactions the oldest and the newest points are where they were.
+    const now = 6 * weekMs;
+    expect(history.valueAt(now, 0)).toBe(now / minuteMs);
+    expect(history.valueAt(now - 3 * weekMs, 0)).toBe((now - 3 * weekMs) / minuteMs);
+    expect(window.quantile(1)).toBe(96);
+  });
+
   it('TypicalInterval is the median of recent intervals, robust to a gap', () => {
     const interval = new TypicalInterval(5);
     expect(interval.medianMs).toBeNaN();
