@@ -1,4 +1,4 @@
-import { type RegularSeries, type Resource, stableHash32 } from '../core/index.js';
+import { type RegularSeries, type Resource, type SeriesValues, stableHash32 } from '../core/index.js';
 import {
   backtest,
   createServingForecaster,
@@ -72,7 +72,7 @@ export const firstPassBudgetPoints = 1_000_000;
  * The engine reads a new series' recent past first and the older part in slices over the next
  * cycles (history-window.ts); `auto` chooses once more when the window fills, not at every slice.
  */
-function holdsWholeWindow(values: Float64Array): boolean {
+function holdsWholeWindow(values: SeriesValues): boolean {
   const oldestSeen = Math.ceil(0.1 * values.length);
   for (let i = 0; i < oldestSeen; i++) if (Number.isFinite(values[i]!)) return true;
   return false;

@@ -1,5 +1,5 @@
 import { err, ok, prefix } from '../core/index.js';
-import type { RegularSeries, Result } from '../core/index.js';
+import type { RegularSeries, Result, SeriesValues } from '../core/index.js';
 import { maseScale, scoreForecasts } from './accuracy.js';
 import type { AccuracyReport } from './accuracy.js';
 import { mergeEachOrigin } from './fallback.js';
@@ -45,7 +45,7 @@ export function forecastEachOriginWithFallback(model: FittedWithFallback, series
  * The actual each origin is scored against: `actual[t] = values[t + h]` for origins
  * `fromOrigin <= t`, NaN elsewhere (and past the end).
  */
-export function actualsAtOrigins(values: Float64Array, horizonSteps: number, fromOrigin: number): Float64Array {
+export function actualsAtOrigins(values: SeriesValues, horizonSteps: number, fromOrigin: number): Float64Array {
   const actual = new Float64Array(values.length).fill(Number.NaN);
   for (let t = Math.max(0, fromOrigin); t + horizonSteps < values.length; t++) actual[t] = values[t + horizonSteps]!;
   return actual;

@@ -1,5 +1,5 @@
 import { err, ok } from '../core/index.js';
-import type { RegularSeries, Result } from '../core/index.js';
+import type { RegularSeries, Result, SeriesValues } from '../core/index.js';
 import type { FitFailure, FittedForecaster, ForecastSpec, Forecaster } from './forecaster.js';
 import { bandedForecaster, residualQuantiles } from './residual-bands.js';
 import { firstFiniteIndex, fitPrecondition } from './spec.js';
@@ -54,8 +54,8 @@ export function seasonPhase(startMs: number, stepSeconds: number, seasonSteps: n
  * between their finite neighbours (and the nearest finite value at the edges), so that a gap in
  * the initial seasons does not become a zero seasonal offset. NaN everywhere when none is finite.
  */
-function interpolatedWindow(values: Float64Array, start: number, length: number): Float64Array {
-  const window = values.slice(start, start + length);
+function interpolatedWindow(values: SeriesValues, start: number, length: number): Float64Array {
+  const window = Float64Array.from(values.subarray(start, start + length));
   let previous = -1;
   for (let i = 0; i <= length; i++) {
     if (i < length && !Number.isFinite(window[i]!)) continue;
@@ -89,7 +89,7 @@ function interpolatedWindow(values: Float64Array, start: number, length: number)
  * docs/forecasting.md "The ghost forecast".) Undefined when those two seasons are not complete
  * yet, so the state never depends on points after an origin.
  */
-function initialState(values: Float64Array, seasonSteps: number, phase: number): InitialState | undefined {
+function initialState(values: SeriesValues, seasonSteps: number, phase: number): InitialState | undefined {
   const m = seasonSteps;
   const start = firstFiniteIndex(values);
   if (start < 0 || values.length < start + 2 * m) return undefined;
@@ -196,7 +196,7 @@ interface FilterState {
  * reset nor distort it. `season` is scratch space of length m, overwritten.
  */
 function runFilter(
-  values: Float64Array,
+  values: SeriesValues,
   init: InitialState,
   horizonSteps: number,
   params: HoltWintersParams,
@@ -216,7 +216,7 @@ function runFilter(
  * in place) and returns the forecast made after the last value (NaN when no origin is at or after
  * `firstOrigin`).
  */
-function advance(values: Float64Array, from: number, firstOrigin: number, state: FilterState, horizonSteps: number, params: HoltWintersParams, out: Float64Array | undefined): number {
+function advance(values: SeriesValues, from: number, firstOrigin: number, state: FilterState, horizonSteps: number, params: HoltWintersParams, out: Float64Array | undefined): number {
   const { season } = state;
   const m = season.length;
   const { alpha, beta, gamma, phi } = params;
@@ -291,14 +291,14 @@ function forecastFromAnchor(anchor: Anchor, history: RegularSeries, horizonSteps
  * The Holt-Winters h-step forecast from a whole history (NaN before two full seasons). `phase` is
  * the season slot of index 0 ({@link seasonPhase}; 0 counts slots from the first point).
  */
-export function holtWintersPointForecast(values: Float64Array, horizonSteps: number, seasonSteps: number, params: HoltWintersParams, phase = 0): number {
+export function holtWintersPointForecast(values: SeriesValues, horizonSteps: number, seasonSteps: number, params: HoltWintersParams, phase = 0): number {
   const init = initialState(values, seasonSteps, phase);
   if (init === undefined) return Number.NaN;
   return runFilter(values, init, horizonSteps, params, new Float64Array(seasonSteps), undefined).forecast;
 }
 
 /** Holt-Winters forecasts for every origin in one O(n) pass of the filter. */
-export function holtWintersEachOrigin(values: Float64Array, horizonSteps: number, seasonSteps: number, params: HoltWintersParams, phase = 0): Float64Array {
+export function holtWintersEachOrigin(values: SeriesValues, horizonSteps: number, seasonSteps: number, params: HoltWintersParams, phase = 0): Float64Array {
   const out = new Float64Array(values.length).fill(Number.NaN);
   const init = initialState(values, seasonSteps, phase);
   if (init !== undefined) runFilter(values, init, horizonSteps, params, new Float64Array(seasonSteps), out);
@@ -374,7 +374,12 @@ export function createHoltWintersForecaster(options: HoltWintersOptions = {}): F
       const end = runFilter(values, init, h, params, new Float64Array(m), forecasts);
       const bands = residualQuantiles(values, forecasts, h);
       const last = values.length - 1;
-      const anchor: Anchor = { timestampMs: train.startMs + last * spec.stepSeconds * 1000, tail: values.slice(last - anchorTailLength + 1), state: end.state, forecast: end.forecast };
+      const anchor: Anchor = {
+        timestampMs: train.startMs + last * spec.stepSeconds * 1000,
+        tail: Float64Array.from(values.subarray(last - anchorTailLength + 1)),
+        state: end.state,
+        forecast: end.forecast,
+      };
       return ok(
         bandedForecaster(
           name,
@@ -392,7 +397,7 @@ export function createHoltWintersForecaster(options: HoltWintersOptions = {}): F
 }
 
 /** Mean loss of `forecasts[t]` against `values[t + h]` over origins from `fromOrigin` (∞ if none). */
-function lossOf(values: Float64Array, forecasts: Float64Array, horizonSteps: number, fromOrigin: number, loss: HoltWintersLoss): number {
+function lossOf(values: SeriesValues, forecasts: Float64Array, horizonSteps: number, fromOrigin: number, loss: HoltWintersLoss): number {
   let sum = 0;
   let count = 0;
   for (let t = fromOrigin; t + horizonSteps < values.length; t++) {

@@ -1,5 +1,5 @@
 import { err, ok } from '../core/index.js';
-import type { RegularSeries, Result } from '../core/index.js';
+import type { RegularSeries, Result, SeriesValues } from '../core/index.js';
 import type { FitFailure, FittedForecaster, ForecastSpec, Forecaster } from './forecaster.js';
 import { bandedForecaster, meanAbsoluteStepError, residualQuantiles } from './residual-bands.js';
 import { fitPrecondition } from './spec.js';
@@ -27,7 +27,7 @@ function lineAt(count: number, sx: number, sxx: number, sy: number, sxy: number,
  * The least-squares line through the finite values among the last `windowSteps` points,
  * extrapolated `horizonSteps` past the last one.
  */
-export function linearTrendPointForecast(values: Float64Array, horizonSteps: number, windowSteps: number): number {
+export function linearTrendPointForecast(values: SeriesValues, horizonSteps: number, windowSteps: number): number {
   const t = values.length - 1;
   let count = 0;
   let sx = 0;
@@ -52,7 +52,7 @@ export function linearTrendPointForecast(values: Float64Array, horizonSteps: num
  * origin. x is counted from a base index that is reset (with the sums recomputed from scratch)
  * every `windowSteps` origins, so |x| stays below the window and rounding cannot accumulate.
  */
-export function linearTrendEachOrigin(values: Float64Array, horizonSteps: number, windowSteps: number): Float64Array {
+export function linearTrendEachOrigin(values: SeriesValues, horizonSteps: number, windowSteps: number): Float64Array {
   const n = values.length;
   const out = new Float64Array(n);
   let base = 0;

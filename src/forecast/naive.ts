@@ -1,11 +1,11 @@
 import { err, ok } from '../core/index.js';
-import type { RegularSeries, Result } from '../core/index.js';
+import type { RegularSeries, Result, SeriesValues } from '../core/index.js';
 import type { FitFailure, FittedForecaster, ForecastSpec, Forecaster } from './forecaster.js';
 import { bandedForecaster, residualQuantiles } from './residual-bands.js';
 import { fitPrecondition } from './spec.js';
 
 /** The value `horizonSteps` ahead is the last finite value seen (NaN before the first one). */
-export function naivePointForecast(values: Float64Array): number {
+export function naivePointForecast(values: SeriesValues): number {
   for (let i = values.length - 1; i >= 0; i--) {
     const value = values[i]!;
     if (Number.isFinite(value)) return value;
@@ -14,7 +14,7 @@ export function naivePointForecast(values: Float64Array): number {
 }
 
 /** {@link naivePointForecast} for every origin in one pass: the last finite value carried forward. */
-export function naiveEachOrigin(values: Float64Array): Float64Array {
+export function naiveEachOrigin(values: SeriesValues): Float64Array {
   const out = new Float64Array(values.length);
   let last = Number.NaN;
   for (let t = 0; t < values.length; t++) {

@@ -1,6 +1,6 @@
 import { quantileSorted } from 'simple-statistics';
 import type { EachOriginForecasts, FittedForecaster, ForecastSpec, PointForecast } from './forecaster.js';
-import type { RegularSeries } from '../core/index.js';
+import type { RegularSeries, SeriesValues } from '../core/index.js';
 
 /**
  * The 10th and 90th percentiles of a model's own h-step-ahead errors (actual − forecast) on its
@@ -27,7 +27,7 @@ export function quantileOfSorted(sorted: Float64Array, q: number): number {
  * Quantiles of the residuals `values[t + h] − forecasts[t]` over origins `t >= fromOrigin` where
  * both are finite. `forecasts` is a model's each-origin output on the same training values.
  */
-export function residualQuantiles(values: Float64Array, forecasts: Float64Array, horizonSteps: number, fromOrigin = 0): ResidualQuantiles {
+export function residualQuantiles(values: SeriesValues, forecasts: Float64Array, horizonSteps: number, fromOrigin = 0): ResidualQuantiles {
   const residuals = new Float64Array(Math.max(0, values.length - horizonSteps));
   let count = 0;
   for (let t = Math.max(0, fromOrigin); t + horizonSteps < values.length; t++) {
@@ -42,9 +42,9 @@ export function residualQuantiles(values: Float64Array, forecasts: Float64Array,
 /** How a model makes point forecasts: from a whole history, or for every origin in one pass. */
 export interface PointModel {
   /** The point forecast `horizonSteps` after the last of `values` (NaN when impossible); `series` is where they come from (its start places seasons on the clock). */
-  one(values: Float64Array, series: RegularSeries): number;
+  one(values: SeriesValues, series: RegularSeries): number;
   /** Element `t`: the point forecast for `t + horizonSteps` from `values[0..t]` (NaN when impossible). */
-  each(values: Float64Array, series: RegularSeries): Float64Array;
+  each(values: SeriesValues, series: RegularSeries): Float64Array;
 }
 
 const missing: PointForecast = { value: Number.NaN, p10: Number.NaN, p90: Number.NaN };
@@ -81,7 +81,7 @@ export function bandedForecaster(model: string, spec: ForecastSpec, bands: Resid
 }
 
 /** Mean |values[t+h] − forecasts[t]| over origins where both are finite (∞ when there are none). */
-export function meanAbsoluteStepError(values: Float64Array, forecasts: Float64Array, horizonSteps: number, fromOrigin = 0): number {
+export function meanAbsoluteStepError(values: SeriesValues, forecasts: Float64Array, horizonSteps: number, fromOrigin = 0): number {
   let sum = 0;
   let count = 0;
   for (let t = Math.max(0, fromOrigin); t + horizonSteps < values.length; t++) {

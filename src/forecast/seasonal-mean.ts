@@ -1,5 +1,5 @@
 import { err, ok } from '../core/index.js';
-import type { RegularSeries, Result } from '../core/index.js';
+import type { RegularSeries, Result, SeriesValues } from '../core/index.js';
 import type { FitFailure, FittedForecaster, ForecastSpec, Forecaster } from './forecaster.js';
 import { bandedForecaster, meanAbsoluteStepError, residualQuantiles } from './residual-bands.js';
 import { seasonsBack } from './seasonal-naive.js';
@@ -12,7 +12,7 @@ export const maxSeasonalMeanSeasons = 7;
  * Mean of the finite values at the target's slot over the `seasons` most recent usable seasons
  * (missing points are skipped; NaN when all are missing). `target` is the index forecast.
  */
-function slotMean(values: Float64Array, target: number, horizonSteps: number, seasonSteps: number, seasons: number): number {
+function slotMean(values: SeriesValues, target: number, horizonSteps: number, seasonSteps: number, seasons: number): number {
   const first = seasonsBack(horizonSteps, seasonSteps);
   let sum = 0;
   let count = 0;
@@ -30,12 +30,12 @@ function slotMean(values: Float64Array, target: number, horizonSteps: number, se
 }
 
 /** Seasonal mean from a whole history. */
-export function seasonalMeanPointForecast(values: Float64Array, horizonSteps: number, seasonSteps: number, seasons: number): number {
+export function seasonalMeanPointForecast(values: SeriesValues, horizonSteps: number, seasonSteps: number, seasons: number): number {
   return slotMean(values, values.length - 1 + horizonSteps, horizonSteps, seasonSteps, seasons);
 }
 
 /** Seasonal mean for every origin: O(n · seasons), with seasons ≤ {@link maxSeasonalMeanSeasons}. */
-export function seasonalMeanEachOrigin(values: Float64Array, horizonSteps: number, seasonSteps: number, seasons: number): Float64Array {
+export function seasonalMeanEachOrigin(values: SeriesValues, horizonSteps: number, seasonSteps: number, seasons: number): Float64Array {
   const out = new Float64Array(values.length);
   for (let t = 0; t < values.length; t++) out[t] = slotMean(values, t + horizonSteps, horizonSteps, seasonSteps, seasons);
   return out;

@@ -1,5 +1,5 @@
 import { err, ok } from '../core/index.js';
-import type { RegularSeries, Result } from '../core/index.js';
+import type { RegularSeries, Result, SeriesValues } from '../core/index.js';
 import type { FitFailure, FittedForecaster, ForecastSpec, Forecaster } from './forecaster.js';
 import { bandedForecaster, residualQuantiles } from './residual-bands.js';
 import { fitPrecondition } from './spec.js';
@@ -18,7 +18,7 @@ export function seasonsBack(horizonSteps: number, seasonSteps: number): number {
  * that point is missing, the same slot in the season before, and so on (NaN when every earlier
  * season is missing at that slot).
  */
-export function seasonalNaivePointForecast(values: Float64Array, horizonSteps: number, seasonSteps: number): number {
+export function seasonalNaivePointForecast(values: SeriesValues, horizonSteps: number, seasonSteps: number): number {
   const target = values.length - 1 + horizonSteps;
   for (let i = target - seasonsBack(horizonSteps, seasonSteps) * seasonSteps; i >= 0; i -= seasonSteps) {
     const value = values[i]!;
@@ -31,7 +31,7 @@ export function seasonalNaivePointForecast(values: Float64Array, horizonSteps: n
  * Seasonal naive for every origin in one pass. `filled[i]` is the newest finite value at or
  * before `i` on i's seasonal lattice (i, i − m, i − 2m, …), so each forecast is one lookup.
  */
-export function seasonalNaiveEachOrigin(values: Float64Array, horizonSteps: number, seasonSteps: number): Float64Array {
+export function seasonalNaiveEachOrigin(values: SeriesValues, horizonSteps: number, seasonSteps: number): Float64Array {
   const n = values.length;
   const filled = new Float64Array(n);
   for (let i = 0; i < n; i++) {

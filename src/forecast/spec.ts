@@ -1,3 +1,4 @@
+import type { SeriesValues } from '../core/index.js';
 import type { FitFailure, ForecastSpec } from './forecaster.js';
 
 /** Seconds in a day: the default season of every model (workloads follow the working day). */
@@ -48,13 +49,13 @@ export function specProblem(spec: ForecastSpec): FitFailure | undefined {
 }
 
 /** Index of the first finite value, or -1 when there is none. */
-export function firstFiniteIndex(values: Float64Array): number {
+export function firstFiniteIndex(values: SeriesValues): number {
   for (let i = 0; i < values.length; i++) if (Number.isFinite(values[i]!)) return i;
   return -1;
 }
 
 /** Number of finite values. */
-export function countFinite(values: Float64Array): number {
+export function countFinite(values: SeriesValues): number {
   let count = 0;
   for (let i = 0; i < values.length; i++) if (Number.isFinite(values[i]!)) count++;
   return count;
@@ -64,7 +65,7 @@ export function countFinite(values: Float64Array): number {
  * The common fit preconditions: a sound spec, at least one finite value, and at least
  * `minLength` grid points (what the model needs, named in `need` for the message).
  */
-export function fitPrecondition(model: string, values: Float64Array, spec: ForecastSpec, minLength: number, need: string): FitFailure | undefined {
+export function fitPrecondition(model: string, values: SeriesValues, spec: ForecastSpec, minLength: number, need: string): FitFailure | undefined {
   const bad = specProblem(spec);
   if (bad !== undefined) return bad;
   if (countFinite(values) === 0) return { reason: 'no_data', message: `${model}: the training series has no finite value` };

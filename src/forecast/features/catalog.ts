@@ -1,4 +1,4 @@
-import type { FeatureName, RegularSeries } from '../../core/index.js';
+import type { FeatureName, RegularSeries, SeriesValues } from '../../core/index.js';
 import { calendarPosition, cyclic } from './calendar.js';
 
 export { type FeatureName, featureNames, isFeatureName } from '../../core/index.js';
@@ -37,7 +37,7 @@ const secondsPerHour = 3600;
 const secondsPerDay = 86_400;
 
 /** Values carried forward over gaps (NaN before the first finite value). */
-export function carryForward(values: Float64Array): Float64Array {
+export function carryForward(values: SeriesValues): Float64Array {
   const out = new Float64Array(values.length);
   let last = Number.NaN;
   for (let i = 0; i < values.length; i++) {
@@ -62,7 +62,7 @@ function covariate(inputs: FeatureInputs, name: CovariateName, length: number): 
 }
 
 /** Trailing mean over `window` steps ending at each index, of the finite values (NaN when none). */
-export function trailingMean(values: Float64Array, window: number): Float64Array {
+export function trailingMean(values: SeriesValues, window: number): Float64Array {
   const n = values.length;
   const out = new Float64Array(n);
   let sum = 0;
@@ -84,7 +84,7 @@ export function trailingMean(values: Float64Array, window: number): Float64Array
 }
 
 /** `values` shifted `lag` steps later: element i is values[i − lag] (NaN before the start). */
-export function lagged(values: Float64Array, lag: number): Float64Array {
+export function lagged(values: SeriesValues, lag: number): Float64Array {
   const out = new Float64Array(values.length).fill(Number.NaN);
   for (let i = Math.max(0, lag); i < values.length; i++) out[i] = values[i - lag]!;
   return out;

@@ -1,3 +1,4 @@
+import type { SeriesValues } from '../../core/index.js';
 import { calendarPosition, cyclic } from './calendar.js';
 
 /**
@@ -53,7 +54,7 @@ export interface LagFeatureGrid {
 }
 
 /** The level at t: the last finite value at or before t (NaN before the first one). */
-export function levelAt(values: Float64Array, t: number): number {
+export function levelAt(values: SeriesValues, t: number): number {
   for (let i = Math.min(t, values.length - 1); i >= 0; i--) {
     const value = values[i]!;
     if (Number.isFinite(value)) return value;
@@ -62,7 +63,7 @@ export function levelAt(values: Float64Array, t: number): number {
 }
 
 /** The value at i, NaN outside the series. */
-function at(values: Float64Array, i: number): number {
+function at(values: SeriesValues, i: number): number {
   return i >= 0 && i < values.length ? values[i]! : Number.NaN;
 }
 
@@ -77,7 +78,7 @@ function orZero(x: number): number {
  * Reads `values[0..t]` only. O(1) in the series length (about 130 reads), so a single forecast and a
  * pass over every origin compute exactly the same numbers.
  */
-export function lagFeatureRow(values: Float64Array, t: number, grid: LagFeatureGrid, out: Float64Array): number {
+export function lagFeatureRow(values: SeriesValues, t: number, grid: LagFeatureGrid, out: Float64Array): number {
   const level = levelAt(values, t);
   if (!Number.isFinite(level)) return level;
   const { horizonSteps: h, seasonSteps: m } = grid;
@@ -123,7 +124,7 @@ export function lagFeatureRow(values: Float64Array, t: number, grid: LagFeatureG
 }
 
 /** Median of the finite values among the last {@link medianWindow} points (the level when none). */
-function recentMedian(values: Float64Array, t: number): number {
+function recentMedian(values: SeriesValues, t: number): number {
   const window: number[] = [];
   for (let i = t; i >= 0 && i > t - medianWindow; i--) {
     const value = values[i]!;
@@ -143,7 +144,7 @@ export interface LagFeatureMatrix {
 }
 
 /** {@link lagFeatureRow} for every origin of `values`. */
-export function lagFeatureMatrix(values: Float64Array, grid: LagFeatureGrid): LagFeatureMatrix {
+export function lagFeatureMatrix(values: SeriesValues, grid: LagFeatureGrid): LagFeatureMatrix {
   const n = values.length;
   const rows = new Float64Array(n * lagFeatureCount);
   const levels = new Float64Array(n);
@@ -155,7 +156,7 @@ export function lagFeatureMatrix(values: Float64Array, grid: LagFeatureGrid): La
  * The training origins of a direct h-step model: origins t ≤ `lastOrigin` whose level and target
  * `values[t + h]` are both finite (so the target never lies after `lastOrigin + h`).
  */
-export function lagTrainingOrigins(values: Float64Array, levels: Float64Array, horizonSteps: number, lastOrigin: number): Int32Array {
+export function lagTrainingOrigins(values: SeriesValues, levels: Float64Array, horizonSteps: number, lastOrigin: number): Int32Array {
   const out: number[] = [];
   for (let t = 0; t <= lastOrigin && t + horizonSteps < values.length; t++) {
     if (Number.isFinite(levels[t]!) && Number.isFinite(values[t + horizonSteps]!)) out.push(t);

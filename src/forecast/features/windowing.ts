@@ -1,3 +1,5 @@
+import type { SeriesValues } from '../../core/index.js';
+
 /**
  * Sliding windows for sequence models: the `lookbackSteps` feature rows ending at an origin t, and
  * the target y(t + h) − level(t) scaled by the model's target scale. Pure and independent of
@@ -8,7 +10,7 @@
  * Origins usable for training or scoring: t ≥ lookbackSteps − 1 (a full window), t ≤ lastOrigin,
  * a finite level at t, and (when `requireTarget`) a finite target values[t + h] inside the series.
  */
-export function windowOrigins(values: Float64Array, levels: Float64Array, lookbackSteps: number, horizonSteps: number, lastOrigin: number, requireTarget = true): Int32Array {
+export function windowOrigins(values: SeriesValues, levels: Float64Array, lookbackSteps: number, horizonSteps: number, lastOrigin: number, requireTarget = true): Int32Array {
   const out: number[] = [];
   const last = Math.min(lastOrigin, values.length - 1);
   for (let t = Math.max(0, lookbackSteps - 1); t <= last; t++) {
@@ -39,7 +41,7 @@ export function buildWindows(columns: readonly Float32Array[], origins: Int32Arr
 }
 
 /** Scaled targets (values[t + h] − levels[t]) / targetScale of each origin (NaN where missing). */
-export function windowTargets(values: Float64Array, levels: Float64Array, origins: Int32Array, horizonSteps: number, targetScale: number): Float32Array {
+export function windowTargets(values: SeriesValues, levels: Float64Array, origins: Int32Array, horizonSteps: number, targetScale: number): Float32Array {
   const out = new Float32Array(origins.length);
   for (let k = 0; k < origins.length; k++) {
     const t = origins[k]!;
@@ -52,7 +54,7 @@ export function windowTargets(values: Float64Array, levels: Float64Array, origin
  * The scale of the target changes: the standard deviation of y(t + h) − level(t) over `origins`
  * (1 when it is 0 or undefined), so that the network's output is of order 1 whatever the units.
  */
-export function targetScaleOf(values: Float64Array, levels: Float64Array, origins: Int32Array, horizonSteps: number): number {
+export function targetScaleOf(values: SeriesValues, levels: Float64Array, origins: Int32Array, horizonSteps: number): number {
   let sum = 0;
   let sumSquares = 0;
   let count = 0;

@@ -1,6 +1,6 @@
 import type * as Tf from '@tensorflow/tfjs';
 import { err, ok } from '../../core/index.js';
-import type { Result } from '../../core/index.js';
+import type { Result, SeriesValues } from '../../core/index.js';
 import { applyNormalization, buildFeatureColumns, buildWindows, carryForward, fitNormalization, targetScaleOf, windowOrigins } from '../features/index.js';
 import type { FeatureInputs, FeatureNormalization } from '../features/index.js';
 import type { FitFailure, ForecastSpec } from '../forecaster.js';
@@ -92,7 +92,7 @@ const validationOriginsPerSeries = 256;
 interface Prepared {
   readonly key: string;
   readonly inputs: FeatureInputs;
-  readonly values: Float64Array;
+  readonly values: SeriesValues;
   readonly levels: Float64Array;
   readonly columns: Float32Array[];
   readonly normalization: FeatureNormalization;
@@ -106,7 +106,7 @@ interface Prepared {
  * The origins of a series split like the per-series LSTM: the newest `validationFraction` held out,
  * separated from the training targets by the horizon, so that no training target is a held-out one.
  */
-function splitOrigins(values: Float64Array, levels: Float64Array, spec: ForecastSpec, o: LstmOptions): { trainOrigins: Int32Array; validationOrigins: Int32Array; lastTrainTarget: number } {
+function splitOrigins(values: SeriesValues, levels: Float64Array, spec: ForecastSpec, o: LstmOptions): { trainOrigins: Int32Array; validationOrigins: Int32Array; lastTrainTarget: number } {
   const h = spec.horizonSteps;
   const all = windowOrigins(values, levels, o.lookbackSteps, h, values.length - 1 - h);
   const trainEnd = all.length - Math.floor(all.length * o.validationFraction);

@@ -1,5 +1,5 @@
 import type * as Tf from '@tensorflow/tfjs';
-import { err, messageOf, ok, type RegularSeries, type Result } from '../../core/index.js';
+import { err, messageOf, ok, type RegularSeries, type Result, type SeriesValues } from '../../core/index.js';
 import { applyNormalization, buildFeatureColumns, buildWindows, carryForward, windowOrigins } from '../features/index.js';
 import type { FeatureInputs } from '../features/index.js';
 import { maseScale } from '../accuracy.js';
@@ -204,7 +204,7 @@ export function trainedFrom(network: Network): TrainedLstm {
 /** One series as a network sees it: normalised feature columns, the raw values, their carried levels and the target scale. */
 export interface ScaledSeries {
   readonly columns: readonly Float32Array[];
-  readonly values: Float64Array;
+  readonly values: SeriesValues;
   readonly levels: Float64Array;
   readonly targetScale: number;
 }

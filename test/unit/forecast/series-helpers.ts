@@ -1,4 +1,4 @@
-import type { RegularSeries } from '../../../src/core/index.js';
+import type { RegularSeries, SeriesValues } from '../../../src/core/index.js';
 
 /** A 5-minute grid: 288 steps per daily season. */
 export const stepSeconds = 300;
@@ -36,7 +36,7 @@ export function dailySine(i: number, period = seasonSteps): number {
 }
 
 /** Mean |actual[t + h] − forecast[t]| over origins from `from` with both finite, and how many. */
-export function horizonMae(values: Float64Array, forecast: Float64Array, horizonSteps: number, from: number): { mae: number; count: number } {
+export function horizonMae(values: SeriesValues, forecast: Float64Array, horizonSteps: number, from: number): { mae: number; count: number } {
   let sum = 0;
   let count = 0;
   for (let t = from; t + horizonSteps < values.length; t++) {
