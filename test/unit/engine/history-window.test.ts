@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Config } from '../../../src/config/index.js';
-import { type InputRef, inputKey, type Sample } from '../../../src/core/index.js';
+import { guardSeries, type InputRef, inputKey, maxServableMagnitude, type Sample } from '../../../src/core/index.js';
 import { type HistoryRead, HistoryWindow, type ReadOutcome, inlineModelHost, type ModelHostPort, olderPointsPerCycle, Reconciler, type Recorder, SnapshotStore } from '../../../src/engine/index.js';
 import { FakeSource } from '../../support/fake-source.js';
 import { ManualClock } from '../../support/manual-clock.js';
@@ -131,6 +131,45 @@ describe('HistoryWindow', () => {
     expect(window.rangeOf('queue/new/depth', Float64Array.of(1, 2, 3))).toMatchObject({ low: 1, high: 3 });
     window.retain(new Set(['queue/new/depth']));
     expect(window.rangeOf(key)).toBeUndefined();
+  });
+
+  it('holds its buffers as 32-bit floats: 4 bytes a point, values within float32 precision, integers to 2^24 exact', () => {
+    const window = new HistoryWindow();
+    const key = 'queue/a/depth';
+    const length = 7 * 1440 + 1;
+    const values = Float64Array.from({ length }, (_, i) => (i === 0 ? 16_777_216 : i === 1 ? 123_456.789 : i % 3 === 0 ? Number.NaN : i));
+    window.merge(key, [{ startMs: t0 - 7 * DAY_MS, stepSeconds: 60, values }], weekly, t0);
+    const held = window.get(key)!.values;
+    expect(held).toBeInstanceOf(Float32Array);
+    expect(held.length).toBe(length);
+    expect(held.byteLength).toBe(4 * length);
+    expect(held[0]).toBe(16_777_216);
+    // 7 significant digits: 123456.789 is held as 123456.7891 (within half a unit in the last place, 2^-8 here).
+    expect(Math.abs(held[1]! - 123_456.789)).toBeLessThanOrEqual(2 ** -8);
+    expect(held[1]).toBe(Math.fround(123_456.789));
+    for (let i = 2; i < length; i++) if (!Object.is(held[i], i % 3 === 0 ? Number.NaN : i)) expect.fail(`index ${i}: ${held[i]}`);
+    // Slid in place by a step: the same buffer, still 32-bit.
+    window.merge(key, [{ startMs: t0 + MINUTE_MS, stepSeconds: 60, values: Float64Array.of(7.25) }], weekly, t0 + MINUTE_MS);
+    expect(window.get(key)!.values).toBe(held);
+    expect(held[0]).toBe(Math.fround(123_456.789));
+    expect(held.at(-1)).toBe(7.25);
+  });
+
+  it('never stores a value that would not be finite as a 32-bit float: it is a gap, and the sample guard refuses it first', () => {
+    const window = new HistoryWindow();
+    const key = 'queue/a/depth';
+    const values = Float64Array.of(5, 1e39, -1e39, Number.POSITIVE_INFINITY, 3.4e38, 6);
+    window.merge(key, [{ startMs: t0 - 5 * MINUTE_MS, stepSeconds: 60, values }], weekly, t0);
+    // 1e39 is past float32's largest (3.40282e38) and would round to ±Infinity; 3.4e38 is within it.
+    expect(Array.from(window.get(key)!.values.subarray(-6))).toEqual([5, Number.NaN, Number.NaN, Number.NaN, Math.fround(3.4e38), 6]);
+    // A later read's huge value keeps what is held (a gap in a read never overwrites).
+    window.merge(key, [{ startMs: t0, stepSeconds: 60, values: Float64Array.of(1e39) }], weekly, t0);
+    expect(window.get(key)!.values.at(-1)).toBe(6);
+    // Before any merge, the sample guard refuses it with a reason: no domain reaches past 9e12.
+    expect(Number.isFinite(Math.fround(maxServableMagnitude))).toBe(true);
+    const guarded = guardSeries(depth('a'), { startMs: t0, stepSeconds: 60, values: Float64Array.of(1e39, -1e39, 12) }, undefined);
+    expect(Array.from(guarded.series.values)).toEqual([Number.NaN, Number.NaN, 12]);
+    expect(guarded.rejected.get('out_of_domain')).toBe(2);
   });
 
   it('reads the whole window at once when two seasons and the horizon cover it', () => {

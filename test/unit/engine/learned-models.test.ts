@@ -204,7 +204,8 @@ describe('Reconciler with learned models', () => {
     const queueCovariates: Partial<Record<CovariateName, (t: number) => number>> = {
       enqueue_rate_per_second: (t) => minute(t) % 1000,
       dequeue_rate_per_second: (t) => (minute(t) % 977) + 0.5,
-      wait_avg_seconds: (t) => (minute(t) % 61) / 10,
+      // Eighths: exact in the 32-bit floats the history window holds.
+      wait_avg_seconds: (t) => (minute(t) % 61) / 8,
       failed_messages: (t) => minute(t) % 7,
     };
     const source = new FakeSource().set(depth, series(truth)).set(

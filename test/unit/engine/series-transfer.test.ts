@@ -8,8 +8,11 @@ const stepSeconds = 60;
 const stepMs = stepSeconds * 1000;
 const length = 10_081;
 
-/** A deterministic value for each minute of the clock, so two windows agree where they overlap. */
-const valueAt = (minute: number) => (minute % 97 === 0 ? Number.NaN : 100 + Math.sin(minute / 50) * 40 + (minute % 7));
+/**
+ * A deterministic value for each minute of the clock, so two windows agree where they overlap;
+ * rounded to 32 bits, as the receiver holds values, so that they come back bit for bit.
+ */
+const valueAt = (minute: number) => (minute % 97 === 0 ? Number.NaN : Math.fround(100 + Math.sin(minute / 50) * 40 + (minute % 7)));
 
 function window(endMinute: number, edit?: (values: Float64Array) => void): RegularSeries {
   const startMinute = endMinute - length + 1;
@@ -85,6 +88,56 @@ describe('series transfer to a model process', () => {
     const again = sender.encode([{ key: 'a', series: fiveMinutes }]);
     expect('series' in again[0]!).toBe(true);
     expectSame(new SeriesReceiver().decode(again)[0]!.series, fiveMinutes);
+  });
+
+  it('sends 32-bit floats and the receiver holds them: a value comes back from merge, send and receive within float32 precision', () => {
+    const config = configFromYaml('forecast: { step: 1m, season: 1h, history: 1d, horizons: [15m] }');
+    const history = new HistoryWindow();
+    const sender = new SeriesSender();
+    const receiver = new SeriesReceiver();
+    const gridEndMs = 30_000 * stepMs;
+    history.merge('a', [{ startMs: gridEndMs - 2 * stepMs, stepSeconds, values: Float64Array.of(123_456.789, 0.1, 16_777_216) }], config, gridEndMs);
+    const first = receiver.decode(structuredClone(sender.encode([{ key: 'a', series: history.get('a')!, changes: history.changesOf('a')! }])))[0]!.series;
+    expect(first.values).toBeInstanceOf(Float32Array);
+    expect(first.values.byteLength).toBe(4 * 1441);
+    // Relative error within float32's half unit in the last place (2^-24); integers to 2^24 exact.
+    expect(Math.abs(first.values.at(-3)! - 123_456.789) / 123_456.789).toBeLessThanOrEqual(2 ** -24);
+    expect(Math.abs(first.values.at(-2)! - 0.1) / 0.1).toBeLessThanOrEqual(2 ** -24);
+    expect(first.values.at(-1)).toBe(16_777_216);
+    // The next cycle travels as a Float32 block, and the receiver's buffer is slid and written in place.
+    history.merge('a', [{ startMs: gridEndMs + stepMs, stepSeconds, values: Float64Array.of(98_765.4321) }], config, gridEndMs + stepMs);
+    const sent = sender.encode([{ key: 'a', series: history.get('a')!, changes: history.changesOf('a')! }]);
+    const delta = sent[0]!;
+    if ('series' in delta) expect.fail('expected a delta');
+    for (const block of delta.blocks) expect(block.values).toBeInstanceOf(Float32Array);
+    const next = receiver.decode(structuredClone(sent))[0]!.series;
+    expect(next.values).toBe(first.values);
+    expect(next.values.at(-4)).toBe(Math.fround(123_456.789));
+    expect(Math.abs(next.values.at(-1)! - 98_765.4321) / 98_765.4321).toBeLessThanOrEqual(2 ** -24);
+  });
+
+  it('sends a 64-bit series as 32-bit floats too, and its checksums tell only what changed after rounding', () => {
+    const sender = new SeriesSender();
+    const receiver = new SeriesReceiver();
+    const exact = window(50_000, (v) => {
+      v[100] = 123_456.789;
+    });
+    expect(exact.values).toBeInstanceOf(Float64Array);
+    const whole = sender.encode([{ key: 'a', series: exact }]);
+    const got = receiver.decode(whole)[0]!.series;
+    expect(got.values).toBeInstanceOf(Float32Array);
+    expect(got.values[100]).toBe(Math.fround(123_456.789));
+    // A change below float32 precision changes nothing that travels; one above it sends its block.
+    const tiny = { ...exact, values: exact.values.slice() };
+    tiny.values[100] = 123_456.789 + 1e-6;
+    const unchanged = sender.encode([{ key: 'a', series: tiny }]);
+    expect(sentPoints(unchanged)).toBe(0);
+    receiver.decode(unchanged);
+    const bigger = { ...exact, values: exact.values.slice() };
+    bigger.values[100] = 123_456.8;
+    const sent = sender.encode([{ key: 'a', series: bigger }]);
+    expect(sentPoints(sent)).toBe(64);
+    expect(receiver.decode(sent)[0]!.series.values[100]).toBe(Math.fround(123_456.8));
   });
 
   it("sends only what the history window's merges wrote, and the receiver rebuilds the window exactly, whatever the merges", () => {
