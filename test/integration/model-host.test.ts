@@ -18,11 +18,15 @@ import { childPids } from '../support/processes.js';
 const MINUTE_MS = 60_000;
 const startMs = Date.UTC(2026, 10, 1);
 
-/** 3 days of 1-minute points with a daily cycle: long enough for `auto` to fit every candidate. */
+/**
+ * 3 days of 1-minute points with a daily cycle: long enough for `auto` to fit every candidate. The
+ * values are rounded to 32 bits, as a model process holds them (series-transfer.ts), so that an
+ * in-process host fits on the same values.
+ */
 function series(days = 3, phase = 0): RegularSeries {
   const n = days * 1440 + 1;
   const values = new Float64Array(n);
-  for (let i = 0; i < n; i++) values[i] = 200 + 80 * Math.sin((2 * Math.PI * (i + phase)) / 1440) + 15 * Math.sin(i / 7) + ((i * 7919) % 13);
+  for (let i = 0; i < n; i++) values[i] = Math.fround(200 + 80 * Math.sin((2 * Math.PI * (i + phase)) / 1440) + 15 * Math.sin(i / 7) + ((i * 7919) % 13));
   return { startMs, stepSeconds: 60, values };
 }
 
