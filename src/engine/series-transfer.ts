@@ -1,4 +1,4 @@
-import { type RegularSeries, slideInPlace } from '../core/index.js';
+import { type RegularSeries, type SeriesValues, slideInPlace } from '../core/index.js';
 
 /**
  * Sending a cycle's history buffers to a model process as what changed since the last cycle.
@@ -20,11 +20,6 @@ import { type RegularSeries, slideInPlace } from '../core/index.js';
 /** A series whose values are 32-bit floats: what the history window keeps and a model process holds. */
 export interface Float32Series extends RegularSeries {
   readonly values: Float32Array;
-}
-
-/** `values` as 32-bit floats: the same array when they are already (no copy on the service's path). */
-export function asFloat32(values: RegularSeries['values']): Float32Array {
-  return values instanceof Float32Array ? values : Float32Array.from(values);
 }
 
 /** Points per block: the unit of what is sent again when part of a series changed. */
@@ -86,7 +81,7 @@ const words = new Uint32Array(bits.buffer);
  * travel): two FNV-1a hashes of the values' bits (so NaN, -0 and every other value are told apart),
  * the second of the bits with their halves swapped, combined into one exact double.
  */
-function checksum(values: RegularSeries['values'], from: number, to: number): number {
+function checksum(values: SeriesValues, from: number, to: number): number {
   let a = 0x811c9dc5;
   let b = 0x01000193;
   for (let i = from; i < to; i++) {
@@ -135,13 +130,13 @@ function delta(key: string, version: number, baseVersion: number, series: Regula
   return { key, version, baseVersion, startMs: series.startMs, stepSeconds: series.stepSeconds, length: series.values.length, blocks };
 }
 
-/** A series sent whole, as 32-bit floats. */
+/** A series sent whole, as 32-bit floats: its own buffer when it is one already (the history window's: no copy). */
 function whole(key: string, version: number, series: RegularSeries): TransferredSeries {
-  return { key, version, series: { ...series, values: asFloat32(series.values) } };
+  return { key, version, series: { ...series, values: series.values instanceof Float32Array ? series.values : Float32Array.from(series.values) } };
 }
 
 /** A copy of `values[from..to)` as 32-bit floats. */
-function blockOf(values: RegularSeries['values'], from: number, to: number): Float32Array {
+function blockOf(values: SeriesValues, from: number, to: number): Float32Array {
   return values instanceof Float32Array ? values.slice(from, to) : Float32Array.from(values.subarray(from, to));
 }
 
