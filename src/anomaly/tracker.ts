@@ -91,6 +91,14 @@ interface Tracked {
  * whole history window (a warm start: with 24 h or more of history the baseline is full at once).
  * Not thread-safe; one tracker belongs to one reconcile loop.
  */
+/**
+ * The value a verdict reports. The engine's history is held in 32 bits, so 42.1 comes back as
+ * 42.099998474121094: seven significant digits, all a 32-bit float holds, show the reading as it was read.
+ */
+function shownValue(series: RegularSeries, value: number): number {
+  return series.values instanceof Float32Array ? Number(value.toPrecision(7)) : value;
+}
+
 export class AnomalyTracker {
   readonly options: TrackerOptions;
   readonly #detectors = new Map<MonitoredMetric, AnomalyDetector>();
@@ -130,14 +138,19 @@ export class AnomalyTracker {
     const last = tracked.stream.lastTimestampMs;
     // First grid index strictly after the last point fed.
     const from = last === Number.NEGATIVE_INFINITY ? 0 : Math.max(0, Math.floor((last - series.startMs) / stepMs) + 1);
+    let fed: TrackedVerdict | undefined;
     for (let i = from; i < series.values.length; i++) {
       const value = series.values[i]!;
       if (!Number.isFinite(value)) continue;
       const timestampMs = series.startMs + i * stepMs;
       if (timestampMs <= tracked.stream.lastTimestampMs) continue;
-      if (budget !== undefined && budget.points-- <= 0) return undefined;
-      tracked.latest = { point: tracked.stream.push(timestampMs, value), timestampMs, value };
+      if (budget !== undefined && budget.points-- <= 0) {
+        if (fed !== undefined) tracked.latest = fed;
+        return undefined;
+      }
+      fed = { point: tracked.stream.push(timestampMs, value), timestampMs, value };
     }
+    if (fed !== undefined) tracked.latest = { ...fed, value: shownValue(series, fed.value) };
     return tracked.latest;
   }
 

@@ -51,6 +51,15 @@ describe('AnomalyTracker (the engine side)', () => {
     expect(verdict?.point).toEqual(expected[series.values.length - 1]);
   });
 
+  it('reports a reading from a 32-bit history as it was read (seven significant digits), and a 64-bit one exactly', () => {
+    const tracker = new AnomalyTracker({ detector: 'zscore' });
+    const held = Float32Array.from([40, 41, 42.1]);
+    expect(held[2]).not.toBe(42.1);
+    expect(tracker.observeSeries('queue/a/depth', 'queue_depth', { startMs: 0, stepSeconds, values: held })?.value).toBe(42.1);
+    const exact = Float64Array.from([40, 41, 42.123456789]);
+    expect(tracker.observeSeries('queue/b/depth', 'queue_depth', { startMs: 0, stepSeconds, values: exact })?.value).toBe(42.123456789);
+  });
+
   it('skips gaps and does not re-score a point it has seen', () => {
     const tracker = new AnomalyTracker({ detector: 'zscore' });
     const values = Float64Array.from([1, 2, Number.NaN, 4]);
