@@ -1,5 +1,5 @@
 /**
- * `npm run bench:scale -- --queues N [--days D] [--cycles K] [--rate R] [--json OUT.json] [--tsdb DIR [--backfill-only]] [--settle] [--source]`: Foresight
+ * `npm run bench:scale -- --queues N [--days D] [--cycles K] [--rate R] [--json OUT.json] [--tsdb DIR [--backfill-only]] [--settle] [--source] [--heap-mb M]`: Foresight
  * with N queues (7 inputs each) in a real Prometheus (Debian package) loaded with promtool: D days
  * (default 14) at 1 minute. The queues belong to workloads of 10 queues each, spread over 10
  * namespaces, read with one grouped query per workload and input (no per-queue query).
@@ -23,6 +23,7 @@
  * steady), `FORESIGHT_BENCH_HEAP_DIR=DIR` a heap snapshot after each (outside the measured span).
  *
  * The service runs compiled, by plain Node, as deployed; `--source` runs the sources through tsx instead.
+ * `--heap-mb M` gives the service a V8 old-space ceiling (`--max-old-space-size=M`), as a tight container would.
  *
  * `--tsdb DIR` keeps the backfilled TSDB in DIR (its description in DIR.json) and reuses it while it
  * still holds data 2 h past now: a backfill of 1,000 queues takes about 50 minutes. Such data runs
@@ -61,6 +62,8 @@ interface Args {
   readonly backfillOnly: boolean;
   readonly settle: boolean;
   readonly source: boolean;
+  /** The service's V8 old-space ceiling in MB (`--max-old-space-size`), as a container's memory limit would set it; none by default. */
+  readonly heapMb: number | undefined;
 }
 
 function parseArgs(argv: readonly string[]): Args {
@@ -84,6 +87,7 @@ function parseArgs(argv: readonly string[]): Args {
     backfillOnly: argv.includes('--backfill-only'),
     settle: argv.includes('--settle'),
     source: argv.includes('--source'),
+    heapMb: value('heap-mb') === undefined ? undefined : count('heap-mb', 1),
   };
 }
 
@@ -216,7 +220,9 @@ async function main(): Promise<void> {
   const pkiDir = join(work, 'pki');
   const configPath = join(work, 'config.yaml');
   writeFileSync(configPath, configYaml(args.queues, prometheus.url));
-  const child = fork(childScript(args.source), [configPath, pkiDir, String(args.queues)], { stdio: ['ignore', 2, 2, 'ipc'], ...(args.source ? {} : { execArgv: [] }) });
+  // Only the service gets the heap ceiling: the model process it forks starts with its own defaults.
+  const heapFlags = args.heapMb === undefined ? [] : [`--max-old-space-size=${args.heapMb}`];
+  const child = fork(childScript(args.source), [configPath, pkiDir, String(args.queues)], { stdio: ['ignore', 2, 2, 'ipc'], execArgv: args.source ? [...process.execArgv, ...heapFlags] : heapFlags });
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   try {
     const ready = await new Promise<ScaleChildReady>((resolve, reject) => {
