@@ -42,3 +42,8 @@ export function killForkedChildren(): number {
   }
   return killed;
 }
+
+/** Whether `child` is one {@link forkEntry} started that has not exited yet (it forgets a child when it exits). */
+export function isForkedChildRunning(child: ChildProcess): boolean {
+  return running.has(child);
+}

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
-import { forkEntry, killForkedChildren } from '../../src/core/index.js';
+import { forkEntry, isForkedChildRunning, killForkedChildren } from '../../src/core/index.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'foresight-forked-'));
 afterAll(() => {
@@ -22,9 +22,12 @@ describe('killForkedChildren', () => {
     const moduleUrl = pathToFileURL(join(dir, 'module.js')).href;
     const children = [forkEntry(moduleUrl, 'idle', 0), forkEntry(moduleUrl, 'idle', 0)];
     await Promise.all(children.map((c) => new Promise((resolve) => c.once('message', resolve))));
+    expect(children.map((c) => isForkedChildRunning(c))).toEqual([true, true]);
     const exits = children.map((c) => new Promise<NodeJS.Signals | null>((resolve) => c.once('exit', (_code, signal) => resolve(signal))));
-    expect(killForkedChildren()).toBe(2);
+    // At least these two: the files of a vitest worker share one module graph (isolate: false), so a
+    // child another file stopped may still be on its way out and is killed too.
+    expect(killForkedChildren()).toBeGreaterThanOrEqual(2);
     expect(await Promise.all(exits)).toEqual(['SIGKILL', 'SIGKILL']);
-    expect(killForkedChildren()).toBe(0);
+    expect(children.map((c) => isForkedChildRunning(c))).toEqual([false, false]);
   });
 });
