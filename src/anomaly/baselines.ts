@@ -4,7 +4,7 @@
  * units, and how unusual that distance is compared with the series' own recent past. Each block
  * is a small stateful object updated once per point, in time order, and reads only the past.
  */
-import { PointHistory, TimeWindowMax, TimeWindowQuantiles, TypicalInterval } from './sliding-window.js';
+import { maxWindowPoints, PointHistory, TimeWindowMax, TimeWindowQuantiles, TypicalInterval } from './sliding-window.js';
 
 /** 1.4826 · MAD estimates the standard deviation of normally distributed data. */
 export const madToSigma = 1.4826;
@@ -85,7 +85,8 @@ export class ResidualScale {
   #count = 0;
 
   constructor(spanMs: number, minPoints: number) {
-    this.#window = new TimeWindowQuantiles(spanMs);
+    // Residual magnitudes: 32 bits is plenty for their median (ValueBits).
+    this.#window = new TimeWindowQuantiles(spanMs, maxWindowPoints, 32);
     this.#minPoints = minPoints;
   }
 
@@ -117,8 +118,9 @@ export class SelfStandardizer {
   readonly #minPoints: number;
 
   constructor(spanMs: number, minPoints: number) {
-    this.#values = new TimeWindowQuantiles(spanMs);
-    this.#deviations = new TimeWindowQuantiles(spanMs);
+    // Smoothed standardised residuals and their deviations: 32 bits (ValueBits).
+    this.#values = new TimeWindowQuantiles(spanMs, maxWindowPoints, 32);
+    this.#deviations = new TimeWindowQuantiles(spanMs, maxWindowPoints, 32);
     this.#minPoints = minPoints;
   }
 

@@ -22,13 +22,26 @@ function grownCapacity(capacity: number): number {
   return Math.max(capacity + 4, Math.ceil(capacity * 1.25));
 }
 
-/** A sorted multiset of numbers with exact quantiles. */
-export class SortedValues {
-  #values: Float64Array;
-  #size = 0;
+/**
+ * How many bits a window holds each value in. 64 for raw readings: a baseline rounded to 32 bits
+ * would differ from a noiseless series by its rounding, which a zero spread turns into a deviation
+ * (measured: an alert on NAB's art_daily_no_noise). 32 for residuals and scores, whose medians and
+ * spreads need nowhere near seven digits: they are most of a detector's bytes.
+ */
+export type ValueBits = 32 | 64;
 
-  constructor(initialCapacity = 64) {
-    this.#values = new Float64Array(Math.max(4, initialCapacity));
+type Values = Float32Array | Float64Array;
+const allocate = (bits: ValueBits, length: number): Values => (bits === 32 ? new Float32Array(length) : new Float64Array(length));
+
+/** A sorted multiset of numbers with exact quantiles (of their 32-bit roundings, in 32 bits). */
+export class SortedValues {
+  #values: Values;
+  #size = 0;
+  readonly #bits: ValueBits;
+
+  constructor(initialCapacity = 64, bits: ValueBits = 64) {
+    this.#bits = bits;
+    this.#values = allocate(bits, Math.max(4, initialCapacity));
   }
 
   /** How many values it holds. */
@@ -37,9 +50,11 @@ export class SortedValues {
   }
 
   /** Adds one value. */
-  add(value: number): void {
+  add(number: number): void {
+    // Rounded first, so that the search and the stored value agree (rounding keeps the order).
+    const value = this.#bits === 32 ? Math.fround(number) : number;
     if (this.#size === this.#values.length) {
-      const grown = new Float64Array(grownCapacity(this.#values.length));
+      const grown = allocate(this.#bits, grownCapacity(this.#values.length));
       grown.set(this.#values);
       this.#values = grown;
     }
@@ -50,7 +65,8 @@ export class SortedValues {
   }
 
   /** Removes one occurrence of `value` (a no-op when it is not there). */
-  remove(value: number): void {
+  remove(number: number): void {
+    const value = this.#bits === 32 ? Math.fround(number) : number;
     const at = this.#lowerBound(value);
     if (at < this.#size && this.#values[at] === value) {
       this.#values.copyWithin(at, at + 1, this.#size);
@@ -87,9 +103,15 @@ export class SortedValues {
 /** A first-in first-out queue of (time, value) pairs over two growable typed arrays. */
 class TimedQueue {
   #times = new Float64Array(64);
-  #values = new Float64Array(64);
+  #values: Values;
   #head = 0;
   #tail = 0;
+  readonly #bits: ValueBits;
+
+  constructor(bits: ValueBits = 64) {
+    this.#bits = bits;
+    this.#values = allocate(bits, 64);
+  }
 
   get length(): number {
     return this.#tail - this.#head;
@@ -148,7 +170,7 @@ class TimedQueue {
     } else {
       const capacity = grownCapacity(this.#times.length);
       const times = new Float64Array(capacity);
-      const values = new Float64Array(capacity);
+      const values = allocate(this.#bits, capacity);
       times.set(this.#times.subarray(this.#head, this.#tail));
       values.set(this.#values.subarray(this.#head, this.#tail));
       this.#times = times;
@@ -166,18 +188,20 @@ class TimedQueue {
  */
 export class TimeWindowQuantiles {
   readonly spanMs: number;
-  readonly #queue = new TimedQueue();
-  readonly #sorted = new SortedValues();
+  readonly #queue: TimedQueue;
+  readonly #sorted: SortedValues;
   readonly #minSpacingMs: number;
   #lastKeptMs = Number.NEGATIVE_INFINITY;
 
   /**
    * `maxPoints` bounds what the window holds: a value is kept only when it comes at least
-   * spanMs / maxPoints after the last one kept (see {@link maxWindowPoints}).
+   * spanMs / maxPoints after the last one kept (see {@link maxWindowPoints}). `bits`: see {@link ValueBits}.
    */
-  constructor(spanMs: number, maxPoints = maxWindowPoints) {
+  constructor(spanMs: number, maxPoints = maxWindowPoints, bits: ValueBits = 64) {
     this.spanMs = spanMs;
     this.#minSpacingMs = spanMs / maxPoints;
+    this.#queue = new TimedQueue(bits);
+    this.#sorted = new SortedValues(64, bits);
   }
 
   /** How many values the window holds. */

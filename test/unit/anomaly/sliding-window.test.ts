@@ -116,6 +116,25 @@ describe('sliding windows', () => {
     expect(window.quantile(1)).toBe(96);
   });
 
+  it('a 32-bit window holds a value in 4 bytes and answers the quantiles of the rounded values', () => {
+    const minuteMs = 60_000;
+    const wide = new TimeWindowQuantiles(3 * 86_400_000);
+    const narrow = new TimeWindowQuantiles(3 * 86_400_000, maxWindowPoints, 32);
+    const random = lcg(3);
+    const added: number[] = [];
+    for (let t = 0; t < 86_400_000; t += 5 * minuteMs) {
+      const v = random() * 10;
+      wide.add(t, v);
+      narrow.add(t, v);
+      added.push(Math.fround(v));
+    }
+    expect(narrow.size).toBe(wide.size);
+    // 8 bytes of time and 4 + 4 of value (queue and sorted) against 8 + 8 + 8.
+    expect(narrow.heldBytes / wide.heldBytes).toBeCloseTo(16 / 24, 2);
+    expect(narrow.quantile(0.5)).toBe(bruteQuantile(added, 0.5));
+    expect(Math.abs(narrow.quantile(0.9) - wide.quantile(0.9))).toBeLessThan(1e-6);
+  });
+
   it('TypicalInterval is the median of recent intervals, robust to a gap', () => {
     const interval = new TypicalInterval(5);
     expect(interval.medianMs).toBeNaN();
