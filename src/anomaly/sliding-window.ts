@@ -163,7 +163,7 @@ class TimedQueue {
     // Move the entries to the front when at least an eighth of the buffer is free before the head
     // (a memmove, amortised over that many pushes); otherwise grow by a quarter. A window at its
     // bound then holds at most about 1.4 times its entries; doubling held up to 2.7 times (a
-    // three-week history of 6,336 points in 16,384 places).
+    // three-week history of 6,337 points in 16,384 places).
     if (this.#head * 8 >= this.#times.length) {
       this.#times.copyWithin(0, this.#head, this.#tail);
       this.#values.copyWithin(0, this.#head, this.#tail);
