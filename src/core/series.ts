@@ -73,3 +73,21 @@ export function slideInPlace(values: SeriesValues, shift: number): void {
     values.fill(Number.NaN, 0, Math.min(-shift, length));
   }
 }
+
+/**
+ * {@link slideInPlace} into a new buffer of `length` 32-bit values (the history buffers' width): the
+ * part of `values` both windows cover, moved by `shift` steps, NaN elsewhere. For a window whose
+ * length changed, where the buffer cannot be reused.
+ */
+export function slidCopy(values: SeriesValues, shift: number, length: number): Float32Array {
+  const out = new Float32Array(length).fill(Number.NaN);
+  const from = Math.max(0, -shift);
+  const to = Math.min(length, values.length - shift);
+  if (to > from) out.set(values.subarray(from + shift, to + shift), from);
+  return out;
+}
+
+/** A series with its own copy of the values: for work that outlives a cycle, whose buffers change in place. */
+export function copySeries(series: RegularSeries): RegularSeries {
+  return { ...series, values: series.values.slice() };
+}

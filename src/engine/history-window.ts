@@ -1,5 +1,5 @@
 import type { Config } from '../config/index.js';
-import { type InputRef, inputKey, messageOf, type RegularSeries, type RobustRange, robustRange, slideInPlace, stableHash32 } from '../core/index.js';
+import { type InputRef, inputKey, messageOf, type RegularSeries, type RobustRange, robustRange, slidCopy, slideInPlace, stableHash32 } from '../core/index.js';
 import type { HistoryReadings, MetricSource, TimeRange } from '../source/index.js';
 import type { Float32Series, SeriesChanges } from './series-transfer.js';
 import type { HistoryState } from './snapshot.js';
@@ -241,13 +241,7 @@ export class HistoryWindow {
       slideInPlace(values, Math.round((startMs - old.startMs) / stepMs));
       loggedSince = Math.max(changes.loggedSince, revision - changeLogRevisions);
     } else {
-      values = new Float32Array(length).fill(Number.NaN);
-      if (old !== undefined) {
-        const offset = Math.round((old.startMs - startMs) / stepMs);
-        const from = Math.max(0, -offset);
-        const to = Math.min(old.values.length, length - offset);
-        if (to > from) values.set(old.values.subarray(from, to), from + offset);
-      }
+      values = old === undefined ? new Float32Array(length).fill(Number.NaN) : slidCopy(old.values, Math.round((startMs - old.startMs) / stepMs), length);
       // A new buffer: nothing before this revision can be described as changes.
       buffer = ++this.#buffers;
       loggedSince = revision - 1;

@@ -1,4 +1,4 @@
-import { type RegularSeries, type Resource, type SeriesValues, stableHash32 } from '../core/index.js';
+import { copySeries, type RegularSeries, type Resource, type SeriesValues, stableHash32 } from '../core/index.js';
 import {
   backtest,
   createServingForecaster,
@@ -393,10 +393,7 @@ export function inlineModelHost(): ModelHostPort {
   return {
     // The engine's buffers change in place every cycle and the fits may keep what they were fitted
     // on: an in-process host takes copies, as a model process does by receiving them.
-    forecast: (request) =>
-      Promise.resolve().then(() =>
-        host.forecast({ ...request, series: request.series.map(({ key, series }) => ({ key, series: { ...series, values: series.values.slice() } })), waitForRefits: true }),
-      ),
+    forecast: (request) => Promise.resolve().then(() => host.forecast({ ...request, series: request.series.map(({ key, series }) => ({ key, series: copySeries(series) })), waitForRefits: true })),
     validate: (request) => Promise.resolve().then(() => host.validate(request)),
     learnedForecasts: (request) => host.learnedForecasts(request),
     learnedPoints: (request) => host.learnedPoints(request),

@@ -1,4 +1,4 @@
-import { type RegularSeries, type SeriesValues, slideInPlace } from '../core/index.js';
+import { type RegularSeries, type SeriesValues, slidCopy, slideInPlace } from '../core/index.js';
 
 /**
  * Sending a cycle's history buffers to a model process as what changed since the last cycle.
@@ -215,10 +215,7 @@ export class SeriesReceiver {
         slideInPlace(values, shift);
       } else {
         // The part both windows cover, where no block changed, is what this process holds.
-        values = new Float32Array(item.length).fill(Number.NaN);
-        const from = Math.max(0, -shift);
-        const to = Math.min(item.length, old.values.length - shift);
-        if (to > from) values.set(old.values.subarray(from + shift, to + shift), from);
+        values = slidCopy(old.values, shift, item.length);
       }
       for (const block of item.blocks) values.set(block.values, block.from);
       return { key: item.key, version: item.version, series: { startMs: item.startMs, stepSeconds: item.stepSeconds, values } };

@@ -19,7 +19,7 @@ import type { GlobalMetaToStore, ModelStore, StoreFailure } from './model-store.
 import type { TrainingFailure, TrainingJob, TrainingOutcome } from './training-job.js';
 import { runTrainingInWorker } from './worker-runner.js';
 import type { WorkerRunOptions } from './worker-runner.js';
-import { messageOf, type RegularSeries } from '../core/index.js';
+import { copySeries, messageOf } from '../core/index.js';
 
 /** What happened to the learned model; the caller logs these and turns them into metrics. */
 export interface LifecycleEvents {
@@ -345,8 +345,7 @@ export function medianAccuracy(bySeries: ReadonlyMap<string, number>): number | 
 
 /** A series' inputs copied, so that a run in the background sees the data as it was when it started. */
 function copyOfSeries(s: LifecycleSeries): LifecycleSeries {
-  const copy = (series: RegularSeries): RegularSeries => ({ ...series, values: series.values.slice() });
   const covariates =
-    s.inputs.covariates === undefined ? undefined : Object.fromEntries(Object.entries(s.inputs.covariates).map(([name, series]) => [name, series === undefined ? series : copy(series)]));
-  return { ...s, inputs: { target: copy(s.inputs.target), ...(covariates === undefined ? {} : { covariates }) } };
+    s.inputs.covariates === undefined ? undefined : Object.fromEntries(Object.entries(s.inputs.covariates).map(([name, series]) => [name, series === undefined ? series : copySeries(series)]));
+  return { ...s, inputs: { target: copySeries(s.inputs.target), ...(covariates === undefined ? {} : { covariates }) } };
 }
